@@ -1,0 +1,14 @@
+// Subcommands of the fogm2m executable. Each registers itself on the CLI11
+// app and runs when selected; later issues add node, fleet, cluster, run,
+// report and sim here.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace fogm2m::cli {
+
+// `fogm2m version`: the program's version, git revision and the versions of
+// the libraries it was built with.
+void add_version_command(CLI::App& app);
+
+}  // namespace fogm2m::cli

@@ -1,0 +1,18 @@
+# Every dependency is a Debian 12 package (scripts/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+
+find_package(Boost 1.81 REQUIRED COMPONENTS json system)
+pkg_check_modules(LIBCOAP REQUIRED IMPORTED_TARGET libcoap-3-openssl>=4.3.1)
+pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)
+find_package(Eigen3 3.4 REQUIRED NO_MODULE)
+find_package(Protobuf REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(yaml-cpp REQUIRED)
+if(FOGM2M_TESTS)
+  find_package(GTest REQUIRED)
+endif()
+if(FOGM2M_BENCH)
+  find_package(benchmark REQUIRED)
+endif()

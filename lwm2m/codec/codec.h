@@ -1,0 +1,35 @@
+// Content-format codecs: one entry point for every format LwM2M 1.1 carries.
+//
+// encode() writes a Node found at a Path; decode() reads a payload sent for
+// a Path back into a Node whose kind follows the path's depth (object ->
+// Object, /o/i -> ObjectInstance, /o/i/r -> Resource, /o/i/r/ri ->
+// ResourceInstance). Untyped formats (TLV, text, opaque) are typed with the
+// object models; a resource without a model decodes as Opaque (TLV) or String
+// (text). Malformed input returns an Error naming the format and the offset or
+// element at fault; decoders never throw and never read out of bounds.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "lwm2m/content_format.h"
+#include "lwm2m/model.h"
+#include "lwm2m/node.h"
+#include "lwm2m/path.h"
+#include "lwm2m/result.h"
+
+namespace fogm2m::lwm2m {
+
+using Bytes = std::vector<uint8_t>;
+
+Result<Bytes> encode(ContentFormat format, const Path& path, const Node& node);
+
+Result<Node> decode(ContentFormat format, const Path& path, std::span<const uint8_t> payload,
+                    const ModelRegistry& models);
+
+// True when `format` can carry a node at `path` (text and opaque carry only
+// single values: a single-instance resource or a resource instance).
+bool can_encode(ContentFormat format, const Path& path);
+
+}  // namespace fogm2m::lwm2m

@@ -1,0 +1,15 @@
+# Shared by the top-level scripts: configure and build one build tree.
+# Usage: fogm2m_build DIR [cmake args...]   (builds every target)
+#        FOGM2M_TARGETS="a b" fogm2m_build DIR ...   (builds only those)
+
+FOGM2M_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+FOGM2M_JOBS="${FOGM2M_JOBS:-$(nproc)}"
+
+fogm2m_build() {
+  local dir="$1"; shift
+  cmake -S "$FOGM2M_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="${FOGM2M_BUILD_TYPE:-RelWithDebInfo}" "$@" >"$dir.configure.log" 2>&1 \
+    || { cat "$dir.configure.log" >&2; echo "configure of $dir failed" >&2; return 1; }
+  local targets=()
+  for t in ${FOGM2M_TARGETS:-}; do targets+=(--target "$t"); done
+  cmake --build "$dir" -j"$FOGM2M_JOBS" "${targets[@]}"
+}

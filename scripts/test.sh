@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh Debian 12 machine (as root):
+#   1. installs missing Debian packages,
+#   2. builds with warnings as errors and runs every test (ctest),
+#   3. builds with clang + ASan/UBSan + libFuzzer, runs the unit tests again
+#      under the sanitizers and runs each fuzz target for a short while.
+# Ends with one line "fogm2m-tests: N passed, M failed".
+#
+# Environment: FOGM2M_BUILD_DIR (default build), FUZZ_SECONDS (default 15),
+# FOGM2M_SKIP_SANITIZE=1 to skip step 3 while developing.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/build.sh
+
+bash scripts/install-deps.sh || exit 1
+
+BUILD="${FOGM2M_BUILD_DIR:-build}"
+SAN_BUILD="${BUILD}-sanitize"
+FUZZ_SECONDS="${FUZZ_SECONDS:-15}"
+passed=0
+failed=0
+
+# Adds the counts of a ctest log ("97% tests passed, 1 tests failed out of 34").
+count_ctest() {
+  local line total bad
+  line=$(grep -E "tests passed, [0-9]+ tests? failed out of [0-9]+" "$1" | tail -1)
+  if [ -z "$line" ]; then failed=$((failed + 1)); return; fi
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  bad=$(sed -E 's/.*passed, ([0-9]+) tests? failed.*/\1/' <<<"$line")
+  passed=$((passed + total - bad))
+  failed=$((failed + bad))
+}
+
+echo "== build ($BUILD)"
+if ! fogm2m_build "$BUILD" -DFOGM2M_WERROR=ON; then
+  echo "fogm2m-tests: 0 passed, 1 failed"; exit 1
+fi
+echo "== ctest ($BUILD)"
+ctest --test-dir "$BUILD" --output-on-failure -j"$FOGM2M_JOBS" 2>&1 | tee "$BUILD/ctest.log"
+count_ctest "$BUILD/ctest.log"
+
+if [ "${FOGM2M_SKIP_SANITIZE:-0}" != 1 ]; then
+  echo "== sanitizer + fuzz build ($SAN_BUILD)"
+  fuzzers=$(ls tests/fuzz/*_fuzz.cc 2>/dev/null | xargs -rn1 basename | sed 's/\.cc$//')
+  if CC=clang CXX=clang++ FOGM2M_TARGETS="lwm2m_tests io_tests $fuzzers" \
+     fogm2m_build "$SAN_BUILD" -DFOGM2M_SANITIZE=ON -DFOGM2M_FUZZ=ON -DFOGM2M_BENCH=OFF; then
+    echo "== ctest under ASan/UBSan"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+      ctest --test-dir "$SAN_BUILD" --output-on-failure -j"$FOGM2M_JOBS" -L 'lwm2m|io' 2>&1 \
+      | tee "$SAN_BUILD/ctest.log"
+    count_ctest "$SAN_BUILD/ctest.log"
+    for f in $fuzzers; do
+      name=${f%_fuzz}
+      work=$(mktemp -d)
+      seeds="tests/fuzz/corpus/$name"
+      echo "== fuzz $f for ${FUZZ_SECONDS}s"
+      if "$SAN_BUILD/tests/fuzz/$f" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 \
+           -artifact_prefix="$SAN_BUILD/$f-" "$work" $( [ -d "$seeds" ] && echo "$seeds" ) \
+           >"$SAN_BUILD/$f.log" 2>&1; then
+        passed=$((passed + 1))
+        grep -E "stat::number_of_executed_units" "$SAN_BUILD/$f.log" | sed "s/^/  $f: /"
+      else
+        failed=$((failed + 1))
+        tail -40 "$SAN_BUILD/$f.log"
+        echo "  $f FAILED: reproducer in $SAN_BUILD/$f-*"
+      fi
+      rm -rf "$work"
+    done
+  else
+    failed=$((failed + 1))
+  fi
+fi
+
+echo "fogm2m-tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
