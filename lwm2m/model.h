@@ -86,15 +86,17 @@ class ModelRegistry {
 // Parses one OMA DDF XML document (the LWM2M.xsd format the OMA registry
 // publishes: <LWM2M><Object><ObjectID>... <Resources><Item ID="...">).
 // `source_name` is used in error messages, which name it and the element
-// at fault, e.g. "3313.xml: Object/Resources/Item[ID=5702]/Type: unknown type \"Flot\"".
+// at fault, e.g. "3313.xml: Object[0]/Resources/Item[ID=5702]/Type: unknown type \"Flot\"";
+// malformed XML gives the parser's line ("3313.xml:24: malformed XML: ...").
 Result<std::vector<ObjectModel>> parse_ddf(const std::string& xml, const std::string& source_name);
 
 // Parses one DDF file.
 Result<std::vector<ObjectModel>> load_ddf_file(const std::filesystem::path& file);
 
 // Loads every *.xml file of `dir` (not recursive, in name order) into
-// `registry`, replacing models with the same id. Stops at the first broken
-// file and returns its error; returns the number of objects loaded otherwise.
+// `registry`, replacing models with the same id. All or nothing: when any
+// file is broken, its error is returned and the registry is left unchanged;
+// otherwise returns the number of objects loaded.
 Result<size_t> load_ddf_directory(const std::filesystem::path& dir, ModelRegistry& registry);
 
 }  // namespace fogm2m::lwm2m
