@@ -1,0 +1,517 @@
+#include "io/redis_asio.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <poll.h>
+
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
+#include <deque>
+#include <utility>
+
+#include "io/fd_ready.h"
+
+namespace fogm2m::io {
+
+namespace {
+
+Error error_from_reply_text(std::string_view text) {
+  ErrorKind kind = ErrorKind::kInvalidArgument;
+  if (text.starts_with("WRONGTYPE")) {
+    kind = ErrorKind::kTypeMismatch;
+  } else if (text.starts_with("NOSCRIPT")) {
+    kind = ErrorKind::kNotFound;
+  }
+  return make_error(kind, "redis: " + std::string(text));
+}
+
+// Copies a hiredis reply tree; see RedisReply for nested error replies.
+RedisReply copy_reply(const redisReply* r) {
+  RedisReply out;
+  switch (r->type) {
+    case REDIS_REPLY_STRING:
+      out.type = RedisReply::Type::kString;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_STATUS:
+      out.type = RedisReply::Type::kStatus;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_ERROR:
+      out.type = RedisReply::Type::kError;
+      out.str.assign(r->str, r->len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      out.type = RedisReply::Type::kInteger;
+      out.integer = r->integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      out.type = RedisReply::Type::kArray;
+      out.elements.reserve(r->elements);
+      for (size_t i = 0; i < r->elements; ++i) out.elements.push_back(copy_reply(r->element[i]));
+      break;
+    case REDIS_REPLY_NIL:
+    default:
+      out.type = RedisReply::Type::kNil;
+      break;
+  }
+  return out;
+}
+
+std::string_view element_text(const redisReply* r, size_t i) {
+  if (r->type != REDIS_REPLY_ARRAY || i >= r->elements) return {};
+  const redisReply* e = r->element[i];
+  if (e->type != REDIS_REPLY_STRING && e->type != REDIS_REPLY_STATUS) return {};
+  return std::string_view(e->str, e->len);
+}
+
+// Why a connection ended or never started, from hiredis' error fields.
+std::string context_error(const redisAsyncContext* ac, std::string_view fallback) {
+  if (ac != nullptr && ac->c.err != 0 && ac->c.errstr[0] != '\0') return ac->c.errstr;
+  if (ac != nullptr && ac->errstr != nullptr && ac->errstr[0] != '\0') return ac->errstr;
+  return std::string(fallback);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// Connection state
+// ---------------------------------------------------------------------------
+
+// Shared by the RedisConnection (the owner), the io_context's queued handlers
+// (weak references) and hiredis itself: while a redisAsyncContext exists,
+// `hiredis_ref` keeps the state alive, because hiredis calls back into it
+// (hooks, reply callbacks, onDisconnect) until the context is freed, possibly
+// after the owner is gone. The reference is dropped by a handler posted from
+// the cleanup hook, i.e. after hiredis has finished with the context.
+struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::State> {
+  explicit State(boost::asio::io_context& io_context) : io(io_context), descriptor(io_context) {}
+
+  boost::asio::io_context& io;
+  boost::asio::posix::stream_descriptor descriptor;  // never closes: hiredis owns the socket
+  redisAsyncContext* ac = nullptr;                   // null before connect and once freed
+  std::shared_ptr<State> hiredis_ref;
+  int fd = -1;
+
+  bool owner_alive = true;  // false once the RedisConnection is destroyed: no more callbacks
+  bool started = false;     // connect() was called
+  bool connected = false;
+  bool closing = false;  // disconnect() requested
+  bool closed = false;   // the hiredis context is gone
+  bool subscriber = false;
+  int in_hiredis = 0;  // depth of calls into hiredis that may call back
+  size_t pending_commands = 0;
+
+  bool want_read = false;
+  bool want_write = false;
+  bool read_scheduled = false;  // an async_wait or a posted handler is outstanding
+  bool write_scheduled = false;
+
+  ConnectHandler on_connect;
+  DisconnectHandler on_disconnect;
+  MessageHandler on_message;
+  struct PendingSubscribe {
+    size_t remaining;  // confirmations still expected
+    SubscribeHandler handler;
+  };
+  std::deque<PendingSubscribe> pending_subscribes;
+
+  // Counts a call into hiredis, so code reached from its callbacks knows not
+  // to free or disconnect the context underneath it.
+  struct HiredisCall {
+    explicit HiredisCall(State& s) : state(s) { ++state.in_hiredis; }
+    ~HiredisCall() { --state.in_hiredis; }
+    State& state;
+  };
+
+  static State* from(const redisAsyncContext* c) { return static_cast<State*>(c->data); }
+
+  // --- Readiness: hiredis asks for read/write interest through the hooks;
+  // each direction has at most one outstanding wait or posted handler.
+
+  void schedule(bool write) {
+    bool& scheduled = write ? write_scheduled : read_scheduled;
+    if (scheduled || ac == nullptr) return;
+    scheduled = true;
+    std::weak_ptr<State> weak = weak_from_this();
+    // Asio waits are edge-triggered and hiredis reads at most 16 KiB per
+    // call: if the socket is ready already, handle it now (posted) rather
+    // than wait for an edge that may not come.
+    if (fd_ready(fd, write ? POLLOUT : POLLIN)) {
+      boost::asio::post(io, [weak, write] {
+        if (auto self = weak.lock()) self->on_ready(write, {});
+      });
+      return;
+    }
+    descriptor.async_wait(write ? boost::asio::posix::stream_descriptor::wait_write
+                                : boost::asio::posix::stream_descriptor::wait_read,
+                          [weak, write](const boost::system::error_code& ec) {
+                            if (auto self = weak.lock()) self->on_ready(write, ec);
+                          });
+  }
+
+  void on_ready(bool write, const boost::system::error_code& ec) {
+    (write ? write_scheduled : read_scheduled) = false;
+    if (ec || ac == nullptr) return;  // cancelled by the cleanup hook
+    if (!(write ? want_write : want_read)) return;
+    {
+      auto keep = shared_from_this();  // hiredis may drop hiredis_ref's last peer
+      HiredisCall call(*this);
+      if (write) {
+        redisAsyncHandleWrite(ac);
+      } else {
+        redisAsyncHandleRead(ac);
+      }
+    }
+    if (ac != nullptr && (write ? want_write : want_read)) schedule(write);
+  }
+
+  // --- hiredis event hooks (ev.data is the State).
+
+  static void hook_add_read(void* p) {
+    auto* s = static_cast<State*>(p);
+    s->want_read = true;
+    s->schedule(false);
+  }
+  static void hook_del_read(void* p) { static_cast<State*>(p)->want_read = false; }
+  static void hook_add_write(void* p) {
+    auto* s = static_cast<State*>(p);
+    s->want_write = true;
+    s->schedule(true);
+  }
+  static void hook_del_write(void* p) { static_cast<State*>(p)->want_write = false; }
+
+  // Called by hiredis from __redisAsyncFree, before it closes the socket and
+  // before onDisconnect. Stops watching the socket and releases hiredis'
+  // reference to the state once the current handler has returned.
+  static void hook_cleanup(void* p) {
+    auto* s = static_cast<State*>(p);
+    s->want_read = s->want_write = false;
+    if (s->descriptor.is_open()) s->descriptor.release();  // cancels outstanding waits
+    s->ac = nullptr;
+    s->fd = -1;
+    s->closed = true;
+    std::deque<PendingSubscribe> subscribes = std::move(s->pending_subscribes);
+    s->pending_subscribes.clear();
+    // A connect that never completed (disconnect() while connecting) still
+    // owes its handler an answer; hiredis calls onConnect only on an outcome.
+    ConnectHandler connect_handler = std::move(s->on_connect);
+    s->on_connect = nullptr;
+    if (s->owner_alive && connect_handler) {
+      connect_handler(make_error(ErrorKind::kIo, "redis: connection closed before it was up"));
+    }
+    if (s->owner_alive) {
+      for (auto& sub : subscribes) {
+        if (sub.handler) sub.handler(make_error(ErrorKind::kIo, "redis: connection closed"));
+      }
+    }
+    boost::asio::post(s->io, [ref = std::move(s->hiredis_ref)] {});
+  }
+
+  // --- hiredis connection callbacks.
+
+  static void on_connect_cb(const redisAsyncContext* c, int status) noexcept {
+    State* s = from(c);
+    ConnectHandler handler = std::move(s->on_connect);
+    s->on_connect = nullptr;
+    if (status == REDIS_OK) {
+      s->connected = true;
+      if (s->owner_alive && handler) handler(Status{});
+    } else {
+      // hiredis frees the context right after this returns.
+      if (s->owner_alive && handler) {
+        handler(make_error(ErrorKind::kIo,
+                           "redis: connect failed: " + context_error(c, "unknown error")));
+      }
+    }
+  }
+
+  static void on_disconnect_cb(const redisAsyncContext* c, int status) noexcept {
+    State* s = from(c);
+    s->connected = false;
+    if (!s->owner_alive || !s->on_disconnect) return;
+    DisconnectHandler handler = std::move(s->on_disconnect);
+    s->on_disconnect = nullptr;
+    if (status == REDIS_OK) {
+      handler(Status{});
+    } else {
+      handler(make_error(ErrorKind::kIo,
+                         "redis: connection lost: " + context_error(c, "unknown error")));
+    }
+  }
+
+  // --- Reply callbacks.
+
+  struct PendingCommand {
+    State* state;
+    ReplyHandler handler;
+  };
+
+  static void on_command_reply(redisAsyncContext* c, void* reply, void* privdata) noexcept {
+    std::unique_ptr<PendingCommand> p(static_cast<PendingCommand*>(privdata));
+    State* s = p->state;
+    --s->pending_commands;
+    if (!s->owner_alive || !p->handler) return;
+    const auto* r = static_cast<const redisReply*>(reply);
+    if (r == nullptr) {
+      // The context is being freed: connection lost, refused or closed.
+      p->handler(
+          make_error(ErrorKind::kIo, "redis: connection closed: " + context_error(c, "no reply")));
+    } else if (r->type == REDIS_REPLY_ERROR) {
+      p->handler(error_from_reply_text(std::string_view(r->str, r->len)));
+    } else {
+      p->handler(copy_reply(r));
+    }
+  }
+
+  // One callback for every subscription of the connection (hiredis keeps it
+  // per channel); it sees confirmations and messages.
+  static void on_subscription_reply(redisAsyncContext* c, void* reply, void*) noexcept {
+    State* s = from(c);
+    const auto* r = static_cast<const redisReply*>(reply);
+    if (r == nullptr || !s->owner_alive || r->type != REDIS_REPLY_ARRAY) return;
+    std::string_view kind = element_text(r, 0);
+    if (kind == "message") {
+      if (s->on_message) s->on_message(element_text(r, 1), element_text(r, 2));
+    } else if (kind == "pmessage") {
+      if (s->on_message) s->on_message(element_text(r, 2), element_text(r, 3));
+    } else if (kind == "subscribe" || kind == "psubscribe") {
+      if (s->pending_subscribes.empty()) return;
+      if (--s->pending_subscribes.front().remaining == 0) {
+        SubscribeHandler handler = std::move(s->pending_subscribes.front().handler);
+        s->pending_subscribes.pop_front();
+        if (handler) handler(Status{});
+      }
+    }
+    // unsubscribe / punsubscribe confirmations need no action.
+  }
+
+  // --- Operations behind the public API.
+
+  Status check_can_send(bool for_subscription) const {
+    if (!started) return make_error(ErrorKind::kIo, "redis: not connected");
+    if (closed || ac == nullptr) return make_error(ErrorKind::kIo, "redis: connection closed");
+    if (closing) return make_error(ErrorKind::kIo, "redis: connection is disconnecting");
+    if (subscriber && !for_subscription) {
+      return make_error(ErrorKind::kInvalidArgument,
+                        "redis: a subscriber connection cannot send commands");
+    }
+    return {};
+  }
+
+  Status send(std::span<const std::string_view> argv, ReplyHandler on_reply) {
+    if (argv.empty()) return make_error(ErrorKind::kInvalidArgument, "redis: empty command");
+    if (Status st = check_can_send(false); !st) return st;
+    std::vector<const char*> args(argv.size());
+    std::vector<size_t> lengths(argv.size());
+    for (size_t i = 0; i < argv.size(); ++i) {
+      args[i] = argv[i].data();
+      lengths[i] = argv[i].size();
+    }
+    auto pending = std::make_unique<PendingCommand>(PendingCommand{this, std::move(on_reply)});
+    if (redisAsyncCommandArgv(ac, &State::on_command_reply, pending.get(),
+                              static_cast<int>(args.size()), args.data(),
+                              lengths.data()) != REDIS_OK) {
+      return make_error(ErrorKind::kIo, "redis: command refused: " + context_error(ac, "closing"));
+    }
+    pending.release();  // owned by hiredis until on_command_reply
+    ++pending_commands;
+    return {};
+  }
+
+  Status send_subscription(std::string_view verb, std::span<const std::string_view> channels,
+                           SubscribeHandler on_subscribed) {
+    if (channels.empty()) return make_error(ErrorKind::kInvalidArgument, "redis: no channels");
+    if (Status st = check_can_send(true); !st) return st;
+    bool is_subscribe = verb == "SUBSCRIBE" || verb == "PSUBSCRIBE";
+    if (!is_subscribe && !subscriber) {
+      return make_error(ErrorKind::kInvalidArgument, "redis: not subscribed");
+    }
+    std::vector<const char*> args;
+    std::vector<size_t> lengths;
+    args.reserve(channels.size() + 1);
+    lengths.reserve(channels.size() + 1);
+    args.push_back(verb.data());
+    lengths.push_back(verb.size());
+    for (std::string_view ch : channels) {
+      args.push_back(ch.data());
+      lengths.push_back(ch.size());
+    }
+    if (redisAsyncCommandArgv(ac, &State::on_subscription_reply, nullptr,
+                              static_cast<int>(args.size()), args.data(),
+                              lengths.data()) != REDIS_OK) {
+      return make_error(ErrorKind::kIo,
+                        "redis: subscription refused: " + context_error(ac, "closing"));
+    }
+    if (is_subscribe) {
+      subscriber = true;
+      pending_subscribes.push_back(PendingSubscribe{channels.size(), std::move(on_subscribed)});
+    }
+    return {};
+  }
+
+  void connect(const std::string& host, uint16_t port, ConnectHandler handler) {
+    auto fail_later = [this](ConnectHandler h, Error error) {
+      std::weak_ptr<State> weak = weak_from_this();
+      boost::asio::post(io, [weak, h = std::move(h), error = std::move(error)]() mutable {
+        auto self = weak.lock();
+        if (self && self->owner_alive && h) h(std::move(error));
+      });
+    };
+    if (started) {
+      fail_later(std::move(handler),
+                 make_error(ErrorKind::kInvalidArgument, "redis: connect() called twice"));
+      return;
+    }
+    started = true;
+    redisAsyncContext* c = redisAsyncConnect(host.c_str(), port);
+    if (c == nullptr) {
+      closed = true;
+      fail_later(std::move(handler), make_error(ErrorKind::kIo, "redis: out of memory"));
+      return;
+    }
+    if (c->err != 0) {
+      std::string why = context_error(c, "unknown error");
+      redisAsyncFree(c);  // no hooks attached yet: calls nothing of ours
+      closed = true;
+      fail_later(std::move(handler),
+                 make_error(ErrorKind::kIo, "redis: connect to " + host + ":" +
+                                                std::to_string(port) + " failed: " + why));
+      return;
+    }
+    boost::system::error_code ec;
+    descriptor.assign(c->c.fd, ec);
+    if (ec) {
+      redisAsyncFree(c);
+      closed = true;
+      fail_later(std::move(handler),
+                 make_error(ErrorKind::kIo, "redis: cannot watch socket: " + ec.message()));
+      return;
+    }
+    ac = c;
+    fd = c->c.fd;
+    hiredis_ref = shared_from_this();
+    on_connect = std::move(handler);
+    c->data = this;
+    c->ev.data = this;
+    c->ev.addRead = &State::hook_add_read;
+    c->ev.delRead = &State::hook_del_read;
+    c->ev.addWrite = &State::hook_add_write;
+    c->ev.delWrite = &State::hook_del_write;
+    c->ev.cleanup = &State::hook_cleanup;
+    redisAsyncSetDisconnectCallback(c, &State::on_disconnect_cb);
+    // Registers write interest: the first writable event completes the connect.
+    redisAsyncSetConnectCallback(c, &State::on_connect_cb);
+  }
+
+  // Runs fn(ac) from a fresh io_context handler, so hiredis is never freed or
+  // disconnected underneath one of its own callbacks.
+  template <class Fn>
+  void later_on_context(Fn fn) {
+    boost::asio::post(io, [self = shared_from_this(), fn = std::move(fn)] {
+      if (self->ac == nullptr) return;
+      HiredisCall call(*self);
+      fn(self->ac);
+    });
+  }
+
+  void disconnect() {
+    if (ac == nullptr || closing) return;
+    closing = true;
+    later_on_context([](redisAsyncContext* c) { redisAsyncDisconnect(c); });
+  }
+
+  void owner_gone() {
+    owner_alive = false;
+    if (ac == nullptr) return;
+    closing = true;
+    if (in_hiredis > 0) {
+      later_on_context([](redisAsyncContext* c) { redisAsyncFree(c); });
+    } else {
+      auto keep = shared_from_this();
+      HiredisCall call(*this);
+      redisAsyncFree(ac);  // calls the hooks and callbacks, which now do nothing
+    }
+  }
+};
+
+// ---------------------------------------------------------------------------
+// RedisConnection
+// ---------------------------------------------------------------------------
+
+RedisConnection::RedisConnection(boost::asio::io_context& io)
+    : state_(std::make_shared<State>(io)) {}
+
+RedisConnection::~RedisConnection() {
+  state_->owner_gone();
+}
+
+void RedisConnection::connect(const std::string& host, uint16_t port, ConnectHandler on_connect) {
+  state_->connect(host, port, std::move(on_connect));
+}
+
+void RedisConnection::set_disconnect_handler(DisconnectHandler handler) {
+  state_->on_disconnect = std::move(handler);
+}
+
+Status RedisConnection::command(std::span<const std::string_view> argv, ReplyHandler on_reply) {
+  return state_->send(argv, std::move(on_reply));
+}
+
+Status RedisConnection::command(std::initializer_list<std::string_view> argv,
+                                ReplyHandler on_reply) {
+  return state_->send(std::span<const std::string_view>(argv.begin(), argv.size()),
+                      std::move(on_reply));
+}
+
+Status RedisConnection::command(const std::vector<std::string>& argv, ReplyHandler on_reply) {
+  std::vector<std::string_view> views(argv.begin(), argv.end());
+  return state_->send(views, std::move(on_reply));
+}
+
+void RedisConnection::set_message_handler(MessageHandler handler) {
+  state_->on_message = std::move(handler);
+}
+
+Status RedisConnection::subscribe(std::span<const std::string_view> channels,
+                                  SubscribeHandler on_subscribed) {
+  return state_->send_subscription("SUBSCRIBE", channels, std::move(on_subscribed));
+}
+
+Status RedisConnection::subscribe(std::initializer_list<std::string_view> channels,
+                                  SubscribeHandler on_subscribed) {
+  return state_->send_subscription(
+      "SUBSCRIBE", std::span<const std::string_view>(channels.begin(), channels.size()),
+      std::move(on_subscribed));
+}
+
+Status RedisConnection::psubscribe(std::span<const std::string_view> patterns,
+                                   SubscribeHandler on_subscribed) {
+  return state_->send_subscription("PSUBSCRIBE", patterns, std::move(on_subscribed));
+}
+
+Status RedisConnection::unsubscribe(std::span<const std::string_view> channels) {
+  return state_->send_subscription("UNSUBSCRIBE", channels, {});
+}
+
+Status RedisConnection::punsubscribe(std::span<const std::string_view> patterns) {
+  return state_->send_subscription("PUNSUBSCRIBE", patterns, {});
+}
+
+void RedisConnection::disconnect() {
+  state_->disconnect();
+}
+
+bool RedisConnection::connected() const {
+  return state_->connected && !state_->closed;
+}
+
+bool RedisConnection::open() const {
+  return state_->started && !state_->closed;
+}
+
+size_t RedisConnection::pending() const {
+  return state_->pending_commands;
+}
+
+}  // namespace fogm2m::io

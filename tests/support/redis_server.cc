@@ -1,0 +1,289 @@
+#include "tests/support/redis_server.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace fogm2m::test {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A loopback TCP port that was free a moment ago (the kernel picks it).
+Result<uint16_t> pick_free_port() {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return make_error(ErrorKind::kIo, std::string("socket: ") + std::strerror(errno));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  socklen_t len = sizeof(addr);
+  if (::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      ::getsockname(s, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    std::string why = std::strerror(errno);
+    ::close(s);
+    return make_error(ErrorKind::kIo, "bind 127.0.0.1:0: " + why);
+  }
+  ::close(s);
+  return static_cast<uint16_t>(ntohs(addr.sin_port));
+}
+
+// Connects to 127.0.0.1:port, sends PING and expects +PONG, all within
+// roughly `budget`. Any failure just means "not ready yet".
+bool answers_ping(uint16_t port, std::chrono::milliseconds budget) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (s < 0) return false;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  bool ok = false;
+  auto deadline = Clock::now() + budget;
+  auto wait_for = [&](short events) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    if (left.count() <= 0) return false;
+    pollfd p{s, events, 0};
+    return ::poll(&p, 1, static_cast<int>(left.count())) == 1 && (p.revents & events) &&
+           !(p.revents & (POLLERR | POLLHUP));
+  };
+  int rc = ::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  if (rc == 0 || (errno == EINPROGRESS && wait_for(POLLOUT))) {
+    int err = 0;
+    socklen_t len = sizeof(err);
+    ::getsockopt(s, SOL_SOCKET, SO_ERROR, &err, &len);
+    static constexpr char kPing[] = "PING\r\n";
+    if (err == 0 && ::send(s, kPing, sizeof(kPing) - 1, MSG_NOSIGNAL) == sizeof(kPing) - 1) {
+      std::string got;
+      char buf[64];
+      while (got.size() < 7 && wait_for(POLLIN)) {
+        ssize_t n = ::recv(s, buf, sizeof(buf), 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+      }
+      ok = got.starts_with("+PONG\r\n");
+    }
+  }
+  ::close(s);
+  return ok;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string tail(const std::string& text, size_t max = 2000) {
+  return text.size() <= max ? text : "..." + text.substr(text.size() - max);
+}
+
+std::string temp_root() {
+  const char* env = std::getenv("TMPDIR");
+  return env != nullptr && env[0] != '\0' ? env : "/tmp";
+}
+
+// Directories are named fogm2m-redis-<pid of the test process>-XXXXXX. A
+// test process that was killed leaves its directory behind (its server dies
+// with it, see PR_SET_DEATHSIG); the next start() removes directories of
+// processes that no longer exist.
+constexpr std::string_view kDirPrefix = "fogm2m-redis-";
+
+void remove_stale_dirs(const std::string& root) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    std::string name = entry.path().filename().string();
+    if (!name.starts_with(kDirPrefix)) continue;
+    size_t dash = name.find('-', kDirPrefix.size());
+    if (dash == std::string::npos) continue;
+    long pid = std::strtol(name.c_str() + kDirPrefix.size(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      std::filesystem::remove_all(entry.path(), ignored);
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<RedisServer>> RedisServer::start(RedisServerOptions options) {
+  if (::access(options.binary.c_str(), X_OK) != 0) {
+    return make_error(ErrorKind::kNotFound, "redis-server not found at " + options.binary);
+  }
+  std::unique_ptr<RedisServer> server(new RedisServer());
+  server->stop_timeout_ = options.stop_timeout;
+  Status st = server->launch(options);
+  if (!st) return st.error();  // the destructor cleans up what launch() left
+  return server;
+}
+
+// Forks and execs the server, then waits for PING. A port taken between
+// pick_free_port() and the server's bind() shows up as an early exit with
+// "Address already in use" in the log; then it tries another port.
+Status RedisServer::launch(const RedisServerOptions& options) {
+  remove_stale_dirs(temp_root());
+  std::string templ =
+      temp_root() + "/" + std::string(kDirPrefix) + std::to_string(::getpid()) + "-XXXXXX";
+  std::vector<char> buf(templ.begin(), templ.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr) {
+    return make_error(ErrorKind::kIo, "mkdtemp " + templ + ": " + std::strerror(errno));
+  }
+  dir_ = buf.data();
+  const std::string log_path = dir_ + "/redis.log";
+
+  constexpr int kAttempts = 5;
+  std::string last_log;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    Result<uint16_t> port = pick_free_port();
+    if (!port) return port.error();
+    port_ = *port;
+
+    // Everything the child needs is prepared before fork(): between fork and
+    // exec only async-signal-safe calls are allowed in a threaded process.
+    std::vector<std::string> args = {options.binary,
+                                     "--port",
+                                     std::to_string(port_),
+                                     "--bind",
+                                     host_,
+                                     "--save",
+                                     "",
+                                     "--appendonly",
+                                     "no",
+                                     "--daemonize",
+                                     "no",
+                                     "--dir",
+                                     dir_,
+                                     "--logfile",
+                                     "",
+                                     "--protected-mode",
+                                     "yes"};
+    args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    const pid_t parent = ::getpid();
+    const char* binary = options.binary.c_str();
+    const char* log_file = log_path.c_str();
+
+    pid_t child = ::fork();
+    if (child < 0) return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
+    if (child == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
+      int null_fd = ::open("/dev/null", O_RDONLY);
+      int log_fd = ::open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+      if (null_fd < 0 || log_fd < 0) ::_exit(125);
+      ::dup2(null_fd, STDIN_FILENO);
+      ::dup2(log_fd, STDOUT_FILENO);
+      ::dup2(log_fd, STDERR_FILENO);
+      // Do not hand the test's sockets (redis connections, CoAP endpoints)
+      // to the server: a copy would keep them open after the test closes them.
+      if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+        for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+      }
+      ::execv(binary, argv.data());
+      ::_exit(127);
+    }
+    pid_ = child;
+
+    auto deadline = Clock::now() + options.start_timeout;
+    bool exited = false;
+    int status = 0;
+    while (Clock::now() < deadline) {
+      pid_t r = ::waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        exited = true;
+        break;
+      }
+      if (answers_ping(port_, std::chrono::milliseconds(200))) return {};
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!exited) {
+      std::string log_text = tail(read_file(log_path));
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return make_error(ErrorKind::kTimeout, "redis-server did not answer PING on port " +
+                                                 std::to_string(port_) + " within " +
+                                                 std::to_string(options.start_timeout.count()) +
+                                                 " ms; log:\n" + log_text);
+    }
+    pid_ = -1;
+    last_log = read_file(log_path);
+    if (last_log.find("Address already in use") == std::string::npos) break;
+    if (::truncate(log_path.c_str(), 0) != 0) break;
+  }
+  return make_error(ErrorKind::kIo, "redis-server exited during start-up; log:\n" + tail(last_log));
+}
+
+bool RedisServer::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  pid_ = -1;  // exited (r == pid_) or not our child any more
+  return false;
+}
+
+Status RedisServer::stop() {
+  Status result;
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    auto deadline = Clock::now() + stop_timeout_;
+    int status = 0;
+    pid_t r = 0;
+    while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (r == 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, &status, 0);
+      result = make_error(ErrorKind::kTimeout, "redis-server ignored SIGTERM for " +
+                                                   std::to_string(stop_timeout_.count()) +
+                                                   " ms and was killed");
+    } else if (r == pid_ && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
+               !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)) {
+      result = make_error(ErrorKind::kIo, "redis-server exited abnormally, status " +
+                                              std::to_string(status) + "; log:\n" + tail(log()));
+    }
+    pid_ = -1;
+  }
+  remove_dir();
+  return result;
+}
+
+RedisServer::~RedisServer() {
+  (void)stop();
+}
+
+std::string RedisServer::log() const {
+  if (dir_.empty()) return {};
+  return read_file(dir_ + "/redis.log");
+}
+
+void RedisServer::remove_dir() {
+  if (dir_.empty()) return;
+  std::error_code ec;
+  std::filesystem::remove_all(dir_, ec);
+  dir_.clear();
+}
+
+}  // namespace fogm2m::test
