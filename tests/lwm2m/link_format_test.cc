@@ -45,12 +45,14 @@ TEST(LinkFormat, RejectsMalformedWithOffset) {
                           "</1/0>;rt=\"open", "</1/0> </3/0>", "<1 0>", "</1/0>;ver=1.1 x"}) {
     auto r = parse_link_format(bad);
     ASSERT_FALSE(r.ok()) << bad;
-    EXPECT_NE(r.error().message.find("link format at offset"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("link format at offset"), std::string::npos)
+        << r.error().message;
   }
 }
 
 TEST(LinkFormat, FormatRoundTrips) {
-  const std::string text = "</>;rt=\"oma.lwm2m\";ct=11543,</1/0>,</3313/0>;ver=1.1;obs,</x>;title=\"a \\\"b\\\"\"";
+  const std::string text =
+      "</>;rt=\"oma.lwm2m\";ct=11543,</1/0>,</3313/0>;ver=1.1;obs,</x>;title=\"a \\\"b\\\"\"";
   auto r = parse_link_format(text);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(format_link_format(*r), text);

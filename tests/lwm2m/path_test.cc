@@ -27,13 +27,13 @@ TEST(Path, RejectsMalformedWithReason) {
     const char* text;
     const char* reason;
   };
-  for (const Case& c : {Case{"", "empty"}, Case{"3/0", "must start with '/'"},
-                        Case{"//3", "empty object id"}, Case{"/3//1", "empty"},
-                        Case{"/3/x", "object instance id \"x\" is not a number"},
-                        Case{"/3/-1", "not a number"}, Case{"/65535", "exceeds 65534"},
-                        Case{"/99999999999", "exceeds"}, Case{"/3/01", "leading zero"},
-                        Case{"/1/2/3/4/5", "more than 4 segments"}, Case{"/3/0//", "empty"},
-                        Case{"/ 3", "not a number"}}) {
+  for (const Case& c :
+       {Case{"", "empty"}, Case{"3/0", "must start with '/'"}, Case{"//3", "empty object id"},
+        Case{"/3//1", "empty"}, Case{"/3/x", "object instance id \"x\" is not a number"},
+        Case{"/3/-1", "not a number"}, Case{"/65535", "exceeds 65534"},
+        Case{"/99999999999", "exceeds"}, Case{"/3/01", "leading zero"},
+        Case{"/1/2/3/4/5", "more than 4 segments"}, Case{"/3/0//", "empty"},
+        Case{"/ 3", "not a number"}}) {
     auto r = Path::parse(c.text);
     ASSERT_FALSE(r.ok()) << c.text;
     EXPECT_EQ(r.error().kind, ErrorKind::kMalformed);

@@ -6,7 +6,8 @@ namespace fogm2m::lwm2m {
 namespace {
 
 TEST(RegistrationLinks, ObjectsInstancesVersions) {
-  auto r = parse_registration_links("</1/0>,</3/0>,</3313/0>;ver=1.1,</3313/1>,</5>,</3303>;ver=1.1");
+  auto r =
+      parse_registration_links("</1/0>,</3/0>,</3313/0>;ver=1.1,</3313/1>,</5>,</3303>;ver=1.1");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->root_path, "/");
   EXPECT_EQ(r->objects.size(), 5u);
@@ -19,7 +20,8 @@ TEST(RegistrationLinks, ObjectsInstancesVersions) {
 }
 
 TEST(RegistrationLinks, AlternateRootAndContentFormats) {
-  auto r = parse_registration_links("</lwm2m>;rt=\"oma.lwm2m\";ct=\"110 11542\",</lwm2m/3/0>,</other/9>");
+  auto r = parse_registration_links(
+      "</lwm2m>;rt=\"oma.lwm2m\";ct=\"110 11542\",</lwm2m/3/0>,</other/9>");
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->root_path, "/lwm2m/");
   EXPECT_EQ(r->content_formats, (std::vector<uint16_t>{110, 11542}));
@@ -29,8 +31,8 @@ TEST(RegistrationLinks, AlternateRootAndContentFormats) {
 }
 
 TEST(RegistrationLinks, Rejects) {
-  for (const char* bad : {"</3/0/1>", "</3/x>", "</70000/0>", "</3/0>;ver=one", "</>;rt=\"oma.lwm2m\";ct=abc",
-                          "</3/0"}) {
+  for (const char* bad : {"</3/0/1>", "</3/x>", "</70000/0>", "</3/0>;ver=one",
+                          "</>;rt=\"oma.lwm2m\";ct=abc", "</3/0"}) {
     auto r = parse_registration_links(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().message.rfind("registration payload: ", 0), 0u) << r.error().message;

@@ -1,0 +1,214 @@
+#include "lwm2m/codec/senml_json.h"
+
+#include <boost/json/value.hpp>
+#include <string>
+#include <string_view>
+
+#include "lwm2m/codec/base64.h"
+#include "lwm2m/codec/common.h"
+#include "lwm2m/codec/json_common.h"
+#include "lwm2m/codec/text.h"
+
+namespace fogm2m::lwm2m::senml_json {
+
+namespace {
+
+using codec_detail::format_error;
+
+constexpr std::string_view kFormat = "SenML JSON";
+
+Error record_error(ErrorKind kind, size_t record, const std::string& why) {
+  return format_error(kind, kFormat, "record " + std::to_string(record) + ": " + why);
+}
+
+// Appends "key":value for one leaf value.
+Status append_value(std::string& out, const Value& v) {
+  switch (v.type()) {
+    case ResourceType::kInteger:
+    case ResourceType::kUnsignedInteger:
+    case ResourceType::kFloat:
+    case ResourceType::kTime:
+      out += "\"v\":";
+      return json_detail::append_number(out, v);
+    case ResourceType::kBoolean:
+      out += v.as<bool>() ? "\"vb\":true" : "\"vb\":false";
+      return {};
+    case ResourceType::kString:
+      out += "\"vs\":";
+      json_detail::append_string(out, v.as<std::string>());
+      return {};
+    case ResourceType::kCorelnk:
+      out += "\"vs\":";
+      json_detail::append_string(out, v.as<CoreLink>().text);
+      return {};
+    case ResourceType::kOpaque:
+      out += "\"vd\":";
+      json_detail::append_string(out,
+                                 base64::encode(v.as<Opaque>(), base64::Alphabet::kUrl, false));
+      return {};
+    case ResourceType::kObjlnk:
+      out += "\"vlo\":";
+      json_detail::append_string(out, text::format_object_link(v.as<ObjectLink>()));
+      return {};
+    case ResourceType::kNone:
+      break;
+  }
+  return make_error(ErrorKind::kInvalidArgument, "no value (type none)");
+}
+
+Error wrong_key(std::string_view key, ResourceType type) {
+  return make_error(ErrorKind::kTypeMismatch,
+                    "\"" + std::string(key) + "\" given for a " + to_string(type) + " resource");
+}
+
+// The value of one record: `key` is its value key, `j` the JSON value.
+Result<Value> record_value(std::string_view key, const boost::json::value& j,
+                           const ResourceModel* model) {
+  const ResourceType type = model ? model->type : ResourceType::kNone;
+  if (key == "v") {
+    if (!j.is_number()) return make_error(ErrorKind::kMalformed, "\"v\" is not a number");
+    return json_detail::number_value(j, model);
+  }
+  if (key == "vb") {
+    const auto* b = j.if_bool();
+    if (b == nullptr) return make_error(ErrorKind::kMalformed, "\"vb\" is not a boolean");
+    if (model != nullptr && type != ResourceType::kBoolean) return wrong_key(key, type);
+    return Value(*b);
+  }
+  // "vs", "vd" and "vlo" hold strings.
+  const auto* s = j.if_string();
+  if (s == nullptr)
+    return make_error(ErrorKind::kMalformed, "\"" + std::string(key) + "\" is not a string");
+  const std::string_view text(s->data(), s->size());
+  if (key == "vs") {
+    if (model == nullptr || type == ResourceType::kString) return Value(std::string(text));
+    if (type == ResourceType::kCorelnk) return Value(CoreLink{std::string(text)});
+    return wrong_key(key, type);
+  }
+  if (key == "vd") {
+    if (model != nullptr && type != ResourceType::kOpaque) return wrong_key(key, type);
+    auto bytes = base64::decode(text, base64::Alphabet::kUrl, base64::Padding::kOptional);
+    if (!bytes) return bytes.error();
+    return Value(std::move(*bytes));
+  }
+  // "vlo"
+  if (model != nullptr && type != ResourceType::kObjlnk) return wrong_key(key, type);
+  auto link = text::parse_object_link(text);
+  if (!link) return link.error();
+  return Value(*link);
+}
+
+bool is_value_key(std::string_view key) {
+  return key == "v" || key == "vs" || key == "vb" || key == "vd" || key == "vlo";
+}
+
+}  // namespace
+
+Result<std::vector<uint8_t>> encode(const Path& path, const Node& node) {
+  if (Status s = codec_detail::validate_node(kFormat, path, node); !s) return s.error();
+  const bool single =
+      node.index() == 3 || (node.index() == 2 && !std::get<Resource>(node).multiple);
+  std::string out = "[";
+  bool first = true;
+  for (const PathValue& leaf : flatten(path, node)) {
+    if (Status s = json_detail::check_leaf(kFormat, leaf.path, leaf.value); !s) return s.error();
+    if (first) {
+      out += "{\"bn\":";
+      json_detail::append_string(out, json_detail::base_name(path, single));
+      out.push_back(',');
+    } else {
+      out += ",{";
+    }
+    first = false;
+    if (!single) {
+      out += "\"n\":";
+      json_detail::append_string(out, json_detail::relative_name(path, leaf.path));
+      out.push_back(',');
+    }
+    if (Status s = append_value(out, leaf.value); !s)
+      return format_error(s.error().kind, kFormat,
+                          leaf.path.to_string() + ": " + s.error().message);
+    out.push_back('}');
+  }
+  out.push_back(']');
+  return std::vector<uint8_t>(out.begin(), out.end());
+}
+
+Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
+                    const ModelRegistry& models) {
+  if (path.is_root())
+    return format_error(ErrorKind::kUnsupported, kFormat,
+                        "cannot decode a payload for the root path");
+  auto doc = json_detail::parse(kFormat, payload);
+  if (!doc) return doc.error();
+  const auto* pack = doc->if_array();
+  if (pack == nullptr)
+    return format_error(ErrorKind::kMalformed, kFormat, "the document is not a JSON array");
+
+  // Base name and base time carry forward from record to record.
+  std::string base;
+  double base_time = 0;
+  std::vector<json_detail::Record> records;
+  records.reserve(pack->size());
+  for (size_t k = 0; k < pack->size(); ++k) {
+    const auto* rec = (*pack)[k].if_object();
+    if (rec == nullptr) return record_error(ErrorKind::kMalformed, k, "not a JSON object");
+    std::string_view name;
+    double time = 0;
+    std::string_view value_key;
+    const boost::json::value* value = nullptr;
+    // Each key at most once: bit i of `seen` stands for kKeys[i].
+    static constexpr std::string_view kKeys[] = {"bn", "bt", "n", "t", "bver", "u", "bu", "ut"};
+    unsigned seen = 0;
+    for (const auto& kv : *rec) {
+      const std::string_view key(kv.key().data(), kv.key().size());
+      const boost::json::value& j = kv.value();
+      if (is_value_key(key)) {
+        if (value != nullptr)
+          return record_error(ErrorKind::kMalformed, k,
+                              "more than one value (\"" + std::string(value_key) + "\" and \"" +
+                                  std::string(key) + "\")");
+        value_key = key;
+        value = &j;
+        continue;
+      }
+      size_t which = std::size(kKeys);
+      for (size_t i = 0; i < std::size(kKeys); ++i)
+        if (kKeys[i] == key) which = i;
+      if (which == std::size(kKeys)) {
+        const bool known_unsupported =
+            key == "bv" || key == "bs" || key == "s" || (!key.empty() && key.back() == '_');
+        return record_error(known_unsupported ? ErrorKind::kUnsupported : ErrorKind::kMalformed, k,
+                            (known_unsupported ? "unsupported key \"" : "unknown key \"") +
+                                std::string(key) + "\"");
+      }
+      if (seen & (1u << which))
+        return record_error(ErrorKind::kMalformed, k, "repeated key \"" + std::string(key) + "\"");
+      seen |= 1u << which;
+      if (key == "bn" || key == "n" || key == "u" || key == "bu") {
+        const auto* s = j.if_string();
+        if (s == nullptr)
+          return record_error(ErrorKind::kMalformed, k,
+                              "\"" + std::string(key) + "\" is not a string");
+        if (key == "bn") base.assign(s->data(), s->size());
+        if (key == "n") name = std::string_view(s->data(), s->size());
+      } else {  // bt, t, bver, ut
+        if (!j.is_number())
+          return record_error(ErrorKind::kMalformed, k,
+                              "\"" + std::string(key) + "\" is not a number");
+        if (key == "bt") base_time = json_detail::number_as_double(j);
+        if (key == "t") time = json_detail::number_as_double(j);
+      }
+    }
+    if (value == nullptr) return record_error(ErrorKind::kMalformed, k, "no value");
+    auto leaf = json_detail::resolve_name(kFormat, k, base, name, path);
+    if (!leaf) return leaf.error();
+    const ResourceModel* model = codec_detail::value_model(models, *leaf);
+    auto v = record_value(value_key, *value, model);
+    if (!v) return record_error(v.error().kind, k, leaf->to_string() + ": " + v.error().message);
+    records.push_back(json_detail::Record{*leaf, std::move(*v), base_time + time, k});
+  }
+  return json_detail::assemble(kFormat, path, std::move(records), models);
+}
+
+}  // namespace fogm2m::lwm2m::senml_json

@@ -1,0 +1,56 @@
+#include "server/cluster_membership.h"
+
+#include <chrono>
+
+namespace fogm2m::server {
+
+namespace {
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+constexpr std::string_view kNodesKey = "NODES";
+
+}  // namespace
+
+RedisMembership::RedisMembership(boost::asio::io_context& io, io::RedisConnection& redis, std::string node_id,
+                                 std::chrono::milliseconds period, std::chrono::milliseconds liveness)
+    : redis_(redis), node_id_(std::move(node_id)), period_(period), liveness_(liveness), timer_(io) {
+  alive_.insert(node_id_);
+}
+
+void RedisMembership::start() {
+  running_ = true;
+  beat();
+}
+
+void RedisMembership::stop() {
+  running_ = false;
+  timer_.cancel();
+  (void)redis_.command({"ZREM", kNodesKey, node_id_}, [](Result<io::RedisReply>) {});
+}
+
+void RedisMembership::beat() {
+  if (!running_) return;
+  const int64_t now = unix_ms();
+  (void)redis_.command({"ZADD", kNodesKey, std::to_string(now), node_id_}, [](Result<io::RedisReply>) {});
+  (void)redis_.command({"ZRANGEBYSCORE", kNodesKey, std::to_string(now - liveness_.count()), "+inf"},
+                       [this](Result<io::RedisReply> r) {
+                         if (!r || !r->is_array()) return;
+                         std::set<std::string> alive{node_id_};
+                         for (const auto& e : r->elements) alive.insert(e.str);
+                         alive_ = std::move(alive);
+                       });
+  timer_.expires_after(period_);
+  timer_.async_wait([this](boost::system::error_code ec) {
+    if (!ec) beat();
+  });
+}
+
+bool RedisMembership::is_fallback() const { return !alive_.empty() && *alive_.begin() == node_id_; }
+
+bool RedisMembership::is_alive(const std::string& node_id) const { return alive_.count(node_id) != 0; }
+
+}  // namespace fogm2m::server

@@ -1,0 +1,69 @@
+// Which nodes of the cluster are alive, and which one answers for nobody.
+//
+// Requests go to every node (broadcast bus); only the owner of the endpoint
+// acts. A request nobody owns (unknown endpoint, owner down) or that cannot
+// be read at all would go unanswered, so exactly one node, the "fallback"
+// (the live node with the smallest id), looks such requests up in the store
+// and answers them with an error. Other nodes pay no Redis round trip for
+// endpoints that are not theirs.
+#pragma once
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "io/redis_asio.h"
+
+namespace fogm2m::server {
+
+class ClusterMembership {
+ public:
+  virtual ~ClusterMembership() = default;
+  virtual void start() = 0;
+  // Leaves the cluster (the node no longer counts as alive).
+  virtual void stop() = 0;
+  virtual bool is_fallback() const = 0;
+  virtual bool is_alive(const std::string& node_id) const = 0;
+};
+
+// A node alone: always the fallback, only itself alive.
+class SingleNodeMembership final : public ClusterMembership {
+ public:
+  explicit SingleNodeMembership(std::string node_id) : node_id_(std::move(node_id)) {}
+  void start() override {}
+  void stop() override {}
+  bool is_fallback() const override { return true; }
+  bool is_alive(const std::string& node_id) const override { return node_id == node_id_; }
+
+ private:
+  std::string node_id_;
+};
+
+// Heartbeats in the Redis sorted set NODES (member: node id, score: last
+// beat in Unix ms); a node is alive while its last beat is younger than
+// `liveness`. Beats and view refreshes happen every `period`.
+class RedisMembership final : public ClusterMembership {
+ public:
+  RedisMembership(boost::asio::io_context& io, io::RedisConnection& redis, std::string node_id,
+                  std::chrono::milliseconds period = std::chrono::milliseconds(1000),
+                  std::chrono::milliseconds liveness = std::chrono::milliseconds(3500));
+
+  void start() override;
+  void stop() override;
+  bool is_fallback() const override;
+  bool is_alive(const std::string& node_id) const override;
+
+ private:
+  void beat();
+
+  io::RedisConnection& redis_;
+  std::string node_id_;
+  std::chrono::milliseconds period_, liveness_;
+  boost::asio::steady_timer timer_;
+  std::set<std::string> alive_;
+  bool running_ = false;
+};
+
+}  // namespace fogm2m::server

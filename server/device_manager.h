@@ -1,0 +1,71 @@
+// Device Management and Information Reporting towards one device: turns a
+// bus request into the CoAP request LwM2M prescribes, sends it over the
+// device's own session, and turns the answer into the bus reply.
+//
+//   read              GET    path  Accept: format
+//   discover          GET    path  Accept: link-format
+//   write (replace)   PUT    path  Content-Format: format, payload
+//   write (update)    POST   path  Content-Format: format, payload
+//   execute           POST   path  payload: arguments (text)
+//   create            POST   object path, payload: new instance
+//   delete            DELETE path
+//   write_attributes  PUT    path  ?pmin=&pmax=&gt=&lt=&st=
+//   observe           GET    path  Observe: 0, Accept: format
+//   cancel_observe    GET    path  Observe: 1 with the observation's token
+//
+// Replies: {"code":"CONTENT","coapCode":"2.05","contentFormat":"TLV",
+// "content":{node}} for reads and notifications, {"code":"CHANGED",...}
+// for writes; a device error code is a reply too ({"code":"NOT_FOUND",
+// "coapCode":"4.04","errorMessage":...}). Failures of the server side
+// (device timeout, undecodable payload, unencodable write) are errors.
+#pragma once
+
+#include <functional>
+#include <random>
+
+#include <boost/json/object.hpp>
+
+#include "server/bus_message.h"
+#include "server/node_context.h"
+
+namespace fogm2m::server {
+
+// The outcome of one request: a reply object, or an error message.
+using ReplyHandler = std::function<void(Result<boost::json::object>)>;
+
+class DeviceManager {
+ public:
+  explicit DeviceManager(NodeContext& ctx);
+
+  // Performs `request` on `device` (the caller checked ownership); `done`
+  // runs exactly once.
+  void perform(const LocalDevice& device, const BusRequest& request, ReplyHandler done);
+
+  // A notification arrived from `peer`; forwards it on the bus with its
+  // observation's ticket. Returns false when no observation has its token.
+  bool on_notification(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
+
+  // Forgets every observation of `reg` (the registration ended).
+  void drop_observations(const Registration& reg);
+
+  // Active observations held by this node (token hex -> observation).
+  size_t observation_count() const { return observations_.size(); }
+
+ private:
+  void observe(const LocalDevice& device, const BusRequest& request, ReplyHandler done);
+  void cancel_observe(const LocalDevice& device, const BusRequest& request, ReplyHandler done);
+  // Builds the CoAP request of every kind but observe/cancel.
+  Result<lwm2m::CoapMessage> build(const LocalDevice& device, const BusRequest& request);
+  // Turns a device response into the reply object.
+  Result<boost::json::object> interpret(const BusRequest& request, lwm2m::ContentFormat requested,
+                                        const lwm2m::CoapMessage& response) const;
+  lwm2m::ContentFormat default_format(const LocalDevice& device, const lwm2m::Path& path) const;
+  std::string new_token();
+
+  NodeContext& ctx_;
+  std::mt19937_64 rng_;
+  // Observations this node holds, by token hex; mirrored in the store.
+  std::unordered_map<std::string, Observation> observations_;
+};
+
+}  // namespace fogm2m::server

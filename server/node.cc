@@ -1,0 +1,177 @@
+#include "server/node.h"
+
+#include <spdlog/spdlog.h>
+
+#include "server/memory_bus.h"
+#include "server/memory_observation_store.h"
+#include "server/memory_registration_store.h"
+#include "server/memory_security_store.h"
+#include "server/redis_bus.h"
+#include "server/redis_observation_store.h"
+#include "server/redis_registration_store.h"
+#include "server/redis_security_store.h"
+
+namespace fogm2m::server {
+
+// Sends each device request over the transport its device uses: DTLS for
+// secure peers, plain UDP otherwise.
+class Node::RoutingTransport final : public CoapTransport {
+ public:
+  void add(CoapTransport& t) { transports_.push_back(&t); }
+
+  void set_handlers(Handlers handlers) override {
+    for (CoapTransport* t : transports_) t->set_handlers(handlers);
+  }
+
+  void send_request(const PeerInfo& peer, lwm2m::CoapMessage request, std::chrono::milliseconds timeout,
+                    ResponseHandler done) override {
+    // Attach order is the caller's: by convention plain first, secure second.
+    CoapTransport* t = nullptr;
+    if (!transports_.empty()) t = peer.secure && transports_.size() > 1 ? transports_[1] : transports_[0];
+    if (!t) return done(make_error(ErrorKind::kIo, "no transport"));
+    t->send_request(peer, std::move(request), timeout, std::move(done));
+  }
+
+  void stop() override {
+    for (CoapTransport* t : transports_) t->stop();
+  }
+
+ private:
+  std::vector<CoapTransport*> transports_;
+};
+
+namespace {
+
+int64_t unix_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+Node::Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models)
+    : io_(io), options_(std::move(options)), models_(models), routing_(std::make_unique<RoutingTransport>()),
+      sweep_timer_(io) {}
+
+Node::~Node() = default;
+
+void Node::attach(CoapTransport& transport) { routing_->add(transport); }
+
+const NodeCounters& Node::counters() const {
+  static const NodeCounters kNone;
+  return ctx_ ? ctx_->counters : kNone;
+}
+
+size_t Node::observation_count() const { return device_manager_ ? device_manager_->observation_count() : 0; }
+
+void Node::start(std::function<void(Status)> ready) {
+  ready_ = std::move(ready);
+  if (options_.redis_host.empty()) {
+    registrations_ = std::make_unique<MemoryRegistrationStore>(io_);
+    observations_ = std::make_unique<MemoryObservationStore>(io_);
+    security_ = std::make_unique<MemorySecurityStore>(io_);
+    bus_ = std::make_unique<MemoryBus>(io_);
+    membership_ = std::make_unique<SingleNodeMembership>(options_.node_id);
+    return on_connected();
+  }
+  redis_ = std::make_unique<io::RedisConnection>(io_);
+  subscriber_ = std::make_unique<io::RedisConnection>(io_);
+  auto pending = std::make_shared<int>(2);
+  auto failed = std::make_shared<bool>(false);
+  auto connected = [this, pending, failed](Status s) {
+    if (!s && !*failed) {
+      *failed = true;
+      if (ready_) ready_(make_error(ErrorKind::kIo, "cannot connect to Redis at " + options_.redis_host + ":" +
+                                                        std::to_string(options_.redis_port) + ": " + s.error().message));
+      ready_ = nullptr;
+    }
+    if (--*pending == 0 && !*failed) on_connected();
+  };
+  redis_->connect(options_.redis_host, options_.redis_port, connected);
+  subscriber_->connect(options_.redis_host, options_.redis_port, connected);
+  auto lost = [this](Status s) {
+    if (!stopping_ && !s) spdlog::error("Redis connection lost: {}", s.error().message);
+  };
+  redis_->set_disconnect_handler(lost);
+  subscriber_->set_disconnect_handler(lost);
+  registrations_ = std::make_unique<RedisRegistrationStore>(*redis_);
+  observations_ = std::make_unique<RedisObservationStore>(*redis_);
+  security_ = std::make_unique<RedisSecurityStore>(*redis_);
+  bus_ = std::make_unique<RedisBus>(*redis_, *subscriber_);
+  membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id);
+  psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
+}
+
+void Node::on_connected() {
+  ctx_ = std::make_unique<NodeContext>(NodeContext{io_, options_.node_id, options_.channels, models_, *registrations_,
+                                                   *observations_, *security_, *bus_, *routing_, devices_, unix_ms,
+                                                   options_.device_timeout, {}});
+  registration_ = std::make_unique<RegistrationService>(*ctx_);
+  device_manager_ = std::make_unique<DeviceManager>(*ctx_);
+  router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
+  registration_->on_removed = [this](const Registration& reg) { device_manager_->drop_observations(reg); };
+
+  CoapTransport::Handlers handlers;
+  handlers.on_request = [this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
+    const auto segments = request.uri_path_segments();
+    if (!segments.empty() && segments[0] == "rd") return registration_->handle(peer, request, std::move(respond));
+    respond(coap_response(lwm2m::CoapCode::kNotFound));
+  };
+  handlers.on_notification = [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
+    return device_manager_->on_notification(peer, n);
+  };
+  handlers.on_reset = [](const PeerInfo&, const std::string&) {};
+  routing_->set_handlers(std::move(handlers));
+
+  const BusChannels& ch = options_.channels;
+  bus_->subscribe({ch.requests}, [this](std::string_view, std::string_view message) { router_->on_message(message); },
+                  nullptr);
+  bus_->subscribe({ch.registration_new, ch.registration_update, ch.registration_delete},
+                  [this](std::string_view channel, std::string_view message) { registration_->on_event(channel, message); },
+                  [this](Status s) {
+                    if (!ready_) return;
+                    auto ready = std::move(ready_);
+                    ready_ = nullptr;
+                    if (!s) return ready(s);
+                    membership_->start();
+                    schedule_sweep();
+                    spdlog::info("node {} ready ({})", options_.node_id,
+                                 options_.redis_host.empty() ? "in-memory stores"
+                                                             : "Redis " + options_.redis_host + ":" +
+                                                                   std::to_string(options_.redis_port));
+                    ready(Status{});
+                  });
+}
+
+void Node::schedule_sweep() {
+  sweep_timer_.expires_after(options_.sweep_interval);
+  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec || stopping_) return;
+    registration_->sweep_expired(options_.expiry_grace_ms);
+    schedule_sweep();
+  });
+}
+
+void Node::stop(std::function<void()> done, std::chrono::milliseconds flush_timeout) {
+  stopping_ = true;
+  sweep_timer_.cancel();
+  if (membership_) membership_->stop();
+  flush(std::chrono::steady_clock::now() + flush_timeout, std::move(done));
+}
+
+void Node::flush(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
+  const bool pending = redis_ && redis_->connected() && redis_->pending() > 0;
+  if (pending && std::chrono::steady_clock::now() < deadline) {
+    sweep_timer_.expires_after(std::chrono::milliseconds(5));
+    sweep_timer_.async_wait([this, deadline, done = std::move(done)](boost::system::error_code) mutable {
+      flush(deadline, std::move(done));
+    });
+    return;
+  }
+  if (pending) spdlog::warn("stopping with {} Redis commands unanswered", redis_->pending());
+  if (subscriber_) subscriber_->disconnect();
+  if (redis_) redis_->disconnect();
+  done();
+}
+
+}  // namespace fogm2m::server

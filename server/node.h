@@ -1,0 +1,94 @@
+// One member of the cluster: the LwM2M server node behind `fogm2m node`.
+//
+// Owns the stores (Redis when a Redis address is given, in-memory
+// otherwise), the bus, the cluster membership, the PSK cache and the LwM2M
+// services; the CoAP transports (UDP, DTLS) are made by the caller and
+// attached before start(), so tests and the simulator can bring their own.
+// Single-threaded: everything runs on the io_context given at construction.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/redis_asio.h"
+#include "lwm2m/model.h"
+#include "server/bus.h"
+#include "server/cluster_membership.h"
+#include "server/device_manager.h"
+#include "server/node_context.h"
+#include "server/psk_cache.h"
+#include "server/registration_service.h"
+#include "server/request_router.h"
+
+namespace fogm2m::server {
+
+struct NodeOptions {
+  std::string node_id = "node-1";
+  std::string redis_host;  // empty: in-memory stores and bus (a single node)
+  uint16_t redis_port = 6379;
+  BusChannels channels;
+  std::chrono::milliseconds device_timeout{5000};
+  std::chrono::milliseconds sweep_interval{1000};
+  int64_t expiry_grace_ms = 2000;  // a registration ends lifetime + grace after its last update
+};
+
+class Node {
+ public:
+  Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models);
+  ~Node();
+
+  // Transports the node serves and reaches devices through; call before
+  // start(). Requests to a device go out over the transport it came in on.
+  void attach(CoapTransport& transport);
+
+  // Connects to Redis (if configured), subscribes to the bus and starts the
+  // expiry sweep; `ready` runs once with the outcome.
+  void start(std::function<void(Status)> ready);
+
+  // Graceful stop: leaves the cluster, lets pending Redis writes finish (up
+  // to `flush_timeout`), disconnects. `done` runs once. Transports are the
+  // caller's to stop (before calling this).
+  void stop(std::function<void()> done, std::chrono::milliseconds flush_timeout = std::chrono::seconds(2));
+
+  PskCache& psk_cache() { return psk_; }
+  // The node's bus (after start()); lets an in-process gateway or test
+  // publish and subscribe next to the node.
+  Bus& bus() { return *bus_; }
+  const NodeCounters& counters() const;
+  const LocalDevices& devices() const { return devices_; }
+  size_t observation_count() const;
+  const NodeOptions& options() const { return options_; }
+
+ private:
+  class RoutingTransport;
+  void on_connected();
+  void schedule_sweep();
+  void flush(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
+
+  boost::asio::io_context& io_;
+  NodeOptions options_;
+  const lwm2m::ModelRegistry& models_;
+  LocalDevices devices_;
+  PskCache psk_;
+  std::unique_ptr<io::RedisConnection> redis_, subscriber_;
+  std::unique_ptr<RegistrationStore> registrations_;
+  std::unique_ptr<ObservationStore> observations_;
+  std::unique_ptr<SecurityStore> security_;
+  std::unique_ptr<Bus> bus_;
+  std::unique_ptr<ClusterMembership> membership_;
+  std::unique_ptr<RoutingTransport> routing_;
+  std::unique_ptr<NodeContext> ctx_;
+  std::unique_ptr<RegistrationService> registration_;
+  std::unique_ptr<DeviceManager> device_manager_;
+  std::unique_ptr<RequestRouter> router_;
+  boost::asio::steady_timer sweep_timer_;
+  std::function<void(Status)> ready_;
+  bool stopping_ = false;
+};
+
+}  // namespace fogm2m::server

@@ -1,0 +1,53 @@
+// What the services of one server node share: its identity, configuration,
+// stores, bus, local devices and clock. Owned by the Node; services hold a
+// reference.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "lwm2m/model.h"
+#include "server/bus.h"
+#include "server/coap_transport.h"
+#include "server/local_devices.h"
+#include "server/observation_store.h"
+#include "server/registration_store.h"
+#include "server/security_store.h"
+
+namespace fogm2m::server {
+
+struct NodeCounters {
+  uint64_t registrations = 0;
+  uint64_t updates = 0;
+  uint64_t deregistrations = 0;
+  uint64_t expirations = 0;
+  uint64_t bus_requests = 0;        // requests read off the bus
+  uint64_t bus_requests_owned = 0;  // of which this node acted on
+  uint64_t bus_malformed = 0;
+  uint64_t device_requests = 0;     // CoAP requests sent to devices
+  uint64_t device_timeouts = 0;
+  uint64_t notifications = 0;       // notifications forwarded
+  uint64_t store_errors = 0;
+};
+
+struct NodeContext {
+  boost::asio::io_context& io;
+  std::string node_id;
+  BusChannels channels;
+  const lwm2m::ModelRegistry& models;
+  RegistrationStore& registrations;
+  ObservationStore& observations;
+  SecurityStore& security;
+  Bus& bus;
+  CoapTransport& transport;
+  LocalDevices& devices;
+  std::function<int64_t()> now_ms;  // Unix milliseconds; tests inject a fake clock
+  std::chrono::milliseconds device_timeout{5000};
+  NodeCounters counters;
+};
+
+}  // namespace fogm2m::server

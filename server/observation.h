@@ -1,0 +1,37 @@
+// An observation the cluster holds on a device resource: who asked (the bus
+// ticket notifications are forwarded with), what is observed, and the CoAP
+// token that identifies it on the wire.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <boost/json/value.hpp>
+
+#include "lwm2m/content_format.h"
+#include "lwm2m/path.h"
+#include "lwm2m/result.h"
+
+namespace fogm2m::server {
+
+struct Observation {
+  std::string token_hex;   // the CoAP token, lower-case hex (1..8 bytes)
+  std::string endpoint;
+  std::string reg_id;
+  lwm2m::Path path;
+  lwm2m::ContentFormat content_format = lwm2m::ContentFormat::kTlv;  // requested Accept
+  std::string ticket;      // the observe request's bus ticket
+  int64_t created_ms = 0;
+};
+
+boost::json::value to_json(const Observation& obs);
+std::string to_json_string(const Observation& obs);
+Result<Observation> observation_from_json_string(std::string_view text);
+
+// Hex of raw token bytes and back; token_from_hex fails on odd length,
+// non-hex characters or more than 8 bytes.
+std::string token_to_hex(std::string_view token);
+Result<std::string> token_from_hex(std::string_view hex);
+
+}  // namespace fogm2m::server

@@ -1,0 +1,32 @@
+// Where the cluster keeps observations: OBS:TKN:{ep}<token> records and the
+// per-endpoint token set TKNS:EP:{ep}. Values of notifications are not
+// stored. Asynchronous like RegistrationStore (see there).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/observation.h"
+#include "server/registration_store.h"
+
+namespace fogm2m::server {
+
+class ObservationStore {
+ public:
+  virtual ~ObservationStore() = default;
+
+  // Stores `obs` (replacing one with the same endpoint and token).
+  virtual void add(const Observation& obs, Done<bool> done) = 0;
+  // The observation of `endpoint` with `token_hex`, nullopt when absent.
+  virtual void get(const std::string& endpoint, const std::string& token_hex,
+                   Done<std::optional<Observation>> done) = 0;
+  // Removes one observation; the result says whether it existed.
+  virtual void remove(const std::string& endpoint, const std::string& token_hex, Done<bool> done) = 0;
+  // Every observation of `endpoint`.
+  virtual void list(const std::string& endpoint, Done<std::vector<Observation>> done) = 0;
+  // Removes every observation of `endpoint` and returns them.
+  virtual void remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) = 0;
+};
+
+}  // namespace fogm2m::server

@@ -1,0 +1,68 @@
+#include "server/psk_cache.h"
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+
+#include "server/redis_keys.h"
+
+namespace fogm2m::server {
+
+std::optional<SecurityInfo> PskCache::find(std::string_view identity) {
+  if (auto it = by_identity_.find(std::string(identity)); it != by_identity_.end()) return it->second;
+  if (!loader_) return std::nullopt;
+  auto loaded = loader_(identity);
+  if (loaded) put(*loaded);
+  return loaded;
+}
+
+void PskCache::put(const SecurityInfo& info) {
+  erase_endpoint(info.endpoint);
+  by_identity_[info.identity] = info;
+  identity_by_endpoint_[info.endpoint] = info.identity;
+}
+
+void PskCache::erase_endpoint(const std::string& endpoint) {
+  auto it = identity_by_endpoint_.find(endpoint);
+  if (it == identity_by_endpoint_.end()) return;
+  by_identity_.erase(it->second);
+  identity_by_endpoint_.erase(it);
+}
+
+PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port, int timeout_ms) {
+  struct Conn {
+    redisContext* ctx = nullptr;
+    ~Conn() {
+      if (ctx) redisFree(ctx);
+    }
+  };
+  auto conn = std::make_shared<Conn>();
+  return [conn, host, port, timeout_ms](std::string_view identity) -> std::optional<SecurityInfo> {
+    if (!conn->ctx || conn->ctx->err) {
+      if (conn->ctx) redisFree(conn->ctx);
+      timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+      conn->ctx = redisConnectWithTimeout(host.c_str(), port, tv);
+      if (!conn->ctx || conn->ctx->err) return std::nullopt;
+      redisSetTimeout(conn->ctx, tv);
+    }
+    auto get = [&](const std::string& key) -> std::optional<std::string> {
+      const char* argv[] = {"GET", key.c_str()};
+      const size_t lens[] = {3, key.size()};
+      auto* reply = static_cast<redisReply*>(redisCommandArgv(conn->ctx, 2, argv, lens));
+      if (!reply) return std::nullopt;
+      std::optional<std::string> out;
+      if (reply->type == REDIS_REPLY_STRING) out.emplace(reply->str, reply->len);
+      freeReplyObject(reply);
+      return out;
+    };
+    auto ep = get(keys::identity_index(identity));
+    if (!ep) return std::nullopt;
+    auto record = get(keys::security(*ep));
+    if (!record) return std::nullopt;
+    auto info = security_info_from_record_json(*record);
+    if (!info || info->identity != identity) return std::nullopt;
+    return *info;
+  };
+}
+
+}  // namespace fogm2m::server

@@ -1,0 +1,28 @@
+#include "server/redis_bus.h"
+
+namespace fogm2m::server {
+
+void RedisBus::publish(std::string_view channel, std::string message) {
+  auto queued = commands_.command({std::string_view("PUBLISH"), channel, std::string_view(message)},
+                                  [this](Result<io::RedisReply> r) {
+                                    if (!r) ++failed_;
+                                  });
+  if (!queued) ++failed_;
+}
+
+void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handler,
+                         std::function<void(Status)> ready) {
+  if (!dispatching_) {
+    dispatching_ = true;
+    subscriber_.set_message_handler([this](std::string_view channel, std::string_view message) {
+      if (auto it = handlers_.find(channel); it != handlers_.end()) (*it->second)(channel, message);
+    });
+  }
+  auto shared = std::make_shared<MessageHandler>(std::move(handler));
+  for (const auto& c : channels) handlers_[c] = shared;
+  std::vector<std::string_view> views(channels.begin(), channels.end());
+  auto queued = subscriber_.subscribe(std::span<const std::string_view>(views), ready);
+  if (!queued && ready) ready(queued);
+}
+
+}  // namespace fogm2m::server

@@ -1,0 +1,45 @@
+// The Redis key schema of the cluster (DESIGN.md, "Redis key schema").
+//
+// Keys of one endpoint carry the hash tag {<ep>}, so a Redis Cluster keeps
+// them in one slot and a MULTI/EXEC or Lua script may touch them together:
+//   REG:EP:{ep}         registration record (JSON, thesis fields)
+//   EP#UID:{ep}         id of the owning node, TTL = registration lifetime
+//   TKNS:EP:{ep}        set of the endpoint's observation tokens (hex)
+//   OBS:TKN:{ep}<tkn>   observation record (JSON), tkn in hex
+//   SEC:EP:{ep}         PSK security info (JSON: identity, key in hex)
+// Indexes that are looked up by something other than the endpoint live in
+// their own slots, hold only the endpoint name, and are verified on read
+// (the record they lead to must point back):
+//   EP:REGID:<regId>    -> ep
+//   EP:ADDR:<ip:port>   -> ep
+//   SEC:ID:<identity>   -> ep
+//   EXP:EP              sorted set: ep scored by expiry time (Unix ms)
+// The prefixes of the reference study's Leshan cluster are kept; the tags
+// are the only addition.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace fogm2m::server::keys {
+
+inline std::string tag(std::string_view ep) { return "{" + std::string(ep) + "}"; }
+
+inline std::string registration(std::string_view ep) { return "REG:EP:" + tag(ep); }
+inline std::string owner(std::string_view ep) { return "EP#UID:" + tag(ep); }
+inline std::string tokens(std::string_view ep) { return "TKNS:EP:" + tag(ep); }
+inline std::string observation(std::string_view ep, std::string_view token_hex) {
+  return "OBS:TKN:" + tag(ep) + std::string(token_hex);
+}
+inline std::string security(std::string_view ep) { return "SEC:EP:" + tag(ep); }
+
+inline std::string reg_id_index(std::string_view reg_id) { return "EP:REGID:" + std::string(reg_id); }
+inline std::string address_index(std::string_view address) { return "EP:ADDR:" + std::string(address); }
+inline std::string identity_index(std::string_view identity) { return "SEC:ID:" + std::string(identity); }
+inline constexpr std::string_view kExpiry = "EXP:EP";
+
+// Prefix scanned to list every registration.
+inline constexpr std::string_view kRegistrationPattern = "REG:EP:*";
+inline constexpr std::string_view kSecurityPattern = "SEC:EP:*";
+
+}  // namespace fogm2m::server::keys

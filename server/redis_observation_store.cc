@@ -1,0 +1,94 @@
+#include "server/redis_observation_store.h"
+
+#include "server/redis_keys.h"
+
+namespace fogm2m::server {
+
+namespace {
+
+using io::RedisReply;
+
+void ignore(Result<RedisReply>) {}
+
+// Reads and deletes every observation of one endpoint: KEYS[1] is its token
+// set, ARGV[1] the observation key prefix "OBS:TKN:{ep}" (same slot).
+constexpr std::string_view kTakeAll = R"lua(
+local out = {}
+for _, t in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local k = ARGV[1] .. t
+  local v = redis.call('GET', k)
+  if v then out[#out + 1] = v end
+  redis.call('DEL', k)
+end
+redis.call('DEL', KEYS[1])
+return out)lua";
+
+std::vector<Observation> parse_all(const RedisReply& r) {
+  std::vector<Observation> out;
+  for (const auto& e : r.elements)
+    if (e.is_string())
+      if (auto obs = observation_from_json_string(e.str)) out.push_back(std::move(*obs));
+  return out;
+}
+
+}  // namespace
+
+void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
+  auto queued = redis_.command({"MULTI"}, ignore);
+  if (!queued) return done(queued.error());
+  (void)redis_.command({"SET", keys::observation(obs.endpoint, obs.token_hex), to_json_string(obs)}, ignore);
+  (void)redis_.command({"SADD", keys::tokens(obs.endpoint), obs.token_hex}, ignore);
+  (void)redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    done(true);
+  });
+}
+
+void RedisObservationStore::get(const std::string& endpoint, const std::string& token_hex,
+                                Done<std::optional<Observation>> done) {
+  auto queued = redis_.command({"GET", keys::observation(endpoint, token_hex)}, [done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    if (!r->is_string()) return done(std::optional<Observation>{});
+    auto obs = observation_from_json_string(r->str);
+    if (!obs) return done(obs.error());
+    done(std::optional<Observation>(std::move(*obs)));
+  });
+  if (!queued) done(queued.error());
+}
+
+void RedisObservationStore::remove(const std::string& endpoint, const std::string& token_hex, Done<bool> done) {
+  auto queued = redis_.command({"MULTI"}, ignore);
+  if (!queued) return done(queued.error());
+  (void)redis_.command({"DEL", keys::observation(endpoint, token_hex)}, ignore);
+  (void)redis_.command({"SREM", keys::tokens(endpoint), token_hex}, ignore);
+  (void)redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    done(r->is_array() && !r->elements.empty() && r->elements[0].integer > 0);
+  });
+}
+
+void RedisObservationStore::list(const std::string& endpoint, Done<std::vector<Observation>> done) {
+  auto queued = redis_.command({"SMEMBERS", keys::tokens(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    if (r->elements.empty()) return done(std::vector<Observation>{});
+    std::vector<std::string> mget{"MGET"};
+    for (const auto& t : r->elements) mget.push_back(keys::observation(endpoint, t.str));
+    auto q = redis_.command(mget, [done](Result<RedisReply> values) {
+      if (!values) return done(values.error());
+      done(parse_all(*values));
+    });
+    if (!q) done(q.error());
+  });
+  if (!queued) done(queued.error());
+}
+
+void RedisObservationStore::remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) {
+  const std::string prefix = keys::observation(endpoint, "");
+  auto queued = redis_.command({"EVAL", kTakeAll, "1", keys::tokens(endpoint), prefix}, [done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    done(parse_all(*r));
+  });
+  if (!queued) done(queued.error());
+}
+
+}  // namespace fogm2m::server

@@ -1,0 +1,26 @@
+// ObservationStore on Redis: OBS:TKN:{ep}<token> records and the token set
+// TKNS:EP:{ep}, always written together in one transaction (same slot).
+#pragma once
+
+#include "io/redis_asio.h"
+#include "server/observation_store.h"
+
+namespace fogm2m::server {
+
+class RedisObservationStore final : public ObservationStore {
+ public:
+  // `redis` must be a connected command connection that outlives the store.
+  explicit RedisObservationStore(io::RedisConnection& redis) : redis_(redis) {}
+
+  void add(const Observation& obs, Done<bool> done) override;
+  void get(const std::string& endpoint, const std::string& token_hex,
+           Done<std::optional<Observation>> done) override;
+  void remove(const std::string& endpoint, const std::string& token_hex, Done<bool> done) override;
+  void list(const std::string& endpoint, Done<std::vector<Observation>> done) override;
+  void remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) override;
+
+ private:
+  io::RedisConnection& redis_;
+};
+
+}  // namespace fogm2m::server

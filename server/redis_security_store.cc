@@ -1,0 +1,93 @@
+#include "server/redis_security_store.h"
+
+#include "server/memory_security_store.h"  // validate_security_info
+#include "server/redis_keys.h"
+
+namespace fogm2m::server {
+
+namespace {
+
+using io::RedisReply;
+
+void ignore(Result<RedisReply>) {}
+
+constexpr std::string_view kCompareAndDelete = R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0)lua";
+
+// Sets KEYS[1] to ARGV[1] and returns the value it replaced.
+constexpr std::string_view kGetSet = "return redis.call('SET', KEYS[1], ARGV[1], 'GET')";
+// Deletes KEYS[1] and returns what it held.
+constexpr std::string_view kTake = R"lua(
+local v = redis.call('GET', KEYS[1])
+if v then redis.call('DEL', KEYS[1]) end
+return v)lua";
+
+Result<std::optional<SecurityInfo>> parse_optional(const RedisReply& r) {
+  if (!r.is_string()) return std::optional<SecurityInfo>{};
+  auto info = security_info_from_record_json(r.str);
+  if (!info) return info.error();
+  return std::optional<SecurityInfo>(std::move(*info));
+}
+
+}  // namespace
+
+void RedisSecurityStore::put(const SecurityInfo& info, Done<bool> done) {
+  if (auto err = validate_security_info(info)) return done(*err);
+  // The identity must not belong to another endpoint (checked first; a
+  // concurrent put of the same identity for two endpoints is not guarded).
+  auto queued = redis_.command({"GET", keys::identity_index(info.identity)}, [this, info, done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    if (r->is_string() && r->str != info.endpoint)
+      return done(make_error(ErrorKind::kInvalidArgument,
+                             "PSK identity \"" + info.identity + "\" already belongs to endpoint " + r->str));
+    auto q = redis_.command(
+        {"EVAL", kGetSet, "1", keys::security(info.endpoint), to_record_json(info)},
+        [this, info, done](Result<RedisReply> old) {
+          if (!old) return done(old.error());
+          if (auto prev = parse_optional(*old); prev && *prev && (*prev)->identity != info.identity)
+            (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*prev)->identity), info.endpoint},
+                                 ignore);
+          (void)redis_.command({"SET", keys::identity_index(info.identity), info.endpoint},
+                               [done](Result<RedisReply> set) {
+                                 if (!set) return done(set.error());
+                                 done(true);
+                               });
+        });
+    if (!q) done(q.error());
+  });
+  if (!queued) done(queued.error());
+}
+
+void RedisSecurityStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) {
+  auto queued = redis_.command({"GET", keys::security(endpoint)}, [done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    done(parse_optional(*r));
+  });
+  if (!queued) done(queued.error());
+}
+
+void RedisSecurityStore::get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) {
+  auto queued = redis_.command({"GET", keys::identity_index(identity)}, [this, identity, done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    if (!r->is_string()) return done(std::optional<SecurityInfo>{});
+    get_by_endpoint(r->str, [identity, done](Result<std::optional<SecurityInfo>> info) {
+      if (info && *info && (*info)->identity != identity) return done(std::optional<SecurityInfo>{});  // stale
+      done(std::move(info));
+    });
+  });
+  if (!queued) done(queued.error());
+}
+
+void RedisSecurityStore::remove(const std::string& endpoint, Done<bool> done) {
+  auto queued = redis_.command({"EVAL", kTake, "1", keys::security(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
+    if (!r) return done(r.error());
+    auto old = parse_optional(*r);
+    if (old && *old)
+      (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*old)->identity), endpoint}, ignore);
+    done(r->is_string());
+  });
+  if (!queued) done(queued.error());
+}
+
+}  // namespace fogm2m::server

@@ -1,0 +1,24 @@
+// SecurityStore on Redis: SEC:EP:{ep} records (identity and key) and the
+// SEC:ID:<identity> index, verified on read.
+#pragma once
+
+#include "io/redis_asio.h"
+#include "server/security_store.h"
+
+namespace fogm2m::server {
+
+class RedisSecurityStore final : public SecurityStore {
+ public:
+  // `redis` must be a connected command connection that outlives the store.
+  explicit RedisSecurityStore(io::RedisConnection& redis) : redis_(redis) {}
+
+  void put(const SecurityInfo& info, Done<bool> done) override;
+  void get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) override;
+  void get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) override;
+  void remove(const std::string& endpoint, Done<bool> done) override;
+
+ private:
+  io::RedisConnection& redis_;
+};
+
+}  // namespace fogm2m::server

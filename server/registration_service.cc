@@ -1,0 +1,278 @@
+#include "server/registration_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json.hpp>
+#include <charconv>
+
+#include "lwm2m/content_format.h"
+#include "lwm2m/registration_links.h"
+
+namespace fogm2m::server {
+
+using lwm2m::CoapCode;
+using lwm2m::CoapMessage;
+
+CoapMessage coap_response(CoapCode code, std::string diagnostic) {
+  CoapMessage m;
+  m.code = static_cast<uint8_t>(code);
+  m.payload = std::move(diagnostic);  // diagnostic payload (RFC 7252 5.5.2)
+  return m;
+}
+
+namespace {
+
+// Query parameters of Register and Update.
+struct RegistrationParams {
+  std::optional<std::string> endpoint;
+  std::optional<int64_t> lifetime_s;
+  std::optional<std::string> version;
+  std::optional<std::string> binding;
+  std::optional<std::string> sms;
+  bool queue_mode = false;
+  std::map<std::string, std::string> additional;
+};
+
+Result<RegistrationParams> parse_params(const CoapMessage& request) {
+  RegistrationParams p;
+  for (std::string_view q : request.uri_queries()) {
+    const size_t eq = q.find('=');
+    const std::string_view name = q.substr(0, eq);
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : q.substr(eq + 1);
+    if (name == "ep") {
+      if (value.empty()) return make_error(ErrorKind::kMalformed, "empty endpoint name");
+      p.endpoint = std::string(value);
+    } else if (name == "lt") {
+      int64_t lt = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), lt);
+      if (ec != std::errc() || end != value.data() + value.size() || lt <= 0 || lt > 0xffffffffLL)
+        return make_error(ErrorKind::kMalformed, "lifetime \"" + std::string(value) + "\" is not a positive number");
+      p.lifetime_s = lt;
+    } else if (name == "lwm2m") {
+      p.version = std::string(value);
+    } else if (name == "b") {
+      if (value.empty() || value.find_first_not_of("UQSTN") != std::string_view::npos)
+        return make_error(ErrorKind::kMalformed, "binding \"" + std::string(value) + "\" is not made of U, Q, S, T, N");
+      p.binding = std::string(value);
+      if (value.find('Q') != std::string_view::npos) p.queue_mode = true;
+    } else if (name == "sms") {
+      p.sms = std::string(value);
+    } else if (name == "Q") {
+      p.queue_mode = true;
+    } else {
+      p.additional[std::string(name)] = std::string(value);
+    }
+  }
+  return p;
+}
+
+// Link payload of Register/Update; an absent payload is no links.
+Result<std::optional<lwm2m::RegistrationLinks>> parse_links(const CoapMessage& request) {
+  if (request.payload.empty()) return std::optional<lwm2m::RegistrationLinks>{};
+  if (auto cf = request.content_format(); cf && *cf != static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat))
+    return make_error(ErrorKind::kMalformed, "payload content format " + std::to_string(*cf) + " is not link-format");
+  auto links = lwm2m::parse_registration_links(request.payload);
+  if (!links) return links.error();
+  return std::optional<lwm2m::RegistrationLinks>(std::move(*links));
+}
+
+bool supported_version(const std::string& v) { return v == "1.0" || v == "1.1" || v == "1.2"; }
+
+}  // namespace
+
+void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& request, Responder respond) {
+  const auto segments = request.uri_path_segments();
+  if (segments.empty() || segments[0] != "rd" || segments.size() > 2)
+    return respond(coap_response(CoapCode::kNotFound));
+  const auto method = static_cast<CoapCode>(request.code);
+  if (segments.size() == 1) {
+    if (method != CoapCode::kPost) return respond(coap_response(CoapCode::kMethodNotAllowed));
+    return do_register(peer, request, std::move(respond));
+  }
+  const std::string reg_id(segments[1]);
+  if (method == CoapCode::kPost || method == CoapCode::kPut) return do_update(peer, reg_id, request, std::move(respond));
+  if (method == CoapCode::kDelete) return do_deregister(peer, reg_id, std::move(respond));
+  respond(coap_response(CoapCode::kMethodNotAllowed));
+}
+
+void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& request, Responder respond) {
+  auto params = parse_params(request);
+  if (!params) return respond(coap_response(CoapCode::kBadRequest, params.error().message));
+  if (!params->endpoint) return respond(coap_response(CoapCode::kBadRequest, "missing endpoint name (ep)"));
+  const std::string version = params->version.value_or("1.0");
+  if (!supported_version(version))
+    return respond(coap_response(CoapCode::kPreconditionFailed, "unsupported LwM2M version " + version));
+  auto links = parse_links(request);
+  if (!links) return respond(coap_response(CoapCode::kBadRequest, links.error().message));
+
+  Registration reg;
+  reg.endpoint = *params->endpoint;
+  reg.reg_id = new_registration_id();
+  reg.lifetime_s = params->lifetime_s.value_or(86400);
+  reg.lwm2m_version = version;
+  reg.binding = params->binding.value_or("U");
+  reg.sms = params->sms.value_or("");
+  reg.queue_mode = params->queue_mode;
+  reg.peer = peer.address;
+  reg.secure = peer.secure;
+  reg.psk_identity = peer.psk_identity;
+  if (*links) {
+    reg.root_path = (*links)->root_path;
+    reg.object_links = std::move((*links)->links);
+  }
+  reg.additional_attributes = std::move(params->additional);
+  reg.registration_date_ms = reg.last_update_ms = ctx_.now_ms();
+  reg.owner = ctx_.node_id;
+
+  // A device with PSK security info must register over DTLS with its own
+  // identity; a DTLS identity must belong to the endpoint it registers.
+  ctx_.security.get_by_endpoint(
+      reg.endpoint, [this, peer, reg = std::move(reg), respond = std::move(respond)](
+                        Result<std::optional<SecurityInfo>> info) mutable {
+        if (!info) {
+          ++ctx_.counters.store_errors;
+          return respond(coap_response(CoapCode::kInternalServerError, "security store unavailable"));
+        }
+        const bool allowed = *info ? (peer.secure && peer.psk_identity == (*info)->identity) : !peer.secure;
+        if (!allowed) {
+          spdlog::warn("register of {} from {} refused: security mismatch", reg.endpoint, peer.address.to_string());
+          return respond(coap_response(CoapCode::kForbidden));
+        }
+        finish_register(peer, std::move(reg), std::move(respond));
+      });
+}
+
+void RegistrationService::finish_register(const PeerInfo& peer, Registration reg, Responder respond) {
+  ctx_.registrations.add(reg, [this, peer, reg, respond = std::move(respond)](
+                                  Result<std::optional<Registration>> previous) {
+    if (!previous) {
+      ++ctx_.counters.store_errors;
+      spdlog::error("register of {}: {}", reg.endpoint, previous.error().message);
+      return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+    }
+    if (*previous) {
+      ctx_.devices.erase((*previous)->endpoint);
+      if (on_removed) on_removed(**previous);
+    }
+    ctx_.devices.put(LocalDevice{reg, peer});
+    ++ctx_.counters.registrations;
+    ctx_.bus.publish(ctx_.channels.registration_new, to_json_string(reg));
+    CoapMessage created = coap_response(CoapCode::kCreated);
+    created.set_location_path("/rd/" + reg.reg_id);
+    respond(std::move(created));
+  });
+}
+
+void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg_id, const CoapMessage& request,
+                                    Responder respond) {
+  auto params = parse_params(request);
+  if (!params) return respond(coap_response(CoapCode::kBadRequest, params.error().message));
+  if (params->endpoint || params->version)
+    return respond(coap_response(CoapCode::kBadRequest, "ep and lwm2m are not allowed in Update"));
+  auto links = parse_links(request);
+  if (!links) return respond(coap_response(CoapCode::kBadRequest, links.error().message));
+
+  RegistrationUpdate update;
+  update.reg_id = reg_id;
+  update.lifetime_s = params->lifetime_s;
+  update.binding = params->binding;
+  update.sms = params->sms;
+  update.peer = peer.address;
+  if (*links) update.object_links = std::move((*links)->links);
+  update.now_ms = ctx_.now_ms();
+
+  auto apply = [this, peer, update, respond](const Registration& current) mutable {
+    // A secure registration may only be updated by the same PSK identity.
+    if (current.secure != peer.secure || (peer.secure && current.psk_identity != peer.psk_identity))
+      return respond(coap_response(CoapCode::kForbidden));
+    ctx_.registrations.update(update, ctx_.node_id, [this, peer, respond](Result<UpdatedRegistration> r) {
+      if (!r) {
+        if (r.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
+        ++ctx_.counters.store_errors;
+        return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+      }
+      ctx_.devices.put(LocalDevice{r->current, peer});
+      ++ctx_.counters.updates;
+      boost::json::object event{{"regUpdate", boost::json::object{{"regId", r->current.reg_id},
+                                                                   {"lt", r->current.lifetime_s},
+                                                                   {"bnd", r->current.binding}}},
+                                {"registration", to_json(r->current)}};
+      ctx_.bus.publish(ctx_.channels.registration_update, boost::json::serialize(event));
+      respond(coap_response(CoapCode::kChanged));
+    });
+  };
+
+  if (const LocalDevice* local = ctx_.devices.by_reg_id(reg_id)) return apply(local->registration);
+  // Not ours (yet): the device may have moved here from another node.
+  ctx_.registrations.get_by_reg_id(reg_id, [this, apply, respond](Result<std::optional<Registration>> found) mutable {
+    if (!found) {
+      ++ctx_.counters.store_errors;
+      return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+    }
+    if (!*found) return respond(coap_response(CoapCode::kNotFound));
+    apply(**found);
+  });
+}
+
+void RegistrationService::do_deregister(const PeerInfo& peer, const std::string& reg_id, Responder respond) {
+  if (const LocalDevice* local = ctx_.devices.by_reg_id(reg_id);
+      local && (local->registration.secure != peer.secure ||
+                (peer.secure && local->registration.psk_identity != peer.psk_identity)))
+    return respond(coap_response(CoapCode::kForbidden));
+  ctx_.registrations.remove(reg_id, [this, respond](Result<Registration> removed) {
+    if (!removed) {
+      if (removed.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
+      ++ctx_.counters.store_errors;
+      return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+    }
+    ++ctx_.counters.deregistrations;
+    publish_removed(*removed);
+    respond(coap_response(CoapCode::kDeleted));
+  });
+}
+
+void RegistrationService::publish_removed(const Registration& reg) {
+  ctx_.devices.erase(reg.endpoint);
+  if (on_removed) on_removed(reg);
+  ctx_.bus.publish(ctx_.channels.registration_delete, to_json_string(reg));
+}
+
+void RegistrationService::sweep_expired(int64_t grace_ms) {
+  ctx_.registrations.remove_expired(ctx_.now_ms(), grace_ms, [this](Result<std::vector<Registration>> expired) {
+    if (!expired) {
+      ++ctx_.counters.store_errors;
+      spdlog::warn("expiry sweep: {}", expired.error().message);
+      return;
+    }
+    for (const Registration& reg : *expired) {
+      ++ctx_.counters.expirations;
+      spdlog::info("registration of {} expired", reg.endpoint);
+      publish_removed(reg);
+    }
+  });
+}
+
+void RegistrationService::on_event(std::string_view channel, std::string_view message) {
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(message, ec);
+  if (ec) return;
+  const boost::json::value* record = &v;
+  if (channel == ctx_.channels.registration_update) {
+    if (!v.is_object() || !v.get_object().contains("registration")) return;
+    record = &v.get_object().at("registration");
+  }
+  auto reg = registration_from_json(*record);
+  if (!reg) return;
+  const LocalDevice* local = ctx_.devices.by_endpoint(reg->endpoint);
+  if (!local) return;
+  if (channel == ctx_.channels.registration_delete) {
+    if (local->registration.reg_id == reg->reg_id) ctx_.devices.erase(reg->endpoint);
+    return;
+  }
+  if (reg->owner != ctx_.node_id) {  // another node took the device over
+    spdlog::info("{} moved to node {}", reg->endpoint, reg->owner);
+    ctx_.devices.erase(reg->endpoint);
+  }
+}
+
+}  // namespace fogm2m::server

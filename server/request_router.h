@@ -1,0 +1,36 @@
+// Reads LWM2M_REQ and decides who answers: the owner of the endpoint acts
+// (ack, CoAP request to the device, reply); the cluster's fallback node
+// answers what nobody owns (unknown endpoint, owner down), malformed
+// messages that carry a ticket, and sec_info requests. Every node keeps its
+// PSK cache current from the sec_info requests it sees.
+#pragma once
+
+#include <string_view>
+
+#include "server/cluster_membership.h"
+#include "server/device_manager.h"
+#include "server/psk_cache.h"
+
+namespace fogm2m::server {
+
+class RequestRouter {
+ public:
+  RequestRouter(NodeContext& ctx, DeviceManager& devices, ClusterMembership& membership, PskCache& psk)
+      : ctx_(ctx), device_manager_(devices), membership_(membership), psk_(psk) {}
+
+  // A message from the requests channel.
+  void on_message(std::string_view message);
+
+ private:
+  void handle_sec_info(const BusRequest& request);
+  void answer_unowned(const BusRequest& request);
+  void reply(const std::string& ticket, Result<boost::json::object> result);
+
+  NodeContext& ctx_;
+  DeviceManager& device_manager_;
+  ClusterMembership& membership_;
+  PskCache& psk_;
+  uint64_t malformed_logged_ = 0;
+};
+
+}  // namespace fogm2m::server

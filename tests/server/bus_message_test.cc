@@ -1,0 +1,87 @@
+#include "server/bus_message.h"
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+
+namespace fogm2m::server {
+namespace {
+
+TEST(BusMessage, ParsesTheThesisReadRequest) {
+  auto p = parse_bus_request(
+      R"({"ep":"dev-1","ticket":"7f1c","req":{"kind":"observe","path":"/3303/0/5700","contentFormat":"JSON"}})");
+  ASSERT_TRUE(p.request.ok()) << p.request.error().message;
+  EXPECT_EQ(p.request->endpoint, "dev-1");
+  EXPECT_EQ(p.request->ticket, "7f1c");
+  EXPECT_EQ(p.request->kind, RequestKind::kObserve);
+  EXPECT_EQ(p.request->path, lwm2m::Path(3303, 0, 5700));
+  EXPECT_EQ(p.request->content_format, lwm2m::ContentFormat::kLwm2mJson);
+}
+
+TEST(BusMessage, EveryKindRoundTrips) {
+  const char* requests[] = {
+      R"({"ep":"d","ticket":"1","req":{"kind":"read","path":"/3/0"}})",
+      R"({"ep":"d","ticket":"2","req":{"kind":"discover","path":"/3313"}})",
+      R"({"ep":"d","ticket":"3","req":{"kind":"write","path":"/3/0/14","mode":"update","value":"+02"}})",
+      R"({"ep":"d","ticket":"4","req":{"kind":"execute","path":"/3/0/4","parameters":"0='x'"}})",
+      R"({"ep":"d","ticket":"5","req":{"kind":"create","path":"/3313","node":{"id":1,"resources":[]}}})",
+      R"({"ep":"d","ticket":"6","req":{"kind":"delete","path":"/3313/1"}})",
+      R"({"ep":"d","ticket":"7","req":{"kind":"cancelObservation","path":"/3313/0/5702"}})",
+      R"({"ep":"d","ticket":"8","req":{"kind":"writeAttributes","path":"/3313/0/5702","attributes":{"pmin":1,"pmax":10,"st":0.5}}})",
+      R"({"ep":"d","ticket":"9","req":{"kind":"sec_info","action":"add","identity":"id","key":"0102"}})",
+  };
+  for (const char* text : requests) {
+    auto p = parse_bus_request(text);
+    ASSERT_TRUE(p.request.ok()) << text << ": " << p.request.error().message;
+    auto again = parse_bus_request(format_bus_request(*p.request));
+    ASSERT_TRUE(again.request.ok()) << format_bus_request(*p.request);
+    EXPECT_EQ(again.request->kind, p.request->kind);
+    EXPECT_EQ(again.request->path, p.request->path);
+    EXPECT_EQ(again.request->replace, p.request->replace);
+  }
+  auto wa = parse_bus_request(requests[7]);
+  EXPECT_EQ(wa.request->attributes.to_queries(), (std::vector<std::string>{"pmin=1", "pmax=10", "st=0.5"}));
+}
+
+TEST(BusMessage, MalformedKeepsTheTicketWhenReadable) {
+  struct Case {
+    const char* text;
+    bool has_ticket;
+    const char* reason;
+  };
+  for (const Case& c : {
+           Case{"{not json", false, "invalid JSON"},
+           Case{"[1,2]", false, "not a JSON object"},
+           Case{R"({"ep":"d","req":{"kind":"read","path":"/3"}})", false, "ticket"},
+           Case{R"({"ep":"d","ticket":5,"req":{}})", false, "ticket"},
+           Case{R"({"ticket":"t","req":{"kind":"read","path":"/3"}})", true, "\"ep\""},
+           Case{R"({"ep":"d","ticket":"t"})", true, "\"req\""},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"frobnicate","path":"/3"}})", true, "unknown kind"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"3/0"}})", true, "must start with '/'"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/"}})", true, "addresses no object"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/3","contentFormat":"XML"}})", true, "contentFormat"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14"}})", true, "needs \"node\""},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14","mode":"merge","value":1}})", true, "mode"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":-1}}})", true, "pmin"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"foo":1}}})", true, "unknown attribute"},
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"sec_info","action":"add","identity":"x"}})", true, "key"},
+       }) {
+    auto p = parse_bus_request(c.text);
+    ASSERT_FALSE(p.request.ok()) << c.text;
+    EXPECT_EQ(p.ticket.has_value(), c.has_ticket) << c.text;
+    EXPECT_NE(p.request.error().message.find(c.reason), std::string::npos) << p.request.error().message;
+  }
+}
+
+TEST(BusMessage, RepliesHaveTheThesisShapes) {
+  EXPECT_EQ(format_ack("t1"), R"({"ticket":"t1","ack":true})");
+  EXPECT_EQ(format_err("t1", "unknown endpoint x"), R"({"ticket":"t1","err":{"errorMessage":"unknown endpoint x"}})");
+  auto rep = parse_bus_reply(format_rep("t2", boost::json::object{{"code", "CONTENT"}}));
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->type, BusReply::Type::kRep);
+  EXPECT_EQ(rep->body.at("code").as_string(), "CONTENT");
+  EXPECT_FALSE(parse_bus_reply(R"({"ticket":"t"})").ok());
+}
+
+}  // namespace
+}  // namespace fogm2m::server
