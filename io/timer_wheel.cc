@@ -6,7 +6,8 @@
 
 namespace fogm2m::io {
 
-TimerWheel::TimerWheel(Clock::time_point origin, Clock::duration tick) : origin_(origin), tick_(tick) {
+TimerWheel::TimerWheel(Clock::time_point origin, Clock::duration tick)
+    : origin_(origin), tick_(tick) {
   assert(tick_.count() > 0);
   heads_.fill(kNone);
   tails_.fill(kNone);
@@ -49,7 +50,8 @@ void TimerWheel::unlink(uint32_t index) {
   } else {
     nodes_[n.next].prev = n.prev;
   }
-  if (heads_[n.bucket] == kNone) occupied_[n.bucket / kSlots] &= ~(uint64_t{1} << (n.bucket % kSlots));
+  if (heads_[n.bucket] == kNone)
+    occupied_[n.bucket / kSlots] &= ~(uint64_t{1} << (n.bucket % kSlots));
   n.prev = n.next = kNone;
 }
 
@@ -128,7 +130,8 @@ TimerWheel::TimerId TimerWheel::schedule(Clock::time_point deadline, Callback ca
 }
 
 bool TimerWheel::pending(TimerId id) const {
-  return id.index < nodes_.size() && nodes_[id.index].in_use && nodes_[id.index].generation == id.generation;
+  return id.index < nodes_.size() && nodes_[id.index].in_use &&
+         nodes_[id.index].generation == id.generation;
 }
 
 bool TimerWheel::cancel(TimerId id) {
@@ -141,13 +144,15 @@ bool TimerWheel::cancel(TimerId id) {
 size_t TimerWheel::run_until(Clock::time_point now) {
   if (running_ || now < origin_) return 0;
   running_ = true;
-  const uint64_t target = static_cast<uint64_t>((now - origin_).count()) / static_cast<uint64_t>(tick_.count());
+  const uint64_t target =
+      static_cast<uint64_t>((now - origin_).count()) / static_cast<uint64_t>(tick_.count());
   size_t fired = 0;
   while (current_ <= target) {
     if (size_ > 0) {
       // Higher levels first: a timer cascading from level 2 may land in the
       // level-1 slot that also starts now.
-      const int top = current_ == 0 ? kLevels - 1 : std::min(kLevels - 1, std::countr_zero(current_) / kBits);
+      const int top =
+          current_ == 0 ? kLevels - 1 : std::min(kLevels - 1, std::countr_zero(current_) / kBits);
       for (int level = top; level >= 1; --level) {
         const auto slot = (current_ >> (level * kBits)) & (kSlots - 1);
         if (occupied_[level] & (uint64_t{1} << slot)) cascade(level);

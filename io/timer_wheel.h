@@ -45,7 +45,8 @@ class TimerWheel {
 
   // `origin`: time of tick 0 (deadlines before it fire at the first
   // run_until()). `tick`: the resolution, > 0.
-  explicit TimerWheel(Clock::time_point origin, Clock::duration tick = std::chrono::milliseconds(1));
+  explicit TimerWheel(Clock::time_point origin,
+                      Clock::duration tick = std::chrono::milliseconds(1));
   TimerWheel(const TimerWheel&) = delete;
   TimerWheel& operator=(const TimerWheel&) = delete;
 
