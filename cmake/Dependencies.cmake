@@ -3,6 +3,9 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 
 find_package(Boost 1.81 REQUIRED COMPONENTS json system)
+# libcoap-3-openssl does DTLS with OpenSSL; we read the negotiated cipher suite
+# from OpenSSL directly (libssl-dev comes with libcoap3-dev).
+find_package(OpenSSL 3 REQUIRED)
 pkg_check_modules(LIBCOAP REQUIRED IMPORTED_TARGET libcoap-3-openssl>=4.3.1)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis>=0.14)
 find_package(Eigen3 3.4 REQUIRED NO_MODULE)

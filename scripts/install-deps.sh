@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config git
   clang libclang-rt-14-dev clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
-  libcoap3-dev libcoap3-bin
+  libcoap3-dev libcoap3-bin libssl-dev
   libhiredis-dev
   libeigen3-dev
   libprotobuf-dev protobuf-compiler
