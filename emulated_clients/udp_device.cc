@@ -1,0 +1,367 @@
+#include "emulated_clients/udp_device.h"
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <string_view>
+
+namespace fogm2m::emulated {
+
+namespace asio = boost::asio;
+using asio::ip::udp;
+using lwm2m::CoapMessage;
+using lwm2m::CoapType;
+
+namespace {
+
+uint64_t next_random(uint64_t& state) {
+  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+UdpDevice::UdpDevice(asio::io_context& io, udp::endpoint server, Device device,
+                     UdpDeviceOptions options)
+    : io_(io),
+      server_(server),
+      device_(std::move(device)),
+      options_(std::move(options)),
+      socket_(io),
+      timer_(io),
+      rng_(options_.seed != 0 ? options_.seed : device_.seed() ^ 0xC0A9C0A9C0A9ull),
+      next_message_id_(static_cast<uint16_t>(next_random(rng_))) {}
+
+UdpDevice::~UdpDevice() {
+  *alive_ = false;
+  boost::system::error_code ignored;
+  timer_.cancel();
+  socket_.close(ignored);
+}
+
+udp::endpoint UdpDevice::local_endpoint() const {
+  boost::system::error_code ec;
+  auto ep = socket_.local_endpoint(ec);
+  return ec ? udp::endpoint() : ep;
+}
+
+Status UdpDevice::start() {
+  if (running_) return make_error(ErrorKind::kInvalidArgument, "UdpDevice already running");
+  const udp protocol = server_.protocol();
+  asio::ip::address bind = options_.bind_address.value_or(
+      protocol == udp::v6() ? asio::ip::address(asio::ip::address_v6::any())
+                            : asio::ip::address(asio::ip::address_v4::any()));
+  boost::system::error_code ec;
+  socket_.open(protocol, ec);
+  if (!ec) socket_.bind(udp::endpoint(bind, options_.bind_port), ec);
+  if (ec) {
+    boost::system::error_code ignored;
+    socket_.close(ignored);
+    return make_error(ErrorKind::kIo, "UdpDevice " + device_.endpoint() + ": " + ec.message());
+  }
+  running_ = true;
+  stopping_ = false;
+  const TimePoint now = Clock::now();
+  device_.start(now, options_.register_on_start);
+  do_receive();
+  service(now);
+  return {};
+}
+
+void UdpDevice::stop(std::function<void()> on_stopped) {
+  if (!running_) {
+    if (on_stopped) asio::post(io_, std::move(on_stopped));
+    return;
+  }
+  if (on_stopped_ && on_stopped) {  // stop() again while stopping: call both
+    on_stopped_ = [first = std::move(on_stopped_), second = std::move(on_stopped)] {
+      first();
+      second();
+    };
+  } else if (on_stopped) {
+    on_stopped_ = std::move(on_stopped);
+  }
+  if (stopping_) return;
+  stopping_ = true;
+  const TimePoint now = Clock::now();
+  // The observations end with the registration; so do their retransmissions.
+  std::erase_if(exchanges_, [](const Exchange& e) { return e.notification; });
+  outgoing_.clear();
+  if (auto dereg = device_.deregister(now)) {
+    outgoing_.push_back(std::move(*dereg));
+    send_all(outgoing_, now);
+    report_state();
+    arm_timer();
+  } else {
+    finish_stop();
+  }
+}
+
+void UdpDevice::report_state() {
+  const RegistrationState state = device_.registration_state();
+  if (state == reported_state_) return;
+  reported_state_ = state;
+  if (options_.on_registration_state)
+    asio::post(io_, [cb = options_.on_registration_state, state] { cb(state); });
+}
+
+void UdpDevice::finish_stop() {
+  report_state();
+  running_ = false;
+  stopping_ = false;
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  timer_.cancel();
+  armed_ = TimePoint::max();
+  exchanges_.clear();
+  cache_.clear();
+  observers_.clear();
+  if (on_stopped_) asio::post(io_, std::exchange(on_stopped_, nullptr));
+}
+
+// ---- Receiving --------------------------------------------------------------------
+
+void UdpDevice::do_receive() {
+  socket_.async_receive_from(
+      asio::buffer(rx_), sender_,
+      [this, alive = alive_](const boost::system::error_code& ec, size_t size) {
+        if (!*alive || !running_ || !socket_.is_open()) return;
+        if (ec == asio::error::operation_aborted) return;
+        if (!ec) on_datagram(size, Clock::now());
+        if (running_) do_receive();
+      });
+}
+
+void UdpDevice::on_datagram(size_t size, TimePoint now) {
+  ++stats_.datagrams_in;
+  const std::string_view data(rx_.data(), size);
+  auto msg = lwm2m::decode_coap(data);
+  if (!msg) {
+    ++stats_.malformed;
+    // RFC 7252 4.2: reject a CON we cannot process.
+    if (size >= 4 && (static_cast<uint8_t>(data[0]) >> 6) == 1 &&
+        ((static_cast<uint8_t>(data[0]) >> 4) & 3) == 0) {
+      const uint16_t mid =
+          static_cast<uint16_t>(static_cast<uint8_t>(data[2]) << 8 | static_cast<uint8_t>(data[3]));
+      send_empty(CoapType::kRst, mid, sender_);
+    }
+    return;
+  }
+  switch (msg->type) {
+    case CoapType::kAck:
+      on_ack(*msg, now);
+      break;
+    case CoapType::kRst:
+      on_reset(*msg, now);
+      break;
+    case CoapType::kCon:
+    case CoapType::kNon:
+      if (msg->is_empty()) {
+        if (msg->type == CoapType::kCon) send_empty(CoapType::kRst, msg->message_id, sender_);
+      } else if (msg->is_request()) {
+        on_request(*msg, now);
+      } else if (msg->is_response()) {
+        on_separate_response(*msg, now);
+      }
+      break;
+  }
+  if (running_) service(now);
+}
+
+void UdpDevice::on_request(const CoapMessage& msg, TimePoint now) {
+  std::erase_if(cache_, [&](const CachedResponse& c) { return c.expires <= now; });
+  for (const CachedResponse& c : cache_) {
+    if (c.message_id == msg.message_id && c.peer == sender_) {
+      ++stats_.duplicates;
+      send_bytes(c.bytes, sender_);
+      return;
+    }
+  }
+  CoapMessage resp = device_.handle_request(msg, now);
+  if (resp.type == CoapType::kNon) resp.message_id = next_message_id_++;
+  auto bytes = lwm2m::encode_coap(resp);
+  if (!bytes) return;  // cannot happen: the token came in at most 8 bytes long
+  send_bytes(*bytes, sender_);
+  if (options_.duplicate_cache_size > 0) {
+    if (cache_.size() >= options_.duplicate_cache_size) cache_.erase(cache_.begin());
+    cache_.push_back(CachedResponse{sender_, msg.message_id, now + options_.exchange_lifetime,
+                                    std::move(*bytes)});
+  }
+  if (resp.code == static_cast<uint8_t>(lwm2m::CoapCode::kContent) &&
+      resp.has_option(lwm2m::coap_option::kObserve)) {
+    auto it = std::find_if(observers_.begin(), observers_.end(),
+                           [&](const Observer& o) { return o.token == msg.token; });
+    if (it != observers_.end())
+      it->peer = sender_;
+    else
+      observers_.push_back(Observer{msg.token, sender_});
+  }
+}
+
+void UdpDevice::on_ack(const CoapMessage& msg, TimePoint now) {
+  auto it = std::find_if(exchanges_.begin(), exchanges_.end(), [&](const Exchange& e) {
+    return e.message_id == msg.message_id && e.peer == sender_;
+  });
+  if (it == exchanges_.end()) return;  // a duplicate or late ACK
+  if (msg.is_empty()) {
+    if (it->notification) {
+      exchanges_.erase(it);
+    } else {
+      it->acked = true;
+      it->next = now + options_.separate_response_timeout;
+    }
+    return;
+  }
+  if (msg.token != it->token) return;  // not an answer to this exchange
+  exchanges_.erase(it);
+  device_.handle_response(msg, now);
+}
+
+void UdpDevice::on_reset(const CoapMessage& msg, TimePoint now) {
+  ++stats_.resets_in;
+  auto it = std::find_if(exchanges_.begin(), exchanges_.end(), [&](const Exchange& e) {
+    return e.message_id == msg.message_id && e.peer == sender_;
+  });
+  if (it != exchanges_.end()) {
+    const std::string token = std::move(it->token);
+    exchanges_.erase(it);
+    device_.on_reset(token, now);
+    return;
+  }
+  for (RecentNon& r : recent_non_) {
+    if (r.message_id == msg.message_id && !r.token.empty()) {
+      const std::string token = std::exchange(r.token, std::string());
+      device_.on_reset(token, now);
+      return;
+    }
+  }
+}
+
+void UdpDevice::on_separate_response(const CoapMessage& msg, TimePoint now) {
+  auto it = std::find_if(exchanges_.begin(), exchanges_.end(), [&](const Exchange& e) {
+    return !e.notification && e.token == msg.token;
+  });
+  if (it == exchanges_.end()) {
+    if (msg.type == CoapType::kCon) send_empty(CoapType::kRst, msg.message_id, sender_);
+    return;
+  }
+  if (msg.type == CoapType::kCon) send_empty(CoapType::kAck, msg.message_id, sender_);
+  exchanges_.erase(it);
+  device_.handle_response(msg, now);
+}
+
+// ---- Sending and time ---------------------------------------------------------------
+
+Duration UdpDevice::initial_timeout() {
+  const double u = static_cast<double>(next_random(rng_) >> 11) * 0x1.0p-53;
+  const double factor = 1.0 + u * std::max(0.0, options_.ack_random_factor - 1.0);
+  return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(
+      static_cast<double>(options_.ack_timeout.count()) * factor));
+}
+
+void UdpDevice::send_bytes(const std::string& bytes, const udp::endpoint& peer) {
+  boost::system::error_code ec;
+  socket_.send_to(asio::buffer(bytes), peer, 0, ec);
+  if (!ec) ++stats_.datagrams_out;
+}
+
+void UdpDevice::send_empty(CoapType type, uint16_t message_id, const udp::endpoint& peer) {
+  CoapMessage m;
+  m.type = type;
+  m.message_id = message_id;
+  if (auto bytes = lwm2m::encode_coap(m)) send_bytes(*bytes, peer);
+}
+
+void UdpDevice::send_all(std::vector<CoapMessage>& messages, TimePoint now) {
+  for (CoapMessage& m : messages) {
+    m.message_id = next_message_id_++;
+    const bool notification = m.is_response();
+    udp::endpoint peer = server_;
+    if (notification) {
+      auto it = std::find_if(observers_.begin(), observers_.end(),
+                             [&](const Observer& o) { return o.token == m.token; });
+      if (it != observers_.end()) peer = it->peer;
+    }
+    auto bytes = lwm2m::encode_coap(m);
+    if (!bytes) continue;
+    if (m.type == CoapType::kCon) {
+      if (notification)
+        std::erase_if(exchanges_,
+                      [&](const Exchange& e) { return e.notification && e.token == m.token; });
+      Exchange e;
+      e.message_id = m.message_id;
+      e.notification = notification;
+      e.token = m.token;
+      e.bytes = *bytes;
+      e.peer = peer;
+      e.timeout = initial_timeout();
+      e.next = now + e.timeout;
+      exchanges_.push_back(std::move(e));
+    } else if (notification) {
+      recent_non_[recent_non_next_++ % recent_non_.size()] = RecentNon{m.message_id, m.token};
+    }
+    send_bytes(*bytes, peer);
+  }
+  messages.clear();
+}
+
+void UdpDevice::retransmit_due(TimePoint now) {
+  std::vector<std::string> given_up;
+  for (size_t i = 0; i < exchanges_.size();) {
+    Exchange& e = exchanges_[i];
+    if (e.next > now) {
+      ++i;
+      continue;
+    }
+    if (!e.acked && e.retransmits < options_.max_retransmit) {
+      ++e.retransmits;
+      ++stats_.retransmissions;
+      e.timeout *= 2;
+      e.next = now + e.timeout;
+      send_bytes(e.bytes, e.peer);
+      ++i;
+      continue;
+    }
+    ++stats_.timeouts;
+    given_up.push_back(std::move(e.token));
+    exchanges_.erase(exchanges_.begin() + static_cast<ptrdiff_t>(i));
+  }
+  for (const std::string& token : given_up) device_.on_timeout(token, now);
+}
+
+// Everything time-driven: retransmissions, the device's tick, the end of a
+// stop, then the timer for whatever comes next.
+void UdpDevice::service(TimePoint now) {
+  retransmit_due(now);
+  if (!stopping_ && device_.next_deadline() <= now) {
+    device_.tick(now, outgoing_);
+    send_all(outgoing_, now);
+  }
+  std::erase_if(observers_, [&](const Observer& o) { return !device_.has_observation(o.token); });
+  report_state();
+  if (stopping_ && device_.registration_state() != RegistrationState::kDeregistering) {
+    finish_stop();
+    return;
+  }
+  arm_timer();
+}
+
+void UdpDevice::arm_timer() {
+  TimePoint due = stopping_ ? TimePoint::max() : device_.next_deadline();
+  for (const Exchange& e : exchanges_) due = std::min(due, e.next);
+  if (due == armed_) return;
+  armed_ = due;
+  if (due == TimePoint::max()) {
+    timer_.cancel();
+    return;
+  }
+  timer_.expires_at(due);
+  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || ec || !running_) return;
+    armed_ = TimePoint::max();
+    service(Clock::now());
+  });
+}
+
+}  // namespace fogm2m::emulated
