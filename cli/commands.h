@@ -11,4 +11,7 @@ namespace fogm2m::cli {
 // the libraries it was built with.
 void add_version_command(CLI::App& app);
 
+// `fogm2m node`: one server node of a cluster.
+void add_node_command(CLI::App& app);
+
 }  // namespace fogm2m::cli

@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string("fogm2m ") + FOGM2M_VERSION);
   fogm2m::cli::add_version_command(app);
+  fogm2m::cli::add_node_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

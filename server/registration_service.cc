@@ -126,8 +126,11 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
 
   // A device with PSK security info must register over DTLS with its own
   // identity; a DTLS identity must belong to the endpoint it registers.
+  // (The endpoint is copied first: the callback below takes `reg` by move,
+  // and argument evaluation order is unspecified.)
+  const std::string endpoint = reg.endpoint;
   ctx_.security.get_by_endpoint(
-      reg.endpoint, [this, peer, reg = std::move(reg), respond = std::move(respond)](
+      endpoint, [this, peer, reg = std::move(reg), respond = std::move(respond)](
                         Result<std::optional<SecurityInfo>> info) mutable {
         if (!info) {
           ++ctx_.counters.store_errors;

@@ -1,0 +1,258 @@
+// Every bus request kind end to end: LWM2M_REQ on a real Redis -> a real
+// node -> CoAP over UDP -> an emulated IPSO 3313 device -> LWM2M_RESP.
+#include <gtest/gtest.h>
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/json.hpp>
+
+#include "emulated_clients/udp_device.h"
+#include "server/bus_message.h"
+#include "tests/cluster/cluster_harness.h"
+
+namespace fogm2m::test {
+namespace {
+
+namespace json = boost::json;
+using emulated::Device;
+using emulated::DeviceConfig;
+using emulated::DeviceIdentity;
+using emulated::UdpDevice;
+
+// Starts an emulated device registering with node `node` of `h`.
+std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::string& ep, uint64_t seed = 1) {
+  auto config = std::make_shared<DeviceConfig>();
+  config->lifetime_s = 120;
+  config->sample_period = std::chrono::milliseconds(50);
+  emulated::UdpDeviceOptions opt;
+  opt.ack_timeout = std::chrono::milliseconds(500);
+  opt.bind_address = boost::asio::ip::make_address("127.0.0.1");
+  std::unique_ptr<UdpDevice> dev;
+  h.on_io([&] {
+    boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"), h.coap_port(node));
+    dev = std::make_unique<UdpDevice>(h.io(), server, Device(config, DeviceIdentity{ep, seed, "", ""}), opt);
+    EXPECT_TRUE(dev->start().ok());
+  });
+  EXPECT_TRUE(h.wait_for("LESHAN_REG_NEW", [&](const std::vector<std::string>& msgs) {
+    for (const auto& m : msgs)
+      if (m.find("\"ep\":\"" + ep + "\"") != std::string::npos) return true;
+    return false;
+  })) << ep << " did not register";
+  return dev;
+}
+
+void stop_device(ClusterHarness& h, std::unique_ptr<UdpDevice>& dev) {
+  h.on_io([&] { dev.reset(); });
+}
+
+// The reply object of a final reply; fails the test on timeout.
+struct Reply {
+  bool ok = false;    // a "rep"
+  json::object body;  // rep or err
+};
+
+Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json) {
+  static int n = 0;
+  const std::string ticket = "t-" + std::to_string(++n);
+  const std::string msg = R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req_json + "}";
+  const std::string raw = h.request(msg, ticket);
+  EXPECT_FALSE(raw.empty()) << "no reply to " << msg;
+  Reply r;
+  if (raw.empty()) return r;
+  auto parsed = server::parse_bus_reply(raw);
+  EXPECT_TRUE(parsed.ok());
+  r.ok = parsed->type == server::BusReply::Type::kRep;
+  r.body = parsed->body;
+  return r;
+}
+
+std::string code(const Reply& r) { return r.ok ? std::string(r.body.at("code").as_string()) : "ERR"; }
+std::string error(const Reply& r) { return r.ok ? "" : std::string(r.body.at("errorMessage").as_string()); }
+
+class BusRequests : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    HarnessOptions o;
+    o.device_timeout = std::chrono::milliseconds(2000);
+    h_ = std::make_unique<ClusterHarness>(o);
+    ASSERT_TRUE(h_->start()) << h_->error();
+    dev_ = start_device(*h_, 0, "acc-1");
+  }
+  void TearDown() override {
+    if (dev_) stop_device(*h_, dev_);
+  }
+  std::unique_ptr<ClusterHarness> h_;
+  std::unique_ptr<UdpDevice> dev_;
+};
+
+TEST_F(BusRequests, ReadInEveryFormat) {
+  auto x = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  ASSERT_EQ(code(x), "CONTENT") << error(x);
+  const double v = x.body.at("content").at("value").to_number<double>();
+  EXPECT_GE(v, -20.0);
+  EXPECT_LE(v, 20.0);
+  for (const char* format : {"TLV", "JSON", "SENML_JSON"}) {
+    auto dev = ask(*h_, "acc-1", std::string(R"({"kind":"read","path":"/3/0","contentFormat":")") + format + "\"}");
+    ASSERT_EQ(code(dev), "CONTENT") << format << ": " << error(dev);
+    EXPECT_EQ(dev.body.at("contentFormat").as_string(), format);
+    bool manufacturer = false;
+    for (const auto& r : dev.body.at("content").at("resources").as_array())
+      if (r.at("id").to_number<int>() == 0) manufacturer = r.at("value").as_string() == "fogm2m";
+    EXPECT_TRUE(manufacturer) << format;
+  }
+  auto inst = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/0"})");
+  ASSERT_EQ(code(inst), "CONTENT");
+  EXPECT_GE(inst.body.at("content").at("resources").as_array().size(), 4u);
+}
+
+TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
+  auto disc = ask(*h_, "acc-1", R"({"kind":"discover","path":"/3313/0"})");
+  ASSERT_EQ(code(disc), "CONTENT") << error(disc);
+  EXPECT_GE(disc.body.at("links").as_array().size(), 5u);
+
+  auto write = ask(*h_, "acc-1", R"({"kind":"write","path":"/3/0/14","value":"+02:00"})");
+  ASSERT_EQ(code(write), "CHANGED") << error(write);
+  auto back = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/0/14","contentFormat":"TEXT"})");
+  EXPECT_EQ(back.body.at("content").at("value").as_string(), "+02:00");
+
+  auto partial = ask(*h_, "acc-1",
+                     R"({"kind":"write","path":"/3/0","mode":"update","contentFormat":"TLV",)"
+                     R"("node":{"id":0,"resources":[{"id":15,"value":"Europe/Rome"}]}})");
+  ASSERT_EQ(code(partial), "CHANGED") << error(partial);
+  auto tz = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/0/15","contentFormat":"TEXT"})");
+  EXPECT_EQ(tz.body.at("content").at("value").as_string(), "Europe/Rome");
+
+  auto exec = ask(*h_, "acc-1", R"({"kind":"execute","path":"/3/0/4"})");
+  EXPECT_EQ(code(exec), "CHANGED") << error(exec);
+  auto not_exec = ask(*h_, "acc-1", R"({"kind":"execute","path":"/3/0/0"})");
+  EXPECT_EQ(code(not_exec), "METHOD_NOT_ALLOWED");
+
+  auto create = ask(*h_, "acc-1",
+                    R"({"kind":"create","path":"/3313","contentFormat":"TLV",)"
+                    R"("node":{"id":1,"resources":[{"id":5701,"value":"g"}]}})");
+  ASSERT_EQ(code(create), "CREATED") << error(create);
+  auto created = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1/5701","contentFormat":"TEXT"})");
+  EXPECT_EQ(code(created), "CONTENT");
+  auto del = ask(*h_, "acc-1", R"({"kind":"delete","path":"/3313/1"})");
+  EXPECT_EQ(code(del), "DELETED") << error(del);
+  auto gone = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1"})");
+  EXPECT_EQ(code(gone), "NOT_FOUND");
+
+  auto attrs = ask(*h_, "acc-1", R"({"kind":"write_attributes","path":"/3313/0/5702","attributes":{"pmin":1,"pmax":5}})");
+  EXPECT_EQ(code(attrs), "CHANGED") << error(attrs);
+}
+
+TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
+  auto obs = ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  ASSERT_EQ(code(obs), "CONTENT") << error(obs);
+  EXPECT_TRUE(obs.body.at("observe").as_bool());
+  // The device samples every 50 ms and notifies every change.
+  auto count = [](const std::vector<std::string>& msgs) {
+    size_t n = 0;
+    for (const auto& m : msgs)
+      if (m.find("\"notification\":true") != std::string::npos) ++n;
+    return n;
+  };
+  auto notifications = [&] { return count(h_->seen("LWM2M_RESP")); };
+  // (wait_for holds the harness lock while it calls the predicate.)
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) { return count(msgs) >= 5; }))
+      << "fewer than 5 notifications forwarded";
+  // Observation kept in Redis under the endpoint's tag.
+  auto tokens = h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"});
+  ASSERT_TRUE(tokens.ok());
+  EXPECT_EQ(tokens->elements.size(), 1u);
+
+  auto cancel = ask(*h_, "acc-1", R"({"kind":"cancel_observe","path":"/3313/0/5702"})");
+  EXPECT_EQ(code(cancel), "CANCELLED") << error(cancel);
+  const size_t after_cancel = notifications();
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_LE(notifications(), after_cancel + 1);  // one may have been in flight
+  EXPECT_TRUE(h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"})->elements.empty());
+}
+
+TEST_F(BusRequests, PreciseErrors) {
+  auto unknown_ep = ask(*h_, "nobody", R"({"kind":"read","path":"/3/0"})");
+  EXPECT_FALSE(unknown_ep.ok);
+  EXPECT_NE(error(unknown_ep).find("unknown endpoint nobody"), std::string::npos) << error(unknown_ep);
+
+  auto bad_path = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/x"})");
+  EXPECT_FALSE(bad_path.ok);
+  EXPECT_NE(error(bad_path).find("not a number"), std::string::npos) << error(bad_path);
+
+  auto device_error = ask(*h_, "acc-1", R"({"kind":"read","path":"/9999/0"})");
+  EXPECT_EQ(code(device_error), "NOT_FOUND");
+  EXPECT_EQ(device_error.body.at("coapCode").as_string(), "4.04");
+
+  // Malformed JSON with a readable ticket gets an error; without one, a log line only.
+  h_->publish("LWM2M_REQ", R"({"ticket":"broken-1","ep":"acc-1","req":{"kind":"read"}})");
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [](auto& msgs) {
+    for (const auto& m : msgs)
+      if (m.find("broken-1") != std::string::npos && m.find("errorMessage") != std::string::npos) return true;
+    return false;
+  }));
+  h_->publish("LWM2M_REQ", "this is not json");
+  h_->publish("LWM2M_REQ", std::string("\xff\xfe{", 3));
+
+  // A device that stopped answering: its request times out with an error.
+  stop_device(*h_, dev_);
+  // stop() de-registered it; register a silent one by hand with coap-client.
+  auto reg = run_command("timeout 20 coap-client-notls -m post -t 40 -e '</3/0>' 'coap://127.0.0.1:" +
+                         std::to_string(h_->coap_port(0)) + "/rd?ep=silent&lt=60'");
+  ASSERT_EQ(reg.status, 0) << reg.output;
+  auto timeout = ask(*h_, "silent", R"({"kind":"read","path":"/3/0"})");
+  EXPECT_FALSE(timeout.ok);
+  EXPECT_NE(error(timeout).find("silent"), std::string::npos);
+  EXPECT_NE(error(timeout).find("no response"), std::string::npos) << error(timeout);
+}
+
+TEST_F(BusRequests, SecInfoNeverShowsTheKey) {
+  auto add = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"add","identity":"acc-9-id","key":"00112233"})");
+  ASSERT_EQ(code(add), "CREATED") << error(add);
+  auto get = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"get"})");
+  ASSERT_EQ(code(get), "CONTENT");
+  EXPECT_EQ(get.body.at("secInfo").at("identity").as_string(), "acc-9-id");
+  EXPECT_FALSE(get.body.at("secInfo").as_object().contains("key"));
+  for (const auto& m : h_->seen("LWM2M_RESP")) EXPECT_EQ(m.find("00112233"), std::string::npos);
+  auto del = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"delete"})");
+  EXPECT_EQ(code(del), "DELETED");
+  auto again = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"get"})");
+  EXPECT_FALSE(again.ok);
+}
+
+// Two nodes on one Redis: a device registered at node 2 is answered once, by node 2.
+TEST(TwoNodes, OwnerAnswersOnce) {
+  HarnessOptions o;
+  o.nodes = 2;
+  ClusterHarness h(o);
+  ASSERT_TRUE(h.start()) << h.error();
+  auto dev = start_device(h, 1, "acc-on-2");
+  EXPECT_EQ(h.redis({"GET", "EP#UID:{acc-on-2}"})->str, "node-2");
+
+  auto reply = ask(h, "acc-on-2", R"({"kind":"read","path":"/3313/0/5703","contentFormat":"TEXT"})");
+  ASSERT_EQ(code(reply), "CONTENT") << error(reply);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let any duplicate arrive
+  int acks = 0, finals = 0;
+  // Count the replies of the ticket ask() used (the latest final reply's).
+  std::string ticket;
+  for (const auto& m : h.seen("LWM2M_RESP"))
+    if (auto r = server::parse_bus_reply(m); r && r->type == server::BusReply::Type::kRep) ticket = r->ticket;
+  for (const auto& m : h.seen("LWM2M_RESP")) {
+    auto r = server::parse_bus_reply(m);
+    if (!r || r->ticket != ticket) continue;
+    if (r->type == server::BusReply::Type::kAck) ++acks;
+    else ++finals;
+  }
+  EXPECT_EQ(acks, 1);
+  EXPECT_EQ(finals, 1);
+  // Node 1 knows the device is not its own and made no CoAP request.
+  int node1_requests = -1, node2_requests = -1;
+  h.on_io([&] {
+    node1_requests = static_cast<int>(h.node(0).counters().device_requests);
+    node2_requests = static_cast<int>(h.node(1).counters().device_requests);
+  });
+  EXPECT_EQ(node1_requests, 0);
+  EXPECT_EQ(node2_requests, 1);
+  stop_device(h, dev);
+}
+
+}  // namespace
+}  // namespace fogm2m::test

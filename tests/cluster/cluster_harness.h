@@ -1,0 +1,107 @@
+// Real nodes for end-to-end tests: a redis-server child process (or none, for
+// in-memory nodes), N server nodes with real UDP (and DTLS) transports on
+// ephemeral loopback ports, all on one io_context run by a background
+// thread, and a bus observer that records every reply and event.
+//
+// Tests talk to the nodes only through the network, the bus and Redis, or
+// through on_io(), which runs a function on the io thread and waits for it.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+
+#include "io/redis_asio.h"
+#include "lwm2m/model.h"
+#include "server/dtls_transport.h"
+#include "server/node.h"
+#include "server/udp_transport.h"
+#include "tests/support/redis_server.h"
+
+namespace fogm2m::test {
+
+struct HarnessOptions {
+  int nodes = 1;
+  bool redis = true;  // false: one in-memory node
+  bool dtls = false;
+  std::chrono::milliseconds device_timeout{3000};
+  std::chrono::milliseconds sweep_interval{200};
+  int64_t expiry_grace_ms = 0;
+};
+
+// A message seen on the bus.
+struct BusRecord {
+  std::string channel;
+  std::string message;
+};
+
+class ClusterHarness {
+ public:
+  explicit ClusterHarness(HarnessOptions options = {});
+  ~ClusterHarness();
+
+  // Starts everything; false (and a message in error()) on failure.
+  bool start();
+  const std::string& error() const { return error_; }
+
+  // Runs `fn` on the io thread and waits for it.
+  void on_io(const std::function<void()>& fn);
+
+  boost::asio::io_context& io() { return io_; }
+  uint16_t coap_port(int node) const { return udp_[node]->local_port(); }
+  uint16_t coaps_port(int node) const { return dtls_[node]->local_port(); }
+  server::Node& node(int i) { return *nodes_[i]; }
+  RedisServer* redis_server() { return redis_server_.get(); }
+
+  // Publishes on the bus (Redis, or the in-memory node's bus).
+  void publish(const std::string& channel, const std::string& message);
+  // Sends a request on LWM2M_REQ and waits for its final reply (rep or err)
+  // on LWM2M_RESP; returns the raw reply message or "" on timeout.
+  std::string request(const std::string& json_request, const std::string& ticket,
+                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+  // Every bus message seen so far on `channel` (copies).
+  std::vector<std::string> seen(const std::string& channel);
+  // Waits until `pred` holds for the messages of `channel`. `pred` runs under
+  // the harness lock: it must use its argument, not call seen().
+  bool wait_for(const std::string& channel, const std::function<bool(const std::vector<std::string>&)>& pred,
+                std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // A Redis command from the test thread (through the io thread).
+  Result<io::RedisReply> redis(std::vector<std::string> argv);
+
+ private:
+  void record(std::string_view channel, std::string_view message);
+
+  HarnessOptions options_;
+  std::string error_;
+  boost::asio::io_context io_;
+  boost::asio::executor_work_guard<boost::asio::io_context::executor_type> work_;
+  std::thread thread_;
+  std::unique_ptr<RedisServer> redis_server_;
+  lwm2m::ModelRegistry models_;
+  std::vector<std::unique_ptr<server::Node>> nodes_;
+  std::vector<std::unique_ptr<server::UdpTransport>> udp_;
+  std::vector<std::unique_ptr<server::DtlsTransport>> dtls_;
+  std::unique_ptr<io::RedisConnection> observer_, commands_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::vector<std::string>> seen_;
+};
+
+// Runs a command line with /bin/sh, returns its exit status and stdout+stderr.
+struct CommandResult {
+  int status = -1;
+  std::string output;
+};
+CommandResult run_command(const std::string& command_line);
+
+}  // namespace fogm2m::test

@@ -1,3 +1,0 @@
-// Moved: include tests/support/redis_server.h.
-#pragma once
-#include "tests/support/redis_server.h"

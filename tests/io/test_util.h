@@ -1,3 +1,0 @@
-// Moved: include tests/support/test_util.h.
-#pragma once
-#include "tests/support/test_util.h"
