@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lwm2m/codec/base64.h"
 #include "lwm2m/codec/common.h"
 #include "lwm2m/codec/text.h"
 
@@ -335,6 +336,47 @@ Result<Node> assemble(std::string_view format, const Path& request, std::vector<
 
 void append_string(std::string& out, std::string_view text) {
   out += boost::json::serialize(boost::json::string_view(text.data(), text.size()));
+}
+
+Status append_value(std::string& out, const Value& v, const ValueKeys& keys) {
+  auto key = [&out](std::string_view k) {
+    out += '"';
+    out += k;
+    out += "\":";
+  };
+  switch (v.type()) {
+    case ResourceType::kInteger:
+    case ResourceType::kUnsignedInteger:
+    case ResourceType::kFloat:
+    case ResourceType::kTime:
+      key(keys.number);
+      return append_number(out, v);
+    case ResourceType::kBoolean:
+      key(keys.boolean);
+      out += v.as<bool>() ? "true" : "false";
+      return {};
+    case ResourceType::kString:
+      key(keys.string);
+      append_string(out, v.as<std::string>());
+      return {};
+    case ResourceType::kCorelnk:
+      key(keys.string);
+      append_string(out, v.as<CoreLink>().text);
+      return {};
+    case ResourceType::kOpaque:
+      key(keys.opaque);
+      append_string(out, keys.opaque_url_alphabet
+                             ? base64::encode(v.as<Opaque>(), base64::Alphabet::kUrl, false)
+                             : base64::encode(v.as<Opaque>(), base64::Alphabet::kStandard, true));
+      return {};
+    case ResourceType::kObjlnk:
+      key(keys.object_link);
+      append_string(out, text::format_object_link(v.as<ObjectLink>()));
+      return {};
+    case ResourceType::kNone:
+      break;
+  }
+  return make_error(ErrorKind::kInvalidArgument, "no value (type none)");
 }
 
 Status append_number(std::string& out, const Value& value) {

@@ -74,6 +74,17 @@ void append_string(std::string& out, std::string_view text);
 // untyped reader keeps them Float; non-finite floats are kInvalidArgument.
 Status append_number(std::string& out, const Value& value);
 
+// The value keys of one JSON format: LwM2M JSON writes "v"/"bv"/"sv"/"ov"
+// (opaque as padded standard base64 in "sv"), SenML JSON "v"/"vb"/"vs"/"vlo"
+// (opaque as unpadded base64url in "vd").
+struct ValueKeys {
+  std::string_view number, boolean, string, opaque, object_link;
+  bool opaque_url_alphabet;  // base64url without padding, else standard with padding
+};
+
+// Appends "key":value for one leaf value with the keys of one format.
+Status append_value(std::string& out, const Value& value, const ValueKeys& keys);
+
 // The base name and the per-leaf names a JSON encoder writes for a node at
 // `request`: when the node is a single value (single resource, resource
 // instance) the base name is the full path and leaves have no name; otherwise

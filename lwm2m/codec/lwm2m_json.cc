@@ -21,40 +21,10 @@ Error record_error(ErrorKind kind, size_t record, const std::string& why) {
   return format_error(kind, kFormat, "record " + std::to_string(record) + ": " + why);
 }
 
-// Appends "key":value for one leaf value.
-Status append_value(std::string& out, const Value& v) {
-  switch (v.type()) {
-    case ResourceType::kInteger:
-    case ResourceType::kUnsignedInteger:
-    case ResourceType::kFloat:
-    case ResourceType::kTime:
-      out += "\"v\":";
-      return json_detail::append_number(out, v);
-    case ResourceType::kBoolean:
-      out += v.as<bool>() ? "\"bv\":true" : "\"bv\":false";
-      return {};
-    case ResourceType::kString:
-      out += "\"sv\":";
-      json_detail::append_string(out, v.as<std::string>());
-      return {};
-    case ResourceType::kCorelnk:
-      out += "\"sv\":";
-      json_detail::append_string(out, v.as<CoreLink>().text);
-      return {};
-    case ResourceType::kOpaque:
-      out += "\"sv\":";
-      json_detail::append_string(out,
-                                 base64::encode(v.as<Opaque>(), base64::Alphabet::kStandard, true));
-      return {};
-    case ResourceType::kObjlnk:
-      out += "\"ov\":";
-      json_detail::append_string(out, text::format_object_link(v.as<ObjectLink>()));
-      return {};
-    case ResourceType::kNone:
-      break;
-  }
-  return make_error(ErrorKind::kInvalidArgument, "no value (type none)");
-}
+// This format's value keys.
+constexpr json_detail::ValueKeys kKeys{"v", "bv", "sv", "sv", "ov", false};
+
+Status append_value(std::string& out, const Value& v) { return json_detail::append_value(out, v, kKeys); }
 
 // The value of a record's "sv" for a resource of `model` (null: untyped).
 Result<Value> string_value(const boost::json::string& s, const ResourceModel* model) {
