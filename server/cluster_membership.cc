@@ -1,6 +1,7 @@
 #include "server/cluster_membership.h"
 
 #include <chrono>
+#include <cstdlib>
 
 namespace fogm2m::server {
 
@@ -52,5 +53,16 @@ void RedisMembership::beat() {
 bool RedisMembership::is_fallback() const { return !alive_.empty() && *alive_.begin() == node_id_; }
 
 bool RedisMembership::is_alive(const std::string& node_id) const { return alive_.count(node_id) != 0; }
+
+void RedisMembership::check_alive(const std::string& node_id, std::function<void(bool)> done) {
+  if (is_alive(node_id)) return done(true);
+  const int64_t oldest = unix_ms() - liveness_.count();
+  auto queued = redis_.command({"ZSCORE", kNodesKey, node_id}, [this, node_id, oldest, done](Result<io::RedisReply> r) {
+    const bool alive = r && r->is_string() && std::strtod(r->str.c_str(), nullptr) >= static_cast<double>(oldest);
+    if (alive) alive_.insert(node_id);
+    done(alive);
+  });
+  if (!queued) done(false);
+}
 
 }  // namespace fogm2m::server

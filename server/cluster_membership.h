@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 
@@ -26,6 +27,9 @@ class ClusterMembership {
   virtual void stop() = 0;
   virtual bool is_fallback() const = 0;
   virtual bool is_alive(const std::string& node_id) const = 0;
+  // Asks the cluster afresh whether `node_id` is alive (the cached view may
+  // not know a node that joined within the last period); `done` runs once.
+  virtual void check_alive(const std::string& node_id, std::function<void(bool)> done) = 0;
 };
 
 // A node alone: always the fallback, only itself alive.
@@ -36,6 +40,9 @@ class SingleNodeMembership final : public ClusterMembership {
   void stop() override {}
   bool is_fallback() const override { return true; }
   bool is_alive(const std::string& node_id) const override { return node_id == node_id_; }
+  void check_alive(const std::string& node_id, std::function<void(bool)> done) override {
+    done(is_alive(node_id));
+  }
 
  private:
   std::string node_id_;
@@ -54,6 +61,7 @@ class RedisMembership final : public ClusterMembership {
   void stop() override;
   bool is_fallback() const override;
   bool is_alive(const std::string& node_id) const override;
+  void check_alive(const std::string& node_id, std::function<void(bool)> done) override;
 
  private:
   void beat();

@@ -53,10 +53,13 @@ void RequestRouter::answer_unowned(const BusRequest& request) {
       return reply(request.ticket, make_error(ErrorKind::kNotFound, "unknown endpoint " + request.endpoint +
                                                                         ": no registration"));
     if (**owner == ctx_.node_id) return;  // registered here a moment ago: this node's device path answers
-    if (!membership_.is_alive(**owner))
-      return reply(request.ticket, make_error(ErrorKind::kNotFound, "endpoint " + request.endpoint + " is owned by node " +
-                                                                        **owner + ", which is not running"));
-    // A live node owns it and answers.
+    // A live node owns it and answers; the cached view may lag a node that
+    // just joined, so a node missing from it is asked about afresh.
+    membership_.check_alive(**owner, [this, request, owner = **owner](bool alive) {
+      if (alive) return;
+      reply(request.ticket, make_error(ErrorKind::kNotFound, "endpoint " + request.endpoint + " is owned by node " +
+                                                                 owner + ", which is not running"));
+    });
   });
 }
 
