@@ -128,7 +128,8 @@ Result<BusRequest> parse_req(const json::object& root, BusRequest r) {
         if (!v.is_number()) return bad("attribute \"" + std::string(kv.key()) + "\" must be a number");
         const double d = v.to_number<double>();
         if (kv.key() == "pmin" || kv.key() == "pmax") {
-          if (d < 0 || d != std::floor(d)) return bad(std::string(kv.key()) + " must be a non-negative integer");
+          if (d < 0 || d != std::floor(d) || d > 4294967295.0)
+            return bad(std::string(kv.key()) + " must be an integer of seconds in 0..4294967295");
           (kv.key() == "pmin" ? r.attributes.pmin : r.attributes.pmax) = static_cast<int64_t>(d);
         } else if (kv.key() == "gt") {
           r.attributes.gt = d;

@@ -64,6 +64,8 @@ TEST(BusMessage, MalformedKeepsTheTicketWhenReadable) {
            Case{R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14","mode":"merge","value":1}})", true, "mode"},
            Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":-1}}})", true, "pmin"},
            Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"foo":1}}})", true, "unknown attribute"},
+           // Found by bus_request_fuzz: a huge period must not overflow the integer conversion.
+           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":4.5e89}}})", true, "pmin"},
            Case{R"({"ep":"d","ticket":"t","req":{"kind":"sec_info","action":"add","identity":"x"}})", true, "key"},
        }) {
     auto p = parse_bus_request(c.text);
