@@ -1,5 +1,7 @@
 #include "lwm2m/value.h"
 
+#include "lwm2m/hex.h"
+
 #include <cctype>
 #include <cstdio>
 
@@ -74,13 +76,7 @@ std::string to_debug_string(const Value& value) {
     }
     std::string operator()(bool v) const { return v ? "true" : "false"; }
     std::string operator()(const Opaque& o) const {
-      static const char* hex = "0123456789abcdef";
-      std::string s = "0x";
-      for (uint8_t b : o) {
-        s.push_back(hex[b >> 4]);
-        s.push_back(hex[b & 15]);
-      }
-      return s;
+      return "0x" + to_hex(std::string_view(reinterpret_cast<const char*>(o.data()), o.size()));
     }
     std::string operator()(Time t) const { return "time:" + std::to_string(t.seconds); }
     std::string operator()(ObjectLink l) const {

@@ -1,14 +1,15 @@
 #include "server/redis_observation_store.h"
 
 #include "server/redis_keys.h"
+#include "server/redis_scripts.h"
 
 namespace fogm2m::server {
 
 namespace {
 
 using io::RedisReply;
+using redis_scripts::ignore;
 
-void ignore(Result<RedisReply>) {}
 
 // Reads and deletes every observation of one endpoint: KEYS[1] is its token
 // set, ARGV[1] the observation key prefix "OBS:TKN:{ep}" (same slot).

@@ -1,18 +1,16 @@
 #include "server/redis_registration_store.h"
 
 #include "server/redis_keys.h"
+#include "server/redis_scripts.h"
 
 namespace fogm2m::server {
 
 namespace {
 
 using io::RedisReply;
+using redis_scripts::ignore;
+using redis_scripts::kCompareAndDelete;
 
-// Deletes KEYS[1] only while it still holds ARGV[1] (an index entry that
-// points at the endpoint being removed, not at a newer one).
-constexpr std::string_view kCompareAndDelete = R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0)lua";
 
 // Removes ARGV[1] from the sorted set KEYS[1] only while its score is still
 // ARGV[2], so a newer registration's expiry entry survives.
@@ -52,9 +50,6 @@ return cur)lua";
 
 std::string millis(int64_t v) { return std::to_string(v); }
 
-// Logs nothing and ignores the reply: for pipelined index maintenance whose
-// failure readers tolerate (they verify index entries against records).
-void ignore(Result<RedisReply>) {}
 
 Result<std::optional<Registration>> parse_optional(const RedisReply& r) {
   if (r.is_nil()) return std::optional<Registration>{};

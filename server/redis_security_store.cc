@@ -2,18 +2,17 @@
 
 #include "server/memory_security_store.h"  // validate_security_info
 #include "server/redis_keys.h"
+#include "server/redis_scripts.h"
 
 namespace fogm2m::server {
 
 namespace {
 
 using io::RedisReply;
+using redis_scripts::ignore;
+using redis_scripts::kCompareAndDelete;
 
-void ignore(Result<RedisReply>) {}
 
-constexpr std::string_view kCompareAndDelete = R"lua(
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0)lua";
 
 // Sets KEYS[1] to ARGV[1] and returns the value it replaced.
 constexpr std::string_view kGetSet = "return redis.call('SET', KEYS[1], ARGV[1], 'GET')";
