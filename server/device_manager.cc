@@ -191,18 +191,19 @@ void DeviceManager::observe(const LocalDevice& device, const BusRequest& r, Repl
                   ctx_.now_ms()};
   // Registered before sending: the first notification may overtake the
   // store's acknowledgement.
-  observations_[obs.token_hex] = obs;
+  const std::string token = m.token;  // read before `m` is moved into the call below
+  observations_[token] = obs;
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(device.peer, std::move(m), ctx_.device_timeout,
-                              [this, r, obs, format, done = std::move(done)](Result<CoapMessage> response) {
+                              [this, r, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
                                 if (!response) {
-                                  observations_.erase(obs.token_hex);
+                                  observations_.erase(token);
                                   if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
                                   return done(make_error(response.error().kind,
                                                          "device " + obs.endpoint + ": " + response.error().message));
                                 }
                                 if (!lwm2m::is_success(response->code) || !response->observe()) {
-                                  observations_.erase(obs.token_hex);  // refused or not observable
+                                  observations_.erase(token);  // refused or not observable
                                 } else {
                                   ctx_.observations.add(obs, [this](Result<bool> stored) {
                                     if (!stored) ++ctx_.counters.store_errors;
@@ -220,25 +221,26 @@ void DeviceManager::observe(const LocalDevice& device, const BusRequest& r, Repl
 void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& r, ReplyHandler done) {
   // The observation to cancel: by the observe ticket when given, else the
   // (first) observation of this endpoint on the path.
-  const Observation* found = nullptr;
-  for (const auto& [token, obs] : observations_) {
-    if (obs.endpoint != device.registration.endpoint) continue;
-    if (!r.observe_ticket.empty() ? obs.ticket == r.observe_ticket : obs.path == r.path) {
-      found = &obs;
+  auto found = observations_.end();
+  for (auto it = observations_.begin(); it != observations_.end(); ++it) {
+    const Observation& o = it->second;
+    if (o.endpoint != device.registration.endpoint) continue;
+    if (!r.observe_ticket.empty() ? o.ticket == r.observe_ticket : o.path == r.path) {
+      found = it;
       break;
     }
   }
-  if (!found) return done(make_error(ErrorKind::kNotFound, "no observation of " + r.path.to_string() + " on " +
+  if (found == observations_.end()) return done(make_error(ErrorKind::kNotFound, "no observation of " + r.path.to_string() + " on " +
                                                                device.registration.endpoint));
-  const Observation obs = *found;
-  observations_.erase(obs.token_hex);
+  const std::string token = found->first;
+  const Observation obs = found->second;
+  observations_.erase(found);
   ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
   // Proactive cancel: GET with Observe 1 and the observation's token.
   CoapMessage m = request_to(CoapCode::kGet, obs.path, device.registration.root_path);
   m.add_uint_option(opt::kObserve, 1);
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(obs.content_format));
-  auto token = from_hex(obs.token_hex);
-  m.token = token ? *token : new_token();
+  m.token = token;
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(device.peer, std::move(m), ctx_.device_timeout,
                               [obs, done = std::move(done)](Result<CoapMessage> response) {
@@ -257,7 +259,7 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& 
 
 bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) {
   (void)peer;
-  auto it = observations_.find(to_hex(n.token));
+  auto it = observations_.find(n.token);
   if (it == observations_.end()) return false;
   const Observation& obs = it->second;
   BusRequest as_read;

@@ -48,7 +48,7 @@ class DeviceManager {
   // Forgets every observation of `reg` (the registration ended).
   void drop_observations(const Registration& reg);
 
-  // Active observations held by this node (token hex -> observation).
+  // Active observations held by this node.
   size_t observation_count() const { return observations_.size(); }
 
  private:
@@ -64,7 +64,8 @@ class DeviceManager {
 
   NodeContext& ctx_;
   std::mt19937_64 rng_;
-  // Observations this node holds, by token hex; mirrored in the store.
+  // Observations this node holds, by raw CoAP token (at most 8 bytes, so
+  // the per-notification lookup allocates nothing); mirrored in the store.
   std::unordered_map<std::string, Observation> observations_;
 };
 
