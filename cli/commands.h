@@ -14,4 +14,7 @@ void add_version_command(CLI::App& app);
 // `fogm2m node`: one server node of a cluster.
 void add_node_command(CLI::App& app);
 
+// `fogm2m fleet`: N emulated IPSO 3313 devices.
+void add_fleet_command(CLI::App& app);
+
 }  // namespace fogm2m::cli

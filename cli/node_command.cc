@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/host_port.h"
 #include "lwm2m/model.h"
 #include "server/dtls_transport.h"
 #include "server/node.h"
@@ -31,22 +32,6 @@ struct NodeArgs {
   int stats_interval_s = 0;
   std::string reg_update_channel;
 };
-
-// "host:port" -> parts; false when malformed.
-bool split_host_port(const std::string& text, std::string& host, uint16_t& port) {
-  const size_t colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0) return false;
-  host = text.substr(0, colon);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  try {
-    const int p = std::stoi(text.substr(colon + 1));
-    if (p <= 0 || p > 65535) return false;
-    port = static_cast<uint16_t>(p);
-  } catch (...) {
-    return false;
-  }
-  return true;
-}
 
 int run_node(const NodeArgs& args) {
   spdlog::set_level(spdlog::level::from_str(args.log_level));

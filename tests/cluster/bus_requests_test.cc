@@ -44,27 +44,6 @@ void stop_device(ClusterHarness& h, std::unique_ptr<UdpDevice>& dev) {
   h.on_io([&] { dev.reset(); });
 }
 
-// The reply object of a final reply; fails the test on timeout.
-struct Reply {
-  bool ok = false;    // a "rep"
-  json::object body;  // rep or err
-};
-
-Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json) {
-  static int n = 0;
-  const std::string ticket = "t-" + std::to_string(++n);
-  const std::string msg = R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req_json + "}";
-  const std::string raw = h.request(msg, ticket);
-  EXPECT_FALSE(raw.empty()) << "no reply to " << msg;
-  Reply r;
-  if (raw.empty()) return r;
-  auto parsed = server::parse_bus_reply(raw);
-  EXPECT_TRUE(parsed.ok());
-  r.ok = parsed->type == server::BusReply::Type::kRep;
-  r.body = parsed->body;
-  return r;
-}
-
 std::string code(const Reply& r) { return r.ok ? std::string(r.body.at("code").as_string()) : "ERR"; }
 std::string error(const Reply& r) { return r.ok ? "" : std::string(r.body.at("errorMessage").as_string()); }
 

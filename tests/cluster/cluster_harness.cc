@@ -1,5 +1,6 @@
 #include "tests/cluster/cluster_harness.h"
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <boost/asio/post.hpp>
@@ -204,6 +205,21 @@ CommandResult run_command(const std::string& command_line) {
   const int status = ::pclose(p);
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
+}
+
+Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json) {
+  static int n = 0;
+  const std::string ticket = "t-" + std::to_string(++n);
+  const std::string msg = R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req_json + "}";
+  const std::string raw = h.request(msg, ticket);
+  EXPECT_FALSE(raw.empty()) << "no reply to " << msg;
+  Reply r;
+  if (raw.empty()) return r;
+  auto parsed = server::parse_bus_reply(raw);
+  EXPECT_TRUE(parsed.ok());
+  r.ok = parsed->type == server::BusReply::Type::kRep;
+  r.body = parsed->body;
+  return r;
 }
 
 }  // namespace fogm2m::test

@@ -7,6 +7,8 @@
 // through on_io(), which runs a function on the io thread and waits for it.
 #pragma once
 
+#include <boost/json.hpp>
+
 #include <condition_variable>
 #include <functional>
 #include <future>
@@ -103,5 +105,14 @@ struct CommandResult {
   std::string output;
 };
 CommandResult run_command(const std::string& command_line);
+
+// The final reply to a bus request.
+struct Reply {
+  bool ok = false;            // a "rep"
+  boost::json::object body;   // rep or err
+};
+// Sends `req_json` (the "req" object) for endpoint `ep` and waits for the
+// final reply; fails the test on timeout or an unparsable reply.
+Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json);
 
 }  // namespace fogm2m::test

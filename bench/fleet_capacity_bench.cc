@@ -1,0 +1,187 @@
+// Fleet capacity: emulator memory per registered device and notifications
+// sent per emulator CPU-second, measured on real `fogm2m fleet` processes
+// registering with a real `fogm2m node` on a real redis-server. The node
+// observes X of `observed` devices through the bus. Prints one table; not a
+// ctest.
+//
+//   build/bench/fleet_capacity_bench [devices=10000] [observed=2000] [seconds=10]
+//                                    [sample_ms=50] [per_process=18000]
+//
+// One socket per device: a fleet process holds at most the file-descriptor
+// limit's worth of devices, so larger fleets are split over processes.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "io/redis_asio.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/test_util.h"
+
+using namespace fogm2m;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double cpu_seconds(pid_t pid) {  // utime + stime
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), {});
+  if (s.empty()) return 0;
+  std::istringstream in(s.substr(s.rfind(')') + 2));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i <= 15; ++i) {
+    in >> field;
+    if (i == 14) utime = std::stoull(field);
+    if (i == 15) stime = std::stoull(field);
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+long rss_kb(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  return 0;
+}
+
+boost::json::object read_stats(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  boost::system::error_code ec;
+  auto v = boost::json::parse(text, ec);
+  return !ec && v.is_object() ? v.as_object() : boost::json::object{};
+}
+
+uint64_t stat_of(const boost::json::object& o, const char* key) {
+  return o.contains(key) ? o.at(key).to_number<uint64_t>() : 0;
+}
+
+pid_t spawn(const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint32_t devices = argc > 1 ? std::stoul(argv[1]) : 10000;
+  const uint32_t observed = std::min<uint32_t>(devices, argc > 2 ? std::stoul(argv[2]) : 2000);
+  const int seconds = argc > 3 ? std::atoi(argv[3]) : 10;
+  const int sample_ms = argc > 4 ? std::atoi(argv[4]) : 50;
+  const uint32_t per_process = argc > 5 ? std::stoul(argv[5]) : 18000;
+
+  auto redis_server = test::RedisServer::start();
+  if (!redis_server) {
+    std::fprintf(stderr, "redis: %s\n", redis_server.error().message.c_str());
+    return 1;
+  }
+  const std::string redis = (*redis_server)->host() + ":" + std::to_string((*redis_server)->port());
+  const uint16_t coap_port = test::free_loopback_port(SOCK_DGRAM);
+  const std::string fogm2m = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
+  const pid_t node = spawn({fogm2m, "node", "--redis", redis, "--bind", "127.0.0.1", "--coap-port",
+                            std::to_string(coap_port), "--no-dtls", "--log-level", "warn"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+
+  const auto dir = std::filesystem::temp_directory_path() / ("fleet-bench-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::vector<pid_t> fleets;
+  std::vector<std::string> stats_files;
+  const auto reg_start = Clock::now();
+  for (uint32_t first = 0; first < devices; first += per_process) {
+    const uint32_t n = std::min(per_process, devices - first);
+    stats_files.push_back((dir / ("stats-" + std::to_string(first) + ".json")).string());
+    fleets.push_back(spawn({fogm2m, "fleet", "--server", "127.0.0.1:" + std::to_string(coap_port), "--devices",
+                            std::to_string(n), "--first", std::to_string(first), "--ep-pattern", "bench-{n}",
+                            "--bind", "127.0.0.1", "--lifetime", "3600", "--sampling-ms", std::to_string(sample_ms),
+                            "--notify-con-every", "0", "--ramp-s", std::to_string(n / 2000.0), "--stats-file",
+                            stats_files.back(), "--stats-interval", "0.5", "--quiet"}));
+  }
+  auto total = [&](const char* key) {
+    uint64_t sum = 0;
+    for (const auto& f : stats_files) sum += stat_of(read_stats(f), key);
+    return sum;
+  };
+  while (total("registered") < devices && Clock::now() - reg_start < std::chrono::seconds(300))
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double reg_seconds = std::chrono::duration<double>(Clock::now() - reg_start).count();
+  const uint64_t registered = total("registered");
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  long rss = 0;
+  for (pid_t f : fleets) rss += rss_kb(f);
+
+  // Observe X of the first `observed` devices through the bus.
+  boost::asio::io_context io;
+  io::RedisConnection pub(io), sub(io);
+  int ready = 0;
+  bool up = false;
+  std::atomic<uint64_t> replies{0};
+  sub.set_message_handler([&](std::string_view, std::string_view m) {
+    if (m.find("\"rep\"") != std::string_view::npos && m.find("\"notification\":true") == std::string_view::npos)
+      ++replies;
+  });
+  pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
+  sub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) {
+    (void)sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
+  });
+  test::run_until(io, [&] { return up && ready == 1; });
+  for (uint32_t i = 0; i < observed; ++i)
+    (void)pub.command({"PUBLISH", "LWM2M_REQ",
+                       R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
+                           R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
+                      [](Result<io::RedisReply>) {});
+  test::run_until(io, [&] { return replies >= observed; }, std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+
+  double cpu0 = 0;
+  for (pid_t f : fleets) cpu0 += cpu_seconds(f);
+  const uint64_t sent0 = total("notifications_sent");
+  const auto t0 = Clock::now();
+  test::run_until(io, [&] { return Clock::now() - t0 >= std::chrono::seconds(seconds); },
+                  std::chrono::seconds(seconds + 5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // one more stats period
+  double cpu = -cpu0;
+  for (pid_t f : fleets) cpu += cpu_seconds(f);
+  const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  const uint64_t sent = total("notifications_sent") - sent0;
+
+  std::printf("fleet processes             %zu (at most %u devices each)\n", fleets.size(), per_process);
+  std::printf("devices registered          %llu of %u in %.1f s\n", (unsigned long long)registered, devices,
+              reg_seconds);
+  std::printf("fleet RSS                   %ld KiB in all, %.0f B per device, %.0f devices per GB\n", rss,
+              1024.0 * rss / devices, devices / (rss / 1024.0 / 1024.0));
+  std::printf("observed devices            %llu of %u answered the observe\n", (unsigned long long)replies.load(),
+              observed);
+  std::printf("notifications sent          %llu in %.1f s (%.0f/s)\n", (unsigned long long)sent, wall, sent / wall);
+  std::printf("fleet CPU                   %.2f s (%.0f%% of a core)\n", cpu, 100.0 * cpu / wall);
+  std::printf("notifications per fleet CPU-s %.0f\n", cpu > 0 ? sent / cpu : 0.0);
+
+  for (pid_t f : fleets) kill(f, SIGTERM);
+  for (pid_t f : fleets) waitpid(f, nullptr, 0);
+  kill(node, SIGTERM);
+  waitpid(node, nullptr, 0);
+  pub.disconnect();
+  sub.disconnect();
+  io.poll();
+  std::filesystem::remove_all(dir);
+  return 0;
+}

@@ -1,0 +1,229 @@
+// `fogm2m fleet`: N emulated IPSO 3313 devices in this process until
+// SIGTERM/SIGINT (or --duration), optionally inside a network namespace and
+// cgroups (the testbed's containers). Live counters on stderr and in a stats
+// file; a JSON summary at the end.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "cli/host_port.h"
+#include "emulated_clients/fleet.h"
+#include "io/process_placement.h"
+
+namespace fogm2m::cli {
+
+namespace {
+
+struct FleetArgs {
+  std::string server = "127.0.0.1:5683";
+  uint32_t devices = 1;
+  uint64_t first = 0;
+  std::string endpoint_pattern = "dev-{n}";
+  std::string bind;
+  unsigned threads = 1;
+  double ramp_s = -1;  // -1: devices / 500 s
+  bool storm = false;
+  uint32_t lifetime_s = 300;
+  uint32_t sampling_ms = 50;
+  std::string lwm2m_version = "1.1";
+  bool temperature = false;
+  uint32_t notify_con_every = 10;
+  uint64_t seed = 1;
+  bool dtls = false;
+  std::string psk_identity = "{ep}";
+  std::string psk_key = "key-{ep}";
+  std::string netns;
+  std::vector<std::string> cgroups;
+  std::string stats_file;
+  double stats_interval_s = 1;
+  std::string summary_file;
+  double duration_s = 0;
+  double stop_timeout_s = 10;
+  bool quiet = false;
+  std::string log_level = "warn";
+};
+
+// Writes `text` to `path` through a temporary file and a rename, so a reader
+// never sees half a file.
+void write_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << text << "\n";
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+}
+
+int run_fleet(const FleetArgs& args) {
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  // Placement first: sockets opened later belong to the namespace.
+  if (!args.netns.empty())
+    if (auto s = io::enter_network_namespace(args.netns); !s) {
+      std::cerr << "fogm2m fleet: " << s.error().message << "\n";
+      return 2;
+    }
+  for (const std::string& dir : args.cgroups)
+    if (auto s = io::join_cgroup(dir); !s) {
+      std::cerr << "fogm2m fleet: " << s.error().message << "\n";
+      return 2;
+    }
+
+  emulated::FleetConfig config;
+  std::string host;
+  uint16_t port = 0;
+  if (!split_host_port(args.server, host, port)) {
+    std::cerr << "fogm2m fleet: --server must be host:port, got \"" << args.server << "\"\n";
+    return 2;
+  }
+  boost::system::error_code ec;
+  const auto server_address = boost::asio::ip::make_address(host, ec);
+  if (ec) {
+    std::cerr << "fogm2m fleet: --server needs an IP address, got \"" << host << "\"\n";
+    return 2;
+  }
+  config.server = {server_address, port};
+  if (!args.bind.empty()) {
+    config.bind_address = boost::asio::ip::make_address(args.bind, ec);
+    if (ec) {
+      std::cerr << "fogm2m fleet: --bind needs an IP address, got \"" << args.bind << "\"\n";
+      return 2;
+    }
+  }
+  config.devices = args.devices;
+  config.first = args.first;
+  config.endpoint_pattern = args.endpoint_pattern;
+  config.threads = args.threads;
+  const double ramp_s = args.storm ? 0.0 : (args.ramp_s >= 0 ? args.ramp_s : args.devices / 500.0);
+  config.ramp = std::chrono::milliseconds(static_cast<int64_t>(ramp_s * 1000));
+  config.seed = args.seed;
+  config.device.lifetime_s = args.lifetime_s;
+  config.device.sample_period = std::chrono::milliseconds(args.sampling_ms);
+  config.device.version = args.lwm2m_version == "1.0" ? emulated::Lwm2mVersion::k1_0 : emulated::Lwm2mVersion::k1_1;
+  config.device.temperature = args.temperature;
+  config.device.notify_con_every = args.notify_con_every;
+  config.device.server_uri = std::string(args.dtls ? "coaps://" : "coap://") + args.server;
+  if (args.dtls) {
+    config.psk_identity_pattern = args.psk_identity;
+    config.psk_key_pattern = args.psk_key;
+  }
+  config.stop_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.stop_timeout_s * 1000));
+
+  emulated::Fleet fleet(config);
+  if (auto s = fleet.start(); !s) {
+    std::cerr << "fogm2m fleet: " << s.error().message << "\n";
+    return 2;
+  }
+  spdlog::info("fleet: {} devices ({}..) towards {} over {} threads, ramp {:.1f} s", args.devices,
+               fleet.endpoint(0), args.server, args.threads, ramp_s);
+
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer stats_timer(io), duration_timer(io);
+  const bool live = !args.quiet && args.stats_interval_s > 0;
+  auto report = [&] {
+    const emulated::FleetStats s = fleet.stats();
+    if (!args.stats_file.empty()) write_atomically(args.stats_file, emulated::to_json(s));
+    if (live)
+      std::fprintf(stderr, "fleet: %llu/%llu registered, %llu notifications, %llu requests answered, "
+                   "%llu retransmissions, %llu errors\n",
+                   (unsigned long long)s.registered, (unsigned long long)s.devices,
+                   (unsigned long long)s.notifications_sent, (unsigned long long)s.requests_answered,
+                   (unsigned long long)s.retransmissions, (unsigned long long)(s.errors + s.timeouts));
+  };
+  std::function<void()> tick = [&] {
+    stats_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(args.stats_interval_s * 1000)));
+    stats_timer.async_wait([&](boost::system::error_code e) {
+      if (e) return;
+      report();
+      tick();
+    });
+  };
+  if (args.stats_interval_s > 0) tick();
+  auto finish = [&] {
+    signals.cancel();
+    stats_timer.cancel();
+    duration_timer.cancel();
+  };
+  signals.async_wait([&](boost::system::error_code e, int) {
+    if (!e) finish();
+  });
+  if (args.duration_s > 0) {
+    duration_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(args.duration_s * 1000)));
+    duration_timer.async_wait([&](boost::system::error_code e) {
+      if (!e) finish();
+    });
+  }
+  io.run();
+
+  fleet.stop();
+  const std::string summary = emulated::to_json(fleet.stats());
+  if (!args.stats_file.empty()) write_atomically(args.stats_file, summary);
+  if (!args.summary_file.empty()) write_atomically(args.summary_file, summary);
+  std::cout << summary << std::endl;
+  return 0;
+}
+
+}  // namespace
+
+void add_fleet_command(CLI::App& app) {
+  auto args = std::make_shared<FleetArgs>();
+  auto* cmd = app.add_subcommand("fleet", "Run N emulated IPSO 3313 accelerometer devices (until SIGTERM/SIGINT)");
+  cmd->add_option("--server", args->server, "LwM2M server (or load balancer) host:port")->capture_default_str();
+  cmd->add_option("-n,--devices", args->devices, "Number of devices")->capture_default_str()->check(CLI::Range(1u, 10000000u));
+  cmd->add_option("--first", args->first, "Index {n} of the first device")->capture_default_str();
+  cmd->add_option("--ep-pattern", args->endpoint_pattern, "Endpoint names: {n}, {n:W} (zero-padded)")
+      ->capture_default_str();
+  cmd->add_option("--bind", args->bind, "Local address of the devices' sockets");
+  cmd->add_option("--threads", args->threads, "Threads (event loops) the devices are spread over")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 256u));
+  cmd->add_option("--ramp-s", args->ramp_s, "Spread registrations over this many seconds (default devices/500)")
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--storm", args->storm, "Register every device at once (ramp 0)");
+  cmd->add_option("--lifetime", args->lifetime_s, "Registration lifetime, seconds")->capture_default_str()->check(CLI::Range(1u, 1u << 30));
+  cmd->add_option("--sampling-ms", args->sampling_ms, "Sensor sampling period, ms (0: values never change)")
+      ->capture_default_str();
+  cmd->add_option("--lwm2m-version", args->lwm2m_version, "LwM2M version to register with")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"1.0", "1.1"}));
+  cmd->add_flag("--temperature", args->temperature, "Expose an IPSO 3303 temperature sensor too");
+  cmd->add_option("--notify-con-every", args->notify_con_every, "Every Nth notification is CON (0: all NON)")
+      ->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the sensor walks and jitter")->capture_default_str();
+  cmd->add_flag("--dtls", args->dtls, "CoAP over DTLS with a pre-shared key per device");
+  cmd->add_option("--psk-identity", args->psk_identity, "PSK identity pattern: {ep}, {n}, {n:W}")->capture_default_str();
+  cmd->add_option("--psk-key", args->psk_key, "PSK key pattern (its text is the key): {ep}, {n}, {n:W}")
+      ->capture_default_str();
+  cmd->add_option("--netns", args->netns, "Run inside this network namespace (/run/netns/NAME)");
+  cmd->add_option("--cgroup", args->cgroups, "Join this cgroup directory (repeat per cgroup v1 hierarchy)");
+  cmd->add_option("--stats-file", args->stats_file, "Rewrite the counters as JSON into this file every interval");
+  cmd->add_option("--stats-interval", args->stats_interval_s, "Seconds between counter reports (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--summary", args->summary_file, "Write the final counters as JSON into this file");
+  cmd->add_option("--duration", args->duration_s, "Stop after this many seconds (0: at SIGTERM/SIGINT)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--stop-timeout", args->stop_timeout_s, "Longest wait for de-registrations at stop, seconds")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("-q,--quiet", args->quiet, "No live counters on stderr");
+  cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cmd->callback([args] {
+    if (int code = run_fleet(*args); code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace fogm2m::cli

@@ -1,0 +1,303 @@
+#include "emulated_clients/fleet.h"
+
+#include <sys/resource.h>
+
+#include <array>
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+#include <thread>
+#include <unordered_set>
+
+#include "emulated_clients/name_pattern.h"
+
+namespace fogm2m::emulated {
+
+namespace asio = boost::asio;
+
+namespace {
+
+// Descriptors a fleet process needs besides its devices' sockets (epoll,
+// eventfds, timers, stdio, log and stats files).
+constexpr uint64_t kReservedDescriptors = 64;
+
+uint64_t mix_seed(uint64_t seed, uint64_t index) {  // splitmix64 of both
+  uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (index + 1);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  z ^= z >> 31;
+  return z == 0 ? 1 : z;
+}
+
+// Field order of FleetStats, for the atomic copy a thread publishes.
+constexpr size_t kStatFields = 13;
+std::array<uint64_t, kStatFields> as_array(const FleetStats& s) {
+  return {s.devices,           s.started,         s.registered,      s.registrations, s.updates,
+          s.notifications_sent, s.requests_answered, s.error_responses, s.retransmissions,
+          s.timeouts,          s.errors,          s.datagrams_in,    s.datagrams_out};
+}
+FleetStats from_array(const std::array<uint64_t, kStatFields>& a) {
+  FleetStats s;
+  s.devices = a[0];
+  s.started = a[1];
+  s.registered = a[2];
+  s.registrations = a[3];
+  s.updates = a[4];
+  s.notifications_sent = a[5];
+  s.requests_answered = a[6];
+  s.error_responses = a[7];
+  s.retransmissions = a[8];
+  s.timeouts = a[9];
+  s.errors = a[10];
+  s.datagrams_in = a[11];
+  s.datagrams_out = a[12];
+  return s;
+}
+
+struct Patterns {
+  NamePattern endpoint;
+  std::optional<NamePattern> psk_identity;
+  std::optional<NamePattern> psk_key;
+};
+
+Result<Patterns> parse_patterns(const FleetConfig& c) {
+  auto ep = NamePattern::parse(c.endpoint_pattern, false);
+  if (!ep) return ep.error();
+  Patterns p{std::move(*ep), {}, {}};
+  if (!c.psk_identity_pattern.empty()) {
+    auto id = NamePattern::parse(c.psk_identity_pattern);
+    if (!id) return id.error();
+    auto key = NamePattern::parse(c.psk_key_pattern);
+    if (!key) return key.error();
+    p.psk_identity = std::move(*id);
+    p.psk_key = std::move(*key);
+  }
+  return p;
+}
+
+}  // namespace
+
+Status validate(const FleetConfig& c) {
+  auto patterns = parse_patterns(c);
+  if (!patterns) return patterns.error();
+  if (c.devices == 0) return make_error(ErrorKind::kInvalidArgument, "a fleet needs at least one device");
+  if (c.devices > 1 && !patterns->endpoint.varies())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "endpoint pattern \"" + c.endpoint_pattern + "\" gives every device the same name: use {n}");
+  if (c.threads == 0) return make_error(ErrorKind::kInvalidArgument, "a fleet needs at least one thread");
+  if (c.server.port() == 0) return make_error(ErrorKind::kInvalidArgument, "server port must not be 0");
+  if (c.device.lifetime_s == 0) return make_error(ErrorKind::kInvalidArgument, "lifetime must be positive");
+  if (c.ramp.count() < 0) return make_error(ErrorKind::kInvalidArgument, "ramp must not be negative");
+  if (patterns->psk_identity) {
+    if (c.psk_key_pattern.empty())
+      return make_error(ErrorKind::kInvalidArgument, "a PSK identity pattern needs a key pattern");
+    if (patterns->psk_key->format(c.first + c.devices - 1, "x").size() > 64)
+      return make_error(ErrorKind::kInvalidArgument, "PSK keys longer than 64 bytes are not supported");
+  }
+  return {};
+}
+
+// The devices of one thread and that thread's event loop.
+struct Fleet::Shard {
+  Shard(const FleetConfig& c, unsigned shard_index) : config(c), index(shard_index), ramp_timer(io), stats_timer(io), stop_timer(io) {}
+
+  const FleetConfig& config;
+  const unsigned index;
+  asio::io_context io;
+  std::vector<std::unique_ptr<UdpDevice>> devices;
+  std::vector<uint32_t> fleet_index;  // fleet-wide index of devices[k]
+  size_t next_to_start = 0;
+  asio::steady_timer ramp_timer, stats_timer, stop_timer;
+  std::chrono::steady_clock::time_point t0;
+  std::array<std::atomic<uint64_t>, kStatFields> published{};
+  uint64_t socket_errors = 0;
+  bool stopping = false;
+  std::thread thread;
+
+  void run() {
+    t0 = std::chrono::steady_clock::now();
+    start_due();
+    publish_periodically();
+    io.run();
+    publish();
+  }
+
+  std::chrono::steady_clock::time_point start_time(size_t k) const {
+    if (config.ramp.count() == 0 || config.devices <= 1) return t0;
+    const auto offset = config.ramp * static_cast<int64_t>(fleet_index[k]) / static_cast<int64_t>(config.devices);
+    return t0 + offset;
+  }
+
+  void start_due() {
+    if (stopping) return;
+    const auto now = std::chrono::steady_clock::now();
+    while (next_to_start < devices.size() && start_time(next_to_start) <= now) {
+      if (!devices[next_to_start]->start()) ++socket_errors;
+      ++next_to_start;
+    }
+    if (next_to_start == devices.size()) return;
+    ramp_timer.expires_at(start_time(next_to_start));
+    ramp_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) start_due();
+    });
+  }
+
+  void publish() {
+    FleetStats s;
+    s.devices = devices.size();
+    s.started = next_to_start;
+    s.errors = socket_errors;
+    for (const auto& d : devices) {
+      const DeviceCounters& c = d->device().counters();
+      const UdpDeviceStats& u = d->stats();
+      s.registered += d->running() && d->device().registered();
+      s.registrations += c.registrations;
+      s.updates += c.updates;
+      s.notifications_sent += c.notifications_sent;
+      s.requests_answered += c.requests_answered;
+      s.error_responses += c.error_responses;
+      s.errors += c.errors + u.malformed;
+      s.retransmissions += u.retransmissions;
+      s.timeouts += u.timeouts;
+      s.datagrams_in += u.datagrams_in;
+      s.datagrams_out += u.datagrams_out;
+    }
+    const auto a = as_array(s);
+    for (size_t i = 0; i < kStatFields; ++i) published[i].store(a[i], std::memory_order_relaxed);
+  }
+
+  void publish_periodically() {
+    publish();
+    stats_timer.expires_after(config.stats_period);
+    stats_timer.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec) publish_periodically();
+    });
+  }
+
+  // On the shard's thread: de-register everything, then let run() return.
+  void begin_stop() {
+    stopping = true;
+    ramp_timer.cancel();
+    auto pending = std::make_shared<size_t>(0);
+    for (auto& d : devices)
+      if (d->running()) ++*pending;
+    auto finish = [this] {
+      stats_timer.cancel();
+      stop_timer.cancel();
+      io.stop();
+    };
+    if (*pending == 0) {
+      finish();
+      return;
+    }
+    stop_timer.expires_after(config.stop_timeout);
+    stop_timer.async_wait([finish](const boost::system::error_code& ec) {
+      if (!ec) finish();
+    });
+    for (auto& d : devices)
+      if (d->running())
+        d->stop([pending, finish] {
+          if (--*pending == 0) finish();
+        });
+  }
+};
+
+Fleet::Fleet(FleetConfig config) : config_(std::move(config)) {}
+
+Fleet::~Fleet() { stop(); }
+
+std::string Fleet::endpoint(uint32_t i) const {
+  auto patterns = parse_patterns(config_);
+  return patterns ? patterns->endpoint.format(config_.first + i) : std::string();
+}
+
+Status Fleet::start() {
+  if (running_) return make_error(ErrorKind::kInvalidArgument, "fleet already running");
+  if (Status ok = validate(config_); !ok) return ok;
+  shards_.clear();
+  auto patterns = parse_patterns(config_);
+
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    const uint64_t needed = config_.devices + kReservedDescriptors;
+    if (files.rlim_cur < needed && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = std::min<rlim_t>(files.rlim_max, needed);
+      setrlimit(RLIMIT_NOFILE, &files);
+    }
+    if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed)
+      return make_error(ErrorKind::kIo,
+                        std::to_string(config_.devices) + " devices need " + std::to_string(needed) +
+                            " file descriptors (one socket each) but the limit is " + std::to_string(files.rlim_cur) +
+                            ": split them over several fleet processes, or raise the hard limit (ulimit -Hn)");
+  }
+
+  auto device_config = std::make_shared<const DeviceConfig>(config_.device);
+  const unsigned threads = std::min<unsigned>(config_.threads, config_.devices);
+  for (unsigned t = 0; t < threads; ++t) shards_.push_back(std::make_unique<Shard>(config_, t));
+  for (uint32_t i = 0; i < config_.devices; ++i) {
+    Shard& shard = *shards_[i % threads];
+    const uint64_t n = config_.first + i;
+    DeviceIdentity identity;
+    identity.endpoint = patterns->endpoint.format(n);
+    identity.seed = mix_seed(config_.seed, n);
+    if (patterns->psk_identity) {
+      identity.psk_identity = patterns->psk_identity->format(n, identity.endpoint);
+      identity.psk_key = patterns->psk_key->format(n, identity.endpoint);
+    }
+    UdpDeviceOptions options = config_.udp;
+    if (config_.bind_address) options.bind_address = config_.bind_address;
+    options.seed = mix_seed(identity.seed, 0x5eed);
+    shard.devices.push_back(std::make_unique<UdpDevice>(shard.io, config_.server,
+                                                        Device(device_config, std::move(identity)), options));
+    shard.fleet_index.push_back(i);
+  }
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    s->thread = std::thread([s] { s->run(); });
+  }
+  running_ = true;
+  return {};
+}
+
+void Fleet::stop() {
+  if (!running_) return;
+  running_ = false;
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    asio::post(s->io, [s] { s->begin_stop(); });
+  }
+  for (auto& shard : shards_)
+    if (shard->thread.joinable()) shard->thread.join();
+  // The threads are gone: destroying the devices here cannot race a handler.
+  for (auto& shard : shards_) shard->devices.clear();
+}
+
+FleetStats Fleet::stats() const {
+  std::array<uint64_t, kStatFields> sum{};
+  for (const auto& shard : shards_)
+    for (size_t i = 0; i < kStatFields; ++i) sum[i] += shard->published[i].load(std::memory_order_relaxed);
+  return from_array(sum);
+}
+
+std::string to_json(const FleetStats& s) {
+  boost::json::object o;
+  o["devices"] = s.devices;
+  o["started"] = s.started;
+  o["registered"] = s.registered;
+  o["registrations"] = s.registrations;
+  o["updates"] = s.updates;
+  o["notifications_sent"] = s.notifications_sent;
+  o["requests_answered"] = s.requests_answered;
+  o["error_responses"] = s.error_responses;
+  o["retransmissions"] = s.retransmissions;
+  o["timeouts"] = s.timeouts;
+  o["errors"] = s.errors;
+  o["datagrams_in"] = s.datagrams_in;
+  o["datagrams_out"] = s.datagrams_out;
+  return boost::json::serialize(o);
+}
+
+}  // namespace fogm2m::emulated

@@ -1,0 +1,106 @@
+// A fleet: N emulated IPSO 3313 devices in one process, each with its own UDP
+// socket (its own source port, so a load balancer spreads them), spread over
+// T threads with one io_context each (device i lives on thread i mod T).
+//
+// Start-up. Devices start (and register) spread evenly over `ramp`: device i
+// of the fleet at start + ramp * i / N, so a fleet does not hit the server in
+// one burst unless asked to; a zero ramp is a registration storm. Each
+// device's seed derives from the fleet seed and its index, so a fleet with
+// the same seed walks the same values.
+//
+// Stop. stop() de-registers every registered device (each waits for its
+// answer or CON timeout) and returns when all are done or `stop_timeout`
+// passed, whichever comes first; then the threads end.
+//
+// Counters. stats() is safe from any thread: each thread publishes the sums
+// of its devices every `stats_period` (and once more when it stops).
+//
+// Limits. One socket per device: a fleet needs `devices` file descriptors.
+// start() raises the soft RLIMIT_NOFILE to the hard limit and refuses a
+// fleet that still would not fit, saying so (split the devices over several
+// fleet processes, as the testbed's `fleets` parameter does).
+#pragma once
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "emulated_clients/device.h"
+#include "emulated_clients/udp_device.h"
+#include "lwm2m/result.h"
+
+namespace fogm2m::emulated {
+
+struct FleetConfig {
+  boost::asio::ip::udp::endpoint server;  // the LwM2M server (or the load balancer's address)
+  uint32_t devices = 1;
+  uint64_t first = 0;                     // index of the first device ({n} of the patterns)
+  std::string endpoint_pattern = "dev-{n}";
+  std::optional<boost::asio::ip::address> bind_address;  // devices' local address
+  unsigned threads = 1;
+  std::chrono::milliseconds ramp{0};      // registration start spread; 0: storm
+  uint64_t seed = 1;
+  DeviceConfig device;                    // lifetime, version, sample period, ...
+  UdpDeviceOptions udp;                   // CoAP transmission parameters
+  // DTLS-PSK: identity and key (the key pattern's text, as raw bytes) per
+  // device. Empty identity pattern: plain CoAP.
+  std::string psk_identity_pattern;
+  std::string psk_key_pattern;
+  std::chrono::milliseconds stats_period{500};
+  std::chrono::milliseconds stop_timeout{10000};
+};
+
+struct FleetStats {
+  uint64_t devices = 0;
+  uint64_t started = 0;
+  uint64_t registered = 0;
+  uint64_t registrations = 0;   // Register answered 2.01 (re-registrations count again)
+  uint64_t updates = 0;
+  uint64_t notifications_sent = 0;
+  uint64_t requests_answered = 0;
+  uint64_t error_responses = 0;  // requests answered with 4.xx/5.xx
+  uint64_t retransmissions = 0;
+  uint64_t timeouts = 0;
+  uint64_t errors = 0;           // failed registration requests, cancelled observations, malformed datagrams
+  uint64_t datagrams_in = 0;
+  uint64_t datagrams_out = 0;
+};
+
+// Validates a configuration: patterns parse, endpoint names differ, counts
+// and periods are positive.
+Status validate(const FleetConfig& config);
+
+class Fleet {
+ public:
+  explicit Fleet(FleetConfig config);
+  ~Fleet();  // stop() when still running
+  Fleet(const Fleet&) = delete;
+  Fleet& operator=(const Fleet&) = delete;
+
+  // Starts the threads; devices start over the ramp. Fails on an invalid
+  // configuration or when the descriptors do not suffice; a device whose
+  // socket cannot be opened later counts as an error.
+  Status start();
+  // De-registers and ends the threads (see above). Idempotent.
+  void stop();
+
+  FleetStats stats() const;
+  const FleetConfig& config() const { return config_; }
+  // The endpoint name and PSK of device i (0-based within this fleet).
+  std::string endpoint(uint32_t i) const;
+
+ private:
+  struct Shard;
+  FleetConfig config_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+  bool running_ = false;
+};
+
+// The fleet's counters as one JSON object (the --stats-file and summary).
+std::string to_json(const FleetStats& stats);
+
+}  // namespace fogm2m::emulated

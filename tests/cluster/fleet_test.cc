@@ -1,0 +1,185 @@
+// The fleet emulator against a real node on a real Redis: 200 devices
+// register, reads of their 3313 resources come back plausible through the
+// bus, observations notify at the sampling rate; and the `fogm2m fleet`
+// process itself, queried by libcoap's coap-client.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "emulated_clients/fleet.h"
+#include "tests/cluster/cluster_harness.h"
+
+namespace fogm2m::test {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+emulated::FleetConfig fleet_config(ClusterHarness& h, uint32_t devices) {
+  emulated::FleetConfig c;
+  c.server = {boost::asio::ip::make_address("127.0.0.1"), h.coap_port(0)};
+  c.bind_address = boost::asio::ip::make_address("127.0.0.1");
+  c.devices = devices;
+  c.threads = 2;
+  c.ramp = 1000ms;
+  c.seed = 7;
+  c.device.lifetime_s = 120;
+  c.device.sample_period = 100ms;
+  c.device.notify_con_every = 0;
+  c.stats_period = 100ms;
+  c.stop_timeout = 5000ms;
+  return c;
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < end) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return pred();
+}
+
+size_t registrations_in_redis(ClusterHarness& h) {
+  auto reply = h.redis({"ZCARD", "EXP:EP"});
+  return reply.ok() ? static_cast<size_t>(reply->integer) : 0;
+}
+
+TEST(Fleet, TwoHundredDevicesRegisterAnswerAndNotifyAtTheSamplingRate) {
+  ClusterHarness h;
+  ASSERT_TRUE(h.start()) << h.error();
+  emulated::Fleet fleet(fleet_config(h, 200));
+  ASSERT_TRUE(fleet.start().ok());
+  ASSERT_TRUE(wait_until([&] { return fleet.stats().registered == 200; }, 20s))
+      << fleet.stats().registered << " of 200 registered";
+  EXPECT_EQ(registrations_in_redis(h), 200u);
+  EXPECT_EQ(fleet.stats().registrations, 200u);
+
+  // Reads through the bus: X, Y, Z inside the range, units as IPSO says.
+  for (uint32_t i : {0u, 57u, 199u}) {
+    const std::string ep = fleet.endpoint(i);
+    for (const char* r : {"5702", "5703", "5704"}) {
+      Reply v = ask(h, ep, std::string(R"({"kind":"read","path":"/3313/0/)") + r + R"(","contentFormat":"TEXT"})");
+      ASSERT_TRUE(v.ok) << ep << " " << r;
+      const double value = v.body.at("content").at("value").to_number<double>();
+      EXPECT_GE(value, -20.0);
+      EXPECT_LE(value, 20.0);
+    }
+    Reply units = ask(h, ep, R"({"kind":"read","path":"/3313/0/5701","contentFormat":"TEXT"})");
+    ASSERT_TRUE(units.ok);
+    EXPECT_EQ(units.body.at("content").at("value").as_string(), "m/s2");
+  }
+
+  // Observe X on 20 devices; each samples every 100 ms and notifies every
+  // change, so about 10 notifications per second per observation (a sample
+  // leaves X unchanged a few percent of the time: within 10%).
+  std::vector<std::string> tickets;
+  for (uint32_t i = 0; i < 20; ++i) {
+    const std::string ticket = "obs-" + std::to_string(i);
+    const std::string msg = R"({"ep":")" + fleet.endpoint(i * 10) + R"(","ticket":")" + ticket +
+                            R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})";
+    ASSERT_FALSE(h.request(msg, ticket).empty());
+    tickets.push_back(ticket);
+  }
+  auto count_notifications = [&] {
+    size_t n = 0;
+    for (const std::string& m : h.seen("LWM2M_RESP"))
+      if (m.find("\"notification\":true") != std::string::npos) ++n;
+    return n;
+  };
+  std::this_thread::sleep_for(500ms);
+  const size_t before = count_notifications();
+  const auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(3s);
+  const size_t after = count_notifications();
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double per_observation_hz = static_cast<double>(after - before) / seconds / 20.0;
+  EXPECT_GT(per_observation_hz, 9.0) << after - before << " notifications in " << seconds << " s";
+  EXPECT_LT(per_observation_hz, 11.0) << after - before << " notifications in " << seconds << " s";
+
+  fleet.stop();
+  EXPECT_EQ(fleet.stats().registered, 0u);
+  EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s)) << "de-registration on stop";
+  EXPECT_GE(fleet.stats().notifications_sent, after - before);
+}
+
+TEST(Fleet, RejectsBadConfigurations) {
+  emulated::FleetConfig c;
+  c.server = {boost::asio::ip::make_address("127.0.0.1"), 5683};
+  c.devices = 2;
+  c.endpoint_pattern = "same-name";
+  EXPECT_FALSE(emulated::validate(c).ok());
+  c.endpoint_pattern = "dev-{x}";
+  EXPECT_FALSE(emulated::validate(c).ok());
+  c.endpoint_pattern = "dev-{n}";
+  c.threads = 0;
+  EXPECT_FALSE(emulated::validate(c).ok());
+  c.threads = 1;
+  c.psk_identity_pattern = "{ep}";
+  EXPECT_FALSE(emulated::validate(c).ok()) << "identity without key";
+  c.psk_key_pattern = "k-{n}";
+  EXPECT_TRUE(emulated::validate(c).ok());
+}
+
+// The `fogm2m fleet` process: registers, writes its stats file, answers an
+// independent CoAP client (libcoap's coap-client-notls) on a device's own
+// port, and de-registers everything at SIGTERM with a JSON summary.
+TEST(FleetCommand, RunsAnswersCoapClientAndSummarisesAtSigterm) {
+  if (run_command("command -v coap-client-notls").status != 0) GTEST_SKIP() << "coap-client-notls missing";
+  ClusterHarness h;
+  ASSERT_TRUE(h.start()) << h.error();
+  const auto dir = std::filesystem::temp_directory_path() / ("fleet-cmd-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string stats = (dir / "stats.json").string(), summary = (dir / "summary.json").string();
+  const std::string server = "127.0.0.1:" + std::to_string(h.coap_port(0));
+  const std::string fogm2m = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execl(fogm2m.c_str(), "fogm2m", "fleet", "--server", server.c_str(), "--devices", "20", "--bind", "127.0.0.1",
+          "--ep-pattern", "cmd-{n:3}", "--ramp-s", "0.2", "--stats-file", stats.c_str(), "--stats-interval", "0.2",
+          "--summary", summary.c_str(), "--quiet", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  auto read_json = [](const std::string& path) -> json::object {
+    std::ifstream in(path);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    return !ec && v.is_object() ? v.as_object() : json::object{};
+  };
+  EXPECT_TRUE(wait_until([&] {
+    auto s = read_json(stats);
+    return s.contains("registered") && s.at("registered").to_number<int>() == 20;
+  }, 15s));
+
+  // The registration record tells the device's address; ask it directly.
+  auto record = h.redis({"GET", "REG:EP:{cmd-007}"});
+  ASSERT_TRUE(record.ok());
+  auto reg = json::parse(record->str).as_object();
+  const auto port = reg.at("identity").at("port").to_number<int>();
+  const auto out = run_command("coap-client-notls -B 5 -m get -A 0 coap://127.0.0.1:" + std::to_string(port) +
+                               "/3/0/0 2>&1");
+  EXPECT_NE(out.output.find("fogm2m"), std::string::npos) << out.output;
+
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  auto s = read_json(summary);
+  ASSERT_TRUE(s.contains("devices"));
+  EXPECT_EQ(s.at("devices").to_number<int>(), 20);
+  EXPECT_EQ(s.at("registrations").to_number<int>(), 20);
+  EXPECT_EQ(s.at("registered").to_number<int>(), 0) << "de-registered at SIGTERM";
+  EXPECT_GE(s.at("requests_answered").to_number<int>(), 1);
+  EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace fogm2m::test
