@@ -12,6 +12,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "emulated_clients/dtls_device.h"
 #include "emulated_clients/name_pattern.h"
 
 namespace fogm2m::emulated {
@@ -100,15 +101,24 @@ Status validate(const FleetConfig& c) {
   return {};
 }
 
-// The devices of one thread and that thread's event loop.
+// The devices of one thread and that thread's event loop: plain CoAP devices
+// on their own sockets, or DTLS devices sharing the thread's libcoap context.
 struct Fleet::Shard {
-  Shard(const FleetConfig& c, unsigned shard_index) : config(c), index(shard_index), ramp_timer(io), stats_timer(io), stop_timer(io) {}
+  Shard(const FleetConfig& c, unsigned shard_index)
+      : config(c), index(shard_index), ramp_timer(io), stats_timer(io), stop_timer(io) {}
+  ~Shard() {
+    udp.clear();
+    dtls.clear();  // before their context
+    dtls_context.reset();
+  }
 
   const FleetConfig& config;
   const unsigned index;
   asio::io_context io;
-  std::vector<std::unique_ptr<UdpDevice>> devices;
-  std::vector<uint32_t> fleet_index;  // fleet-wide index of devices[k]
+  std::unique_ptr<DtlsClientContext> dtls_context;
+  std::vector<std::unique_ptr<UdpDevice>> udp;
+  std::vector<std::unique_ptr<DtlsDevice>> dtls;
+  std::vector<uint32_t> fleet_index;  // fleet-wide index of the k-th device
   size_t next_to_start = 0;
   asio::steady_timer ramp_timer, stats_timer, stop_timer;
   std::chrono::steady_clock::time_point t0;
@@ -116,6 +126,21 @@ struct Fleet::Shard {
   uint64_t socket_errors = 0;
   bool stopping = false;
   std::thread thread;
+
+  size_t size() const { return udp.size() + dtls.size(); }
+  // Calls f(device) for every device of the shard (UdpDevice or DtlsDevice).
+  template <class F>
+  void for_each(F&& f) {
+    for (auto& d : udp) f(*d);
+    for (auto& d : dtls) f(*d);
+  }
+  template <class F>
+  void at(size_t k, F&& f) {
+    if (k < udp.size())
+      f(*udp[k]);
+    else
+      f(*dtls[k - udp.size()]);
+  }
 
   void run() {
     t0 = std::chrono::steady_clock::now();
@@ -134,11 +159,13 @@ struct Fleet::Shard {
   void start_due() {
     if (stopping) return;
     const auto now = std::chrono::steady_clock::now();
-    while (next_to_start < devices.size() && start_time(next_to_start) <= now) {
-      if (!devices[next_to_start]->start()) ++socket_errors;
+    while (next_to_start < size() && start_time(next_to_start) <= now) {
+      at(next_to_start, [&](auto& d) {
+        if (!d.start()) ++socket_errors;
+      });
       ++next_to_start;
     }
-    if (next_to_start == devices.size()) return;
+    if (next_to_start == size()) return;
     ramp_timer.expires_at(start_time(next_to_start));
     ramp_timer.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) start_due();
@@ -147,24 +174,28 @@ struct Fleet::Shard {
 
   void publish() {
     FleetStats s;
-    s.devices = devices.size();
+    s.devices = size();
     s.started = next_to_start;
     s.errors = socket_errors;
-    for (const auto& d : devices) {
-      const DeviceCounters& c = d->device().counters();
-      const UdpDeviceStats& u = d->stats();
-      s.registered += d->running() && d->device().registered();
+    for_each([&](auto& d) {
+      const DeviceCounters& c = d.device().counters();
+      const auto& t = d.stats();
+      s.registered += d.running() && d.device().registered();
       s.registrations += c.registrations;
       s.updates += c.updates;
       s.notifications_sent += c.notifications_sent;
       s.requests_answered += c.requests_answered;
       s.error_responses += c.error_responses;
-      s.errors += c.errors + u.malformed;
-      s.retransmissions += u.retransmissions;
-      s.timeouts += u.timeouts;
-      s.datagrams_in += u.datagrams_in;
-      s.datagrams_out += u.datagrams_out;
-    }
+      s.errors += c.errors;
+      s.retransmissions += t.retransmissions;
+      s.timeouts += t.timeouts;
+      s.datagrams_in += t.datagrams_in;
+      s.datagrams_out += t.datagrams_out;
+      if constexpr (std::is_same_v<std::decay_t<decltype(d)>, UdpDevice>)
+        s.errors += t.malformed;
+      else
+        s.errors += t.handshake_failures;
+    });
     const auto a = as_array(s);
     for (size_t i = 0; i < kStatFields; ++i) published[i].store(a[i], std::memory_order_relaxed);
   }
@@ -182,8 +213,7 @@ struct Fleet::Shard {
     stopping = true;
     ramp_timer.cancel();
     auto pending = std::make_shared<size_t>(0);
-    for (auto& d : devices)
-      if (d->running()) ++*pending;
+    for_each([&](auto& d) { *pending += d.running(); });
     auto finish = [this] {
       stats_timer.cancel();
       stop_timer.cancel();
@@ -197,11 +227,12 @@ struct Fleet::Shard {
     stop_timer.async_wait([finish](const boost::system::error_code& ec) {
       if (!ec) finish();
     });
-    for (auto& d : devices)
-      if (d->running())
-        d->stop([pending, finish] {
+    for_each([&](auto& d) {
+      if (d.running())
+        d.stop([pending, finish] {
           if (--*pending == 0) finish();
         });
+    });
   }
 };
 
@@ -236,7 +267,15 @@ Status Fleet::start() {
 
   auto device_config = std::make_shared<const DeviceConfig>(config_.device);
   const unsigned threads = std::min<unsigned>(config_.threads, config_.devices);
-  for (unsigned t = 0; t < threads; ++t) shards_.push_back(std::make_unique<Shard>(config_, t));
+  const bool secure = patterns->psk_identity.has_value();
+  for (unsigned t = 0; t < threads; ++t) {
+    shards_.push_back(std::make_unique<Shard>(config_, t));
+    if (secure) {
+      auto context = DtlsClientContext::create(shards_.back()->io);
+      if (!context) return context.error();
+      shards_.back()->dtls_context = std::move(*context);
+    }
+  }
   for (uint32_t i = 0; i < config_.devices; ++i) {
     Shard& shard = *shards_[i % threads];
     const uint64_t n = config_.first + i;
@@ -247,11 +286,23 @@ Status Fleet::start() {
       identity.psk_identity = patterns->psk_identity->format(n, identity.endpoint);
       identity.psk_key = patterns->psk_key->format(n, identity.endpoint);
     }
-    UdpDeviceOptions options = config_.udp;
-    if (config_.bind_address) options.bind_address = config_.bind_address;
-    options.seed = mix_seed(identity.seed, 0x5eed);
-    shard.devices.push_back(std::make_unique<UdpDevice>(shard.io, config_.server,
+    const uint64_t transport_seed = mix_seed(identity.seed, 0x5eed);
+    if (secure) {
+      DtlsDeviceOptions options;
+      options.bind_address = config_.bind_address;
+      options.seed = transport_seed;
+      options.ack_timeout = config_.udp.ack_timeout;
+      options.ack_random_factor = config_.udp.ack_random_factor;
+      options.max_retransmit = config_.udp.max_retransmit;
+      shard.dtls.push_back(std::make_unique<DtlsDevice>(*shard.dtls_context, config_.server,
                                                         Device(device_config, std::move(identity)), options));
+    } else {
+      UdpDeviceOptions options = config_.udp;
+      if (config_.bind_address) options.bind_address = config_.bind_address;
+      options.seed = transport_seed;
+      shard.udp.push_back(std::make_unique<UdpDevice>(shard.io, config_.server,
+                                                      Device(device_config, std::move(identity)), options));
+    }
     shard.fleet_index.push_back(i);
   }
   for (auto& shard : shards_) {
@@ -272,10 +323,12 @@ void Fleet::stop() {
   for (auto& shard : shards_)
     if (shard->thread.joinable()) shard->thread.join();
   // The threads are gone: destroying the devices here cannot race a handler.
-  for (auto& shard : shards_) shard->devices.clear();
+  final_stats_ = stats();
+  shards_.clear();
 }
 
 FleetStats Fleet::stats() const {
+  if (shards_.empty()) return final_stats_;
   std::array<uint64_t, kStatFields> sum{};
   for (const auto& shard : shards_)
     for (size_t i = 0; i < kStatFields; ++i) sum[i] += shard->published[i].load(std::memory_order_relaxed);

@@ -1,6 +1,8 @@
 // A fleet: N emulated IPSO 3313 devices in one process, each with its own UDP
 // socket (its own source port, so a load balancer spreads them), spread over
 // T threads with one io_context each (device i lives on thread i mod T).
+// Plain CoAP devices are UdpDevices; with a PSK identity pattern they are
+// DtlsDevices (CoAP over DTLS 1.2 PSK, one libcoap context per thread).
 //
 // Start-up. Devices start (and register) spread evenly over `ramp`: device i
 // of the fleet at start + ramp * i / N, so a fleet does not hit the server in
@@ -97,6 +99,7 @@ class Fleet {
   struct Shard;
   FleetConfig config_;
   std::vector<std::unique_ptr<Shard>> shards_;
+  FleetStats final_stats_;  // after stop()
   bool running_ = false;
 };
 

@@ -16,9 +16,13 @@
 #include <utility>
 
 #include "lwm2m/coap_code.h"
-#include "server/coap_pdu_convert.h"
+#include "io/coap_pdu_convert.h"
 
 namespace fogm2m::server {
+
+using io::coap_message_from_pdu;
+using io::fill_pdu;
+using io::make_pdu;
 
 namespace {
 

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "emulated_clients/fleet.h"
+#include "lwm2m/hex.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace fogm2m::test {
@@ -107,6 +108,40 @@ TEST(Fleet, TwoHundredDevicesRegisterAnswerAndNotifyAtTheSamplingRate) {
   EXPECT_EQ(fleet.stats().registered, 0u);
   EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s)) << "de-registration on stop";
   EXPECT_GE(fleet.stats().notifications_sent, after - before);
+}
+
+// A DTLS fleet: every device has its own PSK (identity = endpoint, key from
+// the key pattern), added to the cluster through sec_info beforehand.
+TEST(Fleet, DtlsDevicesRegisterWithTheirOwnKeysAndAnswerReads) {
+  HarnessOptions o;
+  o.dtls = true;
+  ClusterHarness h(o);
+  ASSERT_TRUE(h.start()) << h.error();
+  emulated::FleetConfig c = fleet_config(h, 20);
+  c.server = {boost::asio::ip::make_address("127.0.0.1"), h.coaps_port(0)};
+  c.psk_identity_pattern = "{ep}";
+  c.psk_key_pattern = "key-{ep}";
+  emulated::Fleet fleet(c);
+  for (uint32_t i = 0; i < 20; ++i) {
+    const std::string ep = fleet.endpoint(i);
+    Reply add = ask(h, ep,
+                    R"({"kind":"sec_info","action":"add","identity":")" + ep + R"(","key":")" +
+                        to_hex("key-" + ep) + R"("})");
+    ASSERT_TRUE(add.ok) << ep;
+  }
+  ASSERT_TRUE(fleet.start().ok());
+  ASSERT_TRUE(wait_until([&] { return fleet.stats().registered == 20; }, 30s))
+      << fleet.stats().registered << " of 20 registered";
+  auto record = h.redis({"GET", "REG:EP:{" + fleet.endpoint(5) + "}"});
+  ASSERT_TRUE(record.ok());
+  EXPECT_NE(record->str.find("\"secure\":true"), std::string::npos) << record->str;
+  Reply x = ask(h, fleet.endpoint(5), R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  ASSERT_TRUE(x.ok);
+  EXPECT_LE(std::abs(x.body.at("content").at("value").to_number<double>()), 20.0);
+  fleet.stop();
+  EXPECT_EQ(fleet.stats().registrations, 20u);
+  EXPECT_EQ(fleet.stats().registered, 0u);
+  EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s));
 }
 
 TEST(Fleet, RejectsBadConfigurations) {

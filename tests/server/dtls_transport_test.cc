@@ -24,7 +24,7 @@
 
 #include "io/coap_asio.h"
 #include "lwm2m/coap_code.h"
-#include "server/coap_pdu_convert.h"
+#include "io/coap_pdu_convert.h"
 #include "tests/support/test_util.h"
 
 extern char** environ;
@@ -38,6 +38,9 @@ using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 namespace opt = lwm2m::coap_option;
 using test::run_until;
+using io::coap_message_from_pdu;
+using io::fill_pdu;
+using io::make_pdu;
 
 constexpr char kIdentity[] = "urn:imei:dtls-test-1";
 constexpr char kKey[] = "Kx9-dtls-test-secret";  // distinctive, so logs can be searched for it
@@ -384,42 +387,6 @@ class DtlsTransportTest : public ::testing::Test {
   std::function<void(const PeerInfo&, const CoapMessage&, Responder)> on_request_;
   std::unique_ptr<Device> device_;
 };
-
-// ---------------------------------------------------------------------------
-// PDU conversion
-// ---------------------------------------------------------------------------
-
-TEST(DtlsPduConvert, MessageSurvivesTheTripThroughLibcoap) {
-  io::CoapLibrary library;
-  CoapMessage m;
-  m.type = CoapType::kNon;
-  m.code = static_cast<uint8_t>(CoapCode::kPost);
-  m.message_id = 0xBEEF;
-  m.token = std::string("\x01\x00\xff", 3);
-  m.set_uri_path("/rd/abc");
-  m.add_uri_query("ep=dev-1");
-  m.add_uri_query("lt=300");
-  m.add_option(opt::kIfNoneMatch, "");
-  m.add_uint_option(opt::kContentFormat, 11542);
-  m.add_option(2048, std::string(300, 'x'));  // extended option number and length
-  m.payload = std::string("\x00\x01payload", 9);
-
-  coap_pdu_t* pdu = make_pdu(m, 0);
-  ASSERT_NE(pdu, nullptr);
-  CoapMessage back = coap_message_from_pdu(pdu);
-  coap_delete_pdu(pdu);
-  EXPECT_EQ(back, m) << to_debug_string(back) << " vs " << to_debug_string(m);
-}
-
-TEST(DtlsPduConvert, TooLargeForThePduFails) {
-  io::CoapLibrary library;
-  CoapMessage m = response(CoapCode::kContent);
-  m.payload = std::string(2000, 'p');
-  EXPECT_EQ(make_pdu(m, 1152), nullptr);
-  CoapMessage long_token;
-  long_token.token = "123456789";
-  EXPECT_EQ(make_pdu(long_token, 0), nullptr);
-}
 
 // ---------------------------------------------------------------------------
 // Start-up

@@ -1,5 +1,6 @@
 // Conversion between libcoap's coap_pdu_t and our value type
-// lwm2m::CoapMessage, for the transports that keep libcoap (DTLS).
+// lwm2m::CoapMessage, for the code that keeps libcoap: the node's DTLS
+// transport and the emulated DTLS device.
 //
 // libcoap 4.3.1 cannot serialise a PDU without a session, and coap_pdu_t is
 // opaque, so the conversion goes through libcoap's accessors: type, code,
@@ -15,7 +16,7 @@
 #include "lwm2m/coap_message.h"
 #include "lwm2m/result.h"
 
-namespace fogm2m::server {
+namespace fogm2m::io {
 
 // Copies everything of `pdu` into a CoapMessage: type, code, message id,
 // token, every option (repeated ones in wire order, values as raw bytes) and
@@ -36,4 +37,4 @@ Status fill_pdu(const lwm2m::CoapMessage& message, coap_pdu_t* pdu);
 // caller owns the PDU (coap_send takes it, else coap_delete_pdu).
 coap_pdu_t* make_pdu(const lwm2m::CoapMessage& message, size_t max_size);
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::io

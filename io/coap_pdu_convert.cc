@@ -1,8 +1,8 @@
-#include "server/coap_pdu_convert.h"
+#include "io/coap_pdu_convert.h"
 
 #include <string>
 
-namespace fogm2m::server {
+namespace fogm2m::io {
 
 lwm2m::CoapMessage coap_message_from_pdu(const coap_pdu_t* pdu) {
   lwm2m::CoapMessage message;
@@ -69,4 +69,4 @@ coap_pdu_t* make_pdu(const lwm2m::CoapMessage& message, size_t max_size) {
   return pdu;
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::io
