@@ -1,0 +1,415 @@
+#include "testbed/deployment.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "emulated_clients/name_pattern.h"
+#include "lwm2m/hex.h"
+
+namespace fogm2m::testbed {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kRedisHost = 2;
+constexpr int kFirstNodeHost = 10;  // node<i> at .(10+i)
+constexpr int kFirstFleetHost = 10;
+constexpr auto kPoll = std::chrono::milliseconds(50);
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+bool cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+
+Error interrupted() { return make_error(ErrorKind::kIo, "deployment interrupted"); }
+
+// The last lines of a log file, for error messages.
+std::string log_tail(const std::string& path, size_t max = 1500) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.size() <= max ? text : "..." + text.substr(text.size() - max);
+}
+
+// The endpoint name of device n, as the fleet formats it.
+std::string endpoint_name(const std::string& pattern, int n) {
+  auto parsed = emulated::NamePattern::parse(pattern, false);
+  return parsed ? parsed->format(static_cast<uint64_t>(n)) : pattern;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config, const std::atomic<bool>* cancel) {
+  if (config.run_id.empty()) config.run_id = random_run_id();
+  if (!valid_run_id(config.run_id)) {
+    return make_error(ErrorKind::kInvalidArgument, "bad run id \"" + config.run_id + "\" (1..6 of a-z0-9)");
+  }
+  if (config.nodes < 1 || config.nodes > 200) {
+    return make_error(ErrorKind::kInvalidArgument, "nodes must be within 1..200");
+  }
+  if (config.devices < 0 || (config.devices > 0 && (config.fleets < 1 || config.fleets > 200))) {
+    return make_error(ErrorKind::kInvalidArgument, "devices must be >= 0 and fleets within 1..200");
+  }
+  if (config.fogm2m_binary.empty() || ::access(config.fogm2m_binary.c_str(), X_OK) != 0) {
+    return make_error(ErrorKind::kNotFound, "fogm2m binary not found at \"" + config.fogm2m_binary + "\"");
+  }
+  if (::access(config.redis_binary.c_str(), X_OK) != 0) {
+    return make_error(ErrorKind::kNotFound, "redis-server not found at \"" + config.redis_binary + "\"");
+  }
+  if (config.work_dir.empty()) config.work_dir = "/tmp/fogm2m-" + config.run_id;
+  std::unique_ptr<Deployment> deployment(new Deployment(std::move(config)));
+  if (Status s = deployment->bring_up(cancel); !s) {
+    (void)deployment->down();
+    return s.error();
+  }
+  return deployment;
+}
+
+Status Deployment::bring_up(const std::atomic<bool>* cancel) {
+  const auto start = Clock::now();
+  Result<RunLock> lock = RunLock::acquire(config_.run_id);
+  if (!lock) return lock.error();
+  lock_.emplace(std::move(*lock));
+  std::error_code ec;
+  std::filesystem::create_directories(config_.work_dir, ec);
+  if (ec) return make_error(ErrorKind::kIo, "create " + config_.work_dir + ": " + ec.message());
+
+  Result<CgroupHost> host = CgroupHost::detect();
+  if (!host) return host.error();
+  cgroup_host_.emplace(std::move(*host));
+
+  TopologyConfig net;
+  net.prefix = run_netns_prefix(config_.run_id);
+  net.front_network = config_.front_network;
+  net.back_network = config_.back_network;
+  Result<Topology> topology = Topology::create(net);
+  if (!topology) return topology.error();
+  topology_.emplace(std::move(*topology));
+  LoadBalancerConfig lb;
+  lb.netns = topology_->lb_netns();
+  lb.table = run_nft_table(config_.run_id);
+  lb.vip = topology_->vip();
+  Result<NftablesLoadBalancer> balancer = NftablesLoadBalancer::create(lb);
+  if (!balancer) return balancer.error();
+  lb_.emplace(std::move(*balancer));
+  times_.network_s = seconds_since(start);
+  if (cancelled(cancel)) return interrupted();
+
+  // Redis.
+  auto phase = Clock::now();
+  std::vector<std::string> redis_argv = {config_.redis_binary,
+                                         "--bind", topology_->address(Side::kBack, kRedisHost),
+                                         "--port", "6379",
+                                         "--protected-mode", "no",
+                                         "--save", "",
+                                         "--appendonly", config_.redis_aof ? "yes" : "no",
+                                         "--daemonize", "no",
+                                         "--dir", config_.work_dir,
+                                         "--logfile", ""};
+  Result<Member> redis = start_member("redis", Side::kBack, kRedisHost, CgroupLimits{}, redis_argv);
+  if (!redis) return redis.error();
+  redis_ = std::move(*redis);
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    Result<RedisClient> client = this->redis();
+    if (client && client->command({"PING"})) break;
+    if (!redis_.process->running()) {
+      return make_error(ErrorKind::kIo, "redis-server exited: " + log_tail(redis_.log_path));
+    }
+    if (Clock::now() - phase > config_.ready_timeout) {
+      return make_error(ErrorKind::kTimeout, "redis-server does not answer: " + log_tail(redis_.log_path));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  if (config_.dtls && config_.devices > 0) {
+    if (Status s = provision_psks(); !s) return s;
+  }
+  times_.redis_s = seconds_since(phase);
+
+  // Nodes.
+  phase = Clock::now();
+  std::vector<int> indexes;
+  for (int i = 1; i <= config_.nodes; ++i) {
+    if (cancelled(cancel)) return interrupted();
+    Result<Member> node = start_node(i);
+    if (!node) return node.error();
+    nodes_.push_back(std::move(*node));
+    indexes.push_back(i);
+  }
+  if (Status s = wait_joined(indexes, cancel); !s) return s;
+  std::vector<std::string> addresses;
+  for (const auto& node : nodes_) addresses.push_back(node.address);
+  if (Status s = lb_->set_backends(addresses); !s) return s;
+  times_.nodes_s = seconds_since(phase);
+
+  // Fleets.
+  phase = Clock::now();
+  if (config_.devices > 0) {
+    const int fleets = std::min(config_.fleets, config_.devices);
+    int first = 1;
+    for (int j = 1; j <= fleets; ++j) {
+      if (cancelled(cancel)) return interrupted();
+      const int count = config_.devices / fleets + (j <= config_.devices % fleets ? 1 : 0);
+      const std::string name = "fleet" + std::to_string(j);
+      const std::string stats = config_.work_dir + "/" + name + ".stats.json";
+      std::vector<std::string> argv = {config_.fogm2m_binary, "fleet",
+                                       "--server", topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
+                                       "--devices", std::to_string(count),
+                                       "--first", std::to_string(first),
+                                       "--ep-pattern", config_.endpoint_pattern,
+                                       "--bind", topology_->address(Side::kFront, kFirstFleetHost + j),
+                                       "--threads", std::to_string(config_.fleet_threads),
+                                       "--lifetime", std::to_string(config_.device_lifetime_s),
+                                       "--sampling-ms", std::to_string(config_.sampling_ms),
+                                       "--seed", std::to_string(config_.seed + static_cast<uint64_t>(j)),
+                                       "--stats-file", stats,
+                                       "--summary", config_.work_dir + "/" + name + ".summary.json",
+                                       "--stop-timeout", "2",
+                                       "--quiet"};
+      if (config_.fleet_ramp_s >= 0) {
+        argv.insert(argv.end(), {"--ramp-s", std::to_string(config_.fleet_ramp_s)});
+      }
+      if (config_.dtls) argv.push_back("--dtls");
+      argv.insert(argv.end(), config_.fleet_args.begin(), config_.fleet_args.end());
+      Result<Member> fleet = start_member(name, Side::kFront, kFirstFleetHost + j, config_.fleet_limits, argv);
+      if (!fleet) return fleet.error();
+      fleet->first_device = first;
+      fleet->devices = count;
+      fleet->stats_path = stats;
+      fleets_.push_back(std::move(*fleet));
+      first += count;
+    }
+    const auto left = config_.ready_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - phase);
+    if (Status s = wait_registered(static_cast<size_t>(config_.devices), left, cancel); !s) return s;
+  }
+  times_.fleets_s = seconds_since(phase);
+  times_.total_s = seconds_since(start);
+  return {};
+}
+
+Result<Member> Deployment::start_member(const std::string& name, Side side, int host_number,
+                                        const CgroupLimits& limits, std::vector<std::string> argv) {
+  Result<Host> host = topology_->add_host(name, side, host_number);
+  if (!host) return host.error();
+  Member member;
+  member.name = name;
+  member.netns = host->netns;
+  member.address = host->address;
+  member.log_path = config_.work_dir + "/" + name + ".log";
+  Result<Cgroup> cgroup = Cgroup::create(*cgroup_host_, run_cgroup_parent(config_.run_id), name, limits);
+  if (!cgroup) {
+    (void)topology_->remove_host(name);
+    return cgroup.error();
+  }
+  member.cgroup.emplace(std::move(*cgroup));
+  LaunchOptions launch;
+  launch.argv = std::move(argv);
+  launch.netns = member.netns;
+  launch.log_path = member.log_path;
+  launch.detach = config_.detach;
+  Cgroup* group = &*member.cgroup;
+  launch.before_exec = [group](pid_t pid) { return group->add_process(pid); };
+  Result<Process> process = Process::launch(launch);
+  if (!process) {
+    (void)member.cgroup->destroy();
+    (void)topology_->remove_host(name);
+    return process.error();
+  }
+  member.start_time = process_start_time(process->pid());
+  member.process.emplace(std::move(*process));
+  return member;
+}
+
+Result<Member> Deployment::start_node(int index) {
+  const std::string name = node_id(index);
+  std::vector<std::string> argv = {config_.fogm2m_binary, "node",
+                                   "--id", name,
+                                   "--bind", topology_->address(Side::kBack, kFirstNodeHost + index),
+                                   "--redis", redis_.address + ":6379"};
+  if (!config_.dtls) argv.push_back("--no-dtls");
+  argv.insert(argv.end(), config_.node_args.begin(), config_.node_args.end());
+  return start_member(name, Side::kBack, kFirstNodeHost + index, config_.node_limits, argv);
+}
+
+// Why one of the members is not running, or "" when all are.
+std::string Deployment::check_processes(std::vector<Member>& members) {
+  for (auto& m : members) {
+    if (m.process && !m.process->running()) {
+      return m.name + " exited: " + log_tail(m.log_path);
+    }
+  }
+  return {};
+}
+
+Status Deployment::wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel) {
+  const auto deadline = Clock::now() + config_.ready_timeout;
+  Result<RedisClient> client = redis();
+  if (!client) return client.error();
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    Result<std::vector<std::string>> joined = client->cluster_nodes();
+    if (!joined) return joined.error();
+    size_t missing = 0;
+    for (int i : indexes) {
+      if (std::find(joined->begin(), joined->end(), node_id(i)) == joined->end()) ++missing;
+    }
+    if (missing == 0) return {};
+    if (std::string why = check_processes(nodes_); !why.empty()) return make_error(ErrorKind::kIo, why);
+    if (Clock::now() > deadline) {
+      return make_error(ErrorKind::kTimeout, std::to_string(missing) + " node(s) did not join the cluster in time");
+    }
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
+Status Deployment::wait_registered(size_t count, std::chrono::milliseconds timeout, const std::atomic<bool>* cancel) {
+  const auto deadline = Clock::now() + timeout;
+  Result<RedisClient> client = redis();
+  if (!client) return client.error();
+  size_t registered = 0;
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    Result<std::vector<std::string>> keys = client->keys("REG:EP:*");
+    if (!keys) return keys.error();
+    registered = keys->size();
+    if (registered >= count) return {};
+    if (std::string why = check_processes(fleets_); !why.empty()) return make_error(ErrorKind::kIo, why);
+    if (std::string why = check_processes(nodes_); !why.empty()) return make_error(ErrorKind::kIo, why);
+    if (Clock::now() > deadline) {
+      return make_error(ErrorKind::kTimeout, std::to_string(registered) + " of " + std::to_string(count) +
+                                                 " devices registered in time");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+// The fleet's devices use PSK identity = endpoint and key = "key-<endpoint>"
+// (the fleet's defaults); nodes look them up in Redis' security store.
+Status Deployment::provision_psks() {
+  Result<RedisClient> client = redis();
+  if (!client) return client.error();
+  for (int n = 1; n <= config_.devices; ++n) {
+    const std::string ep = endpoint_name(config_.endpoint_pattern, n);
+    const std::string key = "key-" + ep;
+    const std::string record = "{\"ep\":\"" + ep + "\",\"identity\":\"" + ep + "\",\"key\":\"" +
+                               to_hex(key) + "\"}";
+    if (auto r = client->command({"SET", "SEC:EP:{" + ep + "}", record}); !r) return r.error();
+    if (auto r = client->command({"SET", "SEC:ID:" + ep, ep}); !r) return r.error();
+  }
+  return {};
+}
+
+Result<RedisClient> Deployment::redis() const {
+  if (!topology_ || redis_.address.empty()) return make_error(ErrorKind::kInvalidArgument, "no Redis deployed");
+  return RedisClient::connect(topology_->lb_netns(), redis_.address, 6379);
+}
+
+Member* Deployment::node(int index) {
+  for (auto& n : nodes_) {
+    if (n.name == node_id(index)) return &n;
+  }
+  return nullptr;
+}
+
+Result<int> Deployment::add_node() {
+  if (!topology_ || !lb_) return make_error(ErrorKind::kInvalidArgument, "deployment is down");
+  int index = 1;
+  while (node(index) != nullptr) ++index;
+  Result<Member> started = start_node(index);
+  if (!started) return started.error();
+  nodes_.push_back(std::move(*started));
+  if (Status s = wait_joined({index}, nullptr); !s) {
+    (void)remove_node(index);
+    return s.error();
+  }
+  std::vector<std::string> addresses;
+  for (const auto& n : nodes_) addresses.push_back(n.address);
+  if (Status s = lb_->set_backends(addresses); !s) return s.error();
+  return index;
+}
+
+Status Deployment::remove_node(int index) {
+  auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const Member& m) { return m.name == node_id(index); });
+  if (it == nodes_.end()) return make_error(ErrorKind::kNotFound, "no node " + std::to_string(index));
+  std::vector<std::string> addresses;
+  for (const auto& n : nodes_) {
+    if (n.name != it->name) addresses.push_back(n.address);
+  }
+  Status result = lb_->set_backends(addresses);
+  if (Status s = stop_member(*it); !s && result) result = s;
+  nodes_.erase(it);
+  return result;
+}
+
+Status Deployment::stop_member(Member& member) {
+  Status result;
+  if (member.process) {
+    Result<int> code = member.process->stop(std::chrono::milliseconds(5000));
+    if (!code) result = code.error();
+    member.process.reset();
+    member.start_time = 0;
+  }
+  if (member.cgroup) {
+    if (Status s = member.cgroup->destroy(); !s && result) result = s;
+    member.cgroup.reset();
+  }
+  if (topology_ && !member.netns.empty() && topology_->hosts().count(member.name) != 0) {
+    if (Status s = topology_->remove_host(member.name); !s && result) result = s;
+  }
+  return result;
+}
+
+Status Deployment::down() {
+  if (released_) return {};
+  Status result;
+  auto keep = [&result](Status s) {
+    if (!s && result) result = s;
+  };
+  // Fleets first (they de-register while nodes still answer), then the
+  // balancer, nodes, Redis; the network last.
+  for (auto it = fleets_.rbegin(); it != fleets_.rend(); ++it) keep(stop_member(*it));
+  fleets_.clear();
+  if (lb_) {
+    keep(lb_->destroy());
+    lb_.reset();
+  }
+  for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) keep(stop_member(*it));
+  nodes_.clear();
+  keep(stop_member(redis_));
+  redis_ = Member{};
+  if (topology_) {
+    keep(topology_->destroy());
+    topology_.reset();
+  }
+  if (cgroup_host_) {
+    // The parent group goes with its last child; a leftover of an earlier
+    // crash under the same name is removed here too.
+    Result<int> removed = remove_leftover_cgroups(*cgroup_host_, run_cgroup_parent(config_.run_id));
+    if (!removed) keep(removed.error());
+  }
+  lock_.reset();
+  return result;
+}
+
+void Deployment::release() {
+  for (auto* group : {&fleets_, &nodes_}) {
+    for (auto& m : *group) {
+      if (m.process) m.process->release();
+    }
+  }
+  if (redis_.process) redis_.process->release();
+  released_ = true;
+  // Keep the kernel objects: their destructors must not remove them.
+  if (topology_) topology_->release();
+  if (lb_) lb_->release();
+  lock_.reset();
+}
+
+Deployment::~Deployment() { (void)down(); }
+
+}  // namespace fogm2m::testbed

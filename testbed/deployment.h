@@ -1,0 +1,158 @@
+// One emulated cluster on this machine: Redis, N server nodes and the device
+// fleets, each in its own network namespace and cgroup, behind the nftables
+// load balancer (see topology.h and load_balancer.h for the network).
+//
+//   fm-<run>-lb      bridges "front" and "back", VIP <front>.1, <back>.1, nft table
+//   fm-<run>-redis   redis-server on <back>.2:6379, cgroup fogm2m-<run>/redis
+//   fm-<run>-node<i> `fogm2m node` on <back>.(10+i), cgroup .../node<i> (CPU quota, memory limit)
+//   fm-<run>-fleet<j> `fogm2m fleet` on <front>.(10+j) -> VIP, cgroup .../fleet<j>
+//
+// up() returns once every node has joined the cluster (its id is in the
+// NODES set in Redis) and, with devices, once every device is registered.
+// down() (and the destructor) stops and removes everything in reverse order.
+// `fogm2m cluster up` deploys detached and release()s the deployment so its
+// processes outlive the command; `cluster down` then removes the run by name
+// (cleanup.h).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lwm2m/result.h"
+#include "testbed/cgroup.h"
+#include "testbed/cleanup.h"
+#include "testbed/load_balancer.h"
+#include "testbed/process.h"
+#include "testbed/redis_client.h"
+#include "testbed/topology.h"
+
+namespace fogm2m::testbed {
+
+struct DeploymentConfig {
+  std::string run_id;  // 1..6 of [a-z0-9]; empty: a random one
+  int nodes = 3;
+  // The reference study's containers: 25 ms per 100 ms, 512 MB.
+  CgroupLimits node_limits{25000, 100000, 512ull << 20};
+  // Fleets' own limits (0: unlimited), as the scenario's fleet_* parameters.
+  CgroupLimits fleet_limits{0, 100000, 0};
+  int devices = 0;  // 0: no fleets
+  int fleets = 1;
+  bool dtls = false;  // devices use CoAP/DTLS-PSK to VIP:5684 (PSKs provisioned in Redis)
+  int device_lifetime_s = 300;
+  int fleet_threads = 1;
+  double fleet_ramp_s = -1;  // < 0: the fleet's default
+  int sampling_ms = 50;
+  uint64_t seed = 1;
+  std::string endpoint_pattern = "dev-{n}";  // {n}/{n:W} count from 1 over all fleets (emulated_clients/name_pattern.h)
+  std::string fogm2m_binary;                 // path of the fogm2m executable
+  std::string redis_binary = "/usr/bin/redis-server";
+  bool redis_aof = false;
+  std::string work_dir;  // logs, Redis dir, fleet stats; empty: /tmp/fogm2m-<run>
+  std::string front_network = "10.77.0.0";
+  std::string back_network = "10.78.0.0";
+  // false: the processes get PR_SET_PDEATHSIG(SIGKILL) and so die with the
+  // *thread* that called up() (keep that thread alive as long as the run);
+  // true: own sessions, they outlive this process (`cluster up`).
+  bool detach = false;
+  std::chrono::milliseconds ready_timeout{60000};
+  std::vector<std::string> node_args;   // appended to every `fogm2m node`
+  std::vector<std::string> fleet_args;  // appended to every `fogm2m fleet`
+};
+
+// One process of the deployment with where it lives.
+struct Member {
+  std::string name;  // "redis", "node1", "fleet1"
+  std::string netns;
+  std::string address;
+  std::string log_path;
+  std::optional<Cgroup> cgroup;
+  std::optional<Process> process;
+  unsigned long long start_time = 0;  // of the process (/proc/<pid>/stat), 0 when stopped
+  int first_device = 0, devices = 0;  // fleets
+  std::string stats_path;             // fleets: the --stats-file
+  pid_t pid() const { return process ? process->pid() : -1; }
+};
+
+// How long the phases of up() took.
+struct DeployTimes {
+  double network_s = 0, redis_s = 0, nodes_s = 0, fleets_s = 0, total_s = 0;
+};
+
+class Deployment {
+ public:
+  // Deploys everything; on error (or when *cancel turns true) removes what
+  // was made and returns why.
+  static Result<std::unique_ptr<Deployment>> up(DeploymentConfig config, const std::atomic<bool>* cancel = nullptr);
+
+  ~Deployment();
+  Deployment(const Deployment&) = delete;
+  Deployment& operator=(const Deployment&) = delete;
+
+  // Stops fleets, nodes and Redis, removes the load balancer, cgroups and
+  // namespaces. Idempotent; returns the first error but removes all it can.
+  Status down();
+
+  // Forgets everything without stopping it (detached `cluster up`).
+  void release();
+
+  // Changing the node set: adds node <n> (the next unused index) and puts it
+  // into the load balancer once it has joined; returns its index.
+  Result<int> add_node();
+  // Takes node <index> out of the load balancer, then stops and removes it.
+  Status remove_node(int index);
+
+  // Waits until `count` registrations are in Redis (REG:EP:* keys).
+  Status wait_registered(size_t count, std::chrono::milliseconds timeout, const std::atomic<bool>* cancel = nullptr);
+
+  // A new connection to the run's Redis, from the control namespace.
+  Result<RedisClient> redis() const;
+
+  const DeploymentConfig& config() const { return config_; }
+  const std::string& run_id() const { return config_.run_id; }
+  const std::vector<Member>& nodes() const { return nodes_; }
+  const std::vector<Member>& fleets() const { return fleets_; }
+  const Member& redis_member() const { return redis_; }
+  Member* node(int index);  // node<index>, null when absent
+  const std::string& vip() const { return topology_->vip(); }
+  const std::string& redis_host() const { return redis_.address; }
+  uint16_t redis_port() const { return 6379; }
+  // A namespace from which Redis is reachable (the load balancer's).
+  const std::string& control_netns() const { return topology_->lb_netns(); }
+  const std::string& lb_netns() const { return topology_->lb_netns(); }
+  const NftablesLoadBalancer& load_balancer() const { return *lb_; }
+  const CgroupHost& cgroup_host() const { return *cgroup_host_; }
+  const DeployTimes& times() const { return times_; }
+  // Node id of node<index> as given to `fogm2m node --id`.
+  static std::string node_id(int index) { return "node" + std::to_string(index); }
+
+ private:
+  explicit Deployment(DeploymentConfig config) : config_(std::move(config)) {}
+  Status bring_up(const std::atomic<bool>* cancel);
+  Result<Member> start_member(const std::string& name, Side side, int host_number, const CgroupLimits& limits,
+                              std::vector<std::string> argv);
+  Result<Member> start_node(int index);
+  Status wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel);
+  Status provision_psks();
+  Status stop_member(Member& member);
+  std::string check_processes(std::vector<Member>& members);
+
+  DeploymentConfig config_;
+  std::optional<RunLock> lock_;
+  std::optional<CgroupHost> cgroup_host_;
+  std::optional<Topology> topology_;
+  std::optional<NftablesLoadBalancer> lb_;
+  Member redis_;
+  std::vector<Member> nodes_;
+  std::vector<Member> fleets_;
+  DeployTimes times_;
+  bool released_ = false;
+};
+
+}  // namespace fogm2m::testbed

@@ -1,0 +1,364 @@
+// A whole emulated cluster on real kernel objects (root): Redis, server
+// nodes under cgroup quotas in their own namespaces, the nftables load
+// balancer and a device fleet. Checks that devices spread over the nodes and
+// stay on their node, that a tighter quota throttles more, and that
+// teardown - normal or after a crash - leaves nothing behind.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <thread>
+
+#include "testbed/cleanup.h"
+#include "testbed/command.h"
+#include "testbed/deployment.h"
+#include "testbed/netns.h"
+
+namespace fogm2m::testbed {
+namespace {
+
+CommandOptions inside(const std::string& netns) {
+  CommandOptions options;
+  options.netns = netns;
+  return options;
+}
+
+const std::string kFogm2m = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+bool fleet_available() {
+  auto help = run_command({kFogm2m, "fleet", "--help"});
+  return help && help->exit_code == 0;
+}
+
+DeploymentConfig base_config(int nodes) {
+  DeploymentConfig config;
+  config.run_id = random_run_id();
+  config.nodes = nodes;
+  config.fogm2m_binary = kFogm2m;
+  config.work_dir = ::testing::TempDir() + "/fogm2m-deploy-" + config.run_id;
+  // Away from the defaults, so a `fogm2m cluster up` on this host does not clash.
+  config.front_network = "10.87.0.0";
+  config.back_network = "10.88.0.0";
+  return config;
+}
+
+// Removes a deployment's work directory (logs) when the test ends, also on failure.
+struct WorkDirRemover {
+  std::string dir;
+  ~WorkDirRemover() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+// Everything of run `run` that could be left on the host.
+struct Traces {
+  std::vector<std::string> namespaces;
+  std::vector<std::string> cgroup_dirs;
+  std::vector<pid_t> live_pids;
+  bool nft_table_in_root = false;
+  bool lock_file = false;
+};
+
+Traces traces_of(const std::string& run, const std::vector<std::string>& cgroup_dirs, const std::vector<pid_t>& pids) {
+  Traces t;
+  t.namespaces = list_netns(run_netns_prefix(run));
+  for (const auto& d : cgroup_dirs) {
+    if (std::filesystem::exists(d)) t.cgroup_dirs.push_back(d);
+    const std::string parent = std::filesystem::path(d).parent_path().string();
+    if (std::filesystem::exists(parent)) t.cgroup_dirs.push_back(parent);
+  }
+  for (pid_t pid : pids) {
+    if (process_alive(pid)) t.live_pids.push_back(pid);
+  }
+  auto tables = run_command({"nft", "list", "tables"});
+  t.nft_table_in_root = tables && tables->out.find(run_nft_table(run)) != std::string::npos;
+  t.lock_file = std::filesystem::exists(run_lock_path(run));
+  return t;
+}
+
+void expect_clean(const Traces& t) {
+  EXPECT_TRUE(t.namespaces.empty()) << "namespace left: " << t.namespaces.front();
+  EXPECT_TRUE(t.cgroup_dirs.empty()) << "cgroup left: " << t.cgroup_dirs.front();
+  EXPECT_TRUE(t.live_pids.empty()) << "process left: " << t.live_pids.front();
+  EXPECT_FALSE(t.nft_table_in_root);
+  EXPECT_FALSE(t.lock_file);
+}
+
+void collect(const Member& m, std::vector<std::string>& dirs, std::vector<pid_t>& pids) {
+  if (m.cgroup) dirs.insert(dirs.end(), m.cgroup->directories().begin(), m.cgroup->directories().end());
+  if (m.pid() > 0) pids.push_back(m.pid());
+}
+
+TEST(DeploymentTest, NodesJoinAndDownLeavesNothing) {
+  DeploymentConfig config = base_config(2);
+  WorkDirRemover remove_logs{config.work_dir};
+  auto deployed = Deployment::up(config);
+  ASSERT_TRUE(deployed) << deployed.error().message;
+  Deployment& d = **deployed;
+  std::printf("deploy 2 nodes: network %.3f s, redis %.3f s, nodes %.3f s, total %.3f s\n", d.times().network_s,
+              d.times().redis_s, d.times().nodes_s, d.times().total_s);
+
+  auto redis = d.redis();
+  ASSERT_TRUE(redis) << redis.error().message;
+  auto joined = redis->cluster_nodes();
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->size(), 2u);
+  EXPECT_EQ(list_netns(run_netns_prefix(d.run_id())).size(), 4u);  // lb, redis, node1, node2
+  auto table = run_command({"nft", "list", "table", "ip", run_nft_table(d.run_id())}, inside(d.lb_netns()));
+  ASSERT_TRUE(table);
+  EXPECT_EQ(table->exit_code, 0);
+  EXPECT_NE(table->out.find(d.nodes()[1].address), std::string::npos);  // in the bucket map
+
+  std::vector<std::string> dirs;
+  std::vector<pid_t> pids;
+  collect(d.redis_member(), dirs, pids);
+  for (const auto& n : d.nodes()) collect(n, dirs, pids);
+  ASSERT_EQ(pids.size(), 3u);
+  for (const auto& dir : dirs) EXPECT_TRUE(std::filesystem::exists(dir)) << dir;
+  // Quota in place (v1 file name; v2 has cpu.max).
+  const std::string cpu_dir = d.nodes()[0].cgroup->directories()[0];
+  if (std::filesystem::exists(cpu_dir + "/cpu.cfs_quota_us")) {
+    EXPECT_EQ(read_text(cpu_dir + "/cpu.cfs_quota_us"), "25000\n");
+  }
+
+  // Changing the node set: a third node joins the balancer, node1 leaves it.
+  auto added = d.add_node();
+  ASSERT_TRUE(added) << added.error().message;
+  EXPECT_EQ(*added, 3);
+  EXPECT_EQ(d.load_balancer().backends().size(), 3u);
+  collect(*d.node(3), dirs, pids);
+  ASSERT_TRUE(d.remove_node(1));
+  EXPECT_EQ(d.load_balancer().backends(), (std::vector<std::string>{d.node(2)->address, d.node(3)->address}));
+  EXPECT_FALSE(netns_exists(run_netns_prefix(d.run_id()) + "node1"));
+
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(d.down());
+  std::printf("down: %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  expect_clean(traces_of(d.run_id(), dirs, pids));
+}
+
+TEST(DeploymentTest, CrashedRunIsRemovedByCleanup) {
+  DeploymentConfig config = base_config(1);
+  config.detach = true;  // like `cluster up`: the processes outlive the deployer
+  config.front_network = "10.87.1.0";
+  config.back_network = "10.88.1.0";
+  WorkDirRemover remove_logs{config.work_dir};
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  pid_t deployer = ::fork();
+  ASSERT_GE(deployer, 0);
+  if (deployer == 0) {
+    ::close(report[0]);
+    auto deployed = Deployment::up(config);
+    std::string text;
+    if (deployed) {
+      std::vector<std::string> dirs;
+      std::vector<pid_t> pids;
+      collect((*deployed)->redis_member(), dirs, pids);
+      collect((*deployed)->nodes()[0], dirs, pids);
+      for (pid_t p : pids) text += std::to_string(p) + " ";
+      text += "|";
+      for (const auto& dir : dirs) text += dir + " ";
+    } else {
+      text = "error " + deployed.error().message;
+    }
+    text += "\n";
+    (void)!::write(report[1], text.data(), text.size());
+    for (;;) ::pause();  // crash happens here (SIGKILL from the parent)
+  }
+  ::close(report[1]);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while (text.find('\n') == std::string::npos && (n = ::read(report[0], buf, sizeof(buf))) > 0) text.append(buf, n);
+  ::close(report[0]);
+  ::kill(deployer, SIGKILL);
+  ::waitpid(deployer, nullptr, 0);
+  ASSERT_FALSE(text.starts_with("error")) << text;
+  std::vector<pid_t> pids;
+  std::vector<std::string> dirs;
+  std::istringstream in(text.substr(0, text.find('|')));
+  for (pid_t p; in >> p;) pids.push_back(p);
+  std::istringstream dir_in(text.substr(text.find('|') + 1));
+  for (std::string d; dir_in >> d;) dirs.push_back(d);
+  ASSERT_EQ(pids.size(), 2u);
+
+  // What a crash leaves: processes, namespaces, cgroups, a lock nobody holds.
+  Traces before = traces_of(config.run_id, dirs, pids);
+  EXPECT_EQ(before.live_pids.size(), 2u);
+  EXPECT_EQ(before.namespaces.size(), 3u);
+  EXPECT_FALSE(run_alive(config.run_id));
+  auto runs = list_runs();
+  EXPECT_NE(std::find(runs.begin(), runs.end(), config.run_id), runs.end());
+
+  auto host = CgroupHost::detect();
+  ASSERT_TRUE(host);
+  CleanupReport removed = remove_run(config.run_id, &*host);
+  EXPECT_TRUE(removed.errors.empty()) << removed.errors.front();
+  EXPECT_EQ(removed.processes, 2);
+  EXPECT_EQ(removed.namespaces, 3);
+  EXPECT_GE(removed.cgroups, 1);
+  expect_clean(traces_of(config.run_id, dirs, pids));
+}
+
+// Last "key=N" in a node's log (its --stats-interval lines).
+long last_counter(const std::string& log, const std::string& key) {
+  std::regex pattern(" " + key + "=([0-9]+)");
+  long value = -1;
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it) {
+    value = std::stol((*it)[1].str());
+  }
+  return value;
+}
+
+TEST(DeploymentTest, DevicesSpreadOverNodesAndUpdatesStayOnTheirNode) {
+  if (!fleet_available()) GTEST_SKIP() << "fogm2m fleet not built";
+  DeploymentConfig config = base_config(3);
+  config.devices = 300;
+  config.fleets = 1;
+  config.device_lifetime_s = 4;  // Updates at 90% of it: several during the test
+  config.fleet_ramp_s = 0.5;
+  config.node_args = {"--stats-interval", "1"};
+  config.front_network = "10.87.2.0";
+  config.back_network = "10.88.2.0";
+  WorkDirRemover remove_logs{config.work_dir};
+  auto deployed = Deployment::up(config);
+  ASSERT_TRUE(deployed) << deployed.error().message;
+  Deployment& d = **deployed;
+  std::printf("deploy 3 nodes + 300 devices: network %.3f s, redis %.3f s, nodes %.3f s, fleets %.3f s, total %.3f s\n",
+              d.times().network_s, d.times().redis_s, d.times().nodes_s, d.times().fleets_s, d.times().total_s);
+
+  auto redis = d.redis();
+  ASSERT_TRUE(redis);
+  auto first_owners = redis->owners();
+  ASSERT_TRUE(first_owners);
+  ASSERT_EQ(first_owners->size(), 300u);
+  std::map<std::string, int> owned;
+  for (const auto& [ep, node] : *first_owners) ++owned[node];
+  for (const auto& n : d.nodes()) {
+    std::printf("%s owns %d devices\n", n.name.c_str(), owned[n.name]);
+    EXPECT_GE(owned[n.name], 60) << n.name;   // 20%
+    EXPECT_LE(owned[n.name], 138) << n.name;  // 46%
+  }
+
+  // A CoAP client in the fleet's namespace reaches a node through the VIP.
+  auto probe = run_command({"coap-client-notls", "-B", "3", "-m", "get", "coap://" + d.vip() + "/.well-known/core"},
+                           inside(d.fleets()[0].netns));
+  ASSERT_TRUE(probe) << probe.error().message;
+  EXPECT_FALSE(probe->out.empty() && probe->err.empty()) << "no answer from the VIP";
+
+  // Wait for every device to have updated at least once.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  boost::json::object stats;
+  while (std::chrono::steady_clock::now() < deadline) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(read_text(d.fleets()[0].stats_path), ec);
+    if (!ec && v.is_object()) stats = v.as_object();
+    if (stats.contains("updates") && stats["updates"].to_number<int64_t>() >= 300) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  ASSERT_TRUE(stats.contains("updates"));
+  EXPECT_GE(stats["updates"].to_number<int64_t>(), 300);
+  // No Update was refused (a refused one makes the device register again).
+  EXPECT_EQ(stats["registrations"].to_number<int64_t>(), 300);
+  EXPECT_EQ(stats["errors"].to_number<int64_t>(), 0);
+
+  auto later_owners = redis->owners();
+  ASSERT_TRUE(later_owners);
+  EXPECT_EQ(*later_owners, *first_owners);
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));  // one more stats line per node
+  long updates_seen = 0;
+  for (const auto& n : d.nodes()) {
+    const std::string log = read_text(n.log_path);
+    const long upd = last_counter(log, "upd");
+    EXPECT_EQ(last_counter(log, "reg"), owned[n.name]) << n.name;
+    EXPECT_GE(upd, owned[n.name]) << n.name << " saw fewer updates than it owns devices";
+    updates_seen += upd;
+  }
+  std::printf("fleet updates %lld, node updates %ld\n", static_cast<long long>(stats["updates"].to_number<int64_t>()),
+              updates_seen);
+  EXPECT_TRUE(d.down());
+}
+
+// Sends CoAP CON GET /x to node addresses at `rate` each for `duration`,
+// from inside `netns`.
+void drive_coap_load(const std::string& netns, const std::vector<std::string>& addresses, int rate,
+                     std::chrono::milliseconds duration) {
+  auto inside = ScopedNetns::enter(netns);
+  ASSERT_TRUE(inside);
+  std::vector<int> fds;
+  std::vector<sockaddr_in> targets;
+  for (const auto& a : addresses) {
+    fds.push_back(::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(5683);
+    ::inet_pton(AF_INET, a.c_str(), &to.sin_addr);
+    targets.push_back(to);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  uint16_t mid = 0;
+  char drain[256];
+  for (long sent = 0;; ++sent) {
+    const auto due = start + std::chrono::microseconds(sent * 1000000 / rate);
+    if (due - start > duration) break;
+    std::this_thread::sleep_until(due);
+    ++mid;
+    const unsigned char get[] = {0x40, 0x01, static_cast<unsigned char>(mid >> 8), static_cast<unsigned char>(mid),
+                                 0xb1, 'x'};
+    for (size_t i = 0; i < fds.size(); ++i) {
+      ::sendto(fds[i], get, sizeof(get), 0, reinterpret_cast<sockaddr*>(&targets[i]), sizeof(targets[i]));
+      while (::recv(fds[i], drain, sizeof(drain), 0) > 0) {
+      }
+    }
+  }
+  for (int fd : fds) ::close(fd);
+}
+
+TEST(DeploymentTest, TighterQuotaThrottlesMore) {
+  DeploymentConfig config = base_config(2);
+  config.node_limits = {10000, 100000, 512ull << 20};  // 10% of a core
+  config.front_network = "10.87.3.0";
+  config.back_network = "10.88.3.0";
+  WorkDirRemover remove_logs{config.work_dir};
+  auto deployed = Deployment::up(config);
+  ASSERT_TRUE(deployed) << deployed.error().message;
+  Deployment& d = **deployed;
+  ASSERT_TRUE(d.node(2)->cgroup->set_limits({100000, 100000, 512ull << 20}));  // a whole core
+
+  auto before1 = d.node(1)->cgroup->sample();
+  auto before2 = d.node(2)->cgroup->sample();
+  ASSERT_TRUE(before1 && before2);
+  drive_coap_load(d.control_netns(), {d.node(1)->address, d.node(2)->address}, 12000, std::chrono::milliseconds(2000));
+  auto after1 = d.node(1)->cgroup->sample();
+  auto after2 = d.node(2)->cgroup->sample();
+  ASSERT_TRUE(after1 && after2);
+  auto ratio = [](const CgroupSample& a, const CgroupSample& b) {
+    const double periods = static_cast<double>(b.nr_periods - a.nr_periods);
+    return periods > 0 ? static_cast<double>(b.nr_throttled - a.nr_throttled) / periods : 0.0;
+  };
+  const double tight = ratio(*before1, *after1), loose = ratio(*before2, *after2);
+  std::printf("throttled ratio: 10%% quota %.2f (cpu %.2f s), 100%% quota %.2f (cpu %.2f s)\n", tight,
+              after1->cpu_s - before1->cpu_s, loose, after2->cpu_s - before2->cpu_s);
+  EXPECT_GT(tight, loose);
+  EXPECT_GT(tight, 0.2);
+  EXPECT_TRUE(d.down());
+}
+
+}  // namespace
+}  // namespace fogm2m::testbed
