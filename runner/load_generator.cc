@@ -1,0 +1,377 @@
+// The open-loop load generator (contract in load_generator.h).
+//
+// A run is three timers' worth of logic on the caller's io_context:
+// send_due() publishes every request whose scheduled time has come and arms
+// a timer for the next one; sweep_timeouts() walks the deadlines (ordered,
+// since every request gets the same timeout) and counts what went
+// unanswered; on_message() matches replies to pending requests by ticket.
+#include "runner/load_generator.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+namespace fogm2m::runner {
+namespace {
+
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxDistinctErrors = 16;
+
+void count_reason(std::map<std::string, uint32_t>& reasons, const std::string& reason) {
+  if (reasons.size() < kMaxDistinctErrors || reasons.count(reason)) {
+    ++reasons[reason];
+  } else {
+    ++reasons["other"];
+  }
+}
+
+Clock::duration seconds(double s) {
+  return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(s));
+}
+
+std::string string_field(const json::object& o, std::string_view key) {
+  const json::value* v = o.if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+}  // namespace
+
+struct LoadGenerator::Run {
+  Run(boost::asio::io_context& io, const LoadPlan& p, RequestMix m)
+      : plan(p), schedule(p.arrival, p.rate, p.seed), mix(std::move(m)), send_timer(io), sweep_timer(io) {}
+
+  uint64_t id = 0;
+  LoadPlan plan;
+  ArrivalSchedule schedule;
+  RequestMix mix;
+  Clock::time_point start, window_start, window_end;
+  Clock::time_point next_due;
+  Clock::duration timeout{};
+  bool sending_done = false;
+  std::unordered_map<std::string, Pending> pending;
+  std::deque<std::pair<Clock::time_point, std::string>> deadlines;  // in deadline order
+  uint32_t measured_outstanding = 0;
+  LoadResult result;
+  boost::asio::steady_timer send_timer;
+  boost::asio::steady_timer sweep_timer;
+};
+
+LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& point, std::vector<std::string> endpoints,
+                        uint64_t seed) {
+  LoadPlan plan;
+  plan.endpoints = std::move(endpoints);
+  plan.mix.assign(scenario.mix().begin(), scenario.mix().end());
+  plan.rate = point.request_rate();
+  plan.arrival = scenario.arrival();
+  plan.seed = seed;
+  plan.warmup_s = scenario.warmup_s();
+  plan.window_s = scenario.window_s();
+  plan.request_timeout_s = scenario.request_timeout_s();
+  return plan;
+}
+
+LoadGenerator::LoadGenerator(boost::asio::io_context& io, BusOptions options) : io_(io), options_(std::move(options)) {
+  std::random_device entropy;
+  char hex[9];
+  std::snprintf(hex, sizeof(hex), "%08x", entropy());
+  ticket_prefix_ = std::string("lg-") + hex + "-";
+}
+
+LoadGenerator::~LoadGenerator() {
+  run_.reset();
+  sub_.reset();
+  pub_.reset();
+}
+
+void LoadGenerator::stop() {
+  stop_requested_ = true;
+  boost::asio::post(io_, [] {});  // wakes a blocking call's run_one
+}
+
+bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point deadline, std::chrono::milliseconds tick) {
+  auto guard = boost::asio::make_work_guard(io_);
+  if (io_.stopped()) io_.restart();  // left over from an io_context::run() that ran out of work
+  while (!done()) {
+    if (stop_requested_) return false;
+    // With the work guard held the io_context only stops when someone calls
+    // io_context::stop(): take that as a stop request too.
+    if (io_.stopped()) {
+      stop_requested_ = true;
+      return false;
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) return false;
+    io_.run_one_until(std::min(deadline, now + tick));
+  }
+  return true;
+}
+
+Status LoadGenerator::connect() {
+  if (pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
+  pub_ = std::make_unique<io::RedisConnection>(io_);
+  sub_ = std::make_unique<io::RedisConnection>(io_);
+  auto lost = [this](Status s) {
+    if (!bus_error_) {
+      bus_error_ = s.ok() ? make_error(ErrorKind::kIo, "load generator: the bus connection was closed")
+                          : make_error(ErrorKind::kIo, "load generator: lost the bus: " + s.error().message);
+    }
+  };
+  pub_->set_disconnect_handler(lost);
+  sub_->set_disconnect_handler(lost);
+  sub_->set_message_handler([this](std::string_view, std::string_view message) { on_message(message); });
+
+  bool pub_up = false, sub_up = false;
+  auto up = std::make_shared<std::pair<bool*, bool*>>(&pub_up, &sub_up);
+  // The flags live on this stack frame: a late callback (after a timeout
+  // returned) must not touch them, so the callbacks go through `up`, which
+  // is cleared before returning.
+  pub_->connect(options_.host, options_.port, [this, up](Status s) {
+    if (!s) {
+      if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
+    } else if (up->first != nullptr) {
+      *up->first = true;
+    }
+  });
+  sub_->connect(options_.host, options_.port, [this, up](Status s) {
+    if (!s) {
+      if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
+      return;
+    }
+    const std::string_view channel = options_.response_channel;
+    Status queued = sub_->subscribe({channel}, [this, up](Status subscribed) {
+      if (!subscribed) {
+        if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot subscribe: " + subscribed.error().message);
+      } else if (up->second != nullptr) {
+        *up->second = true;
+      }
+    });
+    if (!queued && !bus_error_) bus_error_ = queued.error();
+  });
+  const bool ok = drive([&] { return bus_error_.has_value() || (pub_up && sub_up); },
+                        Clock::now() + options_.connect_timeout);
+  *up = {nullptr, nullptr};
+  if (bus_error_) return *bus_error_;
+  if (!ok) {
+    if (stop_requested_) return make_error(ErrorKind::kTimeout, "load generator: stopped while connecting");
+    bus_error_ = make_error(ErrorKind::kTimeout, "load generator: Redis at " + options_.host + ":" +
+                                                     std::to_string(options_.port) + " did not answer in time");
+    return *bus_error_;
+  }
+  return {};
+}
+
+std::string LoadGenerator::next_ticket(std::string_view kind) {
+  return ticket_prefix_ + std::string(kind) + "-" + std::to_string(++ticket_count_);
+}
+
+void LoadGenerator::publish(std::string message) {
+  Status queued = pub_->command({std::string_view("PUBLISH"), std::string_view(options_.request_channel),
+                                 std::string_view(message)},
+                                [this](Result<io::RedisReply> reply) {
+                                  if (!reply && !bus_error_)
+                                    bus_error_ = make_error(ErrorKind::kIo, "load generator: PUBLISH failed: " +
+                                                                                reply.error().message);
+                                });
+  if (!queued && !bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: " + queued.error().message);
+}
+
+// --- replies ------------------------------------------------------------------
+
+void LoadGenerator::on_message(std::string_view message) {
+  const auto now = Clock::now();
+  boost::system::error_code ec;
+  json::value v = json::parse(message, ec);
+  if (ec || !v.is_object()) return;
+  const json::object& o = v.get_object();
+  const json::value* t = o.if_contains("ticket");
+  if (t == nullptr || !t->is_string()) return;
+  const std::string ticket(t->get_string());
+  const json::value* rep = o.if_contains("rep");
+  const json::value* err = o.if_contains("err");
+  if (rep == nullptr && err == nullptr) return;  // an ack
+
+  if (run_) {
+    Run& r = *run_;
+    bool notification = false;
+    if (rep != nullptr && rep->is_object()) {
+      const json::value* flag = rep->get_object().if_contains("notification");
+      notification = flag != nullptr && flag->is_bool() && flag->get_bool();
+    }
+    // A notification, or a reply to somebody else's request.
+    if (notification || (rep != nullptr && ticket.rfind(ticket_prefix_, 0) != 0)) {
+      if (now >= r.window_start && now < r.window_end) r.result.notifications += 1;
+      return;
+    }
+    if (auto it = r.pending.find(ticket); it != r.pending.end()) {
+      const Pending p = it->second;
+      r.pending.erase(it);
+      if (!p.measured) return;
+      --r.measured_outstanding;
+      if (now - p.scheduled > r.timeout) {
+        ++r.result.timed_out;  // late: the sweep had not got to it yet
+      } else if (rep != nullptr) {
+        ++r.result.answered;
+        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
+        r.result.latencies_us.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+      } else {
+        ++r.result.err_replies;
+        const std::string reason = err->is_object() ? string_field(err->get_object(), "errorMessage") : "";
+        count_reason(r.result.error_messages, reason.empty() ? "(no message)" : reason);
+      }
+      return;
+    }
+  }
+
+  if (auto it = observes_.find(ticket); it != observes_.end()) {
+    observes_.erase(it);
+    if (err != nullptr) {
+      ++observe_result_.failed;
+      const std::string reason = err->is_object() ? string_field(err->get_object(), "errorMessage") : "";
+      count_reason(observe_result_.errors, reason.empty() ? "(no message)" : reason);
+      return;
+    }
+    const std::string code = rep->is_object() ? string_field(rep->get_object(), "code") : "";
+    if (code.empty() || code == "CONTENT") {
+      ++observe_result_.observed;
+    } else {
+      ++observe_result_.failed;
+      count_reason(observe_result_.errors, code);
+    }
+  }
+}
+
+// --- observe_all --------------------------------------------------------------
+
+Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>& endpoints, const std::string& path,
+                                                 std::chrono::milliseconds timeout, size_t max_in_flight) {
+  if (bus_error_) return *bus_error_;
+  if (!pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: observe_all() before connect()");
+  if (max_in_flight == 0) max_in_flight = 1;
+  observes_.clear();
+  observe_result_ = {};
+  schema::RequestSpec spec;
+  spec.set_kind("observe");
+  spec.set_path(path);
+  size_t next = 0;
+  auto progress = [&] {
+    const auto now = Clock::now();
+    for (auto it = observes_.begin(); it != observes_.end();) {
+      if (it->second <= now) {
+        ++observe_result_.timed_out;
+        it = observes_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    while (!bus_error_ && next < endpoints.size() && observes_.size() < max_in_flight) {
+      const std::string ticket = next_ticket("obs");
+      PickedRequest request{&endpoints[next++], &spec, path};
+      observes_[ticket] = now + timeout;
+      publish(format_request(request, ticket));
+    }
+    return bus_error_.has_value() || (next == endpoints.size() && observes_.empty());
+  };
+  drive(progress, Clock::time_point::max(), std::chrono::milliseconds(20));
+  observes_.clear();
+  if (bus_error_) return *bus_error_;
+  if (stop_requested_) return make_error(ErrorKind::kTimeout, "load generator: stopped while observing");
+  return observe_result_;
+}
+
+// --- run ----------------------------------------------------------------------
+
+void LoadGenerator::send_due() {
+  Run& r = *run_;
+  const auto now = Clock::now();
+  while (!r.sending_done && r.next_due <= now && !bus_error_) {
+    if (r.next_due >= r.window_end) break;
+    const std::string ticket = next_ticket("r");
+    const bool measured = r.next_due >= r.window_start;
+    r.pending.emplace(ticket, Pending{r.next_due, measured});
+    r.deadlines.emplace_back(r.next_due + r.timeout, ticket);
+    if (measured) {
+      ++r.result.sent;
+      ++r.measured_outstanding;
+    }
+    r.result.max_send_lag_ms =
+        std::max(r.result.max_send_lag_ms, std::chrono::duration<double, std::milli>(now - r.next_due).count());
+    publish(format_request(r.mix.next(), ticket));
+    r.next_due = r.start + std::chrono::duration_cast<Clock::duration>(r.schedule.next());
+  }
+  if (r.next_due >= r.window_end) r.sending_done = true;
+  if (r.sending_done || bus_error_) return;
+  r.send_timer.expires_at(r.next_due);
+  r.send_timer.async_wait([this, id = r.id](boost::system::error_code ec) {
+    if (ec || !run_ || run_->id != id) return;
+    send_due();
+  });
+}
+
+void LoadGenerator::sweep_timeouts() {
+  Run& r = *run_;
+  const auto now = Clock::now();
+  while (!r.deadlines.empty() && r.deadlines.front().first <= now) {
+    if (auto it = r.pending.find(r.deadlines.front().second); it != r.pending.end()) {
+      if (it->second.measured) {
+        ++r.result.timed_out;
+        --r.measured_outstanding;
+      }
+      r.pending.erase(it);
+    }
+    r.deadlines.pop_front();
+  }
+  // Often enough that a timeout is counted within a few percent of its time.
+  const auto interval = std::clamp<Clock::duration>(r.timeout / 50, std::chrono::milliseconds(1), std::chrono::milliseconds(50));
+  r.sweep_timer.expires_after(interval);
+  r.sweep_timer.async_wait([this, id = r.id](boost::system::error_code ec) {
+    if (ec || !run_ || run_->id != id) return;
+    sweep_timeouts();
+  });
+}
+
+Result<LoadResult> LoadGenerator::run(const LoadPlan& plan) {
+  if (bus_error_) return *bus_error_;
+  if (!pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: run() before connect()");
+  if (!(plan.rate > 0) || !std::isfinite(plan.rate))
+    return make_error(ErrorKind::kInvalidArgument, "load plan: rate must be > 0");
+  if (!(plan.window_s > 0) || !(plan.warmup_s >= 0) || !(plan.request_timeout_s > 0))
+    return make_error(ErrorKind::kInvalidArgument, "load plan: window and timeout must be > 0, warm-up >= 0");
+  // The picks get their own stream, so changing the arrival process does
+  // not change which device is asked what.
+  auto mix = RequestMix::make(plan.mix, plan.endpoints, plan.seed ^ 0x9e3779b97f4a7c15ULL);
+  if (!mix) return mix.error();
+
+  run_ = std::make_unique<Run>(io_, plan, std::move(*mix));
+  Run& r = *run_;
+  r.id = ++run_count_;
+  r.timeout = seconds(plan.request_timeout_s);
+  r.start = Clock::now();
+  r.window_start = r.start + seconds(plan.warmup_s);
+  r.window_end = r.window_start + seconds(plan.window_s);
+  r.next_due = r.start + std::chrono::duration_cast<Clock::duration>(r.schedule.next());
+  r.result.window_s = plan.window_s;
+
+  sweep_timeouts();
+  send_due();
+  const bool done = drive([&] { return bus_error_.has_value() || (r.sending_done && r.measured_outstanding == 0); },
+                          r.window_end + r.timeout + std::chrono::seconds(5));
+  LoadResult result = std::move(r.result);
+  if (stop_requested_) {
+    result.interrupted = true;
+  } else if (!done && !bus_error_) {
+    // Cannot happen while the sweep runs; never leave a request uncounted.
+    result.timed_out += r.measured_outstanding;
+  }
+  run_.reset();
+  if (bus_error_) return *bus_error_;
+  return result;
+}
+
+}  // namespace fogm2m::runner

@@ -1,0 +1,144 @@
+// The open-loop load generator on the Redis bus.
+//
+// Publishes requests in the reference study's JSON on the request channel
+// (LWM2M_REQ) and matches the replies on the response channel (LWM2M_RESP)
+// by ticket. Open loop: the n-th request is due at a time fixed by the
+// arrival process alone; when the loop is late it sends the backlog at once,
+// and latency is always measured from the *scheduled* time, so a slow
+// cluster cannot hide its slowness by slowing the load (no coordinated
+// omission). A request without a rep or err within the request timeout
+// (from its scheduled time) is counted as timed out, never dropped.
+//
+// One LoadGenerator owns two Redis connections (one publishes, one
+// subscribes) on the caller's io_context, and runs one load at a time.
+// connect(), observe_all() and run() block: each drives that io_context
+// (run_one) until it is done, so other work on the same io_context (a
+// signal_set for Ctrl-C, say) goes on meanwhile.
+//
+// Threading: every member except stop() must be called on the thread that
+// may run the io_context, and not from inside one of its handlers.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "io/redis_asio.h"
+#include "lwm2m/result.h"
+#include "runner/arrival_schedule.h"
+#include "runner/load_result.h"
+#include "runner/request_mix.h"
+#include "schema/scenario.pb.h"
+
+namespace fogm2m::runner {
+
+struct BusOptions {
+  std::string host = "127.0.0.1";  // numeric address of Redis
+  uint16_t port = 6379;
+  std::string request_channel = "LWM2M_REQ";
+  std::string response_channel = "LWM2M_RESP";
+  std::chrono::milliseconds connect_timeout{5000};
+};
+
+// One load: what to send, how often, for how long.
+struct LoadPlan {
+  std::vector<std::string> endpoints;      // devices to pick from, uniformly
+  std::vector<schema::RequestSpec> mix;    // what to ask them, by weight
+  double rate = 100;                       // requests per second (> 0)
+  schema::Arrival arrival = schema::ARRIVAL_CONSTANT;
+  uint64_t seed = 1;                       // arrivals and picks
+  double warmup_s = 0;                     // load runs, nothing counted
+  double window_s = 10;                    // measured: requests scheduled in here count
+  double request_timeout_s = 5;
+};
+
+// The plan of one run of `scenario` at `point` (rate, arrival, mix, warm-up,
+// window and timeout from them) against `endpoints`, with `seed`.
+LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& point, std::vector<std::string> endpoints,
+                        uint64_t seed);
+
+struct ObserveResult {
+  uint32_t observed = 0;   // a rep with code CONTENT
+  uint32_t failed = 0;     // an err, or a rep with another code
+  uint32_t timed_out = 0;  // no final reply within the timeout
+  std::map<std::string, uint32_t> errors;  // failure reasons (err message or rep code), at most 16
+};
+
+class LoadGenerator {
+ public:
+  explicit LoadGenerator(boost::asio::io_context& io, BusOptions options = {});
+  ~LoadGenerator();
+  LoadGenerator(const LoadGenerator&) = delete;
+  LoadGenerator& operator=(const LoadGenerator&) = delete;
+
+  // Connects both connections and subscribes to the response channel;
+  // returns once a request published afterwards can have its reply seen.
+  // kIo when Redis cannot be reached, kTimeout after connect_timeout.
+  Status connect();
+
+  // Sends an observe of `path` to every endpoint (at most `max_in_flight`
+  // outstanding at a time) and waits for their final replies, each for at
+  // most `timeout`. Their notifications are counted by later runs. Errors
+  // only when the bus fails (kIo) or stop() was called (kTimeout).
+  Result<ObserveResult> observe_all(const std::vector<std::string>& endpoints, const std::string& path,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(5),
+                                    size_t max_in_flight = 64);
+
+  // Runs `plan`: warm-up, then the measured window, then waits until every
+  // measured request is answered or timed out. Errors: kInvalidArgument for
+  // a bad plan, kIo when the bus fails. After stop(), returns what was
+  // measured so far with `interrupted` set.
+  Result<LoadResult> run(const LoadPlan& plan);
+
+  // Ends a blocking call early. Safe from any thread (not from a signal
+  // handler: use a signal_set on the io_context, or a thread that waits
+  // for signals). Sticky: later calls return at once until reset_stop().
+  void stop();
+  void reset_stop() { stop_requested_ = false; }
+
+ private:
+  struct Pending {
+    std::chrono::steady_clock::time_point scheduled;
+    bool measured = false;
+  };
+  struct Run;
+
+  // Drives the io_context until `done()` or `deadline` or stop(); returns
+  // done(). Wakes at least every `tick` so `done()` can look at the clock.
+  bool drive(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline,
+             std::chrono::milliseconds tick = std::chrono::milliseconds(50));
+  void on_message(std::string_view message);
+  void publish(std::string message);
+  void send_due();
+  void sweep_timeouts();
+  std::string next_ticket(std::string_view kind);
+
+  boost::asio::io_context& io_;
+  BusOptions options_;
+  std::unique_ptr<io::RedisConnection> pub_;
+  std::unique_ptr<io::RedisConnection> sub_;
+  std::optional<Error> bus_error_;  // the bus failed: every call after returns it
+  std::atomic<bool> stop_requested_{false};
+  std::string ticket_prefix_;  // unique to this generator: "lg-<hex>-"
+  uint64_t ticket_count_ = 0;
+
+  // observe_all: ticket -> deadline, and what came back.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> observes_;
+  ObserveResult observe_result_;
+
+  std::unique_ptr<Run> run_;  // the load in progress
+  uint64_t run_count_ = 0;    // numbers runs, so a stale timer of an old run does nothing
+};
+
+}  // namespace fogm2m::runner

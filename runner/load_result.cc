@@ -1,0 +1,19 @@
+// LoadResult -> ResultRecord.
+#include "runner/load_result.h"
+
+#include "results/latency_stats.h"
+
+namespace fogm2m::runner {
+
+void fill_record(const LoadResult& load, schema::ResultRecord* record) {
+  record->set_window_s(load.window_s);
+  record->set_requests_sent(load.sent);
+  record->set_requests_answered(load.answered);
+  record->set_requests_errored(load.errored());
+  record->set_requests_timed_out(load.timed_out);
+  record->set_achieved_rate(load.window_s > 0 ? load.answered / load.window_s : 0);
+  *record->mutable_latency() = results::latency_stats(load.latencies_us);
+  record->set_notifications_received(load.notifications);
+}
+
+}  // namespace fogm2m::runner

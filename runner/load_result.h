@@ -1,0 +1,43 @@
+// What one measured window of the load generator saw, and how it goes into
+// a result record.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "schema/result.pb.h"
+
+namespace fogm2m::runner {
+
+// Counts cover only requests scheduled inside the measured window (not the
+// warm-up); sent == answered + err_replies + timed_out once a run is over.
+struct LoadResult {
+  uint32_t sent = 0;
+  uint32_t answered = 0;     // a "rep" arrived within the request timeout
+  uint32_t err_replies = 0;  // an "err" arrived within the request timeout
+  uint32_t timed_out = 0;    // neither arrived within the request timeout
+  uint32_t errored() const { return err_replies + timed_out; }
+
+  // Scheduled send -> rep, microseconds, one per answered request, in the
+  // order the replies arrived.
+  std::vector<uint32_t> latencies_us;
+  // Notifications seen on the response channel during the window.
+  double notifications = 0;
+  double window_s = 0;  // the measured window (by schedule)
+  // How far behind its schedule the latest request went out (the loop's own
+  // lag; latencies include it, as an open loop must).
+  double max_send_lag_ms = 0;
+  // err replies by message, at most 16 distinct messages (the rest: "other").
+  std::map<std::string, uint32_t> error_messages;
+  // stop() ended the run early: the counts are partial, do not record them.
+  bool interrupted = false;
+};
+
+// Copies the load's figures into `record`: requests_* (errored = err
+// replies + timeouts), achieved_rate (answered per second of the window),
+// latency (results::latency_stats), notifications_received, window_s.
+void fill_record(const LoadResult& load, schema::ResultRecord* record);
+
+}  // namespace fogm2m::runner
