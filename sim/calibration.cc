@@ -1,0 +1,210 @@
+// Least-squares calibration of the model's costs (see calibration.h).
+#include "sim/calibration.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <tuple>
+
+#include <Eigen/Dense>
+
+namespace fogm2m::sim {
+
+namespace {
+
+struct CpuColumn {
+  const char* name;
+  double SimParams::*field;
+};
+
+// In order of preference when columns are collinear.
+constexpr CpuColumn kColumns[] = {
+    {"node_cpu_notification_s", &SimParams::node_cpu_notification_s},
+    {"node_cpu_request_owned_s", &SimParams::node_cpu_request_owned_s},
+    {"node_cpu_request_ignored_s", &SimParams::node_cpu_request_ignored_s},
+    {"node_cpu_dtls_datagram_s", &SimParams::node_cpu_dtls_datagram_s},
+    {"node_cpu_background", &SimParams::node_cpu_background},
+    {"node_cpu_registration_s", &SimParams::node_cpu_registration_s},
+};
+constexpr int kNumColumns = sizeof(kColumns) / sizeof(kColumns[0]);
+
+bool usable(const schema::ResultRecord& r) {
+  return r.error().empty() && r.window_s() > 0 && r.nodes_size() > 0 && r.point().nodes() > 0;
+}
+
+// The rank of the columns `cols` of `a` (scaled to unit norm).
+int rank_of(const Eigen::MatrixXd& a, const std::vector<int>& cols) {
+  if (cols.empty()) return 0;
+  Eigen::MatrixXd m(a.rows(), static_cast<Eigen::Index>(cols.size()));
+  for (size_t j = 0; j < cols.size(); ++j) {
+    const double norm = a.col(cols[j]).norm();
+    m.col(static_cast<Eigen::Index>(j)) = a.col(cols[j]) / (norm > 0 ? norm : 1);
+  }
+  Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(m);
+  qr.setThreshold(1e-3);  // near-collinear columns cannot be told apart by noisy data
+  return static_cast<int>(qr.rank());
+}
+
+}  // namespace
+
+int request_hops(const SimParams& params) { return params.bus_mode == BusMode::kRouted ? 10 : 8; }
+
+double modelled_service_s(const SimParams& p, uint32_t nodes, bool dtls) {
+  const double subscribers = p.bus_mode == BusMode::kBroadcast ? nodes : 1;
+  double s = p.redis_command_s + subscribers * p.redis_per_subscriber_s;  // PUBLISH LWM2M_REQ
+  s += p.node_cpu_request_owned_s + p.device_request_delay_s;             // owner, in and out; device
+  s += p.redis_command_s + p.redis_per_subscriber_s;                      // PUBLISH rep
+  if (dtls) s += 2 * p.node_cpu_dtls_datagram_s;
+  if (p.bus_mode == BusMode::kRouted) s += p.redis_command_s;             // owner lookup
+  return s;
+}
+
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior) {
+  CalibrationReport report;
+  report.params = prior;
+  SimParams& out = report.params;
+
+  // ---- CPU rows ----
+  std::vector<std::array<double, kNumColumns>> rows;
+  std::vector<double> ys;
+  std::vector<std::pair<double, double>> memory;  // (registrations, bytes)
+  for (const auto& r : records) {
+    if (!usable(r)) continue;
+    double registered = 0;
+    for (const auto& n : r.nodes()) registered += n.registrations();
+    if (registered <= 0) continue;
+    const schema::Point& pt = r.point();
+    const double window = r.window_s();
+    const bool broadcast = prior.bus_mode == BusMode::kBroadcast;
+    for (const auto& n : r.nodes()) {
+      memory.emplace_back(n.registrations(), n.memory_mean_bytes());
+      if (n.throttling_ratio() >= 0.5) continue;
+      const double share = n.registrations() / registered;
+      const double notifications = r.fleet().notifications_sent() * share;
+      const double owned = r.requests_sent() * share;
+      const double ignored = broadcast ? r.requests_sent() * (1 - share) : 0;
+      const double updates = pt.lifetime_s() > 0 ? n.registrations() * window / (0.9 * pt.lifetime_s()) : 0;
+      const double con = prior.notify_con_every > 0 ? 1.0 / prior.notify_con_every : 0;
+      const double dtls = pt.dtls() ? notifications * (1 + con) + 2 * owned + 2 * updates : 0;
+      rows.push_back({notifications, owned, ignored, dtls, window, updates});
+      ys.push_back(n.cpu_s());
+    }
+  }
+  if (rows.empty()) return make_error(ErrorKind::kInvalidArgument, "calibrate: no usable node measurements in the records");
+  report.cpu_samples = rows.size();
+
+  const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
+  Eigen::MatrixXd a(m, kNumColumns);
+  Eigen::VectorXd y(m);
+  for (Eigen::Index i = 0; i < m; ++i) {
+    for (int j = 0; j < kNumColumns; ++j) a(i, j) = rows[static_cast<size_t>(i)][static_cast<size_t>(j)];
+    y(i) = ys[static_cast<size_t>(i)];
+  }
+  // Identifiable columns, greedily in preference order.
+  std::vector<int> free_cols;
+  std::vector<bool> fixed(kNumColumns, false);
+  std::vector<bool> forced_zero(kNumColumns, false);  // fitted negative, fixed at 0
+  for (int j = 0; j < kNumColumns; ++j) {
+    std::vector<int> trial = free_cols;
+    trial.push_back(j);
+    if (a.col(j).norm() > 0 && rank_of(a, trial) == static_cast<int>(trial.size())) free_cols = trial;
+    else fixed[static_cast<size_t>(j)] = true;
+  }
+  // Solve; fix negative costs at 0 and refit.
+  Eigen::VectorXd x = Eigen::VectorXd::Zero(kNumColumns);
+  for (int j = 0; j < kNumColumns; ++j)
+    if (fixed[static_cast<size_t>(j)]) x(j) = out.*kColumns[j].field;
+  for (;;) {
+    Eigen::VectorXd rhs = y;
+    for (int j = 0; j < kNumColumns; ++j)
+      if (fixed[static_cast<size_t>(j)]) rhs -= a.col(j) * x(j);
+    if (free_cols.empty()) break;
+    Eigen::MatrixXd sub(m, static_cast<Eigen::Index>(free_cols.size()));
+    Eigen::VectorXd scale(static_cast<Eigen::Index>(free_cols.size()));
+    for (size_t k = 0; k < free_cols.size(); ++k) {
+      const double norm = a.col(free_cols[k]).norm();
+      scale(static_cast<Eigen::Index>(k)) = norm;
+      sub.col(static_cast<Eigen::Index>(k)) = a.col(free_cols[k]) / norm;
+    }
+    const Eigen::VectorXd z = sub.colPivHouseholderQr().solve(rhs);
+    int most_negative = -1;
+    double worst = 0;
+    for (size_t k = 0; k < free_cols.size(); ++k) {
+      const double v = z(static_cast<Eigen::Index>(k)) / scale(static_cast<Eigen::Index>(k));
+      x(free_cols[k]) = v;
+      if (v < worst) {
+        worst = v;
+        most_negative = static_cast<int>(k);
+      }
+    }
+    if (most_negative < 0) break;
+    const int col = free_cols[static_cast<size_t>(most_negative)];
+    fixed[static_cast<size_t>(col)] = true;
+    forced_zero[static_cast<size_t>(col)] = true;
+    x(col) = 0;
+    free_cols.erase(free_cols.begin() + most_negative);
+  }
+  for (int j = 0; j < kNumColumns; ++j) {
+    const bool was_free = std::find(free_cols.begin(), free_cols.end(), j) != free_cols.end();
+    if (was_free || forced_zero[static_cast<size_t>(j)]) {
+      out.*kColumns[j].field = x(j);
+      report.fitted.push_back(kColumns[j].name);
+    } else {
+      report.kept.push_back(kColumns[j].name);
+    }
+  }
+  const Eigen::VectorXd residual = a * x - y;
+  report.cpu_rms_error_s = std::sqrt(residual.squaredNorm() / static_cast<double>(m));
+  const double mean_y = y.mean();
+  const double total = (y.array() - mean_y).square().sum();
+  report.cpu_r_squared = total > 0 ? 1 - residual.squaredNorm() / total : 1;
+
+  // ---- Memory ----
+  if (memory.size() >= 2) {
+    Eigen::MatrixXd am(static_cast<Eigen::Index>(memory.size()), 2);
+    Eigen::VectorXd ym(static_cast<Eigen::Index>(memory.size()));
+    for (size_t i = 0; i < memory.size(); ++i) {
+      am(static_cast<Eigen::Index>(i), 0) = 1;
+      am(static_cast<Eigen::Index>(i), 1) = memory[i].first;
+      ym(static_cast<Eigen::Index>(i)) = memory[i].second;
+    }
+    if (rank_of(am, {0, 1}) == 2) {
+      const Eigen::VectorXd mx = am.colPivHouseholderQr().solve(ym);
+      const double per_device = std::max(0.0, mx(1));
+      const double prior_sum = prior.node_memory_per_registration_bytes + prior.node_memory_per_observation_bytes;
+      const double reg_share = prior_sum > 0 ? prior.node_memory_per_registration_bytes / prior_sum : 1;
+      out.node_memory_base_bytes = std::max(0.0, mx(0));
+      out.node_memory_per_registration_bytes = per_device * reg_share;
+      out.node_memory_per_observation_bytes = per_device * (1 - reg_share);
+      report.fitted.push_back("node_memory_*");
+    }
+  }
+
+  // ---- Latency: hop estimate per curve at its lowest unthrottled rate ----
+  std::map<std::tuple<uint32_t, uint32_t, bool>, const schema::ResultRecord*> lowest;
+  for (const auto& r : records) {
+    if (!usable(r) || r.requests_answered() == 0) continue;
+    bool throttled = false;
+    for (const auto& n : r.nodes()) throttled |= n.throttling_ratio() > 0.05;
+    if (throttled) continue;
+    const auto key = std::make_tuple(r.point().devices(), r.point().nodes(), r.point().dtls());
+    auto it = lowest.find(key);
+    if (it == lowest.end() || r.point().request_rate() < it->second->point().request_rate()) lowest[key] = &r;
+  }
+  std::vector<double> hops;
+  for (const auto& [key, r] : lowest) {
+    const double service = modelled_service_s(out, r->point().nodes(), r->point().dtls());
+    hops.push_back(std::max(0.0, (r->latency().mean_ms() * 1e-3 - service) / request_hops(out)));
+  }
+  if (!hops.empty()) {
+    std::sort(hops.begin(), hops.end());
+    const size_t k = hops.size();
+    out.network_hop_latency_s = k % 2 ? hops[k / 2] : (hops[k / 2 - 1] + hops[k / 2]) / 2;
+    report.latency_points = k;
+    report.fitted.push_back("network_hop_latency_s");
+  }
+  return report;
+}
+
+}  // namespace fogm2m::sim

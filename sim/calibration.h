@@ -1,0 +1,55 @@
+// Fits the simulator's parameters to measured result records.
+//
+// CPU: for every node of every record that was not throttled much
+// (throttling ratio below 0.5, so the CPU it used is the work it was given),
+// the operations it performed in the window are derived from the record:
+//   share s      = node registrations / registered devices
+//   notifications = fleet notifications_sent * s
+//   owned        = requests_sent * s
+//   ignored      = requests_sent * (1 - s)      (broadcast bus; 0 routed)
+//   updates      = node registrations * window / (0.9 * lifetime)
+//   DTLS records = notifications * (1 + 1/notify_con_every) + 2 owned + 2 updates   (DTLS points)
+//   background   = window seconds
+// and cpu_s = A x is solved by least squares (Eigen, column-pivoting QR) for
+// the per-operation costs x. A cost whose column is zero or collinear with
+// the ones before it (e.g. updates vs notifications when every point has the
+// same lifetime and sampling interval) keeps its prior value, its share
+// subtracted first; a negative fit is fixed at 0 and the rest refitted.
+// Memory: node memory_mean_bytes = base + k * registrations; k is split
+// between per-registration and per-observation in the prior's proportion.
+// Latency: at each curve's (devices, nodes, dtls) lowest rate where no node
+// was throttled, the mean latency minus the modelled service times along
+// the request path, divided by its 8 network hops, is one estimate of the
+// hop latency; the median of the estimates is the fitted one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lwm2m/result.h"
+#include "schema/result.pb.h"
+#include "sim/sim_params.h"
+
+namespace fogm2m::sim {
+
+struct CalibrationReport {
+  SimParams params;
+  size_t cpu_samples = 0;        // node rows used in the CPU fit
+  double cpu_rms_error_s = 0;    // residual RMS of the CPU fit
+  double cpu_r_squared = 0;
+  std::vector<std::string> fitted;  // names of the parameters the data determined
+  std::vector<std::string> kept;    // names left at the prior (not identifiable)
+  size_t latency_points = 0;
+};
+
+// Fits `prior`'s parameters to `records` (records with an error are
+// skipped). kInvalidArgument when no record can be used.
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior);
+
+// The modelled zero-load request latency without network hops: service
+// times along a request's path (Redis twice, the owner twice, the device).
+double modelled_service_s(const SimParams& params, uint32_t nodes, bool dtls);
+// Network hops a request crosses (LG->Redis->owner->LB->device and back).
+int request_hops(const SimParams& params);
+
+}  // namespace fogm2m::sim

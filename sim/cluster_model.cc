@@ -1,0 +1,635 @@
+// The cluster model's event flow (see cluster_model.h).
+#include "sim/cluster_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "results/latency_stats.h"
+#include "sim/cfs_server.h"
+#include "sim/load_balancer.h"
+#include "sim/message_sizes.h"
+#include "sim/random_stream.h"
+#include "sim/simulator.h"
+#include "sim/timer_lane.h"
+
+namespace fogm2m::sim {
+
+namespace {
+
+// ---- Event types and payload kinds -----------------------------------------
+
+enum EventType : uint16_t {
+  kDeviceStart,    // entity: device. It sends Register.
+  kSampleLane,     // head of the sampling lane: a device samples (and may notify)
+  kFirstSample,    // entity: device. First sample after its observation began.
+  kUpdateLane,     // head of the update lane: a device sends Update
+  kNodeArrival,    // entity: node, data: Job, data2: device or request id
+  kRedisArrival,   // entity: Command, data: request id or device, data2: node
+  kDeviceRequest,  // entity: device, data: request id. A CoAP request reaches it.
+  kDeviceReply,    // entity: device. Its Register/Update was answered.
+  kLoadArrival,    // the load generator's next scheduled request
+  kWindowStart,    // snapshot of registrations/observations for memory means
+};
+
+enum Job : uint32_t { kJobNotification, kJobNotificationCon, kJobRegister, kJobUpdate, kJobBusRequest, kJobDeviceResponse };
+
+enum Command : uint32_t {
+  kCmdOwnerLookup,     // routed mode: GET EP#UID before publishing
+  kCmdRequestPublish,  // PUBLISH LWM2M_REQ
+  kCmdAckPublish,      // PUBLISH LWM2M_RESP ack
+  kCmdRepPublish,      // PUBLISH LWM2M_RESP rep (or err)
+  kCmdNotification,    // PUBLISH LWM2M_RESP notification
+  kCmdRegistration,    // store writes + LESHAN_REG_NEW
+  kCmdUpdate,          // store writes + LESHAN_REG_UPD
+};
+
+// ---- State ---------------------------------------------------------------
+
+struct DeviceState {
+  SimTime last_notify = INT64_MIN / 2;
+  uint16_t node = 0;       // where the load balancer sends it
+  uint8_t flags = 0;
+  uint8_t since_con = 0;   // notifications since the last CON one
+};
+constexpr uint8_t kRegistered = 1, kObserved = 2;
+
+struct Request {
+  SimTime scheduled = 0;
+  uint32_t device = 0;
+  bool observe = false;   // observe_all's observation, not part of the load
+  bool measured = false;  // scheduled inside the window
+  bool done = false;
+  bool error = false;     // answered with err (endpoint not registered)
+};
+
+struct NodeState {
+  explicit NodeState(SimTime quota, SimTime period) : cpu(quota, period) {}
+  CfsServer cpu;
+  double rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
+  uint32_t registrations = 0, observations = 0;
+  uint32_t registrations_at_start = 0, observations_at_start = 0;
+};
+
+// Wire sizes (bytes on the interface) and one-hop transit times.
+struct Wire {
+  uint32_t bytes = 0;
+  SimTime front = 0;  // one hop on the front network (fleet <-> LB)
+  SimTime back = 0;   // one hop on the back network
+};
+
+class ClusterModel {
+ public:
+  ClusterModel(const schema::Scenario& scenario, const schema::Point& point, const SimParams& params)
+      : scenario_(scenario), point_(point), p_(params),
+        seed_(scenario.seed()),
+        sample_lane_(kSampleLane, 0),
+        update_lane_(kUpdateLane, 1),
+        lg_rng_(0, 0) {}
+
+  Result<PointOutcome> run(uint32_t point_index, uint32_t repetition);
+
+ private:
+  void setup(uint32_t repetition);
+  void handle(const Event& e);
+  // Handlers.
+  void on_device_start(uint32_t device);
+  void on_sample(uint32_t device);
+  void on_first_sample(uint32_t device);
+  void on_update_due(uint32_t device);
+  void on_node_arrival(uint32_t node, Job job, uint32_t id);
+  void on_redis_arrival(Command cmd, uint32_t id);
+  void on_device_request(uint32_t device, uint32_t request);
+  void on_device_reply(uint32_t device);
+  void on_load_arrival();
+  void on_window_start();
+  // Helpers.
+  Wire udp(uint32_t coap_bytes) const;
+  Wire tcp(uint32_t resp_bytes) const;
+  bool in_window(SimTime t) const { return t >= window_start_ && t < window_end_; }
+  void node_rx(NodeState& n, SimTime t, const Wire& w);
+  void node_tx(NodeState& n, SimTime t, const Wire& w);
+  void fleet_message(SimTime t);
+  uint32_t new_request(SimTime scheduled, uint32_t device, bool observe);
+  void publish_request(SimTime at, uint32_t request);
+  SimTime device_start_time(uint32_t device) const;
+  SimTime next_sample_after(uint32_t device, SimTime t) const;
+  SimTime next_interarrival();
+
+  const schema::Scenario& scenario_;
+  const schema::Point& point_;
+  const SimParams& p_;
+  uint64_t seed_;
+
+  Simulator sim_;
+  TimerLane sample_lane_;
+  TimerLane update_lane_;
+  std::vector<DeviceState> devices_;
+  std::vector<NodeState> nodes_;
+  std::vector<CfsServer> redis_;  // one FIFO per shard
+  CfsServer& redis_for(uint32_t device) {
+    return redis_.size() == 1 ? redis_[0] : redis_[mix64(0x7265'6469'7300ULL, device) % redis_.size()];
+  }
+  std::vector<Request> requests_;
+  RandomStream lg_rng_;
+
+  MessageSizes sizes_;
+  Wire notification_, empty_ack_, read_req_, read_resp_, observe_req_, observe_resp_, register_req_,
+      register_resp_, update_req_, update_resp_;
+  Wire bus_req_pub_, bus_req_msg_, bus_ack_pub_, bus_rep_pub_, bus_rep_msg_, bus_notif_pub_,
+      bus_notif_msg_, bus_reg_pub_, store_cmd_, redis_reply_;
+  // CPU costs in simulated time, converted once.
+  SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_owned_out_ = 0, cost_ignored_ = 0,
+          cost_registration_ = 0, cost_dtls_ = 0, cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
+  SimTime hop_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0, pmin_ = 0;
+  SimTime load_start_ = 0, window_start_ = 0, window_end_ = 0, timeout_ = 0, arrival_mean_ = 0;
+
+  // Window counters.
+  uint64_t requests_sent_ = 0, requests_answered_ = 0, requests_timed_out_ = 0, requests_errored_ = 0;
+  uint64_t measured_open_ = 0;  // measured requests not answered yet
+  double notifications_sent_ = 0, notifications_received_ = 0, device_requests_answered_ = 0;
+  double fleet_messages_ = 0;
+  std::vector<uint32_t> latency_us_;
+};
+
+// ---- Wire sizes ----------------------------------------------------------
+
+Wire ClusterModel::udp(uint32_t coap_bytes) const {
+  Wire w;
+  w.bytes = coap_bytes + kUdpIpOverhead + (point_.dtls() ? kDtlsRecordOverhead : 0) +
+            static_cast<uint32_t>(p_.link_header_bytes);
+  w.front = hop_ + from_seconds(w.bytes * 8.0 / p_.front_bandwidth_bps);
+  w.back = hop_ + from_seconds(w.bytes * 8.0 / p_.back_bandwidth_bps);
+  return w;
+}
+
+Wire ClusterModel::tcp(uint32_t resp_bytes) const {
+  Wire w;
+  w.bytes = resp_bytes + static_cast<uint32_t>(p_.tcp_ip_header_bytes + p_.link_header_bytes);
+  w.front = hop_ + from_seconds(w.bytes * 8.0 / p_.front_bandwidth_bps);
+  w.back = hop_ + from_seconds(w.bytes * 8.0 / p_.back_bandwidth_bps);
+  return w;
+}
+
+void ClusterModel::node_rx(NodeState& n, SimTime t, const Wire& w) {
+  if (!in_window(t)) return;
+  n.rx_bytes += w.bytes;
+  n.rx_packets += 1;
+}
+
+void ClusterModel::node_tx(NodeState& n, SimTime t, const Wire& w) {
+  if (!in_window(t)) return;
+  n.tx_bytes += w.bytes;
+  n.tx_packets += 1;
+}
+
+void ClusterModel::fleet_message(SimTime t) {
+  if (in_window(t)) fleet_messages_ += 1;
+}
+
+// ---- Set-up --------------------------------------------------------------
+
+SimTime ClusterModel::device_start_time(uint32_t device) const {
+  uint64_t s = mix64(seed_, 0x5157'4152'5400'0000ULL + device);
+  const double u = static_cast<double>(splitmix64(s) >> 11) * 0x1.0p-53;
+  return from_seconds(u * p_.registration_ramp_s);
+}
+
+// The first sample strictly after `t` on the device's sampling grid (it
+// samples from its start time on, every interval).
+SimTime ClusterModel::next_sample_after(uint32_t device, SimTime t) const {
+  const SimTime start = device_start_time(device);
+  if (t < start) return start;
+  const SimTime k = (t - start) / sample_interval_ + 1;
+  return start + k * sample_interval_;
+}
+
+SimTime ClusterModel::next_interarrival() {
+  if (scenario_.arrival() == schema::ARRIVAL_POISSON)
+    return std::max<SimTime>(1, from_seconds(lg_rng_.exponential(to_seconds(arrival_mean_))));
+  return arrival_mean_;
+}
+
+void ClusterModel::setup(uint32_t repetition) {
+  seed_ = mix64(scenario_.seed(), repetition);
+  lg_rng_ = RandomStream(seed_, 0xffff'ffff'0000'0001ULL);
+  hop_ = from_seconds(p_.network_hop_latency_s);
+  cost_notification_ = from_seconds(p_.node_cpu_notification_s);
+  cost_owned_in_ = from_seconds(p_.node_cpu_request_owned_s * p_.owned_request_split);
+  cost_owned_out_ = from_seconds(p_.node_cpu_request_owned_s * (1.0 - p_.owned_request_split));
+  cost_ignored_ = from_seconds(p_.node_cpu_request_ignored_s);
+  cost_registration_ = from_seconds(p_.node_cpu_registration_s);
+  cost_dtls_ = point_.dtls() ? from_seconds(p_.node_cpu_dtls_datagram_s) : 0;
+  cost_redis_command_ = from_seconds(p_.redis_command_s);
+  cost_redis_subscriber_ = from_seconds(p_.redis_per_subscriber_s);
+  device_delay_ = from_seconds(p_.device_request_delay_s);
+  sample_interval_ = static_cast<SimTime>(point_.sampling_interval_ms()) * kMillisecond;
+  update_interval_ = from_seconds(0.9 * point_.lifetime_s());
+  pmin_ = from_seconds(p_.pmin_s);
+  timeout_ = from_seconds(scenario_.request_timeout_s() > 0 ? scenario_.request_timeout_s()
+                                                            : p_.default_request_timeout_s);
+  load_start_ = from_seconds(p_.setup_s);
+  window_start_ = load_start_ + from_seconds(scenario_.warmup_s());
+  window_end_ = window_start_ + from_seconds(scenario_.window_s());
+  arrival_mean_ = point_.request_rate() > 0 ? from_seconds(1.0 / point_.request_rate()) : 0;
+
+  // Content format of observations: the mix's first format, TLV by default.
+  std::string format = "TLV";
+  for (const auto& m : scenario_.mix())
+    if (!m.content_format().empty()) {
+      format = m.content_format();
+      break;
+    }
+  sizes_ = compute_message_sizes(scenario_.observe_path(), format);
+  notification_ = udp(sizes_.notification);
+  empty_ack_ = udp(sizes_.empty_ack);
+  read_req_ = udp(sizes_.read_request);
+  read_resp_ = udp(sizes_.read_response);
+  observe_req_ = udp(sizes_.observe_request);
+  observe_resp_ = udp(sizes_.observe_response);
+  register_req_ = udp(sizes_.register_request);
+  register_resp_ = udp(sizes_.register_response);
+  update_req_ = udp(sizes_.update_request);
+  update_resp_ = udp(sizes_.update_response);
+  bus_req_pub_ = tcp(sizes_.bus_request_publish);
+  bus_req_msg_ = tcp(sizes_.bus_request_message);
+  bus_ack_pub_ = tcp(sizes_.bus_ack_publish);
+  bus_rep_pub_ = tcp(sizes_.bus_rep_publish);
+  bus_rep_msg_ = tcp(sizes_.bus_rep_message);
+  bus_notif_pub_ = tcp(sizes_.bus_notification_publish);
+  bus_notif_msg_ = tcp(sizes_.bus_notification_message);
+  bus_reg_pub_ = tcp(sizes_.bus_registration_publish);
+  store_cmd_ = tcp(sizes_.store_command);
+  redis_reply_ = tcp(sizes_.redis_reply);
+
+  const uint32_t fleets = std::max<uint32_t>(1, point_.fleets());
+  devices_.resize(point_.devices());
+  const SimTime quota = point_.cpu_period_us() > 0 ? static_cast<SimTime>(point_.cpu_quota_us()) * kMicrosecond : 0;
+  const SimTime period = static_cast<SimTime>(point_.cpu_period_us()) * kMicrosecond;
+  nodes_.reserve(point_.nodes());
+  for (uint32_t i = 0; i < point_.nodes(); ++i) {
+    nodes_.emplace_back(quota, period);
+    nodes_.back().cpu.set_window(window_start_, window_end_);
+  }
+  redis_.assign(static_cast<size_t>(p_.redis_shards), CfsServer(0, 0));
+  for (auto& shard : redis_) shard.set_window(window_start_, window_end_);
+  for (uint32_t d = 0; d < point_.devices(); ++d) {
+    devices_[d].node = static_cast<uint16_t>(pick_node(device_address(d, fleets), point_.nodes()));
+    sim_.schedule_at(device_start_time(d), kDeviceStart, d);
+  }
+  if (arrival_mean_ > 0 && point_.devices() > 0) sim_.schedule_at(load_start_, kLoadArrival, 0);
+  sim_.schedule_at(window_start_, kWindowStart, 0);
+  requests_.reserve(static_cast<size_t>(point_.request_rate() * (scenario_.window_s() + scenario_.warmup_s() + 1)) +
+                    point_.devices());
+}
+
+// ---- Dispatch --------------------------------------------------------------
+
+void ClusterModel::handle(const Event& e) {
+  switch (e.type) {
+    case kDeviceStart: return on_device_start(e.entity);
+    case kSampleLane: return on_sample(sample_lane_.pop_due(sim_));
+    case kFirstSample: return on_first_sample(e.entity);
+    case kUpdateLane: return on_update_due(update_lane_.pop_due(sim_));
+    case kNodeArrival: return on_node_arrival(e.entity, static_cast<Job>(e.data), e.data2);
+    case kRedisArrival: return on_redis_arrival(static_cast<Command>(e.entity), e.data);
+    case kDeviceRequest: return on_device_request(e.entity, e.data);
+    case kDeviceReply: return on_device_reply(e.entity);
+    case kLoadArrival: return on_load_arrival();
+    case kWindowStart: return on_window_start();
+    default: return;
+  }
+}
+
+// ---- Devices ---------------------------------------------------------------
+
+void ClusterModel::on_device_start(uint32_t device) {
+  const SimTime t = sim_.now();
+  fleet_message(t);
+  sim_.schedule_at(t + register_req_.front + register_req_.back, kNodeArrival, devices_[device].node,
+                   kJobRegister, device);
+}
+
+void ClusterModel::on_first_sample(uint32_t device) { on_sample(device); }
+
+void ClusterModel::on_sample(uint32_t device) {
+  DeviceState& d = devices_[device];
+  const SimTime t = sim_.now();
+  if (!(d.flags & kObserved)) return;  // observation gone: leave the lane
+  sample_lane_.push(sim_, t + sample_interval_, device);
+  if (!(d.flags & kRegistered) || t - d.last_notify < pmin_) return;
+  d.last_notify = t;
+  if (in_window(t)) notifications_sent_ += 1;
+  fleet_message(t);
+  const uint32_t every = static_cast<uint32_t>(p_.notify_con_every);
+  bool con = false;
+  if (every > 0 && ++d.since_con >= every) {
+    d.since_con = 0;
+    con = true;
+  }
+  sim_.schedule_at(t + notification_.front + notification_.back, kNodeArrival, d.node,
+                   con ? kJobNotificationCon : kJobNotification, device);
+}
+
+void ClusterModel::on_update_due(uint32_t device) {
+  DeviceState& d = devices_[device];
+  if (!(d.flags & kRegistered)) return;
+  const SimTime t = sim_.now();
+  fleet_message(t);
+  sim_.schedule_at(t + update_req_.front + update_req_.back, kNodeArrival, d.node, kJobUpdate, device);
+}
+
+void ClusterModel::on_device_reply(uint32_t device) {
+  DeviceState& d = devices_[device];
+  d.flags |= kRegistered;
+  fleet_message(sim_.now());
+  if (update_interval_ > 0) update_lane_.push(sim_, sim_.now() + update_interval_, device);
+}
+
+void ClusterModel::on_device_request(uint32_t device, uint32_t request) {
+  DeviceState& d = devices_[device];
+  const SimTime t = sim_.now();
+  const Request& r = requests_[request];
+  if (in_window(t)) device_requests_answered_ += 1;
+  fleet_message(t);
+  const Wire& resp = r.observe ? observe_resp_ : read_resp_;
+  if (r.observe && !(d.flags & kObserved) && sample_interval_ > 0) {
+    d.flags |= kObserved;
+    sim_.schedule_at(next_sample_after(device, t), kFirstSample, device);
+  }
+  sim_.schedule_at(t + device_delay_ + resp.front + resp.back, kNodeArrival, d.node, kJobDeviceResponse,
+                   request);
+}
+
+// ---- Server nodes --------------------------------------------------------
+
+void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
+  NodeState& n = nodes_[node_index];
+  const SimTime t = sim_.now();
+  const SimTime dtls = cost_dtls_;  // 0 without DTLS
+  switch (job) {
+    case kJobNotification:
+    case kJobNotificationCon: {
+      const bool con = job == kJobNotificationCon;
+      node_rx(n, t, notification_);
+      const SimTime f = n.cpu.submit(t, cost_notification_ + (con ? 2 : 1) * dtls);
+      if (con) node_tx(n, f, empty_ack_);
+      node_tx(n, f, bus_notif_pub_);
+      sim_.schedule_at(f + bus_notif_pub_.back, kRedisArrival, kCmdNotification, id, node_index);
+      return;
+    }
+    case kJobRegister:
+    case kJobUpdate: {
+      const bool reg = job == kJobRegister;
+      node_rx(n, t, reg ? register_req_ : update_req_);
+      const SimTime f = n.cpu.submit(t, cost_registration_ + 2 * dtls);
+      const Wire& resp = reg ? register_resp_ : update_resp_;
+      node_tx(n, f, resp);
+      const double commands = p_.redis_commands_per_registration;
+      for (int i = 0; i < static_cast<int>(commands); ++i) {
+        node_tx(n, f, store_cmd_);
+        node_rx(n, f, redis_reply_);
+      }
+      node_tx(n, f, bus_reg_pub_);
+      if (reg) ++n.registrations;
+      sim_.schedule_at(f + resp.back + resp.front, kDeviceReply, id);
+      sim_.schedule_at(f + bus_reg_pub_.back, kRedisArrival, reg ? kCmdRegistration : kCmdUpdate, id, node_index);
+      return;
+    }
+    case kJobBusRequest: {
+      node_rx(n, t, bus_req_msg_);
+      Request& r = requests_[id];
+      const DeviceState& d = devices_[r.device];
+      if (d.node != node_index) {  // not the owner: parse and drop
+        n.cpu.submit(t, cost_ignored_);
+        return;
+      }
+      const SimTime f = n.cpu.submit(t, cost_owned_in_ + dtls);
+      node_tx(n, f, bus_ack_pub_);
+      sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
+      if (!(d.flags & kRegistered)) {  // unknown endpoint: an err reply at once
+        r.error = true;
+        node_tx(n, f, bus_rep_pub_);
+        sim_.schedule_at(f + bus_rep_pub_.back, kRedisArrival, kCmdRepPublish, id, node_index);
+        return;
+      }
+      const Wire& req = r.observe ? observe_req_ : read_req_;
+      node_tx(n, f, req);
+      sim_.schedule_at(f + req.back + req.front, kDeviceRequest, r.device, id);
+      return;
+    }
+    case kJobDeviceResponse: {
+      const Request& r = requests_[id];
+      node_rx(n, t, r.observe ? observe_resp_ : read_resp_);
+      const SimTime f = n.cpu.submit(
+          t, cost_owned_out_ + dtls);
+      if (r.observe) ++n.observations;
+      const Wire& rep = r.observe ? bus_notif_pub_ : bus_rep_pub_;
+      node_tx(n, f, rep);
+      sim_.schedule_at(f + rep.back, kRedisArrival, kCmdRepPublish, id, node_index);
+      return;
+    }
+  }
+}
+
+// ---- Redis -------------------------------------------------------------------
+
+void ClusterModel::on_redis_arrival(Command cmd, uint32_t id) {
+  const SimTime t = sim_.now();
+  const SimTime command = cost_redis_command_;
+  const SimTime per_subscriber = cost_redis_subscriber_;
+  switch (cmd) {
+    case kCmdOwnerLookup: {
+      const SimTime g = redis_for(requests_[id].device).submit(t, command);
+      // The reply goes back to the load generator, which then publishes.
+      sim_.schedule_at(g + redis_reply_.back + bus_req_pub_.back, kRedisArrival, kCmdRequestPublish, id);
+      return;
+    }
+    case kCmdRequestPublish: {
+      const Request& r = requests_[id];
+      const bool broadcast = p_.bus_mode == BusMode::kBroadcast;
+      const uint32_t subscribers = broadcast ? static_cast<uint32_t>(nodes_.size()) : 1;
+      const SimTime g = redis_for(r.device).submit(t, command + subscribers * per_subscriber);
+      if (broadcast) {
+        for (uint32_t j = 0; j < nodes_.size(); ++j)
+          sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, j, kJobBusRequest, id);
+      } else {
+        sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, devices_[r.device].node, kJobBusRequest, id);
+      }
+      return;
+    }
+    case kCmdAckPublish:
+      redis_for(requests_[id].device).submit(t, command + per_subscriber);
+      return;
+    case kCmdRepPublish: {
+      Request& r = requests_[id];
+      const Wire& msg = r.observe ? bus_notif_msg_ : bus_rep_msg_;
+      const SimTime g = redis_for(r.device).submit(t, command + per_subscriber);
+      const SimTime received = g + msg.back;
+      if (r.done || !r.measured) {
+        r.done = true;
+        return;
+      }
+      r.done = true;
+      --measured_open_;
+      const SimTime latency = received - r.scheduled;
+      if (latency > timeout_ || r.error) {
+        ++requests_errored_;
+        if (latency > timeout_) ++requests_timed_out_;
+        return;
+      }
+      ++requests_answered_;
+      latency_us_.push_back(static_cast<uint32_t>(std::min<SimTime>(latency / kMicrosecond, UINT32_MAX)));
+      return;
+    }
+    case kCmdNotification: {
+      const SimTime g = redis_for(id).submit(t, command + per_subscriber);
+      if (in_window(g + bus_notif_msg_.back)) notifications_received_ += 1;
+      return;
+    }
+    case kCmdRegistration:
+    case kCmdUpdate: {
+      const SimTime work = static_cast<SimTime>(p_.redis_commands_per_registration) * command + command + per_subscriber;
+      const SimTime g = redis_for(id).submit(t, work);
+      DeviceState& d = devices_[id];
+      if (cmd == kCmdRegistration && scenario_.observe_all() && !(d.flags & kObserved)) {
+        // The load generator sees LESHAN_REG_NEW and observes the device.
+        const SimTime seen = g + bus_reg_pub_.back;
+        publish_request(seen, new_request(seen, id, true));
+      }
+      return;
+    }
+  }
+}
+
+// ---- Load generator ------------------------------------------------------
+
+uint32_t ClusterModel::new_request(SimTime scheduled, uint32_t device, bool observe) {
+  Request r;
+  r.scheduled = scheduled;
+  r.device = device;
+  r.observe = observe;
+  r.measured = !observe && in_window(scheduled);
+  requests_.push_back(r);
+  if (r.measured) {
+    ++requests_sent_;
+    ++measured_open_;
+  }
+  return static_cast<uint32_t>(requests_.size() - 1);
+}
+
+void ClusterModel::publish_request(SimTime at, uint32_t request) {
+  if (p_.bus_mode == BusMode::kRouted)
+    sim_.schedule_at(at + redis_reply_.back, kRedisArrival, kCmdOwnerLookup, request);
+  else
+    sim_.schedule_at(at + bus_req_pub_.back, kRedisArrival, kCmdRequestPublish, request);
+}
+
+void ClusterModel::on_load_arrival() {
+  const SimTime t = sim_.now();
+  if (t >= window_end_) return;
+  const uint32_t device = lg_rng_.below(static_cast<uint32_t>(devices_.size()));
+  publish_request(t, new_request(t, device, false));
+  sim_.schedule_at(t + next_interarrival(), kLoadArrival, 0);
+}
+
+void ClusterModel::on_window_start() {
+  for (auto& n : nodes_) {
+    n.registrations_at_start = n.registrations;
+    n.observations_at_start = n.observations;
+  }
+}
+
+// ---- Run and record ----------------------------------------------------------
+
+Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition) {
+  if (point_.nodes() == 0 || point_.nodes() > 65535)
+    return make_error(ErrorKind::kInvalidArgument,
+                      "sim: nodes must be 1..65535, got " + std::to_string(point_.nodes()));
+  if (!(scenario_.window_s() > 0) || scenario_.window_s() > 1e6 || scenario_.warmup_s() < 0 ||
+      scenario_.warmup_s() > 1e6)
+    return make_error(ErrorKind::kInvalidArgument, "sim: window_s must be in (0, 1e6] and warmup_s in [0, 1e6]");
+  if (point_.request_rate() < 0 || point_.request_rate() > 1e8)
+    return make_error(ErrorKind::kInvalidArgument, "sim: request_rate must be in [0, 1e8]");
+  setup(repetition);
+
+  auto handler = [this](const Event& e) { handle(e); };
+  sim_.run_until(window_end_, handler);
+  // Let the measured requests still in flight finish, up to the timeout.
+  const SimTime drain_end = window_end_ + timeout_ + kMillisecond;
+  while (measured_open_ > 0 && sim_.now() < drain_end)
+    sim_.run_until(std::min(drain_end, sim_.now() + 10 * kMillisecond), handler);
+  requests_timed_out_ += measured_open_;
+  requests_errored_ += measured_open_;
+
+  PointOutcome out;
+  out.events = sim_.events_processed();
+  schema::ResultRecord& rec = out.record;
+  rec.set_scenario(scenario_.name());
+  rec.set_mode(schema::MODE_SIM);
+  rec.set_point_index(point_index);
+  rec.set_repetition(repetition);
+  *rec.mutable_point() = point_;
+  const double window_s = to_seconds(window_end_ - window_start_);
+  rec.set_window_s(window_s);
+  rec.set_requests_sent(static_cast<uint32_t>(requests_sent_));
+  rec.set_requests_answered(static_cast<uint32_t>(requests_answered_));
+  rec.set_requests_errored(static_cast<uint32_t>(requests_errored_));
+  rec.set_requests_timed_out(static_cast<uint32_t>(requests_timed_out_));
+  rec.set_achieved_rate(static_cast<double>(requests_answered_) / window_s);
+  *rec.mutable_latency() = results::latency_stats(latency_us_);
+  uint32_t registered = 0;
+  for (const auto& d : devices_) registered += (d.flags & kRegistered) ? 1 : 0;
+  for (uint32_t i = 0; i < nodes_.size(); ++i) {
+    const NodeState& n = nodes_[i];
+    schema::NodeStats* s = rec.add_nodes();
+    s->set_id(i + 1);
+    const CfsCounters& c = n.cpu.counters();
+    s->set_throttling_ratio(c.throttling_ratio());
+    s->set_throttled_s(to_seconds(c.throttled_time));
+    s->set_cpu_s(to_seconds(c.cpu_time) + p_.node_cpu_background * window_s);
+    auto memory = [&](uint32_t regs, uint32_t obs) {
+      return p_.node_memory_base_bytes + p_.node_memory_per_registration_bytes * regs +
+             p_.node_memory_per_observation_bytes * obs;
+    };
+    const double m0 = memory(n.registrations_at_start, n.observations_at_start);
+    const double m1 = memory(n.registrations, n.observations);
+    s->set_memory_mean_bytes((m0 + m1) / 2);
+    s->set_memory_peak_bytes(std::max(m0, m1));
+    s->set_rx_bytes(n.rx_bytes);
+    s->set_tx_bytes(n.tx_bytes);
+    s->set_rx_packets(n.rx_packets);
+    s->set_tx_packets(n.tx_packets);
+    s->set_registrations(n.registrations);
+  }
+  schema::FleetStats* fleet = rec.mutable_fleet();
+  fleet->set_registered(registered);
+  fleet->set_notifications_sent(notifications_sent_);
+  fleet->set_requests_answered(device_requests_answered_);
+  fleet->set_retransmissions(0);
+  fleet->set_errors(0);
+  const double fleet_memory = p_.fleet_memory_base_bytes + p_.fleet_memory_per_device_bytes * point_.devices();
+  fleet->mutable_process()->set_cpu_s(fleet_messages_ * p_.fleet_cpu_per_message_s);
+  fleet->mutable_process()->set_memory_mean_bytes(fleet_memory);
+  fleet->mutable_process()->set_memory_peak_bytes(fleet_memory);
+  const double redis_memory = p_.redis_memory_base_bytes * static_cast<double>(redis_.size()) +
+                              p_.redis_memory_per_registration_bytes * registered;
+  SimTime redis_cpu = 0;
+  for (const auto& shard : redis_) redis_cpu += shard.counters().cpu_time;
+  rec.mutable_redis()->set_cpu_s(to_seconds(redis_cpu));
+  rec.mutable_redis()->set_memory_mean_bytes(redis_memory);
+  rec.mutable_redis()->set_memory_peak_bytes(redis_memory);
+  rec.set_notifications_received(notifications_received_);
+  out.latency_us = std::move(latency_us_);
+  return out;
+}
+
+}  // namespace
+
+Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
+                                    uint32_t point_index, uint32_t repetition, const SimParams& params) {
+  ClusterModel model(scenario, point, params);
+  return model.run(point_index, repetition);
+}
+
+}  // namespace fogm2m::sim

@@ -1,0 +1,73 @@
+// Compares the simulator with measured result records: every measured
+// point is simulated with the same parameters and the errors are reported
+// per point, per curve (knee) and overall.
+//
+// Errors are relative, |simulated - measured| / measured, except the
+// throttling ratio, a ratio itself, whose error is the absolute difference.
+// Memory is the nodes' mean memory summed; bytes the nodes' rx + tx summed.
+// Knee of a curve (points of equal devices, nodes, dtls, by request rate):
+// the first rate whose mean latency exceeds twice the mean latency at the
+// curve's lowest rate. A curve without one gets "one step beyond its last
+// rate" as its knee, so a knee the model misses still counts as an error.
+// "Below the knee" means a rate below the measured knee.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "lwm2m/result.h"
+#include "schema/result.pb.h"
+#include "schema/scenario.pb.h"
+#include "sim/sim_params.h"
+
+namespace fogm2m::sim {
+
+struct PointComparison {
+  schema::ResultRecord measured;
+  schema::ResultRecord simulated;
+  double mean_latency_error = 0;
+  double p99_error = 0;
+  double throttling_error = 0;  // absolute, max over nodes
+  double memory_error = 0;
+  double bytes_error = 0;
+  bool below_knee = true;
+};
+
+struct CurveKnee {
+  uint32_t devices = 0, nodes = 0;
+  bool dtls = false;
+  double measured_knee = 0;   // request rate
+  double simulated_knee = 0;
+  bool measured_has_knee = false, simulated_has_knee = false;
+  double error = 0;           // relative
+};
+
+struct ValidationReport {
+  std::vector<PointComparison> points;
+  std::vector<CurveKnee> knees;
+  // Means over points (or curves with a measured knee, for the knee error).
+  double mean_latency_error_below_knee = 0;
+  double mean_latency_error = 0;
+  double p99_error = 0;
+  double throttling_error = 0;
+  double memory_error = 0;
+  double bytes_error = 0;
+  double knee_error = 0;
+  size_t curves_with_knee = 0;
+};
+
+// The knee of a curve from (rate, mean latency ms) pairs, sorted or not.
+// has_knee false: none; the returned rate is one step beyond the last.
+double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee);
+
+// Simulates every record of `measured` (records with an error are skipped)
+// with `scenario`'s run settings and `params`, on `threads` threads.
+Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measured,
+                                  const schema::Scenario& scenario, const SimParams& params, unsigned threads);
+
+// The report as text: one line per point, per curve, and the overall line
+// "validation: mean latency error below knee X%, knee error Y%".
+std::string format_validation(const ValidationReport& report);
+
+}  // namespace fogm2m::sim

@@ -1,0 +1,87 @@
+// Calibration recovers known parameters from results the simulator itself
+// produced with them.
+#include "sim/calibration.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "sim/cluster_model.h"
+
+namespace fogm2m::sim {
+namespace {
+
+SimParams truth() {
+  SimParams p;
+  p.node_cpu_notification_s = 22e-6;
+  p.node_cpu_request_owned_s = 55e-6;
+  p.node_cpu_request_ignored_s = 7e-6;
+  p.node_cpu_dtls_datagram_s = 6e-6;
+  p.network_hop_latency_s = 80e-6;
+  p.node_memory_base_bytes = 9e6;
+  p.node_memory_per_registration_bytes = 4000;
+  p.node_memory_per_observation_bytes = 1000;
+  return p;
+}
+
+std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
+  schema::Scenario s;
+  s.set_name("synthetic");
+  s.set_warmup_s(1);
+  s.set_window_s(5);
+  s.set_observe_all(true);
+  s.set_observe_path("/3313/0");
+  s.set_seed(7);
+  s.set_arrival(schema::ARRIVAL_POISSON);
+  std::vector<schema::ResultRecord> out;
+  uint32_t index = 0;
+  for (uint32_t devices : {20u, 60u, 120u})
+    for (uint32_t nodes : {1u, 2u, 3u})
+      for (bool dtls : {false, true})
+        for (double rate : {20.0, 100.0, 250.0}) {
+          schema::Point p;
+          p.set_devices(devices);
+          p.set_nodes(nodes);
+          p.set_request_rate(rate);
+          p.set_dtls(dtls);
+          p.set_cpu_quota_us(25000);
+          p.set_cpu_period_us(100000);
+          p.set_fleets(1);
+          p.set_sampling_interval_ms(50);
+          p.set_lifetime_s(300);
+          auto r = simulate_point(s, p, index++, 0, params);
+          EXPECT_TRUE(r.ok());
+          if (r.ok()) out.push_back(r->record);
+        }
+  return out;
+}
+
+TEST(Calibration, RecoversCostsFromSimulatedResults) {
+  const SimParams t = truth();
+  const auto records = synthetic_records(t);
+  ASSERT_EQ(records.size(), 54u);
+  auto report = calibrate(records, SimParams{});  // starts from the defaults
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  const SimParams& f = report->params;
+  EXPECT_NEAR(f.node_cpu_notification_s / t.node_cpu_notification_s, 1, 0.03);
+  EXPECT_NEAR(f.node_cpu_request_owned_s / t.node_cpu_request_owned_s, 1, 0.05);
+  EXPECT_NEAR(f.node_cpu_request_ignored_s / t.node_cpu_request_ignored_s, 1, 0.05);
+  EXPECT_NEAR(f.node_cpu_dtls_datagram_s / t.node_cpu_dtls_datagram_s, 1, 0.05);
+  EXPECT_NEAR(f.network_hop_latency_s / t.network_hop_latency_s, 1, 0.05);
+  EXPECT_NEAR(f.node_memory_base_bytes / t.node_memory_base_bytes, 1, 0.01);
+  EXPECT_NEAR((f.node_memory_per_registration_bytes + f.node_memory_per_observation_bytes) / 5000, 1, 0.01);
+  EXPECT_GT(report->cpu_r_squared, 0.99);
+  // Every point has the same lifetime and sampling interval: the update
+  // cost cannot be told from the notification cost and keeps its prior.
+  EXPECT_NE(std::find(report->kept.begin(), report->kept.end(), "node_cpu_registration_s"), report->kept.end());
+}
+
+TEST(Calibration, NoUsableRecordsIsAnError) {
+  std::vector<schema::ResultRecord> none(1);
+  none[0].set_error("deployment failed");
+  EXPECT_FALSE(calibrate(none, SimParams{}).ok());
+  EXPECT_FALSE(calibrate({}, SimParams{}).ok());
+}
+
+}  // namespace
+}  // namespace fogm2m::sim

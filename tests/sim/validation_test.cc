@@ -1,0 +1,80 @@
+// Validation: knee detection, and a model validated against its own output
+// shows no error; against a different model, the knee moves.
+#include "sim/validation.h"
+
+#include <gtest/gtest.h>
+
+#include "sim/cluster_model.h"
+
+namespace fogm2m::sim {
+namespace {
+
+TEST(Validation, KneeIsTheFirstRateAboveTwiceTheBase) {
+  bool has = false;
+  EXPECT_DOUBLE_EQ(knee_rate({{100, 3.5}, {25, 3.0}, {50, 3.1}, {75, 6.1}, {125, 40}}, &has), 75);
+  EXPECT_TRUE(has);
+  EXPECT_DOUBLE_EQ(knee_rate({{25, 3.0}, {50, 3.1}, {75, 3.2}}, &has), 100);  // one step beyond
+  EXPECT_FALSE(has);
+}
+
+schema::Scenario scenario() {
+  schema::Scenario s;
+  s.set_name("validation");
+  s.set_warmup_s(1);
+  s.set_window_s(5);
+  s.set_observe_all(true);
+  s.set_observe_path("/3313/0");
+  s.set_seed(5);
+  s.set_request_timeout_s(5);
+  return s;
+}
+
+std::vector<schema::ResultRecord> curve(const SimParams& params) {
+  std::vector<schema::ResultRecord> out;
+  uint32_t i = 0;
+  for (double rate : {25.0, 75.0, 125.0, 175.0, 225.0, 275.0}) {
+    schema::Point p;
+    p.set_devices(100);
+    p.set_nodes(1);
+    p.set_request_rate(rate);
+    p.set_cpu_quota_us(25000);
+    p.set_cpu_period_us(100000);
+    p.set_fleets(1);
+    p.set_sampling_interval_ms(50);
+    p.set_lifetime_s(300);
+    auto r = simulate_point(scenario(), p, i++, 0, params);
+    EXPECT_TRUE(r.ok());
+    if (r.ok()) out.push_back(r->record);
+  }
+  return out;
+}
+
+SimParams heavy() {
+  SimParams p;
+  p.node_cpu_notification_s = 80e-6;  // 160 ms/s of the 250 ms/s quota on notifications
+  p.node_cpu_request_owned_s = 600e-6;
+  return p;
+}
+
+TEST(Validation, AModelAgainstItselfHasNoError) {
+  const auto measured = curve(heavy());
+  auto report = validate(measured, scenario(), heavy(), 2);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(report->points.size(), measured.size());
+  EXPECT_DOUBLE_EQ(report->mean_latency_error, 0);
+  EXPECT_DOUBLE_EQ(report->knee_error, 0);
+  ASSERT_EQ(report->knees.size(), 1u);
+  EXPECT_TRUE(report->knees[0].measured_has_knee);
+  const std::string text = format_validation(*report);
+  EXPECT_NE(text.find("validation: mean latency error below knee 0.0%, knee error 0.0%"), std::string::npos) << text;
+}
+
+TEST(Validation, ACheaperModelMissesTheKnee) {
+  auto report = validate(curve(heavy()), scenario(), SimParams{}, 1);
+  ASSERT_TRUE(report.ok());
+  EXPECT_GT(report->knee_error, 0.1);
+  EXPECT_FALSE(report->knees[0].simulated_has_knee);
+}
+
+}  // namespace
+}  // namespace fogm2m::sim
