@@ -17,4 +17,12 @@ void add_node_command(CLI::App& app);
 // `fogm2m fleet`: N emulated IPSO 3313 devices.
 void add_fleet_command(CLI::App& app);
 
+// `fogm2m run`: a scenario's sweep on a real cluster of this machine.
+void add_run_command(CLI::App& app);
+// `fogm2m cluster up|down|status`: an emulated cluster (Redis, nodes under
+// cgroup quotas, nftables load balancer, fleets) in network namespaces.
+void add_cluster_command(CLI::App& app);
+// `fogm2m sim`: simulate a scenario; `sim calibrate` / `sim validate`
+// against testbed records.
+void add_sim_command(CLI::App& app);
 }  // namespace fogm2m::cli

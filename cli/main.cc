@@ -11,7 +11,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("fogm2m ") + FOGM2M_VERSION);
   fogm2m::cli::add_version_command(app);
   fogm2m::cli::add_node_command(app);
+  fogm2m::cli::add_cluster_command(app);
   fogm2m::cli::add_fleet_command(app);
+  fogm2m::cli::add_run_command(app);
+  fogm2m::cli::add_sim_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }

@@ -31,20 +31,22 @@ count_ctest() {
   failed=$((failed + bad))
 }
 
-echo "== build ($BUILD)"
+stage() { echo "== $* (at ${SECONDS}s)"; }
+
+stage "build ($BUILD)"
 if ! fogm2m_build "$BUILD" -DFOGM2M_WERROR=ON; then
   echo "fogm2m-tests: 0 passed, 1 failed"; exit 1
 fi
-echo "== ctest ($BUILD)"
+stage "ctest ($BUILD)"
 ctest --test-dir "$BUILD" --output-on-failure -j"$FOGM2M_JOBS" 2>&1 | tee "$BUILD/ctest.log"
 count_ctest "$BUILD/ctest.log"
 
 if [ "${FOGM2M_SKIP_SANITIZE:-0}" != 1 ]; then
-  echo "== sanitizer + fuzz build ($SAN_BUILD)"
+  stage "sanitizer + fuzz build ($SAN_BUILD)"
   fuzzers=$(ls tests/fuzz/*_fuzz.cc 2>/dev/null | xargs -rn1 basename | sed 's/\.cc$//')
   if CC=clang CXX=clang++ FOGM2M_TARGETS="lwm2m_tests io_tests server_tests emulated_clients_tests $fuzzers" \
      fogm2m_build "$SAN_BUILD" -DFOGM2M_SANITIZE=ON -DFOGM2M_FUZZ=ON -DFOGM2M_BENCH=OFF; then
-    echo "== ctest under ASan/UBSan"
+    stage "ctest under ASan/UBSan"
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
       ctest --test-dir "$SAN_BUILD" --output-on-failure -j"$FOGM2M_JOBS" -L 'lwm2m|io|server|emulated_clients' 2>&1 \
       | tee "$SAN_BUILD/ctest.log"
@@ -71,5 +73,6 @@ if [ "${FOGM2M_SKIP_SANITIZE:-0}" != 1 ]; then
   fi
 fi
 
+stage "done"
 echo "fogm2m-tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

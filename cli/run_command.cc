@@ -1,0 +1,122 @@
+// `fogm2m run SCENARIO.yaml`: the product's main job. Runs a scenario's sweep
+// on a real cluster of this machine (a `mode: sim` scenario goes to
+// `fogm2m sim`) and writes result records; Ctrl-C stops cleanly and keeps the
+// finished points.
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <iostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "runner/scenario_runner.h"
+#include "scenario/loader.h"
+#include "scenario/sweep.h"
+
+namespace fogm2m::cli {
+
+namespace {
+
+struct RunArgs {
+  std::string scenario;
+  std::string out;
+  bool resume = false;
+  std::string shard = "1/1";
+  std::string log_level = "warn";
+};
+
+std::string self_executable() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("fogm2m") : p.string();
+}
+
+int run(const RunArgs& args) {
+  spdlog::set_level(spdlog::level::from_str(args.log_level));
+  auto shard = scenario::parse_shard(args.shard);
+  if (!shard) {
+    std::cerr << "fogm2m run: --shard: " << shard.error().message << "\n";
+    return 2;
+  }
+  auto loaded = scenario::load_scenario_file(args.scenario);
+  if (!loaded) {
+    std::cerr << "fogm2m run: " << loaded.error().message << "\n";
+    return 2;
+  }
+  if (loaded->mode() == schema::MODE_SIM) {  // the same records, in simulated time
+    const std::string self = self_executable();
+    std::vector<std::string> argv = {self, "sim", args.scenario};
+    if (!args.out.empty()) argv.insert(argv.end(), {"--out", args.out});
+    std::vector<char*> raw;
+    for (auto& a : argv) raw.push_back(a.data());
+    raw.push_back(nullptr);
+    execv(self.c_str(), raw.data());
+    std::cerr << "fogm2m run: cannot start " << self << " sim\n";
+    return 2;
+  }
+  // SIGINT/SIGTERM go to one thread that asks the runner to stop; a second
+  // one ends the process at once (the next `fogm2m cluster down` cleans up).
+  static std::atomic<bool> cancel{false};
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::thread([signals] {
+    int signo = 0;
+    while (sigwait(&signals, &signo) == 0) {
+      if (cancel.exchange(true)) {
+        std::cerr << "\nfogm2m run: stopping now; `fogm2m cluster down` removes what is left\n";
+        _exit(130);
+      }
+      std::cerr << "\nfogm2m run: stopping after tearing the cluster down (again to abort)\n";
+    }
+  }).detach();
+
+  runner::RunnerOptions options;
+  options.scenario_file = args.scenario;
+  options.output_dir = args.out;
+  options.resume = args.resume;
+  options.shard = *shard;
+  options.fogm2m_binary = self_executable();
+  options.git_revision = FOGM2M_GIT_REVISION;
+  options.cancel = &cancel;
+  options.on_progress = [](const std::string& line) { std::cout << line << std::endl; };
+  auto summary = runner::run_scenario(options);
+  if (!summary) {
+    std::cerr << "fogm2m run: " << summary.error().message << "\n";
+    return 2;
+  }
+  std::cout << "fogm2m run: " << summary->completed << " of " << summary->planned << " runs recorded";
+  if (summary->skipped) std::cout << " (" << summary->skipped << " already done)";
+  if (summary->failed) std::cout << ", " << summary->failed << " failed";
+  std::cout << "; records in " << summary->output_dir << "/records.jsonl and records.csv\n";
+  if (summary->interrupted) {
+    std::cout << "fogm2m run: interrupted; `--resume` continues where it stopped\n";
+    return 130;
+  }
+  return summary->failed ? 1 : 0;
+}
+
+}  // namespace
+
+void add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  auto* cmd = app.add_subcommand("run", "Run a scenario's sweep on a real cluster of this machine (as root)");
+  cmd->add_option("scenario", args->scenario, "Scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--out", args->out, "Output directory (default: the scenario's output_dir)");
+  cmd->add_flag("--resume", args->resume, "Skip runs already recorded in the output directory");
+  cmd->add_option("--shard", args->shard, "Run shard K of N (K/N): every N-th group of points")
+      ->capture_default_str();
+  cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cmd->callback([args] {
+    if (int code = run(*args); code != 0) throw CLI::RuntimeError(code);
+  });
+}
+
+}  // namespace fogm2m::cli

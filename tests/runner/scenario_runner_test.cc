@@ -1,0 +1,124 @@
+// The runner end to end on a real cluster of this machine (as root): a small
+// scenario deploys Redis, nodes under CPU quotas in their namespaces, the
+// nftables load balancer and a fleet, loads it through the bus and writes
+// records with every field filled and plausible; --resume then runs nothing
+// again, and --shard splits the points.
+#include "runner/scenario_runner.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "results/latency_file.h"
+#include "results/record_reader.h"
+
+namespace fogm2m::runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ScenarioRunner : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces, cgroups, nftables)";
+    dir_ = fs::temp_directory_path() / ("runner-test-" + std::to_string(getpid()));
+    fs::create_directories(dir_);
+    scenario_ = (dir_ / "tiny.yaml").string();
+    std::ofstream(scenario_) << R"(name: tiny
+mode: emulate
+defaults: {devices: 12, cpu_quota_us: 50000, cpu_period_us: 100000, memory_limit_mb: 256, sampling_interval_ms: 100}
+sweep:
+  nodes: [1, 2]
+  request_rate: [40]
+warmup_s: 1
+window_s: 3
+observe_all: true
+request_timeout_s: 3
+)";
+  }
+  void TearDown() override {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  RunnerOptions options(const std::string& out) const {
+    RunnerOptions o;
+    o.scenario_file = scenario_;
+    o.output_dir = (dir_ / out).string();
+    o.fogm2m_binary = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
+    o.git_revision = "test";
+    o.sample_interval_s = 0.25;
+    return o;
+  }
+
+  fs::path dir_;
+  std::string scenario_;
+};
+
+TEST_F(ScenarioRunner, RunsEveryPointOnARealClusterAndRecordsPlausibleFigures) {
+  auto summary = run_scenario(options("out"));
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->planned, 2u);
+  EXPECT_EQ(summary->completed, 2u);
+  EXPECT_EQ(summary->failed, 0u);
+
+  auto records = results::read_records((dir_ / "out").string());
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 2u);
+  for (const auto& r : *records) {
+    SCOPED_TRACE("point " + std::to_string(r.point_index()));
+    EXPECT_TRUE(r.error().empty()) << r.error();
+    EXPECT_EQ(r.nodes_size(), static_cast<int>(r.point().nodes()));
+    EXPECT_NEAR(r.requests_sent(), 120, 2);  // 40/s over 3 s
+    EXPECT_EQ(r.requests_answered() + r.requests_errored(), r.requests_sent());
+    EXPECT_GE(r.requests_answered(), r.requests_sent() * 9 / 10);
+    EXPECT_GT(r.latency().mean_ms(), 0);
+    EXPECT_GE(r.latency().p99_ms(), r.latency().p50_ms());
+    EXPECT_GE(r.latency().max_ms(), r.latency().p99_ms());
+    EXPECT_GT(r.notifications_received(), 0) << "observe_all: every device notifies";
+    uint32_t owned = 0;
+    for (const auto& n : r.nodes()) {
+      EXPECT_GE(n.throttling_ratio(), 0.0);
+      EXPECT_LE(n.throttling_ratio(), 1.0);
+      EXPECT_GT(n.cpu_s(), 0);
+      EXPECT_GT(n.memory_peak_bytes(), 0);
+      EXPECT_GT(n.rx_bytes(), 0);
+      EXPECT_GT(n.tx_bytes(), 0);
+      EXPECT_GT(n.rx_packets(), 0);
+      owned += n.registrations();
+    }
+    EXPECT_EQ(owned, 12u);
+    EXPECT_EQ(r.fleet().registered(), 12u);
+    EXPECT_GT(r.fleet().notifications_sent(), 0);
+    EXPECT_GT(r.fleet().requests_answered(), 0);
+    EXPECT_GT(r.fleet().process().cpu_s(), 0);
+    EXPECT_GT(r.redis().cpu_s(), 0);
+    auto samples = results::read_latency_samples((dir_ / "out" / r.latency_file()).string());
+    ASSERT_TRUE(samples.ok());
+    EXPECT_EQ(samples->size(), r.requests_answered());
+  }
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "records.csv"));
+  EXPECT_TRUE(fs::exists(dir_ / "out" / "metadata.json"));
+
+  // Without --resume an existing output is refused; with it nothing is left to run.
+  EXPECT_FALSE(run_scenario(options("out")).ok());
+  RunnerOptions resume = options("out");
+  resume.resume = true;
+  auto again = run_scenario(resume);
+  ASSERT_TRUE(again.ok()) << again.error().message;
+  EXPECT_EQ(again->planned, 0u);
+  EXPECT_EQ(again->skipped, 2u);
+}
+
+TEST_F(ScenarioRunner, RejectsABadScenarioBeforeDeployingAnything) {
+  std::ofstream(scenario_) << "name: bad\nsweep:\n  nodes: [1, 0]\n";
+  auto summary = run_scenario(options("bad-out"));
+  ASSERT_FALSE(summary.ok());
+  EXPECT_NE(summary.error().message.find("tiny.yaml:3:"), std::string::npos) << summary.error().message;
+  EXPECT_FALSE(fs::exists(dir_ / "bad-out"));
+}
+
+}  // namespace
+}  // namespace fogm2m::runner
