@@ -19,10 +19,17 @@ void add_fleet_command(CLI::App& app);
 
 // `fogm2m run`: a scenario's sweep on a real cluster of this machine.
 void add_run_command(CLI::App& app);
+
+// `fogm2m report`: the HTML report of a results directory (runs
+// analysis/report.py).
+void add_report_command(CLI::App& app);
+
 // `fogm2m cluster up|down|status`: an emulated cluster (Redis, nodes under
 // cgroup quotas, nftables load balancer, fleets) in network namespaces.
 void add_cluster_command(CLI::App& app);
+
 // `fogm2m sim`: simulate a scenario; `sim calibrate` / `sim validate`
 // against testbed records.
 void add_sim_command(CLI::App& app);
+
 }  // namespace fogm2m::cli

@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   fogm2m::cli::add_cluster_command(app);
   fogm2m::cli::add_fleet_command(app);
   fogm2m::cli::add_run_command(app);
+  fogm2m::cli::add_report_command(app);
   fogm2m::cli::add_sim_command(app);
   CLI11_PARSE(app, argc, argv);
   return 0;

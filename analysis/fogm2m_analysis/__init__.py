@@ -1,0 +1,20 @@
+"""fogm2m analysis: turns a results directory (records.csv, metadata.json,
+latency/*.u32) into plots in the style of the reference study, a knee table,
+a side-by-side table against the study's points and one HTML report.
+
+Modules, in the order data flows through them:
+  records          load and check records.csv / metadata.json
+  aggregate        curves: average over repetitions, spread
+  knee             the knee of a latency curve
+  reference        the reference study's points and the side-by-side table
+  latency_samples  raw per-request latency files
+  panels           panel layout, colours and line styles shared by figures
+  figures          the matplotlib figures (PNG + SVG)
+  html_page        index.html
+  report           the whole pipeline
+"""
+
+import matplotlib
+
+# Files only, never a display: the report runs in CI and over ssh.
+matplotlib.use("Agg")
