@@ -42,7 +42,11 @@ int rank_of(const Eigen::MatrixXd& a, const std::vector<int>& cols) {
     m.col(static_cast<Eigen::Index>(j)) = a.col(cols[j]) / (norm > 0 ? norm : 1);
   }
   Eigen::ColPivHouseholderQR<Eigen::MatrixXd> qr(m);
-  qr.setThreshold(1e-3);  // near-collinear columns cannot be told apart by noisy data
+  // Columns closer than this to the span of the others cannot be told apart
+  // by measured data: on a testbed sweep where every point has the same
+  // lifetime and sampling, updates are ~proportional to notifications, and a
+  // 1e-3 threshold let the fit put the notifications' cost on the updates.
+  qr.setThreshold(0.05);
   return static_cast<int>(qr.rank());
 }
 
