@@ -21,39 +21,15 @@
 #include <vector>
 
 #include "emulated_clients/udp_device.h"
+#include "bench/process_usage.h"
 #include "io/redis_asio.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
 using namespace fogm2m;
+using bench::cpu_seconds;
+using bench::rss_kb;
 using Clock = std::chrono::steady_clock;
-
-namespace {
-
-// utime + stime of `pid` in seconds.
-double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), {});
-  std::istringstream in(s.substr(s.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15; ++i) {
-    in >> field;
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-long rss_kb(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  return -1;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   const int devices = argc > 1 ? std::atoi(argv[1]) : 1000;

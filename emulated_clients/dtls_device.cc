@@ -11,6 +11,7 @@
 #include <string_view>
 #include <utility>
 
+#include "emulated_clients/callback_chain.h"
 #include "io/coap_pdu_convert.h"
 #include "lwm2m/coap_code.h"
 #include "lwm2m/path.h"
@@ -298,14 +299,7 @@ void DtlsDevice::stop(std::function<void()> on_stopped) {
     if (on_stopped) asio::post(context_.io(), std::move(on_stopped));
     return;
   }
-  if (on_stopped_ && on_stopped) {  // stop() again while stopping: call both
-    on_stopped_ = [first = std::move(on_stopped_), second = std::move(on_stopped)] {
-      first();
-      second();
-    };
-  } else if (on_stopped) {
-    on_stopped_ = std::move(on_stopped);
-  }
+  append_callback(on_stopped_, std::move(on_stopped));  // stop() again while stopping: call both
   if (stopping_) return;
   stopping_ = true;
   const TimePoint now = Clock::now();

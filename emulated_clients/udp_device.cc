@@ -4,6 +4,8 @@
 #include <boost/asio/post.hpp>
 #include <string_view>
 
+#include "emulated_clients/callback_chain.h"
+
 namespace fogm2m::emulated {
 
 namespace asio = boost::asio;
@@ -74,14 +76,7 @@ void UdpDevice::stop(std::function<void()> on_stopped) {
     if (on_stopped) asio::post(io_, std::move(on_stopped));
     return;
   }
-  if (on_stopped_ && on_stopped) {  // stop() again while stopping: call both
-    on_stopped_ = [first = std::move(on_stopped_), second = std::move(on_stopped)] {
-      first();
-      second();
-    };
-  } else if (on_stopped) {
-    on_stopped_ = std::move(on_stopped);
-  }
+  append_callback(on_stopped_, std::move(on_stopped));  // stop() again while stopping: call both
   if (stopping_) return;
   stopping_ = true;
   const TimePoint now = Clock::now();
