@@ -2,13 +2,12 @@
 
 #include <sys/resource.h>
 
-#include <array>
-#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
+#include <mutex>
 #include <thread>
 #include <unordered_set>
 
@@ -33,29 +32,21 @@ uint64_t mix_seed(uint64_t seed, uint64_t index) {  // splitmix64 of both
   return z == 0 ? 1 : z;
 }
 
-// Field order of FleetStats, for the atomic copy a thread publishes.
-constexpr size_t kStatFields = 13;
-std::array<uint64_t, kStatFields> as_array(const FleetStats& s) {
-  return {s.devices,           s.started,         s.registered,      s.registrations, s.updates,
-          s.notifications_sent, s.requests_answered, s.error_responses, s.retransmissions,
-          s.timeouts,          s.errors,          s.datagrams_in,    s.datagrams_out};
-}
-FleetStats from_array(const std::array<uint64_t, kStatFields>& a) {
-  FleetStats s;
-  s.devices = a[0];
-  s.started = a[1];
-  s.registered = a[2];
-  s.registrations = a[3];
-  s.updates = a[4];
-  s.notifications_sent = a[5];
-  s.requests_answered = a[6];
-  s.error_responses = a[7];
-  s.retransmissions = a[8];
-  s.timeouts = a[9];
-  s.errors = a[10];
-  s.datagrams_in = a[11];
-  s.datagrams_out = a[12];
-  return s;
+FleetStats& operator+=(FleetStats& sum, const FleetStats& s) {
+  sum.devices += s.devices;
+  sum.started += s.started;
+  sum.registered += s.registered;
+  sum.registrations += s.registrations;
+  sum.updates += s.updates;
+  sum.notifications_sent += s.notifications_sent;
+  sum.requests_answered += s.requests_answered;
+  sum.error_responses += s.error_responses;
+  sum.retransmissions += s.retransmissions;
+  sum.timeouts += s.timeouts;
+  sum.errors += s.errors;
+  sum.datagrams_in += s.datagrams_in;
+  sum.datagrams_out += s.datagrams_out;
+  return sum;
 }
 
 struct Patterns {
@@ -122,7 +113,8 @@ struct Fleet::Shard {
   size_t next_to_start = 0;
   asio::steady_timer ramp_timer, stats_timer, stop_timer;
   std::chrono::steady_clock::time_point t0;
-  std::array<std::atomic<uint64_t>, kStatFields> published{};
+  mutable std::mutex published_mutex;  // published is read by stats() from any thread
+  FleetStats published;
   uint64_t socket_errors = 0;
   bool stopping = false;
   std::thread thread;
@@ -196,8 +188,8 @@ struct Fleet::Shard {
       else
         s.errors += t.handshake_failures;
     });
-    const auto a = as_array(s);
-    for (size_t i = 0; i < kStatFields; ++i) published[i].store(a[i], std::memory_order_relaxed);
+    std::lock_guard lock(published_mutex);
+    published = s;
   }
 
   void publish_periodically() {
@@ -329,10 +321,12 @@ void Fleet::stop() {
 
 FleetStats Fleet::stats() const {
   if (shards_.empty()) return final_stats_;
-  std::array<uint64_t, kStatFields> sum{};
-  for (const auto& shard : shards_)
-    for (size_t i = 0; i < kStatFields; ++i) sum[i] += shard->published[i].load(std::memory_order_relaxed);
-  return from_array(sum);
+  FleetStats sum;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->published_mutex);
+    sum += shard->published;
+  }
+  return sum;
 }
 
 std::string to_json(const FleetStats& s) {
