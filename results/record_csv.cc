@@ -59,7 +59,7 @@ const std::vector<std::string>& csv_columns() {
       "requests_timed_out", "achieved_rate", "latency_mean_ms", "latency_mean_below_p95_ms", "latency_p50_ms",
       "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "node_throttling_ratio_mean",
       "node_throttling_ratio_max", "node_cpu_s_mean", "node_memory_mean_bytes_mean", "node_memory_peak_bytes_max",
-      "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean", "node_tx_packets_mean", "fleet_registered",
+      "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean", "node_tx_packets_mean", "node_wakeups_mean", "fleet_registered",
       "fleet_notifications_sent", "fleet_cpu_s", "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes",
       "notifications_received", "latency_file", "error"};
   return columns;
@@ -114,6 +114,7 @@ std::string csv_row(const schema::ResultRecord& r) {
       node_mean(r, [](const N& n) { return n.tx_bytes(); }),
       node_mean(r, [](const N& n) { return n.rx_packets(); }),
       node_mean(r, [](const N& n) { return n.tx_packets(); }),
+      node_mean(r, [](const N& n) { return n.wakeups(); }),
       number(uint64_t{r.fleet().registered()}),
       number(r.fleet().notifications_sent()),
       number(r.fleet().process().cpu_s()),

@@ -160,6 +160,7 @@ void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d
     t.name = n.name;
     t.cgroup = n.cgroup;
     t.net_pid = n.pid();
+    t.process_pid = n.pid();  // wakeups; CPU and memory come from the cgroup
     (void)sampler.add_target(std::move(t));
   }
   testbed::SamplerTarget redis;
@@ -241,6 +242,7 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
     ns->set_tx_bytes(s->tx_bytes);
     ns->set_rx_packets(s->rx_packets);
     ns->set_tx_packets(s->tx_packets);
+    ns->set_wakeups(s->wakeups);
   }
   if (auto s = sampler.summarize("redis", window_start, window_end); s) fill_process(*s, record.mutable_redis());
 

@@ -1,8 +1,9 @@
-// /proc/<pid>/stat parser; see process_stats.h.
+// /proc/<pid>/stat and /proc/<pid>/status parsers; see process_stats.h.
 #include "testbed/process_stats.h"
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "testbed/cgroup_stats.h"
@@ -43,11 +44,36 @@ Result<ProcessUsage> parse_proc_stat(std::string_view text, long clock_ticks_per
   return usage;
 }
 
+Result<uint64_t> parse_proc_status_wakeups(std::string_view text) {
+  constexpr std::string_view kKey = "voluntary_ctxt_switches:";
+  size_t at = 0;
+  while ((at = text.find(kKey, at)) != std::string_view::npos && at > 0 && text[at - 1] != '\n') at += kKey.size();
+  if (at == std::string_view::npos) return make_error(ErrorKind::kMalformed, "proc status: no voluntary_ctxt_switches line");
+  std::string_view rest = text.substr(at + kKey.size());
+  rest.remove_prefix(std::min(rest.find_first_not_of(" \t"), rest.size()));
+  const std::string_view digits = rest.substr(0, std::min(rest.find_first_of(" \t\n"), rest.size()));
+  uint64_t value = 0;
+  auto [p, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || p != digits.data() + digits.size()) {
+    return make_error(ErrorKind::kMalformed,
+                      "proc status: voluntary_ctxt_switches \"" + std::string(digits) + "\" is not a number");
+  }
+  return value;
+}
+
 Result<ProcessUsage> read_process_usage(pid_t pid, const std::string& proc_root) {
   if (pid <= 0) return make_error(ErrorKind::kInvalidArgument, "bad pid " + std::to_string(pid));
-  auto text = read_text_file(proc_root + "/" + std::to_string(pid) + "/stat");
+  const std::string dir = proc_root + "/" + std::to_string(pid);
+  auto text = read_text_file(dir + "/stat");
   if (!text) return text.error();
-  return parse_proc_stat(*text, ::sysconf(_SC_CLK_TCK), ::sysconf(_SC_PAGESIZE));
+  auto usage = parse_proc_stat(*text, ::sysconf(_SC_CLK_TCK), ::sysconf(_SC_PAGESIZE));
+  if (!usage) return usage;
+  auto status = read_text_file(dir + "/status");
+  if (!status) return status.error();
+  auto wakeups = parse_proc_status_wakeups(*status);
+  if (!wakeups) return wakeups.error();
+  usage->wakeups = *wakeups;
+  return usage;
 }
 
 }  // namespace fogm2m::testbed

@@ -243,6 +243,9 @@ Result<TargetSummary> Sampler::summarize(const std::string& name, SamplerClock::
     }
     sum.memory_mean_bytes = total / double(proc.size());
   }
+  if (!proc.empty()) {
+    sum.wakeups = counter_delta(proc, [](const TargetSample& s) { return double(s.process->wakeups); });
+  }
   if (!net.empty()) {
     sum.rx_bytes = counter_delta(net, [](const TargetSample& s) { return double(s.net->rx_bytes); });
     sum.tx_bytes = counter_delta(net, [](const TargetSample& s) { return double(s.net->tx_bytes); });
@@ -262,7 +265,7 @@ std::vector<TargetSummary> Sampler::summarize_all(SamplerClock::time_point start
 
 void Sampler::write_csv(std::ostream& out) const {
   out << "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_bytes,"
-         "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes\n";
+         "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups\n";
   std::lock_guard lock(mutex_);
   for (const auto& series : series_) {
     for (const auto& s : series.samples) {
@@ -290,8 +293,9 @@ void Sampler::write_csv(std::ostream& out) const {
       if (s.process) {
         append_number(row, s.process->cpu_s);
         append_number(row, s.process->memory_bytes);
+        append_number(row, s.process->wakeups);
       } else {
-        row += ",,";
+        row += ",,,";
       }
       out << row << '\n';
     }

@@ -36,7 +36,7 @@ struct SamplerTarget {
   std::string name;                  // unique, e.g. "node1", "redis", "fleet"
   std::optional<Cgroup> cgroup;      // cpu.stat, cpuacct/usage, memory
   pid_t net_pid = 0;                 // > 0: /proc/<net_pid>/net/dev (its namespace's interfaces)
-  pid_t process_pid = 0;             // > 0: /proc/<process_pid>/stat (CPU time, RSS)
+  pid_t process_pid = 0;             // > 0: /proc/<process_pid>/stat, status (CPU time, RSS, wakeups)
   std::string proc_root = "/proc";
 };
 
@@ -70,6 +70,7 @@ struct TargetSummary {
   double tx_bytes = 0;
   double rx_packets = 0;
   double tx_packets = 0;
+  double wakeups = 0;            // voluntary context switches of the process (0 without one)
   bool has_cgroup = false;
   bool has_net = false;
   bool has_process = false;
@@ -119,7 +120,7 @@ class Sampler {
   // Every sample of every target as CSV, one row per (target, instant):
   // target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,
   // memory_bytes,memory_peak_bytes,rx_bytes,rx_packets,tx_bytes,tx_packets,
-  // process_cpu_s,process_memory_bytes (empty cells where not sampled);
+  // process_cpu_s,process_memory_bytes,process_wakeups (empty cells where not sampled);
   // elapsed_s counts from the sampler's construction.
   void write_csv(std::ostream& out) const;
   Status write_csv_file(const std::string& path) const;

@@ -26,11 +26,14 @@ COLUMNS = [
     "latency_p50_ms", "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms",
     "node_throttling_ratio_mean", "node_throttling_ratio_max", "node_cpu_s_mean", "node_memory_mean_bytes_mean",
     "node_memory_peak_bytes_max", "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean",
-    "node_tx_packets_mean", "fleet_registered", "fleet_notifications_sent", "fleet_cpu_s",
+    "node_tx_packets_mean", "node_wakeups_mean", "fleet_registered", "fleet_notifications_sent", "fleet_cpu_s",
     "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes", "notifications_received",
     "latency_file", "error",
 ]
 TEXT_COLUMNS = ["scenario", "mode", "latency_file", "error"]
+# Columns added after the first results were written: older records.csv
+# files lack them and read as empty there.
+LATER_COLUMNS = ["node_wakeups_mean"]
 NUMERIC_COLUMNS = [c for c in COLUMNS if c not in TEXT_COLUMNS]
 
 # The fields of a sweep point (schema Point); the first four are the axes of
@@ -97,6 +100,9 @@ def read_records_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
         raise ResultsError(f"{path}: empty file (expected a header line)") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
         raise ResultsError(f"{path}: not a CSV file: {e}") from None
+    for column in LATER_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = ""
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ResultsError(f"{path}: missing column(s): {', '.join(missing)}")

@@ -273,6 +273,16 @@ class PartialResultsTest(unittest.TestCase):
         self.assertTrue(report.knees.empty)
         self.assertIn("redis-server did not start", report.index.read_text())
 
+    def test_records_written_before_the_wakeups_column_still_load(self):
+        rows = [quick_row(25, 1, r, 3) for r in (10, 20)]
+        with open(self.tmp / "records.csv", "w", newline="") as f:
+            older = [c for c in COLUMNS if c != "node_wakeups_mean"]
+            writer = csv.DictWriter(f, fieldnames=older, lineterminator="\n", restval="", extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+        report = build_report(self.tmp)
+        self.assertEqual(len(report.knees), 1)
+
     def test_header_only(self):
         write_records(self.tmp, [])
         report = build_report(self.tmp)

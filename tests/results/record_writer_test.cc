@@ -76,6 +76,7 @@ schema::ResultRecord sample_record(uint32_t point, uint32_t rep) {
     n->set_tx_bytes(3000);
     n->set_rx_packets(10);
     n->set_tx_packets(20 * (i + 1));
+    n->set_wakeups(100 * (i + 1));
   }
   r.mutable_fleet()->set_registered(50);
   r.mutable_fleet()->set_notifications_sent(9000);
@@ -123,7 +124,7 @@ TEST_F(RecordFiles, CsvHeaderIsTheAgreedColumnList) {
             "latency_mean_below_p95_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,"
             "node_throttling_ratio_mean,node_throttling_ratio_max,node_cpu_s_mean,node_memory_mean_bytes_mean,"
             "node_memory_peak_bytes_max,node_rx_bytes_mean,node_tx_bytes_mean,node_rx_packets_mean,"
-            "node_tx_packets_mean,fleet_registered,fleet_notifications_sent,fleet_cpu_s,fleet_memory_peak_bytes,"
+            "node_tx_packets_mean,node_wakeups_mean,fleet_registered,fleet_notifications_sent,fleet_cpu_s,fleet_memory_peak_bytes,"
             "redis_cpu_s,redis_memory_peak_bytes,notifications_received,latency_file,error");
 }
 
@@ -145,6 +146,7 @@ TEST_F(RecordFiles, CsvRowValues) {
   EXPECT_EQ(row["node_cpu_s_mean"], "1.5");
   EXPECT_EQ(row["node_memory_peak_bytes_max"], "4000000");
   EXPECT_EQ(row["node_tx_packets_mean"], "30");
+  EXPECT_EQ(row["node_wakeups_mean"], "150");
   EXPECT_EQ(row["fleet_registered"], "50");
   EXPECT_EQ(row["fleet_memory_peak_bytes"], "30000000");
   EXPECT_EQ(row["redis_cpu_s"], "0.5");

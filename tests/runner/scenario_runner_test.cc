@@ -87,6 +87,10 @@ TEST_F(ScenarioRunner, RunsEveryPointOnARealClusterAndRecordsPlausibleFigures) {
       EXPECT_GT(n.rx_bytes(), 0);
       EXPECT_GT(n.tx_bytes(), 0);
       EXPECT_GT(n.rx_packets(), 0);
+      // Each notification or request message wakes an idle node at most
+      // once; replies from Redis may wake it again.
+      EXPECT_GT(n.wakeups(), 0);
+      EXPECT_LT(n.wakeups(), 4 * (n.rx_packets() + 1));
       owned += n.registrations();
     }
     EXPECT_EQ(owned, 12u);

@@ -124,10 +124,25 @@ TEST(CgroupStatsTest, ProcStatWithParenthesesInTheName) {
   EXPECT_FALSE(parse_proc_stat("no comm here", 100, 4096).ok());
 }
 
+TEST(CgroupStatsTest, ProcStatusWakeupsAreTheVoluntarySwitches) {
+  const std::string status =
+      "Name:\tfogm2m\nnonvoluntary_ctxt_switches:\t7\nThreads:\t1\nvoluntary_ctxt_switches:\t12345\n";
+  auto w = parse_proc_status_wakeups(status);
+  ASSERT_TRUE(w.ok()) << w.error().message;
+  EXPECT_EQ(*w, 12345u);
+  EXPECT_EQ(parse_proc_status_wakeups("nonvoluntary_ctxt_switches:\t7\n").error().kind, ErrorKind::kMalformed);
+  EXPECT_EQ(parse_proc_status_wakeups("voluntary_ctxt_switches:\tmany\n").error().kind, ErrorKind::kMalformed);
+  EXPECT_EQ(parse_proc_status_wakeups("voluntary_ctxt_switches:\n").error().kind, ErrorKind::kMalformed);
+}
+
 TEST(CgroupStatsTest, ReadProcessUsageOfThisProcess) {
   auto u = read_process_usage(::getpid());
   ASSERT_TRUE(u.ok()) << u.error().message;
   EXPECT_GT(u->memory_bytes, 0u);
+  ::usleep(1000);  // blocks once: at least one voluntary switch
+  auto later = read_process_usage(::getpid());
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_GT(later->wakeups, 0u);
   EXPECT_EQ(read_process_usage(0).error().kind, ErrorKind::kInvalidArgument);
 }
 

@@ -27,6 +27,11 @@ std::string proc_stat(uint64_t utime_ticks, uint64_t rss_pages) {
          " 0 0 0 20 0 4 0 100 1000 " + std::to_string(rss_pages) + " 0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
 }
 
+std::string proc_status(uint64_t voluntary) {
+  return "Name:\tredis-server\nvoluntary_ctxt_switches:\t" + std::to_string(voluntary) +
+         "\nnonvoluntary_ctxt_switches:\t999\n";
+}
+
 std::string cpu_stat(uint64_t usage_usec, uint64_t periods, uint64_t throttled, uint64_t throttled_usec) {
   return "usage_usec " + std::to_string(usage_usec) + "\nuser_usec 0\nsystem_usec 0\nnr_periods " +
          std::to_string(periods) + "\nnr_throttled " + std::to_string(throttled) + "\nthrottled_usec " +
@@ -43,6 +48,7 @@ class CollectorTest : public ::testing::Test {
     node1_ = *group;
     tree_.write("proc/77/net/dev", net_dev(1000, 10, 2000, 20));
     tree_.write("proc/77/stat", proc_stat(100, 10));
+    tree_.write("proc/77/status", proc_status(5000));
   }
   void set_node1(uint64_t usage_usec, uint64_t periods, uint64_t throttled, uint64_t throttled_usec, uint64_t memory,
                  uint64_t peak) {
@@ -81,6 +87,7 @@ TEST_F(CollectorTest, SummaryOfAWindowIsTheDeltaOfItsSamples) {
   set_node1(3000000, 500, 150, 750000, 70000000, 90000000);
   tree_.write("proc/77/net/dev", net_dev(6000, 60, 2500, 25));
   tree_.write("proc/77/stat", proc_stat(100 + ::sysconf(_SC_CLK_TCK), 30));
+  tree_.write("proc/77/status", proc_status(5250));
   auto t1 = sampler.sample_now();
 
   auto node = sampler.summarize("node1", t0, t1);
@@ -110,6 +117,7 @@ TEST_F(CollectorTest, SummaryOfAWindowIsTheDeltaOfItsSamples) {
   EXPECT_DOUBLE_EQ(redis->memory_mean_bytes, 20 * page);
   EXPECT_DOUBLE_EQ(redis->memory_peak_bytes, 30 * page);
   EXPECT_DOUBLE_EQ(redis->throttling_ratio, 0);
+  EXPECT_DOUBLE_EQ(redis->wakeups, 250);
 
   EXPECT_EQ(sampler.summarize_all(t0, t1).size(), 2u);
 }
@@ -202,9 +210,9 @@ TEST_F(CollectorTest, CsvHasOneRowPerTargetAndInstant) {
   ASSERT_EQ(lines.size(), 5u);
   EXPECT_EQ(lines[0],
             "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_bytes,"
-            "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes");
+            "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups");
   EXPECT_EQ(lines[1].rfind("node1,", 0), 0u);
-  EXPECT_NE(lines[1].find(",2.000000,400,100,0.500000,50000000,60000000,1000,10,2000,20,,"), std::string::npos)
+  EXPECT_NE(lines[1].find(",2.000000,400,100,0.500000,50000000,60000000,1000,10,2000,20,,,"), std::string::npos)
       << lines[1];
   EXPECT_EQ(lines[3].rfind("redis,", 0), 0u);
   EXPECT_NE(lines[3].find(",,,,,,,,,,"), std::string::npos) << lines[3];  // no cgroup, no net
