@@ -119,37 +119,6 @@ int run_scenario(const SimArgs& args) {
   return failed ? 1 : 0;
 }
 
-int run_calibrate(const SimArgs& args) {
-  auto records = results::read_records(args.results_dir);
-  if (!records) {
-    std::cerr << "fogm2m sim calibrate: " << records.error().message << "\n";
-    return 2;
-  }
-  auto prior = resolve_params(args.params, "", "");
-  if (!prior) {
-    std::cerr << "fogm2m sim calibrate: " << prior.error().message << "\n";
-    return 2;
-  }
-  auto report = sim::calibrate(*records, *prior);
-  if (!report) {
-    std::cerr << "fogm2m sim calibrate: " << report.error().message << "\n";
-    return 1;
-  }
-  if (auto s = sim::save_sim_params(report->params, args.calibrate_out); !s) {
-    std::cerr << "fogm2m sim calibrate: " << s.error().message << "\n";
-    return 1;
-  }
-  std::printf("calibrate: %zu node measurements, CPU fit R^2 %.4f, RMS %.4g s; %zu low-load points for latency\n",
-              report->cpu_samples, report->cpu_r_squared, report->cpu_rms_error_s, report->latency_points);
-  std::string fitted, kept;
-  for (const auto& f : report->fitted) fitted += " " + f;
-  for (const auto& k : report->kept) kept += " " + k;
-  std::printf("fitted:%s\nkept at prior:%s\n", fitted.c_str(), kept.empty() ? " (none)" : kept.c_str());
-  std::fputs(sim::format_sim_params(report->params, "yaml").c_str(), stdout);
-  std::printf("wrote %s\n", args.calibrate_out.c_str());
-  return 0;
-}
-
 // The scenario a results directory was measured with (metadata.json), or
 // settings that match the testbed's defaults when it has none.
 schema::Scenario scenario_of(const std::string& dir, const std::vector<schema::ResultRecord>& records) {
@@ -171,6 +140,38 @@ schema::Scenario scenario_of(const std::string& dir, const std::vector<schema::R
   s.set_observe_path("/3313/0");
   s.set_seed(1);
   return s;
+}
+
+int run_calibrate(const SimArgs& args) {
+  auto records = results::read_records(args.results_dir);
+  if (!records) {
+    std::cerr << "fogm2m sim calibrate: " << records.error().message << "\n";
+    return 2;
+  }
+  auto prior = resolve_params(args.params, "", "");
+  if (!prior) {
+    std::cerr << "fogm2m sim calibrate: " << prior.error().message << "\n";
+    return 2;
+  }
+  const schema::Scenario scenario = scenario_of(args.results_dir, *records);
+  auto report = sim::calibrate(*records, *prior, &scenario);
+  if (!report) {
+    std::cerr << "fogm2m sim calibrate: " << report.error().message << "\n";
+    return 1;
+  }
+  if (auto s = sim::save_sim_params(report->params, args.calibrate_out); !s) {
+    std::cerr << "fogm2m sim calibrate: " << s.error().message << "\n";
+    return 1;
+  }
+  std::printf("calibrate: %zu node measurements, CPU fit R^2 %.4f, RMS %.4g s; %zu low-load points for latency\n",
+              report->cpu_samples, report->cpu_r_squared, report->cpu_rms_error_s, report->latency_points);
+  std::string fitted, kept;
+  for (const auto& f : report->fitted) fitted += " " + f;
+  for (const auto& k : report->kept) kept += " " + k;
+  std::printf("fitted:%s\nkept at prior:%s\n", fitted.c_str(), kept.empty() ? " (none)" : kept.c_str());
+  std::fputs(sim::format_sim_params(report->params, "yaml").c_str(), stdout);
+  std::printf("wrote %s\n", args.calibrate_out.c_str());
+  return 0;
 }
 
 int run_validate(const SimArgs& args) {

@@ -4,10 +4,11 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <map>
-#include <tuple>
+#include <optional>
 
 #include <Eigen/Dense>
+
+#include "sim/cluster_model.h"
 
 namespace fogm2m::sim {
 
@@ -24,13 +25,29 @@ constexpr CpuColumn kColumns[] = {
     {"node_cpu_request_owned_s", &SimParams::node_cpu_request_owned_s},
     {"node_cpu_request_ignored_s", &SimParams::node_cpu_request_ignored_s},
     {"node_cpu_dtls_datagram_s", &SimParams::node_cpu_dtls_datagram_s},
-    {"node_cpu_background", &SimParams::node_cpu_background},
+    {"node_cpu_wakeup_s", &SimParams::node_cpu_wakeup_s},
     {"node_cpu_registration_s", &SimParams::node_cpu_registration_s},
 };
 constexpr int kNumColumns = sizeof(kColumns) / sizeof(kColumns[0]);
 
 bool usable(const schema::ResultRecord& r) {
   return r.error().empty() && r.window_s() > 0 && r.nodes_size() > 0 && r.point().nodes() > 0;
+}
+
+// The cluster did the work it was given in the window: every request was
+// answered in time and every notification got through, with latencies far
+// below the window (no backlog carried out of it).
+bool kept_up(const schema::ResultRecord& r) {
+  const double sent = r.fleet().notifications_sent();
+  return r.requests_answered() >= 0.99 * r.requests_sent() && r.notifications_received() >= 0.98 * sent &&
+         r.latency().mean_ms() < 0.02 * 1000 * r.window_s();
+}
+
+// A node's CPU in the window is the work it was given: it was not throttled
+// much, or its wakeups were measured (so batching under throttling is in the
+// row) and the cluster kept up.
+bool cpu_is_work(const schema::ResultRecord& r, const schema::NodeStats& n) {
+  return n.throttling_ratio() < 0.5 || (n.wakeups() > 0 && kept_up(r));
 }
 
 // The rank of the columns `cols` of `a` (scaled to unit norm).
@@ -50,6 +67,56 @@ int rank_of(const Eigen::MatrixXd& a, const std::vector<int>& cols) {
   return static_cast<int>(qr.rank());
 }
 
+std::vector<const schema::ResultRecord*> unthrottled(const std::vector<schema::ResultRecord>& records) {
+  std::vector<const schema::ResultRecord*> out;
+  for (const auto& r : records) {
+    if (!usable(r) || r.requests_answered() == 0) continue;
+    bool throttled = false;
+    for (const auto& n : r.nodes()) throttled |= n.throttling_ratio() > 0.05;
+    if (!throttled) out.push_back(&r);
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t k = v.size();
+  return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
+}
+
+// Total node wakeups of the unthrottled records, simulated with `params`.
+double simulated_wakeups(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
+                         const SimParams& params) {
+  double total = 0;
+  for (const schema::ResultRecord* r : points) {
+    auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
+    if (!outcome) continue;
+    for (const auto& n : outcome->record.nodes()) total += n.wakeups();
+  }
+  return total;
+}
+
+// The round trip at which the simulated wakeups of the unthrottled points
+// equal the measured ones (bisection on a log scale; more wakeups the longer
+// a reply takes, as fewer replies land inside the busy stretch that sent
+// them). nullopt without measured wakeups.
+std::optional<double> fit_round_trip(const std::vector<schema::ResultRecord>& records,
+                                     const schema::Scenario& scenario, const SimParams& params) {
+  const auto points = unthrottled(records);
+  double measured = 0;
+  for (const schema::ResultRecord* r : points)
+    for (const auto& n : r->nodes()) measured += n.wakeups();
+  if (measured <= 0) return std::nullopt;
+  SimParams p = params;
+  double lo = 1e-6, hi = 10e-3;
+  for (int i = 0; i < 14; ++i) {
+    const double mid = std::sqrt(lo * hi);
+    p.node_redis_round_trip_s = mid;
+    (simulated_wakeups(points, scenario, p) < measured ? lo : hi) = mid;
+  }
+  return std::sqrt(lo * hi);
+}
+
 }  // namespace
 
 int request_hops(const SimParams& params) { return params.bus_mode == BusMode::kRouted ? 10 : 8; }
@@ -58,13 +125,15 @@ double modelled_service_s(const SimParams& p, uint32_t nodes, bool dtls) {
   const double subscribers = p.bus_mode == BusMode::kBroadcast ? nodes : 1;
   double s = p.redis_command_s + subscribers * p.redis_per_subscriber_s;  // PUBLISH LWM2M_REQ
   s += p.node_cpu_request_owned_s + p.device_request_delay_s;             // owner, in and out; device
+  s += 2 * p.node_cpu_wakeup_s;                                           // the owner is idle both times
   s += p.redis_command_s + p.redis_per_subscriber_s;                      // PUBLISH rep
   if (dtls) s += 2 * p.node_cpu_dtls_datagram_s;
   if (p.bus_mode == BusMode::kRouted) s += p.redis_command_s;             // owner lookup
   return s;
 }
 
-Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior) {
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior,
+                                    const schema::Scenario* scenario) {
   CalibrationReport report;
   report.params = prior;
   SimParams& out = report.params;
@@ -83,7 +152,7 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& rec
     const bool broadcast = prior.bus_mode == BusMode::kBroadcast;
     for (const auto& n : r.nodes()) {
       memory.emplace_back(n.registrations(), n.memory_mean_bytes());
-      if (n.throttling_ratio() >= 0.5) continue;
+      if (!cpu_is_work(r, n)) continue;
       const double share = n.registrations() / registered;
       const double notifications = r.fleet().notifications_sent() * share;
       const double owned = r.requests_sent() * share;
@@ -91,7 +160,7 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& rec
       const double updates = pt.lifetime_s() > 0 ? n.registrations() * window / (0.9 * pt.lifetime_s()) : 0;
       const double con = prior.notify_con_every > 0 ? 1.0 / prior.notify_con_every : 0;
       const double dtls = pt.dtls() ? notifications * (1 + con) + 2 * owned + 2 * updates : 0;
-      rows.push_back({notifications, owned, ignored, dtls, window, updates});
+      rows.push_back({notifications, owned, ignored, dtls, n.wakeups(), updates});
       ys.push_back(n.cpu_s());
     }
   }
@@ -185,28 +254,26 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& rec
     }
   }
 
-  // ---- Latency: hop estimate per curve at its lowest unthrottled rate ----
-  std::map<std::tuple<uint32_t, uint32_t, bool>, const schema::ResultRecord*> lowest;
-  for (const auto& r : records) {
-    if (!usable(r) || r.requests_answered() == 0) continue;
-    bool throttled = false;
-    for (const auto& n : r.nodes()) throttled |= n.throttling_ratio() > 0.05;
-    if (throttled) continue;
-    const auto key = std::make_tuple(r.point().devices(), r.point().nodes(), r.point().dtls());
-    auto it = lowest.find(key);
-    if (it == lowest.end() || r.point().request_rate() < it->second->point().request_rate()) lowest[key] = &r;
-  }
+  // ---- Latency: hop estimate from every unthrottled point ----
   std::vector<double> hops;
-  for (const auto& [key, r] : lowest) {
+  for (const auto& r : unthrottled(records)) {
     const double service = modelled_service_s(out, r->point().nodes(), r->point().dtls());
     hops.push_back(std::max(0.0, (r->latency().mean_ms() * 1e-3 - service) / request_hops(out)));
   }
   if (!hops.empty()) {
-    std::sort(hops.begin(), hops.end());
-    const size_t k = hops.size();
-    out.network_hop_latency_s = k % 2 ? hops[k / 2] : (hops[k / 2 - 1] + hops[k / 2]) / 2;
-    report.latency_points = k;
+    out.network_hop_latency_s = median(hops);
+    report.latency_points = hops.size();
     report.fitted.push_back("network_hop_latency_s");
+  }
+
+  // ---- Redis round trip: the sim's wakeups match the measured ones ----
+  if (scenario != nullptr) {
+    if (auto rtt = fit_round_trip(records, *scenario, out); rtt) {
+      out.node_redis_round_trip_s = *rtt;
+      report.fitted.push_back("node_redis_round_trip_s");
+    } else {
+      report.kept.push_back("node_redis_round_trip_s");
+    }
   }
   return report;
 }

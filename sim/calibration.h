@@ -1,7 +1,9 @@
 // Fits the simulator's parameters to measured result records.
 //
-// CPU: for every node of every record that was not throttled much
-// (throttling ratio below 0.5, so the CPU it used is the work it was given),
+// CPU: for every node of every record whose CPU is the work it was given
+// (throttling ratio below 0.5; or wakeups measured and the cluster kept up:
+// every request answered, latency far below the window, so a throttled
+// node's cheaper batched work is in the row through its fewer wakeups),
 // the operations it performed in the window are derived from the record:
 //   share s      = node registrations / registered devices
 //   notifications = fleet notifications_sent * s
@@ -9,7 +11,7 @@
 //   ignored      = requests_sent * (1 - s)      (broadcast bus; 0 routed)
 //   updates      = node registrations * window / (0.9 * lifetime)
 //   DTLS records = notifications * (1 + 1/notify_con_every) + 2 owned + 2 updates   (DTLS points)
-//   background   = window seconds
+//   wakeups      = the node's measured voluntary context switches
 // and cpu_s = A x is solved by least squares (Eigen, column-pivoting QR) for
 // the per-operation costs x. A cost whose column is zero or collinear with
 // the ones before it (e.g. updates vs notifications when every point has the
@@ -17,10 +19,16 @@
 // subtracted first; a negative fit is fixed at 0 and the rest refitted.
 // Memory: node memory_mean_bytes = base + k * registrations; k is split
 // between per-registration and per-observation in the prior's proportion.
-// Latency: at each curve's (devices, nodes, dtls) lowest rate where no node
-// was throttled, the mean latency minus the modelled service times along
-// the request path, divided by its 8 network hops, is one estimate of the
-// hop latency; the median of the estimates is the fitted one.
+// (node_cpu_background stays at its prior: with equal windows its column is
+// a constant that soaks up noise rather than measuring idle work.)
+// Latency: at every point where no node was throttled, the mean latency
+// minus the modelled service times along the request path, divided by its
+// 8 network hops, is one estimate of the hop latency; the median of the
+// estimates is the fitted one (robust to the odd stalled point).
+// Redis round trip (with the scenario): a node's PUBLISH gets a reply, which
+// wakes the node when it lands after the busy stretch that sent it; the
+// round trip is bisected until the simulated wakeups of the unthrottled
+// points equal the measured ones.
 #pragma once
 
 #include <string>
@@ -28,6 +36,7 @@
 
 #include "lwm2m/result.h"
 #include "schema/result.pb.h"
+#include "schema/scenario.pb.h"
 #include "sim/sim_params.h"
 
 namespace fogm2m::sim {
@@ -43,8 +52,11 @@ struct CalibrationReport {
 };
 
 // Fits `prior`'s parameters to `records` (records with an error are
-// skipped). kInvalidArgument when no record can be used.
-Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior);
+// skipped). With the `scenario` the records were measured with, also fits
+// the node's Redis round trip by simulating the unthrottled points.
+// kInvalidArgument when no record can be used.
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior,
+                                    const schema::Scenario* scenario = nullptr);
 
 // The modelled zero-load request latency without network hops: service
 // times along a request's path (Redis twice, the owner twice, the device).

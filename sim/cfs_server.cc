@@ -48,7 +48,12 @@ void CfsServer::throttle(int64_t k, SimTime from, SimTime to) {
 }
 
 SimTime CfsServer::submit(SimTime arrival, SimTime work) {
+  if (arrival >= free_at_) {  // idle: the process is woken for this job
+    work += wakeup_work_;
+    if (arrival >= window_start_ && arrival < window_end_) ++counters_.wakeups;
+  }
   SimTime t = std::max(arrival, free_at_);
+  last_start_ = t;
   if (quota_ == 0) {
     run(t, t + work);
     free_at_ = t + work;
@@ -69,6 +74,7 @@ SimTime CfsServer::submit(SimTime arrival, SimTime work) {
       t = period_end;
       continue;
     }
+    if (remaining == work) last_start_ = t;  // first slice
     const SimTime slice = std::min({remaining, quota_ - used_, period_end - t});
     run(t, t + slice);
     used_ += slice;

@@ -20,6 +20,15 @@
 // throttled. Only periods ending inside the accounting window, and CPU and
 // throttled time inside it, are counted (a cgroup delta over the window).
 // With quota 0 the server is unlimited (a plain FIFO: Redis, M/M/1 tests).
+//
+// Wakeups: an event-loop process that finds nothing to do blocks (epoll_wait)
+// and is woken by the next message; on a real host that costs CPU of its own
+// (the context switch in and out, the syscalls of an empty round), paid once
+// per busy stretch however many messages the stretch then handles. A job
+// that arrives while the server is idle costs `wakeup_work` on top of its
+// own work and counts as a wakeup; jobs that queue behind others (or behind
+// a throttled period) ride on the running stretch. This is why a throttled
+// server gets cheaper per message: its backlog is served in batches.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +42,7 @@ struct CfsCounters {
   uint64_t nr_throttled = 0;
   SimTime throttled_time = 0;
   SimTime cpu_time = 0;
+  uint64_t wakeups = 0;  // jobs arriving in the window to an idle server
   double throttling_ratio() const {
     return nr_periods == 0 ? 0.0 : static_cast<double>(nr_throttled) / static_cast<double>(nr_periods);
   }
@@ -45,6 +55,8 @@ class CfsServer {
 
   // Counters cover [start, end) from now on (default: all time).
   void set_window(SimTime start, SimTime end);
+  // CPU a job arriving at an idle server costs on top of its work (default 0).
+  void set_wakeup_work(SimTime work) { wakeup_work_ = work; }
 
   // Books a job arriving at `arrival` (>= every earlier arrival) that needs
   // `work` of CPU. Returns when it completes.
@@ -52,6 +64,8 @@ class CfsServer {
 
   // When the last booked job completes (the server is idle from then on).
   SimTime busy_until() const { return free_at_; }
+  // When the last booked job started running (its wakeup included).
+  SimTime last_start() const { return last_start_; }
   const CfsCounters& counters() const { return counters_; }
   SimTime quota() const { return quota_; }
   SimTime period() const { return period_; }
@@ -67,8 +81,10 @@ class CfsServer {
   SimTime period_;
   SimTime window_start_ = INT64_MIN;
   SimTime window_end_ = INT64_MAX;
+  SimTime wakeup_work_ = 0;
 
   SimTime free_at_ = INT64_MIN;
+  SimTime last_start_ = INT64_MIN;
   int64_t current_period_ = INT64_MIN;  // period whose quota `used_` is
   SimTime used_ = 0;
   int64_t last_runnable_period_ = INT64_MIN;  // periods up to here (+1 trailing idle) are counted

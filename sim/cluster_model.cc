@@ -25,14 +25,22 @@ enum EventType : uint16_t {
   kFirstSample,    // entity: device. First sample after its observation began.
   kUpdateLane,     // head of the update lane: a device sends Update
   kNodeArrival,    // entity: node, data: Job, data2: device or request id
-  kRedisArrival,   // entity: Command, data: request id or device, data2: node
+  kRedisArrival,   // entity: Command, data: request id or device, data2: node that sent it
   kDeviceRequest,  // entity: device, data: request id. A CoAP request reaches it.
   kDeviceReply,    // entity: device. Its Register/Update was answered.
   kLoadArrival,    // the load generator's next scheduled request
   kWindowStart,    // snapshot of registrations/observations for memory means
 };
 
-enum Job : uint32_t { kJobNotification, kJobNotificationCon, kJobRegister, kJobUpdate, kJobBusRequest, kJobDeviceResponse };
+enum Job : uint32_t {
+  kJobNotification,
+  kJobNotificationCon,
+  kJobRegister,
+  kJobUpdate,
+  kJobBusRequest,
+  kJobDeviceResponse,
+  kJobRedisReply,  // Redis answers a command of the node (PUBLISH: ":1"); costs a wakeup at most
+};
 
 enum Command : uint32_t {
   kCmdOwnerLookup,     // routed mode: GET EP#UID before publishing
@@ -98,7 +106,9 @@ class ClusterModel {
   void on_first_sample(uint32_t device);
   void on_update_due(uint32_t device);
   void on_node_arrival(uint32_t node, Job job, uint32_t id);
-  void on_redis_arrival(Command cmd, uint32_t id);
+  void on_redis_arrival(Command cmd, uint32_t id, uint32_t node);
+  void reply_to_node(uint32_t node, SimTime arrived, SimTime served);
+  void reply_after_start(uint32_t node);
   void on_device_request(uint32_t device, uint32_t request);
   void on_device_reply(uint32_t device);
   void on_load_arrival();
@@ -141,7 +151,7 @@ class ClusterModel {
   // CPU costs in simulated time, converted once.
   SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_owned_out_ = 0, cost_ignored_ = 0,
           cost_registration_ = 0, cost_dtls_ = 0, cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
-  SimTime hop_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0, pmin_ = 0;
+  SimTime hop_ = 0, round_trip_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0, pmin_ = 0;
   SimTime load_start_ = 0, window_start_ = 0, window_end_ = 0, timeout_ = 0, arrival_mean_ = 0;
 
   // Window counters.
@@ -214,6 +224,7 @@ void ClusterModel::setup(uint32_t repetition) {
   seed_ = mix64(scenario_.seed(), repetition);
   lg_rng_ = RandomStream(seed_, 0xffff'ffff'0000'0001ULL);
   hop_ = from_seconds(p_.network_hop_latency_s);
+  round_trip_ = from_seconds(p_.node_redis_round_trip_s);
   cost_notification_ = from_seconds(p_.node_cpu_notification_s);
   cost_owned_in_ = from_seconds(p_.node_cpu_request_owned_s * p_.owned_request_split);
   cost_owned_out_ = from_seconds(p_.node_cpu_request_owned_s * (1.0 - p_.owned_request_split));
@@ -270,6 +281,7 @@ void ClusterModel::setup(uint32_t repetition) {
   for (uint32_t i = 0; i < point_.nodes(); ++i) {
     nodes_.emplace_back(quota, period);
     nodes_.back().cpu.set_window(window_start_, window_end_);
+    nodes_.back().cpu.set_wakeup_work(from_seconds(p_.node_cpu_wakeup_s));
   }
   redis_.assign(static_cast<size_t>(p_.redis_shards), CfsServer(0, 0));
   for (auto& shard : redis_) shard.set_window(window_start_, window_end_);
@@ -292,7 +304,7 @@ void ClusterModel::handle(const Event& e) {
     case kFirstSample: return on_first_sample(e.entity);
     case kUpdateLane: return on_update_due(update_lane_.pop_due(sim_));
     case kNodeArrival: return on_node_arrival(e.entity, static_cast<Job>(e.data), e.data2);
-    case kRedisArrival: return on_redis_arrival(static_cast<Command>(e.entity), e.data);
+    case kRedisArrival: return on_redis_arrival(static_cast<Command>(e.entity), e.data, e.data2);
     case kDeviceRequest: return on_device_request(e.entity, e.data);
     case kDeviceReply: return on_device_reply(e.entity);
     case kLoadArrival: return on_load_arrival();
@@ -375,6 +387,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       const SimTime f = n.cpu.submit(t, cost_notification_ + (con ? 2 : 1) * dtls);
       if (con) node_tx(n, f, empty_ack_);
       node_tx(n, f, bus_notif_pub_);
+      reply_after_start(node_index);
       sim_.schedule_at(f + bus_notif_pub_.back, kRedisArrival, kCmdNotification, id, node_index);
       return;
     }
@@ -391,6 +404,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
         node_rx(n, f, redis_reply_);
       }
       node_tx(n, f, bus_reg_pub_);
+      reply_after_start(node_index);
       if (reg) ++n.registrations;
       sim_.schedule_at(f + resp.back + resp.front, kDeviceReply, id);
       sim_.schedule_at(f + bus_reg_pub_.back, kRedisArrival, reg ? kCmdRegistration : kCmdUpdate, id, node_index);
@@ -406,6 +420,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       }
       const SimTime f = n.cpu.submit(t, cost_owned_in_ + dtls);
       node_tx(n, f, bus_ack_pub_);
+      reply_after_start(node_index);
       sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
       if (!(d.flags & kRegistered)) {  // unknown endpoint: an err reply at once
         r.error = true;
@@ -426,15 +441,37 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       if (r.observe) ++n.observations;
       const Wire& rep = r.observe ? bus_notif_pub_ : bus_rep_pub_;
       node_tx(n, f, rep);
+      reply_after_start(node_index);
       sim_.schedule_at(f + rep.back, kRedisArrival, kCmdRepPublish, id, node_index);
       return;
     }
+    case kJobRedisReply:
+      node_rx(n, t, redis_reply_);
+      n.cpu.submit(t, 0);
+      return;
   }
 }
 
 // ---- Redis -------------------------------------------------------------------
 
-void ClusterModel::on_redis_arrival(Command cmd, uint32_t id) {
+// Redis received a node's command at `arrived` and finished it at `served`;
+// its reply goes back to the node over the network (node_redis_round_trip_s
+// unset; otherwise reply_after_start() already sent it).
+void ClusterModel::reply_to_node(uint32_t node, SimTime arrived, SimTime served) {
+  (void)arrived;
+  if (round_trip_ > 0) return;
+  sim_.schedule_at(served + redis_reply_.back, kNodeArrival, node, kJobRedisReply, 0);
+}
+
+// With node_redis_round_trip_s set: the node's job that just ran sent a
+// command partway through; its reply arrives a round trip after the job
+// started, inside the same busy stretch when the job outlasts the round trip.
+void ClusterModel::reply_after_start(uint32_t node) {
+  if (round_trip_ <= 0) return;
+  sim_.schedule_at(nodes_[node].cpu.last_start() + round_trip_, kNodeArrival, node, kJobRedisReply, 0);
+}
+
+void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
   const SimTime t = sim_.now();
   const SimTime command = cost_redis_command_;
   const SimTime per_subscriber = cost_redis_subscriber_;
@@ -459,12 +496,13 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id) {
       return;
     }
     case kCmdAckPublish:
-      redis_for(requests_[id].device).submit(t, command + per_subscriber);
+      reply_to_node(node, t, redis_for(requests_[id].device).submit(t, command + per_subscriber));
       return;
     case kCmdRepPublish: {
       Request& r = requests_[id];
       const Wire& msg = r.observe ? bus_notif_msg_ : bus_rep_msg_;
       const SimTime g = redis_for(r.device).submit(t, command + per_subscriber);
+      reply_to_node(node, t, g);
       const SimTime received = g + msg.back;
       if (r.done || !r.measured) {
         r.done = true;
@@ -484,6 +522,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id) {
     }
     case kCmdNotification: {
       const SimTime g = redis_for(id).submit(t, command + per_subscriber);
+      reply_to_node(node, t, g);
       if (in_window(g + bus_notif_msg_.back)) notifications_received_ += 1;
       return;
     }
@@ -491,6 +530,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id) {
     case kCmdUpdate: {
       const SimTime work = static_cast<SimTime>(p_.redis_commands_per_registration) * command + command + per_subscriber;
       const SimTime g = redis_for(id).submit(t, work);
+      reply_to_node(node, t, g);  // the store writes' replies come back pipelined with it
       DeviceState& d = devices_[id];
       if (cmd == kCmdRegistration && scenario_.observe_all() && !(d.flags & kObserved)) {
         // The load generator sees LESHAN_REG_NEW and observes the device.
@@ -600,6 +640,7 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
     s->set_tx_bytes(n.tx_bytes);
     s->set_rx_packets(n.rx_packets);
     s->set_tx_packets(n.tx_packets);
+    s->set_wakeups(static_cast<double>(c.wakeups));
     s->set_registrations(n.registrations);
   }
   schema::FleetStats* fleet = rec.mutable_fleet();

@@ -29,6 +29,7 @@ struct SimParams {
   double node_cpu_request_ignored_s = 5e-6;   // bus message parsed and dropped (not the owner)
   double node_cpu_registration_s = 100e-6;    // Register or Update, store writes included
   double node_cpu_dtls_datagram_s = 4e-6;     // extra per DTLS record in or out (AES-CCM8 + record layer)
+  double node_cpu_wakeup_s = 0.0;             // a message that finds the node idle wakes it (see cfs_server.h)
   double node_cpu_background = 0.0;           // CPU fraction used by timers etc. when idle
   double owned_request_split = 0.5;           // share of the owned-request cost spent on the way in
   // ---- Server node memory (bytes) ----
@@ -39,6 +40,10 @@ struct SimParams {
   double redis_command_s = 5e-6;              // service time of one command (PUBLISH, GET, SET ...)
   double redis_per_subscriber_s = 1e-6;       // extra per subscriber a PUBLISH is delivered to
   double redis_commands_per_registration = 6; // store writes of a Register / Update
+  double node_redis_round_trip_s = 0;         // from the start of the node's job that sends a
+                                              // command to the reply's arrival (0: two network hops
+                                              // after Redis served it); decides how often the reply
+                                              // finds the node idle and wakes it
   double redis_shards = 1;                    // Redis Cluster masters; keys and sharded pub/sub
                                               // channels (SPUBLISH) of a device go to one of them
   double redis_memory_base_bytes = 3e6;       // per shard

@@ -76,6 +76,42 @@ TEST(CfsServer, EvenLoadBelowQuotaIsNeverThrottled) {
   EXPECT_EQ(server.counters().cpu_time, 10000 * 200 * kMicrosecond);
 }
 
+// A job that finds the server idle pays the wakeup; jobs queued behind a
+// running one ride on its busy stretch.
+TEST(CfsServer, OnlyJobsArrivingIdlePayTheWakeup) {
+  CfsServer server(0, 0);
+  server.set_wakeup_work(30);
+  EXPECT_EQ(server.submit(0, 10), 40);    // idle: 30 + 10
+  EXPECT_EQ(server.submit(5, 10), 50);    // busy until 40: no wakeup
+  EXPECT_EQ(server.submit(50, 10), 90);   // idle again exactly at 50
+  EXPECT_EQ(server.submit(200, 0), 230);  // a message with no work of its own still wakes it
+  EXPECT_EQ(server.counters().wakeups, 3u);
+  EXPECT_EQ(server.counters().cpu_time, 30 + 10 + 10 + 30 + 10 + 30);
+}
+
+// The same even load costs less CPU per job once throttling makes a backlog:
+// the jobs that wait out a throttled stretch are served without wakeups.
+TEST(CfsServer, ThrottlingBatchesWakeups) {
+  auto run = [](SimTime quota) {
+    CfsServer server(quota, 100 * kMillisecond);
+    server.set_window(kSecond, 11 * kSecond);
+    server.set_wakeup_work(60 * kMicrosecond);
+    for (SimTime t = 0; t < 12 * kSecond; t += kMillisecond) server.submit(t, 20 * kMicrosecond);
+    return server.counters();
+  };
+  const CfsCounters free = run(100 * kMillisecond), tight = run(5 * kMillisecond);
+  EXPECT_EQ(free.wakeups, 10000u);  // every job arrives idle: 80 us per 1 ms
+  EXPECT_EQ(free.nr_throttled, 0u);
+  EXPECT_EQ(free.cpu_time, 10000 * 80 * kMicrosecond);
+  // Per period: x jobs arrive idle (80 us each), 100 - x wait out the
+  // throttled stretch (20 us each); the quota bounds 2000 + 60 x <= 5000 us,
+  // so about half the jobs still wake the server.
+  EXPECT_GT(tight.throttling_ratio(), 0.9);
+  EXPECT_GE(tight.wakeups, 10 * 10 * 45u);
+  EXPECT_LE(tight.wakeups, 10 * 10 * 51u);
+  EXPECT_LE(tight.cpu_time, 10 * 10 * 5 * kMillisecond);
+}
+
 TEST(CfsServer, UnlimitedIsAFifo) {
   CfsServer server(0, 0);
   EXPECT_EQ(server.submit(0, 10), 10);

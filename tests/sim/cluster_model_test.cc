@@ -73,6 +73,7 @@ TEST(ClusterModel, RecordHasEveryFieldFilled) {
     EXPECT_GT(n.rx_bytes(), 0);
     EXPECT_GT(n.tx_bytes(), 0);
     EXPECT_GT(n.rx_packets(), 0);
+    EXPECT_GT(n.wakeups(), 0);
     EXPECT_GT(n.tx_packets(), 0);
     registrations += n.registrations();
   }
@@ -138,6 +139,29 @@ TEST(ClusterModel, OneNodeOverloadsWhereTwoDoNot) {
   EXPECT_GT(one->record.latency().mean_ms(), 100);
   for (const auto& n : five->record.nodes()) EXPECT_LT(n.throttling_ratio(), 0.5);
   EXPECT_LT(five->record.latency().mean_ms(), 30);
+}
+
+// A reply from Redis that lands inside the busy stretch whose job sent the
+// command rides on it; one that lands later wakes the node again.
+TEST(ClusterModel, RedisRepliesWakeTheNodeOnlyAfterItsStretch) {
+  const schema::Scenario s = small_scenario();
+  const schema::Point p = point(20, 1, 50);
+  auto run = [&](double round_trip_s) {
+    SimParams params;
+    params.node_cpu_wakeup_s = 30e-6;
+    params.node_redis_round_trip_s = round_trip_s;
+    auto r = simulate_point(s, p, 0, 0, params);
+    EXPECT_TRUE(r.ok());
+    return r.ok() ? r->record.nodes(0) : schema::NodeStats{};
+  };
+  const schema::NodeStats inside = run(1e-6), after = run(2e-3);
+  // 20 devices x 20 notifications/s + 50 requests/s (two messages each) over
+  // the 4 s window: ~1,900 messages, each waking the idle node once; the
+  // late replies add about as many again.
+  EXPECT_GT(inside.wakeups(), 1500);
+  EXPECT_LT(inside.wakeups(), 2100);
+  EXPECT_GT(after.wakeups(), 1.7 * inside.wakeups());
+  EXPECT_NEAR(after.cpu_s() - inside.cpu_s(), (after.wakeups() - inside.wakeups()) * 30e-6, 1e-3);
 }
 
 TEST(ClusterModel, RejectsImpossiblePoints) {
