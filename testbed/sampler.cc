@@ -12,15 +12,24 @@ double unix_now() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-// Sum of the increases of a cumulative counter over consecutive samples; a
-// decrease means the counter restarted from zero.
+// Sum of the increases of a cumulative counter over consecutive samples. A
+// drop to below half the previous value means the counter restarted from
+// zero (a new process or namespace) and counts from there; a smaller drop is
+// read jitter and counts nothing: cgroup v1 cpuacct.usage sums per-CPU
+// counters read one after the other and can come back a few microseconds
+// lower than a read a moment before, which once counted as a restart added
+// the group's whole lifetime CPU to a window.
 template <class Get>
 double counter_delta(const std::vector<const TargetSample*>& samples, Get get) {
   double total = 0;
   for (size_t i = 1; i < samples.size(); ++i) {
     double a = get(*samples[i - 1]);
     double b = get(*samples[i]);
-    total += b >= a ? b - a : b;
+    if (b >= a) {
+      total += b - a;
+    } else if (b < a / 2) {
+      total += b;
+    }
   }
   return total;
 }

@@ -52,9 +52,9 @@ struct TargetSample {
 
 // A target over a window, named like schema NodeStats / ProcessStats.
 // CPU and memory come from the cgroup when the target has one, else from the
-// process. Counter deltas add up the increases between consecutive samples,
-// and a counter that went down (a restarted process, a new namespace) counts
-// from zero again.
+// process. Counter deltas add up the increases between consecutive samples;
+// a counter that fell below half its previous value (a restarted process, a
+// new namespace) counts from zero again, a smaller fall is read jitter.
 struct TargetSummary {
   std::string name;
   size_t samples = 0;          // samples in the window

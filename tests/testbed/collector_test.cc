@@ -139,6 +139,23 @@ TEST_F(CollectorTest, CountersThatRestartCountFromZero) {
   EXPECT_DOUBLE_EQ(s->tx_bytes, 0 + 100);
 }
 
+// cgroup v1 cpuacct.usage can read a few microseconds lower than a moment
+// before; that is jitter, not a restart of the counter.
+TEST_F(CollectorTest, ASmallDropIsJitterNotARestart) {
+  Sampler sampler(std::chrono::hours(1));
+  ASSERT_TRUE(sampler.add_target(node_target()).ok());
+  set_node1(2000000, 100, 0, 0, 1, 1);
+  auto t0 = sampler.sample_now();
+  set_node1(1999985, 100, 0, 0, 1, 1);
+  sampler.sample_now();
+  set_node1(2500000, 105, 0, 0, 1, 1);
+  auto t2 = sampler.sample_now();
+  auto s = sampler.summarize("node1", t0, t2);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_NEAR(s->cpu_s, 0.500015, 1e-9);
+  EXPECT_DOUBLE_EQ(s->nr_periods, 5);
+}
+
 TEST_F(CollectorTest, NoPeriodsMeansNoThrottling) {
   Sampler sampler(std::chrono::hours(1));
   ASSERT_TRUE(sampler.add_target(node_target()).ok());
