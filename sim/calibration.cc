@@ -117,6 +117,51 @@ std::optional<double> fit_round_trip(const std::vector<schema::ResultRecord>& re
   return std::sqrt(lo * hi);
 }
 
+// Mean absolute difference of the nodes' throttling ratios, simulated with
+// `params` against measured, over the records with any throttling nearby
+// (all usable records; unthrottled ones pin the low end).
+double throttling_error(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
+                        const SimParams& params) {
+  double total = 0;
+  size_t n = 0;
+  for (const schema::ResultRecord* r : points) {
+    auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
+    if (!outcome) continue;
+    const auto& sim_nodes = outcome->record.nodes();
+    for (int i = 0; i < r->nodes_size() && i < sim_nodes.size(); ++i) {
+      total += std::abs(sim_nodes[i].throttling_ratio() - r->nodes(i).throttling_ratio());
+      ++n;
+    }
+  }
+  return n ? total / static_cast<double>(n) : 0;
+}
+
+// The coefficient of variation of job costs (0..4 in steps of 0.25) whose
+// simulated throttling ratios are closest to the measured ones. nullopt
+// when no node of the records was ever throttled (nothing to fit).
+std::optional<double> fit_cost_variation(const std::vector<schema::ResultRecord>& records,
+                                         const schema::Scenario& scenario, const SimParams& params) {
+  std::vector<const schema::ResultRecord*> points;
+  bool any_throttled = false;
+  for (const auto& r : records) {
+    if (!usable(r)) continue;
+    points.push_back(&r);
+    for (const auto& n : r.nodes()) any_throttled |= n.throttling_ratio() > 0.05;
+  }
+  if (!any_throttled) return std::nullopt;
+  SimParams p = params;
+  double best_cv = 0, best = INFINITY;
+  for (int k = 0; k <= 16; ++k) {
+    p.node_cpu_cv = 0.25 * k;
+    const double e = throttling_error(points, scenario, p);
+    if (e < best - 1e-9) {
+      best = e;
+      best_cv = p.node_cpu_cv;
+    }
+  }
+  return best_cv;
+}
+
 }  // namespace
 
 int request_hops(const SimParams& params) { return params.bus_mode == BusMode::kRouted ? 10 : 8; }
@@ -267,12 +312,19 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& rec
   }
 
   // ---- Redis round trip: the sim's wakeups match the measured ones ----
+  // ---- Cost variation: the sim's throttling ratios match the measured ones ----
   if (scenario != nullptr) {
     if (auto rtt = fit_round_trip(records, *scenario, out); rtt) {
       out.node_redis_round_trip_s = *rtt;
       report.fitted.push_back("node_redis_round_trip_s");
     } else {
       report.kept.push_back("node_redis_round_trip_s");
+    }
+    if (auto cv = fit_cost_variation(records, *scenario, out); cv) {
+      out.node_cpu_cv = *cv;
+      report.fitted.push_back("node_cpu_cv");
+    } else {
+      report.kept.push_back("node_cpu_cv");
     }
   }
   return report;

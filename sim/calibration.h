@@ -29,6 +29,11 @@
 // wakes the node when it lands after the busy stretch that sent it; the
 // round trip is bisected until the simulated wakeups of the unthrottled
 // points equal the measured ones.
+// Cost variation (with the scenario): node_cpu_cv from 0 to 4 in steps of
+// 0.25, the one whose simulated throttling ratios are nearest the measured
+// ones (mean absolute difference over every node of every usable record).
+// Uneven per-job costs are why a real node throttles in some periods before
+// its mean use reaches the quota; they set the knee.
 #pragma once
 
 #include <string>

@@ -72,8 +72,9 @@ struct Request {
 };
 
 struct NodeState {
-  explicit NodeState(SimTime quota, SimTime period) : cpu(quota, period) {}
+  NodeState(SimTime quota, SimTime period, RandomStream costs) : cpu(quota, period), cost_rng(costs) {}
   CfsServer cpu;
+  RandomStream cost_rng;  // job cost variation (node_cpu_cv)
   double rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
   uint32_t registrations = 0, observations = 0;
   uint32_t registrations_at_start = 0, observations_at_start = 0;
@@ -119,6 +120,11 @@ class ClusterModel {
   bool in_window(SimTime t) const { return t >= window_start_ && t < window_end_; }
   void node_rx(NodeState& n, SimTime t, const Wire& w);
   void node_tx(NodeState& n, SimTime t, const Wire& w);
+  SimTime vary(NodeState& n, SimTime work) const {
+    return p_.node_cpu_cv > 0 ? static_cast<SimTime>(std::llround(static_cast<double>(work) *
+                                                                  n.cost_rng.lognormal_unit_mean(p_.node_cpu_cv)))
+                              : work;
+  }
   void fleet_message(SimTime t);
   uint32_t new_request(SimTime scheduled, uint32_t device, bool observe);
   void publish_request(SimTime at, uint32_t request);
@@ -279,7 +285,7 @@ void ClusterModel::setup(uint32_t repetition) {
   const SimTime period = static_cast<SimTime>(point_.cpu_period_us()) * kMicrosecond;
   nodes_.reserve(point_.nodes());
   for (uint32_t i = 0; i < point_.nodes(); ++i) {
-    nodes_.emplace_back(quota, period);
+    nodes_.emplace_back(quota, period, RandomStream(seed_, 0x6e6f'6465'0000'0000ULL + i));
     nodes_.back().cpu.set_window(window_start_, window_end_);
     nodes_.back().cpu.set_wakeup_work(from_seconds(p_.node_cpu_wakeup_s));
   }
@@ -384,7 +390,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     case kJobNotificationCon: {
       const bool con = job == kJobNotificationCon;
       node_rx(n, t, notification_);
-      const SimTime f = n.cpu.submit(t, cost_notification_ + (con ? 2 : 1) * dtls);
+      const SimTime f = n.cpu.submit(t, vary(n, cost_notification_ + (con ? 2 : 1) * dtls));
       if (con) node_tx(n, f, empty_ack_);
       node_tx(n, f, bus_notif_pub_);
       reply_after_start(node_index);
@@ -395,7 +401,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     case kJobUpdate: {
       const bool reg = job == kJobRegister;
       node_rx(n, t, reg ? register_req_ : update_req_);
-      const SimTime f = n.cpu.submit(t, cost_registration_ + 2 * dtls);
+      const SimTime f = n.cpu.submit(t, vary(n, cost_registration_ + 2 * dtls));
       const Wire& resp = reg ? register_resp_ : update_resp_;
       node_tx(n, f, resp);
       const double commands = p_.redis_commands_per_registration;
@@ -415,10 +421,10 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       Request& r = requests_[id];
       const DeviceState& d = devices_[r.device];
       if (d.node != node_index) {  // not the owner: parse and drop
-        n.cpu.submit(t, cost_ignored_);
+        n.cpu.submit(t, vary(n, cost_ignored_));
         return;
       }
-      const SimTime f = n.cpu.submit(t, cost_owned_in_ + dtls);
+      const SimTime f = n.cpu.submit(t, vary(n, cost_owned_in_ + dtls));
       node_tx(n, f, bus_ack_pub_);
       reply_after_start(node_index);
       sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
@@ -436,8 +442,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     case kJobDeviceResponse: {
       const Request& r = requests_[id];
       node_rx(n, t, r.observe ? observe_resp_ : read_resp_);
-      const SimTime f = n.cpu.submit(
-          t, cost_owned_out_ + dtls);
+      const SimTime f = n.cpu.submit(t, vary(n, cost_owned_out_ + dtls));
       if (r.observe) ++n.observations;
       const Wire& rep = r.observe ? bus_notif_pub_ : bus_rep_pub_;
       node_tx(n, f, rep);

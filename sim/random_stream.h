@@ -57,6 +57,14 @@ class RandomStream {
 
   // Exponentially distributed with the given mean (> 0).
   double exponential(double mean) { return -mean * std::log1p(-uniform()); }
+  // A lognormal factor with mean 1 and coefficient of variation `cv` (1 when
+  // cv <= 0); the normal deviate by Box-Muller.
+  double lognormal_unit_mean(double cv) {
+    if (cv <= 0) return 1.0;
+    const double sigma2 = std::log1p(cv * cv);
+    const double z = std::sqrt(-2.0 * std::log1p(-uniform())) * std::cos(6.283185307179586 * uniform());
+    return std::exp(std::sqrt(sigma2) * z - sigma2 / 2);
+  }
 
  private:
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }

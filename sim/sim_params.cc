@@ -25,6 +25,7 @@ constexpr NumberField kNumbers[] = {
     {"node_cpu_registration_s", &SimParams::node_cpu_registration_s},
     {"node_cpu_dtls_datagram_s", &SimParams::node_cpu_dtls_datagram_s},
     {"node_cpu_wakeup_s", &SimParams::node_cpu_wakeup_s},
+    {"node_cpu_cv", &SimParams::node_cpu_cv},
     {"node_cpu_background", &SimParams::node_cpu_background},
     {"owned_request_split", &SimParams::owned_request_split},
     {"node_memory_base_bytes", &SimParams::node_memory_base_bytes},

@@ -18,6 +18,7 @@ SimParams truth() {
   p.node_cpu_request_ignored_s = 7e-6;
   p.node_cpu_dtls_datagram_s = 6e-6;
   p.node_cpu_wakeup_s = 30e-6;
+  p.node_cpu_cv = 0;  // even costs: the least squares see exact sums
   p.network_hop_latency_s = 80e-6;
   p.node_memory_base_bytes = 9e6;
   p.node_memory_per_registration_bytes = 4000;
@@ -76,6 +77,43 @@ TEST(Calibration, RecoversCostsFromSimulatedResults) {
   // Every point has the same lifetime and sampling interval: the update
   // cost cannot be told from the notification cost and keeps its prior.
   EXPECT_NE(std::find(report->kept.begin(), report->kept.end(), "node_cpu_registration_s"), report->kept.end());
+}
+
+// With the scenario, the Redis round trip (from the wakeups) and the cost
+// variation (from the throttling ratios) come back too.
+TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
+  SimParams t = truth();
+  t.node_redis_round_trip_s = 60e-6;
+  t.node_cpu_cv = 1.0;
+  schema::Scenario s;
+  s.set_name("synthetic");
+  s.set_warmup_s(1);
+  s.set_window_s(5);
+  s.set_observe_all(true);
+  s.set_observe_path("/3313/0");
+  s.set_seed(7);
+  std::vector<schema::ResultRecord> records;
+  uint32_t index = 0;
+  for (uint32_t nodes : {1u, 2u})
+    for (double rate : {50.0, 200.0, 400.0, 600.0, 800.0}) {
+      schema::Point p;
+      p.set_devices(20);
+      p.set_nodes(nodes);
+      p.set_request_rate(rate);
+      p.set_cpu_quota_us(10000);
+      p.set_cpu_period_us(100000);
+      p.set_fleets(1);
+      p.set_sampling_interval_ms(50);
+      p.set_lifetime_s(300);
+      auto r = simulate_point(s, p, index++, 0, t);
+      ASSERT_TRUE(r.ok());
+      records.push_back(r->record);
+    }
+  auto report = calibrate(records, SimParams{}, &s);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_NEAR(report->params.node_cpu_wakeup_s / t.node_cpu_wakeup_s, 1, 0.1);
+  EXPECT_NEAR(report->params.node_redis_round_trip_s / t.node_redis_round_trip_s, 1, 0.15);
+  EXPECT_NEAR(report->params.node_cpu_cv, 1.0, 0.26);
 }
 
 TEST(Calibration, NoUsableRecordsIsAnError) {

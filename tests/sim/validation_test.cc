@@ -53,6 +53,8 @@ SimParams heavy() {
   SimParams p;
   p.node_cpu_notification_s = 80e-6;  // 160 ms/s of the 250 ms/s quota on notifications
   p.node_cpu_request_owned_s = 600e-6;
+  p.node_cpu_wakeup_s = 0;  // constant costs: the knee comes from the request cost alone
+  p.node_cpu_cv = 0;
   return p;
 }
 
@@ -70,7 +72,9 @@ TEST(Validation, AModelAgainstItselfHasNoError) {
 }
 
 TEST(Validation, ACheaperModelMissesTheKnee) {
-  auto report = validate(curve(heavy()), scenario(), SimParams{}, 1);
+  SimParams cheap = heavy();
+  cheap.node_cpu_request_owned_s = 40e-6;
+  auto report = validate(curve(heavy()), scenario(), cheap, 1);
   ASSERT_TRUE(report.ok());
   EXPECT_GT(report->knee_error, 0.1);
   EXPECT_FALSE(report->knees[0].simulated_has_knee);
