@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
 #include <array>
@@ -11,6 +12,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <cstring>
 #include <deque>
 #include <limits>
@@ -32,8 +34,17 @@ using Clock = std::chrono::steady_clock;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 
-// Datagrams read per wakeup before yielding to other handlers.
+// Datagrams read per wakeup before yielding to other handlers, and per
+// recvmmsg call. Each datagram of a call is received into its own slot of
+// 64 KiB, as two pieces: the first kHeadBytes into a dense head area shared
+// by all slots, the rest into the slot's own tail. Small datagrams (nearly
+// all CoAP messages) thus touch only the head area's pages; the tails'
+// pages stay untouched, hence not resident, until a large datagram comes.
 constexpr int kMaxBatch = 64;
+constexpr int kRecvBatch = 32;
+constexpr size_t kSlotBytes = 65536;
+constexpr size_t kHeadBytes = 2048;
+constexpr size_t kTailBytes = kSlotBytes - kHeadBytes;
 
 // ---------------------------------------------------------------------------
 // Peer keys: the source address as 16 IPv6 bytes (IPv4 as ::ffff:a.b.c.d),
@@ -186,7 +197,17 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
     uint32_t fifo_refs = 0;             // entries of fifo_ naming this peer
     uint32_t pending = 0;               // requests of this peer awaiting their Responder
     uint32_t pins = 0;                  // held by a running dispatch
-    std::vector<DedupEntry> dedup;      // ascending seq
+    // Received message ids, ascending seq: a ring of dedup_count entries
+    // from dedup_head over `dedup`, which grows up to the per-peer cap, so
+    // evicting the oldest moves nothing. dedup_mids mirrors the ring's mids:
+    // every datagram searches them, and 2-byte mids keep that search within
+    // a cache line or two rather than the whole 48-byte entries.
+    std::vector<DedupEntry> dedup;
+    std::vector<uint16_t> dedup_mids;
+    uint32_t dedup_head = 0;
+    uint32_t dedup_count = 0;
+    size_t dedup_slot(size_t i) const { return (dedup_head + i) % dedup.size(); }
+    DedupEntry& dedup_at(size_t i) { return dedup[dedup_slot(i)]; }
     std::vector<uint64_t> outstanding;  // ids in outgoing_
   };
 
@@ -249,7 +270,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   // Receiving.
   void wait_readable();
   void on_readable(const boost::system::error_code& ec);
-  void handle_datagram(size_t size);
+  void handle_datagram(std::span<const uint8_t> data);
   void handle_malformed(std::span<const uint8_t> data, const Error& error);
   void handle_ack_or_rst(Peer& p, const CoapMessage& msg);
   void handle_request(Peer& p, const CoapMessage& msg, uint64_t seq);
@@ -273,6 +294,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   DedupEntry* find_dedup(Peer& p, uint16_t mid);
   DedupEntry* find_dedup_seq(Peer& p, uint64_t seq);
   uint64_t add_dedup(Peer& p, uint16_t mid);
+  void pop_dedup(Peer& p);
   void remember(Peer& p, uint64_t seq);
   void pop_fifo();
   void expire_fifo();
@@ -323,8 +345,15 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   uint64_t suppressed_logs_ = 0;
 
   boost::system::error_code last_send_error_;
-  udp::endpoint sender_;
-  std::array<uint8_t, 65536> buffer_;
+  udp::endpoint sender_;  // of the datagram being handled
+  // recvmmsg batch: the slots' heads and tails, their senders and headers,
+  // and where a large datagram is put back together.
+  std::unique_ptr<uint8_t[]> heads_;
+  std::unique_ptr<uint8_t[]> tails_;
+  std::unique_ptr<uint8_t[]> whole_;
+  std::array<udp::endpoint, kRecvBatch> senders_;
+  std::array<std::array<iovec, 2>, kRecvBatch> iovecs_{};
+  std::array<mmsghdr, kRecvBatch> headers_{};
 };
 
 UdpTransport::Impl::Impl(boost::asio::io_context& io, UdpTransportOptions options)
@@ -335,7 +364,11 @@ UdpTransport::Impl::Impl(boost::asio::io_context& io, UdpTransportOptions option
       wheel_(Clock::now()),
       now_(Clock::now()),
       rng_(options_.seed != 0 ? options_.seed
-                              : (uint64_t{std::random_device{}()} << 32 | std::random_device{}())) {
+                              : (uint64_t{std::random_device{}()} << 32 | std::random_device{}())),
+      // Left uninitialised, so pages stay untouched until used.
+      heads_(new uint8_t[kRecvBatch * kHeadBytes]),
+      tails_(new uint8_t[kRecvBatch * kTailBytes]),
+      whole_(new uint8_t[kSlotBytes]) {
   options_.max_dedup_entries = std::max<size_t>(options_.max_dedup_entries, 1);
   options_.max_dedup_entries_per_peer = std::max<size_t>(options_.max_dedup_entries_per_peer, 1);
   options_.max_retransmit = std::max(options_.max_retransmit, 0);
@@ -443,13 +476,18 @@ void UdpTransport::Impl::log(const char* what, const std::string& detail) {
 // ---------------------------------------------------------------------------
 // Receiving.
 //
-// We wait for readability and then read with non-blocking recvfrom until
-// EAGAIN (or kMaxBatch datagrams, then we yield and go on in a posted
-// handler). Waiting again only after EAGAIN is what makes async_wait safe on
-// Asio's edge-triggered epoll: a datagram arriving after our EAGAIN raises a
-// new edge, and with one thread running the io_context nobody else can
-// consume that edge before our wait is queued. Per wakeup: one epoll_wait,
-// one recvfrom per datagram, one recvfrom returning EAGAIN.
+// We wait for readability and then read with non-blocking recvmmsg, up to
+// kRecvBatch datagrams per call, until the socket is drained (or kMaxBatch
+// datagrams, then we yield and go on in a posted handler). Waiting again only
+// once drained is what makes async_wait safe on Asio's edge-triggered epoll:
+// a datagram arriving after the drain raises a new edge, and with one thread
+// running the io_context nobody else can consume that edge before our wait
+// is queued. A call returning fewer datagrams than asked means its last
+// receive hit EAGAIN, i.e. drained: recvmmsg stops early only on EAGAIN or
+// on an error, and this unconnected socket without IP_RECVERR gets no
+// asynchronous (ICMP) errors. Per wakeup: one epoll_wait and one recvmmsg
+// per kRecvBatch datagrams (plus one returning EAGAIN when the last call was
+// full).
 
 void UdpTransport::Impl::wait_readable() {
   socket_.async_wait(
@@ -462,30 +500,62 @@ void UdpTransport::Impl::on_readable(const boost::system::error_code& ec) {
   Dispatch dispatch(*this);
   ++stats_.wakeups;
   now_ = Clock::now();
-  for (int i = 0; i < kMaxBatch; ++i) {
-    boost::system::error_code rec;
-    const size_t n = socket_.receive_from(boost::asio::buffer(buffer_), sender_, 0, rec);
-    if (rec == boost::asio::error::would_block || rec == boost::asio::error::try_again) {
-      wait_readable();
-      arm_timer();
-      return;
+  const int fd = socket_.native_handle();
+  int received = 0;
+  while (received < kMaxBatch) {
+    const int want = std::min(kRecvBatch, kMaxBatch - received);
+    for (int i = 0; i < want; ++i) {
+      iovecs_[i][0].iov_base = heads_.get() + static_cast<size_t>(i) * kHeadBytes;
+      iovecs_[i][0].iov_len = kHeadBytes;
+      iovecs_[i][1].iov_base = tails_.get() + static_cast<size_t>(i) * kTailBytes;
+      iovecs_[i][1].iov_len = kTailBytes;
+      msghdr& h = headers_[i].msg_hdr;
+      h = msghdr{};
+      h.msg_name = senders_[i].data();
+      h.msg_namelen = static_cast<socklen_t>(senders_[i].capacity());
+      h.msg_iov = iovecs_[i].data();
+      h.msg_iovlen = 2;
+      headers_[i].msg_len = 0;
     }
-    if (rec) {
-      // ICMP errors reported on the socket (e.g. ECONNREFUSED): nothing to read.
-      if (should_log()) log("receive", rec.message());
+    const int n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EINTR) continue;
+      // A pending socket error (e.g. ECONNREFUSED): nothing to read. It is
+      // reported once; read on.
+      if (should_log()) log("receive", std::strerror(errno));
+      ++received;  // bounds the loop should errors repeat
       continue;
     }
-    handle_datagram(n);
-    if (stopped_) return;
+    for (int i = 0; i < n; ++i) {
+      senders_[i].resize(headers_[i].msg_hdr.msg_namelen);
+      sender_ = senders_[i];
+      const size_t size = headers_[i].msg_len;
+      const auto* head = static_cast<const uint8_t*>(iovecs_[i][0].iov_base);
+      if (size <= kHeadBytes) {
+        handle_datagram(std::span<const uint8_t>(head, size));
+      } else {
+        // A large datagram: its two pieces made contiguous again.
+        std::memcpy(whole_.get(), head, kHeadBytes);
+        std::memcpy(whole_.get() + kHeadBytes, iovecs_[i][1].iov_base, size - kHeadBytes);
+        handle_datagram(std::span<const uint8_t>(whole_.get(), size));
+      }
+      if (stopped_) return;
+    }
+    received += n;
+    if (n < want) break;  // drained
   }
-  boost::asio::post(io_, [self = shared_from_this()] { self->on_readable({}); });
+  if (received >= kMaxBatch) {
+    boost::asio::post(io_, [self = shared_from_this()] { self->on_readable({}); });
+  } else {
+    wait_readable();
+  }
   arm_timer();
 }
 
-void UdpTransport::Impl::handle_datagram(size_t size) {
+void UdpTransport::Impl::handle_datagram(std::span<const uint8_t> data) {
   ++stats_.datagrams_in;
-  stats_.bytes_in += size;
-  const std::span<const uint8_t> data(buffer_.data(), size);
+  stats_.bytes_in += data.size();
   auto decoded = lwm2m::decode_coap(data);
   if (!decoded) {
     handle_malformed(data, decoded.error());
@@ -895,30 +965,54 @@ UdpTransport::Impl::Peer& UdpTransport::Impl::peer_for(const PeerKey& key,
 }
 
 UdpTransport::Impl::DedupEntry* UdpTransport::Impl::find_dedup(Peer& p, uint16_t mid) {
-  for (auto& d : p.dedup) {
-    if (d.mid == mid) return &d;
+  for (size_t i = 0; i < p.dedup_count; ++i) {
+    const size_t slot = p.dedup_slot(i);
+    if (p.dedup_mids[slot] == mid) return &p.dedup[slot];
   }
   return nullptr;
 }
 
 UdpTransport::Impl::DedupEntry* UdpTransport::Impl::find_dedup_seq(Peer& p, uint64_t seq) {
-  for (auto& d : p.dedup) {
-    if (d.seq == seq) return &d;
+  for (size_t i = 0; i < p.dedup_count; ++i) {
+    if (DedupEntry& d = p.dedup_at(i); d.seq == seq) return &d;
   }
   return nullptr;
 }
 
 uint64_t UdpTransport::Impl::add_dedup(Peer& p, uint16_t mid) {
-  if (p.dedup.size() >= options_.max_dedup_entries_per_peer) {
-    p.dedup.erase(p.dedup.begin());  // its FifoRef goes stale
-    --dedup_live_;
+  if (p.dedup_count >= options_.max_dedup_entries_per_peer) {
+    pop_dedup(p);  // its FifoRef goes stale
     ++stats_.dedup_evictions;
   }
   const uint64_t seq = ++seq_;
-  p.dedup.push_back(DedupEntry{seq, mid, {}});
+  if (p.dedup_count < p.dedup.size()) {
+    const size_t slot = p.dedup_slot(p.dedup_count);
+    p.dedup[slot] = DedupEntry{seq, mid, {}};
+    p.dedup_mids[slot] = mid;
+  } else {
+    // Full below the cap: grow, oldest first again.
+    std::rotate(p.dedup.begin(), p.dedup.begin() + p.dedup_head, p.dedup.end());
+    std::rotate(p.dedup_mids.begin(), p.dedup_mids.begin() + p.dedup_head, p.dedup_mids.end());
+    p.dedup_head = 0;
+    p.dedup.push_back(DedupEntry{seq, mid, {}});
+    p.dedup_mids.push_back(mid);
+  }
+  ++p.dedup_count;
   ++dedup_live_;
   remember(p, seq);
   return seq;
+}
+
+// Drops the oldest entry of a non-empty ring.
+void UdpTransport::Impl::pop_dedup(Peer& p) {
+  p.dedup[p.dedup_head] = DedupEntry{};  // frees a long cached answer now
+  p.dedup_head = static_cast<uint32_t>((p.dedup_head + 1) % p.dedup.size());
+  if (--p.dedup_count == 0) {
+    p.dedup.clear();
+    p.dedup_mids.clear();
+    p.dedup_head = 0;
+  }
+  --dedup_live_;
 }
 
 // Keeps `p` (and with seq != 0 its dedup entry) for the exchange lifetime.
@@ -939,10 +1033,7 @@ void UdpTransport::Impl::pop_fifo() {
   fifo_.pop_front();
   Peer& p = *ref.peer;
   --p.fifo_refs;
-  if (ref.seq != 0 && !p.dedup.empty() && p.dedup.front().seq == ref.seq) {
-    p.dedup.erase(p.dedup.begin());
-    --dedup_live_;
-  }
+  if (ref.seq != 0 && p.dedup_count > 0 && p.dedup_at(0).seq == ref.seq) pop_dedup(p);
   maybe_forget(p);
 }
 

@@ -39,7 +39,9 @@
 // Cost (tests/server/udp_transport_test.cc, UdpTransportPerf, loopback, one
 // core of the 2-core dev VM): ~7 us CPU per CON request/piggy-backed answer
 // with 1k peers, ~7.7 us with 10k, of which ~4.8 us are the recvfrom/sendto
-// syscalls themselves; ~8.5 us for a request from a new peer.
+// syscalls themselves; ~8.5 us for a request from a new peer. (Measured
+// before reception moved to recvmmsg, which reads up to 32 datagrams per
+// syscall; see "Receiving" in udp_transport.cc.)
 //
 // Threading: everything, including Responders and send_request, runs on the
 // one thread that runs the io_context (the node's single event loop). The

@@ -866,6 +866,56 @@ TEST_F(UdpTransportTest, UnknownTokenResponsesAreNotificationsAckedOrReset) {
   EXPECT_EQ(t->stats().notifications_in, 4u);
 }
 
+// Datagrams are read in batches (recvmmsg); a burst larger than one batch
+// and than one wakeup's budget, with a near-maximal datagram in the middle
+// and datagrams from two peers interleaved, is handled in full and in order.
+TEST_F(UdpTransportTest, BurstLargerThanOneReceiveBatchIsHandledInFullAndInOrder) {
+  UdpTransportOptions options = loopback_options();
+  options.socket_buffer_bytes = 1 << 20;  // the kernel caps it; plenty for this burst
+  auto t = make(options);
+  RawPeer a, b;
+  constexpr int kPerPeer = 70;  // 140 datagrams: several batches, more than one wakeup
+  std::string big(60000, 'z');
+  for (int i = 0; i < kPerPeer; ++i) {
+    for (RawPeer* peer : {&a, &b}) {
+      CoapMessage n = response(kContent, i == kPerPeer / 2 && peer == &a ? big : std::to_string(i));
+      n.type = CoapType::kNon;
+      n.message_id = static_cast<uint16_t>(1000 + i);
+      n.token = (peer == &a ? "a" : "b") + std::to_string(i);
+      peer->send(n, t->local_port());
+    }
+  }
+  // Everything is queued in the socket before the transport reads any of it.
+  ASSERT_TRUE(run_until(io, [&] { return rec.notifications.size() == 2 * kPerPeer; }));
+  std::vector<std::string> from_a, from_b;
+  for (const auto& n : rec.notifications) (n.token[0] == 'a' ? from_a : from_b).push_back(n.token);
+  ASSERT_EQ(from_a.size(), static_cast<size_t>(kPerPeer));
+  ASSERT_EQ(from_b.size(), static_cast<size_t>(kPerPeer));
+  for (int i = 0; i < kPerPeer; ++i) {
+    EXPECT_EQ(from_a[i], "a" + std::to_string(i));
+    EXPECT_EQ(from_b[i], "b" + std::to_string(i));
+  }
+  for (const auto& n : rec.notifications) {
+    if (n.token == "a" + std::to_string(kPerPeer / 2)) {
+      EXPECT_EQ(n.payload, big);
+    }
+  }
+  const auto stats = t->stats();
+  EXPECT_EQ(stats.datagrams_in, static_cast<uint64_t>(2 * kPerPeer));
+  EXPECT_EQ(stats.notifications_in, static_cast<uint64_t>(2 * kPerPeer));
+  EXPECT_EQ(stats.malformed, 0u);
+  // One wakeup reads at most 64 datagrams before yielding.
+  EXPECT_GE(stats.wakeups, 3u);
+  // And the socket is waited on again afterwards: one more arrives.
+  CoapMessage last = response(kContent, "last");
+  last.type = CoapType::kNon;
+  last.message_id = 2000;
+  last.token = "late";
+  a.send(last, t->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return rec.notifications.size() == 2 * kPerPeer + 1; }));
+  EXPECT_EQ(rec.notifications.back().token, "late");
+}
+
 TEST_F(UdpTransportTest, PingIsAnsweredWithReset) {
   auto t = make();
   RawPeer peer;
