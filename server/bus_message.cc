@@ -4,6 +4,9 @@
 #include <cmath>
 #include <cstdio>
 
+#include "server/json_text.h"
+#include "server/node_json.h"
+
 namespace fogm2m::server {
 
 namespace json = boost::json;
@@ -243,6 +246,29 @@ std::string format_rep(std::string_view ticket, json::object rep) {
 
 std::string format_err(std::string_view ticket, std::string_view message) {
   return json::serialize(json::object{{"ticket", ticket}, {"err", json::object{{"errorMessage", message}}}});
+}
+
+std::string format_content_notification(std::string_view ticket, std::string_view format_name,
+                                        const lwm2m::Node& content, std::string_view endpoint,
+                                        const lwm2m::Path& path) {
+  std::string out;
+  out.reserve(160 + ticket.size() + endpoint.size());
+  out += "{\"ticket\":";
+  append_json_string(out, ticket);
+  out += ",\"rep\":{\"code\":\"CONTENT\",\"coapCode\":\"2.05\",\"contentFormat\":";
+  append_json_string(out, format_name);
+  out += ",\"content\":";
+  append_node_json(out, content);
+  out += ",\"notification\":true,\"ep\":";
+  append_json_string(out, endpoint);
+  out += ",\"path\":\"";
+  if (path.depth() == 0) out += '/';
+  for (int i = 0; i < path.depth(); ++i) {
+    out += '/';
+    append_json_number(out, int64_t{path.id(i)});
+  }
+  out += "\"}}";
+  return out;
 }
 
 Result<BusReply> parse_bus_reply(std::string_view message) {

@@ -23,6 +23,7 @@
 #include <boost/json/value.hpp>
 
 #include "lwm2m/content_format.h"
+#include "lwm2m/node.h"
 #include "lwm2m/path.h"
 #include "lwm2m/result.h"
 
@@ -92,6 +93,13 @@ std::string format_ack(std::string_view ticket);
 // `rep` is the reply object: code, content, ...
 std::string format_rep(std::string_view ticket, boost::json::object rep);
 std::string format_err(std::string_view ticket, std::string_view message);
+// A 2.05 Content notification of observation `ticket`: the same bytes as
+// format_rep with the reply {"code":"CONTENT","coapCode":"2.05",
+// "contentFormat":<format_name>,"content":<node JSON>,"notification":true,
+// "ep":<endpoint>,"path":<path>}, written without building that object.
+std::string format_content_notification(std::string_view ticket, std::string_view format_name,
+                                        const lwm2m::Node& content, std::string_view endpoint,
+                                        const lwm2m::Path& path);
 
 // A reply read back (load generator, tests).
 struct BusReply {

@@ -262,11 +262,25 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
   auto it = observations_.find(n.token);
   if (it == observations_.end()) return false;
   const Observation& obs = it->second;
+  ++ctx_.counters.notifications;
+  if (n.code == static_cast<uint8_t>(CoapCode::kContent)) {
+    // The common case, written straight to JSON text; anything else (other
+    // codes, undecodable payloads) takes the general path below, which
+    // produces the same message shape.
+    const uint32_t cf_number = n.content_format().value_or(static_cast<uint32_t>(obs.content_format));
+    if (auto format = lwm2m::content_format_from_number(cf_number)) {
+      if (auto node = lwm2m::decode(*format, obs.path, as_bytes(n.payload), ctx_.models)) {
+        ctx_.bus.publish(ctx_.channels.responses,
+                         format_content_notification(obs.ticket, lwm2m::to_name(*format), *node,
+                                                     obs.endpoint, obs.path));
+        return true;
+      }
+    }
+  }
   BusRequest as_read;
   as_read.kind = RequestKind::kObserve;
   as_read.path = obs.path;
   auto rep = interpret(as_read, obs.content_format, n);
-  ++ctx_.counters.notifications;
   if (!rep) {
     ctx_.bus.publish(ctx_.channels.responses, format_err(obs.ticket, rep.error().message));
     return true;

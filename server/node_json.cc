@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "lwm2m/hex.h"
+#include "server/json_text.h"
 
 namespace fogm2m::server {
 
@@ -186,6 +187,112 @@ json::value node_to_json(const Node& node) {
     }
   };
   return std::visit(Visitor{}, node);
+}
+
+namespace {
+
+void append_value_json(std::string& out, const Value& value) {
+  struct Visitor {
+    std::string& out;
+    void operator()(std::monostate) const { out += "null"; }
+    void operator()(const std::string& s) const { append_json_string(out, s); }
+    void operator()(int64_t v) const { append_json_number(out, v); }
+    void operator()(uint64_t v) const { append_json_number(out, v); }
+    void operator()(double v) const { append_json_number(out, v); }
+    void operator()(bool v) const { out += v ? "true" : "false"; }
+    void operator()(const Opaque& o) const {
+      append_json_string(out, to_hex(std::string_view(reinterpret_cast<const char*>(o.data()), o.size())));
+    }
+    void operator()(Time t) const { append_json_number(out, t.seconds); }
+    void operator()(ObjectLink l) const {
+      out += '"';
+      append_json_number(out, int64_t{l.object_id});
+      out += ':';
+      append_json_number(out, int64_t{l.instance_id});
+      out += '"';
+    }
+    void operator()(const CoreLink& l) const { append_json_string(out, l.text); }
+  };
+  std::visit(Visitor{out}, value.storage());
+}
+
+// {"id":..,"type":..,"value":..}: a single resource or a resource instance.
+void append_single_json(std::string& out, uint16_t id, const Value& value) {
+  out += "{\"id\":";
+  append_json_number(out, int64_t{id});
+  out += ",\"type\":\"";
+  out += leshan_type_name(value.type());
+  out += "\",\"value\":";
+  append_value_json(out, value);
+  out += '}';
+}
+
+void append_resource_json(std::string& out, const Resource& r) {
+  if (!r.multiple) return append_single_json(out, r.id, r.value);
+  out += "{\"id\":";
+  append_json_number(out, int64_t{r.id});
+  out += ",\"type\":\"";
+  out += leshan_type_name(r.instances.empty() ? ResourceType::kNone : r.instances.back().value.type());
+  out += "\",\"values\":{";
+  // As the DOM's object keys: one member per id, at its first position,
+  // holding the value of its last occurrence. Instances are sorted and
+  // unique in practice; a list that is not is handled the slow way.
+  const bool unique = std::adjacent_find(r.instances.begin(), r.instances.end(),
+                                         [](const ResourceInstance& a, const ResourceInstance& b) {
+                                           return a.id >= b.id;
+                                         }) == r.instances.end();
+  bool first = true;
+  for (size_t i = 0; i < r.instances.size(); ++i) {
+    const uint16_t id = r.instances[i].id;
+    const Value* value = &r.instances[i].value;
+    if (!unique) {
+      bool seen_before = false;
+      for (size_t j = 0; j < i && !seen_before; ++j) seen_before = r.instances[j].id == id;
+      if (seen_before) continue;
+      for (size_t j = i + 1; j < r.instances.size(); ++j)
+        if (r.instances[j].id == id) value = &r.instances[j].value;
+    }
+    if (!first) out += ',';
+    first = false;
+    out += '"';
+    append_json_number(out, int64_t{id});
+    out += "\":";
+    append_value_json(out, *value);
+  }
+  out += "}}";
+}
+
+void append_instance_json(std::string& out, const ObjectInstance& oi) {
+  out += "{\"id\":";
+  append_json_number(out, int64_t{oi.id});
+  out += ",\"resources\":[";
+  for (size_t i = 0; i < oi.resources.size(); ++i) {
+    if (i > 0) out += ',';
+    append_resource_json(out, oi.resources[i]);
+  }
+  out += "]}";
+}
+
+}  // namespace
+
+void append_node_json(std::string& out, const Node& node) {
+  struct Visitor {
+    std::string& out;
+    void operator()(const Object& o) const {
+      out += "{\"id\":";
+      append_json_number(out, int64_t{o.id});
+      out += ",\"instances\":[";
+      for (size_t i = 0; i < o.instances.size(); ++i) {
+        if (i > 0) out += ',';
+        append_instance_json(out, o.instances[i]);
+      }
+      out += "]}";
+    }
+    void operator()(const ObjectInstance& oi) const { append_instance_json(out, oi); }
+    void operator()(const Resource& r) const { append_resource_json(out, r); }
+    void operator()(const ResourceInstance& ri) const { append_single_json(out, ri.id, ri.value); }
+  };
+  std::visit(Visitor{out}, node);
 }
 
 Result<Value> value_from_json(const json::value& v, ResourceType type) {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <boost/json/value.hpp>
+#include <string>
 
 #include "lwm2m/model.h"
 #include "lwm2m/node.h"
@@ -19,6 +20,10 @@ namespace fogm2m::server {
 
 boost::json::value node_to_json(const lwm2m::Node& node);
 boost::json::value value_to_json(const lwm2m::Value& value);
+
+// Appends serialize(node_to_json(node)) to `out`, byte for byte, without
+// building the DOM (the notification path).
+void append_node_json(std::string& out, const lwm2m::Node& node);
 
 // Reads a node for `path` (its depth picks the kind: 1 object, 2 instance,
 // 3 resource, 4 resource instance). Value types come from the "type" field
