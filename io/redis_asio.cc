@@ -1,19 +1,44 @@
 #include "io/redis_asio.h"
 
+// hiredis 0.14's sds.h lacks the extern "C" its other headers have; included
+// first, so hiredis.h's own include of it is a no-op.
+extern "C" {
+#include <hiredis/sds.h>
+}
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <deque>
 #include <utility>
 
 #include "io/fd_ready.h"
 
+// Exported by hiredis 0.14 but declared only in the headers of 1.0 and
+// later (same signature): runs the callbacks of the replies already read.
+extern "C" void redisProcessCallbacks(redisAsyncContext* ac);
+
 namespace fogm2m::io {
 
 namespace {
+
+// What redisBufferRead reads per call (hiredis 0.14 and 1.x: 16 KiB).
+constexpr size_t kHiredisReadChunk = 16 * 1024;
+// An emptied output buffer up to this size is kept for the next commands.
+constexpr size_t kKeptOutputBuffer = 64 * 1024;
+// Unawaited replies (command_unawaited) are read once this many are
+// outstanding, or this long after reads were deferred.
+constexpr size_t kUnawaitedBacklog = 256;
+constexpr std::chrono::milliseconds kUnawaitedDelay{100};
 
 Error error_from_reply_text(std::string_view text) {
   ErrorKind kind = ErrorKind::kInvalidArgument;
@@ -58,6 +83,16 @@ RedisReply copy_reply(const redisReply* r) {
   return out;
 }
 
+// "*3\r\n" (array of 3) or "$5\r\n" (bulk string of 5 bytes).
+void append_resp_header(std::string& out, char kind, size_t n) {
+  char buf[24];
+  buf[0] = kind;
+  const auto end = std::to_chars(buf + 1, buf + sizeof buf - 2, n).ptr;
+  end[0] = '\r';
+  end[1] = '\n';
+  out.append(buf, end + 2);
+}
+
 std::string_view element_text(const redisReply* r, size_t i) {
   if (r->type != REDIS_REPLY_ARRAY || i >= r->elements) return {};
   const redisReply* e = r->element[i];
@@ -85,7 +120,8 @@ std::string context_error(const redisAsyncContext* ac, std::string_view fallback
 // after the owner is gone. The reference is dropped by a handler posted from
 // the cleanup hook, i.e. after hiredis has finished with the context.
 struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::State> {
-  explicit State(boost::asio::io_context& io_context) : io(io_context), descriptor(io_context) {}
+  explicit State(boost::asio::io_context& io_context)
+      : io(io_context), descriptor(io_context), unawaited_timer(io_context) {}
 
   boost::asio::io_context& io;
   boost::asio::posix::stream_descriptor descriptor;  // never closes: hiredis owns the socket
@@ -101,6 +137,15 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   bool subscriber = false;
   int in_hiredis = 0;  // depth of calls into hiredis that may call back
   size_t pending_commands = 0;
+  size_t unawaited_pending = 0;  // of pending_commands, sent by command_unawaited
+  // Reads are deferred (no wait on the socket; the timer reads instead)
+  // while unawaited commands were sent recently and no other reply is
+  // awaited. Cleared by the timer once no unawaited reply is outstanding.
+  bool unawaited_mode = false;
+  bool unawaited_timer_armed = false;
+  boost::asio::steady_timer unawaited_timer;
+  std::string format_buffer;  // the command being queued, in RESP
+  bool queuing_command = false;  // inside send(): hiredis is buffering a command
 
   bool want_read = false;
   bool want_write = false;
@@ -128,16 +173,30 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
 
   // --- Readiness: hiredis asks for read/write interest through the hooks;
   // each direction has at most one outstanding wait or posted handler.
+  //
+  // Asio waits are edge-triggered, so a wait may only start once the socket
+  // is known to be drained (reads) or full (writes); otherwise the handler is
+  // posted to run at once. What is known decides whether the kernel must be
+  // asked (fd_ready, one poll() syscall):
+  //   kProbe     unknown: ask;
+  //   kReady     known ready: post (hiredis just buffered a command on a
+  //              connected socket, which is writable unless its send buffer
+  //              is full; the write then finds EAGAIN and we probe);
+  //   kDrained   our last read got less than it asked for: wait.
+  enum class Readiness { kProbe, kReady, kDrained };
 
-  void schedule(bool write) {
+  void schedule(bool write, Readiness readiness = Readiness::kProbe) {
     bool& scheduled = write ? write_scheduled : read_scheduled;
     if (scheduled || ac == nullptr) return;
+    if (!write && readiness != Readiness::kReady && reads_deferred()) {
+      arm_unawaited_timer();  // it reads (or starts waiting) later
+      return;
+    }
     scheduled = true;
     std::weak_ptr<State> weak = weak_from_this();
-    // Asio waits are edge-triggered and hiredis reads at most 16 KiB per
-    // call: if the socket is ready already, handle it now (posted) rather
-    // than wait for an edge that may not come.
-    if (fd_ready(fd, write ? POLLOUT : POLLIN)) {
+    const bool ready = readiness == Readiness::kReady ||
+                       (readiness == Readiness::kProbe && fd_ready(fd, write ? POLLOUT : POLLIN));
+    if (ready) {
       boost::asio::post(io, [weak, write] {
         if (auto self = weak.lock()) self->on_ready(write, {});
       });
@@ -154,16 +213,104 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     (write ? write_scheduled : read_scheduled) = false;
     if (ec || ac == nullptr) return;  // cancelled by the cleanup hook
     if (!(write ? want_write : want_read)) return;
+    Readiness next = Readiness::kProbe;
     {
       auto keep = shared_from_this();  // hiredis may drop hiredis_ref's last peer
       HiredisCall call(*this);
       if (write) {
-        redisAsyncHandleWrite(ac);
-      } else {
-        redisAsyncHandleRead(ac);
+        write_output();
+      } else if (read_and_process()) {
+        next = Readiness::kDrained;
       }
     }
-    if (ac != nullptr && (write ? want_write : want_read)) schedule(write);
+    if (ac != nullptr && (write ? want_write : want_read)) schedule(write, next);
+  }
+
+  // --- Unawaited replies (command_unawaited).
+
+  bool reads_deferred() const {
+    return unawaited_mode && pending_commands == unawaited_pending && !subscriber;
+  }
+
+  void arm_unawaited_timer() {
+    if (unawaited_timer_armed) return;
+    unawaited_timer_armed = true;
+    unawaited_timer.expires_after(kUnawaitedDelay);
+    std::weak_ptr<State> weak = weak_from_this();
+    unawaited_timer.async_wait([weak](const boost::system::error_code& ec) {
+      if (auto self = weak.lock()) self->on_unawaited_timer(ec);
+    });
+  }
+
+  void on_unawaited_timer(const boost::system::error_code& ec) {
+    unawaited_timer_armed = false;
+    if (ec || ac == nullptr || !want_read) return;
+    if (unawaited_pending == 0) {
+      // Nothing outstanding: back to waiting on the socket, which costs
+      // nothing while idle and notices a closed connection at once.
+      unawaited_mode = false;
+      schedule(false, Readiness::kProbe);
+    } else {
+      schedule(false, Readiness::kReady);  // read what has come; defers again after
+    }
+  }
+
+  // hiredis' redisAsyncHandleWrite on a connected context, except that a
+  // fully written output buffer is emptied rather than freed and allocated
+  // anew: hiredis would otherwise grow it again through realloc for every
+  // batch of commands. Errors are left to hiredis, which disconnects.
+  void write_output() {
+    redisContext* c = &ac->c;
+    if ((c->flags & REDIS_CONNECTED) == 0 || c->err != 0) {
+      redisAsyncHandleWrite(ac);  // connect in progress, or already failed
+      return;
+    }
+    if (const size_t len = sdslen(c->obuf); len > 0) {
+      const ssize_t n = ::send(c->fd, c->obuf, len, MSG_NOSIGNAL);
+      if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        // Recorded as redisBufferWrite records it; hiredis' own handler then
+        // sees the error without writing again and disconnects the context.
+        c->err = REDIS_ERR_IO;
+        const std::string why = std::strerror(errno);
+        std::snprintf(c->errstr, sizeof c->errstr, "%s", why.c_str());
+        redisAsyncHandleWrite(ac);
+        return;
+      }
+      if (n > 0 && static_cast<size_t>(n) == len) {
+        if (sdsalloc(c->obuf) > kKeptOutputBuffer) {
+          sdsfree(c->obuf);  // after a burst: give the memory back
+          c->obuf = sdsempty();
+        } else {
+          sdsclear(c->obuf);
+        }
+      } else if (n > 0) {
+        sdsrange(c->obuf, static_cast<int>(n), -1);
+      }
+    }
+    want_write = sdslen(c->obuf) > 0;  // hiredis: _EL_ADD_WRITE or _EL_DEL_WRITE
+    hook_add_read(this);               // hiredis: always read after writing
+  }
+
+  // hiredis' redisAsyncHandleRead, split so we learn how much was read: one
+  // read() of at most kHiredisReadChunk bytes, then the replies. True when
+  // that read got less than it asked for, i.e. the socket is drained.
+  bool read_and_process() {
+    redisContext* c = &ac->c;
+    if ((c->flags & REDIS_CONNECTED) == 0 || c->reader == nullptr) {
+      redisAsyncHandleRead(ac);  // connect still in progress: hiredis' own path
+      return false;
+    }
+    const size_t before = c->reader->len;
+    if (redisBufferRead(c) != REDIS_OK) {
+      // Lost or closed: c->err is set, so hiredis' own read handler returns
+      // at once and disconnects the context exactly as it would have.
+      redisAsyncHandleRead(ac);
+      return false;
+    }
+    const size_t got = c->reader->len - before;  // the feed appends to len
+    want_read = true;                            // hiredis re-adds read interest here
+    redisProcessCallbacks(ac);
+    return got < kHiredisReadChunk;
   }
 
   // --- hiredis event hooks (ev.data is the State).
@@ -177,7 +324,11 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   static void hook_add_write(void* p) {
     auto* s = static_cast<State*>(p);
     s->want_write = true;
-    s->schedule(true);
+    // Right after buffering a command (send()), a connected socket is
+    // writable unless its send buffer is full (the write then finds EAGAIN
+    // and we probe before waiting). Otherwise: ask the kernel.
+    const bool up = s->ac != nullptr && (s->ac->c.flags & REDIS_CONNECTED) != 0;
+    s->schedule(true, up && s->queuing_command ? Readiness::kReady : Readiness::kProbe);
   }
   static void hook_del_write(void* p) { static_cast<State*>(p)->want_write = false; }
 
@@ -188,6 +339,8 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     auto* s = static_cast<State*>(p);
     s->want_read = s->want_write = false;
     if (s->descriptor.is_open()) s->descriptor.release();  // cancels outstanding waits
+    s->unawaited_timer.cancel();
+    s->unawaited_timer_armed = false;
     s->ac = nullptr;
     s->fd = -1;
     s->closed = true;
@@ -245,12 +398,14 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   struct PendingCommand {
     State* state;
     ReplyHandler handler;
+    bool unawaited;
   };
 
   static void on_command_reply(redisAsyncContext* c, void* reply, void* privdata) noexcept {
     std::unique_ptr<PendingCommand> p(static_cast<PendingCommand*>(privdata));
     State* s = p->state;
     --s->pending_commands;
+    if (p->unawaited) --s->unawaited_pending;
     if (!s->owner_alive || !p->handler) return;
     const auto* r = static_cast<const redisReply*>(reply);
     if (r == nullptr) {
@@ -299,23 +454,37 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     return {};
   }
 
-  Status send(std::span<const std::string_view> argv, ReplyHandler on_reply) {
+  Status send(std::span<const std::string_view> argv, ReplyHandler on_reply,
+              bool unawaited = false) {
     if (argv.empty()) return make_error(ErrorKind::kInvalidArgument, "redis: empty command");
     if (Status st = check_can_send(false); !st) return st;
-    std::vector<const char*> args(argv.size());
-    std::vector<size_t> lengths(argv.size());
-    for (size_t i = 0; i < argv.size(); ++i) {
-      args[i] = argv[i].data();
-      lengths[i] = argv[i].size();
+    // The command in RESP, as redisAsyncCommandArgv would format it, built
+    // in a reused buffer (hiredis copies it into its output buffer).
+    format_buffer.clear();
+    append_resp_header(format_buffer, '*', argv.size());
+    for (std::string_view arg : argv) {
+      append_resp_header(format_buffer, '$', arg.size());
+      format_buffer.append(arg.data(), arg.size());
+      format_buffer += "\r\n";
     }
-    auto pending = std::make_unique<PendingCommand>(PendingCommand{this, std::move(on_reply)});
-    if (redisAsyncCommandArgv(ac, &State::on_command_reply, pending.get(),
-                              static_cast<int>(args.size()), args.data(),
-                              lengths.data()) != REDIS_OK) {
+    auto pending =
+        std::make_unique<PendingCommand>(PendingCommand{this, std::move(on_reply), unawaited});
+    queuing_command = true;
+    const int queued = redisAsyncFormattedCommand(ac, &State::on_command_reply, pending.get(),
+                                                  format_buffer.data(), format_buffer.size());
+    queuing_command = false;
+    if (queued != REDIS_OK) {
       return make_error(ErrorKind::kIo, "redis: command refused: " + context_error(ac, "closing"));
     }
     pending.release();  // owned by hiredis until on_command_reply
     ++pending_commands;
+    if (unawaited) {
+      ++unawaited_pending;
+      unawaited_mode = true;
+      if (unawaited_pending >= kUnawaitedBacklog) schedule(false, Readiness::kReady);
+    } else if (want_read) {
+      schedule(false);  // its reply is awaited: make sure the socket is watched
+    }
     return {};
   }
 
@@ -418,6 +587,10 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   void disconnect() {
     if (ac == nullptr || closing) return;
     closing = true;
+    // Replies still outstanding are read as they come, not late: the
+    // disconnect completes once they are in.
+    unawaited_mode = false;
+    if (want_read) schedule(false);
     later_on_context([](redisAsyncContext* c) { redisAsyncDisconnect(c); });
   }
 
@@ -462,6 +635,11 @@ Status RedisConnection::command(std::initializer_list<std::string_view> argv,
                                 ReplyHandler on_reply) {
   return state_->send(std::span<const std::string_view>(argv.begin(), argv.size()),
                       std::move(on_reply));
+}
+
+Status RedisConnection::command_unawaited(std::span<const std::string_view> argv,
+                                          ReplyHandler on_reply) {
+  return state_->send(argv, std::move(on_reply), /*unawaited=*/true);
 }
 
 Status RedisConnection::command(const std::vector<std::string>& argv, ReplyHandler on_reply) {

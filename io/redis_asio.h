@@ -112,6 +112,16 @@ class RedisConnection {
   Status command(std::initializer_list<std::string_view> argv, ReplyHandler on_reply);
   Status command(const std::vector<std::string>& argv, ReplyHandler on_reply);
 
+  // As command(), for a command whose reply nobody waits on (PUBLISH on the
+  // bus, where the reply only counts failures). Its reply is read when
+  // convenient rather than as soon as it arrives: with the reply of a
+  // command() sent meanwhile, once 256 such replies are outstanding, or
+  // within 100 ms. A stream of them thus costs no event-loop wakeup per
+  // reply. `on_reply` still runs exactly once and in order; while only such
+  // replies are outstanding, a lost connection may be noticed up to 100 ms
+  // later (or at the next write).
+  Status command_unawaited(std::span<const std::string_view> argv, ReplyHandler on_reply);
+
   // Sets the handler for messages on subscribed channels and patterns. Set it
   // before subscribing; messages arriving with no handler are dropped.
   void set_message_handler(MessageHandler handler);

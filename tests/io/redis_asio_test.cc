@@ -361,6 +361,103 @@ TEST_F(RedisAsioTest, LostConnectionFailsPendingCommandsAndReportsIt) {
   EXPECT_FALSE(victim.command({"PING"}, [](Result<RedisReply>) {}).ok());
 }
 
+// command_unawaited: replies are read late, but every callback still runs
+// once, in order with the awaited commands around them, also past the
+// backlog that forces a read.
+TEST_F(RedisAsioTest, UnawaitedRepliesAllArriveInOrderWithAwaitedOnes) {
+  RedisConnection conn(io_);
+  connect(conn);
+  ASSERT_TRUE(call(conn, {"DEL", "unawaited:counter"}).ok());
+  constexpr int kCount = 3000;  // several times the backlog
+  std::vector<long long> seen;
+  int errors = 0;
+  for (int i = 0; i < kCount; ++i) {
+    auto record = [&](Result<RedisReply> r) {
+      if (!r.ok()) {
+        ++errors;
+      } else {
+        seen.push_back(r->integer);
+      }
+    };
+    const std::string_view argv[] = {"INCR", "unawaited:counter"};
+    // Every 100th awaited, the rest unawaited.
+    Status st = i % 100 == 99 ? conn.command(argv, record) : conn.command_unawaited(argv, record);
+    ASSERT_TRUE(st.ok()) << st.error().message;
+  }
+  EXPECT_EQ(conn.pending(), static_cast<size_t>(kCount));
+  ASSERT_TRUE(run_until(io_, [&] { return seen.size() + errors == kCount; }, 30s)) << seen.size();
+  EXPECT_EQ(errors, 0);
+  for (int i = 0; i < kCount; ++i) ASSERT_EQ(seen[i], i + 1);
+  EXPECT_EQ(conn.pending(), 0u);
+}
+
+// A lone unawaited command, with nothing else going on, still gets its reply.
+TEST_F(RedisAsioTest, LoneUnawaitedReplyArrives) {
+  RedisConnection conn(io_);
+  connect(conn);
+  for (int round = 0; round < 3; ++round) {
+    std::optional<Result<RedisReply>> reply;
+    const std::string_view argv[] = {"PUBLISH", "unawaited:nobody", "hello"};
+    ASSERT_TRUE(conn.command_unawaited(argv, [&](Result<RedisReply> r) { reply = std::move(r); }).ok());
+    ASSERT_TRUE(run_until(io_, [&] { return reply.has_value(); }));
+    ASSERT_TRUE(reply->ok()) << reply->error().message;
+    EXPECT_EQ((*reply)->integer, 0);
+  }
+  // And awaited commands work as before afterwards.
+  EXPECT_TRUE(call(conn, {"PING"}).ok());
+}
+
+// With only unawaited replies outstanding, a dropped connection is still
+// noticed, its callbacks fail with kIo and the disconnect handler runs.
+TEST_F(RedisAsioTest, LostConnectionWithOnlyUnawaitedRepliesIsReported) {
+  RedisConnection victim(io_);
+  RedisConnection killer(io_);
+  connect(victim);
+  connect(killer);
+  auto id = call(victim, {"CLIENT", "ID"});
+  ASSERT_TRUE(id.ok());
+  std::optional<Status> lost;
+  victim.set_disconnect_handler([&](Status st) { lost = std::move(st); });
+  // A first unawaited reply, read: from here on the victim's reads are
+  // deferred rather than waited for.
+  std::optional<Result<RedisReply>> first;
+  const std::string_view publish[] = {"PUBLISH", "unawaited:nobody", "x"};
+  ASSERT_TRUE(victim.command_unawaited(publish, [&](Result<RedisReply> r) { first = std::move(r); }).ok());
+  ASSERT_TRUE(run_until(io_, [&] { return first.has_value(); }));
+  std::optional<Result<RedisReply>> blocked;
+  const std::string_view argv[] = {"BLPOP", "unawaited:never", "0"};
+  ASSERT_TRUE(victim.command_unawaited(argv, [&](Result<RedisReply> r) { blocked = std::move(r); }).ok());
+  auto killed = call(killer, {"CLIENT", "KILL", "ID", std::to_string(id->integer)});
+  ASSERT_TRUE(killed.ok()) << killed.error().message;
+  ASSERT_TRUE(run_until(io_, [&] { return lost.has_value(); }));
+  ASSERT_FALSE(lost->ok());
+  EXPECT_EQ(lost->error().kind, ErrorKind::kIo);
+  ASSERT_TRUE(blocked.has_value());
+  ASSERT_FALSE(blocked->ok());
+  EXPECT_EQ(blocked->error().kind, ErrorKind::kIo);
+}
+
+// After a stream of unawaited commands, the connection settles back to
+// waiting on its socket: idle, it uses no CPU.
+TEST_F(RedisAsioTest, IdleAfterUnawaitedCommandsUsesNoCpu) {
+  RedisConnection conn(io_);
+  connect(conn);
+  int replies = 0;
+  for (int i = 0; i < 50; ++i) {
+    const std::string_view argv[] = {"PUBLISH", "unawaited:nobody", "x"};
+    ASSERT_TRUE(conn.command_unawaited(argv, [&](Result<RedisReply>) { ++replies; }).ok());
+  }
+  ASSERT_TRUE(run_until(io_, [&] { return replies == 50; }));
+  io_.restart();
+  io_.run_for(300ms);  // lets the deferral end
+  auto cpu_before = test::thread_cpu_time();
+  io_.restart();
+  io_.run_for(500ms);
+  auto cpu = test::thread_cpu_time() - cpu_before;
+  EXPECT_LT(cpu, 50ms) << cpu.count() << " us of CPU while idle";
+  EXPECT_TRUE(call(conn, {"PING"}).ok());
+}
+
 TEST_F(RedisAsioTest, IdleConnectionUsesNoCpu) {
   RedisConnection conn(io_);
   connect(conn);
