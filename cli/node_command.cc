@@ -1,4 +1,5 @@
 // `fogm2m node`: runs one LwM2M server node of a cluster until SIGTERM/SIGINT.
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/io_context.hpp>
@@ -34,6 +35,10 @@ struct NodeArgs {
 };
 
 int run_node(const NodeArgs& args) {
+  // A write to a Redis that closed the connection must be an error the
+  // connection reports (and the node logs), not a SIGPIPE that kills the
+  // node; hiredis writes with plain write(). The node starts no children.
+  ::signal(SIGPIPE, SIG_IGN);
   spdlog::set_level(spdlog::level::from_str(args.log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [" + args.node.node_id + "] %v");
 
