@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/git_revision.h"
 #include "runner/scenario_runner.h"
 #include "scenario/loader.h"
 #include "scenario/sweep.h"
@@ -82,7 +83,7 @@ int run(const RunArgs& args) {
   options.resume = args.resume;
   options.shard = *shard;
   options.fogm2m_binary = self_executable();
-  options.git_revision = FOGM2M_GIT_REVISION;
+  options.git_revision = git_revision();
   options.cancel = &cancel;
   options.on_progress = [](const std::string& line) { std::cout << line << std::endl; };
   auto summary = runner::run_scenario(options);

@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "cli/commands.h"
+#include "cli/git_revision.h"
 #include "results/latency_file.h"
 #include "results/record_reader.h"
 #include "results/record_writer.h"
@@ -77,7 +78,7 @@ int run_scenario(const SimArgs& args) {
     std::cerr << "fogm2m sim: " << writer.error().message << "\n";
     return 1;
   }
-  if (auto meta = results::describe_run(args.scenario, FOGM2M_GIT_REVISION, *scenario); meta) {
+  if (auto meta = results::describe_run(args.scenario, git_revision(), *scenario); meta) {
     meta->set_cgroup_version("none");
     if (auto s = results::write_metadata(out, *meta); !s) std::cerr << "fogm2m sim: " << s.error().message << "\n";
   }
