@@ -108,7 +108,7 @@ class ClusterModel {
   void on_update_due(uint32_t device);
   void on_node_arrival(uint32_t node, Job job, uint32_t id);
   void on_redis_arrival(Command cmd, uint32_t id, uint32_t node);
-  void reply_to_node(uint32_t node, SimTime arrived, SimTime served);
+  void reply_to_node(uint32_t node, SimTime served);
   void reply_after_start(uint32_t node);
   void on_device_request(uint32_t device, uint32_t request);
   void on_device_reply(uint32_t device);
@@ -121,9 +121,9 @@ class ClusterModel {
   void node_rx(NodeState& n, SimTime t, const Wire& w);
   void node_tx(NodeState& n, SimTime t, const Wire& w);
   SimTime vary(NodeState& n, SimTime work) const {
-    return p_.node_cpu_cv > 0 ? static_cast<SimTime>(std::llround(static_cast<double>(work) *
-                                                                  n.cost_rng.lognormal_unit_mean(p_.node_cpu_cv)))
-                              : work;
+    return cost_sigma_ > 0 ? static_cast<SimTime>(std::llround(static_cast<double>(work) *
+                                                               n.cost_rng.lognormal_unit_mean(cost_sigma_)))
+                           : work;
   }
   void fleet_message(SimTime t);
   uint32_t new_request(SimTime scheduled, uint32_t device, bool observe);
@@ -157,6 +157,7 @@ class ClusterModel {
   // CPU costs in simulated time, converted once.
   SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_owned_out_ = 0, cost_ignored_ = 0,
           cost_registration_ = 0, cost_dtls_ = 0, cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
+  double cost_sigma_ = 0;  // of the lognormal job cost factor (node_cpu_cv)
   SimTime hop_ = 0, round_trip_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0, pmin_ = 0;
   SimTime load_start_ = 0, window_start_ = 0, window_end_ = 0, timeout_ = 0, arrival_mean_ = 0;
 
@@ -231,6 +232,7 @@ void ClusterModel::setup(uint32_t repetition) {
   lg_rng_ = RandomStream(seed_, 0xffff'ffff'0000'0001ULL);
   hop_ = from_seconds(p_.network_hop_latency_s);
   round_trip_ = from_seconds(p_.node_redis_round_trip_s);
+  cost_sigma_ = RandomStream::lognormal_sigma(p_.node_cpu_cv);
   cost_notification_ = from_seconds(p_.node_cpu_notification_s);
   cost_owned_in_ = from_seconds(p_.node_cpu_request_owned_s * p_.owned_request_split);
   cost_owned_out_ = from_seconds(p_.node_cpu_request_owned_s * (1.0 - p_.owned_request_split));
@@ -459,11 +461,10 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
 
 // ---- Redis -------------------------------------------------------------------
 
-// Redis received a node's command at `arrived` and finished it at `served`;
-// its reply goes back to the node over the network (node_redis_round_trip_s
-// unset; otherwise reply_after_start() already sent it).
-void ClusterModel::reply_to_node(uint32_t node, SimTime arrived, SimTime served) {
-  (void)arrived;
+// Redis finished a node's command at `served`; its reply goes back to the
+// node over the network (node_redis_round_trip_s unset; otherwise
+// reply_after_start() already sent it).
+void ClusterModel::reply_to_node(uint32_t node, SimTime served) {
   if (round_trip_ > 0) return;
   sim_.schedule_at(served + redis_reply_.back, kNodeArrival, node, kJobRedisReply, 0);
 }
@@ -501,13 +502,13 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
       return;
     }
     case kCmdAckPublish:
-      reply_to_node(node, t, redis_for(requests_[id].device).submit(t, command + per_subscriber));
+      reply_to_node(node, redis_for(requests_[id].device).submit(t, command + per_subscriber));
       return;
     case kCmdRepPublish: {
       Request& r = requests_[id];
       const Wire& msg = r.observe ? bus_notif_msg_ : bus_rep_msg_;
       const SimTime g = redis_for(r.device).submit(t, command + per_subscriber);
-      reply_to_node(node, t, g);
+      reply_to_node(node, g);
       const SimTime received = g + msg.back;
       if (r.done || !r.measured) {
         r.done = true;
@@ -527,7 +528,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
     }
     case kCmdNotification: {
       const SimTime g = redis_for(id).submit(t, command + per_subscriber);
-      reply_to_node(node, t, g);
+      reply_to_node(node, g);
       if (in_window(g + bus_notif_msg_.back)) notifications_received_ += 1;
       return;
     }
@@ -535,7 +536,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
     case kCmdUpdate: {
       const SimTime work = static_cast<SimTime>(p_.redis_commands_per_registration) * command + command + per_subscriber;
       const SimTime g = redis_for(id).submit(t, work);
-      reply_to_node(node, t, g);  // the store writes' replies come back pipelined with it
+      reply_to_node(node, g);  // the store writes' replies come back pipelined with it
       DeviceState& d = devices_[id];
       if (cmd == kCmdRegistration && scenario_.observe_all() && !(d.flags & kObserved)) {
         // The load generator sees LESHAN_REG_NEW and observes the device.

@@ -57,13 +57,15 @@ class RandomStream {
 
   // Exponentially distributed with the given mean (> 0).
   double exponential(double mean) { return -mean * std::log1p(-uniform()); }
-  // A lognormal factor with mean 1 and coefficient of variation `cv` (1 when
-  // cv <= 0); the normal deviate by Box-Muller.
-  double lognormal_unit_mean(double cv) {
-    if (cv <= 0) return 1.0;
-    const double sigma2 = std::log1p(cv * cv);
+  // The sigma of a lognormal with mean 1 and coefficient of variation `cv`;
+  // computed once per run, not per draw.
+  static double lognormal_sigma(double cv) { return cv > 0 ? std::sqrt(std::log1p(cv * cv)) : 0.0; }
+  // A lognormal factor with mean 1 and the given sigma (1 when sigma <= 0);
+  // the normal deviate by Box-Muller.
+  double lognormal_unit_mean(double sigma) {
+    if (sigma <= 0) return 1.0;
     const double z = std::sqrt(-2.0 * std::log1p(-uniform())) * std::cos(6.283185307179586 * uniform());
-    return std::exp(std::sqrt(sigma2) * z - sigma2 / 2);
+    return std::exp(sigma * z - sigma * sigma / 2);
   }
 
  private:

@@ -26,7 +26,7 @@ SimParams truth() {
   return p;
 }
 
-std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
+schema::Scenario synthetic_scenario(schema::Arrival arrival) {
   schema::Scenario s;
   s.set_name("synthetic");
   s.set_warmup_s(1);
@@ -34,7 +34,12 @@ std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
   s.set_observe_all(true);
   s.set_observe_path("/3313/0");
   s.set_seed(7);
-  s.set_arrival(schema::ARRIVAL_POISSON);
+  s.set_arrival(arrival);
+  return s;
+}
+
+std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
+  const schema::Scenario s = synthetic_scenario(schema::ARRIVAL_POISSON);
   std::vector<schema::ResultRecord> out;
   uint32_t index = 0;
   for (uint32_t devices : {20u, 60u, 120u})
@@ -85,13 +90,7 @@ TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
   SimParams t = truth();
   t.node_redis_round_trip_s = 60e-6;
   t.node_cpu_cv = 1.0;
-  schema::Scenario s;
-  s.set_name("synthetic");
-  s.set_warmup_s(1);
-  s.set_window_s(5);
-  s.set_observe_all(true);
-  s.set_observe_path("/3313/0");
-  s.set_seed(7);
+  const schema::Scenario s = synthetic_scenario(schema::ARRIVAL_CONSTANT);
   std::vector<schema::ResultRecord> records;
   uint32_t index = 0;
   for (uint32_t nodes : {1u, 2u})
