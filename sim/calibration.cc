@@ -84,15 +84,24 @@ double median(std::vector<double> v) {
   return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
-// Total node wakeups of the unthrottled records, simulated with `params`.
+// Simulates every record's point with `params` and hands each measured
+// record with its simulated one to `use` (points the model rejects skipped).
+template <class Use>
+void for_each_simulated(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
+                        const SimParams& params, Use use) {
+  for (const schema::ResultRecord* r : points) {
+    auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
+    if (outcome) use(*r, outcome->record);
+  }
+}
+
+// Total node wakeups of the records, simulated with `params`.
 double simulated_wakeups(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
                          const SimParams& params) {
   double total = 0;
-  for (const schema::ResultRecord* r : points) {
-    auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
-    if (!outcome) continue;
-    for (const auto& n : outcome->record.nodes()) total += n.wakeups();
-  }
+  for_each_simulated(points, scenario, params, [&](const schema::ResultRecord&, const schema::ResultRecord& sim) {
+    for (const auto& n : sim.nodes()) total += n.wakeups();
+  });
   return total;
 }
 
@@ -118,21 +127,18 @@ std::optional<double> fit_round_trip(const std::vector<schema::ResultRecord>& re
 }
 
 // Mean absolute difference of the nodes' throttling ratios, simulated with
-// `params` against measured, over the records with any throttling nearby
-// (all usable records; unthrottled ones pin the low end).
+// `params` against measured, over every node of the records.
 double throttling_error(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
                         const SimParams& params) {
   double total = 0;
   size_t n = 0;
-  for (const schema::ResultRecord* r : points) {
-    auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
-    if (!outcome) continue;
-    const auto& sim_nodes = outcome->record.nodes();
-    for (int i = 0; i < r->nodes_size() && i < sim_nodes.size(); ++i) {
-      total += std::abs(sim_nodes[i].throttling_ratio() - r->nodes(i).throttling_ratio());
+  for_each_simulated(points, scenario, params, [&](const schema::ResultRecord& measured,
+                                                   const schema::ResultRecord& sim) {
+    for (int i = 0; i < measured.nodes_size() && i < sim.nodes_size(); ++i) {
+      total += std::abs(sim.nodes(i).throttling_ratio() - measured.nodes(i).throttling_ratio());
       ++n;
     }
-  }
+  });
   return n ? total / static_cast<double>(n) : 0;
 }
 
