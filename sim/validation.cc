@@ -43,10 +43,43 @@ double mean(const std::vector<double>& v) {
   return s / static_cast<double>(v.size());
 }
 
-using CurveKey = std::tuple<uint32_t, uint32_t, bool>;
-CurveKey curve_of(const schema::ResultRecord& r) {
-  return {r.point().devices(), r.point().nodes(), r.point().dtls()};
+// The median of `values` (the mean of the middle two for an even count).
+double median(std::vector<double> values) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
+
+double median_of(const std::vector<const schema::ResultRecord*>& reps,
+                 double (*figure)(const schema::ResultRecord&)) {
+  std::vector<double> values;
+  for (const auto* r : reps) values.push_back(figure(*r));
+  return median(std::move(values));
+}
+
+double mean_latency(const schema::ResultRecord& r) { return r.latency().mean_ms(); }
+double p99_latency(const schema::ResultRecord& r) { return r.latency().p99_ms(); }
+
+PointFigures figures_of(const std::vector<const schema::ResultRecord*>& reps) {
+  PointFigures f;
+  f.mean_ms = median_of(reps, mean_latency);
+  f.p99_ms = median_of(reps, p99_latency);
+  f.throttling = median_of(reps, max_throttling);
+  f.memory_bytes = median_of(reps, memory_sum);
+  f.bytes = median_of(reps, bytes_sum);
+  return f;
+}
+
+double spread_of_mean_latency(const std::vector<const schema::ResultRecord*>& reps, double centre) {
+  if (reps.size() < 2) return 0;
+  std::vector<double> deviations;
+  for (const auto* r : reps) deviations.push_back(relative(r->latency().mean_ms(), centre));
+  return mean(deviations);
+}
+
+using CurveKey = std::tuple<uint32_t, uint32_t, bool>;
+CurveKey curve_of(const schema::Point& p) { return {p.devices(), p.nodes(), p.dtls()}; }
 
 }  // namespace
 
@@ -75,29 +108,50 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measu
   }
   if (runs.empty()) return make_error(ErrorKind::kInvalidArgument, "validate: no measured records without error");
 
-  ValidationReport report;
+  // Every repetition of a point, measured and simulated, by point index.
+  struct Repetitions {
+    schema::Point point;
+    std::vector<const schema::ResultRecord*> measured;
+    std::vector<schema::ResultRecord> simulated;
+  };
+  std::map<uint32_t, Repetitions> by_point;
   size_t i = 0;
-  auto status = run_sweep(scenario, runs, params, threads, [&](const SweepRun&, Result<PointOutcome>& out) -> Status {
+  auto status = run_sweep(scenario, runs, params, threads, [&](const SweepRun& run, Result<PointOutcome>& out) -> Status {
     if (!out) return out.error();
-    PointComparison c;
-    c.measured = *sources[i++];
-    c.simulated = std::move(out->record);
-    c.mean_latency_error = relative(c.simulated.latency().mean_ms(), c.measured.latency().mean_ms());
-    c.p99_error = relative(c.simulated.latency().p99_ms(), c.measured.latency().p99_ms());
-    c.throttling_error = std::abs(max_throttling(c.simulated) - max_throttling(c.measured));
-    c.memory_error = relative(memory_sum(c.simulated), memory_sum(c.measured));
-    c.bytes_error = relative(bytes_sum(c.simulated), bytes_sum(c.measured));
-    report.points.push_back(std::move(c));
+    auto& reps = by_point[run.point_index];
+    reps.point = run.point;
+    reps.measured.push_back(sources[i++]);
+    reps.simulated.push_back(std::move(out->record));
     return {};
   });
   if (!status) return status.error();
 
-  // Knees per curve (repetitions averaged by rate).
+  ValidationReport report;
+  for (auto& [index, reps] : by_point) {
+    std::vector<const schema::ResultRecord*> simulated;
+    for (const auto& r : reps.simulated) simulated.push_back(&r);
+    PointComparison c;
+    c.point_index = index;
+    c.point = reps.point;
+    c.repetitions = static_cast<uint32_t>(reps.measured.size());
+    c.measured = figures_of(reps.measured);
+    c.simulated = figures_of(simulated);
+    c.measured_spread = spread_of_mean_latency(reps.measured, c.measured.mean_ms);
+    c.mean_latency_error = relative(c.simulated.mean_ms, c.measured.mean_ms);
+    c.p99_error = relative(c.simulated.p99_ms, c.measured.p99_ms);
+    c.throttling_error = std::abs(c.simulated.throttling - c.measured.throttling);
+    c.memory_error = relative(c.simulated.memory_bytes, c.measured.memory_bytes);
+    c.bytes_error = relative(c.simulated.bytes, c.measured.bytes);
+    report.points.push_back(std::move(c));
+  }
+
+  // Knees per curve. Points of equal rate in one curve (a scenario that
+  // lists a point twice) are averaged.
   std::map<CurveKey, std::map<double, std::pair<std::vector<double>, std::vector<double>>>> curves;
   for (const auto& c : report.points) {
-    auto& at = curves[curve_of(c.measured)][c.measured.point().request_rate()];
-    at.first.push_back(c.measured.latency().mean_ms());
-    at.second.push_back(c.simulated.latency().mean_ms());
+    auto& at = curves[curve_of(c.point)][c.point.request_rate()];
+    at.first.push_back(c.measured.mean_ms);
+    at.second.push_back(c.simulated.mean_ms);
   }
   std::map<CurveKey, double> measured_knees;
   std::vector<double> knee_errors;
@@ -117,10 +171,11 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measu
     if (k.measured_has_knee) ++report.curves_with_knee;
     report.knees.push_back(k);
   }
-  std::vector<double> below, all, p99, thr, mem, bytes;
+  std::vector<double> below, all, p99, thr, mem, bytes, spread;
   for (auto& c : report.points) {
-    c.below_knee = c.measured.point().request_rate() < measured_knees[curve_of(c.measured)];
+    c.below_knee = c.point.request_rate() < measured_knees[curve_of(c.point)];
     if (c.below_knee) below.push_back(c.mean_latency_error);
+    if (c.repetitions > 1) spread.push_back(c.measured_spread);
     all.push_back(c.mean_latency_error);
     p99.push_back(c.p99_error);
     thr.push_back(c.throttling_error);
@@ -134,22 +189,24 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measu
   report.memory_error = mean(mem);
   report.bytes_error = mean(bytes);
   report.knee_error = mean(knee_errors);
+  report.measured_spread = mean(spread);
+  report.points_repeated = spread.size();
   return report;
 }
 
 std::string format_validation(const ValidationReport& r) {
   std::string out;
   char line[400];
-  std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s\n", "point", "rep", "devices",
-                "nodes", "dtls", "rate", "mean_ms", "sim_ms", "mean%", "p99%", "thr", "mem%");
+  std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s %7s\n", "point", "reps", "devices",
+                "nodes", "dtls", "rate", "mean_ms", "sim_ms", "spread", "mean%", "p99%", "thr", "mem%");
   out += line;
   for (const auto& c : r.points) {
-    const auto& p = c.measured.point();
-    std::snprintf(line, sizeof line, "%6u %4u %7u %5u %4s %9.1f %9.3f %7.3f %6.1f%% %6.1f%% %7.3f %6.1f%% bytes %.1f%%\n",
-                  c.measured.point_index(), c.measured.repetition(), p.devices(), p.nodes(), p.dtls() ? "yes" : "no",
-                  p.request_rate(), c.measured.latency().mean_ms(), c.simulated.latency().mean_ms(),
-                  100 * c.mean_latency_error, 100 * c.p99_error, c.throttling_error, 100 * c.memory_error,
-                  100 * c.bytes_error);
+    const auto& p = c.point;
+    std::snprintf(line, sizeof line,
+                  "%6u %4u %7u %5u %4s %9.1f %9.3f %7.3f %6.1f%% %6.1f%% %6.1f%% %7.3f %6.1f%% bytes %.1f%%\n",
+                  c.point_index, c.repetitions, p.devices(), p.nodes(), p.dtls() ? "yes" : "no", p.request_rate(),
+                  c.measured.mean_ms, c.simulated.mean_ms, 100 * c.measured_spread, 100 * c.mean_latency_error,
+                  100 * c.p99_error, c.throttling_error, 100 * c.memory_error, 100 * c.bytes_error);
     out += line;
   }
   out += "knees (first rate with mean latency > 2x its lowest-rate value):\n";
@@ -165,6 +222,13 @@ std::string format_validation(const ValidationReport& r) {
                 100 * r.mean_latency_error, 100 * r.p99_error, r.throttling_error, 100 * r.memory_error,
                 100 * r.bytes_error, r.points.size(), r.curves_with_knee, r.knees.size());
   out += line;
+  if (r.points_repeated > 0) {
+    std::snprintf(line, sizeof line,
+                  "measurement spread: repetitions deviate %.1f%% from their point's median mean latency "
+                  "(%zu repeated points)\n",
+                  100 * r.measured_spread, r.points_repeated);
+    out += line;
+  }
   std::snprintf(line, sizeof line, "validation: mean latency error below knee %.1f%%, knee error %.1f%%\n",
                 100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
   out += line;

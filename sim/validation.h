@@ -1,6 +1,12 @@
 // Compares the simulator with measured result records: every measured
-// point is simulated with the same parameters and the errors are reported
-// per point, per curve (knee) and overall.
+// (point, repetition) is simulated with the same parameters and the errors
+// are reported per point, per curve (knee) and overall.
+//
+// A point's value is the median over its repetitions, measured and
+// simulated alike, so repetitions narrow the run-to-run noise and one
+// disturbed run does not move the point. The spread of the measured
+// repetitions (their mean relative deviation from the point's median) is
+// reported as the measurement's own noise.
 //
 // Errors are relative, |simulated - measured| / measured, except the
 // throttling ratio, a ratio itself, whose error is the absolute difference.
@@ -23,9 +29,20 @@
 
 namespace fogm2m::sim {
 
+// A point's figures: medians over its repetitions.
+struct PointFigures {
+  double mean_ms = 0, p99_ms = 0;
+  double throttling = 0;    // max over nodes
+  double memory_bytes = 0;  // nodes' mean memory summed
+  double bytes = 0;         // nodes' rx + tx summed
+};
+
 struct PointComparison {
-  schema::ResultRecord measured;
-  schema::ResultRecord simulated;
+  uint32_t point_index = 0;
+  schema::Point point;
+  uint32_t repetitions = 0;    // measured records of the point
+  double measured_spread = 0;  // mean |rep - median| / median of mean latency; 0 with one repetition
+  PointFigures measured, simulated;
   double mean_latency_error = 0;
   double p99_error = 0;
   double throttling_error = 0;  // absolute, max over nodes
@@ -55,6 +72,9 @@ struct ValidationReport {
   double bytes_error = 0;
   double knee_error = 0;
   size_t curves_with_knee = 0;
+  // Mean measured_spread over points with more than one repetition; 0 if none.
+  double measured_spread = 0;
+  size_t points_repeated = 0;
 };
 
 // The knee of a curve from (rate, mean latency ms) pairs, sorted or not.
@@ -62,7 +82,8 @@ struct ValidationReport {
 double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee);
 
 // Simulates every record of `measured` (records with an error are skipped)
-// with `scenario`'s run settings and `params`, on `threads` threads.
+// with `scenario`'s run settings and `params`, on `threads` threads, and
+// compares point by point (repetitions folded into medians).
 Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measured,
                                   const schema::Scenario& scenario, const SimParams& params, unsigned threads);
 

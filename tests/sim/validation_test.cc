@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "sim/cluster_model.h"
 
 namespace fogm2m::sim {
@@ -29,7 +31,7 @@ schema::Scenario scenario() {
   return s;
 }
 
-std::vector<schema::ResultRecord> curve(const SimParams& params) {
+std::vector<schema::ResultRecord> curve(const SimParams& params, uint32_t repetitions = 1) {
   std::vector<schema::ResultRecord> out;
   uint32_t i = 0;
   for (double rate : {25.0, 75.0, 125.0, 175.0, 225.0, 275.0}) {
@@ -42,9 +44,12 @@ std::vector<schema::ResultRecord> curve(const SimParams& params) {
     p.set_fleets(1);
     p.set_sampling_interval_ms(50);
     p.set_lifetime_s(300);
-    auto r = simulate_point(scenario(), p, i++, 0, params);
-    EXPECT_TRUE(r.ok());
-    if (r.ok()) out.push_back(r->record);
+    for (uint32_t rep = 0; rep < repetitions; ++rep) {
+      auto r = simulate_point(scenario(), p, i, rep, params);
+      EXPECT_TRUE(r.ok());
+      if (r.ok()) out.push_back(r->record);
+    }
+    ++i;
   }
   return out;
 }
@@ -69,6 +74,28 @@ TEST(Validation, AModelAgainstItselfHasNoError) {
   EXPECT_TRUE(report->knees[0].measured_has_knee);
   const std::string text = format_validation(*report);
   EXPECT_NE(text.find("validation: mean latency error below knee 0.0%, knee error 0.0%"), std::string::npos) << text;
+}
+
+TEST(Validation, RepetitionsFoldIntoTheMedianSoOneDisturbedRunDoesNotMoveAPoint) {
+  auto measured = curve(heavy(), 3);
+  ASSERT_EQ(measured.size(), 18u);
+  // The slowest repetition of the lowest rate ran on a slowed machine: it
+  // gets slower still, and the median stays where it was.
+  auto slowest = std::max_element(measured.begin(), measured.begin() + 3, [](const auto& a, const auto& b) {
+    return a.latency().mean_ms() < b.latency().mean_ms();
+  });
+  slowest->mutable_latency()->set_mean_ms(slowest->latency().mean_ms() * 5);
+  auto report = validate(measured, scenario(), heavy(), 2);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_EQ(report->points.size(), 6u);
+  EXPECT_EQ(report->points[0].repetitions, 3u);
+  EXPECT_DOUBLE_EQ(report->mean_latency_error, 0);
+  EXPECT_DOUBLE_EQ(report->knee_error, 0);
+  // The disturbed run shows as measurement spread of its point, not as error.
+  EXPECT_GT(report->points[0].measured_spread, 1.0);
+  EXPECT_EQ(report->points_repeated, 6u);
+  const std::string text = format_validation(*report);
+  EXPECT_NE(text.find("measurement spread: repetitions deviate"), std::string::npos) << text;
 }
 
 TEST(Validation, ACheaperModelMissesTheKnee) {
