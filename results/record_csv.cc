@@ -61,7 +61,7 @@ const std::vector<std::string>& csv_columns() {
       "node_throttling_ratio_max", "node_cpu_s_mean", "node_memory_mean_bytes_mean", "node_memory_peak_bytes_max",
       "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean", "node_tx_packets_mean", "node_wakeups_mean", "fleet_registered",
       "fleet_notifications_sent", "fleet_cpu_s", "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes",
-      "notifications_received", "latency_file", "error"};
+      "host_steal_ratio", "host_speed_probe_us", "notifications_received", "latency_file", "error"};
   return columns;
 }
 
@@ -121,6 +121,8 @@ std::string csv_row(const schema::ResultRecord& r) {
       number(r.fleet().process().memory_peak_bytes()),
       number(r.redis().cpu_s()),
       number(r.redis().memory_peak_bytes()),
+      number(r.host().steal_ratio()),
+      number(r.host().speed_probe_us()),
       number(r.notifications_received()),
       text(r.latency_file()),
       text(r.error()),

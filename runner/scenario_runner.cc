@@ -245,6 +245,10 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
     ns->set_wakeups(s->wakeups);
   }
   if (auto s = sampler.summarize("redis", window_start, window_end); s) fill_process(*s, record.mutable_redis());
+  if (auto h = sampler.summarize_host(window_start, window_end); h) {
+    record.mutable_host()->set_steal_ratio(h->steal_ratio);
+    record.mutable_host()->set_speed_probe_us(h->speed_probe_us);
+  }
 
   schema::FleetStats* fleet = record.mutable_fleet();
   fleet->set_registered(static_cast<uint32_t>(fleet_after.count("registered") ? fleet_after.at("registered") : 0));

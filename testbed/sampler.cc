@@ -44,8 +44,10 @@ void append_number(std::string& row, uint64_t v) { row += "," + std::to_string(v
 
 }  // namespace
 
-Sampler::Sampler(std::chrono::milliseconds interval)
-    : interval_(interval.count() > 0 ? interval : std::chrono::milliseconds(1)), origin_(SamplerClock::now()) {}
+Sampler::Sampler(std::chrono::milliseconds interval, std::string host_proc_root)
+    : interval_(interval.count() > 0 ? interval : std::chrono::milliseconds(1)),
+      host_proc_root_(std::move(host_proc_root)),
+      origin_(SamplerClock::now()) {}
 
 Sampler::~Sampler() { stop(); }
 
@@ -152,7 +154,15 @@ void Sampler::sample_all(SamplerClock::time_point at) {
     }
     taken.emplace_back(std::move(sample), std::move(failures));
   }
+  HostSample host;
+  host.at = at;
+  host.unix_s = unix_s;
+  if (auto ticks = read_host_cpu_ticks(host_proc_root_); ticks) host.ticks = *ticks;
+  host.speed_probe_us = run_speed_probe_us();
   std::lock_guard lock(mutex_);
+  host_.insert(std::upper_bound(host_.begin(), host_.end(), at,
+                                [](SamplerClock::time_point t, const HostSample& x) { return t < x.at; }),
+               std::move(host));
   for (size_t k = 0; k < targets.size(); ++k) {
     Series& s = series_[targets[k].first];
     auto& [sample, failures] = taken[k];
@@ -272,9 +282,44 @@ std::vector<TargetSummary> Sampler::summarize_all(SamplerClock::time_point start
   return out;
 }
 
+std::vector<HostSample> Sampler::host_series() const {
+  std::lock_guard lock(mutex_);
+  return host_;
+}
+
+Result<HostSummary> Sampler::summarize_host(SamplerClock::time_point start, SamplerClock::time_point end) const {
+  std::vector<HostSample> all = host_series();
+  std::vector<const HostSample*> in;
+  for (const auto& s : all) {
+    if (s.at >= start && s.at <= end) in.push_back(&s);
+  }
+  if (in.size() < 2) {
+    return make_error(ErrorKind::kNotFound,
+                      "host has " + std::to_string(in.size()) + " sample(s) in the window, needs two");
+  }
+  HostSummary sum;
+  sum.samples = in.size();
+  double total = 0, steal = 0;
+  for (size_t i = 1; i < in.size(); ++i) {
+    if (!in[i - 1]->ticks || !in[i]->ticks) continue;
+    const HostCpuTicks& a = *in[i - 1]->ticks;
+    const HostCpuTicks& b = *in[i]->ticks;
+    if (b.total < a.total || b.steal < a.steal) continue;
+    total += static_cast<double>(b.total - a.total);
+    steal += static_cast<double>(b.steal - a.steal);
+  }
+  sum.steal_ratio = total > 0 ? steal / total : 0;
+  std::vector<double> probes;
+  for (const HostSample* s : in) probes.push_back(s->speed_probe_us);
+  std::nth_element(probes.begin(), probes.begin() + probes.size() / 2, probes.end());
+  sum.speed_probe_us = probes[probes.size() / 2];
+  return sum;
+}
+
 void Sampler::write_csv(std::ostream& out) const {
   out << "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_bytes,"
-         "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups\n";
+         "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups,"
+         "host_total_ticks,host_steal_ticks,speed_probe_us\n";
   std::lock_guard lock(mutex_);
   for (const auto& series : series_) {
     for (const auto& s : series.samples) {
@@ -306,8 +351,22 @@ void Sampler::write_csv(std::ostream& out) const {
       } else {
         row += ",,,";
       }
-      out << row << '\n';
+      out << row << ",,,\n";
     }
+  }
+  for (const auto& h : host_) {
+    std::string row = "host";
+    append_number(row, h.unix_s);
+    append_number(row, std::chrono::duration<double>(h.at - origin_).count());
+    row += ",,,,,,,,,,,,,";
+    if (h.ticks) {
+      append_number(row, h.ticks->total);
+      append_number(row, h.ticks->steal);
+    } else {
+      row += ",,";
+    }
+    append_number(row, h.speed_probe_us);
+    out << row << '\n';
   }
 }
 

@@ -5,6 +5,9 @@
 // (NodeStats, ProcessStats): throttling ratio, throttled and CPU time,
 // memory mean and peak, bytes and packets received and sent.
 //
+// Every tick also samples the host (testbed/host_stats.h): its steal and
+// the speed probe, summarised per window into HostSummary.
+//
 // For exact before/after deltas, call sample_now() at the window's start and
 // end: the window's first and last samples are then those instants.
 #pragma once
@@ -24,6 +27,7 @@
 
 #include "lwm2m/result.h"
 #include "testbed/cgroup.h"
+#include "testbed/host_stats.h"
 #include "testbed/netdev_stats.h"
 #include "testbed/process_stats.h"
 
@@ -76,6 +80,21 @@ struct TargetSummary {
   bool has_process = false;
 };
 
+// One sample of the host. ticks is empty when /proc/stat could not be read.
+struct HostSample {
+  SamplerClock::time_point at;
+  double unix_s = 0;
+  std::optional<HostCpuTicks> ticks;
+  double speed_probe_us = 0;
+};
+
+// The host over a window.
+struct HostSummary {
+  size_t samples = 0;
+  double steal_ratio = 0;     // delta steal / delta total ticks, 0 where not read
+  double speed_probe_us = 0;  // median of the window's probes
+};
+
 struct TargetErrors {
   uint64_t count = 0;
   std::string last;  // message of the last failed read
@@ -83,7 +102,9 @@ struct TargetErrors {
 
 class Sampler {
  public:
-  explicit Sampler(std::chrono::milliseconds interval = std::chrono::seconds(1));
+  // host_proc_root: where the host's stat file is read (tests use a fake tree).
+  explicit Sampler(std::chrono::milliseconds interval = std::chrono::seconds(1),
+                   std::string host_proc_root = "/proc");
   ~Sampler();  // stops the thread
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -116,12 +137,17 @@ class Sampler {
                                   SamplerClock::time_point end) const;
   // Every target with at least two samples in the window.
   std::vector<TargetSummary> summarize_all(SamplerClock::time_point start, SamplerClock::time_point end) const;
+  // The host over [start, end]. kNotFound with fewer than two samples.
+  Result<HostSummary> summarize_host(SamplerClock::time_point start, SamplerClock::time_point end) const;
+  std::vector<HostSample> host_series() const;
 
   // Every sample of every target as CSV, one row per (target, instant):
   // target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,
   // memory_bytes,memory_peak_bytes,rx_bytes,rx_packets,tx_bytes,tx_packets,
-  // process_cpu_s,process_memory_bytes,process_wakeups (empty cells where not sampled);
-  // elapsed_s counts from the sampler's construction.
+  // process_cpu_s,process_memory_bytes,process_wakeups,host_total_ticks,
+  // host_steal_ticks,speed_probe_us (empty cells where not sampled; the host
+  // columns only on the rows of target "host"); elapsed_s counts from the
+  // sampler's construction.
   void write_csv(std::ostream& out) const;
   Status write_csv_file(const std::string& path) const;
 
@@ -139,12 +165,14 @@ class Sampler {
   const Series* find_latest(const std::string& name) const;
 
   const std::chrono::milliseconds interval_;
+  const std::string host_proc_root_;
   const SamplerClock::time_point origin_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
   std::vector<Series> series_;  // in the order added; a re-added name gets a new Series
+  std::vector<HostSample> host_;  // in time order
 };
 
 }  // namespace fogm2m::testbed

@@ -27,13 +27,14 @@ COLUMNS = [
     "node_throttling_ratio_mean", "node_throttling_ratio_max", "node_cpu_s_mean", "node_memory_mean_bytes_mean",
     "node_memory_peak_bytes_max", "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean",
     "node_tx_packets_mean", "node_wakeups_mean", "fleet_registered", "fleet_notifications_sent", "fleet_cpu_s",
-    "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes", "notifications_received",
+    "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes", "host_steal_ratio", "host_speed_probe_us",
+    "notifications_received",
     "latency_file", "error",
 ]
 TEXT_COLUMNS = ["scenario", "mode", "latency_file", "error"]
 # Columns added after the first results were written: older records.csv
 # files lack them and read as empty there.
-LATER_COLUMNS = ["node_wakeups_mean"]
+LATER_COLUMNS = ["node_wakeups_mean", "host_steal_ratio", "host_speed_probe_us"]
 NUMERIC_COLUMNS = [c for c in COLUMNS if c not in TEXT_COLUMNS]
 
 # The fields of a sweep point (schema Point); the first four are the axes of
@@ -123,11 +124,33 @@ def read_records_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
         names = sorted(set(frame.loc[unknown, "mode"]))
         warnings.append(f"{path.name}: unknown mode(s) {names} treated as failed rows")
         frame.loc[unknown & (frame["error"] == ""), "error"] = "unknown mode"
+    slowed = slowed_machine_rows(frame)
+    if slowed.any():
+        rows = ", ".join(f"point {int(p)} rep {int(r)}" for p, r in
+                         frame.loc[slowed, ["point_index", "repetition"]].fillna(-1).itertuples(index=False))
+        warnings.append(f"{path.name}: measured while the whole machine was slowed (speed probe above "
+                        f"{SLOWED_PROBE_FACTOR}x its median, or steal above {SLOWED_STEAL_RATIO:.0%}): {rows}; "
+                        f"sim calibrate and validate leave these out")
     missing_axes = frame[["devices", "nodes", "request_rate"]].isna().any(axis=1)
     if missing_axes.any():
         frame.loc[missing_axes & (frame["error"] == ""), "error"] = "no devices, nodes or request_rate value"
 
     return add_derived_columns(frame)
+
+
+# The thresholds of results/slowed_machine.h.
+SLOWED_PROBE_FACTOR = 1.25
+SLOWED_STEAL_RATIO = 0.05
+
+
+def slowed_machine_rows(frame: pd.DataFrame) -> pd.Series:
+    """Rows measured on a slowed machine, as results/slowed_machine.h decides:
+    steal above SLOWED_STEAL_RATIO, or a speed probe above SLOWED_PROBE_FACTOR
+    times the median probe; rows without host figures are never flagged."""
+    probe = frame["host_speed_probe_us"].where(frame["host_speed_probe_us"] > 0)
+    median = probe.median()
+    slow_probe = (probe > SLOWED_PROBE_FACTOR * median) if pd.notna(median) else pd.Series(False, index=frame.index)
+    return slow_probe.fillna(False) | (frame["host_steal_ratio"].fillna(0) > SLOWED_STEAL_RATIO)
 
 
 def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:

@@ -53,7 +53,8 @@ COLUMNS = ("scenario,mode,point_index,repetition,devices,nodes,request_rate,dtls
            "latency_p999_ms,latency_max_ms,node_throttling_ratio_mean,node_throttling_ratio_max,node_cpu_s_mean,"
            "node_memory_mean_bytes_mean,node_memory_peak_bytes_max,node_rx_bytes_mean,node_tx_bytes_mean,"
            "node_rx_packets_mean,node_tx_packets_mean,node_wakeups_mean,fleet_registered,fleet_notifications_sent,fleet_cpu_s,"
-           "fleet_memory_peak_bytes,redis_cpu_s,redis_memory_peak_bytes,notifications_received,latency_file,"
+           "fleet_memory_peak_bytes,redis_cpu_s,redis_memory_peak_bytes,host_steal_ratio,host_speed_probe_us,"
+           "notifications_received,latency_file,"
            "error").split(",")
 
 
@@ -79,6 +80,7 @@ def record(mode, point_index, repetition, devices, nodes, rate, dtls, latency, l
         "node_wakeups_mean": int(rate * WINDOW_S * 3 / nodes),
         "fleet_registered": devices, "fleet_notifications_sent": devices * 20 * WINDOW_S, "fleet_cpu_s": 3.5,
         "fleet_memory_peak_bytes": 64 * mb, "redis_cpu_s": 1.25, "redis_memory_peak_bytes": 8 * mb,
+        "host_steal_ratio": 0 if mode == "sim" else 0.001, "host_speed_probe_us": 0 if mode == "sim" else 110,
         "notifications_received": devices * 20 * WINDOW_S, "latency_file": latency_file, "error": error,
     }
 

@@ -19,7 +19,7 @@ import matplotlib.image
 import numpy as np
 
 import analysis_paths
-from fogm2m_analysis.records import COLUMNS, ResultsError
+from fogm2m_analysis.records import COLUMNS, LATER_COLUMNS, ResultsError
 from fogm2m_analysis.report import build_report
 
 # (mode, transport, devices, nodes) -> knee column of the knee table
@@ -273,15 +273,25 @@ class PartialResultsTest(unittest.TestCase):
         self.assertTrue(report.knees.empty)
         self.assertIn("redis-server did not start", report.index.read_text())
 
-    def test_records_written_before_the_wakeups_column_still_load(self):
+    def test_records_written_before_the_later_columns_still_load(self):
         rows = [quick_row(25, 1, r, 3) for r in (10, 20)]
         with open(self.tmp / "records.csv", "w", newline="") as f:
-            older = [c for c in COLUMNS if c != "node_wakeups_mean"]
+            older = [c for c in COLUMNS if c not in LATER_COLUMNS]
             writer = csv.DictWriter(f, fieldnames=older, lineterminator="\n", restval="", extrasaction="ignore")
             writer.writeheader()
             writer.writerows(rows)
         report = build_report(self.tmp)
         self.assertEqual(len(report.knees), 1)
+
+    def test_records_measured_on_a_slowed_machine_are_named_in_a_warning(self):
+        rows = [quick_row(25, 1, r, 3) for r in (10, 20, 30)]
+        for i, row in enumerate(rows):
+            row["point_index"] = i
+            row["host_speed_probe_us"] = 110
+        rows[1]["host_speed_probe_us"] = 260
+        write_records(self.tmp, rows)
+        report = build_report(self.tmp)
+        self.assertIn("point 1 rep 0; sim calibrate and validate leave these out", report.index.read_text())
 
     def test_header_only(self):
         write_records(self.tmp, [])

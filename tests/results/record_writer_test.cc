@@ -84,6 +84,8 @@ schema::ResultRecord sample_record(uint32_t point, uint32_t rep) {
   r.mutable_fleet()->mutable_process()->set_memory_peak_bytes(3e7);
   r.mutable_redis()->set_cpu_s(0.5);
   r.mutable_redis()->set_memory_peak_bytes(8e6);
+  r.mutable_host()->set_steal_ratio(0.25);
+  r.mutable_host()->set_speed_probe_us(110.5);
   r.set_notifications_received(8990);
   r.set_latency_file(latency_file_name(point, rep));
   r.set_error("");
@@ -125,7 +127,8 @@ TEST_F(RecordFiles, CsvHeaderIsTheAgreedColumnList) {
             "node_throttling_ratio_mean,node_throttling_ratio_max,node_cpu_s_mean,node_memory_mean_bytes_mean,"
             "node_memory_peak_bytes_max,node_rx_bytes_mean,node_tx_bytes_mean,node_rx_packets_mean,"
             "node_tx_packets_mean,node_wakeups_mean,fleet_registered,fleet_notifications_sent,fleet_cpu_s,fleet_memory_peak_bytes,"
-            "redis_cpu_s,redis_memory_peak_bytes,notifications_received,latency_file,error");
+            "redis_cpu_s,redis_memory_peak_bytes,host_steal_ratio,host_speed_probe_us,notifications_received,latency_file,"
+            "error");
 }
 
 TEST_F(RecordFiles, CsvRowValues) {
@@ -150,6 +153,8 @@ TEST_F(RecordFiles, CsvRowValues) {
   EXPECT_EQ(row["fleet_registered"], "50");
   EXPECT_EQ(row["fleet_memory_peak_bytes"], "30000000");
   EXPECT_EQ(row["redis_cpu_s"], "0.5");
+  EXPECT_EQ(row["host_steal_ratio"], "0.25");
+  EXPECT_EQ(row["host_speed_probe_us"], "110.5");
   EXPECT_EQ(row["latency_file"], "latency/3-1.u32");
   EXPECT_EQ(row["error"], "");
 

@@ -94,6 +94,9 @@ TEST_F(ScenarioRunner, RunsEveryPointOnARealClusterAndRecordsPlausibleFigures) {
       owned += n.registrations();
     }
     EXPECT_EQ(owned, 12u);
+    EXPECT_GT(r.host().speed_probe_us(), 0) << "the host is sampled with the targets";
+    EXPECT_GE(r.host().steal_ratio(), 0);
+    EXPECT_LE(r.host().steal_ratio(), 1);
     EXPECT_EQ(r.fleet().registered(), 12u);
     EXPECT_GT(r.fleet().notifications_sent(), 0);
     EXPECT_GT(r.fleet().requests_answered(), 0);

@@ -72,7 +72,7 @@ TEST(CollectorRealTest, SamplerSummarisesAThrottledGroup) {
   std::ifstream in(csv);
   size_t rows = 0;
   for (std::string line; std::getline(in, line);) ++rows;
-  EXPECT_EQ(rows, 1 + sampler.series("node1").size());
+  EXPECT_EQ(rows, 1 + sampler.series("node1").size() + sampler.host_series().size());  // header, node1, host
 
   ASSERT_TRUE(group->destroy().ok());
   EXPECT_EQ(child.wait_for_signal(), SIGKILL);

@@ -2,6 +2,7 @@
 // calls, so every delta and summary figure is known exactly.
 #include <unistd.h>
 
+#include <algorithm>
 #include <sstream>
 #include <thread>
 
@@ -122,6 +123,31 @@ TEST_F(CollectorTest, SummaryOfAWindowIsTheDeltaOfItsSamples) {
   EXPECT_EQ(sampler.summarize_all(t0, t1).size(), 2u);
 }
 
+TEST_F(CollectorTest, HostStealAndSpeedProbeArePerWindow) {
+  Sampler sampler(std::chrono::hours(1), tree_.proc());
+  tree_.write("proc/stat", "cpu  100 0 100 800 0 0 0 0 0 0\n");
+  auto t0 = sampler.sample_now();
+  tree_.write("proc/stat", "cpu  300 0 100 1500 0 0 0 100 0 0\n");  // 1000 ticks, 100 stolen
+  auto t1 = sampler.sample_now();
+  auto host = sampler.summarize_host(t0, t1);
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  EXPECT_EQ(host->samples, 2u);
+  EXPECT_DOUBLE_EQ(host->steal_ratio, 0.1);
+  EXPECT_GT(host->speed_probe_us, 0);
+  const auto series = sampler.host_series();
+  ASSERT_EQ(series.size(), 2u);
+  EXPECT_DOUBLE_EQ(host->speed_probe_us, std::max(series[0].speed_probe_us, series[1].speed_probe_us));
+  EXPECT_EQ(sampler.summarize_host(t1, t1).error().kind, ErrorKind::kNotFound);
+
+  // An unreadable stat file loses the steal, not the probe.
+  tree_.write("proc/stat", "garbage\n");
+  auto t2 = sampler.sample_now();
+  auto later = sampler.summarize_host(t1, t2);
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_DOUBLE_EQ(later->steal_ratio, 0);
+  EXPECT_GT(later->speed_probe_us, 0);
+}
+
 TEST_F(CollectorTest, CountersThatRestartCountFromZero) {
   Sampler sampler(std::chrono::hours(1));
   ASSERT_TRUE(sampler.add_target(node_target()).ok());
@@ -212,7 +238,8 @@ TEST_F(CollectorTest, TargetsAreAddedAndRemoved) {
 }
 
 TEST_F(CollectorTest, CsvHasOneRowPerTargetAndInstant) {
-  Sampler sampler(std::chrono::hours(1));
+  Sampler sampler(std::chrono::hours(1), tree_.proc());
+  tree_.write("proc/stat", "cpu  100 0 100 800 0 0 0 7 0 0\n");
   ASSERT_TRUE(sampler.add_target(node_target()).ok());
   ASSERT_TRUE(sampler.add_target(redis_target()).ok());
   set_node1(2000000, 400, 100, 500000, 50000000, 60000000);
@@ -224,15 +251,19 @@ TEST_F(CollectorTest, CsvHasOneRowPerTargetAndInstant) {
   std::string line;
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);
-  ASSERT_EQ(lines.size(), 5u);
+  ASSERT_EQ(lines.size(), 7u);
   EXPECT_EQ(lines[0],
             "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_bytes,"
-            "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups");
+            "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups,"
+            "host_total_ticks,host_steal_ticks,speed_probe_us");
   EXPECT_EQ(lines[1].rfind("node1,", 0), 0u);
-  EXPECT_NE(lines[1].find(",2.000000,400,100,0.500000,50000000,60000000,1000,10,2000,20,,,"), std::string::npos)
+  EXPECT_NE(lines[1].find(",2.000000,400,100,0.500000,50000000,60000000,1000,10,2000,20,,,,,,"), std::string::npos)
       << lines[1];
   EXPECT_EQ(lines[3].rfind("redis,", 0), 0u);
   EXPECT_NE(lines[3].find(",,,,,,,,,,"), std::string::npos) << lines[3];  // no cgroup, no net
+  EXPECT_EQ(lines[5].rfind("host,", 0), 0u);
+  EXPECT_NE(lines[5].find(",,,,,,,,,,,,,1007,7,"), std::string::npos) << lines[5];  // host columns only
+  for (const auto& l : lines) EXPECT_EQ(std::count(l.begin(), l.end(), ','), 18) << l;
 
   const std::string path = tree_.root() + "/series.csv";
   ASSERT_TRUE(sampler.write_csv_file(path).ok());
