@@ -170,6 +170,7 @@ int run_calibrate(const SimArgs& args) {
   for (const auto& f : report->fitted) fitted += " " + f;
   for (const auto& k : report->kept) kept += " " + k;
   std::printf("fitted:%s\nkept at prior:%s\n", fitted.c_str(), kept.empty() ? " (none)" : kept.c_str());
+  if (!report->slowed.empty()) std::printf("left out, measured on a slowed machine: %s\n", report->slowed.c_str());
   std::fputs(sim::format_sim_params(report->params, "yaml").c_str(), stdout);
   std::printf("wrote %s\n", args.calibrate_out.c_str());
   return 0;

@@ -8,6 +8,7 @@
 
 #include <Eigen/Dense>
 
+#include "results/slowed_machine.h"
 #include "sim/cluster_model.h"
 
 namespace fogm2m::sim {
@@ -183,10 +184,11 @@ double modelled_service_s(const SimParams& p, uint32_t nodes, bool dtls) {
   return s;
 }
 
-Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior,
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& measured, const SimParams& prior,
                                     const schema::Scenario* scenario) {
   CalibrationReport report;
   report.params = prior;
+  const std::vector<schema::ResultRecord> records = results::without_slowed(measured, &report.slowed);
   SimParams& out = report.params;
 
   // ---- CPU rows ----

@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "results/slowed_machine.h"
 #include "sim/sweep_runner.h"
 
 namespace fogm2m::sim {
@@ -97,8 +98,10 @@ double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee) {
   return curve.back().first + step;
 }
 
-Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measured,
+Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_measured,
                                   const schema::Scenario& scenario, const SimParams& params, unsigned threads) {
+  ValidationReport report;
+  const std::vector<schema::ResultRecord> measured = results::without_slowed(all_measured, &report.slowed);
   std::vector<SweepRun> runs;
   std::vector<const schema::ResultRecord*> sources;
   for (const auto& r : measured) {
@@ -126,7 +129,6 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measu
   });
   if (!status) return status.error();
 
-  ValidationReport report;
   for (auto& [index, reps] : by_point) {
     std::vector<const schema::ResultRecord*> simulated;
     for (const auto& r : reps.simulated) simulated.push_back(&r);
@@ -222,6 +224,7 @@ std::string format_validation(const ValidationReport& r) {
                 100 * r.mean_latency_error, 100 * r.p99_error, r.throttling_error, 100 * r.memory_error,
                 100 * r.bytes_error, r.points.size(), r.curves_with_knee, r.knees.size());
   out += line;
+  if (!r.slowed.empty()) out += "left out, measured on a slowed machine: " + r.slowed + "\n";
   if (r.points_repeated > 0) {
     std::snprintf(line, sizeof line,
                   "measurement spread: repetitions deviate %.1f%% from their point's median mean latency "

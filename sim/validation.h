@@ -75,13 +75,15 @@ struct ValidationReport {
   // Mean measured_spread over points with more than one repetition; 0 if none.
   double measured_spread = 0;
   size_t points_repeated = 0;
+  std::string slowed;  // records left out as measured on a slowed machine (results/slowed_machine.h)
 };
 
 // The knee of a curve from (rate, mean latency ms) pairs, sorted or not.
 // has_knee false: none; the returned rate is one step beyond the last.
 double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee);
 
-// Simulates every record of `measured` (records with an error are skipped)
+// Simulates every record of `measured` (records with an error, and those
+// measured on a slowed machine, are skipped)
 // with `scenario`'s run settings and `params`, on `threads` threads, and
 // compares point by point (repetitions folded into medians).
 Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measured,

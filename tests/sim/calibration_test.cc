@@ -115,6 +115,21 @@ TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
   EXPECT_NEAR(report->params.node_cpu_cv, 1.0, 0.26);
 }
 
+TEST(Calibration, RecordsMeasuredOnASlowedMachineAreLeftOut) {
+  auto records = synthetic_records(truth());
+  for (auto& r : records) r.mutable_host()->set_speed_probe_us(110);
+  auto clean = calibrate(records, SimParams{});
+  ASSERT_TRUE(clean.ok()) << clean.error().message;
+  // A slowed machine charged one point's nodes ten times their CPU.
+  records[5].mutable_host()->set_speed_probe_us(300);
+  for (auto& n : *records[5].mutable_nodes()) n.set_cpu_s(n.cpu_s() * 10);
+  auto report = calibrate(records, SimParams{});
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->slowed, "point 5 rep 0 (probe 2.73x, steal 0.0%)");
+  EXPECT_EQ(report->cpu_samples, clean->cpu_samples - records[5].nodes_size());
+  EXPECT_NEAR(report->params.node_cpu_notification_s / clean->params.node_cpu_notification_s, 1, 0.02);
+}
+
 TEST(Calibration, NoUsableRecordsIsAnError) {
   std::vector<schema::ResultRecord> none(1);
   none[0].set_error("deployment failed");

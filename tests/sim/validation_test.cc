@@ -98,6 +98,21 @@ TEST(Validation, RepetitionsFoldIntoTheMedianSoOneDisturbedRunDoesNotMoveAPoint)
   EXPECT_NE(text.find("measurement spread: repetitions deviate"), std::string::npos) << text;
 }
 
+TEST(Validation, RecordsMeasuredOnASlowedMachineAreLeftOut) {
+  auto measured = curve(heavy());
+  for (auto& r : measured) r.mutable_host()->set_speed_probe_us(110);
+  // Point 2 ran while the whole machine was slowed: its probe took 3x as
+  // long, and its latency is ten times what the model says.
+  measured[2].mutable_host()->set_speed_probe_us(330);
+  measured[2].mutable_latency()->set_mean_ms(measured[2].latency().mean_ms() * 10);
+  auto report = validate(measured, scenario(), heavy(), 2);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->points.size(), measured.size() - 1);
+  EXPECT_DOUBLE_EQ(report->mean_latency_error, 0);
+  EXPECT_EQ(report->slowed, "point 2 rep 0 (probe 3.00x, steal 0.0%)");
+  EXPECT_NE(format_validation(*report).find("left out, measured on a slowed machine: point 2"), std::string::npos);
+}
+
 TEST(Validation, ACheaperModelMissesTheKnee) {
   SimParams cheap = heavy();
   cheap.node_cpu_request_owned_s = 40e-6;
