@@ -321,7 +321,11 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
 
   // ---- Redis round trip: the sim's wakeups match the measured ones ----
   // ---- Cost variation: the sim's throttling ratios match the measured ones ----
+  // The round trip is fitted with even costs, whatever the prior's cost
+  // variation: the wakeups depend on both, and fitting each with the other
+  // held at the prior's value made the result follow the prior.
   if (scenario != nullptr) {
+    out.node_cpu_cv = 0;
     if (auto rtt = fit_round_trip(records, *scenario, out); rtt) {
       out.node_redis_round_trip_s = *rtt;
       report.fitted.push_back("node_redis_round_trip_s");
@@ -332,6 +336,7 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
       out.node_cpu_cv = *cv;
       report.fitted.push_back("node_cpu_cv");
     } else {
+      out.node_cpu_cv = prior.node_cpu_cv;
       report.kept.push_back("node_cpu_cv");
     }
   }

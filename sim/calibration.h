@@ -27,8 +27,9 @@
 // estimates is the fitted one (robust to the odd stalled point).
 // Redis round trip (with the scenario): a node's PUBLISH gets a reply, which
 // wakes the node when it lands after the busy stretch that sent it; the
-// round trip is bisected until the simulated wakeups of the unthrottled
-// points equal the measured ones.
+// round trip is bisected, with even job costs (cv 0) whatever the prior's,
+// until the simulated wakeups of the unthrottled points equal the measured
+// ones.
 // Cost variation (with the scenario): node_cpu_cv from 0 to 4 in steps of
 // 0.25, the one whose simulated throttling ratios are nearest the measured
 // ones (mean absolute difference over every node of every usable record).

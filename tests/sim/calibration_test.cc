@@ -108,8 +108,15 @@ TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
       ASSERT_TRUE(r.ok());
       records.push_back(r->record);
     }
+  // Whatever cost variation the prior has, the fit comes back to the same.
+  SimParams uneven;
+  uneven.node_cpu_cv = 3;
   auto report = calibrate(records, SimParams{}, &s);
+  auto from_uneven = calibrate(records, uneven, &s);
   ASSERT_TRUE(report.ok()) << report.error().message;
+  ASSERT_TRUE(from_uneven.ok()) << from_uneven.error().message;
+  EXPECT_DOUBLE_EQ(from_uneven->params.node_cpu_cv, report->params.node_cpu_cv);
+  EXPECT_DOUBLE_EQ(from_uneven->params.node_redis_round_trip_s, report->params.node_redis_round_trip_s);
   EXPECT_NEAR(report->params.node_cpu_wakeup_s / t.node_cpu_wakeup_s, 1, 0.1);
   EXPECT_NEAR(report->params.node_redis_round_trip_s / t.node_redis_round_trip_s, 1, 0.15);
   EXPECT_NEAR(report->params.node_cpu_cv, 1.0, 0.26);
