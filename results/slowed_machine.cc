@@ -1,8 +1,9 @@
 // Records measured on a slowed machine; see slowed_machine.h.
 #include "results/slowed_machine.h"
 
-#include <algorithm>
 #include <cstdio>
+
+#include "results/median.h"
 
 namespace fogm2m::results {
 namespace {
@@ -11,10 +12,7 @@ double probe_median(const std::vector<schema::ResultRecord>& records) {
   std::vector<double> probes;
   for (const auto& r : records)
     if (r.host().speed_probe_us() > 0) probes.push_back(r.host().speed_probe_us());
-  if (probes.empty()) return 0;
-  std::sort(probes.begin(), probes.end());
-  const size_t n = probes.size();
-  return n % 2 ? probes[n / 2] : (probes[n / 2 - 1] + probes[n / 2]) / 2;
+  return median(std::move(probes));
 }
 
 }  // namespace

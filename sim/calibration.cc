@@ -8,6 +8,7 @@
 
 #include <Eigen/Dense>
 
+#include "results/median.h"
 #include "results/slowed_machine.h"
 #include "sim/cluster_model.h"
 
@@ -77,12 +78,6 @@ std::vector<const schema::ResultRecord*> unthrottled(const std::vector<schema::R
     if (!throttled) out.push_back(&r);
   }
   return out;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const size_t k = v.size();
-  return k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 }
 
 // Simulates every record's point with `params` and hands each measured
@@ -314,7 +309,7 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
     hops.push_back(std::max(0.0, (r->latency().mean_ms() * 1e-3 - service) / request_hops(out)));
   }
   if (!hops.empty()) {
-    out.network_hop_latency_s = median(hops);
+    out.network_hop_latency_s = results::median(hops);
     report.latency_points = hops.size();
     report.fitted.push_back("network_hop_latency_s");
   }

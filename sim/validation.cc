@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "results/median.h"
 #include "results/slowed_machine.h"
 #include "sim/sweep_runner.h"
 
@@ -44,19 +45,11 @@ double mean(const std::vector<double>& v) {
   return s / static_cast<double>(v.size());
 }
 
-// The median of `values` (the mean of the middle two for an even count).
-double median(std::vector<double> values) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 double median_of(const std::vector<const schema::ResultRecord*>& reps,
                  double (*figure)(const schema::ResultRecord&)) {
   std::vector<double> values;
   for (const auto* r : reps) values.push_back(figure(*r));
-  return median(std::move(values));
+  return results::median(std::move(values));
 }
 
 double mean_latency(const schema::ResultRecord& r) { return r.latency().mean_ms(); }
