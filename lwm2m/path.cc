@@ -1,6 +1,7 @@
 #include "lwm2m/path.h"
 
 #include <cassert>
+#include <charconv>
 
 namespace fogm2m::lwm2m {
 
@@ -46,14 +47,23 @@ Result<Path> Path::parse(std::string_view text) {
 }
 
 std::string Path::to_string() const {
-  if (depth_ == 0) return "/";
   std::string s;
   s.reserve(24);
-  for (int i = 0; i < depth_; ++i) {
-    s.push_back('/');
-    s += std::to_string(ids_[i]);
-  }
+  append_to(s);
   return s;
+}
+
+void Path::append_to(std::string& out) const {
+  if (depth_ == 0) {
+    out.push_back('/');
+    return;
+  }
+  for (int i = 0; i < depth_; ++i) {
+    out.push_back('/');
+    char digits[8];
+    const auto end = std::to_chars(digits, digits + sizeof digits, ids_[i]).ptr;
+    out.append(digits, end);
+  }
 }
 
 Path Path::parent() const {

@@ -35,6 +35,8 @@ class Path {
 
   // "/3/0/1"; the root is "/".
   std::string to_string() const;
+  // Appends to_string() to `out` without a string of its own.
+  void append_to(std::string& out) const;
 
   // 0 for the root, 1 object, 2 object instance, 3 resource, 4 resource instance.
   constexpr int depth() const { return depth_; }

@@ -262,11 +262,7 @@ std::string format_content_notification(std::string_view ticket, std::string_vie
   out += ",\"notification\":true,\"ep\":";
   append_json_string(out, endpoint);
   out += ",\"path\":\"";
-  if (path.depth() == 0) out += '/';
-  for (int i = 0; i < path.depth(); ++i) {
-    out += '/';
-    append_json_number(out, int64_t{path.id(i)});
-  }
+  path.append_to(out);  // digits and slashes: nothing to escape
   out += "\"}}";
   return out;
 }

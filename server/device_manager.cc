@@ -150,15 +150,22 @@ Result<json::object> DeviceManager::interpret(const BusRequest& r, ContentFormat
   }
   if (r.kind != RequestKind::kRead && r.kind != RequestKind::kObserve) return rep;
   if (response.code != static_cast<uint8_t>(CoapCode::kContent)) return rep;
+  auto content = decode_content(r.path, requested, response);
+  if (!content) return content.error();
+  rep["contentFormat"] = lwm2m::to_name(content->format);
+  rep["content"] = node_to_json(content->node);
+  return rep;
+}
+
+Result<DeviceManager::Content> DeviceManager::decode_content(const lwm2m::Path& path, ContentFormat requested,
+                                                             const CoapMessage& response) const {
   const uint32_t cf_number = response.content_format().value_or(static_cast<uint32_t>(requested));
   auto format = lwm2m::content_format_from_number(cf_number);
   if (!format) return make_error(ErrorKind::kUnsupported, "device answered in unknown content format " + std::to_string(cf_number));
-  auto node = lwm2m::decode(*format, r.path, as_bytes(response.payload), ctx_.models);
+  auto node = lwm2m::decode(*format, path, as_bytes(response.payload), ctx_.models);
   if (!node) return make_error(ErrorKind::kMalformed, "cannot decode the device's " + std::string(lwm2m::to_name(*format)) +
                                                           " payload: " + node.error().message);
-  rep["contentFormat"] = lwm2m::to_name(*format);
-  rep["content"] = node_to_json(*node);
-  return rep;
+  return Content{*format, std::move(*node)};
 }
 
 void DeviceManager::perform(const LocalDevice& device, const BusRequest& r, ReplyHandler done) {
@@ -264,18 +271,14 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
   const Observation& obs = it->second;
   ++ctx_.counters.notifications;
   if (n.code == static_cast<uint8_t>(CoapCode::kContent)) {
-    // The common case, written straight to JSON text; anything else (other
-    // codes, undecodable payloads) takes the general path below, which
-    // produces the same message shape.
-    const uint32_t cf_number = n.content_format().value_or(static_cast<uint32_t>(obs.content_format));
-    if (auto format = lwm2m::content_format_from_number(cf_number)) {
-      if (auto node = lwm2m::decode(*format, obs.path, as_bytes(n.payload), ctx_.models)) {
-        ctx_.bus.publish(ctx_.channels.responses,
-                         format_content_notification(obs.ticket, lwm2m::to_name(*format), *node,
-                                                     obs.endpoint, obs.path));
-        return true;
-      }
-    }
+    // The common case, written straight to JSON text (the same message the
+    // general path below would build as a DOM); other codes take that path.
+    auto content = decode_content(obs.path, obs.content_format, n);
+    ctx_.bus.publish(ctx_.channels.responses,
+                     content ? format_content_notification(obs.ticket, lwm2m::to_name(content->format), content->node,
+                                                           obs.endpoint, obs.path)
+                             : format_err(obs.ticket, content.error().message));
+    return true;
   }
   BusRequest as_read;
   as_read.kind = RequestKind::kObserve;

@@ -59,6 +59,15 @@ class DeviceManager {
   // Turns a device response into the reply object.
   Result<boost::json::object> interpret(const BusRequest& request, lwm2m::ContentFormat requested,
                                         const lwm2m::CoapMessage& response) const;
+  // The payload of a 2.05 Content response for `path`, in the format the
+  // response names (else `requested`), decoded. Errors: kUnsupported for an
+  // unknown format, kMalformed for a payload that does not decode.
+  struct Content {
+    lwm2m::ContentFormat format;
+    lwm2m::Node node;
+  };
+  Result<Content> decode_content(const lwm2m::Path& path, lwm2m::ContentFormat requested,
+                                 const lwm2m::CoapMessage& response) const;
   lwm2m::ContentFormat default_format(const LocalDevice& device, const lwm2m::Path& path) const;
   std::string new_token();
 
