@@ -38,6 +38,22 @@ schema::Scenario synthetic_scenario(schema::Arrival arrival) {
   return s;
 }
 
+// A point of the synthetic sweeps: one fleet of observed devices sampled
+// every 50 ms, 300 s lifetime, a 100 ms CPU period.
+schema::Point synthetic_point(uint32_t devices, uint32_t nodes, double rate, bool dtls, uint32_t cpu_quota_us) {
+  schema::Point p;
+  p.set_devices(devices);
+  p.set_nodes(nodes);
+  p.set_request_rate(rate);
+  p.set_dtls(dtls);
+  p.set_cpu_quota_us(cpu_quota_us);
+  p.set_cpu_period_us(100000);
+  p.set_fleets(1);
+  p.set_sampling_interval_ms(50);
+  p.set_lifetime_s(300);
+  return p;
+}
+
 std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
   const schema::Scenario s = synthetic_scenario(schema::ARRIVAL_POISSON);
   std::vector<schema::ResultRecord> out;
@@ -46,17 +62,7 @@ std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
     for (uint32_t nodes : {1u, 2u, 3u})
       for (bool dtls : {false, true})
         for (double rate : {20.0, 100.0, 250.0}) {
-          schema::Point p;
-          p.set_devices(devices);
-          p.set_nodes(nodes);
-          p.set_request_rate(rate);
-          p.set_dtls(dtls);
-          p.set_cpu_quota_us(25000);
-          p.set_cpu_period_us(100000);
-          p.set_fleets(1);
-          p.set_sampling_interval_ms(50);
-          p.set_lifetime_s(300);
-          auto r = simulate_point(s, p, index++, 0, params);
+          auto r = simulate_point(s, synthetic_point(devices, nodes, rate, dtls, 25000), index++, 0, params);
           EXPECT_TRUE(r.ok());
           if (r.ok()) out.push_back(r->record);
         }
@@ -95,16 +101,7 @@ TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
   uint32_t index = 0;
   for (uint32_t nodes : {1u, 2u})
     for (double rate : {50.0, 200.0, 400.0, 600.0, 800.0}) {
-      schema::Point p;
-      p.set_devices(20);
-      p.set_nodes(nodes);
-      p.set_request_rate(rate);
-      p.set_cpu_quota_us(10000);
-      p.set_cpu_period_us(100000);
-      p.set_fleets(1);
-      p.set_sampling_interval_ms(50);
-      p.set_lifetime_s(300);
-      auto r = simulate_point(s, p, index++, 0, t);
+      auto r = simulate_point(s, synthetic_point(20, nodes, rate, false, 10000), index++, 0, t);
       ASSERT_TRUE(r.ok());
       records.push_back(r->record);
     }
