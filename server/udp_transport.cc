@@ -373,6 +373,17 @@ UdpTransport::Impl::Impl(boost::asio::io_context& io, UdpTransportOptions option
   options_.max_dedup_entries_per_peer = std::max<size_t>(options_.max_dedup_entries_per_peer, 1);
   options_.max_retransmit = std::max(options_.max_retransmit, 0);
   options_.ack_random_factor = std::max(options_.ack_random_factor, 1.0);
+  // The recvmmsg slots point at the same buffers for the transport's life;
+  // a call only rewrites the sender lengths and datagram sizes.
+  for (int i = 0; i < kRecvBatch; ++i) {
+    iovecs_[i][0].iov_base = heads_.get() + static_cast<size_t>(i) * kHeadBytes;
+    iovecs_[i][0].iov_len = kHeadBytes;
+    iovecs_[i][1].iov_base = tails_.get() + static_cast<size_t>(i) * kTailBytes;
+    iovecs_[i][1].iov_len = kTailBytes;
+    headers_[i].msg_hdr.msg_name = senders_[i].data();
+    headers_[i].msg_hdr.msg_iov = iovecs_[i].data();
+    headers_[i].msg_hdr.msg_iovlen = 2;
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -505,16 +516,7 @@ void UdpTransport::Impl::on_readable(const boost::system::error_code& ec) {
   while (received < kMaxBatch) {
     const int want = std::min(kRecvBatch, kMaxBatch - received);
     for (int i = 0; i < want; ++i) {
-      iovecs_[i][0].iov_base = heads_.get() + static_cast<size_t>(i) * kHeadBytes;
-      iovecs_[i][0].iov_len = kHeadBytes;
-      iovecs_[i][1].iov_base = tails_.get() + static_cast<size_t>(i) * kTailBytes;
-      iovecs_[i][1].iov_len = kTailBytes;
-      msghdr& h = headers_[i].msg_hdr;
-      h = msghdr{};
-      h.msg_name = senders_[i].data();
-      h.msg_namelen = static_cast<socklen_t>(senders_[i].capacity());
-      h.msg_iov = iovecs_[i].data();
-      h.msg_iovlen = 2;
+      headers_[i].msg_hdr.msg_namelen = static_cast<socklen_t>(senders_[i].capacity());
       headers_[i].msg_len = 0;
     }
     const int n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
