@@ -7,6 +7,9 @@
 //       fits the model's costs to testbed records and writes a parameter file.
 //   fogm2m sim validate RESULTS_DIR [--params FILE] [--threads N]
 //       simulates every testbed point and prints the errors.
+//   fogm2m sim validate RESULTS_DIR --against SECOND_RESULTS_DIR
+//       compares two testbed runs of one scenario the same way: the
+//       testbed's repeatability, the floor under any validation error.
 #include <google/protobuf/util/json_util.h>
 
 #include <chrono>
@@ -42,6 +45,7 @@ struct SimArgs {
   std::string params;
   unsigned threads = 0;
   std::string results_dir;
+  std::string against;  // validate: a second testbed run instead of the simulator
   std::string calibrate_out = "sim-params.yaml";
 };
 
@@ -182,15 +186,26 @@ int run_validate(const SimArgs& args) {
     std::cerr << "fogm2m sim validate: " << records.error().message << "\n";
     return 2;
   }
-  const schema::Scenario scenario = scenario_of(args.results_dir, *records);
-  auto params = resolve_params(args.params, scenario.sim_params(), "");
-  if (!params) {
-    std::cerr << "fogm2m sim validate: " << params.error().message << "\n";
-    return 2;
+  Result<sim::ValidationReport> report = make_error(ErrorKind::kInvalidArgument, "");
+  if (!args.against.empty()) {
+    auto second = results::read_records(args.against);
+    if (!second) {
+      std::cerr << "fogm2m sim validate: " << second.error().message << "\n";
+      return 2;
+    }
+    report = sim::validate_against(*records, *second);
+  } else {
+    const schema::Scenario scenario = scenario_of(args.results_dir, *records);
+    auto params = resolve_params(args.params, scenario.sim_params(), "");
+    if (!params) {
+      std::cerr << "fogm2m sim validate: " << params.error().message << "\n";
+      return 2;
+    }
+    report = sim::validate(*records, scenario, *params, args.threads);
   }
-  auto report = sim::validate(*records, scenario, *params, args.threads);
   if (!report) {
     std::cerr << "fogm2m sim validate: " << report.error().message << "\n";
+    if (!args.against.empty()) return 2;  // not two runs of one scenario
     std::printf("validation: no points compared\n");
     return 0;
   }
@@ -219,9 +234,17 @@ void add_sim_command(CLI::App& app) {
 
   auto* val = cmd->add_subcommand("validate", "Simulate every testbed point and print the errors");
   val->add_option("results_dir", args->results_dir, "Output directory of a testbed run")->required()->check(CLI::ExistingDirectory);
-  val->add_option("--params", args->params, "Model parameter file (default: the run's sim_params, else built-in)");
+  auto* val_params =
+      val->add_option("--params", args->params, "Model parameter file (default: the run's sim_params, else built-in)");
+  val->add_option("--against", args->against,
+                  "A second testbed run of the same scenario to compare with instead of the simulator "
+                  "(the testbed's repeatability)")
+      ->check(CLI::ExistingDirectory)
+      ->excludes(val_params);
   val->add_option("--threads", args->threads, "Worker threads (0: one per CPU)");
-  val->callback([args] { (void)run_validate(*args); });
+  val->callback([args] {
+    if (int code = run_validate(*args); code != 0) throw CLI::RuntimeError(code);
+  });
 
   cmd->callback([cmd, args] {
     if (!cmd->get_subcommands().empty()) return;

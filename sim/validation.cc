@@ -1,9 +1,12 @@
 // Simulated against measured (see validation.h).
 #include "sim/validation.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <map>
 #include <tuple>
 
@@ -15,9 +18,9 @@ namespace fogm2m::sim {
 
 namespace {
 
-double relative(double simulated, double measured) {
-  if (measured == 0) return simulated == 0 ? 0 : 1;
-  return std::abs(simulated - measured) / std::abs(measured);
+double relative(double compared, double measured) {
+  if (measured == 0) return compared == 0 ? 0 : 1;
+  return std::abs(compared - measured) / std::abs(measured);
 }
 
 double memory_sum(const schema::ResultRecord& r) {
@@ -75,6 +78,17 @@ double spread_of_mean_latency(const std::vector<const schema::ResultRecord*>& re
 using CurveKey = std::tuple<uint32_t, uint32_t, bool>;
 CurveKey curve_of(const schema::Point& p) { return {p.devices(), p.nodes(), p.dtls()}; }
 
+bool comparable(const schema::ResultRecord& r) { return r.error().empty() && r.point().nodes() > 0; }
+
+// Every repetition of a point, measured and compared, by point index.
+struct Repetitions {
+  schema::Point point;
+  std::vector<const schema::ResultRecord*> measured, compared;
+};
+
+// Fills `report`'s points, knees and means from repetitions paired by point.
+ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point, ValidationReport report);
+
 }  // namespace
 
 double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee) {
@@ -98,45 +112,83 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_m
   std::vector<SweepRun> runs;
   std::vector<const schema::ResultRecord*> sources;
   for (const auto& r : measured) {
-    if (!r.error().empty() || r.point().nodes() == 0) continue;
+    if (!comparable(r)) continue;
     runs.push_back({r.point_index(), r.repetition(), r.point()});
     sources.push_back(&r);
   }
   if (runs.empty()) return make_error(ErrorKind::kInvalidArgument, "validate: no measured records without error");
 
-  // Every repetition of a point, measured and simulated, by point index.
-  struct Repetitions {
-    schema::Point point;
-    std::vector<const schema::ResultRecord*> measured;
-    std::vector<schema::ResultRecord> simulated;
-  };
   std::map<uint32_t, Repetitions> by_point;
+  std::deque<schema::ResultRecord> simulated;  // stable addresses for by_point
   size_t i = 0;
   auto status = run_sweep(scenario, runs, params, threads, [&](const SweepRun& run, Result<PointOutcome>& out) -> Status {
     if (!out) return out.error();
     auto& reps = by_point[run.point_index];
     reps.point = run.point;
     reps.measured.push_back(sources[i++]);
-    reps.simulated.push_back(std::move(out->record));
+    simulated.push_back(std::move(out->record));
+    reps.compared.push_back(&simulated.back());
     return {};
   });
   if (!status) return status.error();
+  return compare_points(by_point, std::move(report));
+}
 
-  for (auto& [index, reps] : by_point) {
-    std::vector<const schema::ResultRecord*> simulated;
-    for (const auto& r : reps.simulated) simulated.push_back(&r);
+Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord>& all_measured,
+                                          const std::vector<schema::ResultRecord>& all_second) {
+  ValidationReport report;
+  report.second_sweep = true;
+  std::string slowed_first, slowed_second;
+  const std::vector<schema::ResultRecord> measured = results::without_slowed(all_measured, &slowed_first);
+  const std::vector<schema::ResultRecord> second = results::without_slowed(all_second, &slowed_second);
+  if (!slowed_first.empty()) report.slowed = "first run: " + slowed_first;
+  if (!slowed_second.empty()) report.slowed += (report.slowed.empty() ? "" : "; ") + ("second run: " + slowed_second);
+
+  std::map<uint32_t, Repetitions> by_point;
+  for (const auto& r : measured) {
+    if (!comparable(r)) continue;
+    auto& reps = by_point[r.point_index()];
+    reps.point = r.point();
+    reps.measured.push_back(&r);
+  }
+  for (const auto& r : second) {
+    if (!comparable(r)) continue;
+    auto it = by_point.find(r.point_index());
+    if (it == by_point.end()) continue;
+    if (!google::protobuf::util::MessageDifferencer::Equals(it->second.point, r.point()))
+      return make_error(ErrorKind::kInvalidArgument,
+                        "validate: point " + std::to_string(r.point_index()) +
+                            " is a different point in the two runs; they are not of the same scenario");
+    it->second.compared.push_back(&r);
+  }
+  for (auto it = by_point.begin(); it != by_point.end();) {
+    if (it->second.compared.empty()) {
+      ++report.points_in_one_sweep_only;
+      it = by_point.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (by_point.empty()) return make_error(ErrorKind::kInvalidArgument, "validate: the two runs have no point in common");
+  return compare_points(by_point, std::move(report));
+}
+
+namespace {
+
+ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point, ValidationReport report) {
+  for (const auto& [index, reps] : by_point) {
     PointComparison c;
     c.point_index = index;
     c.point = reps.point;
     c.repetitions = static_cast<uint32_t>(reps.measured.size());
     c.measured = figures_of(reps.measured);
-    c.simulated = figures_of(simulated);
+    c.compared = figures_of(reps.compared);
     c.measured_spread = spread_of_mean_latency(reps.measured, c.measured.mean_ms);
-    c.mean_latency_error = relative(c.simulated.mean_ms, c.measured.mean_ms);
-    c.p99_error = relative(c.simulated.p99_ms, c.measured.p99_ms);
-    c.throttling_error = std::abs(c.simulated.throttling - c.measured.throttling);
-    c.memory_error = relative(c.simulated.memory_bytes, c.measured.memory_bytes);
-    c.bytes_error = relative(c.simulated.bytes, c.measured.bytes);
+    c.mean_latency_error = relative(c.compared.mean_ms, c.measured.mean_ms);
+    c.p99_error = relative(c.compared.p99_ms, c.measured.p99_ms);
+    c.throttling_error = std::abs(c.compared.throttling - c.measured.throttling);
+    c.memory_error = relative(c.compared.memory_bytes, c.measured.memory_bytes);
+    c.bytes_error = relative(c.compared.bytes, c.measured.bytes);
     report.points.push_back(std::move(c));
   }
 
@@ -146,7 +198,7 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_m
   for (const auto& c : report.points) {
     auto& at = curves[curve_of(c.point)][c.point.request_rate()];
     at.first.push_back(c.measured.mean_ms);
-    at.second.push_back(c.simulated.mean_ms);
+    at.second.push_back(c.compared.mean_ms);
   }
   std::map<CurveKey, double> measured_knees;
   std::vector<double> knee_errors;
@@ -159,10 +211,10 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_m
     CurveKnee k;
     std::tie(k.devices, k.nodes, k.dtls) = key;
     k.measured_knee = knee_rate(m, &k.measured_has_knee);
-    k.simulated_knee = knee_rate(s, &k.simulated_has_knee);
-    k.error = relative(k.simulated_knee, k.measured_knee);
+    k.compared_knee = knee_rate(s, &k.compared_has_knee);
+    k.error = relative(k.compared_knee, k.measured_knee);
     measured_knees[key] = k.measured_has_knee ? k.measured_knee : INFINITY;
-    if (k.measured_has_knee || k.simulated_has_knee) knee_errors.push_back(k.error);
+    if (k.measured_has_knee || k.compared_has_knee) knee_errors.push_back(k.error);
     if (k.measured_has_knee) ++report.curves_with_knee;
     report.knees.push_back(k);
   }
@@ -189,26 +241,29 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_m
   return report;
 }
 
+}  // namespace
+
 std::string format_validation(const ValidationReport& r) {
   std::string out;
   char line[400];
   std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s %7s\n", "point", "reps", "devices",
-                "nodes", "dtls", "rate", "mean_ms", "sim_ms", "spread", "mean%", "p99%", "thr", "mem%");
+                "nodes", "dtls", "rate", "mean_ms", r.second_sweep ? "2nd_ms" : "sim_ms", "spread", "mean%", "p99%", "thr", "mem%");
   out += line;
   for (const auto& c : r.points) {
     const auto& p = c.point;
     std::snprintf(line, sizeof line,
                   "%6u %4u %7u %5u %4s %9.1f %9.3f %7.3f %6.1f%% %6.1f%% %6.1f%% %7.3f %6.1f%% bytes %.1f%%\n",
                   c.point_index, c.repetitions, p.devices(), p.nodes(), p.dtls() ? "yes" : "no", p.request_rate(),
-                  c.measured.mean_ms, c.simulated.mean_ms, 100 * c.measured_spread, 100 * c.mean_latency_error,
+                  c.measured.mean_ms, c.compared.mean_ms, 100 * c.measured_spread, 100 * c.mean_latency_error,
                   100 * c.p99_error, c.throttling_error, 100 * c.memory_error, 100 * c.bytes_error);
     out += line;
   }
   out += "knees (first rate with mean latency > 2x its lowest-rate value):\n";
   for (const auto& k : r.knees) {
-    std::snprintf(line, sizeof line, "  devices %u nodes %u dtls %s: measured %s%.1f, simulated %s%.1f, error %.1f%%\n",
+    std::snprintf(line, sizeof line, "  devices %u nodes %u dtls %s: measured %s%.1f, %s %s%.1f, error %.1f%%\n",
                   k.devices, k.nodes, k.dtls ? "yes" : "no", k.measured_has_knee ? "" : "none, >", k.measured_knee,
-                  k.simulated_has_knee ? "" : "none, >", k.simulated_knee, 100 * k.error);
+                  r.second_sweep ? "second run" : "simulated", k.compared_has_knee ? "" : "none, >", k.compared_knee,
+                  100 * k.error);
     out += line;
   }
   std::snprintf(line, sizeof line,
@@ -218,6 +273,8 @@ std::string format_validation(const ValidationReport& r) {
                 100 * r.bytes_error, r.points.size(), r.curves_with_knee, r.knees.size());
   out += line;
   if (!r.slowed.empty()) out += "left out, measured on a slowed machine: " + r.slowed + "\n";
+  if (r.points_in_one_sweep_only > 0)
+    out += "skipped, measured in one run only: " + std::to_string(r.points_in_one_sweep_only) + " points\n";
   if (r.points_repeated > 0) {
     std::snprintf(line, sizeof line,
                   "measurement spread: repetitions deviate %.1f%% from their point's median mean latency "
@@ -225,8 +282,12 @@ std::string format_validation(const ValidationReport& r) {
                   100 * r.measured_spread, r.points_repeated);
     out += line;
   }
-  std::snprintf(line, sizeof line, "validation: mean latency error below knee %.1f%%, knee error %.1f%%\n",
-                100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
+  if (r.second_sweep)
+    std::snprintf(line, sizeof line, "repeatability: mean latency difference below knee %.1f%%, knee difference %.1f%%\n",
+                  100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
+  else
+    std::snprintf(line, sizeof line, "validation: mean latency error below knee %.1f%%, knee error %.1f%%\n",
+                  100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
   out += line;
   return out;
 }

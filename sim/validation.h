@@ -1,6 +1,9 @@
 // Compares the simulator with measured result records: every measured
 // (point, repetition) is simulated with the same parameters and the errors
-// are reported per point, per curve (knee) and overall.
+// are reported per point, per curve (knee) and overall. The same comparison
+// of two testbed runs of one scenario (validate_against) measures the
+// testbed's repeatability: the floor under any simulator's error on that
+// machine.
 //
 // A point's value is the median over its repetitions, measured and
 // simulated alike, so repetitions narrow the run-to-run noise and one
@@ -42,7 +45,8 @@ struct PointComparison {
   schema::Point point;
   uint32_t repetitions = 0;    // measured records of the point
   double measured_spread = 0;  // mean |rep - median| / median of mean latency; 0 with one repetition
-  PointFigures measured, simulated;
+  PointFigures measured;
+  PointFigures compared;  // the simulator's figures, or the second sweep's (validate_against)
   double mean_latency_error = 0;
   double p99_error = 0;
   double throttling_error = 0;  // absolute, max over nodes
@@ -55,12 +59,13 @@ struct CurveKnee {
   uint32_t devices = 0, nodes = 0;
   bool dtls = false;
   double measured_knee = 0;   // request rate
-  double simulated_knee = 0;
-  bool measured_has_knee = false, simulated_has_knee = false;
+  double compared_knee = 0;
+  bool measured_has_knee = false, compared_has_knee = false;
   double error = 0;           // relative
 };
 
 struct ValidationReport {
+  bool second_sweep = false;  // compared with a second testbed run, not the simulator
   std::vector<PointComparison> points;
   std::vector<CurveKnee> knees;
   // Means over points (or curves with a measured knee, for the knee error).
@@ -76,6 +81,7 @@ struct ValidationReport {
   double measured_spread = 0;
   size_t points_repeated = 0;
   std::string slowed;  // records left out as measured on a slowed machine (results/slowed_machine.h)
+  size_t points_in_one_sweep_only = 0;  // validate_against: points skipped, measured in one run only
 };
 
 // The knee of a curve from (rate, mean latency ms) pairs, sorted or not.
@@ -89,8 +95,19 @@ double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee);
 Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measured,
                                   const schema::Scenario& scenario, const SimParams& params, unsigned threads);
 
+// Compares two testbed runs of the same scenario point by point, `second`
+// in the simulator's place: the errors are their differences. Records with
+// an error, or measured on a slowed machine, are left out of either; points
+// measured in only one are skipped. kInvalidArgument when a point index
+// stands for different points in the two (not the same scenario), or when
+// no point is in both.
+Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord>& measured,
+                                          const std::vector<schema::ResultRecord>& second);
+
 // The report as text: one line per point, per curve, and the overall line
-// "validation: mean latency error below knee X%, knee error Y%".
+// "validation: mean latency error below knee X%, knee error Y%" (against a
+// second sweep: "repeatability: mean latency difference below knee X%,
+// knee difference Y%").
 std::string format_validation(const ValidationReport& report);
 
 }  // namespace fogm2m::sim

@@ -113,13 +113,60 @@ TEST(Validation, RecordsMeasuredOnASlowedMachineAreLeftOut) {
   EXPECT_NE(format_validation(*report).find("left out, measured on a slowed machine: point 2"), std::string::npos);
 }
 
+TEST(Validation, ASecondRunOfTheSameScenarioComparesAsRepeatability) {
+  const auto first = curve(heavy());
+  auto second = first;
+  for (auto& r : second) r.mutable_latency()->set_mean_ms(r.latency().mean_ms() * 1.1);
+  second.pop_back();  // the second run stopped one point early
+  auto report = validate_against(first, second);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_TRUE(report->second_sweep);
+  EXPECT_EQ(report->points.size(), first.size() - 1);
+  EXPECT_EQ(report->points_in_one_sweep_only, 1u);
+  EXPECT_NEAR(report->mean_latency_error_below_knee, 0.1, 1e-9);
+  EXPECT_DOUBLE_EQ(report->knee_error, 0);
+  const std::string text = format_validation(*report);
+  EXPECT_NE(text.find("2nd_ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("second run"), std::string::npos) << text;
+  EXPECT_NE(text.find("skipped, measured in one run only: 1 points"), std::string::npos) << text;
+  EXPECT_NE(text.find("repeatability: mean latency difference below knee 10.0%, knee difference 0.0%"),
+            std::string::npos)
+      << text;
+}
+
+TEST(Validation, RunsOfDifferentScenariosAreNotCompared) {
+  const auto first = curve(heavy());
+  auto second = first;
+  second[2].mutable_point()->set_request_rate(second[2].point().request_rate() + 1);
+  auto report = validate_against(first, second);
+  ASSERT_FALSE(report.ok());
+  EXPECT_EQ(report.error().message,
+            "validate: point 2 is a different point in the two runs; they are not of the same scenario");
+  std::vector<schema::ResultRecord> other_indices = first;
+  for (auto& r : other_indices) r.set_point_index(r.point_index() + 100);
+  EXPECT_FALSE(validate_against(first, other_indices).ok());
+}
+
+TEST(Validation, ASlowedRunIsLeftOutOfEitherSide) {
+  auto first = curve(heavy());
+  for (auto& r : first) r.mutable_host()->set_speed_probe_us(110);
+  auto second = first;
+  second[1].mutable_host()->set_speed_probe_us(400);
+  second[1].mutable_latency()->set_mean_ms(50);
+  auto report = validate_against(first, second);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->points.size(), first.size() - 1);
+  EXPECT_DOUBLE_EQ(report->mean_latency_error, 0);
+  EXPECT_EQ(report->slowed, "second run: point 1 rep 0 (probe 3.64x, steal 0.0%)");
+}
+
 TEST(Validation, ACheaperModelMissesTheKnee) {
   SimParams cheap = heavy();
   cheap.node_cpu_request_owned_s = 40e-6;
   auto report = validate(curve(heavy()), scenario(), cheap, 1);
   ASSERT_TRUE(report.ok());
   EXPECT_GT(report->knee_error, 0.1);
-  EXPECT_FALSE(report->knees[0].simulated_has_knee);
+  EXPECT_FALSE(report->knees[0].compared_has_knee);
 }
 
 }  // namespace
