@@ -32,6 +32,7 @@ struct NodeArgs {
   int device_timeout_ms = 5000;
   int stats_interval_s = 0;
   std::string reg_update_channel;
+  int socket_buffer_bytes = 4 << 20;
 };
 
 int run_node(const NodeArgs& args) {
@@ -67,6 +68,7 @@ int run_node(const NodeArgs& args) {
   server::UdpTransportOptions udp_options;
   udp_options.bind_address = args.bind;
   udp_options.port = args.coap_port;
+  udp_options.socket_buffer_bytes = args.socket_buffer_bytes;
   server::UdpTransport udp(io, udp_options);
   node.attach(udp);
 
@@ -164,6 +166,11 @@ void add_node_command(CLI::App& app) {
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
+  cmd->add_option("--socket-buffer", args->socket_buffer_bytes,
+                  "CoAP UDP socket receive/send buffer in bytes (0: the system's default); bursts of "
+                  "notifications wait there while the node is busy")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--stats-interval", args->stats_interval_s, "Print counters every N seconds (0: never)")
       ->capture_default_str();
   cmd->callback([args] {

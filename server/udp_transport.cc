@@ -168,6 +168,11 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
 
   Status start();
   uint16_t local_port() const;
+  int receive_buffer_bytes() const;
+  // SO_RCVBUF/SO_SNDBUF, forced past the sysctl caps where the process may
+  // (CAP_NET_ADMIN); a burst of notifications while the node is descheduled
+  // must not overflow the default ~200 KB (a few hundred datagrams).
+  void set_buffer_sizes(int bytes);
   void set_handlers(Handlers handlers) { handlers_ = std::move(handlers); }
   void send_request(const PeerInfo& peer, CoapMessage request, std::chrono::milliseconds timeout,
                     ResponseHandler done);
@@ -407,10 +412,7 @@ Status UdpTransport::Impl::start() {
   v6_socket_ = address.is_v6();
   if (v6_socket_ && address.is_unspecified())
     socket_.set_option(boost::asio::ip::v6_only(false), ec);
-  if (options_.socket_buffer_bytes > 0) {
-    socket_.set_option(udp::socket::receive_buffer_size(options_.socket_buffer_bytes), ec);
-    socket_.set_option(udp::socket::send_buffer_size(options_.socket_buffer_bytes), ec);
-  }
+  if (options_.socket_buffer_bytes > 0) set_buffer_sizes(options_.socket_buffer_bytes);
   if (socket_.bind(local, ec)) {
     socket_.close();
     return make_error(ErrorKind::kIo, "UDP transport: bind " + local.address().to_string() +
@@ -421,6 +423,26 @@ Status UdpTransport::Impl::start() {
   started_ = true;
   wait_readable();
   return {};
+}
+
+void UdpTransport::Impl::set_buffer_sizes(int bytes) {
+  const int fd = socket_.native_handle();
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0)
+    (void)::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  if (::setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof bytes) != 0)
+    (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
+  const int got = receive_buffer_bytes();
+  if (got < bytes)
+    spdlog::warn("UDP receive buffer is {} bytes, {} asked: raise net.core.rmem_max or grant CAP_NET_ADMIN", got,
+                 bytes);
+}
+
+int UdpTransport::Impl::receive_buffer_bytes() const {
+  if (!socket_.is_open()) return 0;
+  udp::socket::receive_buffer_size size;
+  boost::system::error_code ec;
+  socket_.get_option(size, ec);
+  return ec ? 0 : size.value();
 }
 
 uint16_t UdpTransport::Impl::local_port() const {
@@ -1108,6 +1130,9 @@ Status UdpTransport::start() {
 }
 uint16_t UdpTransport::local_port() const {
   return impl_->local_port();
+}
+int UdpTransport::receive_buffer_bytes() const {
+  return impl_->receive_buffer_bytes();
 }
 void UdpTransport::set_handlers(Handlers handlers) {
   impl_->set_handlers(std::move(handlers));

@@ -82,7 +82,9 @@ struct UdpTransportOptions {
   // up to ~2k messages/s and ~50 s (MAX_TRANSMIT_SPAN is 45 s) at 10k/s.
   size_t max_dedup_entries = size_t{1} << 19;
   size_t max_dedup_entries_per_peer = 32;
-  // SO_RCVBUF / SO_SNDBUF in bytes; 0 keeps the system default.
+  // SO_RCVBUF / SO_SNDBUF in bytes; 0 keeps the system default. With
+  // CAP_NET_ADMIN the size is forced past net.core.rmem_max/wmem_max;
+  // without it the kernel caps it there (see receive_buffer_bytes()).
   int socket_buffer_bytes = 0;
   // Seeds the message-id starts and retransmission jitter; 0 = random.
   uint64_t seed = 0;
@@ -135,6 +137,9 @@ class UdpTransport final : public CoapTransport {
   // The bound port (the ephemeral one when options.port was 0); 0 before
   // start() and after stop().
   uint16_t local_port() const;
+  // The socket's receive buffer as the kernel reports it (twice the size
+  // set, for its bookkeeping); 0 when not started.
+  int receive_buffer_bytes() const;
 
   void set_handlers(Handlers handlers) override;
 

@@ -866,6 +866,23 @@ TEST_F(UdpTransportTest, UnknownTokenResponsesAreNotificationsAckedOrReset) {
   EXPECT_EQ(t->stats().notifications_in, 4u);
 }
 
+// A node's socket holds bursts that arrive while it is descheduled: the
+// buffer asked for is set, forced past net.core.rmem_max when the process
+// may (root here), and reported back.
+TEST_F(UdpTransportTest, ReceiveBufferIsTheSizeAsked) {
+  UdpTransportOptions options = loopback_options();
+  auto with_default = make(options);
+  const int system_default = with_default->receive_buffer_bytes();
+  EXPECT_GT(system_default, 0);
+  options.socket_buffer_bytes = 16 << 20;  // above this machine's rmem_max (4 MiB)
+  auto large = make(options);
+  if (::geteuid() == 0) {
+    EXPECT_GE(large->receive_buffer_bytes(), 16 << 20);  // the kernel reports twice the size set
+  } else {
+    EXPECT_GE(large->receive_buffer_bytes(), system_default);
+  }
+}
+
 // Datagrams are read in batches (recvmmsg); a burst larger than one batch
 // and than one wakeup's budget, with a near-maximal datagram in the middle
 // and datagrams from two peers interleaved, is handled in full and in order.
