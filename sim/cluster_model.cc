@@ -120,10 +120,12 @@ class ClusterModel {
   bool in_window(SimTime t) const { return t >= window_start_ && t < window_end_; }
   void node_rx(NodeState& n, SimTime t, const Wire& w);
   void node_tx(NodeState& n, SimTime t, const Wire& w);
-  SimTime vary(NodeState& n, SimTime work) const {
-    return cost_sigma_ > 0 ? static_cast<SimTime>(std::llround(static_cast<double>(work) *
-                                                               n.cost_rng.lognormal_unit_mean(cost_sigma_)))
-                           : work;
+  // Runs a job of mean cost `work` on the node's CPU, its cost varied by
+  // the parameters' cv (lognormal, unit mean); returns when it finishes.
+  SimTime node_job(NodeState& n, SimTime t, SimTime work) const {
+    if (cost_sigma_ > 0)
+      work = static_cast<SimTime>(std::llround(static_cast<double>(work) * n.cost_rng.lognormal_unit_mean(cost_sigma_)));
+    return n.cpu.submit(t, work);
   }
   void fleet_message(SimTime t);
   uint32_t new_request(SimTime scheduled, uint32_t device, bool observe);
@@ -392,7 +394,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     case kJobNotificationCon: {
       const bool con = job == kJobNotificationCon;
       node_rx(n, t, notification_);
-      const SimTime f = n.cpu.submit(t, vary(n, cost_notification_ + (con ? 2 : 1) * dtls));
+      const SimTime f = node_job(n, t, cost_notification_ + (con ? 2 : 1) * dtls);
       if (con) node_tx(n, f, empty_ack_);
       node_tx(n, f, bus_notif_pub_);
       reply_after_start(node_index);
@@ -403,7 +405,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     case kJobUpdate: {
       const bool reg = job == kJobRegister;
       node_rx(n, t, reg ? register_req_ : update_req_);
-      const SimTime f = n.cpu.submit(t, vary(n, cost_registration_ + 2 * dtls));
+      const SimTime f = node_job(n, t, cost_registration_ + 2 * dtls);
       const Wire& resp = reg ? register_resp_ : update_resp_;
       node_tx(n, f, resp);
       const double commands = p_.redis_commands_per_registration;
@@ -423,10 +425,10 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       Request& r = requests_[id];
       const DeviceState& d = devices_[r.device];
       if (d.node != node_index) {  // not the owner: parse and drop
-        n.cpu.submit(t, vary(n, cost_ignored_));
+        node_job(n, t, cost_ignored_);
         return;
       }
-      const SimTime f = n.cpu.submit(t, vary(n, cost_owned_in_ + dtls));
+      const SimTime f = node_job(n, t, cost_owned_in_ + dtls);
       node_tx(n, f, bus_ack_pub_);
       reply_after_start(node_index);
       sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
@@ -444,7 +446,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     case kJobDeviceResponse: {
       const Request& r = requests_[id];
       node_rx(n, t, r.observe ? observe_resp_ : read_resp_);
-      const SimTime f = n.cpu.submit(t, vary(n, cost_owned_out_ + dtls));
+      const SimTime f = node_job(n, t, cost_owned_out_ + dtls);
       if (r.observe) ++n.observations;
       const Wire& rep = r.observe ? bus_notif_pub_ : bus_rep_pub_;
       node_tx(n, f, rep);
