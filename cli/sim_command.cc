@@ -232,7 +232,8 @@ void add_sim_command(CLI::App& app) {
     if (int code = run_calibrate(*args); code != 0) throw CLI::RuntimeError(code);
   });
 
-  auto* val = cmd->add_subcommand("validate", "Simulate every testbed point and print the errors");
+  auto* val = cmd->add_subcommand(
+      "validate", "Simulate every testbed point and print the errors (or compare with a second run: --against)");
   val->add_option("results_dir", args->results_dir, "Output directory of a testbed run")->required()->check(CLI::ExistingDirectory);
   auto* val_params =
       val->add_option("--params", args->params, "Model parameter file (default: the run's sim_params, else built-in)");
