@@ -4,6 +4,8 @@
 // median over the records given. Such a window measures the host, not the
 // cluster, and calibration and validation leave it out. Records without host
 // figures (simulated ones, or written before HostStats) are never flagged.
+// The report (analysis/fogm2m_analysis/records.py) repeats the thresholds;
+// tests/analysis/test_report.py holds the two equal.
 #pragma once
 
 #include <string>

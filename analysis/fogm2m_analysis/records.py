@@ -138,7 +138,7 @@ def read_records_csv(path: Path, warnings: list[str]) -> pd.DataFrame:
     return add_derived_columns(frame)
 
 
-# The thresholds of results/slowed_machine.h.
+# The thresholds of results/slowed_machine.h (a test holds them equal).
 SLOWED_PROBE_FACTOR = 1.25
 SLOWED_STEAL_RATIO = 0.05
 

@@ -19,6 +19,7 @@ import matplotlib.image
 import numpy as np
 
 import analysis_paths
+from fogm2m_analysis import records
 from fogm2m_analysis.records import COLUMNS, LATER_COLUMNS, ResultsError
 from fogm2m_analysis.report import build_report
 
@@ -292,6 +293,12 @@ class PartialResultsTest(unittest.TestCase):
         write_records(self.tmp, rows)
         report = build_report(self.tmp)
         self.assertIn("point 1 rep 0; sim calibrate and validate leave these out", report.index.read_text())
+
+    def test_slowed_machine_thresholds_are_those_of_the_cpp_header(self):
+        header = (analysis_paths.REPO / "results" / "slowed_machine.h").read_text()
+        constants = dict(re.findall(r"inline constexpr double (k\w+) = ([0-9.]+);", header))
+        self.assertEqual(float(constants["kSlowedProbeFactor"]), records.SLOWED_PROBE_FACTOR)
+        self.assertEqual(float(constants["kSlowedStealRatio"]), records.SLOWED_STEAL_RATIO)
 
     def test_header_only(self):
         write_records(self.tmp, [])
