@@ -186,26 +186,29 @@ int run_validate(const SimArgs& args) {
     std::cerr << "fogm2m sim validate: " << records.error().message << "\n";
     return 2;
   }
-  Result<sim::ValidationReport> report = make_error(ErrorKind::kInvalidArgument, "");
   if (!args.against.empty()) {
     auto second = results::read_records(args.against);
     if (!second) {
       std::cerr << "fogm2m sim validate: " << second.error().message << "\n";
       return 2;
     }
-    report = sim::validate_against(*records, *second);
-  } else {
-    const schema::Scenario scenario = scenario_of(args.results_dir, *records);
-    auto params = resolve_params(args.params, scenario.sim_params(), "");
-    if (!params) {
-      std::cerr << "fogm2m sim validate: " << params.error().message << "\n";
+    auto report = sim::validate_against(*records, *second);
+    if (!report) {  // not two runs of one scenario
+      std::cerr << "fogm2m sim validate: " << report.error().message << "\n";
       return 2;
     }
-    report = sim::validate(*records, scenario, *params, args.threads);
+    std::fputs(sim::format_validation(*report).c_str(), stdout);
+    return 0;
   }
+  const schema::Scenario scenario = scenario_of(args.results_dir, *records);
+  auto params = resolve_params(args.params, scenario.sim_params(), "");
+  if (!params) {
+    std::cerr << "fogm2m sim validate: " << params.error().message << "\n";
+    return 2;
+  }
+  auto report = sim::validate(*records, scenario, *params, args.threads);
   if (!report) {
     std::cerr << "fogm2m sim validate: " << report.error().message << "\n";
-    if (!args.against.empty()) return 2;  // not two runs of one scenario
     std::printf("validation: no points compared\n");
     return 0;
   }

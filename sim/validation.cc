@@ -87,7 +87,71 @@ struct Repetitions {
 };
 
 // Fills `report`'s points, knees and means from repetitions paired by point.
-ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point, ValidationReport report);
+ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point, ValidationReport report) {
+  for (const auto& [index, reps] : by_point) {
+    PointComparison c;
+    c.point_index = index;
+    c.point = reps.point;
+    c.repetitions = static_cast<uint32_t>(reps.measured.size());
+    c.measured = figures_of(reps.measured);
+    c.compared = figures_of(reps.compared);
+    c.measured_spread = spread_of_mean_latency(reps.measured, c.measured.mean_ms);
+    c.mean_latency_error = relative(c.compared.mean_ms, c.measured.mean_ms);
+    c.p99_error = relative(c.compared.p99_ms, c.measured.p99_ms);
+    c.throttling_error = std::abs(c.compared.throttling - c.measured.throttling);
+    c.memory_error = relative(c.compared.memory_bytes, c.measured.memory_bytes);
+    c.bytes_error = relative(c.compared.bytes, c.measured.bytes);
+    report.points.push_back(std::move(c));
+  }
+
+  // Knees per curve. Points of equal rate in one curve (a scenario that
+  // lists a point twice) are averaged.
+  std::map<CurveKey, std::map<double, std::pair<std::vector<double>, std::vector<double>>>> curves;
+  for (const auto& c : report.points) {
+    auto& at = curves[curve_of(c.point)][c.point.request_rate()];
+    at.first.push_back(c.measured.mean_ms);
+    at.second.push_back(c.compared.mean_ms);
+  }
+  std::map<CurveKey, double> measured_knees;
+  std::vector<double> knee_errors;
+  for (const auto& [key, by_rate] : curves) {
+    std::vector<std::pair<double, double>> m, s;
+    for (const auto& [rate, values] : by_rate) {
+      m.emplace_back(rate, mean(values.first));
+      s.emplace_back(rate, mean(values.second));
+    }
+    CurveKnee k;
+    std::tie(k.devices, k.nodes, k.dtls) = key;
+    k.measured_knee = knee_rate(m, &k.measured_has_knee);
+    k.compared_knee = knee_rate(s, &k.compared_has_knee);
+    k.error = relative(k.compared_knee, k.measured_knee);
+    measured_knees[key] = k.measured_has_knee ? k.measured_knee : INFINITY;
+    if (k.measured_has_knee || k.compared_has_knee) knee_errors.push_back(k.error);
+    if (k.measured_has_knee) ++report.curves_with_knee;
+    report.knees.push_back(k);
+  }
+  std::vector<double> below, all, p99, thr, mem, bytes, spread;
+  for (auto& c : report.points) {
+    c.below_knee = c.point.request_rate() < measured_knees[curve_of(c.point)];
+    if (c.below_knee) below.push_back(c.mean_latency_error);
+    if (c.repetitions > 1) spread.push_back(c.measured_spread);
+    all.push_back(c.mean_latency_error);
+    p99.push_back(c.p99_error);
+    thr.push_back(c.throttling_error);
+    mem.push_back(c.memory_error);
+    bytes.push_back(c.bytes_error);
+  }
+  report.mean_latency_error_below_knee = mean(below);
+  report.mean_latency_error = mean(all);
+  report.p99_error = mean(p99);
+  report.throttling_error = mean(thr);
+  report.memory_error = mean(mem);
+  report.bytes_error = mean(bytes);
+  report.knee_error = mean(knee_errors);
+  report.measured_spread = mean(spread);
+  report.points_repeated = spread.size();
+  return report;
+}
 
 }  // namespace
 
@@ -172,76 +236,6 @@ Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord
   if (by_point.empty()) return make_error(ErrorKind::kInvalidArgument, "validate: the two runs have no point in common");
   return compare_points(by_point, std::move(report));
 }
-
-namespace {
-
-ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point, ValidationReport report) {
-  for (const auto& [index, reps] : by_point) {
-    PointComparison c;
-    c.point_index = index;
-    c.point = reps.point;
-    c.repetitions = static_cast<uint32_t>(reps.measured.size());
-    c.measured = figures_of(reps.measured);
-    c.compared = figures_of(reps.compared);
-    c.measured_spread = spread_of_mean_latency(reps.measured, c.measured.mean_ms);
-    c.mean_latency_error = relative(c.compared.mean_ms, c.measured.mean_ms);
-    c.p99_error = relative(c.compared.p99_ms, c.measured.p99_ms);
-    c.throttling_error = std::abs(c.compared.throttling - c.measured.throttling);
-    c.memory_error = relative(c.compared.memory_bytes, c.measured.memory_bytes);
-    c.bytes_error = relative(c.compared.bytes, c.measured.bytes);
-    report.points.push_back(std::move(c));
-  }
-
-  // Knees per curve. Points of equal rate in one curve (a scenario that
-  // lists a point twice) are averaged.
-  std::map<CurveKey, std::map<double, std::pair<std::vector<double>, std::vector<double>>>> curves;
-  for (const auto& c : report.points) {
-    auto& at = curves[curve_of(c.point)][c.point.request_rate()];
-    at.first.push_back(c.measured.mean_ms);
-    at.second.push_back(c.compared.mean_ms);
-  }
-  std::map<CurveKey, double> measured_knees;
-  std::vector<double> knee_errors;
-  for (const auto& [key, by_rate] : curves) {
-    std::vector<std::pair<double, double>> m, s;
-    for (const auto& [rate, values] : by_rate) {
-      m.emplace_back(rate, mean(values.first));
-      s.emplace_back(rate, mean(values.second));
-    }
-    CurveKnee k;
-    std::tie(k.devices, k.nodes, k.dtls) = key;
-    k.measured_knee = knee_rate(m, &k.measured_has_knee);
-    k.compared_knee = knee_rate(s, &k.compared_has_knee);
-    k.error = relative(k.compared_knee, k.measured_knee);
-    measured_knees[key] = k.measured_has_knee ? k.measured_knee : INFINITY;
-    if (k.measured_has_knee || k.compared_has_knee) knee_errors.push_back(k.error);
-    if (k.measured_has_knee) ++report.curves_with_knee;
-    report.knees.push_back(k);
-  }
-  std::vector<double> below, all, p99, thr, mem, bytes, spread;
-  for (auto& c : report.points) {
-    c.below_knee = c.point.request_rate() < measured_knees[curve_of(c.point)];
-    if (c.below_knee) below.push_back(c.mean_latency_error);
-    if (c.repetitions > 1) spread.push_back(c.measured_spread);
-    all.push_back(c.mean_latency_error);
-    p99.push_back(c.p99_error);
-    thr.push_back(c.throttling_error);
-    mem.push_back(c.memory_error);
-    bytes.push_back(c.bytes_error);
-  }
-  report.mean_latency_error_below_knee = mean(below);
-  report.mean_latency_error = mean(all);
-  report.p99_error = mean(p99);
-  report.throttling_error = mean(thr);
-  report.memory_error = mean(mem);
-  report.bytes_error = mean(bytes);
-  report.knee_error = mean(knee_errors);
-  report.measured_spread = mean(spread);
-  report.points_repeated = spread.size();
-  return report;
-}
-
-}  // namespace
 
 std::string format_validation(const ValidationReport& r) {
   std::string out;
