@@ -44,7 +44,7 @@ int main(int argc, char** argv) {
   {
     std::istringstream list(argc > 3 ? argv[3] : "50,20,10");
     for (std::string item; std::getline(list, item, ',');)
-      if (std::atoi(item.c_str()) > 0) sample_periods_ms.push_back(std::atoi(item.c_str()));
+      if (const int ms = std::atoi(item.c_str()); ms > 0) sample_periods_ms.push_back(ms);
   }
   if (devices <= 0 || seconds <= 0 || sample_periods_ms.empty()) {
     std::fprintf(stderr, "usage: node_capacity_bench [devices>0] [seconds>0] [sample_ms,...]\n");
