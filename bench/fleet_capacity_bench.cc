@@ -121,11 +121,11 @@ int main(int argc, char** argv) {
   });
   pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
   sub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) {
-    (void)sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
+    sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
   });
   test::run_until(io, [&] { return up && ready == 1; });
   for (uint32_t i = 0; i < observed; ++i)
-    (void)pub.command({"PUBLISH", "LWM2M_REQ",
+    pub.command({"PUBLISH", "LWM2M_REQ",
                        R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
                            R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
                       [](Result<io::RedisReply>) {});

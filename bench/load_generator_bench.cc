@@ -48,7 +48,7 @@ class Responder {
     pub_.connect(host, port, [&](Status s) { pub_up = s.ok(); });
     sub_.set_message_handler([this](std::string_view, std::string_view m) { on_request(m); });
     sub_.connect(host, port, [&](Status s) {
-      if (s.ok()) (void)sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
+      if (s.ok()) sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
     });
     return test::run_until(io_, [&] { return pub_up && sub_up; });
   }
@@ -65,7 +65,7 @@ class Responder {
  private:
   void publish(const std::string& m) {
     const std::string_view argv[] = {"PUBLISH", "LWM2M_RESP", m};
-    (void)pub_.command_unawaited(argv, [](Result<io::RedisReply>) {});
+    pub_.command_unawaited(argv, [](Result<io::RedisReply>) {});
   }
 
   void on_request(std::string_view message) {

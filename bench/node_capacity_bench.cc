@@ -108,11 +108,11 @@ int main(int argc, char** argv) {
   });
   pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
   sub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) {
-    (void)sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
+    sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
   });
   test::run_until(io, [&] { return up && ready == 1; });
   for (int i = 0; i < devices; ++i)
-    (void)pub.command({"PUBLISH", "LWM2M_REQ",
+    pub.command({"PUBLISH", "LWM2M_REQ",
                        R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
                            R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
                       [](Result<io::RedisReply>) {});
@@ -133,7 +133,7 @@ int main(int argc, char** argv) {
   const auto published = [&] {
     long long calls = -1;
     bool done = false;
-    (void)pub.command({"INFO", "commandstats"}, [&](Result<io::RedisReply> reply) {
+    pub.command({"INFO", "commandstats"}, [&](Result<io::RedisReply> reply) {
       done = true;
       if (!reply || !reply->is_string()) return;
       const auto at = reply->str.find("cmdstat_publish:calls=");

@@ -454,7 +454,8 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     return {};
   }
 
-  Status send(std::span<const std::string_view> argv, ReplyHandler on_reply,
+  // Queues a command; `on_reply` is moved from only when it is queued.
+  Status send(std::span<const std::string_view> argv, ReplyHandler& on_reply,
               bool unawaited = false) {
     if (argv.empty()) return make_error(ErrorKind::kInvalidArgument, "redis: empty command");
     if (Status st = check_can_send(false); !st) return st;
@@ -474,6 +475,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
                                                   format_buffer.data(), format_buffer.size());
     queuing_command = false;
     if (queued != REDIS_OK) {
+      on_reply = std::move(pending->handler);  // back to the caller, who reports the refusal
       return make_error(ErrorKind::kIo, "redis: command refused: " + context_error(ac, "closing"));
     }
     pending.release();  // owned by hiredis until on_command_reply
@@ -488,8 +490,21 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     return {};
   }
 
+  // Runs `handler` with `error` from a fresh handler, unless the owner is
+  // gone by then: how a request that could not be queued is answered.
+  template <class Handler>
+  void fail_later(Handler handler, Error error) {
+    if (!handler) return;
+    std::weak_ptr<State> weak = weak_from_this();
+    boost::asio::post(io, [weak, handler = std::move(handler), error = std::move(error)]() mutable {
+      auto self = weak.lock();
+      if (self && self->owner_alive) handler(std::move(error));
+    });
+  }
+
+  // Queues a (un)subscription; `on_subscribed` is moved from only when queued.
   Status send_subscription(std::string_view verb, std::span<const std::string_view> channels,
-                           SubscribeHandler on_subscribed) {
+                           SubscribeHandler& on_subscribed) {
     if (channels.empty()) return make_error(ErrorKind::kInvalidArgument, "redis: no channels");
     if (Status st = check_can_send(true); !st) return st;
     bool is_subscribe = verb == "SUBSCRIBE" || verb == "PSUBSCRIBE";
@@ -520,13 +535,6 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   }
 
   void connect(const std::string& host, uint16_t port, ConnectHandler handler) {
-    auto fail_later = [this](ConnectHandler h, Error error) {
-      std::weak_ptr<State> weak = weak_from_this();
-      boost::asio::post(io, [weak, h = std::move(h), error = std::move(error)]() mutable {
-        auto self = weak.lock();
-        if (self && self->owner_alive && h) h(std::move(error));
-      });
-    };
     if (started) {
       fail_later(std::move(handler),
                  make_error(ErrorKind::kInvalidArgument, "redis: connect() called twice"));
@@ -627,53 +635,51 @@ void RedisConnection::set_disconnect_handler(DisconnectHandler handler) {
   state_->on_disconnect = std::move(handler);
 }
 
-Status RedisConnection::command(std::span<const std::string_view> argv, ReplyHandler on_reply) {
-  return state_->send(argv, std::move(on_reply));
+void RedisConnection::command(std::span<const std::string_view> argv, ReplyHandler on_reply) {
+  if (Status st = state_->send(argv, on_reply); !st) state_->fail_later(std::move(on_reply), st.error());
 }
 
-Status RedisConnection::command(std::initializer_list<std::string_view> argv,
-                                ReplyHandler on_reply) {
-  return state_->send(std::span<const std::string_view>(argv.begin(), argv.size()),
-                      std::move(on_reply));
+void RedisConnection::command(std::initializer_list<std::string_view> argv, ReplyHandler on_reply) {
+  command(std::span<const std::string_view>(argv.begin(), argv.size()), std::move(on_reply));
 }
 
-Status RedisConnection::command_unawaited(std::span<const std::string_view> argv,
-                                          ReplyHandler on_reply) {
-  return state_->send(argv, std::move(on_reply), /*unawaited=*/true);
-}
-
-Status RedisConnection::command(const std::vector<std::string>& argv, ReplyHandler on_reply) {
+void RedisConnection::command(const std::vector<std::string>& argv, ReplyHandler on_reply) {
   std::vector<std::string_view> views(argv.begin(), argv.end());
-  return state_->send(views, std::move(on_reply));
+  command(std::span<const std::string_view>(views), std::move(on_reply));
+}
+
+void RedisConnection::command_unawaited(std::span<const std::string_view> argv, ReplyHandler on_reply) {
+  if (Status st = state_->send(argv, on_reply, /*unawaited=*/true); !st)
+    state_->fail_later(std::move(on_reply), st.error());
 }
 
 void RedisConnection::set_message_handler(MessageHandler handler) {
   state_->on_message = std::move(handler);
 }
 
-Status RedisConnection::subscribe(std::span<const std::string_view> channels,
-                                  SubscribeHandler on_subscribed) {
-  return state_->send_subscription("SUBSCRIBE", channels, std::move(on_subscribed));
+void RedisConnection::subscribe(std::span<const std::string_view> channels, SubscribeHandler on_subscribed) {
+  if (Status st = state_->send_subscription("SUBSCRIBE", channels, on_subscribed); !st)
+    state_->fail_later(std::move(on_subscribed), st.error());
 }
 
-Status RedisConnection::subscribe(std::initializer_list<std::string_view> channels,
-                                  SubscribeHandler on_subscribed) {
-  return state_->send_subscription(
-      "SUBSCRIBE", std::span<const std::string_view>(channels.begin(), channels.size()),
-      std::move(on_subscribed));
+void RedisConnection::subscribe(std::initializer_list<std::string_view> channels,
+                                SubscribeHandler on_subscribed) {
+  subscribe(std::span<const std::string_view>(channels.begin(), channels.size()), std::move(on_subscribed));
 }
 
-Status RedisConnection::psubscribe(std::span<const std::string_view> patterns,
-                                   SubscribeHandler on_subscribed) {
-  return state_->send_subscription("PSUBSCRIBE", patterns, std::move(on_subscribed));
+void RedisConnection::psubscribe(std::span<const std::string_view> patterns, SubscribeHandler on_subscribed) {
+  if (Status st = state_->send_subscription("PSUBSCRIBE", patterns, on_subscribed); !st)
+    state_->fail_later(std::move(on_subscribed), st.error());
 }
 
 Status RedisConnection::unsubscribe(std::span<const std::string_view> channels) {
-  return state_->send_subscription("UNSUBSCRIBE", channels, {});
+  SubscribeHandler none;
+  return state_->send_subscription("UNSUBSCRIBE", channels, none);
 }
 
 Status RedisConnection::punsubscribe(std::span<const std::string_view> patterns) {
-  return state_->send_subscription("PUNSUBSCRIBE", patterns, {});
+  SubscribeHandler none;
+  return state_->send_subscription("PUNSUBSCRIBE", patterns, none);
 }
 
 void RedisConnection::disconnect() {

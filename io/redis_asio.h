@@ -6,6 +6,9 @@
 // as the rest of the node. It has no threads of its own.
 //
 // Contract shared by every callback below:
+// - a callback given to a call runs exactly once (the disconnect handler at
+//   most once), also when the call cannot be carried out: the error then
+//   arrives in the callback, never as a return value beside it;
 // - callbacks run on the io_context's thread, from io_context handlers,
 //   never from inside the RedisConnection call that registered them;
 // - callbacks must not throw (an exception would unwind through C code, so
@@ -102,15 +105,16 @@ class RedisConnection {
   void set_disconnect_handler(DisconnectHandler handler);
 
   // Sends one command; each argument is binary-safe (may hold NUL bytes).
-  // On success `on_reply` is called exactly once with the reply or an error
-  // (error reply, or kIo when the connection ends first); replies come back
-  // in the order commands were sent, so commands pipeline naturally. Returns
-  // an error, and never calls `on_reply`, when the command cannot be queued:
-  // empty argv, never connected, disconnecting or closed, or a subscriber
-  // connection.
-  Status command(std::span<const std::string_view> argv, ReplyHandler on_reply);
-  Status command(std::initializer_list<std::string_view> argv, ReplyHandler on_reply);
-  Status command(const std::vector<std::string>& argv, ReplyHandler on_reply);
+  // `on_reply` is called exactly once with the reply or an error: an error
+  // reply, kIo when the connection ends first, or the reason the command
+  // could not be queued (kInvalidArgument for an empty argv or a subscriber
+  // connection, kIo when never connected, disconnecting or closed). Replies
+  // come back in the order commands were sent, so commands pipeline
+  // naturally (a MULTI ... EXEC needs only the EXEC's reply looked at: when
+  // the transaction could not be sent, EXEC's reply is an error too).
+  void command(std::span<const std::string_view> argv, ReplyHandler on_reply);
+  void command(std::initializer_list<std::string_view> argv, ReplyHandler on_reply);
+  void command(const std::vector<std::string>& argv, ReplyHandler on_reply);
 
   // As command(), for a command whose reply nobody waits on (PUBLISH on the
   // bus, where the reply only counts failures). Its reply is read when
@@ -120,7 +124,7 @@ class RedisConnection {
   // reply. `on_reply` still runs exactly once and in order; while only such
   // replies are outstanding, a lost connection may be noticed up to 100 ms
   // later (or at the next write).
-  Status command_unawaited(std::span<const std::string_view> argv, ReplyHandler on_reply);
+  void command_unawaited(std::span<const std::string_view> argv, ReplyHandler on_reply);
 
   // Sets the handler for messages on subscribed channels and patterns. Set it
   // before subscribing; messages arriving with no handler are dropped.
@@ -129,18 +133,18 @@ class RedisConnection {
   // SUBSCRIBE / PSUBSCRIBE to `channels` (non-empty). `on_subscribed` (may be
   // empty) is called once: ok when Redis confirmed every channel, so a
   // message published afterwards is delivered; kIo if the connection ends
-  // first. Turns this connection into a subscriber connection. Returns an
-  // error when it cannot be queued (see command()).
-  Status subscribe(std::span<const std::string_view> channels, SubscribeHandler on_subscribed = {});
-  Status subscribe(std::initializer_list<std::string_view> channels,
-                   SubscribeHandler on_subscribed = {});
-  Status psubscribe(std::span<const std::string_view> patterns,
-                    SubscribeHandler on_subscribed = {});
+  // first; the reason when the request cannot be queued (see command()).
+  // Turns this connection into a subscriber connection.
+  void subscribe(std::span<const std::string_view> channels, SubscribeHandler on_subscribed = {});
+  void subscribe(std::initializer_list<std::string_view> channels,
+                 SubscribeHandler on_subscribed = {});
+  void psubscribe(std::span<const std::string_view> patterns, SubscribeHandler on_subscribed = {});
 
   // UNSUBSCRIBE / PUNSUBSCRIBE from `channels` (non-empty; Redis' "all
   // channels" form is not offered because hiredis 0.14 cannot parse its
   // reply when nothing is subscribed). Messages already in flight for them
-  // may still be delivered.
+  // may still be delivered. No callback: an error says the request could not
+  // be queued.
   Status unsubscribe(std::span<const std::string_view> channels);
   Status punsubscribe(std::span<const std::string_view> patterns);
 

@@ -30,14 +30,14 @@ void RedisMembership::start() {
 void RedisMembership::stop() {
   running_ = false;
   timer_.cancel();
-  (void)redis_.command({"ZREM", kNodesKey, node_id_}, [](Result<io::RedisReply>) {});
+  redis_.command({"ZREM", kNodesKey, node_id_}, [](Result<io::RedisReply>) {});
 }
 
 void RedisMembership::beat() {
   if (!running_) return;
   const int64_t now = unix_ms();
-  (void)redis_.command({"ZADD", kNodesKey, std::to_string(now), node_id_}, [](Result<io::RedisReply>) {});
-  (void)redis_.command({"ZRANGEBYSCORE", kNodesKey, std::to_string(now - liveness_.count()), "+inf"},
+  redis_.command({"ZADD", kNodesKey, std::to_string(now), node_id_}, [](Result<io::RedisReply>) {});
+  redis_.command({"ZRANGEBYSCORE", kNodesKey, std::to_string(now - liveness_.count()), "+inf"},
                        [this](Result<io::RedisReply> r) {
                          if (!r || !r->is_array()) return;
                          std::set<std::string> alive{node_id_};
@@ -57,12 +57,11 @@ bool RedisMembership::is_alive(const std::string& node_id) const { return alive_
 void RedisMembership::check_alive(const std::string& node_id, std::function<void(bool)> done) {
   if (is_alive(node_id)) return done(true);
   const int64_t oldest = unix_ms() - liveness_.count();
-  auto queued = redis_.command({"ZSCORE", kNodesKey, node_id}, [this, node_id, oldest, done](Result<io::RedisReply> r) {
+  redis_.command({"ZSCORE", kNodesKey, node_id}, [this, node_id, oldest, done](Result<io::RedisReply> r) {
     const bool alive = r && r->is_string() && std::strtod(r->str.c_str(), nullptr) >= static_cast<double>(oldest);
     if (alive) alive_.insert(node_id);
     done(alive);
   });
-  if (!queued) done(false);
 }
 
 }  // namespace fogm2m::server

@@ -35,11 +35,10 @@ std::vector<Observation> parse_all(const RedisReply& r) {
 }  // namespace
 
 void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
-  auto queued = redis_.command({"MULTI"}, ignore);
-  if (!queued) return done(queued.error());
-  (void)redis_.command({"SET", keys::observation(obs.endpoint, obs.token_hex), to_json_string(obs)}, ignore);
-  (void)redis_.command({"SADD", keys::tokens(obs.endpoint), obs.token_hex}, ignore);
-  (void)redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
+  redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
+  redis_.command({"SET", keys::observation(obs.endpoint, obs.token_hex), to_json_string(obs)}, ignore);
+  redis_.command({"SADD", keys::tokens(obs.endpoint), obs.token_hex}, ignore);
+  redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(true);
   });
@@ -47,49 +46,44 @@ void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
 
 void RedisObservationStore::get(const std::string& endpoint, const std::string& token_hex,
                                 Done<std::optional<Observation>> done) {
-  auto queued = redis_.command({"GET", keys::observation(endpoint, token_hex)}, [done](Result<RedisReply> r) {
+  redis_.command({"GET", keys::observation(endpoint, token_hex)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<Observation>{});
     auto obs = observation_from_json_string(r->str);
     if (!obs) return done(obs.error());
     done(std::optional<Observation>(std::move(*obs)));
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisObservationStore::remove(const std::string& endpoint, const std::string& token_hex, Done<bool> done) {
-  auto queued = redis_.command({"MULTI"}, ignore);
-  if (!queued) return done(queued.error());
-  (void)redis_.command({"DEL", keys::observation(endpoint, token_hex)}, ignore);
-  (void)redis_.command({"SREM", keys::tokens(endpoint), token_hex}, ignore);
-  (void)redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
+  redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
+  redis_.command({"DEL", keys::observation(endpoint, token_hex)}, ignore);
+  redis_.command({"SREM", keys::tokens(endpoint), token_hex}, ignore);
+  redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(r->is_array() && !r->elements.empty() && r->elements[0].integer > 0);
   });
 }
 
 void RedisObservationStore::list(const std::string& endpoint, Done<std::vector<Observation>> done) {
-  auto queued = redis_.command({"SMEMBERS", keys::tokens(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
+  redis_.command({"SMEMBERS", keys::tokens(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (r->elements.empty()) return done(std::vector<Observation>{});
     std::vector<std::string> mget{"MGET"};
     for (const auto& t : r->elements) mget.push_back(keys::observation(endpoint, t.str));
-    auto q = redis_.command(mget, [done](Result<RedisReply> values) {
+    redis_.command(mget, [done](Result<RedisReply> values) {
       if (!values) return done(values.error());
       done(parse_all(*values));
     });
-    if (!q) done(q.error());
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisObservationStore::remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) {
   const std::string prefix = keys::observation(endpoint, "");
-  auto queued = redis_.command({"EVAL", kTakeAll, "1", keys::tokens(endpoint), prefix}, [done](Result<RedisReply> r) {
+  redis_.command({"EVAL", kTakeAll, "1", keys::tokens(endpoint), prefix}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(parse_all(*r));
   });
-  if (!queued) done(queued.error());
 }
 
 }  // namespace fogm2m::server

@@ -64,22 +64,22 @@ Result<std::optional<Registration>> parse_optional(const RedisReply& r) {
 void RedisRegistrationStore::write_indexes(const Registration& reg, const std::optional<Registration>& previous) {
   if (previous) {
     if (previous->reg_id != reg.reg_id)
-      (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(previous->reg_id), reg.endpoint},
+      redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(previous->reg_id), reg.endpoint},
                            ignore);
     if (previous->peer != reg.peer)
-      (void)redis_.command(
+      redis_.command(
           {"EVAL", kCompareAndDelete, "1", keys::address_index(previous->peer.to_string()), reg.endpoint}, ignore);
   }
-  (void)redis_.command({"SET", keys::reg_id_index(reg.reg_id), reg.endpoint}, ignore);
-  (void)redis_.command({"SET", keys::address_index(reg.peer.to_string()), reg.endpoint}, ignore);
-  (void)redis_.command({"ZADD", keys::kExpiry, millis(reg.expiry_ms()), reg.endpoint}, ignore);
+  redis_.command({"SET", keys::reg_id_index(reg.reg_id), reg.endpoint}, ignore);
+  redis_.command({"SET", keys::address_index(reg.peer.to_string()), reg.endpoint}, ignore);
+  redis_.command({"ZADD", keys::kExpiry, millis(reg.expiry_ms()), reg.endpoint}, ignore);
 }
 
 void RedisRegistrationStore::drop_indexes(const Registration& reg) {
-  (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(reg.reg_id), reg.endpoint}, ignore);
-  (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::address_index(reg.peer.to_string()), reg.endpoint},
+  redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(reg.reg_id), reg.endpoint}, ignore);
+  redis_.command({"EVAL", kCompareAndDelete, "1", keys::address_index(reg.peer.to_string()), reg.endpoint},
                        ignore);
-  (void)redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, reg.endpoint, millis(reg.expiry_ms())}, ignore);
+  redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, reg.endpoint, millis(reg.expiry_ms())}, ignore);
 }
 
 void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Registration>> done) {
@@ -87,12 +87,11 @@ void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Reg
   const std::string reg_key = keys::registration(reg.endpoint);
   // MULTI/EXEC: read the previous record and write the new one and the
   // ownership atomically; all three keys share the endpoint's hash tag.
-  auto queued = redis_.command({"MULTI"}, ignore);
-  if (!queued) return done(queued.error());
-  (void)redis_.command({"GET", reg_key}, ignore);
-  (void)redis_.command({"SET", reg_key, record}, ignore);
-  (void)redis_.command({"SET", keys::owner(reg.endpoint), reg.owner, "PX", millis(reg.lifetime_s * 1000)}, ignore);
-  (void)redis_.command({"EXEC"}, [this, reg, done = std::move(done)](Result<RedisReply> r) {
+  redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
+  redis_.command({"GET", reg_key}, ignore);
+  redis_.command({"SET", reg_key, record}, ignore);
+  redis_.command({"SET", keys::owner(reg.endpoint), reg.owner, "PX", millis(reg.lifetime_s * 1000)}, ignore);
+  redis_.command({"EXEC"}, [this, reg, done = std::move(done)](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (!r->is_array() || r->elements.size() != 3)
       return done(make_error(ErrorKind::kIo, "registration add: transaction aborted"));
@@ -118,7 +117,7 @@ void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update, co
     apply_update(result.current, update);
     result.current.owner = owner;
     const std::string old_record = to_json_string(result.previous);
-    auto queued = redis_.command(
+    redis_.command(
         {"EVAL", kCompareAndSet, "2", keys::registration(result.current.endpoint),
          keys::owner(result.current.endpoint), old_record, to_json_string(result.current), owner,
          millis(result.current.lifetime_s * 1000)},
@@ -132,13 +131,12 @@ void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update, co
           write_indexes(result.current, result.previous);
           done(std::move(result));
         });
-    if (!queued) done(queued.error());
   });
 }
 
 void RedisRegistrationStore::remove_endpoint(const std::string& endpoint, const std::string& reg_id,
                                              Done<std::optional<Registration>> done) {
-  auto queued = redis_.command(
+  redis_.command(
       {"EVAL", kRemoveIfRegId, "2", keys::registration(endpoint), keys::owner(endpoint), reg_id},
       [this, done = std::move(done)](Result<RedisReply> r) {
         if (!r) return done(r.error());
@@ -146,11 +144,10 @@ void RedisRegistrationStore::remove_endpoint(const std::string& endpoint, const 
         if (reg && *reg) drop_indexes(**reg);
         done(std::move(reg));
       });
-  if (!queued) done(queued.error());
 }
 
 void RedisRegistrationStore::remove(const std::string& reg_id, Done<Registration> done) {
-  auto queued = redis_.command({"GET", keys::reg_id_index(reg_id)}, [this, reg_id, done = std::move(done)](
+  redis_.command({"GET", keys::reg_id_index(reg_id)}, [this, reg_id, done = std::move(done)](
                                                                         Result<RedisReply> r) mutable {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
@@ -160,21 +157,19 @@ void RedisRegistrationStore::remove(const std::string& reg_id, Done<Registration
       done(std::move(**reg));
     });
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisRegistrationStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<Registration>> done) {
-  auto queued = redis_.command({"GET", keys::registration(endpoint)}, [done](Result<RedisReply> r) {
+  redis_.command({"GET", keys::registration(endpoint)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(parse_optional(*r));
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisRegistrationStore::get_by_index(const std::string& index_key,
                                           std::function<bool(const Registration&)> matches,
                                           Done<std::optional<Registration>> done) {
-  auto queued = redis_.command({"GET", index_key}, [this, matches = std::move(matches),
+  redis_.command({"GET", index_key}, [this, matches = std::move(matches),
                                                     done](Result<RedisReply> r) mutable {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<Registration>{});
@@ -183,7 +178,6 @@ void RedisRegistrationStore::get_by_index(const std::string& index_key,
       done(std::move(reg));
     });
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisRegistrationStore::get_by_reg_id(const std::string& reg_id, Done<std::optional<Registration>> done) {
@@ -197,16 +191,15 @@ void RedisRegistrationStore::get_by_address(const PeerAddress& peer, Done<std::o
 }
 
 void RedisRegistrationStore::owner_of(const std::string& endpoint, Done<std::optional<std::string>> done) {
-  auto queued = redis_.command({"GET", keys::owner(endpoint)}, [done](Result<RedisReply> r) {
+  redis_.command({"GET", keys::owner(endpoint)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<std::string>{});
     done(std::optional<std::string>(r->str));
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Done<std::vector<Registration>> done) {
-  auto queued = redis_.command(
+  redis_.command(
       {"ZRANGEBYSCORE", keys::kExpiry, "-inf", "(" + millis(now_ms - grace_ms), "WITHSCORES", "LIMIT", "0", "512"},
       [this, now_ms, grace_ms, done](Result<RedisReply> r) {
         if (!r) return done(r.error());
@@ -222,11 +215,11 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Do
         sweep->waiting = e.size() / 2;
         for (size_t i = 0; i + 1 < e.size(); i += 2) {
           const std::string ep = e[i].str, score = e[i + 1].str;
-          auto q = redis_.command(
+          redis_.command(
               {"EVAL", kRemoveIfExpired, "2", keys::registration(ep), keys::owner(ep), millis(now_ms), millis(grace_ms)},
               [this, sweep, ep, score](Result<RedisReply> rr) {
                 if (rr && rr->is_integer())  // no record: drop the stale expiry entry
-                  (void)redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, ep, score}, ignore);
+                  redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, ep, score}, ignore);
                 if (rr && rr->is_string()) {
                   if (auto reg = registration_from_json_string(rr->str)) {
                     drop_indexes(*reg);
@@ -235,10 +228,8 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Do
                 }
                 if (--sweep->waiting == 0) sweep->done(std::move(sweep->expired));
               });
-          if (!q && --sweep->waiting == 0) sweep->done(std::move(sweep->expired));
         }
       });
-  if (!queued) done(queued.error());
 }
 
 void RedisRegistrationStore::list(Done<std::vector<Registration>> done) {
@@ -247,7 +238,7 @@ void RedisRegistrationStore::list(Done<std::vector<Registration>> done) {
 
 void RedisRegistrationStore::scan_page(std::string cursor, std::shared_ptr<std::vector<Registration>> out,
                                        Done<std::vector<Registration>> done) {
-  auto queued = redis_.command(
+  redis_.command(
       {"SCAN", cursor, "MATCH", keys::kRegistrationPattern, "COUNT", "1000"},
       [this, out, done](Result<RedisReply> r) mutable {
         if (!r) return done(r.error());
@@ -265,10 +256,8 @@ void RedisRegistrationStore::scan_page(std::string cursor, std::shared_ptr<std::
           scan_page(next, out, std::move(done));
         };
         if (mget.size() == 1) return after(RedisReply{RedisReply::Type::kArray, {}, 0, {}});
-        auto q = redis_.command(mget, std::move(after));
-        if (!q) done(q.error());
+        redis_.command(mget, std::move(after));
       });
-  if (!queued) done(queued.error());
 }
 
 }  // namespace fogm2m::server

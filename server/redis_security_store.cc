@@ -35,39 +35,36 @@ void RedisSecurityStore::put(const SecurityInfo& info, Done<bool> done) {
   if (auto err = validate_security_info(info)) return done(*err);
   // The identity must not belong to another endpoint (checked first; a
   // concurrent put of the same identity for two endpoints is not guarded).
-  auto queued = redis_.command({"GET", keys::identity_index(info.identity)}, [this, info, done](Result<RedisReply> r) {
+  redis_.command({"GET", keys::identity_index(info.identity)}, [this, info, done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (r->is_string() && r->str != info.endpoint)
       return done(make_error(ErrorKind::kInvalidArgument,
                              "PSK identity \"" + info.identity + "\" already belongs to endpoint " + r->str));
-    auto q = redis_.command(
+    redis_.command(
         {"EVAL", kGetSet, "1", keys::security(info.endpoint), to_record_json(info)},
         [this, info, done](Result<RedisReply> old) {
           if (!old) return done(old.error());
           if (auto prev = parse_optional(*old); prev && *prev && (*prev)->identity != info.identity)
-            (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*prev)->identity), info.endpoint},
+            redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*prev)->identity), info.endpoint},
                                  ignore);
-          (void)redis_.command({"SET", keys::identity_index(info.identity), info.endpoint},
+          redis_.command({"SET", keys::identity_index(info.identity), info.endpoint},
                                [done](Result<RedisReply> set) {
                                  if (!set) return done(set.error());
                                  done(true);
                                });
         });
-    if (!q) done(q.error());
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisSecurityStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) {
-  auto queued = redis_.command({"GET", keys::security(endpoint)}, [done](Result<RedisReply> r) {
+  redis_.command({"GET", keys::security(endpoint)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(parse_optional(*r));
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisSecurityStore::get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) {
-  auto queued = redis_.command({"GET", keys::identity_index(identity)}, [this, identity, done](Result<RedisReply> r) {
+  redis_.command({"GET", keys::identity_index(identity)}, [this, identity, done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<SecurityInfo>{});
     get_by_endpoint(r->str, [identity, done](Result<std::optional<SecurityInfo>> info) {
@@ -75,18 +72,16 @@ void RedisSecurityStore::get_by_identity(const std::string& identity, Done<std::
       done(std::move(info));
     });
   });
-  if (!queued) done(queued.error());
 }
 
 void RedisSecurityStore::remove(const std::string& endpoint, Done<bool> done) {
-  auto queued = redis_.command({"EVAL", kTake, "1", keys::security(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
+  redis_.command({"EVAL", kTake, "1", keys::security(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     auto old = parse_optional(*r);
     if (old && *old)
-      (void)redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*old)->identity), endpoint}, ignore);
+      redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*old)->identity), endpoint}, ignore);
     done(r->is_string());
   });
-  if (!queued) done(queued.error());
 }
 
 }  // namespace fogm2m::server

@@ -129,9 +129,9 @@ bool ClusterHarness::start() {
     observer_->set_message_handler([this](std::string_view c, std::string_view m) { record(c, m); });
     observer_->connect(redis_server_->host(), redis_server_->port(), [this, one_done, channels](Status s) {
       if (!s) return one_done(s);
-      (void)observer_->subscribe({channels.responses, channels.registration_new, channels.registration_update,
-                                  channels.registration_delete},
-                                 one_done);
+      observer_->subscribe({channels.responses, channels.registration_new, channels.registration_update,
+                            channels.registration_delete},
+                           one_done);
     });
     commands_->connect(redis_server_->host(), redis_server_->port(), one_done);
   });
@@ -146,7 +146,7 @@ bool ClusterHarness::start() {
 
 void ClusterHarness::publish(const std::string& channel, const std::string& message) {
   on_io([&] {
-    if (commands_) (void)commands_->command({"PUBLISH", channel, message}, [](Result<io::RedisReply>) {});
+    if (commands_) commands_->command({"PUBLISH", channel, message}, [](Result<io::RedisReply>) {});
     else nodes_[0]->bus().publish(channel, message);
   });
 }
@@ -184,12 +184,10 @@ bool ClusterHarness::wait_for(const std::string& channel,
 }
 
 Result<io::RedisReply> ClusterHarness::redis(std::vector<std::string> argv) {
-  std::promise<Result<io::RedisReply>> reply;
-  on_io([&] {
-    auto queued = commands_->command(argv, [&reply](Result<io::RedisReply> r) { reply.set_value(std::move(r)); });
-    if (!queued) reply.set_value(queued.error());
-  });
-  auto f = reply.get_future();
+  // Shared with the callback, which may run after a timeout returned.
+  auto reply = std::make_shared<std::promise<Result<io::RedisReply>>>();
+  on_io([&] { commands_->command(argv, [reply](Result<io::RedisReply> r) { reply->set_value(std::move(r)); }); });
+  auto f = reply->get_future();
   if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
     return make_error(ErrorKind::kTimeout, "redis: no reply");
   return f.get();

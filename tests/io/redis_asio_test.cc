@@ -41,12 +41,30 @@ class RedisAsioTest : public test::RedisServerTest {
   // Sends one command and runs until its reply arrives.
   Result<RedisReply> call(RedisConnection& conn, std::initializer_list<std::string_view> argv) {
     std::optional<Result<RedisReply>> reply;
-    Status sent = conn.command(argv, [&](Result<RedisReply> r) { reply = std::move(r); });
-    if (!sent) return sent.error();
+    conn.command(argv, [&](Result<RedisReply> r) { reply = std::move(r); });
     if (!run_until(io_, [&] { return reply.has_value(); })) {
       return make_error(ErrorKind::kTimeout, "no reply");
     }
     return std::move(*reply);
+  }
+
+  // Sends a command that cannot be queued: its callback runs once, later
+  // (never inside command()), with the reason. Returns that error.
+  Error refused(RedisConnection& conn, std::span<const std::string_view> argv) {
+    std::optional<Result<RedisReply>> reply;
+    int calls = 0;
+    conn.command(argv, [&](Result<RedisReply> r) {
+      ++calls;
+      reply = std::move(r);
+    });
+    EXPECT_EQ(calls, 0) << "callback ran inside command()";
+    if (!run_until(io_, [&] { return reply.has_value(); })) return make_error(ErrorKind::kTimeout, "no callback");
+    EXPECT_EQ(calls, 1);
+    if (reply->ok()) return make_error(ErrorKind::kInvalidArgument, "the command was accepted");
+    return reply->error();
+  }
+  Error refused(RedisConnection& conn, std::initializer_list<std::string_view> argv) {
+    return refused(conn, std::span<const std::string_view>(argv.begin(), argv.size()));
   }
 
   boost::asio::io_context io_;
@@ -87,9 +105,8 @@ TEST_F(RedisAsioTest, ArgumentsAndValuesAreBinarySafe) {
   EXPECT_TRUE(prefix->is_nil());
   // Vector form too.
   std::optional<Result<RedisReply>> strlen_reply;
-  ASSERT_TRUE(conn.command(std::vector<std::string>{"STRLEN", key},
-                           [&](Result<RedisReply> r) { strlen_reply = std::move(r); })
-                  .ok());
+  conn.command(std::vector<std::string>{"STRLEN", key},
+               [&](Result<RedisReply> r) { strlen_reply = std::move(r); });
   ASSERT_TRUE(run_until(io_, [&] { return strlen_reply.has_value(); }));
   ASSERT_TRUE(strlen_reply->ok());
   EXPECT_EQ((*strlen_reply)->integer, static_cast<long long>(value.size()));
@@ -104,7 +121,7 @@ TEST_F(RedisAsioTest, TenThousandPipelinedIncrsComplete) {
   int out_of_order = 0;
   int errors = 0;
   for (int i = 0; i < kCount; ++i) {
-    Status st = conn.command({"INCR", "pipeline:counter"}, [&, i](Result<RedisReply> r) {
+    conn.command({"INCR", "pipeline:counter"}, [&, i](Result<RedisReply> r) {
       ++replies;
       if (!r.ok()) {
         ++errors;
@@ -112,7 +129,6 @@ TEST_F(RedisAsioTest, TenThousandPipelinedIncrsComplete) {
         ++out_of_order;
       }
     });
-    ASSERT_TRUE(st.ok()) << st.error().message;
   }
   EXPECT_EQ(conn.pending(), static_cast<size_t>(kCount));
   ASSERT_TRUE(run_until(
@@ -148,14 +164,12 @@ TEST_F(RedisAsioTest, SubscriberReceivesMessagesFromAnotherConnection) {
     received.emplace_back(channel, message);
   });
   std::optional<Status> subscribed;
-  ASSERT_TRUE(subscriber.subscribe({"chan:a", "chan:b"}, [&](Status st) { subscribed = st; }).ok());
+  subscriber.subscribe({"chan:a", "chan:b"}, [&](Status st) { subscribed = st; });
   ASSERT_TRUE(run_until(io_, [&] { return subscribed.has_value(); }));
   ASSERT_TRUE(subscribed->ok());
 
   // A subscriber connection refuses ordinary commands.
-  Status refused = subscriber.command({"GET", "x"}, [](Result<RedisReply>) {});
-  ASSERT_FALSE(refused.ok());
-  EXPECT_EQ(refused.error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(refused(subscriber, {"GET", "x"}).kind, ErrorKind::kInvalidArgument);
 
   std::string binary_message("hello\0world", 11);
   auto n = call(publisher, {"PUBLISH", "chan:a", binary_message});
@@ -173,7 +187,7 @@ TEST_F(RedisAsioTest, SubscriberReceivesMessagesFromAnotherConnection) {
   // Pattern subscriptions deliver the concrete channel name.
   std::optional<Status> psubscribed;
   std::vector<std::string_view> patterns = {"ev:*"};
-  ASSERT_TRUE(subscriber.psubscribe(patterns, [&](Status st) { psubscribed = st; }).ok());
+  subscriber.psubscribe(patterns, [&](Status st) { psubscribed = st; });
   ASSERT_TRUE(run_until(io_, [&] { return psubscribed.has_value(); }));
   ASSERT_TRUE(call(publisher, {"PUBLISH", "ev:reg", "payload"}).ok());
   ASSERT_TRUE(run_until(io_, [&] { return received.size() >= 3; }));
@@ -225,8 +239,7 @@ TEST_F(RedisAsioTest, ErrorRepliesArriveAsErrorValues) {
   EXPECT_TRUE(exec->elements[0].is_status());
   EXPECT_TRUE(exec->elements[1].is_error());
 
-  Status empty = conn.command(std::span<const std::string_view>{}, [](Result<RedisReply>) {});
-  EXPECT_FALSE(empty.ok());
+  EXPECT_EQ(refused(conn, std::span<const std::string_view>{}).kind, ErrorKind::kInvalidArgument);
 }
 
 TEST_F(RedisAsioTest, ConnectingToAClosedPortReportsAnError) {
@@ -239,19 +252,17 @@ TEST_F(RedisAsioTest, ConnectingToAClosedPortReportsAnError) {
   called_inline = result.has_value();
   // A command queued while connecting fails with the connection.
   std::optional<Result<RedisReply>> reply;
-  Status queued = conn.command({"PING"}, [&](Result<RedisReply> r) { reply = std::move(r); });
+  conn.command({"PING"}, [&](Result<RedisReply> r) { reply = std::move(r); });
   ASSERT_TRUE(run_until(io_, [&] { return result.has_value(); }));
   EXPECT_FALSE(called_inline);
   ASSERT_FALSE(result->ok());
   EXPECT_EQ(result->error().kind, ErrorKind::kIo);
   EXPECT_NE(result->error().message.find("refused"), std::string::npos) << result->error().message;
-  if (queued.ok()) {
-    ASSERT_TRUE(run_until(io_, [&] { return reply.has_value(); }));
-    EXPECT_FALSE(reply->ok());
-  }
+  ASSERT_TRUE(run_until(io_, [&] { return reply.has_value(); }));
+  EXPECT_FALSE(reply->ok());
   EXPECT_FALSE(conn.connected());
   EXPECT_FALSE(conn.open());
-  EXPECT_FALSE(conn.command({"PING"}, [](Result<RedisReply>) {}).ok());
+  EXPECT_EQ(refused(conn, {"PING"}).kind, ErrorKind::kIo);
 
   // A second connect() on the same object is refused.
   std::optional<Status> again;
@@ -260,11 +271,22 @@ TEST_F(RedisAsioTest, ConnectingToAClosedPortReportsAnError) {
   EXPECT_FALSE(again->ok());
 }
 
-TEST_F(RedisAsioTest, CommandBeforeConnectIsRefused) {
+TEST_F(RedisAsioTest, CommandBeforeConnectIsRefusedThroughItsCallback) {
   RedisConnection conn(io_);
-  Status st = conn.command({"PING"}, [](Result<RedisReply>) { ADD_FAILURE(); });
-  ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().kind, ErrorKind::kIo);
+  EXPECT_EQ(refused(conn, {"PING"}).kind, ErrorKind::kIo);
+}
+
+// A refused command whose connection is destroyed before the refusal is
+// delivered is dropped like any other pending callback.
+TEST_F(RedisAsioTest, RefusalIsDroppedWhenTheConnectionIsDestroyedFirst) {
+  int called = 0;
+  {
+    RedisConnection conn(io_);
+    conn.command({"PING"}, [&](Result<RedisReply>) { ++called; });
+  }
+  io_.restart();
+  io_.run_for(50ms);
+  EXPECT_EQ(called, 0);
 }
 
 TEST_F(RedisAsioTest, DisconnectDeliversPendingRepliesAndReleasesTheSocket) {
@@ -276,16 +298,17 @@ TEST_F(RedisAsioTest, DisconnectDeliversPendingRepliesAndReleasesTheSocket) {
     std::optional<Status> disconnected;
     conn.set_disconnect_handler([&](Status st) { disconnected = std::move(st); });
     std::optional<Result<RedisReply>> reply;
-    ASSERT_TRUE(
-        conn.command({"SET", "disc:key", "v"}, [&](Result<RedisReply> r) { reply = std::move(r); })
-            .ok());
+    conn.command({"SET", "disc:key", "v"}, [&](Result<RedisReply> r) { reply = std::move(r); });
     conn.disconnect();
     conn.disconnect();  // idempotent
-    EXPECT_FALSE(conn.command({"GET", "disc:key"}, [](Result<RedisReply>) {}).ok());
+    std::optional<Result<RedisReply>> late;
+    conn.command({"GET", "disc:key"}, [&](Result<RedisReply> r) { late = std::move(r); });
     EXPECT_FALSE(disconnected.has_value());  // never from inside the call
-    ASSERT_TRUE(run_until(io_, [&] { return disconnected.has_value(); }));
+    EXPECT_FALSE(late.has_value());
+    ASSERT_TRUE(run_until(io_, [&] { return disconnected.has_value() && late.has_value(); }));
     ASSERT_TRUE(reply.has_value());
     EXPECT_TRUE(reply->ok());
+    EXPECT_FALSE(late->ok());  // refused: the connection was disconnecting
     EXPECT_TRUE(disconnected->ok());
     EXPECT_FALSE(conn.connected());
     EXPECT_FALSE(conn.open());
@@ -305,8 +328,7 @@ TEST_F(RedisAsioTest, DestroyingWithPendingCommandsDropsTheirCallbacks) {
     connect(conn);
     conn.set_disconnect_handler([&](Status) { ++called; });
     for (int i = 0; i < 100; ++i) {
-      ASSERT_TRUE(
-          conn.command({"INCR", "destroy:counter"}, [&](Result<RedisReply>) { ++called; }).ok());
+      conn.command({"INCR", "destroy:counter"}, [&](Result<RedisReply>) { ++called; });
     }
   }
   io_.restart();
@@ -320,13 +342,11 @@ TEST_F(RedisAsioTest, ConnectionCanBeDestroyedFromItsOwnCallback) {
   connect(*conn);
   int later_calls = 0;
   bool first = false;
-  ASSERT_TRUE(conn->command({"PING"},
-                            [&](Result<RedisReply> r) {
-                              first = r.ok();
-                              conn.reset();
-                            })
-                  .ok());
-  ASSERT_TRUE(conn->command({"PING"}, [&](Result<RedisReply>) { ++later_calls; }).ok());
+  conn->command({"PING"}, [&](Result<RedisReply> r) {
+    first = r.ok();
+    conn.reset();
+  });
+  conn->command({"PING"}, [&](Result<RedisReply>) { ++later_calls; });
   ASSERT_TRUE(run_until(io_, [&] { return conn == nullptr; }));
   io_.restart();
   io_.run_for(100ms);
@@ -345,10 +365,7 @@ TEST_F(RedisAsioTest, LostConnectionFailsPendingCommandsAndReportsIt) {
   victim.set_disconnect_handler([&](Status st) { lost = std::move(st); });
   // BLPOP with timeout 0 blocks until the server drops the connection.
   std::optional<Result<RedisReply>> blocked;
-  ASSERT_TRUE(victim
-                  .command({"BLPOP", "lost:never", "0"},
-                           [&](Result<RedisReply> r) { blocked = std::move(r); })
-                  .ok());
+  victim.command({"BLPOP", "lost:never", "0"}, [&](Result<RedisReply> r) { blocked = std::move(r); });
   auto killed = call(killer, {"CLIENT", "KILL", "ID", std::to_string(id->integer)});
   ASSERT_TRUE(killed.ok()) << killed.error().message;
   ASSERT_TRUE(run_until(io_, [&] { return lost.has_value(); }));
@@ -358,7 +375,7 @@ TEST_F(RedisAsioTest, LostConnectionFailsPendingCommandsAndReportsIt) {
   ASSERT_FALSE(blocked->ok());
   EXPECT_EQ(blocked->error().kind, ErrorKind::kIo);
   EXPECT_FALSE(victim.connected());
-  EXPECT_FALSE(victim.command({"PING"}, [](Result<RedisReply>) {}).ok());
+  EXPECT_EQ(refused(victim, {"PING"}).kind, ErrorKind::kIo);
 }
 
 // command_unawaited: replies are read late, but every callback still runs
@@ -381,8 +398,11 @@ TEST_F(RedisAsioTest, UnawaitedRepliesAllArriveInOrderWithAwaitedOnes) {
     };
     const std::string_view argv[] = {"INCR", "unawaited:counter"};
     // Every 100th awaited, the rest unawaited.
-    Status st = i % 100 == 99 ? conn.command(argv, record) : conn.command_unawaited(argv, record);
-    ASSERT_TRUE(st.ok()) << st.error().message;
+    if (i % 100 == 99) {
+      conn.command(argv, record);
+    } else {
+      conn.command_unawaited(argv, record);
+    }
   }
   EXPECT_EQ(conn.pending(), static_cast<size_t>(kCount));
   ASSERT_TRUE(run_until(io_, [&] { return seen.size() + errors == kCount; }, 30s)) << seen.size();
@@ -398,7 +418,7 @@ TEST_F(RedisAsioTest, LoneUnawaitedReplyArrives) {
   for (int round = 0; round < 3; ++round) {
     std::optional<Result<RedisReply>> reply;
     const std::string_view argv[] = {"PUBLISH", "unawaited:nobody", "hello"};
-    ASSERT_TRUE(conn.command_unawaited(argv, [&](Result<RedisReply> r) { reply = std::move(r); }).ok());
+    conn.command_unawaited(argv, [&](Result<RedisReply> r) { reply = std::move(r); });
     ASSERT_TRUE(run_until(io_, [&] { return reply.has_value(); }));
     ASSERT_TRUE(reply->ok()) << reply->error().message;
     EXPECT_EQ((*reply)->integer, 0);
@@ -422,11 +442,11 @@ TEST_F(RedisAsioTest, LostConnectionWithOnlyUnawaitedRepliesIsReported) {
   // deferred rather than waited for.
   std::optional<Result<RedisReply>> first;
   const std::string_view publish[] = {"PUBLISH", "unawaited:nobody", "x"};
-  ASSERT_TRUE(victim.command_unawaited(publish, [&](Result<RedisReply> r) { first = std::move(r); }).ok());
+  victim.command_unawaited(publish, [&](Result<RedisReply> r) { first = std::move(r); });
   ASSERT_TRUE(run_until(io_, [&] { return first.has_value(); }));
   std::optional<Result<RedisReply>> blocked;
   const std::string_view argv[] = {"BLPOP", "unawaited:never", "0"};
-  ASSERT_TRUE(victim.command_unawaited(argv, [&](Result<RedisReply> r) { blocked = std::move(r); }).ok());
+  victim.command_unawaited(argv, [&](Result<RedisReply> r) { blocked = std::move(r); });
   auto killed = call(killer, {"CLIENT", "KILL", "ID", std::to_string(id->integer)});
   ASSERT_TRUE(killed.ok()) << killed.error().message;
   ASSERT_TRUE(run_until(io_, [&] { return lost.has_value(); }));
@@ -445,7 +465,7 @@ TEST_F(RedisAsioTest, IdleAfterUnawaitedCommandsUsesNoCpu) {
   int replies = 0;
   for (int i = 0; i < 50; ++i) {
     const std::string_view argv[] = {"PUBLISH", "unawaited:nobody", "x"};
-    ASSERT_TRUE(conn.command_unawaited(argv, [&](Result<RedisReply>) { ++replies; }).ok());
+    conn.command_unawaited(argv, [&](Result<RedisReply>) { ++replies; });
   }
   ASSERT_TRUE(run_until(io_, [&] { return replies == 50; }));
   io_.restart();

@@ -32,7 +32,7 @@ class Responder {
     pub_.connect(host, port, [&](Status s) { pub_up = s.ok(); });
     sub_.set_message_handler([this](std::string_view, std::string_view m) { on_request(m); });
     sub_.connect(host, port, [&](Status s) {
-      if (s.ok()) (void)sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
+      if (s.ok()) sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
     });
     return test::run_until(io_, [&] { return pub_up && sub_up; });
   }
@@ -53,7 +53,7 @@ class Responder {
 
  private:
   void publish(const std::string& m) {
-    (void)pub_.command({std::string_view("PUBLISH"), std::string_view("LWM2M_RESP"), std::string_view(m)},
+    pub_.command({std::string_view("PUBLISH"), std::string_view("LWM2M_RESP"), std::string_view(m)},
                        [](Result<io::RedisReply>) {});
   }
 

@@ -262,7 +262,7 @@ TEST(RedisKeySchema, RecordsLiveUnderDocumentedKeys) {
   ASSERT_NE(b, nullptr);
   (void)b->wait<std::optional<Registration>>([&](auto cb) { b->registrations->add(sample("dev-9", "R9"), cb); });
   auto get = [&](const std::string& key) {
-    return b->wait<io::RedisReply>([&](auto cb) { (void)b->redis->command({"GET", key}, cb); });
+    return b->wait<io::RedisReply>([&](auto cb) { b->redis->command({"GET", key}, cb); });
   };
   auto rec = get("REG:EP:{dev-9}");
   ASSERT_TRUE(rec.ok() && rec->is_string());
@@ -271,10 +271,10 @@ TEST(RedisKeySchema, RecordsLiveUnderDocumentedKeys) {
   EXPECT_EQ(get("EP:REGID:R9")->str, "dev-9");
   EXPECT_EQ(get("EP#UID:{dev-9}")->str, "node-1");
   EXPECT_EQ(get("EP:ADDR:127.0.0.1:40000")->str, "dev-9");
-  auto ttl = b->wait<io::RedisReply>([&](auto cb) { (void)b->redis->command({"PTTL", "EP#UID:{dev-9}"}, cb); });
+  auto ttl = b->wait<io::RedisReply>([&](auto cb) { b->redis->command({"PTTL", "EP#UID:{dev-9}"}, cb); });
   EXPECT_GT(ttl->integer, 50'000);
   EXPECT_LE(ttl->integer, 60'000);
-  auto score = b->wait<io::RedisReply>([&](auto cb) { (void)b->redis->command({"ZSCORE", "EXP:EP", "dev-9"}, cb); });
+  auto score = b->wait<io::RedisReply>([&](auto cb) { b->redis->command({"ZSCORE", "EXP:EP", "dev-9"}, cb); });
   EXPECT_EQ(score->str, "1060000");
 }
 
