@@ -19,6 +19,7 @@
 
 #include "cli/commands.h"
 #include "cli/host_port.h"
+#include "store/keys.h"
 #include "testbed/cleanup.h"
 #include "testbed/deployment.h"
 #include "testbed/process.h"
@@ -228,7 +229,7 @@ int cluster_status(const std::string& name) {
     } else {
       redis_error = owners.error().message;
     }
-    if (auto keys = client->keys("REG:EP:*"); keys) registered = keys->size();
+    if (auto keys = client->keys(std::string(store::keys::kRegistrationPattern)); keys) registered = keys->size();
   } else {
     redis_error = client.error().message;
   }

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cstdlib>
 
+#include "store/keys.h"
+
 namespace fogm2m::server {
 
 namespace {
@@ -12,7 +14,6 @@ int64_t unix_ms() {
       .count();
 }
 
-constexpr std::string_view kNodesKey = "NODES";
 
 }  // namespace
 
@@ -30,14 +31,14 @@ void RedisMembership::start() {
 void RedisMembership::stop() {
   running_ = false;
   timer_.cancel();
-  redis_.command({"ZREM", kNodesKey, node_id_}, [](Result<io::RedisReply>) {});
+  redis_.command({"ZREM", store::keys::kNodes, node_id_}, [](Result<io::RedisReply>) {});
 }
 
 void RedisMembership::beat() {
   if (!running_) return;
   const int64_t now = unix_ms();
-  redis_.command({"ZADD", kNodesKey, std::to_string(now), node_id_}, [](Result<io::RedisReply>) {});
-  redis_.command({"ZRANGEBYSCORE", kNodesKey, std::to_string(now - liveness_.count()), "+inf"},
+  redis_.command({"ZADD", store::keys::kNodes, std::to_string(now), node_id_}, [](Result<io::RedisReply>) {});
+  redis_.command({"ZRANGEBYSCORE", store::keys::kNodes, std::to_string(now - liveness_.count()), "+inf"},
                        [this](Result<io::RedisReply> r) {
                          if (!r || !r->is_array()) return;
                          std::set<std::string> alive{node_id_};
@@ -57,7 +58,7 @@ bool RedisMembership::is_alive(const std::string& node_id) const { return alive_
 void RedisMembership::check_alive(const std::string& node_id, std::function<void(bool)> done) {
   if (is_alive(node_id)) return done(true);
   const int64_t oldest = unix_ms() - liveness_.count();
-  redis_.command({"ZSCORE", kNodesKey, node_id}, [this, node_id, oldest, done](Result<io::RedisReply> r) {
+  redis_.command({"ZSCORE", store::keys::kNodes, node_id}, [this, node_id, oldest, done](Result<io::RedisReply> r) {
     const bool alive = r && r->is_string() && std::strtod(r->str.c_str(), nullptr) >= static_cast<double>(oldest);
     if (alive) alive_.insert(node_id);
     done(alive);

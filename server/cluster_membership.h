@@ -48,8 +48,8 @@ class SingleNodeMembership final : public ClusterMembership {
   std::string node_id_;
 };
 
-// Heartbeats in the Redis sorted set NODES (member: node id, score: last
-// beat in Unix ms); a node is alive while its last beat is younger than
+// Heartbeats in the Redis sorted set store::keys::kNodes (member: node id,
+// score: last beat in Unix ms); a node is alive while its last beat is younger than
 // `liveness`. Beats and view refreshes happen every `period`.
 class RedisMembership final : public ClusterMembership {
  public:

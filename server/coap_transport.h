@@ -12,13 +12,13 @@
 
 #include "lwm2m/coap_message.h"
 #include "lwm2m/result.h"
-#include "server/registration.h"
+#include "store/registration.h"
 
 namespace fogm2m::server {
 
 // The device end of a CoAP conversation.
 struct PeerInfo {
-  PeerAddress address;
+  lwm2m::PeerAddress address;
   bool secure = false;       // over DTLS
   std::string psk_identity;  // DTLS PSK identity the peer used (secure only)
 };

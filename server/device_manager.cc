@@ -194,7 +194,7 @@ void DeviceManager::observe(const LocalDevice& device, const BusRequest& r, Repl
   m.add_uint_option(opt::kObserve, 0);
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
   m.token = new_token();
-  Observation obs{to_hex(m.token), device.registration.endpoint, device.registration.reg_id, r.path, format, r.ticket,
+  store::Observation obs{to_hex(m.token), device.registration.endpoint, device.registration.reg_id, r.path, format, r.ticket,
                   ctx_.now_ms()};
   // Registered before sending: the first notification may overtake the
   // store's acknowledgement.
@@ -230,7 +230,7 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& 
   // (first) observation of this endpoint on the path.
   auto found = observations_.end();
   for (auto it = observations_.begin(); it != observations_.end(); ++it) {
-    const Observation& o = it->second;
+    const store::Observation& o = it->second;
     if (o.endpoint != device.registration.endpoint) continue;
     if (!r.observe_ticket.empty() ? o.ticket == r.observe_ticket : o.path == r.path) {
       found = it;
@@ -240,7 +240,7 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& 
   if (found == observations_.end()) return done(make_error(ErrorKind::kNotFound, "no observation of " + r.path.to_string() + " on " +
                                                                device.registration.endpoint));
   const std::string token = found->first;
-  const Observation obs = found->second;
+  const store::Observation obs = found->second;
   observations_.erase(found);
   ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
   // Proactive cancel: GET with Observe 1 and the observation's token.
@@ -268,7 +268,7 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
   (void)peer;
   auto it = observations_.find(n.token);
   if (it == observations_.end()) return false;
-  const Observation& obs = it->second;
+  const store::Observation& obs = it->second;
   ++ctx_.counters.notifications;
   if (n.code == static_cast<uint8_t>(CoapCode::kContent)) {
     // The common case, written straight to JSON text (the same message the
@@ -300,12 +300,12 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
   return true;
 }
 
-void DeviceManager::drop_observations(const Registration& reg) {
+void DeviceManager::drop_observations(const store::Registration& reg) {
   for (auto it = observations_.begin(); it != observations_.end();) {
     if (it->second.endpoint == reg.endpoint) it = observations_.erase(it);
     else ++it;
   }
-  ctx_.observations.remove_all(reg.endpoint, [](Result<std::vector<Observation>>) {});
+  ctx_.observations.remove_all(reg.endpoint, [](Result<std::vector<store::Observation>>) {});
 }
 
 }  // namespace fogm2m::server

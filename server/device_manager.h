@@ -46,7 +46,7 @@ class DeviceManager {
   bool on_notification(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
 
   // Forgets every observation of `reg` (the registration ended).
-  void drop_observations(const Registration& reg);
+  void drop_observations(const store::Registration& reg);
 
   // Active observations held by this node.
   size_t observation_count() const { return observations_.size(); }
@@ -75,7 +75,7 @@ class DeviceManager {
   std::mt19937_64 rng_;
   // Observations this node holds, by raw CoAP token (at most 8 bytes, so
   // the per-notification lookup allocates nothing); mirrored in the store.
-  std::unordered_map<std::string, Observation> observations_;
+  std::unordered_map<std::string, store::Observation> observations_;
 };
 
 }  // namespace fogm2m::server

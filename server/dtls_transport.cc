@@ -42,8 +42,8 @@ void wipe(std::string& secret) {
   secret.clear();
 }
 
-PeerAddress peer_address_of(const coap_address_t* address) {
-  PeerAddress out;
+lwm2m::PeerAddress peer_address_of(const coap_address_t* address) {
+  lwm2m::PeerAddress out;
   if (address == nullptr) return out;
   char text[INET6_ADDRSTRLEN] = {};
   const sockaddr* sa = &address->addr.sa;
@@ -698,7 +698,7 @@ void DtlsTransport::stop() {
   impl_->stop();
 }
 
-void DtlsTransport::forget_peer(const PeerAddress& peer) {
+void DtlsTransport::forget_peer(const lwm2m::PeerAddress& peer) {
   impl_->forget(peer.to_string());
 }
 
@@ -706,7 +706,7 @@ size_t DtlsTransport::peer_count() const {
   return impl_->peers.size();
 }
 
-std::optional<std::string> DtlsTransport::cipher_suite(const PeerAddress& peer) const {
+std::optional<std::string> DtlsTransport::cipher_suite(const lwm2m::PeerAddress& peer) const {
   auto it = impl_->peers.find(peer.to_string());
   if (it == impl_->peers.end() || it->second.session == nullptr) return std::nullopt;
   coap_tls_library_t library = COAP_TLS_LIBRARY_NOTLS;

@@ -110,14 +110,14 @@ class DtlsTransport final : public CoapTransport {
   // recent exchanges), e.g. when its registration ends; libcoap then frees
   // the session after session_timeout. Requests to it fail with kIo until it
   // sends a request again.
-  void forget_peer(const PeerAddress& peer);
+  void forget_peer(const lwm2m::PeerAddress& peer);
 
   // Number of devices the transport can send requests to.
   size_t peer_count() const;
 
   // The cipher suite negotiated with `peer` (OpenSSL's name, e.g.
   // "PSK-AES128-CCM8"), nullopt when there is no session with it.
-  std::optional<std::string> cipher_suite(const PeerAddress& peer) const;
+  std::optional<std::string> cipher_suite(const lwm2m::PeerAddress& peer) const;
 
  private:
   struct Impl;

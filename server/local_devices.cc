@@ -31,7 +31,7 @@ const LocalDevice* LocalDevices::by_reg_id(const std::string& reg_id) const {
   return it == endpoint_by_reg_id_.end() ? nullptr : by_endpoint(it->second);
 }
 
-const LocalDevice* LocalDevices::by_peer(const PeerAddress& peer) const {
+const LocalDevice* LocalDevices::by_peer(const lwm2m::PeerAddress& peer) const {
   auto it = endpoint_by_peer_.find(peer.to_string());
   return it == endpoint_by_peer_.end() ? nullptr : by_endpoint(it->second);
 }

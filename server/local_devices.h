@@ -7,12 +7,12 @@
 #include <unordered_map>
 
 #include "server/coap_transport.h"
-#include "server/registration.h"
+#include "store/registration.h"
 
 namespace fogm2m::server {
 
 struct LocalDevice {
-  Registration registration;
+  store::Registration registration;
   PeerInfo peer;
 };
 
@@ -25,7 +25,7 @@ class LocalDevices {
 
   const LocalDevice* by_endpoint(const std::string& endpoint) const;
   const LocalDevice* by_reg_id(const std::string& reg_id) const;
-  const LocalDevice* by_peer(const PeerAddress& peer) const;
+  const LocalDevice* by_peer(const lwm2m::PeerAddress& peer) const;
   size_t size() const { return devices_.size(); }
 
   template <class F>

@@ -3,13 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include "server/memory_bus.h"
-#include "server/memory_observation_store.h"
-#include "server/memory_registration_store.h"
-#include "server/memory_security_store.h"
+#include "store/memory_observation_store.h"
+#include "store/memory_registration_store.h"
+#include "store/memory_security_store.h"
 #include "server/redis_bus.h"
-#include "server/redis_observation_store.h"
-#include "server/redis_registration_store.h"
-#include "server/redis_security_store.h"
+#include "store/redis_observation_store.h"
+#include "store/redis_registration_store.h"
+#include "store/redis_security_store.h"
 
 namespace fogm2m::server {
 
@@ -67,9 +67,9 @@ size_t Node::observation_count() const { return device_manager_ ? device_manager
 void Node::start(std::function<void(Status)> ready) {
   ready_ = std::move(ready);
   if (options_.redis_host.empty()) {
-    registrations_ = std::make_unique<MemoryRegistrationStore>(io_);
-    observations_ = std::make_unique<MemoryObservationStore>(io_);
-    security_ = std::make_unique<MemorySecurityStore>(io_);
+    registrations_ = std::make_unique<store::MemoryRegistrationStore>(io_);
+    observations_ = std::make_unique<store::MemoryObservationStore>(io_);
+    security_ = std::make_unique<store::MemorySecurityStore>(io_);
     bus_ = std::make_unique<MemoryBus>(io_);
     membership_ = std::make_unique<SingleNodeMembership>(options_.node_id);
     return on_connected();
@@ -94,9 +94,9 @@ void Node::start(std::function<void(Status)> ready) {
   };
   redis_->set_disconnect_handler(lost);
   subscriber_->set_disconnect_handler(lost);
-  registrations_ = std::make_unique<RedisRegistrationStore>(*redis_);
-  observations_ = std::make_unique<RedisObservationStore>(*redis_);
-  security_ = std::make_unique<RedisSecurityStore>(*redis_);
+  registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
+  observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
+  security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
   bus_ = std::make_unique<RedisBus>(*redis_, *subscriber_);
   membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id);
   psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
@@ -109,7 +109,7 @@ void Node::on_connected() {
   registration_ = std::make_unique<RegistrationService>(*ctx_);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
   router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
-  registration_->on_removed = [this](const Registration& reg) { device_manager_->drop_observations(reg); };
+  registration_->on_removed = [this](const store::Registration& reg) { device_manager_->drop_observations(reg); };
 
   CoapTransport::Handlers handlers;
   handlers.on_request = [this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {

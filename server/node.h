@@ -76,9 +76,9 @@ class Node {
   LocalDevices devices_;
   PskCache psk_;
   std::unique_ptr<io::RedisConnection> redis_, subscriber_;
-  std::unique_ptr<RegistrationStore> registrations_;
-  std::unique_ptr<ObservationStore> observations_;
-  std::unique_ptr<SecurityStore> security_;
+  std::unique_ptr<store::RegistrationStore> registrations_;
+  std::unique_ptr<store::ObservationStore> observations_;
+  std::unique_ptr<store::SecurityStore> security_;
   std::unique_ptr<Bus> bus_;
   std::unique_ptr<ClusterMembership> membership_;
   std::unique_ptr<RoutingTransport> routing_;

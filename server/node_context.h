@@ -14,9 +14,9 @@
 #include "server/bus.h"
 #include "server/coap_transport.h"
 #include "server/local_devices.h"
-#include "server/observation_store.h"
-#include "server/registration_store.h"
-#include "server/security_store.h"
+#include "store/observation_store.h"
+#include "store/registration_store.h"
+#include "store/security_store.h"
 
 namespace fogm2m::server {
 
@@ -39,9 +39,9 @@ struct NodeContext {
   std::string node_id;
   BusChannels channels;
   const lwm2m::ModelRegistry& models;
-  RegistrationStore& registrations;
-  ObservationStore& observations;
-  SecurityStore& security;
+  store::RegistrationStore& registrations;
+  store::ObservationStore& observations;
+  store::SecurityStore& security;
   Bus& bus;
   CoapTransport& transport;
   LocalDevices& devices;

@@ -4,11 +4,11 @@
 
 #include <memory>
 
-#include "server/redis_keys.h"
+#include "store/keys.h"
 
 namespace fogm2m::server {
 
-std::optional<SecurityInfo> PskCache::find(std::string_view identity) {
+std::optional<store::SecurityInfo> PskCache::find(std::string_view identity) {
   if (auto it = by_identity_.find(std::string(identity)); it != by_identity_.end()) return it->second;
   if (!loader_) return std::nullopt;
   auto loaded = loader_(identity);
@@ -16,7 +16,7 @@ std::optional<SecurityInfo> PskCache::find(std::string_view identity) {
   return loaded;
 }
 
-void PskCache::put(const SecurityInfo& info) {
+void PskCache::put(const store::SecurityInfo& info) {
   erase_endpoint(info.endpoint);
   by_identity_[info.identity] = info;
   identity_by_endpoint_[info.endpoint] = info.identity;
@@ -37,7 +37,7 @@ PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port, i
     }
   };
   auto conn = std::make_shared<Conn>();
-  return [conn, host, port, timeout_ms](std::string_view identity) -> std::optional<SecurityInfo> {
+  return [conn, host, port, timeout_ms](std::string_view identity) -> std::optional<store::SecurityInfo> {
     if (!conn->ctx || conn->ctx->err) {
       if (conn->ctx) redisFree(conn->ctx);
       timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
@@ -55,11 +55,11 @@ PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port, i
       freeReplyObject(reply);
       return out;
     };
-    auto ep = get(keys::identity_index(identity));
+    auto ep = get(store::keys::identity_index(identity));
     if (!ep) return std::nullopt;
-    auto record = get(keys::security(*ep));
+    auto record = get(store::keys::security(*ep));
     if (!record) return std::nullopt;
-    auto info = security_info_from_record_json(*record);
+    auto info = store::security_info_from_record_json(*record);
     if (!info || info->identity != identity) return std::nullopt;
     return *info;
   };

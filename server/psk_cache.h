@@ -11,24 +11,24 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "server/security_info.h"
+#include "store/security_info.h"
 
 namespace fogm2m::server {
 
 class PskCache {
  public:
-  using Loader = std::function<std::optional<SecurityInfo>(std::string_view identity)>;
+  using Loader = std::function<std::optional<store::SecurityInfo>(std::string_view identity)>;
 
   void set_loader(Loader loader) { loader_ = std::move(loader); }
 
   // The info whose identity is `identity`, from the cache or the loader.
-  std::optional<SecurityInfo> find(std::string_view identity);
-  void put(const SecurityInfo& info);
+  std::optional<store::SecurityInfo> find(std::string_view identity);
+  void put(const store::SecurityInfo& info);
   void erase_endpoint(const std::string& endpoint);
   size_t size() const { return by_identity_.size(); }
 
  private:
-  std::unordered_map<std::string, SecurityInfo> by_identity_;
+  std::unordered_map<std::string, store::SecurityInfo> by_identity_;
   std::unordered_map<std::string, std::string> identity_by_endpoint_;
   Loader loader_;
 };

@@ -105,9 +105,9 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
   auto links = parse_links(request);
   if (!links) return respond(coap_response(CoapCode::kBadRequest, links.error().message));
 
-  Registration reg;
+  store::Registration reg;
   reg.endpoint = *params->endpoint;
-  reg.reg_id = new_registration_id();
+  reg.reg_id = store::new_registration_id();
   reg.lifetime_s = params->lifetime_s.value_or(86400);
   reg.lwm2m_version = version;
   reg.binding = params->binding.value_or("U");
@@ -131,7 +131,7 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
   const std::string endpoint = reg.endpoint;
   ctx_.security.get_by_endpoint(
       endpoint, [this, peer, reg = std::move(reg), respond = std::move(respond)](
-                        Result<std::optional<SecurityInfo>> info) mutable {
+                        Result<std::optional<store::SecurityInfo>> info) mutable {
         if (!info) {
           ++ctx_.counters.store_errors;
           return respond(coap_response(CoapCode::kInternalServerError, "security store unavailable"));
@@ -145,9 +145,9 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
       });
 }
 
-void RegistrationService::finish_register(const PeerInfo& peer, Registration reg, Responder respond) {
+void RegistrationService::finish_register(const PeerInfo& peer, store::Registration reg, Responder respond) {
   ctx_.registrations.add(reg, [this, peer, reg, respond = std::move(respond)](
-                                  Result<std::optional<Registration>> previous) {
+                                  Result<std::optional<store::Registration>> previous) {
     if (!previous) {
       ++ctx_.counters.store_errors;
       spdlog::error("register of {}: {}", reg.endpoint, previous.error().message);
@@ -159,7 +159,7 @@ void RegistrationService::finish_register(const PeerInfo& peer, Registration reg
     }
     ctx_.devices.put(LocalDevice{reg, peer});
     ++ctx_.counters.registrations;
-    ctx_.bus.publish(ctx_.channels.registration_new, to_json_string(reg));
+    ctx_.bus.publish(ctx_.channels.registration_new, store::to_json_string(reg));
     CoapMessage created = coap_response(CoapCode::kCreated);
     created.set_location_path("/rd/" + reg.reg_id);
     respond(std::move(created));
@@ -175,7 +175,7 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
   auto links = parse_links(request);
   if (!links) return respond(coap_response(CoapCode::kBadRequest, links.error().message));
 
-  RegistrationUpdate update;
+  store::RegistrationUpdate update;
   update.reg_id = reg_id;
   update.lifetime_s = params->lifetime_s;
   update.binding = params->binding;
@@ -184,11 +184,11 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
   if (*links) update.object_links = std::move((*links)->links);
   update.now_ms = ctx_.now_ms();
 
-  auto apply = [this, peer, update, respond](const Registration& current) mutable {
+  auto apply = [this, peer, update, respond](const store::Registration& current) mutable {
     // A secure registration may only be updated by the same PSK identity.
     if (current.secure != peer.secure || (peer.secure && current.psk_identity != peer.psk_identity))
       return respond(coap_response(CoapCode::kForbidden));
-    ctx_.registrations.update(update, ctx_.node_id, [this, peer, respond](Result<UpdatedRegistration> r) {
+    ctx_.registrations.update(update, ctx_.node_id, [this, peer, respond](Result<store::UpdatedRegistration> r) {
       if (!r) {
         if (r.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
         ++ctx_.counters.store_errors;
@@ -207,7 +207,7 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
 
   if (const LocalDevice* local = ctx_.devices.by_reg_id(reg_id)) return apply(local->registration);
   // Not ours (yet): the device may have moved here from another node.
-  ctx_.registrations.get_by_reg_id(reg_id, [this, apply, respond](Result<std::optional<Registration>> found) mutable {
+  ctx_.registrations.get_by_reg_id(reg_id, [this, apply, respond](Result<std::optional<store::Registration>> found) mutable {
     if (!found) {
       ++ctx_.counters.store_errors;
       return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
@@ -222,7 +222,7 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
       local && (local->registration.secure != peer.secure ||
                 (peer.secure && local->registration.psk_identity != peer.psk_identity)))
     return respond(coap_response(CoapCode::kForbidden));
-  ctx_.registrations.remove(reg_id, [this, respond](Result<Registration> removed) {
+  ctx_.registrations.remove(reg_id, [this, respond](Result<store::Registration> removed) {
     if (!removed) {
       if (removed.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
       ++ctx_.counters.store_errors;
@@ -234,20 +234,20 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
   });
 }
 
-void RegistrationService::publish_removed(const Registration& reg) {
+void RegistrationService::publish_removed(const store::Registration& reg) {
   ctx_.devices.erase(reg.endpoint);
   if (on_removed) on_removed(reg);
-  ctx_.bus.publish(ctx_.channels.registration_delete, to_json_string(reg));
+  ctx_.bus.publish(ctx_.channels.registration_delete, store::to_json_string(reg));
 }
 
 void RegistrationService::sweep_expired(int64_t grace_ms) {
-  ctx_.registrations.remove_expired(ctx_.now_ms(), grace_ms, [this](Result<std::vector<Registration>> expired) {
+  ctx_.registrations.remove_expired(ctx_.now_ms(), grace_ms, [this](Result<std::vector<store::Registration>> expired) {
     if (!expired) {
       ++ctx_.counters.store_errors;
       spdlog::warn("expiry sweep: {}", expired.error().message);
       return;
     }
-    for (const Registration& reg : *expired) {
+    for (const store::Registration& reg : *expired) {
       ++ctx_.counters.expirations;
       spdlog::info("registration of {} expired", reg.endpoint);
       publish_removed(reg);
@@ -264,7 +264,7 @@ void RegistrationService::on_event(std::string_view channel, std::string_view me
     if (!v.is_object() || !v.get_object().contains("registration")) return;
     record = &v.get_object().at("registration");
   }
-  auto reg = registration_from_json(*record);
+  auto reg = store::registration_from_json(*record);
   if (!reg) return;
   const LocalDevice* local = ctx_.devices.by_endpoint(reg->endpoint);
   if (!local) return;

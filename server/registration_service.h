@@ -36,15 +36,15 @@ class RegistrationService {
 
   // Called whenever a registration ends or is replaced (observations of it
   // are void).
-  std::function<void(const Registration&)> on_removed;
+  std::function<void(const store::Registration&)> on_removed;
 
  private:
   void do_register(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond);
   void do_update(const PeerInfo& peer, const std::string& reg_id, const lwm2m::CoapMessage& request,
                  Responder respond);
   void do_deregister(const PeerInfo& peer, const std::string& reg_id, Responder respond);
-  void finish_register(const PeerInfo& peer, Registration reg, Responder respond);
-  void publish_removed(const Registration& reg);
+  void finish_register(const PeerInfo& peer, store::Registration reg, Responder respond);
+  void publish_removed(const store::Registration& reg);
 
   NodeContext& ctx_;
 };

@@ -68,7 +68,7 @@ void RequestRouter::handle_sec_info(const BusRequest& request) {
   // writes the store and answers.
   if (request.sec_action == SecInfoAction::kAdd) {
     if (auto key = from_hex(request.key_hex); key && !key->empty() && !request.identity.empty())
-      psk_.put(SecurityInfo{request.endpoint, request.identity, *key});
+      psk_.put(store::SecurityInfo{request.endpoint, request.identity, *key});
   } else if (request.sec_action == SecInfoAction::kDelete) {
     psk_.erase_endpoint(request.endpoint);
   }
@@ -79,19 +79,19 @@ void RequestRouter::handle_sec_info(const BusRequest& request) {
     case SecInfoAction::kAdd: {
       auto key = from_hex(request.key_hex);
       if (!key) return reply(ticket, make_error(ErrorKind::kMalformed, "sec_info key: " + key.error().message));
-      SecurityInfo info{request.endpoint, request.identity, std::move(*key)};
+      store::SecurityInfo info{request.endpoint, request.identity, std::move(*key)};
       ctx_.security.put(info, [this, ticket, info](Result<bool> r) {
         if (!r) return reply(ticket, r.error());
-        reply(ticket, json::object{{"code", "CREATED"}, {"secInfo", to_public_json(info)}});
+        reply(ticket, json::object{{"code", "CREATED"}, {"secInfo", store::to_public_json(info)}});
       });
       return;
     }
     case SecInfoAction::kGet:
       ctx_.security.get_by_endpoint(request.endpoint, [this, ticket, ep = request.endpoint](
-                                                          Result<std::optional<SecurityInfo>> r) {
+                                                          Result<std::optional<store::SecurityInfo>> r) {
         if (!r) return reply(ticket, r.error());
         if (!*r) return reply(ticket, make_error(ErrorKind::kNotFound, "no security info for " + ep));
-        reply(ticket, json::object{{"code", "CONTENT"}, {"secInfo", to_public_json(**r)}});
+        reply(ticket, json::object{{"code", "CONTENT"}, {"secInfo", store::to_public_json(**r)}});
       });
       return;
     case SecInfoAction::kDelete:

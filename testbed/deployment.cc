@@ -8,7 +8,8 @@
 #include <thread>
 
 #include "emulated_clients/name_pattern.h"
-#include "lwm2m/hex.h"
+#include "store/keys.h"
+#include "store/security_info.h"
 
 namespace fogm2m::testbed {
 
@@ -274,7 +275,7 @@ Status Deployment::wait_registered(size_t count, std::chrono::milliseconds timeo
   size_t registered = 0;
   for (;;) {
     if (cancelled(cancel)) return interrupted();
-    Result<std::vector<std::string>> keys = client->keys("REG:EP:*");
+    Result<std::vector<std::string>> keys = client->keys(std::string(store::keys::kRegistrationPattern));
     if (!keys) return keys.error();
     registered = keys->size();
     if (registered >= count) return {};
@@ -295,11 +296,10 @@ Status Deployment::provision_psks() {
   if (!client) return client.error();
   for (int n = 1; n <= config_.devices; ++n) {
     const std::string ep = endpoint_name(config_.endpoint_pattern, n);
-    const std::string key = "key-" + ep;
-    const std::string record = "{\"ep\":\"" + ep + "\",\"identity\":\"" + ep + "\",\"key\":\"" +
-                               to_hex(key) + "\"}";
-    if (auto r = client->command({"SET", "SEC:EP:{" + ep + "}", record}); !r) return r.error();
-    if (auto r = client->command({"SET", "SEC:ID:" + ep, ep}); !r) return r.error();
+    const store::SecurityInfo info{ep, ep, "key-" + ep};
+    if (auto r = client->command({"SET", store::keys::security(ep), store::to_record_json(info)}); !r)
+      return r.error();
+    if (auto r = client->command({"SET", store::keys::identity_index(ep), ep}); !r) return r.error();
   }
   return {};
 }

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "store/keys.h"
 #include "testbed/netns.h"
 
 namespace fogm2m::testbed {
@@ -86,7 +87,7 @@ Result<std::vector<std::string>> RedisClient::keys(const std::string& pattern) {
 }
 
 Result<std::map<std::string, std::string>> RedisClient::owners() {
-  Result<std::vector<std::string>> names = keys("EP#UID:*");
+  Result<std::vector<std::string>> names = keys(std::string(store::keys::kOwnerPattern));
   if (!names) return names.error();
   std::map<std::string, std::string> owners;
   constexpr size_t kBatch = 500;
@@ -99,16 +100,14 @@ Result<std::map<std::string, std::string>> RedisClient::owners() {
     for (size_t i = start; i < end && i - start < values->elements.size(); ++i) {
       const RedisValue& v = values->elements[i - start];
       if (v.kind != RedisValue::Kind::kString) continue;  // expired meanwhile
-      std::string ep = (*names)[i].substr(7);              // after "EP#UID:"
-      if (ep.size() >= 2 && ep.front() == '{' && ep.back() == '}') ep = ep.substr(1, ep.size() - 2);
-      owners[ep] = v.text;
+      if (auto ep = store::keys::endpoint_of((*names)[i], store::keys::kOwnerPrefix)) owners[*ep] = v.text;
     }
   }
   return owners;
 }
 
 Result<std::vector<std::string>> RedisClient::cluster_nodes() {
-  Result<RedisValue> members = command({"ZRANGE", "NODES", "0", "-1"});
+  Result<RedisValue> members = command({"ZRANGE", std::string(store::keys::kNodes), "0", "-1"});
   if (!members) return members.error();
   std::vector<std::string> nodes;
   for (const auto& m : members->elements) nodes.push_back(m.text);

@@ -37,10 +37,10 @@ class RedisClient {
   // Every key matching a glob pattern (SCAN, so Redis is not blocked).
   Result<std::vector<std::string>> keys(const std::string& pattern);
 
-  // Endpoint -> owning node id, from the EP#UID:{ep} keys.
+  // Endpoint -> owning node id, from the ownership keys (store/keys.h).
   Result<std::map<std::string, std::string>> owners();
 
-  // Members of the NODES heartbeat set (nodes that joined the cluster).
+  // Members of the heartbeat set (nodes that joined the cluster).
   Result<std::vector<std::string>> cluster_nodes();
 
  private:

@@ -4,7 +4,6 @@
 
 #include <boost/json.hpp>
 
-#include "server/registration.h"
 
 namespace fogm2m::server {
 namespace {
@@ -43,36 +42,6 @@ TEST(NodeJson, TypesFromTheModelWhenAbsent) {
   EXPECT_NE(bad.error().message.find("/3313/0/5702"), std::string::npos);
   auto wrong_id = node_from_json(boost::json::parse(R"({"id":1,"value":3})"), Path(3313, 0, 5702), models);
   EXPECT_FALSE(wrong_id.ok());
-}
-
-TEST(RegistrationRecord, ThesisFieldsRoundTrip) {
-  Registration r;
-  r.endpoint = "dev-1";
-  r.reg_id = "AbC123xyz0";
-  r.lifetime_s = 300;
-  r.lwm2m_version = "1.1";
-  r.peer = {"10.0.0.7", 40111};
-  r.object_links = {{"/", {{"rt", "oma.lwm2m"}}}, {"/3313/0", {{"ver", "1.1"}, {"obs", std::nullopt}}}};
-  r.registration_date_ms = 1000;
-  r.last_update_ms = 2000;
-  r.owner = "node-2";
-  const std::string j = to_json_string(r);
-  for (const char* field : {"\"regDate\":1000", "\"identity\":{\"address\":\"10.0.0.7\",\"port\":40111}",
-                            "\"regAddr\":\"10.0.0.7\"", "\"regPort\":40111", "\"lt\":300", "\"ver\":\"1.1\"",
-                            "\"bnd\":\"U\"", "\"ep\":\"dev-1\"", "\"regId\":\"AbC123xyz0\"", "\"objLink\":[",
-                            "\"addAttr\":{}", "\"root\":\"/\"", "\"lastUp\":2000"})
-    EXPECT_NE(j.find(field), std::string::npos) << field << " in " << j;
-  auto back = registration_from_json_string(j);
-  ASSERT_TRUE(back.ok()) << back.error().message;
-  EXPECT_EQ(back->endpoint, r.endpoint);
-  EXPECT_EQ(back->peer, r.peer);
-  EXPECT_EQ(back->object_links, r.object_links);
-  EXPECT_EQ(back->owner, "node-2");
-  EXPECT_EQ(back->expiry_ms(), 2000 + 300'000);
-  EXPECT_FALSE(registration_from_json_string(R"({"ep":"x"})").ok());
-  EXPECT_FALSE(registration_from_json_string(R"({"ep":"x","regId":"y","lt":"long"})").ok());
-  EXPECT_EQ(new_registration_id().size(), 10u);
-  EXPECT_NE(new_registration_id(), new_registration_id());
 }
 
 }  // namespace

@@ -1,16 +1,11 @@
-#include "server/registration.h"
+#include "store/registration.h"
 
 #include <boost/json.hpp>
 #include <random>
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 namespace json = boost::json;
-
-std::string PeerAddress::to_string() const {
-  if (address.find(':') != std::string::npos) return "[" + address + "]:" + std::to_string(port);
-  return address + ":" + std::to_string(port);
-}
 
 void apply_update(Registration& reg, const RegistrationUpdate& u) {
   if (u.lifetime_s) reg.lifetime_s = *u.lifetime_s;
@@ -169,4 +164,4 @@ std::string new_registration_id() {
   return id;
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -9,9 +9,9 @@
 #pragma once
 
 #include "io/redis_asio.h"
-#include "server/registration_store.h"
+#include "store/registration_store.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class RedisRegistrationStore final : public RegistrationStore {
  public:
@@ -48,4 +48,4 @@ class RedisRegistrationStore final : public RegistrationStore {
   io::RedisConnection& redis_;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

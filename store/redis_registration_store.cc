@@ -1,9 +1,9 @@
-#include "server/redis_registration_store.h"
+#include "store/redis_registration_store.h"
 
-#include "server/redis_keys.h"
-#include "server/redis_scripts.h"
+#include "store/keys.h"
+#include "store/redis_scripts.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 namespace {
 
@@ -260,4 +260,4 @@ void RedisRegistrationStore::scan_page(std::string cursor, std::shared_ptr<std::
       });
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

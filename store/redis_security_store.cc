@@ -1,10 +1,9 @@
-#include "server/redis_security_store.h"
+#include "store/redis_security_store.h"
 
-#include "server/memory_security_store.h"  // validate_security_info
-#include "server/redis_keys.h"
-#include "server/redis_scripts.h"
+#include "store/keys.h"
+#include "store/redis_scripts.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 namespace {
 
@@ -84,4 +83,4 @@ void RedisSecurityStore::remove(const std::string& endpoint, Done<bool> done) {
   });
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -1,10 +1,10 @@
-#include "server/observation.h"
+#include "store/observation.h"
 
 #include <boost/json.hpp>
 
 #include "lwm2m/hex.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 namespace json = boost::json;
 
@@ -58,4 +58,4 @@ Result<Observation> observation_from_json_string(std::string_view text) {
   return obs;
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

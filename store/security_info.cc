@@ -1,11 +1,11 @@
-#include "server/security_info.h"
+#include "store/security_info.h"
 
 #include <boost/json.hpp>
 
 #include "lwm2m/hex.h"
 
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 namespace json = boost::json;
 
@@ -28,8 +28,15 @@ Result<SecurityInfo> security_info_from_record_json(std::string_view text) {
   return SecurityInfo{std::string(ep->get_string()), std::string(id->get_string()), std::move(*raw)};
 }
 
+std::optional<Error> validate_security_info(const SecurityInfo& info) {
+  if (info.endpoint.empty()) return make_error(ErrorKind::kInvalidArgument, "security info: empty endpoint");
+  if (info.identity.empty()) return make_error(ErrorKind::kInvalidArgument, "security info: empty PSK identity");
+  if (info.key.empty()) return make_error(ErrorKind::kInvalidArgument, "security info: empty PSK key");
+  return std::nullopt;
+}
+
 json::value to_public_json(const SecurityInfo& info) {
   return json::object{{"ep", info.endpoint}, {"identity", info.identity}};
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

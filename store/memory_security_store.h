@@ -4,9 +4,9 @@
 #include <boost/asio/io_context.hpp>
 #include <unordered_map>
 
-#include "server/security_store.h"
+#include "store/security_store.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class MemorySecurityStore final : public SecurityStore {
  public:
@@ -26,8 +26,4 @@ class MemorySecurityStore final : public SecurityStore {
   std::unordered_map<std::string, std::string> endpoint_by_identity_;
 };
 
-// Checks put()'s preconditions shared by every SecurityStore: endpoint,
-// identity and key non-empty. Returns the error to report, if any.
-std::optional<Error> validate_security_info(const SecurityInfo& info);
-
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -16,18 +16,12 @@
 #include <boost/json/value.hpp>
 
 #include "lwm2m/link_format.h"
+#include "lwm2m/peer_address.h"
 #include "lwm2m/result.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
-// Where a device's datagrams come from: the peer address the server sees
-// (after the load balancer, which preserves it).
-struct PeerAddress {
-  std::string address;  // "10.1.0.7" or "::1"
-  uint16_t port = 0;
-  std::string to_string() const;  // "10.1.0.7:40112", "[::1]:40112"
-  friend bool operator==(const PeerAddress&, const PeerAddress&) = default;
-};
+using lwm2m::PeerAddress;
 
 struct Registration {
   std::string endpoint;        // ep
@@ -76,4 +70,4 @@ Result<Registration> registration_from_json_string(std::string_view text);
 // generator, like Leshan's. Unique with overwhelming probability.
 std::string new_registration_id();
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

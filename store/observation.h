@@ -13,7 +13,7 @@
 #include "lwm2m/path.h"
 #include "lwm2m/result.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 struct Observation {
   std::string token_hex;   // the CoAP token, lower-case hex (1..8 bytes)
@@ -34,4 +34,4 @@ Result<Observation> observation_from_json_string(std::string_view text);
 std::string token_to_hex(std::string_view token);
 Result<std::string> token_from_hex(std::string_view hex);
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

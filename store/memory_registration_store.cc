@@ -1,8 +1,8 @@
-#include "server/memory_registration_store.h"
+#include "store/memory_registration_store.h"
 
 #include <boost/asio/post.hpp>
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 template <class T>
 void MemoryRegistrationStore::reply(Done<T> done, Result<T> result) {
@@ -111,4 +111,4 @@ void MemoryRegistrationStore::list(Done<std::vector<Registration>> done) {
   reply<std::vector<Registration>>(std::move(done), std::move(all));
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

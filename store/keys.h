@@ -1,4 +1,5 @@
-// The Redis key schema of the cluster (DESIGN.md, "Redis key schema").
+// The Redis key schema of the cluster (DESIGN.md, "Redis key schema"): every
+// key any part of fogm2m reads or writes is named here, nowhere else.
 //
 // Keys of one endpoint carry the hash tag {<ep>}, so a Redis Cluster keeps
 // them in one slot and a MULTI/EXEC or Lua script may touch them together:
@@ -14,19 +15,25 @@
 //   EP:ADDR:<ip:port>   -> ep
 //   SEC:ID:<identity>   -> ep
 //   EXP:EP              sorted set: ep scored by expiry time (Unix ms)
+// Cluster membership:
+//   NODES               sorted set: node id scored by its last heartbeat (Unix ms)
 // The prefixes of the reference study's Leshan cluster are kept; the tags
 // are the only addition.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
-namespace fogm2m::server::keys {
+namespace fogm2m::store::keys {
 
 inline std::string tag(std::string_view ep) { return "{" + std::string(ep) + "}"; }
 
-inline std::string registration(std::string_view ep) { return "REG:EP:" + tag(ep); }
-inline std::string owner(std::string_view ep) { return "EP#UID:" + tag(ep); }
+inline constexpr std::string_view kRegistrationPrefix = "REG:EP:";
+inline constexpr std::string_view kOwnerPrefix = "EP#UID:";
+
+inline std::string registration(std::string_view ep) { return std::string(kRegistrationPrefix) + tag(ep); }
+inline std::string owner(std::string_view ep) { return std::string(kOwnerPrefix) + tag(ep); }
 inline std::string tokens(std::string_view ep) { return "TKNS:EP:" + tag(ep); }
 inline std::string observation(std::string_view ep, std::string_view token_hex) {
   return "OBS:TKN:" + tag(ep) + std::string(token_hex);
@@ -37,9 +44,19 @@ inline std::string reg_id_index(std::string_view reg_id) { return "EP:REGID:" + 
 inline std::string address_index(std::string_view address) { return "EP:ADDR:" + std::string(address); }
 inline std::string identity_index(std::string_view identity) { return "SEC:ID:" + std::string(identity); }
 inline constexpr std::string_view kExpiry = "EXP:EP";
+inline constexpr std::string_view kNodes = "NODES";
 
-// Prefix scanned to list every registration.
+// SCAN patterns: every registration record, every ownership key.
 inline constexpr std::string_view kRegistrationPattern = "REG:EP:*";
-inline constexpr std::string_view kSecurityPattern = "SEC:EP:*";
+inline constexpr std::string_view kOwnerPattern = "EP#UID:*";
 
-}  // namespace fogm2m::server::keys
+// The endpoint a per-endpoint key with `prefix` names ("EP#UID:{dev-1}" ->
+// "dev-1"); nullopt when `key` is not such a key.
+inline std::optional<std::string> endpoint_of(std::string_view key, std::string_view prefix) {
+  if (!key.starts_with(prefix)) return std::nullopt;
+  key.remove_prefix(prefix.size());
+  if (key.size() < 2 || key.front() != '{' || key.back() != '}') return std::nullopt;
+  return std::string(key.substr(1, key.size() - 2));
+}
+
+}  // namespace fogm2m::store::keys

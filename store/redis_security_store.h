@@ -3,9 +3,9 @@
 #pragma once
 
 #include "io/redis_asio.h"
-#include "server/security_store.h"
+#include "store/security_store.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class RedisSecurityStore final : public SecurityStore {
  public:
@@ -21,4 +21,4 @@ class RedisSecurityStore final : public SecurityStore {
   io::RedisConnection& redis_;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -3,9 +3,9 @@
 #pragma once
 
 #include "io/redis_asio.h"
-#include "server/observation_store.h"
+#include "store/observation_store.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class RedisObservationStore final : public ObservationStore {
  public:
@@ -23,4 +23,4 @@ class RedisObservationStore final : public ObservationStore {
   io::RedisConnection& redis_;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -5,9 +5,9 @@
 #include <map>
 #include <unordered_map>
 
-#include "server/observation_store.h"
+#include "store/observation_store.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class MemoryObservationStore final : public ObservationStore {
  public:
@@ -29,4 +29,4 @@ class MemoryObservationStore final : public ObservationStore {
   std::unordered_map<std::string, std::map<std::string, Observation>> by_endpoint_;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

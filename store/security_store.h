@@ -5,10 +5,10 @@
 #include <optional>
 #include <string>
 
-#include "server/registration_store.h"
-#include "server/security_info.h"
+#include "store/done.h"
+#include "store/security_info.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class SecurityStore {
  public:
@@ -23,4 +23,4 @@ class SecurityStore {
   virtual void remove(const std::string& endpoint, Done<bool> done) = 0;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

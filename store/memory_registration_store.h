@@ -8,9 +8,9 @@
 #include <set>
 #include <unordered_map>
 
-#include "server/registration_store.h"
+#include "store/registration_store.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class MemoryRegistrationStore final : public RegistrationStore {
  public:
@@ -40,4 +40,4 @@ class MemoryRegistrationStore final : public RegistrationStore {
   std::set<std::pair<int64_t, std::string>> expiry_;  // (expiry ms, endpoint)
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

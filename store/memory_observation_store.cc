@@ -1,8 +1,8 @@
-#include "server/memory_observation_store.h"
+#include "store/memory_observation_store.h"
 
 #include <boost/asio/post.hpp>
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 template <class T>
 void MemoryObservationStore::reply(Done<T> done, Result<T> result) {
@@ -50,4 +50,4 @@ void MemoryObservationStore::remove_all(const std::string& endpoint, Done<std::v
   reply<std::vector<Observation>>(std::move(done), std::move(out));
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

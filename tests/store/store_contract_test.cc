@@ -7,17 +7,17 @@
 #include <optional>
 
 #include "io/redis_asio.h"
-#include "server/memory_observation_store.h"
-#include "server/memory_registration_store.h"
-#include "server/memory_security_store.h"
-#include "server/redis_keys.h"
-#include "server/redis_observation_store.h"
-#include "server/redis_registration_store.h"
-#include "server/redis_security_store.h"
+#include "store/memory_observation_store.h"
+#include "store/memory_registration_store.h"
+#include "store/memory_security_store.h"
+#include "store/keys.h"
+#include "store/redis_observation_store.h"
+#include "store/redis_registration_store.h"
+#include "store/redis_security_store.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 namespace {
 
 using test::RedisServer;
@@ -279,4 +279,4 @@ TEST(RedisKeySchema, RecordsLiveUnderDocumentedKeys) {
 }
 
 }  // namespace
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -2,9 +2,7 @@
 //
 // Two implementations: RedisRegistrationStore (shared by every node of a
 // cluster) and MemoryRegistrationStore (single node, tests). Every operation
-// is asynchronous: `done` runs exactly once, later, on the caller's
-// io_context thread (never from inside the call), so callers need not care
-// which implementation they hold.
+// is asynchronous, with the contract of store/done.h.
 #pragma once
 
 #include <cstdint>
@@ -14,12 +12,10 @@
 #include <vector>
 
 #include "lwm2m/result.h"
-#include "server/registration.h"
+#include "store/done.h"
+#include "store/registration.h"
 
-namespace fogm2m::server {
-
-template <class T>
-using Done = std::function<void(Result<T>)>;
+namespace fogm2m::store {
 
 struct UpdatedRegistration {
   Registration previous;
@@ -62,4 +58,4 @@ class RegistrationStore {
   virtual void list(Done<std::vector<Registration>> done) = 0;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

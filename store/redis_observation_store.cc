@@ -1,9 +1,9 @@
-#include "server/redis_observation_store.h"
+#include "store/redis_observation_store.h"
 
-#include "server/redis_keys.h"
-#include "server/redis_scripts.h"
+#include "store/keys.h"
+#include "store/redis_scripts.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 namespace {
 
@@ -86,4 +86,4 @@ void RedisObservationStore::remove_all(const std::string& endpoint, Done<std::ve
   });
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

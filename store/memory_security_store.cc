@@ -1,15 +1,8 @@
-#include "server/memory_security_store.h"
+#include "store/memory_security_store.h"
 
 #include <boost/asio/post.hpp>
 
-namespace fogm2m::server {
-
-std::optional<Error> validate_security_info(const SecurityInfo& info) {
-  if (info.endpoint.empty()) return make_error(ErrorKind::kInvalidArgument, "security info: empty endpoint");
-  if (info.identity.empty()) return make_error(ErrorKind::kInvalidArgument, "security info: empty PSK identity");
-  if (info.key.empty()) return make_error(ErrorKind::kInvalidArgument, "security info: empty PSK key");
-  return std::nullopt;
-}
+namespace fogm2m::store {
 
 template <class T>
 void MemorySecurityStore::reply(Done<T> done, Result<T> result) {
@@ -55,4 +48,4 @@ void MemorySecurityStore::remove(const std::string& endpoint, Done<bool> done) {
   reply<bool>(std::move(done), existed);
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

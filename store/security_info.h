@@ -3,6 +3,7 @@
 // for responses leaves it out; only the store's own record carries it.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,7 +11,7 @@
 
 #include "lwm2m/result.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 struct SecurityInfo {
   std::string endpoint;
@@ -24,7 +25,11 @@ struct SecurityInfo {
 std::string to_record_json(const SecurityInfo& info);
 Result<SecurityInfo> security_info_from_record_json(std::string_view text);
 
+// Checks what every SecurityStore requires of an entry: endpoint, identity
+// and key non-empty. Returns the error to report, if any.
+std::optional<Error> validate_security_info(const SecurityInfo& info);
+
 // {"ep","identity"}: what responses may show.
 boost::json::value to_public_json(const SecurityInfo& info);
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "server/observation.h"
-#include "server/registration_store.h"
+#include "store/observation.h"
+#include "store/done.h"
 
-namespace fogm2m::server {
+namespace fogm2m::store {
 
 class ObservationStore {
  public:
@@ -29,4 +29,4 @@ class ObservationStore {
   virtual void remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) = 0;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::store

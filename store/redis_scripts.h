@@ -5,7 +5,7 @@
 
 #include "io/redis_asio.h"
 
-namespace fogm2m::server::redis_scripts {
+namespace fogm2m::store::redis_scripts {
 
 // Deletes KEYS[1] only while it still holds ARGV[1] (an index entry that
 // points at the record being removed, not at a newer one).
@@ -17,4 +17,4 @@ return 0)lua";
 // verify index entries against records).
 inline void ignore(Result<io::RedisReply>) {}
 
-}  // namespace fogm2m::server::redis_scripts
+}  // namespace fogm2m::store::redis_scripts
