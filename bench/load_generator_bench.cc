@@ -25,9 +25,10 @@
 #include <vector>
 
 #include "io/redis_asio.h"
+#include "lwm2m/coap_code.h"
 #include "runner/load_generator.h"
-#include "server/bus_message.h"
-#include "server/node_json.h"
+#include "bus/reply.h"
+#include "bus/request.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -69,17 +70,17 @@ class Responder {
   }
 
   void on_request(std::string_view message) {
-    server::ParsedRequest parsed = server::parse_bus_request(message);
+    bus::ParsedRequest parsed = bus::parse_request(message);
     if (!parsed.request) return;
-    const server::BusRequest& r = *parsed.request;
-    publish(server::format_ack(r.ticket));
-    if (r.kind == server::RequestKind::kObserve) observe_tickets_.push_back(r.ticket);
+    const bus::Request& r = *parsed.request;
+    publish(bus::format_ack(r.ticket));
+    if (r.kind == bus::RequestKind::kObserve) observe_tickets_.push_back(r.ticket);
     // What the node answers a read of one float resource with.
-    boost::json::object rep{{"code", "CONTENT"},
-                            {"coapCode", "2.05"},
-                            {"contentFormat", "TLV"},
-                            {"content", server::node_to_json(lwm2m::Resource::single(5702, 1.25))}};
-    publish(server::format_rep(r.ticket, std::move(rep)));
+    bus::DeviceResponse rep;
+    rep.code = static_cast<uint8_t>(lwm2m::CoapCode::kContent);
+    rep.content_format = lwm2m::ContentFormat::kTlv;
+    rep.content = lwm2m::Resource::single(5702, 1.25);
+    publish(bus::format_rep(r.ticket, rep));
   }
 
   void tick() {
@@ -88,15 +89,19 @@ class Responder {
     if (last_ == Clock::time_point{}) last_ = now;
     budget_ += per_ms_ * std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;
-    const lwm2m::ObjectInstance instance{
+    bus::DeviceResponse notification;
+    notification.code = static_cast<uint8_t>(lwm2m::CoapCode::kContent);
+    notification.content_format = lwm2m::ContentFormat::kTlv;
+    notification.content = lwm2m::ObjectInstance{
         0,
         {lwm2m::Resource::single(5603, -20.0), lwm2m::Resource::single(5604, 20.0),
          lwm2m::Resource::single(5701, std::string("m/s2")), lwm2m::Resource::single(5702, 1.25),
          lwm2m::Resource::single(5703, -0.5), lwm2m::Resource::single(5704, 9.8125)}};
+    const lwm2m::Path path(3313, 0);
     while (budget_ >= 1 && !observe_tickets_.empty()) {
       budget_ -= 1;
       const std::string& ticket = observe_tickets_[next_++ % observe_tickets_.size()];
-      publish(server::format_content_notification(ticket, "TLV", instance, "dev-1", lwm2m::Path(3313, 0)));
+      publish(bus::format_notification(ticket, notification, bus::NotificationSource{"dev-1", path}));
       ++notifications_;
     }
     timer_.expires_after(std::chrono::milliseconds(1));

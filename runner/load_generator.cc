@@ -9,12 +9,13 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
+
+#include "bus/reply.h"
 
 namespace fogm2m::runner {
 namespace {
@@ -39,6 +40,13 @@ Clock::duration seconds(double s) {
 std::string string_field(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
   return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+// The errorMessage of an err reply, "(no message)" when it has none.
+std::string error_message(std::string_view message) {
+  auto reply = bus::parse_reply(message);
+  const std::string text = reply ? string_field(reply->body, "errorMessage") : std::string();
+  return text.empty() ? "(no message)" : text;
 }
 
 }  // namespace
@@ -82,6 +90,7 @@ LoadGenerator::LoadGenerator(boost::asio::io_context& io, BusOptions options) : 
   char hex[9];
   std::snprintf(hex, sizeof(hex), "%08x", entropy());
   ticket_prefix_ = std::string("lg-") + hex + "-";
+  run_ticket_prefix_ = ticket_prefix_ + "r-";
 }
 
 LoadGenerator::~LoadGenerator() {
@@ -144,7 +153,7 @@ Status LoadGenerator::connect() {
       if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
       return;
     }
-    const std::string_view channel = options_.response_channel;
+    const std::string_view channel = options_.channels.responses;
     sub_->subscribe({channel}, [this, up](Status subscribed) {
       if (!subscribed) {
         if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot subscribe: " + subscribed.error().message);
@@ -171,7 +180,7 @@ std::string LoadGenerator::next_ticket(std::string_view kind) {
 }
 
 void LoadGenerator::publish(std::string message) {
-  pub_->command({std::string_view("PUBLISH"), std::string_view(options_.request_channel), std::string_view(message)},
+  pub_->command({std::string_view("PUBLISH"), std::string_view(options_.channels.requests), std::string_view(message)},
                 [this](Result<io::RedisReply> reply) {
                   if (!reply && !bus_error_)
                     bus_error_ = make_error(ErrorKind::kIo, "load generator: PUBLISH failed: " + reply.error().message);
@@ -182,76 +191,58 @@ void LoadGenerator::publish(std::string message) {
 
 void LoadGenerator::on_message(std::string_view message) {
   const auto now = Clock::now();
-  // Most of the channel is notifications (the node writes them with
-  // "notification":true) and other clients' replies (without this
-  // generator's ticket prefix): count them without building a JSON tree, as
-  // this process shares the machine with the cluster it measures.
-  const bool foreign = message.find(ticket_prefix_) == std::string_view::npos;
-  if (foreign || message.find("\"notification\":true") != std::string_view::npos) {
-    if (run_ && message.find("\"rep\"") != std::string_view::npos && now >= run_->window_start &&
-        now < run_->window_end)
-      run_->result.notifications += 1;
-    return;
-  }
-  boost::system::error_code ec;
-  json::value v = json::parse(message, ec);
-  if (ec || !v.is_object()) return;
-  const json::object& o = v.get_object();
-  const json::value* t = o.if_contains("ticket");
-  if (t == nullptr || !t->is_string()) return;
-  const std::string ticket(t->get_string());
-  const json::value* rep = o.if_contains("rep");
-  const json::value* err = o.if_contains("err");
-  if (rep == nullptr && err == nullptr) return;  // an ack
+  // Most of the channel is notifications and other clients' replies: their
+  // head (ticket and type) is all that is read of them, as this process
+  // shares the machine with the cluster it measures.
+  auto head = bus::parse_reply_head(message);
+  if (!head || head->type == bus::ReplyType::kAck) return;
+  const bool rep = head->type == bus::ReplyType::kRep;
 
   if (run_) {
     Run& r = *run_;
-    bool notification = false;
-    if (rep != nullptr && rep->is_object()) {
-      const json::value* flag = rep->get_object().if_contains("notification");
-      notification = flag != nullptr && flag->is_bool() && flag->get_bool();
-    }
-    // A notification, or a reply to somebody else's request.
-    if (notification || (rep != nullptr && ticket.rfind(ticket_prefix_, 0) != 0)) {
-      if (now >= r.window_start && now < r.window_end) r.result.notifications += 1;
-      return;
-    }
-    if (auto it = r.pending.find(ticket); it != r.pending.end()) {
+    if (auto it = r.pending.find(head->ticket); it != r.pending.end()) {
       const Pending p = it->second;
       r.pending.erase(it);
       if (!p.measured) return;
       --r.measured_outstanding;
       if (now - p.scheduled > r.timeout) {
         ++r.result.timed_out;  // late: the sweep had not got to it yet
-      } else if (rep != nullptr) {
+      } else if (rep) {
         ++r.result.answered;
         const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
         r.result.latencies_us.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
       } else {
         ++r.result.err_replies;
-        const std::string reason = err->is_object() ? string_field(err->get_object(), "errorMessage") : "";
-        count_reason(r.result.error_messages, reason.empty() ? "(no message)" : reason);
+        count_reason(r.result.error_messages, error_message(message));
       }
       return;
     }
   }
 
-  if (auto it = observes_.find(ticket); it != observes_.end()) {
+  if (auto it = observes_.find(head->ticket); it != observes_.end()) {
+    auto reply = bus::parse_reply(message);
+    if (!reply || (rep && reply->body.contains("notification"))) return;  // not the observe's own answer
     observes_.erase(it);
-    if (err != nullptr) {
+    if (!rep) {
       ++observe_result_.failed;
-      const std::string reason = err->is_object() ? string_field(err->get_object(), "errorMessage") : "";
-      count_reason(observe_result_.errors, reason.empty() ? "(no message)" : reason);
+      count_reason(observe_result_.errors, error_message(message));
       return;
     }
-    const std::string code = rep->is_object() ? string_field(rep->get_object(), "code") : "";
+    const std::string code = string_field(reply->body, "code");
     if (code.empty() || code == "CONTENT") {
       ++observe_result_.observed;
     } else {
       ++observe_result_.failed;
       count_reason(observe_result_.errors, code);
     }
+    return;
   }
+
+  // A notification (or a rep to another client); late reps to this
+  // generator's own requests are not.
+  if (rep && run_ && !head->ticket.starts_with(run_ticket_prefix_) && now >= run_->window_start &&
+      now < run_->window_end)
+    run_->result.notifications += 1;
 }
 
 // --- observe_all --------------------------------------------------------------
@@ -263,9 +254,11 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
   if (max_in_flight == 0) max_in_flight = 1;
   observes_.clear();
   observe_result_ = {};
-  schema::RequestSpec spec;
-  spec.set_kind("observe");
-  spec.set_path(path);
+  auto observed = lwm2m::Path::parse(path);
+  if (!observed) return make_error(ErrorKind::kInvalidArgument, "load generator: observe path: " + observed.error().message);
+  bus::Request observe;
+  observe.kind = bus::RequestKind::kObserve;
+  observe.path = *observed;
   size_t next = 0;
   auto progress = [&] {
     const auto now = Clock::now();
@@ -278,10 +271,10 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
       }
     }
     while (!bus_error_ && next < endpoints.size() && observes_.size() < max_in_flight) {
-      const std::string ticket = next_ticket("obs");
-      PickedRequest request{&endpoints[next++], &spec, path};
-      observes_[ticket] = now + timeout;
-      publish(format_request(request, ticket));
+      observe.ticket = next_ticket("obs");
+      observe.endpoint = endpoints[next++];
+      observes_[observe.ticket] = now + timeout;
+      publish(bus::format_request(observe));
     }
     return bus_error_.has_value() || (next == endpoints.size() && observes_.empty());
   };
@@ -309,7 +302,9 @@ void LoadGenerator::send_due() {
     }
     r.result.max_send_lag_ms =
         std::max(r.result.max_send_lag_ms, std::chrono::duration<double, std::milli>(now - r.next_due).count());
-    publish(format_request(r.mix.next(), ticket));
+    bus::Request request = r.mix.next();
+    request.ticket = ticket;
+    publish(bus::format_request(request));
     r.next_due = r.start + std::chrono::duration_cast<Clock::duration>(r.schedule.next());
   }
   if (r.next_due >= r.window_end) r.sending_done = true;

@@ -1,8 +1,8 @@
 // The open-loop load generator on the Redis bus.
 //
-// Publishes requests in the reference study's JSON on the request channel
-// (LWM2M_REQ) and matches the replies on the response channel (LWM2M_RESP)
-// by ticket. Open loop: the n-th request is due at a time fixed by the
+// Publishes requests (bus/request.h) on the request channel (LWM2M_REQ) and
+// matches the replies (bus/reply.h) on the response channel (LWM2M_RESP) by
+// ticket. Open loop: the n-th request is due at a time fixed by the
 // arrival process alone; when the loop is late it sends the backlog at once,
 // and latency is always measured from the *scheduled* time, so a slow
 // cluster cannot hide its slowness by slowing the load (no coordinated
@@ -34,6 +34,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bus/channels.h"
 #include "io/redis_asio.h"
 #include "lwm2m/result.h"
 #include "runner/arrival_schedule.h"
@@ -46,8 +47,7 @@ namespace fogm2m::runner {
 struct BusOptions {
   std::string host = "127.0.0.1";  // numeric address of Redis
   uint16_t port = 6379;
-  std::string request_channel = "LWM2M_REQ";
-  std::string response_channel = "LWM2M_RESP";
+  bus::Channels channels;  // requests go out on .requests, replies come in on .responses
   std::chrono::milliseconds connect_timeout{5000};
 };
 
@@ -130,7 +130,8 @@ class LoadGenerator {
   std::unique_ptr<io::RedisConnection> sub_;
   std::optional<Error> bus_error_;  // the bus failed: every call after returns it
   std::atomic<bool> stop_requested_{false};
-  std::string ticket_prefix_;  // unique to this generator: "lg-<hex>-"
+  std::string ticket_prefix_;      // unique to this generator: "lg-<hex>-"
+  std::string run_ticket_prefix_;  // of the requests of run(): "lg-<hex>-r-"
   uint64_t ticket_count_ = 0;
 
   // observe_all: ticket -> deadline, and what came back.

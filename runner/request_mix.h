@@ -5,45 +5,47 @@
 // sequence on the same standard library.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <random>
 #include <string>
-#include <string_view>
 #include <vector>
 
+#include "bus/request.h"
 #include "lwm2m/result.h"
 #include "schema/scenario.pb.h"
 
 namespace fogm2m::runner {
 
-struct PickedRequest {
-  const std::string* endpoint = nullptr;  // into the mix's endpoint list
-  const schema::RequestSpec* spec = nullptr;  // into the mix's entries
-  std::string path;  // spec->path with {xyz} expanded
-};
-
 class RequestMix {
  public:
-  // Errors (kInvalidArgument): no endpoints, an empty mix, a weight <= 0.
-  static Result<RequestMix> make(std::vector<schema::RequestSpec> mix, std::vector<std::string> endpoints, uint64_t seed);
+  // Each entry of `mix` becomes a bus request (bus/request.h): its kind,
+  // path, content format and, for a write, its value as the "value"
+  // shorthand. Errors (kInvalidArgument): no endpoints, an empty mix, a
+  // weight <= 0, a kind, path or content format the bus does not know.
+  static Result<RequestMix> make(std::vector<schema::RequestSpec> mix, std::vector<std::string> endpoints,
+                                 uint64_t seed);
 
-  PickedRequest next();
+  // The next request, its endpoint set and its ticket left to the caller.
+  bus::Request next();
 
   const std::vector<std::string>& endpoints() const { return endpoints_; }
 
  private:
-  RequestMix(std::vector<schema::RequestSpec> mix, std::vector<std::string> endpoints, uint64_t seed);
+  // One entry of the mix; a path with {xyz} has its three expansions.
+  struct Entry {
+    bus::Request request;
+    std::vector<lwm2m::Path> paths;  // one, or the three axes
+  };
+  RequestMix(std::vector<Entry> entries, const std::vector<double>& weights, std::vector<std::string> endpoints,
+             uint64_t seed);
 
-  std::vector<schema::RequestSpec> mix_;
+  std::vector<Entry> entries_;
   std::vector<std::string> endpoints_;
   std::mt19937_64 random_;
-  std::discrete_distribution<size_t> pick_spec_;
+  std::discrete_distribution<size_t> pick_entry_;
   std::uniform_int_distribution<size_t> pick_endpoint_;
   std::uniform_int_distribution<int> pick_axis_{0, 2};
 };
-
-// The bus request of the thesis' shape for `request`:
-// {"ep":..,"ticket":..,"req":{"kind":..,"path":..[,"contentFormat":..][,"value":..]}}
-std::string format_request(const PickedRequest& request, std::string_view ticket);
 
 }  // namespace fogm2m::runner

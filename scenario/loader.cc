@@ -19,6 +19,7 @@
 #include <set>
 #include <sstream>
 
+#include "bus/request.h"
 #include "lwm2m/content_format.h"
 #include "lwm2m/path.h"
 
@@ -30,10 +31,12 @@ namespace pb = google::protobuf;
 // Ranges longer than this are a typo (step 0.001 instead of 1), not a sweep.
 constexpr size_t kMaxRangeValues = 100000;
 
-const std::set<std::string>& request_kinds() {
-  static const std::set<std::string> kinds = {"read",   "discover", "write",          "execute",
-                                              "create", "delete",   "observe",        "cancel_observe",
-                                              "write_attributes"};
+// The bus kinds a scenario's mix may ask for (all but sec_info, which
+// manages keys rather than talking to a device).
+std::vector<std::string> request_kinds() {
+  std::vector<std::string> kinds;
+  for (bus::RequestKind k : bus::kAllRequestKinds)
+    if (k != bus::RequestKind::kSecInfo) kinds.emplace_back(bus::to_string(k));
   return kinds;
 }
 
@@ -531,10 +534,9 @@ class Loader {
     for (int i = 0; i < s.mix_size(); ++i) {
       const schema::RequestSpec& r = s.mix(i);
       const std::string p = "mix[" + std::to_string(i) + "]";
-      if (!request_kinds().count(r.kind())) {
-        std::vector<std::string> kinds(request_kinds().begin(), request_kinds().end());
-        return invalid(p + ".kind", "unknown request kind " + quoted(r.kind()) + " (one of: " + join(kinds) + ")");
-      }
+      const auto kind = bus::parse_request_kind(r.kind());
+      if (!kind || *kind == bus::RequestKind::kSecInfo)
+        return invalid(p + ".kind", "unknown request kind " + quoted(r.kind()) + " (one of: " + join(request_kinds()) + ")");
       std::string path = r.path();
       if (const auto at = path.find("{xyz}"); at != std::string::npos) path.replace(at, 5, "5702");
       if (r.path().empty() || !lwm2m::Path::parse(path).ok())

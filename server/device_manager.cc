@@ -2,16 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/json.hpp>
+#include <boost/asio/post.hpp>
 
+#include "bus/node_json.h"
 #include "lwm2m/codec/codec.h"
 #include "lwm2m/hex.h"
 #include "lwm2m/link_format.h"
-#include "server/node_json.h"
 
 namespace fogm2m::server {
 
-namespace json = boost::json;
+using bus::RequestKind;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::ContentFormat;
@@ -31,12 +31,6 @@ CoapMessage request_to(CoapCode method, const lwm2m::Path& path, const std::stri
   if (!full.empty() && full.back() == '/') full.pop_back();
   m.set_uri_path(full + path.to_string());
   return m;
-}
-
-// The base of every reply: code names as Leshan spells them.
-json::object reply_base(const CoapMessage& response) {
-  return json::object{{"code", lwm2m::coap_code_name(response.code)},
-                      {"coapCode", lwm2m::coap_code_string(response.code)}};
 }
 
 }  // namespace
@@ -61,7 +55,7 @@ ContentFormat DeviceManager::default_format(const LocalDevice& device, const lwm
   return ContentFormat::kTlv;
 }
 
-Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const BusRequest& r) {
+Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const bus::Request& r) {
   const std::string& root = device.registration.root_path;
   switch (r.kind) {
     case RequestKind::kRead: {
@@ -86,7 +80,7 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const BusReq
           r.kind == RequestKind::kCreate && r.node->is_object() && r.node->get_object().contains("id")
               ? r.path.child(static_cast<uint16_t>(r.node->get_object().at("id").to_number<int64_t>()))
               : r.path;
-      auto node = node_from_json(*r.node, node_path, ctx_.models);
+      auto node = bus::node_from_json(*r.node, node_path, ctx_.models);
       if (!node) return node.error();
       ContentFormat format = r.content_format.value_or(
           r.path.is_resource() && !std::holds_alternative<lwm2m::Resource>(*node) ? ContentFormat::kTlv
@@ -121,39 +115,34 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const BusReq
       for (const auto& q : r.attributes.to_queries()) m.add_uri_query(q);
       return m;
     }
-    default: return make_error(ErrorKind::kUnsupported, std::string("kind ") + to_string(r.kind));
+    default: return make_error(ErrorKind::kUnsupported, std::string("kind ") + bus::to_string(r.kind));
   }
 }
 
-Result<json::object> DeviceManager::interpret(const BusRequest& r, ContentFormat requested,
-                                              const CoapMessage& response) const {
-  json::object rep = reply_base(response);
+Result<bus::DeviceResponse> DeviceManager::interpret(RequestKind kind, const lwm2m::Path& path,
+                                                     ContentFormat requested, const CoapMessage& response) const {
+  bus::DeviceResponse rep;
+  rep.code = response.code;
   if (!lwm2m::is_success(response.code)) {
-    if (!response.payload.empty()) rep["errorMessage"] = response.payload;
+    rep.error_message = response.payload;
     return rep;
   }
-  if (r.kind == RequestKind::kCreate) {
-    if (auto loc = response.location_path(); !loc.empty()) rep["location"] = loc;
+  if (kind == RequestKind::kCreate) {
+    rep.location = response.location_path();
     return rep;
   }
-  if (r.kind == RequestKind::kDiscover) {
+  if (kind == RequestKind::kDiscover) {
     auto links = lwm2m::parse_link_format(response.payload);
     if (!links) return make_error(ErrorKind::kMalformed, "device sent an invalid discover payload: " + links.error().message);
-    json::array out;
-    for (const auto& l : *links) {
-      json::object at;
-      for (const auto& a : l.attributes) at[a.name] = a.value ? json::value(*a.value) : json::value(nullptr);
-      out.push_back(json::object{{"url", l.uri}, {"at", std::move(at)}});
-    }
-    rep["links"] = std::move(out);
+    rep.links = std::move(*links);
     return rep;
   }
-  if (r.kind != RequestKind::kRead && r.kind != RequestKind::kObserve) return rep;
+  if (kind != RequestKind::kRead && kind != RequestKind::kObserve) return rep;
   if (response.code != static_cast<uint8_t>(CoapCode::kContent)) return rep;
-  auto content = decode_content(r.path, requested, response);
+  auto content = decode_content(path, requested, response);
   if (!content) return content.error();
-  rep["contentFormat"] = lwm2m::to_name(content->format);
-  rep["content"] = node_to_json(content->node);
+  rep.content_format = content->format;
+  rep.content = std::move(content->node);
   return rep;
 }
 
@@ -168,64 +157,64 @@ Result<DeviceManager::Content> DeviceManager::decode_content(const lwm2m::Path& 
   return Content{*format, std::move(*node)};
 }
 
-void DeviceManager::perform(const LocalDevice& device, const BusRequest& r, ReplyHandler done) {
+void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
   if (r.kind == RequestKind::kObserve) return observe(device, r, std::move(done));
   if (r.kind == RequestKind::kCancelObserve) return cancel_observe(device, r, std::move(done));
   auto request = build(device, r);
-  if (!request) return done(request.error());
+  if (!request) return boost::asio::post(ctx_.io, [done = std::move(done), reply = bus::format_err(r.ticket, request.error().message)] { done(reply); });
   request->token = new_token();
   const ContentFormat requested = r.content_format.value_or(default_format(device, r.path));
   ++ctx_.counters.device_requests;
-  const std::string endpoint = device.registration.endpoint;
-  ctx_.transport.send_request(device.peer, std::move(*request), ctx_.device_timeout,
-                              [this, r, requested, endpoint, done = std::move(done)](Result<CoapMessage> response) {
-                                if (!response) {
-                                  if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-                                  return done(make_error(response.error().kind,
-                                                         "device " + endpoint + ": " + response.error().message));
-                                }
-                                done(interpret(r, requested, *response));
-                              });
+  ctx_.transport.send_request(
+      device.peer, std::move(*request), ctx_.device_timeout,
+      lifetime_.guard([this, kind = r.kind, path = r.path, ticket = r.ticket, requested,
+                       endpoint = device.registration.endpoint, done = std::move(done)](Result<CoapMessage> response) {
+        if (!response) {
+          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+          return done(bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
+        }
+        auto rep = interpret(kind, path, requested, *response);
+        done(rep ? bus::format_rep(ticket, *rep) : bus::format_err(ticket, rep.error().message));
+      }));
 }
 
-void DeviceManager::observe(const LocalDevice& device, const BusRequest& r, ReplyHandler done) {
+void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
   CoapMessage m = request_to(CoapCode::kGet, r.path, device.registration.root_path);
   const ContentFormat format = r.content_format.value_or(default_format(device, r.path));
   m.add_uint_option(opt::kObserve, 0);
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
   m.token = new_token();
-  store::Observation obs{to_hex(m.token), device.registration.endpoint, device.registration.reg_id, r.path, format, r.ticket,
-                  ctx_.now_ms()};
+  store::Observation obs{to_hex(m.token), device.registration.endpoint, device.registration.reg_id, r.path, format,
+                         r.ticket, ctx_.now_ms()};
   // Registered before sending: the first notification may overtake the
   // store's acknowledgement.
   const std::string token = m.token;  // read before `m` is moved into the call below
   observations_[token] = obs;
   ++ctx_.counters.device_requests;
-  ctx_.transport.send_request(device.peer, std::move(m), ctx_.device_timeout,
-                              [this, r, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
-                                if (!response) {
-                                  observations_.erase(token);
-                                  if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-                                  return done(make_error(response.error().kind,
-                                                         "device " + obs.endpoint + ": " + response.error().message));
-                                }
-                                if (!lwm2m::is_success(response->code) || !response->observe()) {
-                                  observations_.erase(token);  // refused or not observable
-                                } else {
-                                  ctx_.observations.add(obs, [this](Result<bool> stored) {
-                                    if (!stored) ++ctx_.counters.store_errors;
-                                  });
-                                }
-                                auto rep = interpret(r, format, *response);
-                                if (rep) {
-                                  (*rep)["observe"] = response->observe().has_value();
-                                  (*rep)["token"] = obs.token_hex;
-                                }
-                                done(std::move(rep));
-                              });
+  ctx_.transport.send_request(
+      device.peer, std::move(m), ctx_.device_timeout,
+      lifetime_.guard([this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
+        if (!response) {
+          observations_.erase(token);
+          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+          return done(bus::format_err(obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
+        }
+        if (!lwm2m::is_success(response->code) || !response->observe()) {
+          observations_.erase(token);  // refused or not observable
+        } else {
+          ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
+            if (!stored) ++ctx_.counters.store_errors;
+          }));
+        }
+        auto rep = interpret(RequestKind::kObserve, obs.path, format, *response);
+        if (!rep) return done(bus::format_err(obs.ticket, rep.error().message));
+        rep->observe = response->observe().has_value();
+        rep->token_hex = obs.token_hex;
+        done(bus::format_rep(obs.ticket, *rep));
+      }));
 }
 
-void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& r, ReplyHandler done) {
+void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
   // The observation to cancel: by the observe ticket when given, else the
   // (first) observation of this endpoint on the path.
   auto found = observations_.end();
@@ -237,8 +226,11 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& 
       break;
     }
   }
-  if (found == observations_.end()) return done(make_error(ErrorKind::kNotFound, "no observation of " + r.path.to_string() + " on " +
-                                                               device.registration.endpoint));
+  if (found == observations_.end()) {
+    std::string reply = bus::format_err(
+        r.ticket, "no observation of " + r.path.to_string() + " on " + device.registration.endpoint);
+    return boost::asio::post(ctx_.io, [done = std::move(done), reply = std::move(reply)] { done(reply); });
+  }
   const std::string token = found->first;
   const store::Observation obs = found->second;
   observations_.erase(found);
@@ -250,17 +242,12 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const BusRequest& 
   m.token = token;
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(device.peer, std::move(m), ctx_.device_timeout,
-                              [obs, done = std::move(done)](Result<CoapMessage> response) {
-                                json::object rep{{"code", "CANCELLED"}, {"observeTicket", obs.ticket}};
-                                if (response) {
-                                  rep["coapCode"] = lwm2m::coap_code_string(response->code);
-                                } else {
-                                  // The device did not answer; the observation is gone on our side
-                                  // and its next notification will be reset.
-                                  rep["coapCode"] = nullptr;
-                                  rep["warning"] = response.error().message;
-                                }
-                                done(std::move(rep));
+                              [obs, ticket = r.ticket, done = std::move(done)](Result<CoapMessage> response) {
+                                // Without an answer the observation is still gone on our
+                                // side, and its next notification will be reset.
+                                done(response ? bus::format_cancelled(ticket, obs.ticket, response->code, "")
+                                              : bus::format_cancelled(ticket, obs.ticket, std::nullopt,
+                                                                      response.error().message));
                               });
 }
 
@@ -270,28 +257,10 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
   if (it == observations_.end()) return false;
   const store::Observation& obs = it->second;
   ++ctx_.counters.notifications;
-  if (n.code == static_cast<uint8_t>(CoapCode::kContent)) {
-    // The common case, written straight to JSON text (the same message the
-    // general path below would build as a DOM); other codes take that path.
-    auto content = decode_content(obs.path, obs.content_format, n);
-    ctx_.bus.publish(ctx_.channels.responses,
-                     content ? format_content_notification(obs.ticket, lwm2m::to_name(content->format), content->node,
-                                                           obs.endpoint, obs.path)
-                             : format_err(obs.ticket, content.error().message));
-    return true;
-  }
-  BusRequest as_read;
-  as_read.kind = RequestKind::kObserve;
-  as_read.path = obs.path;
-  auto rep = interpret(as_read, obs.content_format, n);
-  if (!rep) {
-    ctx_.bus.publish(ctx_.channels.responses, format_err(obs.ticket, rep.error().message));
-    return true;
-  }
-  (*rep)["notification"] = true;
-  (*rep)["ep"] = obs.endpoint;
-  (*rep)["path"] = obs.path.to_string();
-  ctx_.bus.publish(ctx_.channels.responses, format_rep(obs.ticket, std::move(*rep)));
+  const bus::NotificationSource source{obs.endpoint, obs.path};
+  auto rep = interpret(RequestKind::kObserve, obs.path, obs.content_format, n);
+  ctx_.bus.publish(ctx_.channels.responses,
+                   rep ? bus::format_notification(obs.ticket, *rep, source) : bus::format_err(obs.ticket, rep.error().message));
   // A notification with an error code ends the observation (RFC 7641 3.2).
   if (!lwm2m::is_success(n.code)) {
     ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});

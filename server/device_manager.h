@@ -13,33 +13,33 @@
 //   observe           GET    path  Observe: 0, Accept: format
 //   cancel_observe    GET    path  Observe: 1 with the observation's token
 //
-// Replies: {"code":"CONTENT","coapCode":"2.05","contentFormat":"TLV",
-// "content":{node}} for reads and notifications, {"code":"CHANGED",...}
-// for writes; a device error code is a reply too ({"code":"NOT_FOUND",
-// "coapCode":"4.04","errorMessage":...}). Failures of the server side
-// (device timeout, undecodable payload, unencodable write) are errors.
+// Replies (bus/reply.h): a device's answer is a rep (DeviceResponse), an
+// error code included ({"code":"NOT_FOUND","coapCode":"4.04",...}).
+// Failures of the server side (device timeout, undecodable payload,
+// unencodable write) are errs.
 #pragma once
 
 #include <functional>
 #include <random>
 
-#include <boost/json/object.hpp>
-
-#include "server/bus_message.h"
+#include "bus/reply.h"
+#include "bus/request.h"
+#include "io/lifetime.h"
 #include "server/node_context.h"
 
 namespace fogm2m::server {
 
-// The outcome of one request: a reply object, or an error message.
-using ReplyHandler = std::function<void(Result<boost::json::object>)>;
+// The final reply to one request (a rep or an err message, bus/reply.h),
+// ready to publish.
+using ReplyHandler = std::function<void(std::string reply)>;
 
 class DeviceManager {
  public:
   explicit DeviceManager(NodeContext& ctx);
 
   // Performs `request` on `device` (the caller checked ownership); `done`
-  // runs exactly once.
-  void perform(const LocalDevice& device, const BusRequest& request, ReplyHandler done);
+  // runs exactly once, later.
+  void perform(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
 
   // A notification arrived from `peer`; forwards it on the bus with its
   // observation's ticket. Returns false when no observation has its token.
@@ -52,13 +52,13 @@ class DeviceManager {
   size_t observation_count() const { return observations_.size(); }
 
  private:
-  void observe(const LocalDevice& device, const BusRequest& request, ReplyHandler done);
-  void cancel_observe(const LocalDevice& device, const BusRequest& request, ReplyHandler done);
+  void observe(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
+  void cancel_observe(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
   // Builds the CoAP request of every kind but observe/cancel.
-  Result<lwm2m::CoapMessage> build(const LocalDevice& device, const BusRequest& request);
-  // Turns a device response into the reply object.
-  Result<boost::json::object> interpret(const BusRequest& request, lwm2m::ContentFormat requested,
-                                        const lwm2m::CoapMessage& response) const;
+  Result<lwm2m::CoapMessage> build(const LocalDevice& device, const bus::Request& request);
+  // Turns a device response to a request of `kind` into the rep.
+  Result<bus::DeviceResponse> interpret(bus::RequestKind kind, const lwm2m::Path& path,
+                                        lwm2m::ContentFormat requested, const lwm2m::CoapMessage& response) const;
   // The payload of a 2.05 Content response for `path`, in the format the
   // response names (else `requested`), decoded. Errors: kUnsupported for an
   // unknown format, kMalformed for a payload that does not decode.
@@ -76,6 +76,7 @@ class DeviceManager {
   // Observations this node holds, by raw CoAP token (at most 8 bytes, so
   // the per-notification lookup allocates nothing); mirrored in the store.
   std::unordered_map<std::string, store::Observation> observations_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::server

@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include "server/memory_bus.h"
+#include "bus/memory_bus.h"
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
 #include "store/memory_security_store.h"
-#include "server/redis_bus.h"
+#include "bus/redis_bus.h"
 #include "store/redis_observation_store.h"
 #include "store/redis_registration_store.h"
 #include "store/redis_security_store.h"
@@ -70,7 +70,7 @@ void Node::start(std::function<void(Status)> ready) {
     registrations_ = std::make_unique<store::MemoryRegistrationStore>(io_);
     observations_ = std::make_unique<store::MemoryObservationStore>(io_);
     security_ = std::make_unique<store::MemorySecurityStore>(io_);
-    bus_ = std::make_unique<MemoryBus>(io_);
+    bus_ = std::make_unique<bus::MemoryBus>(io_);
     membership_ = std::make_unique<SingleNodeMembership>(options_.node_id);
     return on_connected();
   }
@@ -97,7 +97,7 @@ void Node::start(std::function<void(Status)> ready) {
   registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
   observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
   security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
-  bus_ = std::make_unique<RedisBus>(*redis_, *subscriber_);
+  bus_ = std::make_unique<bus::RedisBus>(*redis_, *subscriber_);
   membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id);
   psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
 }
@@ -123,7 +123,7 @@ void Node::on_connected() {
   handlers.on_reset = [](const PeerInfo&, const std::string&) {};
   routing_->set_handlers(std::move(handlers));
 
-  const BusChannels& ch = options_.channels;
+  const bus::Channels& ch = options_.channels;
   bus_->subscribe({ch.requests}, [this](std::string_view, std::string_view message) { router_->on_message(message); },
                   nullptr);
   bus_->subscribe({ch.registration_new, ch.registration_update, ch.registration_delete},

@@ -17,7 +17,8 @@
 
 #include "io/redis_asio.h"
 #include "lwm2m/model.h"
-#include "server/bus.h"
+#include "bus/bus.h"
+#include "bus/channels.h"
 #include "server/cluster_membership.h"
 #include "server/device_manager.h"
 #include "server/node_context.h"
@@ -31,7 +32,7 @@ struct NodeOptions {
   std::string node_id = "node-1";
   std::string redis_host;  // empty: in-memory stores and bus (a single node)
   uint16_t redis_port = 6379;
-  BusChannels channels;
+  bus::Channels channels;
   std::chrono::milliseconds device_timeout{5000};
   std::chrono::milliseconds sweep_interval{1000};
   int64_t expiry_grace_ms = 2000;  // a registration ends lifetime + grace after its last update
@@ -58,7 +59,7 @@ class Node {
   PskCache& psk_cache() { return psk_; }
   // The node's bus (after start()); lets an in-process gateway or test
   // publish and subscribe next to the node.
-  Bus& bus() { return *bus_; }
+  bus::Bus& bus() { return *bus_; }
   const NodeCounters& counters() const;
   const LocalDevices& devices() const { return devices_; }
   size_t observation_count() const;
@@ -79,7 +80,7 @@ class Node {
   std::unique_ptr<store::RegistrationStore> registrations_;
   std::unique_ptr<store::ObservationStore> observations_;
   std::unique_ptr<store::SecurityStore> security_;
-  std::unique_ptr<Bus> bus_;
+  std::unique_ptr<bus::Bus> bus_;
   std::unique_ptr<ClusterMembership> membership_;
   std::unique_ptr<RoutingTransport> routing_;
   std::unique_ptr<NodeContext> ctx_;

@@ -11,7 +11,8 @@
 #include <boost/asio/io_context.hpp>
 
 #include "lwm2m/model.h"
-#include "server/bus.h"
+#include "bus/bus.h"
+#include "bus/channels.h"
 #include "server/coap_transport.h"
 #include "server/local_devices.h"
 #include "store/observation_store.h"
@@ -37,12 +38,12 @@ struct NodeCounters {
 struct NodeContext {
   boost::asio::io_context& io;
   std::string node_id;
-  BusChannels channels;
+  bus::Channels channels;
   const lwm2m::ModelRegistry& models;
   store::RegistrationStore& registrations;
   store::ObservationStore& observations;
   store::SecurityStore& security;
-  Bus& bus;
+  bus::Bus& bus;
   CoapTransport& transport;
   LocalDevices& devices;
   std::function<int64_t()> now_ms;  // Unix milliseconds; tests inject a fake clock

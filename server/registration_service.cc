@@ -2,9 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include <boost/json.hpp>
 #include <charconv>
 
+#include "bus/registration_event.h"
 #include "lwm2m/content_format.h"
 #include "lwm2m/registration_links.h"
 
@@ -159,7 +159,7 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
     }
     ctx_.devices.put(LocalDevice{reg, peer});
     ++ctx_.counters.registrations;
-    ctx_.bus.publish(ctx_.channels.registration_new, store::to_json_string(reg));
+    ctx_.bus.publish(ctx_.channels.registration_new, bus::format_registration_event(bus::RegistrationEventKind::kNew, reg));
     CoapMessage created = coap_response(CoapCode::kCreated);
     created.set_location_path("/rd/" + reg.reg_id);
     respond(std::move(created));
@@ -196,11 +196,8 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
       }
       ctx_.devices.put(LocalDevice{r->current, peer});
       ++ctx_.counters.updates;
-      boost::json::object event{{"regUpdate", boost::json::object{{"regId", r->current.reg_id},
-                                                                   {"lt", r->current.lifetime_s},
-                                                                   {"bnd", r->current.binding}}},
-                                {"registration", to_json(r->current)}};
-      ctx_.bus.publish(ctx_.channels.registration_update, boost::json::serialize(event));
+      ctx_.bus.publish(ctx_.channels.registration_update,
+                       bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
       respond(coap_response(CoapCode::kChanged));
     });
   };
@@ -237,7 +234,8 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
 void RegistrationService::publish_removed(const store::Registration& reg) {
   ctx_.devices.erase(reg.endpoint);
   if (on_removed) on_removed(reg);
-  ctx_.bus.publish(ctx_.channels.registration_delete, store::to_json_string(reg));
+  ctx_.bus.publish(ctx_.channels.registration_delete,
+                   bus::format_registration_event(bus::RegistrationEventKind::kDelete, reg));
 }
 
 void RegistrationService::sweep_expired(int64_t grace_ms) {
@@ -256,19 +254,13 @@ void RegistrationService::sweep_expired(int64_t grace_ms) {
 }
 
 void RegistrationService::on_event(std::string_view channel, std::string_view message) {
-  boost::system::error_code ec;
-  boost::json::value v = boost::json::parse(message, ec);
-  if (ec) return;
-  const boost::json::value* record = &v;
-  if (channel == ctx_.channels.registration_update) {
-    if (!v.is_object() || !v.get_object().contains("registration")) return;
-    record = &v.get_object().at("registration");
-  }
-  auto reg = store::registration_from_json(*record);
+  const std::optional<bus::RegistrationEventKind> kind = ctx_.channels.registration_kind(channel);
+  if (!kind) return;
+  auto reg = bus::parse_registration_event(*kind, message);
   if (!reg) return;
   const LocalDevice* local = ctx_.devices.by_endpoint(reg->endpoint);
   if (!local) return;
-  if (channel == ctx_.channels.registration_delete) {
+  if (*kind == bus::RegistrationEventKind::kDelete) {
     if (local->registration.reg_id == reg->reg_id) ctx_.devices.erase(reg->endpoint);
     return;
   }

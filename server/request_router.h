@@ -7,6 +7,7 @@
 
 #include <string_view>
 
+#include "io/lifetime.h"
 #include "server/cluster_membership.h"
 #include "server/device_manager.h"
 #include "server/psk_cache.h"
@@ -22,15 +23,16 @@ class RequestRouter {
   void on_message(std::string_view message);
 
  private:
-  void handle_sec_info(const BusRequest& request);
-  void answer_unowned(const BusRequest& request);
-  void reply(const std::string& ticket, Result<boost::json::object> result);
+  void handle_sec_info(const bus::Request& request);
+  void answer_unowned(const bus::Request& request);
+  void publish_reply(std::string reply);
 
   NodeContext& ctx_;
   DeviceManager& device_manager_;
   ClusterMembership& membership_;
   PskCache& psk_;
   uint64_t malformed_logged_ = 0;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::server

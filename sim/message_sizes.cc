@@ -1,14 +1,19 @@
 // Message sizes from the real encoders (see message_sizes.h).
 #include "sim/message_sizes.h"
 
-#include <boost/json.hpp>
-
+#include "bus/registration_event.h"
+#include "bus/reply.h"
+#include "bus/request.h"
+#include "emulated_clients/device.h"
 #include "lwm2m/codec/codec.h"
 #include "lwm2m/coap_code.h"
 #include "lwm2m/coap_message.h"
 #include "lwm2m/content_format.h"
 #include "lwm2m/node.h"
 #include "lwm2m/path.h"
+#include "lwm2m/registration_links.h"
+#include "store/keys.h"
+#include "store/registration.h"
 
 namespace fogm2m::sim {
 
@@ -24,29 +29,52 @@ const std::string kToken(8, 't');
 
 uint8_t code(lwm2m::CoapCode c) { return static_cast<uint8_t>(c); }
 
-lwm2m::ObjectInstance accelerometer() {
-  using lwm2m::Resource;
-  return lwm2m::ObjectInstance{0,
-                               {Resource::single(5603, -20.0), Resource::single(5604, 20.0),
-                                Resource::single(5701, std::string("m/s2")),
-                                Resource::single(5702, 1.25), Resource::single(5703, -0.5),
-                                Resource::single(5704, 9.8125)}};
-}
+// The emulated device the sizes describe, as it starts
+// (emulated_clients/device.h): its Register, and the values it holds.
+class StartedDevice {
+ public:
+  StartedDevice() { device_.start(now_); }
 
-// The observed node at `path` and its encoded payload.
-uint32_t payload_size(const lwm2m::Path& path, ContentFormat format) {
-  const lwm2m::ObjectInstance inst = accelerometer();
-  lwm2m::Node node;
-  if (path.depth() >= 3) {
-    const lwm2m::Resource* r = inst.find(path.resource_id());
-    node = r ? *r : lwm2m::Resource::single(path.resource_id(), 1.25);
-  } else if (path.depth() == 2) {
-    node = inst;
-  } else {
-    node = lwm2m::Object{path.object_id(), {inst}};
+  CoapMessage register_request() {
+    std::vector<CoapMessage> out;
+    device_.tick(now_, out);  // Register is due at once; no sample yet
+    out.front().message_id = 1;
+    return out.front();
   }
-  auto bytes = lwm2m::encode(format, path, node);
-  return bytes ? static_cast<uint32_t>(bytes->size()) : 32;
+
+  // The node at `path`, or a float resource where the device has none.
+  lwm2m::Node node(const lwm2m::Path& path) const {
+    auto node = device_.read_local(path, now_);
+    return node ? std::move(*node) : lwm2m::Node(lwm2m::Resource::single(path.resource_id(), 1.25));
+  }
+
+  uint32_t payload_size(const lwm2m::Path& path, ContentFormat format) const {
+    auto bytes = lwm2m::encode(format, path, node(path));
+    return bytes ? static_cast<uint32_t>(bytes->size()) : 32;
+  }
+
+ private:
+  emulated::Device device_{std::make_shared<emulated::DeviceConfig>(), emulated::DeviceIdentity{kEndpoint, 1, "", ""}};
+  emulated::TimePoint now_ = emulated::Clock::now();
+};
+
+// A registration as a node records it: addresses and dates of typical
+// lengths, the links the emulated device registers with.
+store::Registration representative_registration(const std::string& links) {
+  store::Registration r;
+  r.endpoint = kEndpoint;
+  r.reg_id = "a1b2c3d4e5";
+  r.lifetime_s = 300;
+  r.lwm2m_version = "1.1";
+  r.binding = "U";
+  r.peer = {"10.88.1.17", 40123};
+  if (auto parsed = lwm2m::parse_registration_links(links)) {
+    r.root_path = parsed->root_path;
+    r.object_links = std::move(parsed->links);
+  }
+  r.registration_date_ms = r.last_update_ms = 1764100000000;
+  r.owner = "node-1";
+  return r;
 }
 
 uint32_t coap(const CoapMessage& m) { return static_cast<uint32_t>(lwm2m::coap_encoded_size(m)); }
@@ -66,16 +94,12 @@ uint32_t resp_array(std::initializer_list<size_t> parts) {
   for (size_t p : parts) n += 1 + static_cast<uint32_t>(std::to_string(p).size()) + 2 + static_cast<uint32_t>(p) + 2;
   return n;
 }
-uint32_t publish(const char* channel, size_t json) { return resp_array({7, std::string(channel).size(), json}); }
-uint32_t message(const char* channel, size_t json) { return resp_array({7, std::string(channel).size(), json}); }
-
-size_t json_size(const boost::json::object& o) { return boost::json::serialize(o).size(); }
-
-boost::json::object resource_json(uint16_t id, double v) {
-  return boost::json::object{{"id", id}, {"value", v}};
-}
 
 }  // namespace
+
+uint32_t resp_publish_size(std::string_view channel, size_t payload_bytes) {
+  return resp_array({7, channel.size(), payload_bytes});
+}
 
 MessageSizes compute_message_sizes(const std::string& observe_path, const std::string& content_format) {
   MessageSizes s;
@@ -83,8 +107,9 @@ MessageSizes compute_message_sizes(const std::string& observe_path, const std::s
   auto parsed = lwm2m::Path::parse(observe_path.empty() ? "/3313/0" : observe_path);
   const lwm2m::Path observed = parsed ? *parsed : lwm2m::Path(3313, 0);
   const lwm2m::Path read_path(3313, 0, 5702);
-  const uint32_t observed_payload = payload_size(observed, format);
-  const uint32_t read_payload = payload_size(read_path, format);
+  StartedDevice device;
+  const uint32_t observed_payload = device.payload_size(observed, format);
+  const uint32_t read_payload = device.payload_size(read_path, format);
 
   CoapMessage n = response(CoapType::kNon, lwm2m::CoapCode::kContent);
   n.add_uint_option(lwm2m::coap_option::kObserve, 70000);  // 3-byte observe numbers
@@ -121,21 +146,9 @@ MessageSizes compute_message_sizes(const std::string& observe_path, const std::s
   obs_resp.payload.assign(observed_payload, 'x');
   s.observe_response = coap(obs_resp);
 
-  // What the emulated device registers with (emulated_clients/device.cc).
-  const std::string links =
-      "</>;rt=\"oma.lwm2m\";ct=\"110 11542 11543\",</1>;ver=1.1,</1/0>,</3>;ver=1.1,</3/0>,</3313/0>";
-  CoapMessage reg;
-  reg.type = CoapType::kCon;
-  reg.code = code(lwm2m::CoapCode::kPost);
-  reg.message_id = 1;
-  reg.token = std::string(4, 'r');
-  reg.set_uri_path("/rd");
-  reg.add_uri_query(std::string("ep=") + kEndpoint);
-  reg.add_uri_query("lt=300");
-  reg.add_uri_query("lwm2m=1.1");
-  reg.add_uri_query("b=U");
-  reg.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(ContentFormat::kLinkFormat));
-  reg.payload = links;
+  // The Register of the emulated device itself (emulated_clients/device.h).
+  const CoapMessage reg = device.register_request();
+  const std::string& links = reg.payload;
   s.register_request = coap(reg);
   CoapMessage reg_resp = response(CoapType::kAck, lwm2m::CoapCode::kCreated);
   reg_resp.token = reg.token;
@@ -150,44 +163,36 @@ MessageSizes compute_message_sizes(const std::string& observe_path, const std::s
   upd_resp.token = reg.token;
   s.update_response = coap(upd_resp);
 
-  // Bus messages.
-  boost::json::object req{{"ep", kEndpoint},
-                          {"ticket", kTicket},
-                          {"req", boost::json::object{{"kind", "read"}, {"path", "/3313/0/5702"},
-                                                      {"contentFormat", lwm2m::to_name(format)}}}};
-  const size_t req_json = json_size(req);
-  s.bus_request_publish = publish("LWM2M_REQ", req_json);
-  s.bus_request_message = message("LWM2M_REQ", req_json);
-  s.bus_ack_publish = publish("LWM2M_RESP", json_size({{"ticket", kTicket}, {"ack", true}}));
-  boost::json::object rep{{"ticket", kTicket},
-                          {"rep", boost::json::object{{"code", "CONTENT"},
-                                                      {"contentFormat", lwm2m::to_name(format)},
-                                                      {"content", resource_json(5702, 1.25)}}}};
-  s.bus_rep_publish = publish("LWM2M_RESP", json_size(rep));
-  s.bus_rep_message = message("LWM2M_RESP", json_size(rep));
-  boost::json::array resources;
-  for (auto [id, v] : {std::pair{5603, -20.0}, {5604, 20.0}, {5702, 1.25}, {5703, -0.5}, {5704, 9.8125}})
-    resources.push_back(resource_json(static_cast<uint16_t>(id), v));
-  resources.push_back(boost::json::object{{"id", 5701}, {"value", "m/s2"}});
-  boost::json::object content =
-      observed.depth() >= 3 ? resource_json(observed.resource_id(), 1.25)
-                            : boost::json::object{{"id", 0}, {"resources", resources}};
-  boost::json::object notif{{"ticket", kTicket},
-                            {"rep", boost::json::object{{"code", "CONTENT"},
-                                                        {"contentFormat", lwm2m::to_name(format)},
-                                                        {"content", content},
-                                                        {"notification", true}}}};
-  s.bus_notification_publish = publish("LWM2M_RESP", json_size(notif));
-  s.bus_notification_message = message("LWM2M_RESP", json_size(notif));
-  // The registration record in the thesis' field list (THESIS-FACTS.md).
-  boost::json::object record{
-      {"regDate", 1764100000000}, {"identity", boost::json::object{{"address", "10.88.1.17"}, {"port", 40123}}},
-      {"regAddr", "10.88.2.1"}, {"regPort", 5683}, {"lt", 300}, {"ver", "1.1"}, {"bnd", "U"},
-      {"ep", kEndpoint}, {"regId", "a1b2c3d4e5"}, {"objLink", links}, {"root", "/"},
-      {"lastUp", 1764100000000}};
-  const size_t record_json = json_size(record);
-  s.bus_registration_publish = publish("LESHAN_REG_NEW", record_json);
-  s.store_command = resp_array({3, std::string("REG:EP:{dev-000001}").size(), record_json});
+  // Bus messages, written by the bus itself (bus/): the load generator's
+  // read, the owner's ack and rep, a notification of the observed node and
+  // the registration event with its record.
+  bus::Request request;
+  request.endpoint = kEndpoint;
+  request.ticket = kTicket;
+  request.kind = bus::RequestKind::kRead;
+  request.path = read_path;
+  request.content_format = format;
+  const size_t req_json = bus::format_request(request).size();
+  s.bus_request_publish = resp_publish_size("LWM2M_REQ", req_json);
+  s.bus_request_message = resp_publish_size("LWM2M_REQ", req_json);
+  s.bus_ack_publish = resp_publish_size("LWM2M_RESP", bus::format_ack(kTicket).size());
+  bus::DeviceResponse read_reply;
+  read_reply.code = code(lwm2m::CoapCode::kContent);
+  read_reply.content_format = format;
+  read_reply.content = device.node(read_path);
+  const size_t rep_json = bus::format_rep(kTicket, read_reply).size();
+  s.bus_rep_publish = resp_publish_size("LWM2M_RESP", rep_json);
+  s.bus_rep_message = resp_publish_size("LWM2M_RESP", rep_json);
+  bus::DeviceResponse notification = read_reply;
+  notification.content = device.node(observed);
+  const size_t notification_json =
+      bus::format_notification(kTicket, notification, bus::NotificationSource{kEndpoint, observed}).size();
+  s.bus_notification_publish = resp_publish_size("LWM2M_RESP", notification_json);
+  s.bus_notification_message = resp_publish_size("LWM2M_RESP", notification_json);
+  const store::Registration registration = representative_registration(links);
+  const size_t record_json = bus::format_registration_event(bus::RegistrationEventKind::kNew, registration).size();
+  s.bus_registration_publish = resp_publish_size("LESHAN_REG_NEW", record_json);
+  s.store_command = resp_array({3, store::keys::registration(kEndpoint).size(), store::to_json_string(registration).size()});
   s.redis_reply = 5;
   return s;
 }

@@ -1,15 +1,17 @@
 // Sizes of the messages the simulated system exchanges, built once with the
-// real encoders: CoAP messages through lwm2m::encode_coap sizes, payloads
-// through the TLV / LwM2M JSON codecs (an IPSO 3313 accelerometer as the
-// emulated device has it), bus messages in the reference study's JSON
-// shapes (server/bus_message.h) framed as Redis RESP. Per-datagram
+// real encoders: CoAP messages through lwm2m::encode_coap sizes (the
+// Register is the emulated device's own), payloads through the TLV / LwM2M
+// JSON codecs (the IPSO 3313 accelerometer as a started emulated device
+// holds it), bus messages written by bus/ and framed as Redis RESP. Per-datagram
 // overheads are added by the model: UDP/IP 28 bytes, DTLS 1.2 record with
 // AES-CCM8 29 bytes (13 header + 8 explicit nonce + 8 tag), the link header,
 // and TCP/IP headers for Redis traffic.
 #pragma once
 
 #include <cstdint>
+#include <cstddef>
 #include <string>
+#include <string_view>
 
 namespace fogm2m::sim {
 
@@ -41,6 +43,10 @@ struct MessageSizes {
   uint32_t store_command = 0;             // one store write (SET key json) of a registration
   uint32_t redis_reply = 0;               // a short reply (":1\r\n", "+OK\r\n")
 };
+
+// A PUBLISH of `payload_bytes` on `channel` in RESP (also the size of the
+// "message" push that delivers it to a subscriber).
+uint32_t resp_publish_size(std::string_view channel, size_t payload_bytes);
 
 // The sizes for notifications of `observe_path` ("/3313/0" or a resource)
 // in `content_format` ("TLV" or "JSON"; others count as TLV). Computed with

@@ -16,13 +16,47 @@ void apply_update(Registration& reg, const RegistrationUpdate& u) {
   reg.last_update_ms = u.now_ms;
 }
 
-json::value to_json(const Registration& reg) {
-  json::array links;
-  for (const auto& l : reg.object_links) {
+json::array links_to_json(const std::vector<lwm2m::Link>& links) {
+  json::array out;
+  for (const auto& l : links) {
     json::object at;
     for (const auto& a : l.attributes) at[a.name] = a.value ? json::value(*a.value) : json::value(nullptr);
-    links.push_back(json::object{{"url", l.uri}, {"at", std::move(at)}});
+    out.push_back(json::object{{"url", l.uri}, {"at", std::move(at)}});
   }
+  return out;
+}
+
+Result<std::vector<lwm2m::Link>> links_from_json(const json::value& value) {
+  auto bad = [](std::string_view why) { return make_error(ErrorKind::kMalformed, std::string(why)); };
+  const json::array* arr = value.if_array();
+  if (!arr) return bad("is not an array");
+  std::vector<lwm2m::Link> links;
+  for (const json::value& lv : *arr) {
+    const json::object* lo = lv.if_object();
+    if (!lo) return bad("holds a non-object");
+    lwm2m::Link link;
+    if (const json::value* url = lo->if_contains("url")) {
+      if (!url->is_string()) return bad("has a \"url\" that is not a string");
+      link.uri = std::string(url->get_string());
+    }
+    if (const json::value* at = lo->if_contains("at")) {
+      const json::object* ao = at->if_object();
+      if (!ao) return bad("has an \"at\" that is not an object");
+      for (const auto& kv : *ao) {
+        lwm2m::LinkAttribute a{std::string(kv.key()), std::nullopt};
+        if (kv.value().is_string()) a.value = std::string(kv.value().get_string());
+        else if (kv.value().is_number()) a.value = json::serialize(kv.value());
+        else if (!kv.value().is_null()) return bad("holds an attribute value that is not a string");
+        link.attributes.push_back(std::move(a));
+      }
+    }
+    links.push_back(std::move(link));
+  }
+  return links;
+}
+
+json::value to_json(const Registration& reg) {
+  json::array links = links_to_json(reg.object_links);
   json::object add;
   for (const auto& [k, v] : reg.additional_attributes) add[k] = v;
   json::object o{
@@ -119,26 +153,9 @@ Result<Registration> registration_from_json(const json::value& value) {
   }
 
   if (const json::value* links = o->if_contains("objLink")) {
-    const json::array* arr = links->if_array();
-    if (!arr) return field_error("objLink", "is not an array");
-    for (const json::value& lv : *arr) {
-      const json::object* lo = lv.if_object();
-      if (!lo) return field_error("objLink", "holds a non-object");
-      lwm2m::Link link;
-      if (!read_string(*lo, "url", link.uri)) return field_error("objLink.url", "is not a string");
-      if (const json::value* at = lo->if_contains("at")) {
-        const json::object* ao = at->if_object();
-        if (!ao) return field_error("objLink.at", "is not an object");
-        for (const auto& kv : *ao) {
-          lwm2m::LinkAttribute a{std::string(kv.key()), std::nullopt};
-          if (kv.value().is_string()) a.value = std::string(kv.value().get_string());
-          else if (kv.value().is_number()) a.value = json::serialize(kv.value());
-          else if (!kv.value().is_null()) return field_error("objLink.at", "holds a non-string value");
-          link.attributes.push_back(std::move(a));
-        }
-      }
-      reg.object_links.push_back(std::move(link));
-    }
+    auto parsed = links_from_json(*links);
+    if (!parsed) return field_error("objLink", parsed.error().message);
+    reg.object_links = std::move(*parsed);
   }
   if (const json::value* add = o->if_contains("addAttr")) {
     const json::object* ao = add->if_object();

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
 
 #include "lwm2m/link_format.h"
@@ -60,6 +61,10 @@ struct RegistrationUpdate {
 void apply_update(Registration& reg, const RegistrationUpdate& update);
 
 boost::json::value to_json(const Registration& reg);
+// Links as the record (and the bus) writes them: [{"url":"/3/0","at":{"ver":"1.1","obs":null}}].
+boost::json::array links_to_json(const std::vector<lwm2m::Link>& links);
+// kMalformed with the reason (to be prefixed with the field's name).
+Result<std::vector<lwm2m::Link>> links_from_json(const boost::json::value& value);
 std::string to_json_string(const Registration& reg);
 // Reads a record written by to_json (or by the Leshan cluster: unknown
 // fields are ignored). Errors name the field at fault.

@@ -6,7 +6,7 @@
 #include <boost/json.hpp>
 
 #include "emulated_clients/udp_device.h"
-#include "server/bus_message.h"
+#include "bus/request.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace fogm2m::test {
@@ -213,11 +213,11 @@ TEST(TwoNodes, OwnerAnswersOnce) {
   // Count the replies of the ticket ask() used (the latest final reply's).
   std::string ticket;
   for (const auto& m : h.seen("LWM2M_RESP"))
-    if (auto r = server::parse_bus_reply(m); r && r->type == server::BusReply::Type::kRep) ticket = r->ticket;
+    if (auto r = bus::parse_reply(m); r && r->type == bus::ReplyType::kRep) ticket = r->ticket;
   for (const auto& m : h.seen("LWM2M_RESP")) {
-    auto r = server::parse_bus_reply(m);
+    auto r = bus::parse_reply(m);
     if (!r || r->ticket != ticket) continue;
-    if (r->type == server::BusReply::Type::kAck) ++acks;
+    if (r->type == bus::ReplyType::kAck) ++acks;
     else ++finals;
   }
   EXPECT_EQ(acks, 1);

@@ -6,7 +6,7 @@
 #include <boost/asio/post.hpp>
 #include <cstdio>
 
-#include "server/bus_message.h"
+#include "bus/request.h"
 
 namespace fogm2m::test {
 
@@ -75,7 +75,7 @@ bool ClusterHarness::start() {
       if (!s && failure->empty()) *failure = s.error().message;
       if (--*remaining == 0) started->set_value(*failure);
     };
-    const server::BusChannels channels;
+    const bus::Channels channels;
     for (int i = 0; i < (options_.redis ? options_.nodes : 1); ++i) {
       server::NodeOptions o;
       o.node_id = "node-" + std::to_string(i + 1);
@@ -159,8 +159,8 @@ std::string ClusterHarness::request(const std::string& json_request, const std::
       "LWM2M_RESP",
       [&](const std::vector<std::string>& msgs) {
         for (const auto& m : msgs) {
-          auto r = server::parse_bus_reply(m);
-          if (r && r->ticket == ticket && r->type != server::BusReply::Type::kAck) {
+          auto r = bus::parse_reply(m);
+          if (r && r->ticket == ticket && r->type != bus::ReplyType::kAck) {
             found = m;
             return true;
           }
@@ -213,9 +213,9 @@ Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json)
   EXPECT_FALSE(raw.empty()) << "no reply to " << msg;
   Reply r;
   if (raw.empty()) return r;
-  auto parsed = server::parse_bus_reply(raw);
+  auto parsed = bus::parse_reply(raw);
   EXPECT_TRUE(parsed.ok());
-  r.ok = parsed->type == server::BusReply::Type::kRep;
+  r.ok = parsed->type == bus::ReplyType::kRep;
   r.body = parsed->body;
   return r;
 }

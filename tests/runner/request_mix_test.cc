@@ -6,7 +6,7 @@
 
 #include <map>
 
-#include "server/bus_message.h"
+#include "bus/request.h"
 
 namespace fogm2m::runner {
 namespace {
@@ -34,10 +34,10 @@ TEST(RequestMix, WeightsEndpointsAndAxes) {
   std::map<std::string, int> kinds, endpoints, paths;
   const int n = 40000;
   for (int i = 0; i < n; ++i) {
-    const PickedRequest r = mix->next();
-    ++kinds[r.spec->kind()];
-    ++endpoints[*r.endpoint];
-    ++paths[r.path];
+    const bus::Request r = mix->next();
+    ++kinds[bus::to_string(r.kind)];
+    ++endpoints[r.endpoint];
+    ++paths[r.path.to_string()];
   }
   EXPECT_NEAR(kinds["read"] / double(n), 0.75, 0.02);
   ASSERT_EQ(endpoints.size(), 4u);
@@ -53,28 +53,39 @@ TEST(RequestMix, SameSeedSameSequence) {
   ASSERT_TRUE(a.ok() && b.ok());
   for (int i = 0; i < 100; ++i) {
     const auto x = a->next(), y = b->next();
-    EXPECT_EQ(*x.endpoint, *y.endpoint);
+    EXPECT_EQ(x.endpoint, y.endpoint);
     EXPECT_EQ(x.path, y.path);
   }
 }
 
-TEST(RequestMix, TheServerParsesTheRequests) {
+TEST(RequestMix, RequestsAreWhatTheBusReadsBack) {
   auto mix = RequestMix::make({spec("read", "/3313/0/{xyz}", 1, "TLV")}, {"dev-1"}, 1);
   ASSERT_TRUE(mix.ok());
-  const std::string read = format_request(mix->next(), "t-1");
-  auto parsed = server::parse_bus_request(read);
-  ASSERT_TRUE(parsed.request.ok()) << read << ": " << parsed.request.error().message;
+  bus::Request read = mix->next();
+  read.ticket = "t-1";
+  auto parsed = bus::parse_request(bus::format_request(read));
+  ASSERT_TRUE(parsed.request.ok()) << parsed.request.error().message;
   EXPECT_EQ(parsed.request->endpoint, "dev-1");
   EXPECT_EQ(parsed.request->ticket, "t-1");
-  EXPECT_EQ(parsed.request->kind, server::RequestKind::kRead);
+  EXPECT_EQ(parsed.request->kind, bus::RequestKind::kRead);
   EXPECT_EQ(parsed.request->content_format, lwm2m::ContentFormat::kTlv);
 
   auto write = RequestMix::make({spec("write", "/3/0/14", 1, "", "+02:00")}, {"dev-2"}, 1);
   ASSERT_TRUE(write.ok());
-  const std::string w = format_request(write->next(), "t-2");
-  auto pw = server::parse_bus_request(w);
-  ASSERT_TRUE(pw.request.ok()) << w << ": " << pw.request.error().message;
-  EXPECT_EQ(pw.request->kind, server::RequestKind::kWrite);
+  bus::Request w = write->next();
+  w.ticket = "t-2";
+  auto pw = bus::parse_request(bus::format_request(w));
+  ASSERT_TRUE(pw.request.ok()) << pw.request.error().message;
+  EXPECT_EQ(pw.request->kind, bus::RequestKind::kWrite);
+  EXPECT_EQ(pw.request->node->at("value"), "+02:00");
+  EXPECT_EQ(pw.request->node->at("id"), 14);
+}
+
+TEST(RequestMix, RefusesWhatTheBusDoesNotKnow) {
+  EXPECT_FALSE(RequestMix::make({spec("frobnicate", "/3/0", 1)}, {"a"}, 1).ok());
+  EXPECT_FALSE(RequestMix::make({spec("read", "3/0", 1)}, {"a"}, 1).ok());
+  EXPECT_FALSE(RequestMix::make({spec("read", "/3/0", 1, "XML")}, {"a"}, 1).ok());
+  EXPECT_FALSE(RequestMix::make({spec("write", "/3", 1, "", "x")}, {"a"}, 1).ok());
 }
 
 }  // namespace

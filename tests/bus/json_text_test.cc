@@ -1,7 +1,7 @@
-// The notification fast path writes JSON text directly (server/json_text.h,
-// append_node_json, format_content_notification). These tests hold it to
-// the bytes the boost::json DOM path produces for the same data, over every
-// value type, awkward strings and numbers, and every node kind.
+// The bus writes JSON text directly (bus/json_text.h, append_node_json).
+// These tests hold it to the bytes the boost::json DOM produces for the same
+// data, over every value type, awkward strings and numbers, and every node
+// kind.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -10,11 +10,10 @@
 #include <string>
 #include <vector>
 
-#include "server/bus_message.h"
-#include "server/json_text.h"
-#include "server/node_json.h"
+#include "bus/json_text.h"
+#include "bus/node_json.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 namespace {
 
 using namespace fogm2m::lwm2m;
@@ -53,7 +52,7 @@ std::string direct(const Node& node) {
   return out.substr(7);
 }
 
-TEST(NotificationJson, StringsAndNumbersAsBoostJsonWritesThem) {
+TEST(JsonText, StringsAndNumbersAsBoostJsonWritesThem) {
   for (const auto& s : awkward_strings()) {
     std::string out;
     append_json_string(out, s);
@@ -81,7 +80,7 @@ TEST(NotificationJson, StringsAndNumbersAsBoostJsonWritesThem) {
   EXPECT_EQ(out, json::serialize(json::value(std::numeric_limits<uint64_t>::max())));
 }
 
-TEST(NotificationJson, EveryNodeKindMatchesTheDomByteForByte) {
+TEST(JsonText, EveryNodeKindMatchesTheDomByteForByte) {
   std::vector<Node> nodes;
   uint16_t id = 0;
   std::vector<Resource> resources;
@@ -111,41 +110,5 @@ TEST(NotificationJson, EveryNodeKindMatchesTheDomByteForByte) {
   }
 }
 
-TEST(NotificationJson, ContentNotificationIsTheDomReplyByteForByte) {
-  const std::vector<Node> contents{Resource::single(5702, 0.123), Resource::single(5701, std::string("m/s\u00b2")),
-                                   ObjectInstance{0, {Resource::single(5702, -1.0), Resource::single(5703, 2.5)}},
-                                   ResourceInstance{3, int64_t{42}}};
-  const std::vector<Path> paths{Path(3313, 0, 5702), Path(3313, 0, 5701), Path(3313, 0), Path(3, 0, 7, 3), Path(3),
-                                Path()};
-  const std::vector<std::string> tickets{"obs-1", "a\"b\\c\n", ""};
-  const std::vector<std::string> endpoints{"bench-7", "ep \x01 \xc3\xa9"};
-  for (const Node& content : contents) {
-    for (const Path& path : paths) {
-      for (const auto& ticket : tickets) {
-        for (const auto& ep : endpoints) {
-          for (const char* format : {"TEXT", "TLV", "SENML_JSON"}) {
-            // The general path: the DOM reply of device_manager.cc.
-            json::object rep{{"code", "CONTENT"}, {"coapCode", "2.05"}};
-            rep["contentFormat"] = format;
-            rep["content"] = node_to_json(content);
-            rep["notification"] = true;
-            rep["ep"] = ep;
-            rep["path"] = path.to_string();
-            const std::string expected = format_rep(ticket, rep);
-            const std::string fast = format_content_notification(ticket, format, content, ep, path);
-            EXPECT_EQ(fast, expected);
-            // Read back as the gateway and the load generator do.
-            auto parsed = parse_bus_reply(fast);
-            ASSERT_TRUE(parsed.ok()) << parsed.error().message;
-            EXPECT_EQ(parsed->ticket, ticket);
-            EXPECT_EQ(parsed->type, BusReply::Type::kRep);
-            EXPECT_EQ(parsed->body, rep);
-          }
-        }
-      }
-    }
-  }
-}
-
 }  // namespace
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -1,11 +1,11 @@
-#include "server/node_json.h"
+#include "bus/node_json.h"
 
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 namespace {
 
 using namespace fogm2m::lwm2m;
@@ -45,4 +45,4 @@ TEST(NodeJson, TypesFromTheModelWhenAbsent) {
 }
 
 }  // namespace
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

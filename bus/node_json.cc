@@ -1,4 +1,4 @@
-#include "server/node_json.h"
+#include "bus/node_json.h"
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -6,9 +6,9 @@
 #include <cmath>
 
 #include "lwm2m/hex.h"
-#include "server/json_text.h"
+#include "bus/json_text.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 namespace json = boost::json;
 using namespace fogm2m::lwm2m;
@@ -316,8 +316,10 @@ Result<Value> value_from_json(const json::value& v, ResourceType type) {
       if (v.is_int64() && v.get_int64() >= 0) return Value(static_cast<uint64_t>(v.get_int64()));
       return mismatch("an unsigned integer");
     case ResourceType::kFloat:
-      if (v.is_number()) return Value(v.to_number<double>());
-      return mismatch("a number");
+      // A number too large for a double reads as infinity, which no
+      // content format can carry.
+      if (v.is_number() && std::isfinite(v.to_number<double>())) return Value(v.to_number<double>());
+      return mismatch("a finite number");
     case ResourceType::kBoolean:
       if (!v.is_bool()) return mismatch("true or false");
       return Value(v.get_bool());
@@ -387,4 +389,4 @@ Result<Node> node_from_json(const json::value& v, const Path& path, const ModelR
   return bad("/", "the root holds no node");
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

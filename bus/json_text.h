@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 // Appends `s` as a quoted JSON string.
 void append_json_string(std::string& out, std::string_view s);
@@ -21,4 +21,4 @@ void append_json_number(std::string& out, uint64_t v);
 // null when `v` is not finite (NaN, infinities), as the node JSON writes them.
 void append_json_number(std::string& out, double v);
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -6,9 +6,9 @@
 #include <map>
 #include <memory>
 
-#include "server/bus.h"
+#include "bus/bus.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 class MemoryBus final : public Bus {
  public:
@@ -26,4 +26,4 @@ class MemoryBus final : public Bus {
   size_t published_ = 0;
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -1,6 +1,6 @@
-#include "server/redis_bus.h"
+#include "bus/redis_bus.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 void RedisBus::publish(std::string_view channel, std::string message) {
   // Nobody waits on the reply (it only counts failures): read it late, so a
@@ -25,4 +25,4 @@ void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handl
   subscriber_.subscribe(std::span<const std::string_view>(views), std::move(ready));
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -1,8 +1,8 @@
-#include "server/memory_bus.h"
+#include "bus/memory_bus.h"
 
 #include <boost/asio/post.hpp>
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 void MemoryBus::publish(std::string_view channel, std::string message) {
   ++published_;
@@ -23,4 +23,4 @@ void MemoryBus::subscribe(std::vector<std::string> channels, MessageHandler hand
   if (ready) boost::asio::post(io_, [ready = std::move(ready)] { ready(Status{}); });
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

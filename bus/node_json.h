@@ -16,7 +16,7 @@
 #include "lwm2m/node.h"
 #include "lwm2m/result.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 boost::json::value node_to_json(const lwm2m::Node& node);
 boost::json::value value_to_json(const lwm2m::Value& value);
@@ -41,4 +41,4 @@ Result<lwm2m::Value> value_from_json(const boost::json::value& json, lwm2m::Reso
 const char* leshan_type_name(lwm2m::ResourceType type);
 bool parse_leshan_type_name(std::string_view name, lwm2m::ResourceType* out);
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -1,13 +1,11 @@
-#include "server/bus_message.h"
+#include "bus/request.h"
 
 #include <boost/json.hpp>
 #include <cmath>
-#include <cstdio>
 
-#include "server/json_text.h"
-#include "server/node_json.h"
+#include "lwm2m/codec/text.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 namespace json = boost::json;
 
@@ -39,31 +37,15 @@ const json::string* string_field(const json::object& o, std::string_view key) {
   return v ? v->if_string() : nullptr;
 }
 
-std::string format_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.17g", v);
-  // Shortest form that reads back the same.
-  for (int p = 1; p < 17; ++p) {
-    char s[32];
-    std::snprintf(s, sizeof s, "%.*g", p, v);
-    if (std::strtod(s, nullptr) == v) return s;
-  }
-  return buf;
-}
-
-Result<BusRequest> parse_req(const json::object& root, BusRequest r) {
+Result<Request> parse_req(const json::object& root, Request r) {
   const json::value* reqv = root.if_contains("req");
   if (!reqv || !reqv->is_object()) return bad("\"req\" must be an object");
   const json::object& req = reqv->get_object();
   const json::string* kind = string_field(req, "kind");
   if (!kind) return bad("\"req.kind\" must be a string");
-  bool known = false;
-  for (const auto& k : kKinds)
-    if (*kind == k.name || *kind == k.alias) {
-      r.kind = k.kind;
-      known = true;
-    }
+  const std::optional<RequestKind> known = parse_request_kind(*kind);
   if (!known) return bad("unknown kind \"" + std::string(*kind) + "\"");
+  r.kind = *known;
 
   if (r.kind == RequestKind::kSecInfo) {
     const json::string* action = string_field(req, "action");
@@ -109,9 +91,8 @@ Result<BusRequest> parse_req(const json::object& root, BusRequest r) {
         r.node = *node;
       } else if (const json::value* value = req.if_contains("value"); value && r.path.depth() >= 3) {
         // Shorthand for a single value: {"path":"/3/0/14","value":"+02"}.
-        json::object n{{"id", r.path.id(r.path.depth() - 1)}, {"value", *value}};
-        if (const json::string* type = string_field(req, "type")) n["type"] = *type;
-        r.node = std::move(n);
+        r.node = single_value_node(r.path, *value);
+        if (const json::string* type = string_field(req, "type")) r.node->get_object()["type"] = *type;
       } else {
         return bad(std::string(to_string(r.kind)) + " needs \"node\" (or \"value\" for a resource)");
       }
@@ -130,6 +111,9 @@ Result<BusRequest> parse_req(const json::object& root, BusRequest r) {
         const json::value& v = kv.value();
         if (!v.is_number()) return bad("attribute \"" + std::string(kv.key()) + "\" must be a number");
         const double d = v.to_number<double>();
+        // A number too large for a double reads as infinity: no attribute
+        // may be that.
+        if (!std::isfinite(d)) return bad("attribute \"" + std::string(kv.key()) + "\" must be a finite number");
         if (kv.key() == "pmin" || kv.key() == "pmax") {
           if (d < 0 || d != std::floor(d) || d > 4294967295.0)
             return bad(std::string(kv.key()) + " must be an integer of seconds in 0..4294967295");
@@ -164,17 +148,27 @@ const char* to_string(RequestKind kind) {
   return "?";
 }
 
+std::optional<RequestKind> parse_request_kind(std::string_view name) {
+  for (const auto& k : kKinds)
+    if (name == k.name || name == k.alias) return k.kind;
+  return std::nullopt;
+}
+
+json::value single_value_node(const lwm2m::Path& path, json::value value) {
+  return json::object{{"id", path.id(path.depth() - 1)}, {"value", std::move(value)}};
+}
+
 std::vector<std::string> NotificationAttributes::to_queries() const {
   std::vector<std::string> q;
   if (pmin) q.push_back("pmin=" + std::to_string(*pmin));
   if (pmax) q.push_back("pmax=" + std::to_string(*pmax));
-  if (gt) q.push_back("gt=" + format_number(*gt));
-  if (lt) q.push_back("lt=" + format_number(*lt));
-  if (st) q.push_back("st=" + format_number(*st));
+  if (gt) q.push_back("gt=" + lwm2m::text::format_double(*gt));
+  if (lt) q.push_back("lt=" + lwm2m::text::format_double(*lt));
+  if (st) q.push_back("st=" + lwm2m::text::format_double(*st));
   return q;
 }
 
-ParsedRequest parse_bus_request(std::string_view message) {
+ParsedRequest parse_request(std::string_view message) {
   ParsedRequest out{std::nullopt, std::nullopt, bad("empty")};
   boost::system::error_code ec;
   json::value v = json::parse(message, ec);
@@ -201,14 +195,14 @@ ParsedRequest parse_bus_request(std::string_view message) {
     out.request = bad("\"ep\" must be a non-empty string");
     return out;
   }
-  BusRequest r;
+  Request r;
   r.ticket = *out.ticket;
   r.endpoint = *out.endpoint;
   out.request = parse_req(*root, std::move(r));
   return out;
 }
 
-std::string format_bus_request(const BusRequest& r) {
+std::string format_request(const Request& r) {
   json::object req{{"kind", to_string(r.kind)}};
   if (r.kind == RequestKind::kSecInfo) {
     req["action"] = r.sec_action == SecInfoAction::kAdd ? "add" : r.sec_action == SecInfoAction::kGet ? "get" : "delete";
@@ -236,58 +230,4 @@ std::string format_bus_request(const BusRequest& r) {
   return json::serialize(json::object{{"ep", r.endpoint}, {"ticket", r.ticket}, {"req", std::move(req)}});
 }
 
-std::string format_ack(std::string_view ticket) {
-  return json::serialize(json::object{{"ticket", ticket}, {"ack", true}});
-}
-
-std::string format_rep(std::string_view ticket, json::object rep) {
-  return json::serialize(json::object{{"ticket", ticket}, {"rep", std::move(rep)}});
-}
-
-std::string format_err(std::string_view ticket, std::string_view message) {
-  return json::serialize(json::object{{"ticket", ticket}, {"err", json::object{{"errorMessage", message}}}});
-}
-
-std::string format_content_notification(std::string_view ticket, std::string_view format_name,
-                                        const lwm2m::Node& content, std::string_view endpoint,
-                                        const lwm2m::Path& path) {
-  std::string out;
-  out.reserve(160 + ticket.size() + endpoint.size());
-  out += "{\"ticket\":";
-  append_json_string(out, ticket);
-  out += ",\"rep\":{\"code\":\"CONTENT\",\"coapCode\":\"2.05\",\"contentFormat\":";
-  append_json_string(out, format_name);
-  out += ",\"content\":";
-  append_node_json(out, content);
-  out += ",\"notification\":true,\"ep\":";
-  append_json_string(out, endpoint);
-  out += ",\"path\":\"";
-  path.append_to(out);  // digits and slashes: nothing to escape
-  out += "\"}}";
-  return out;
-}
-
-Result<BusReply> parse_bus_reply(std::string_view message) {
-  boost::system::error_code ec;
-  json::value v = json::parse(message, ec);
-  if (ec || !v.is_object()) return make_error(ErrorKind::kMalformed, "bus reply: not a JSON object");
-  json::object& o = v.get_object();
-  const json::string* t = string_field(o, "ticket");
-  if (!t) return make_error(ErrorKind::kMalformed, "bus reply: \"ticket\" must be a string");
-  BusReply r;
-  r.ticket = std::string(*t);
-  if (json::value* rep = o.if_contains("rep"); rep && rep->is_object()) {
-    r.type = BusReply::Type::kRep;
-    r.body = std::move(rep->get_object());
-  } else if (json::value* err = o.if_contains("err"); err && err->is_object()) {
-    r.type = BusReply::Type::kErr;
-    r.body = std::move(err->get_object());
-  } else if (const json::value* ack = o.if_contains("ack"); ack && ack->is_bool()) {
-    r.type = BusReply::Type::kAck;
-  } else {
-    return make_error(ErrorKind::kMalformed, "bus reply: needs \"ack\", \"rep\" or \"err\"");
-  }
-  return r;
-}
-
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

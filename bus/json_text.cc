@@ -1,4 +1,4 @@
-#include "server/json_text.h"
+#include "bus/json_text.h"
 
 #include <array>
 #include <boost/json/serializer.hpp>
@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 namespace {
 
@@ -80,4 +80,4 @@ void append_json_number(std::string& out, double v) {
   }
 }
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "io/redis_asio.h"
-#include "server/bus.h"
+#include "bus/bus.h"
 
-namespace fogm2m::server {
+namespace fogm2m::bus {
 
 class RedisBus final : public Bus {
  public:
@@ -32,4 +32,4 @@ class RedisBus final : public Bus {
   std::map<std::string, std::shared_ptr<MessageHandler>, std::less<>> handlers_;  // by channel
 };
 
-}  // namespace fogm2m::server
+}  // namespace fogm2m::bus

@@ -1,0 +1,101 @@
+// Requests on the bus (channel Channels::requests, LWM2M_REQ), in the
+// reference study's shape:
+//   {"ep":"dev-1","ticket":"<uuid>","req":{"kind":"read","path":"/3313/0/5702",
+//    "contentFormat":"TLV"}}
+// Kinds (Leshan's camelCase spellings accepted too): read, discover, write
+// (+"mode":"replace"|"update", "node":{...} or "value"), execute
+// (+"parameters"), create (+"node":{instance}), delete, observe,
+// cancel_observe (+"observeTicket"), write_attributes (+"attributes":
+// {"pmin":..,"pmax":..,"gt":..,"lt":..,"st":..}), sec_info (+"action":
+// "add"|"get"|"delete", "identity", "key" in hex).
+//
+// The answers to a request are in reply.h.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/value.hpp>
+
+#include "lwm2m/content_format.h"
+#include "lwm2m/path.h"
+#include "lwm2m/result.h"
+
+namespace fogm2m::bus {
+
+enum class RequestKind {
+  kRead,
+  kDiscover,
+  kWrite,
+  kExecute,
+  kCreate,
+  kDelete,
+  kObserve,
+  kCancelObserve,
+  kWriteAttributes,
+  kSecInfo,
+};
+inline constexpr RequestKind kAllRequestKinds[] = {
+    RequestKind::kRead,    RequestKind::kDiscover, RequestKind::kWrite,         RequestKind::kExecute,
+    RequestKind::kCreate,  RequestKind::kDelete,   RequestKind::kObserve,       RequestKind::kCancelObserve,
+    RequestKind::kWriteAttributes, RequestKind::kSecInfo,
+};
+
+const char* to_string(RequestKind kind);  // the thesis' spelling: "read", "cancel_observe", ...
+// Either spelling ("cancel_observe" or Leshan's "cancelObservation"); nullopt
+// for an unknown kind.
+std::optional<RequestKind> parse_request_kind(std::string_view name);
+
+// LwM2M <NOTIFICATION> attributes of Write-Attributes.
+struct NotificationAttributes {
+  std::optional<int64_t> pmin, pmax;
+  std::optional<double> gt, lt, st;  // finite
+  // "pmin=10&pmax=60&gt=3.5" as CoAP Uri-Query options, in this order.
+  std::vector<std::string> to_queries() const;
+  bool empty() const { return !pmin && !pmax && !gt && !lt && !st; }
+};
+
+enum class SecInfoAction { kAdd, kGet, kDelete };
+
+struct Request {
+  std::string endpoint;
+  std::string ticket;
+  RequestKind kind = RequestKind::kRead;
+  lwm2m::Path path;
+  std::optional<lwm2m::ContentFormat> content_format;
+  // write / create
+  bool replace = true;                     // write mode "replace" (PUT) or "update" (POST)
+  std::optional<boost::json::value> node;  // node JSON (node_json.h), decoded with the models
+  // execute
+  std::string parameters;
+  // write_attributes
+  NotificationAttributes attributes;
+  // cancel_observe: the ticket of the observe to cancel (optional; else by path)
+  std::string observe_ticket;
+  // sec_info
+  SecInfoAction sec_action = SecInfoAction::kGet;
+  std::string identity;
+  std::string key_hex;
+};
+
+// A request read off the bus. When the message is malformed, `request`
+// holds the error (kMalformed, naming the field at fault) and `ticket` and
+// `endpoint` whatever could still be read, so the error can be answered.
+struct ParsedRequest {
+  std::optional<std::string> ticket;
+  std::optional<std::string> endpoint;
+  Result<Request> request;
+};
+
+ParsedRequest parse_request(std::string_view message);
+// The message for `request`; parse_request() reads it back equal.
+std::string format_request(const Request& request);
+
+// The node JSON of a single resource value, as the "value" shorthand of a
+// write request gives it: {"id":<resource id of path>,"value":...}.
+boost::json::value single_value_node(const lwm2m::Path& path, boost::json::value value);
+
+}  // namespace fogm2m::bus
