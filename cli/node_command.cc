@@ -11,9 +11,9 @@
 #include "cli/commands.h"
 #include "cli/host_port.h"
 #include "lwm2m/model.h"
-#include "server/dtls_transport.h"
+#include "server/transport/dtls_transport.h"
 #include "server/node.h"
-#include "server/udp_transport.h"
+#include "server/transport/udp_transport.h"
 
 namespace fogm2m::cli {
 

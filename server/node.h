@@ -19,12 +19,12 @@
 #include "lwm2m/model.h"
 #include "bus/bus.h"
 #include "bus/channels.h"
-#include "server/cluster_membership.h"
-#include "server/device_manager.h"
+#include "server/services/cluster_membership.h"
+#include "server/services/device_manager.h"
 #include "server/node_context.h"
-#include "server/psk_cache.h"
-#include "server/registration_service.h"
-#include "server/request_router.h"
+#include "server/services/psk_cache.h"
+#include "server/services/registration_service.h"
+#include "server/services/request_router.h"
 
 namespace fogm2m::server {
 

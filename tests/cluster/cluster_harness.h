@@ -24,9 +24,9 @@
 
 #include "io/redis_asio.h"
 #include "lwm2m/model.h"
-#include "server/dtls_transport.h"
+#include "server/transport/dtls_transport.h"
 #include "server/node.h"
-#include "server/udp_transport.h"
+#include "server/transport/udp_transport.h"
 #include "tests/support/redis_server.h"
 
 namespace fogm2m::test {

@@ -1,4 +1,4 @@
-#include "server/device_manager.h"
+#include "server/services/device_manager.h"
 
 #include <spdlog/spdlog.h>
 

@@ -56,7 +56,7 @@
 #include <string>
 
 #include "lwm2m/result.h"
-#include "server/coap_transport.h"
+#include "server/transport/coap_transport.h"
 
 namespace fogm2m::server {
 

@@ -50,7 +50,7 @@
 
 #include "io/coap_asio.h"
 #include "lwm2m/result.h"
-#include "server/coap_transport.h"
+#include "server/transport/coap_transport.h"
 
 namespace fogm2m::server {
 

@@ -8,9 +8,9 @@
 #include <string_view>
 
 #include "io/lifetime.h"
-#include "server/cluster_membership.h"
-#include "server/device_manager.h"
-#include "server/psk_cache.h"
+#include "server/services/cluster_membership.h"
+#include "server/services/device_manager.h"
+#include "server/services/psk_cache.h"
 
 namespace fogm2m::server {
 

@@ -1,4 +1,4 @@
-#include "server/cluster_membership.h"
+#include "server/services/cluster_membership.h"
 
 #include <chrono>
 #include <cstdlib>

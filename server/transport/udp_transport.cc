@@ -1,4 +1,4 @@
-#include "server/udp_transport.h"
+#include "server/transport/udp_transport.h"
 
 #include <fmt/format.h>
 #include <netinet/in.h>

@@ -1,4 +1,4 @@
-#include "server/registration_service.h"
+#include "server/services/registration_service.h"
 
 #include <spdlog/spdlog.h>
 

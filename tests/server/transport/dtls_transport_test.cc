@@ -1,4 +1,4 @@
-#include "server/dtls_transport.h"
+#include "server/transport/dtls_transport.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

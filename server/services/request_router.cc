@@ -1,4 +1,4 @@
-#include "server/request_router.h"
+#include "server/services/request_router.h"
 
 #include <spdlog/spdlog.h>
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "server/coap_transport.h"
+#include "server/transport/coap_transport.h"
 #include "store/registration.h"
 
 namespace fogm2m::server {

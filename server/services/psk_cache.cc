@@ -1,4 +1,4 @@
-#include "server/psk_cache.h"
+#include "server/services/psk_cache.h"
 
 #include <hiredis/hiredis.h>
 

@@ -1,4 +1,4 @@
-#include "server/local_devices.h"
+#include "server/services/local_devices.h"
 
 namespace fogm2m::server {
 

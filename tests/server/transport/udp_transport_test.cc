@@ -2,7 +2,7 @@
 // process, a second UdpTransport, and raw UDP sockets that misbehave on
 // purpose (drop, duplicate, reset, garble). Also the timing wheel under it,
 // and a CPU-per-request measurement with 1k and 10k peers.
-#include "server/udp_transport.h"
+#include "server/transport/udp_transport.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
