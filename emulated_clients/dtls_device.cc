@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "emulated_clients/callback_chain.h"
+#include "emulated_clients/splitmix.h"
 #include "io/coap_pdu_convert.h"
 #include "lwm2m/coap_code.h"
 #include "lwm2m/path.h"
@@ -28,13 +29,6 @@ namespace {
 // Requests remembered for duplicate detection: the server has few requests
 // in flight towards one device.
 constexpr size_t kAnsweredKept = 4;
-
-uint64_t next_random(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 coap_address_t to_coap_address(const udp::endpoint& endpoint) {
   coap_address_t out;
@@ -54,14 +48,6 @@ udp::endpoint to_endpoint(const coap_address_t* address) {
     std::memcpy(out.data(), &address->addr.sin6, sizeof(sockaddr_in6));
   }
   return out;
-}
-
-coap_fixed_point_t to_fixed_point(double seconds) {
-  seconds = std::clamp(seconds, 0.001, 65535.0);
-  const auto integer = static_cast<uint16_t>(seconds);
-  const auto thousandths =
-      static_cast<uint16_t>(std::min(999.0, std::round((seconds - integer) * 1000.0)));
-  return coap_fixed_point_t{integer, thousandths};
 }
 
 // The opaque value of a Security-object resource (/0/0/3 identity, /0/0/5 key).
@@ -183,16 +169,18 @@ DtlsDevice::DtlsDevice(DtlsClientContext& context, udp::endpoint server, Device 
       server_(server),
       device_(std::move(device)),
       options_(std::move(options)),
-      timer_(context.io()),
-      rng_(options_.seed != 0 ? options_.seed : device_.seed() ^ 0xD715D715D715ull) {
+      timer_(context.io(), [this](TimePoint now) {
+        if (running_) service(now);
+      }),
+      watch_(context.io(), options_.on_registration_state),
+      rng_(options_.seed != 0 ? options_.seed : device_.seed() ^ 0xD715D715D715ull),
+      answered_(kAnsweredKept) {
   ++context_.devices_;
 }
 
 DtlsDevice::~DtlsDevice() {
-  *alive_ = false;
   running_ = false;
   release_session();
-  timer_.cancel();
   --context_.devices_;
 }
 
@@ -327,38 +315,25 @@ void DtlsDevice::finish_stop() {
   pending_.clear();
   outgoing_.clear();
   timer_.cancel();
-  armed_ = TimePoint::max();
   report_state();
   if (on_stopped_) asio::post(context_.io(), std::exchange(on_stopped_, nullptr));
 }
 
-void DtlsDevice::report_state() {
-  const RegistrationState state = device_.registration_state();
-  if (state == reported_state_) return;
-  reported_state_ = state;
-  if (options_.on_registration_state)
-    asio::post(context_.io(), [cb = options_.on_registration_state, state] { cb(state); });
-}
+void DtlsDevice::report_state() { watch_.report(device_.registration_state()); }
 
 // ---------------------------------------------------------------------------
 // Sending and time
 // ---------------------------------------------------------------------------
 
-double DtlsDevice::random_unit() {
-  return static_cast<double>(next_random(rng_) >> 11) * 0x1.0p-53;
-}
-
-// Sends one message on the session; `retransmits` > 0 resends a CON with its
-// message ID kept. False when libcoap refused it.
-bool DtlsDevice::send(CoapMessage& m, uint8_t retransmits) {
+// Sends one message on the session, a CON with the ACK timeout of
+// `retransmission`; `again` resends one with its message ID kept. False when
+// libcoap refused it.
+bool DtlsDevice::send(CoapMessage& m, const lwm2m::ConRetransmission& retransmission, bool again) {
   if (session_ == nullptr) return false;
-  if (retransmits == 0) m.message_id = static_cast<uint16_t>(coap_new_message_id(session_));
-  if (m.type == CoapType::kCon) {
-    const double factor = 1.0 + random_unit() * std::max(0.0, options_.ack_random_factor - 1.0);
-    const double seconds = static_cast<double>(options_.ack_timeout.count()) / 1000.0 * factor *
-                           static_cast<double>(1u << std::min<uint8_t>(retransmits, 16));
-    coap_session_set_ack_timeout(session_, to_fixed_point(seconds));
-  }
+  if (!again) m.message_id = static_cast<uint16_t>(coap_new_message_id(session_));
+  if (m.type == CoapType::kCon)
+    coap_session_set_ack_timeout(
+        session_, io::to_coap_fixed_point(retransmission.timeout()));
   coap_pdu_t* pdu = io::make_pdu(m, coap_session_max_pdu_size(session_));
   if (pdu == nullptr) return false;
   if (coap_send(session_, pdu) == COAP_INVALID_MID) return false;
@@ -387,12 +362,13 @@ void DtlsDevice::send_all(std::vector<CoapMessage>& messages, TimePoint now) {
       std::erase_if(pending_,
                     [&](const Pending& p) { return p.notification && p.token == m.token; });
     }
-    if (!send(m, 0)) {
+    const lwm2m::ConRetransmission retransmission(options_.transmission, uniform01(rng_));
+    if (!send(m, retransmission, /*again=*/false)) {
       if (m.type == CoapType::kCon) failed.push_back(m.token);
       continue;
     }
     if (m.type == CoapType::kCon)
-      pending_.push_back(Pending{m.message_id, notification, 0, m.token, std::nullopt});
+      pending_.push_back(Pending{m.message_id, notification, false, retransmission, m.token, std::nullopt});
   }
   messages.clear();
   context_.kick();
@@ -417,16 +393,16 @@ void DtlsDevice::service(TimePoint now) {
     if (!p.resend) continue;
     CoapMessage m = std::move(*p.resend);
     p.resend.reset();
-    if (send(m, p.retransmits)) {
+    if (send(m, p.retransmission, /*again=*/true)) {
       ++stats_.retransmissions;
       resent = true;
     } else {
-      p.retransmits = 0xFF;  // settled below
+      p.failed = true;  // settled below
     }
   }
   std::vector<std::string> given_up;
   std::erase_if(pending_, [&](Pending& p) {
-    if (p.retransmits != 0xFF) return false;
+    if (!p.failed) return false;
     given_up.push_back(std::move(p.token));
     return true;
   });
@@ -455,28 +431,16 @@ void DtlsDevice::service(TimePoint now) {
 void DtlsDevice::post_service() {
   if (service_posted_) return;
   service_posted_ = true;
-  asio::post(context_.io(), [this, alive = alive_] {
-    if (!*alive) return;
+  asio::post(context_.io(), lifetime_.guard([this] {
     service_posted_ = false;
     service(Clock::now());
-  });
+  }));
 }
 
 void DtlsDevice::arm_timer() {
   TimePoint due = stopping_ ? TimePoint::max() : device_.next_deadline();
   if (session_ != nullptr && !connected_) due = std::min(due, handshake_deadline_);
-  if (due == armed_) return;
-  armed_ = due;
-  if (due == TimePoint::max()) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(due);
-  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!*alive || ec || !running_) return;
-    armed_ = TimePoint::max();
-    service(Clock::now());
-  });
+  timer_.arm(due);
 }
 
 // ---------------------------------------------------------------------------
@@ -485,18 +449,15 @@ void DtlsDevice::arm_timer() {
 
 void DtlsDevice::on_request(const CoapMessage& request, CoapMessage& response) {
   ++stats_.datagrams_in;
-  for (const Answered& a : answered_) {
-    if (a.message_id == request.message_id) {
-      ++stats_.duplicates;
-      response = a.response;
-      return;
-    }
+  const TimePoint now = Clock::now();
+  if (const CoapMessage* answer = answered_.find(request.message_id, now)) {
+    ++stats_.duplicates;
+    response = *answer;
+    return;
   }
-  response = device_.handle_request(request, Clock::now());
-  if (request.type == CoapType::kCon) {
-    if (answered_.size() >= kAnsweredKept) answered_.erase(answered_.begin());
-    answered_.push_back(Answered{request.message_id, response});
-  }
+  response = device_.handle_request(request, now);
+  if (request.type == CoapType::kCon)
+    answered_.remember(request.message_id, now + options_.transmission.exchange_lifetime) = response;
   ++stats_.datagrams_out;
   post_service();  // an observation may have started: the deadline moved
 }
@@ -514,9 +475,7 @@ void DtlsDevice::on_nack(const CoapMessage& sent, int reason) {
   auto it = std::find_if(pending_.begin(), pending_.end(),
                          [&](const Pending& p) { return p.message_id == sent.message_id; });
   if (it == pending_.end()) return;  // superseded, or not a CON of ours
-  if (reason == COAP_NACK_TOO_MANY_RETRIES && it->retransmits < options_.max_retransmit &&
-      !session_failed_) {
-    ++it->retransmits;
+  if (reason == COAP_NACK_TOO_MANY_RETRIES && !session_failed_ && it->retransmission.next()) {
     it->resend = sent;
     post_service();
     return;

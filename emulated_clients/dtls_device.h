@@ -68,8 +68,11 @@
 #include <vector>
 
 #include "emulated_clients/device.h"
+#include "emulated_clients/device_timer.h"
+#include "io/lifetime.h"
 #include "io/coap_asio.h"
 #include "lwm2m/coap_message.h"
+#include "lwm2m/coap_reliability.h"
 #include "lwm2m/result.h"
 
 struct coap_context_t;
@@ -88,9 +91,7 @@ struct DtlsDeviceOptions {
   // Posted to the io_context whenever the device's registration state changes.
   std::function<void(RegistrationState)> on_registration_state;
   // RFC 7252 4.8 transmission parameters (defaults), shorter in tests.
-  std::chrono::milliseconds ack_timeout{2000};
-  double ack_random_factor = 1.5;
-  unsigned max_retransmit = 4;
+  lwm2m::CoapTransmission transmission;
   // A handshake not complete after this long counts as failed: with a wrong
   // key the peers' encrypted Finished messages are dropped as undecryptable
   // (RFC 6347 4.1.2.7), so neither side sends an alert and OpenSSL would
@@ -180,26 +181,21 @@ class DtlsDevice {
   struct Pending {
     uint16_t message_id = 0;
     bool notification = false;
-    uint8_t retransmits = 0;
+    bool failed = false;  // could not be sent again: settled by service()
+    lwm2m::ConRetransmission retransmission;
     std::string token;
     std::optional<lwm2m::CoapMessage> resend;  // due for retransmission
-  };
-  // A request answered recently, for duplicates.
-  struct Answered {
-    uint16_t message_id = 0;
-    lwm2m::CoapMessage response;
   };
 
   Status open_session();
   void release_session();
   void send_all(std::vector<lwm2m::CoapMessage>& messages, TimePoint now);
-  bool send(lwm2m::CoapMessage& message, uint8_t retransmits);
+  bool send(lwm2m::CoapMessage& message, const lwm2m::ConRetransmission& retransmission, bool again);
   void service(TimePoint now);
   void post_service();
   void arm_timer();
   void finish_stop();
   void report_state();
-  double random_unit();
 
   // From libcoap's callbacks.
   void on_request(const lwm2m::CoapMessage& request, lwm2m::CoapMessage& response);
@@ -211,25 +207,24 @@ class DtlsDevice {
   boost::asio::ip::udp::endpoint server_;
   Device device_;
   DtlsDeviceOptions options_;
-  boost::asio::steady_timer timer_;
-  TimePoint armed_ = TimePoint::max();
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  DeviceTimer timer_;
+  RegistrationWatch watch_;
 
   coap_session_t* session_ = nullptr;
   bool connected_ = false;
   bool session_failed_ = false;                      // released at the next service()
   TimePoint handshake_deadline_ = TimePoint::max();  // while a handshake is under way
   bool service_posted_ = false;
-  RegistrationState reported_state_ = RegistrationState::kStopped;
   bool running_ = false;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
 
   uint64_t rng_;
   std::vector<Pending> pending_;
-  std::vector<Answered> answered_;            // the last few, oldest first
+  lwm2m::RecentMessageIds<lwm2m::CoapMessage> answered_;  // requests answered, for duplicates
   std::vector<lwm2m::CoapMessage> outgoing_;  // reused by service()
   DtlsDeviceStats stats_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::emulated

@@ -283,9 +283,7 @@ Status Fleet::start() {
       DtlsDeviceOptions options;
       options.bind_address = config_.bind_address;
       options.seed = transport_seed;
-      options.ack_timeout = config_.udp.ack_timeout;
-      options.ack_random_factor = config_.udp.ack_random_factor;
-      options.max_retransmit = config_.udp.max_retransmit;
+      options.transmission = config_.udp.transmission;
       shard.dtls.push_back(std::make_unique<DtlsDevice>(*shard.dtls_context, config_.server,
                                                         Device(device_config, std::move(identity)), options));
     } else {

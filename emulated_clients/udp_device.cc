@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "emulated_clients/callback_chain.h"
+#include "emulated_clients/splitmix.h"
 
 namespace fogm2m::emulated {
 
@@ -13,17 +14,6 @@ using asio::ip::udp;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 
-namespace {
-
-uint64_t next_random(uint64_t& state) {
-  uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
 UdpDevice::UdpDevice(asio::io_context& io, udp::endpoint server, Device device,
                      UdpDeviceOptions options)
     : io_(io),
@@ -31,14 +21,16 @@ UdpDevice::UdpDevice(asio::io_context& io, udp::endpoint server, Device device,
       device_(std::move(device)),
       options_(std::move(options)),
       socket_(io),
-      timer_(io),
+      timer_(io, [this](TimePoint now) {
+        if (running_) service(now);
+      }),
+      watch_(io, options_.on_registration_state),
       rng_(options_.seed != 0 ? options_.seed : device_.seed() ^ 0xC0A9C0A9C0A9ull),
-      next_message_id_(static_cast<uint16_t>(next_random(rng_))) {}
+      next_message_id_(static_cast<uint16_t>(splitmix64(rng_))),
+      cache_(options_.duplicate_cache_size) {}
 
 UdpDevice::~UdpDevice() {
-  *alive_ = false;
   boost::system::error_code ignored;
-  timer_.cancel();
   socket_.close(ignored);
 }
 
@@ -93,13 +85,7 @@ void UdpDevice::stop(std::function<void()> on_stopped) {
   }
 }
 
-void UdpDevice::report_state() {
-  const RegistrationState state = device_.registration_state();
-  if (state == reported_state_) return;
-  reported_state_ = state;
-  if (options_.on_registration_state)
-    asio::post(io_, [cb = options_.on_registration_state, state] { cb(state); });
-}
+void UdpDevice::report_state() { watch_.report(device_.registration_state()); }
 
 void UdpDevice::finish_stop() {
   report_state();
@@ -108,7 +94,6 @@ void UdpDevice::finish_stop() {
   boost::system::error_code ignored;
   socket_.close(ignored);
   timer_.cancel();
-  armed_ = TimePoint::max();
   exchanges_.clear();
   cache_.clear();
   observers_.clear();
@@ -120,12 +105,12 @@ void UdpDevice::finish_stop() {
 void UdpDevice::do_receive() {
   socket_.async_receive_from(
       asio::buffer(rx_), sender_,
-      [this, alive = alive_](const boost::system::error_code& ec, size_t size) {
-        if (!*alive || !running_ || !socket_.is_open()) return;
+      lifetime_.guard([this](const boost::system::error_code& ec, size_t size) {
+        if (!running_ || !socket_.is_open()) return;
         if (ec == asio::error::operation_aborted) return;
         if (!ec) on_datagram(size, Clock::now());
         if (running_) do_receive();
-      });
+      }));
 }
 
 void UdpDevice::on_datagram(size_t size, TimePoint now) {
@@ -134,13 +119,8 @@ void UdpDevice::on_datagram(size_t size, TimePoint now) {
   auto msg = lwm2m::decode_coap(data);
   if (!msg) {
     ++stats_.malformed;
-    // RFC 7252 4.2: reject a CON we cannot process.
-    if (size >= 4 && (static_cast<uint8_t>(data[0]) >> 6) == 1 &&
-        ((static_cast<uint8_t>(data[0]) >> 4) & 3) == 0) {
-      const uint16_t mid =
-          static_cast<uint16_t>(static_cast<uint8_t>(data[2]) << 8 | static_cast<uint8_t>(data[3]));
-      send_empty(CoapType::kRst, mid, sender_);
-    }
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(rx_.data()), size);
+    if (const auto mid = lwm2m::rejectable_con_id(bytes)) send_empty(CoapType::kRst, *mid, sender_);
     return;
   }
   switch (msg->type) {
@@ -165,24 +145,20 @@ void UdpDevice::on_datagram(size_t size, TimePoint now) {
 }
 
 void UdpDevice::on_request(const CoapMessage& msg, TimePoint now) {
-  std::erase_if(cache_, [&](const CachedResponse& c) { return c.expires <= now; });
-  for (const CachedResponse& c : cache_) {
-    if (c.message_id == msg.message_id && c.peer == sender_) {
-      ++stats_.duplicates;
-      send_bytes(c.bytes, sender_);
-      return;
-    }
+  if (const CachedResponse* c =
+          cache_.find(msg.message_id, now, [&](const CachedResponse& r) { return r.peer == sender_; })) {
+    ++stats_.duplicates;
+    send_bytes(c->bytes, sender_);
+    return;
   }
   CoapMessage resp = device_.handle_request(msg, now);
   if (resp.type == CoapType::kNon) resp.message_id = next_message_id_++;
   auto bytes = lwm2m::encode_coap(resp);
   if (!bytes) return;  // cannot happen: the token came in at most 8 bytes long
   send_bytes(*bytes, sender_);
-  if (options_.duplicate_cache_size > 0) {
-    if (cache_.size() >= options_.duplicate_cache_size) cache_.erase(cache_.begin());
-    cache_.push_back(CachedResponse{sender_, msg.message_id, now + options_.exchange_lifetime,
-                                    std::move(*bytes)});
-  }
+  if (options_.duplicate_cache_size > 0)
+    cache_.remember(msg.message_id, now + options_.transmission.exchange_lifetime) =
+        CachedResponse{sender_, std::move(*bytes)};
   if (resp.code == static_cast<uint8_t>(lwm2m::CoapCode::kContent) &&
       resp.has_option(lwm2m::coap_option::kObserve)) {
     auto it = std::find_if(observers_.begin(), observers_.end(),
@@ -248,11 +224,8 @@ void UdpDevice::on_separate_response(const CoapMessage& msg, TimePoint now) {
 
 // ---- Sending and time ---------------------------------------------------------------
 
-Duration UdpDevice::initial_timeout() {
-  const double u = static_cast<double>(next_random(rng_) >> 11) * 0x1.0p-53;
-  const double factor = 1.0 + u * std::max(0.0, options_.ack_random_factor - 1.0);
-  return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(
-      static_cast<double>(options_.ack_timeout.count()) * factor));
+lwm2m::ConRetransmission UdpDevice::new_retransmission() {
+  return lwm2m::ConRetransmission(options_.transmission, uniform01(rng_));
 }
 
 void UdpDevice::send_bytes(const std::string& bytes, const udp::endpoint& peer) {
@@ -262,10 +235,10 @@ void UdpDevice::send_bytes(const std::string& bytes, const udp::endpoint& peer) 
 }
 
 void UdpDevice::send_empty(CoapType type, uint16_t message_id, const udp::endpoint& peer) {
-  CoapMessage m;
-  m.type = type;
-  m.message_id = message_id;
-  if (auto bytes = lwm2m::encode_coap(m)) send_bytes(*bytes, peer);
+  const auto bytes = lwm2m::empty_coap_message(type, message_id);
+  boost::system::error_code ec;
+  socket_.send_to(asio::buffer(bytes), peer, 0, ec);
+  if (!ec) ++stats_.datagrams_out;
 }
 
 void UdpDevice::send_all(std::vector<CoapMessage>& messages, TimePoint now) {
@@ -290,8 +263,8 @@ void UdpDevice::send_all(std::vector<CoapMessage>& messages, TimePoint now) {
       e.token = m.token;
       e.bytes = *bytes;
       e.peer = peer;
-      e.timeout = initial_timeout();
-      e.next = now + e.timeout;
+      e.retransmission = new_retransmission();
+      e.next = now + e.retransmission.timeout();
       exchanges_.push_back(std::move(e));
     } else if (notification) {
       recent_non_[recent_non_next_++ % recent_non_.size()] = RecentNon{m.message_id, m.token};
@@ -309,11 +282,9 @@ void UdpDevice::retransmit_due(TimePoint now) {
       ++i;
       continue;
     }
-    if (!e.acked && e.retransmits < options_.max_retransmit) {
-      ++e.retransmits;
+    if (!e.acked && e.retransmission.next()) {
       ++stats_.retransmissions;
-      e.timeout *= 2;
-      e.next = now + e.timeout;
+      e.next = now + e.retransmission.timeout();
       send_bytes(e.bytes, e.peer);
       ++i;
       continue;
@@ -345,18 +316,7 @@ void UdpDevice::service(TimePoint now) {
 void UdpDevice::arm_timer() {
   TimePoint due = stopping_ ? TimePoint::max() : device_.next_deadline();
   for (const Exchange& e : exchanges_) due = std::min(due, e.next);
-  if (due == armed_) return;
-  armed_ = due;
-  if (due == TimePoint::max()) {
-    timer_.cancel();
-    return;
-  }
-  timer_.expires_at(due);
-  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
-    if (!*alive || ec || !running_) return;
-    armed_ = TimePoint::max();
-    service(Clock::now());
-  });
+  timer_.arm(due);
 }
 
 }  // namespace fogm2m::emulated

@@ -47,19 +47,19 @@
 #include <vector>
 
 #include "emulated_clients/device.h"
+#include "emulated_clients/device_timer.h"
+#include "io/lifetime.h"
 #include "lwm2m/coap_message.h"
+#include "lwm2m/coap_reliability.h"
 #include "lwm2m/result.h"
 
 namespace fogm2m::emulated {
 
 struct UdpDeviceOptions {
-  // RFC 7252 4.8 transmission parameters (defaults), shorter in tests.
-  std::chrono::milliseconds ack_timeout{2000};
-  double ack_random_factor = 1.5;
-  unsigned max_retransmit = 4;
-  // How long a response stays in the duplicate cache (EXCHANGE_LIFETIME).
-  std::chrono::milliseconds exchange_lifetime{247000};
-  size_t duplicate_cache_size = 8;
+  // RFC 7252 4.8 transmission parameters (defaults), shorter in tests; a
+  // response stays in the duplicate cache for exchange_lifetime.
+  lwm2m::CoapTransmission transmission;
+  size_t duplicate_cache_size = 8;  // 0: no duplicate detection
   // After an empty ACK, how long to wait for the separate response.
   std::chrono::milliseconds separate_response_timeout{60000};
   // Local address; default: the unspecified address of the server's family.
@@ -116,17 +116,14 @@ class UdpDevice {
     uint16_t message_id = 0;
     bool notification = false;
     bool acked = false;  // empty ACK seen, waiting for a separate response
-    uint8_t retransmits = 0;
+    lwm2m::ConRetransmission retransmission;
     std::string token;
     std::string bytes;
     boost::asio::ip::udp::endpoint peer;
-    Duration timeout{};
     TimePoint next{};  // retransmit, or give up
   };
-  struct CachedResponse {
+  struct CachedResponse {  // what a request of `peer` was answered with
     boost::asio::ip::udp::endpoint peer;
-    uint16_t message_id = 0;
-    TimePoint expires{};
     std::string bytes;
   };
   struct Observer {
@@ -153,18 +150,15 @@ class UdpDevice {
   void arm_timer();
   void finish_stop();
   void report_state();
-  Duration initial_timeout();
+  lwm2m::ConRetransmission new_retransmission();
 
   boost::asio::io_context& io_;
   boost::asio::ip::udp::endpoint server_;
   Device device_;
   UdpDeviceOptions options_;
   boost::asio::ip::udp::socket socket_;
-  boost::asio::steady_timer timer_;
-  TimePoint armed_ = TimePoint::max();
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-
-  RegistrationState reported_state_ = RegistrationState::kStopped;
+  DeviceTimer timer_;
+  RegistrationWatch watch_;
   bool running_ = false;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
@@ -172,7 +166,7 @@ class UdpDevice {
   uint64_t rng_;
   uint16_t next_message_id_;
   std::vector<Exchange> exchanges_;
-  std::vector<CachedResponse> cache_;
+  lwm2m::RecentMessageIds<CachedResponse> cache_;  // every peer's requests
   std::vector<Observer> observers_;
   std::array<RecentNon, 8> recent_non_{};
   size_t recent_non_next_ = 0;
@@ -181,6 +175,7 @@ class UdpDevice {
   boost::asio::ip::udp::endpoint sender_;
   std::array<char, 1536> rx_{};
   UdpDeviceStats stats_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::emulated

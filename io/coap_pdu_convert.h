@@ -11,6 +11,7 @@
 
 #include <coap3/coap.h>
 
+#include <chrono>
 #include <cstddef>
 
 #include "lwm2m/coap_message.h"
@@ -36,5 +37,9 @@ Status fill_pdu(const lwm2m::CoapMessage& message, coap_pdu_t* pdu);
 // Returns nullptr when it does not fit or libcoap cannot allocate; the
 // caller owns the PDU (coap_send takes it, else coap_delete_pdu).
 coap_pdu_t* make_pdu(const lwm2m::CoapMessage& message, size_t max_size);
+
+// A duration (or a plain factor, as seconds) in libcoap's fixed point: whole
+// units and thousandths, clamped to 0.001 .. 65535.
+coap_fixed_point_t to_coap_fixed_point(std::chrono::duration<double> value);
 
 }  // namespace fogm2m::io

@@ -28,12 +28,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// RFC 7252 EXCHANGE_LIFETIME with the default transmission parameters: how
-// long a device may retransmit a confirmable request.
-constexpr auto kExchangeLifetime = std::chrono::seconds(247);
 // Recent exchanges remembered per device for duplicate detection. A device
 // has few requests in flight (LwM2M clients send one at a time).
 constexpr size_t kRecentPerPeer = 8;
+
 
 // Overwrites a key buffer in a way the optimiser cannot drop.
 void wipe(std::string& secret) {
@@ -137,17 +135,15 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
   // A request of a device answered recently: the answer again for a
   // duplicate, or an empty ACK when it went out as a separate response.
   struct Exchange {
-    uint16_t message_id = 0;
     bool separate = false;
     lwm2m::CoapMessage response;  // when !separate
-    Clock::time_point at;
   };
 
   // A device the server can send requests to: the DTLS session it last used
   // (one reference held), and its recent exchanges.
   struct Peer {
     coap_session_t* session = nullptr;
-    std::deque<Exchange> recent;
+    lwm2m::RecentMessageIds<Exchange> recent{kRecentPerPeer};
     Clock::time_point last_seen;
   };
 
@@ -338,6 +334,12 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
       if (peer.session != nullptr) coap_session_release(peer.session);
       peer.session = coap_session_reference(session);
       peer.recent.clear();  // message ids of another session
+      // Our requests to the device retransmit on libcoap's timer, with the
+      // transport's parameters.
+      const lwm2m::CoapTransmission& t = options.transmission;
+      coap_session_set_ack_timeout(session, io::to_coap_fixed_point(t.ack_timeout));
+      coap_session_set_ack_random_factor(session, io::to_coap_fixed_point(std::chrono::duration<double>(t.ack_random_factor)));
+      coap_session_set_max_retransmit(session, std::min(t.max_retransmit, 255u));
     }
     peer.last_seen = Clock::now();
     return peer;
@@ -356,8 +358,7 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
     const auto now = Clock::now();
     for (auto it = peers.begin(); it != peers.end();) {
       Peer& peer = it->second;
-      while (!peer.recent.empty() && now - peer.recent.front().at > kExchangeLifetime)
-        peer.recent.pop_front();
+      peer.recent.forget_expired(now);
       auto first = outstanding.lower_bound({it->first, std::string()});
       const bool busy = first != outstanding.end() && first->first.first == it->first;
       if (!busy && now - peer.last_seen > options.session_timeout) {
@@ -455,11 +456,7 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
     const auto now = Clock::now();
     {
       Peer& known = remember(key, session);
-      while (!known.recent.empty() && now - known.recent.front().at > kExchangeLifetime)
-        known.recent.pop_front();
-      auto dup = std::find_if(known.recent.begin(), known.recent.end(),
-                              [&](const Exchange& e) { return e.message_id == message_id; });
-      if (dup != known.recent.end()) {
+      if (const Exchange* dup = known.recent.find(message_id, now)) {
         // A retransmission: the same answer again, or an empty ACK when the
         // answer went out separately (an empty NON response is dropped).
         if (!dup->separate) write_response(session, dup->response, response);
@@ -489,8 +486,6 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
     slot->in_handler = false;
 
     Exchange exchange;
-    exchange.message_id = message_id;
-    exchange.at = now;
     if (stopped) {
       slot->answered = true;
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
@@ -512,10 +507,8 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
       write_response(session, exchange.response, response);
     }
     // on_request may have forgotten the peer; look it up again.
-    if (auto it = peers.find(key); it != peers.end() && it->second.session == session) {
-      it->second.recent.push_back(std::move(exchange));
-      if (it->second.recent.size() > kRecentPerPeer) it->second.recent.pop_front();
-    }
+    if (auto it = peers.find(key); it != peers.end() && it->second.session == session)
+      it->second.recent.remember(message_id, now + options.transmission.exchange_lifetime) = std::move(exchange);
   }
 
   // -------------------------------------------------------------------------

@@ -49,6 +49,7 @@
 #include <string_view>
 
 #include "io/coap_asio.h"
+#include "lwm2m/coap_reliability.h"
 #include "lwm2m/result.h"
 #include "server/transport/coap_transport.h"
 
@@ -72,6 +73,9 @@ struct DtlsTransportOptions {
   // it, so that the server can still send it requests; should be at least
   // the longest registration lifetime.
   std::chrono::seconds session_timeout{std::chrono::hours(25)};
+  // RFC 7252 4.8 transmission parameters: of the requests to devices (on
+  // libcoap's timer) and of duplicate detection (exchange_lifetime).
+  lwm2m::CoapTransmission transmission;
   // Where libcoap's log lines go (installed process-wide by start(), see
   // io::set_coap_log_sink); empty leaves the current sink. start() also sets
   // libcoap's log levels to warning: at debug levels libcoap would print

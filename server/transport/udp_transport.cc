@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "io/timer_wheel.h"
+#include "lwm2m/coap_reliability.h"
 
 namespace fogm2m::server {
 
@@ -98,11 +99,7 @@ std::string address_string(const boost::asio::ip::address& a) {
   return a.to_string();
 }
 
-// An empty ACK or RST (4 bytes, no token).
-std::array<uint8_t, 4> empty_message(CoapType type, uint16_t mid) {
-  return {static_cast<uint8_t>(0x40 | static_cast<uint8_t>(type) << 4), 0,
-          static_cast<uint8_t>(mid >> 8), static_cast<uint8_t>(mid & 0xff)};
-}
+using lwm2m::empty_coap_message;
 
 // A vector of T with a free list; ids carry a generation so a stale id
 // (answered, expired) never reaches a reused slot. T needs `generation` and
@@ -186,11 +183,11 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   // calls out to a handler re-checks stopped_ afterwards and touches nothing
   // once it is set.
 
-  // A received CON/NON message id and the bytes we answered it with (empty:
-  // no answer yet, or none due; duplicates are then dropped).
+  // What is kept of a received CON/NON message id: its sequence number in
+  // the FIFO and the bytes we answered it with (empty: no answer yet, or none
+  // due; duplicates are then dropped).
   struct DedupEntry {
     uint64_t seq = 0;
-    uint16_t mid = 0;
     std::string answer;
   };
 
@@ -202,17 +199,8 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
     uint32_t fifo_refs = 0;             // entries of fifo_ naming this peer
     uint32_t pending = 0;               // requests of this peer awaiting their Responder
     uint32_t pins = 0;                  // held by a running dispatch
-    // Received message ids, ascending seq: a ring of dedup_count entries
-    // from dedup_head over `dedup`, which grows up to the per-peer cap, so
-    // evicting the oldest moves nothing. dedup_mids mirrors the ring's mids:
-    // every datagram searches them, and 2-byte mids keep that search within
-    // a cache line or two rather than the whole 48-byte entries.
-    std::vector<DedupEntry> dedup;
-    std::vector<uint16_t> dedup_mids;
-    uint32_t dedup_head = 0;
-    uint32_t dedup_count = 0;
-    size_t dedup_slot(size_t i) const { return (dedup_head + i) % dedup.size(); }
-    DedupEntry& dedup_at(size_t i) { return dedup[dedup_slot(i)]; }
+    // Received message ids, ascending seq, up to the per-peer cap.
+    lwm2m::RecentMessageIds<DedupEntry> recent;
     std::vector<uint64_t> outstanding;  // ids in outgoing_
   };
 
@@ -245,7 +233,6 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
     bool is_request = false;
     bool acked = false;  // an empty ACK came: no more retransmissions
     uint16_t mid = 0;
-    int retransmits = 0;
     Peer* peer = nullptr;
     std::string token;
     std::string bytes;
@@ -253,7 +240,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
     Clock::time_point started;
     Clock::time_point deadline;
     Clock::time_point next_retransmit;
-    Clock::duration backoff{};
+    lwm2m::ConRetransmission retransmission;
     io::TimerWheel::TimerId timer;
   };
 
@@ -292,14 +279,12 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   void complete(uint64_t id, Result<CoapMessage> result);
   void drop_outgoing(uint64_t id);
   uint64_t find_outgoing_by_mid(Peer& p, uint16_t mid);
-  Clock::duration initial_backoff();
+  lwm2m::ConRetransmission new_retransmission();
 
   // Peers and remembered message ids.
   Peer& peer_for(const PeerKey& key, const udp::endpoint& ep);
-  DedupEntry* find_dedup(Peer& p, uint16_t mid);
   DedupEntry* find_dedup_seq(Peer& p, uint64_t seq);
   uint64_t add_dedup(Peer& p, uint16_t mid);
-  void pop_dedup(Peer& p);
   void remember(Peer& p, uint64_t seq);
   void pop_fifo();
   void expire_fifo();
@@ -376,8 +361,7 @@ UdpTransport::Impl::Impl(boost::asio::io_context& io, UdpTransportOptions option
       whole_(new uint8_t[kSlotBytes]) {
   options_.max_dedup_entries = std::max<size_t>(options_.max_dedup_entries, 1);
   options_.max_dedup_entries_per_peer = std::max<size_t>(options_.max_dedup_entries_per_peer, 1);
-  options_.max_retransmit = std::max(options_.max_retransmit, 0);
-  options_.ack_random_factor = std::max(options_.ack_random_factor, 1.0);
+  options_.transmission.ack_random_factor = std::max(options_.transmission.ack_random_factor, 1.0);
   // The recvmmsg slots point at the same buffers for the transport's life;
   // a call only rewrites the sender lengths and datagram sizes.
   for (int i = 0; i < kRecvBatch; ++i) {
@@ -597,7 +581,7 @@ void UdpTransport::Impl::handle_datagram(std::span<const uint8_t> data) {
   if (msg.is_empty()) {
     // CoAP ping (empty CON): answer RST. An empty NON is meaningless: ignore.
     if (con) {
-      const auto rst = empty_message(CoapType::kRst, msg.message_id);
+      const auto rst = empty_coap_message(CoapType::kRst, msg.message_id);
       send_bytes(sender_, rst.data(), rst.size());
     }
     return;
@@ -609,14 +593,14 @@ void UdpTransport::Impl::handle_datagram(std::span<const uint8_t> data) {
     ++stats_.malformed;
     if (should_log()) log("reserved code", lwm2m::to_debug_string(msg));
     if (con) {
-      const auto rst = empty_message(CoapType::kRst, msg.message_id);
+      const auto rst = empty_coap_message(CoapType::kRst, msg.message_id);
       send_bytes(sender_, rst.data(), rst.size());
     }
     return;
   }
 
   Peer& p = peer_for(key, sender_);
-  if (DedupEntry* d = find_dedup(p, msg.message_id)) {
+  if (DedupEntry* d = p.recent.find(msg.message_id, now_)) {
     ++stats_.duplicates;
     if (!d->answer.empty()) send_string(p.endpoint, d->answer);
     return;
@@ -641,9 +625,8 @@ void UdpTransport::Impl::handle_malformed(std::span<const uint8_t> data, const E
   }
   // A readable header of a CON: reject it (RFC 7252 4.2). Anything else is
   // silently dropped.
-  if (data.size() >= 4 && (data[0] >> 6) == 1 &&
-      ((data[0] >> 4) & 3) == static_cast<uint8_t>(CoapType::kCon)) {
-    const auto rst = empty_message(CoapType::kRst, static_cast<uint16_t>(data[2] << 8 | data[3]));
+  if (const auto mid = lwm2m::rejectable_con_id(data)) {
+    const auto rst = empty_coap_message(CoapType::kRst, *mid);
     send_bytes(from, rst.data(), rst.size());
   }
 }
@@ -703,7 +686,7 @@ void UdpTransport::Impl::handle_request(Peer& p, const CoapMessage& msg, uint64_
     // Not answered yet: a CON gets its empty ACK at separate_response_after,
     // anything else is given up after the exchange lifetime.
     const auto when = still->con ? still->received + options_.separate_response_after
-                                 : still->received + options_.exchange_lifetime;
+                                 : still->received + options_.transmission.exchange_lifetime;
     still->timer = wheel_.schedule(when, [this, id] { on_pending_timer(id); });
   }
 }
@@ -716,7 +699,7 @@ void UdpTransport::Impl::handle_response(Peer& p, CoapMessage& msg, uint64_t seq
     // A separate response (CON or NON) to our request.
     ++stats_.responses_in;
     if (con) {
-      const auto ack = empty_message(CoapType::kAck, msg.message_id);
+      const auto ack = empty_coap_message(CoapType::kAck, msg.message_id);
       send_bytes(p.endpoint, ack.data(), ack.size());
       if (DedupEntry* d = find_dedup_seq(p, seq)) d->answer.assign(ack.begin(), ack.end());
     }
@@ -727,7 +710,7 @@ void UdpTransport::Impl::handle_response(Peer& p, CoapMessage& msg, uint64_t seq
   const bool keep = handlers_.on_notification && handlers_.on_notification(p.info, msg);
   if (stopped_) return;
   if (!keep || con) {
-    const auto answer = empty_message(keep ? CoapType::kAck : CoapType::kRst, msg.message_id);
+    const auto answer = empty_coap_message(keep ? CoapType::kAck : CoapType::kRst, msg.message_id);
     send_bytes(p.endpoint, answer.data(), answer.size());
     if (DedupEntry* d = find_dedup_seq(p, seq)) d->answer.assign(answer.begin(), answer.end());
   }
@@ -779,8 +762,8 @@ void UdpTransport::Impl::respond(uint64_t id, CoapMessage response) {
     o.bytes = std::move(*bytes);
     o.started = now_;
     o.deadline = Clock::time_point::max();
-    o.backoff = initial_backoff();
-    o.next_retransmit = now_ + o.backoff;
+    o.retransmission = new_retransmission();
+    o.next_retransmit = now_ + o.retransmission.timeout();
     p.outstanding.push_back(oid);
     schedule_outgoing(oid, o);
     remember(p, 0);
@@ -801,10 +784,10 @@ void UdpTransport::Impl::on_pending_timer(uint64_t id) {
     // answer will go as a separate response.
     a->empty_ack_sent = true;
     Peer& p = *a->peer;
-    const auto ack = empty_message(CoapType::kAck, a->mid);
+    const auto ack = empty_coap_message(CoapType::kAck, a->mid);
     send_bytes(p.endpoint, ack.data(), ack.size());
     if (DedupEntry* d = find_dedup_seq(p, a->dedup_seq)) d->answer.assign(ack.begin(), ack.end());
-    a->timer = wheel_.schedule(a->received + options_.exchange_lifetime,
+    a->timer = wheel_.schedule(a->received + options_.transmission.exchange_lifetime,
                                [this, id] { on_pending_timer(id); });
     return;
   }
@@ -877,8 +860,8 @@ void UdpTransport::Impl::send_request(const PeerInfo& peer, CoapMessage request,
   // Clamped so the deadline arithmetic cannot overflow.
   o.deadline = now_ + std::clamp(timeout, std::chrono::milliseconds(0),
                                  std::chrono::milliseconds(std::chrono::hours(24 * 365)));
-  o.backoff = initial_backoff();
-  o.next_retransmit = now_ + o.backoff;
+  o.retransmission = new_retransmission();
+  o.next_retransmit = now_ + o.retransmission.timeout();
   p.outstanding.push_back(id);
   remember(p, 0);
   if (!send_string(ep, o.bytes) && last_send_error_ != boost::asio::error::would_block &&
@@ -894,10 +877,9 @@ void UdpTransport::Impl::send_request(const PeerInfo& peer, CoapMessage request,
   arm_timer();
 }
 
-Clock::duration UdpTransport::Impl::initial_backoff() {
-  std::uniform_real_distribution<double> jitter(1.0, options_.ack_random_factor);
-  return std::chrono::duration_cast<Clock::duration>(
-      std::chrono::duration<double, std::milli>(options_.ack_timeout.count() * jitter(rng_)));
+lwm2m::ConRetransmission UdpTransport::Impl::new_retransmission() {
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  return lwm2m::ConRetransmission(options_.transmission, unit(rng_));
 }
 
 void UdpTransport::Impl::schedule_outgoing(uint64_t id, Outgoing& o) {
@@ -919,25 +901,23 @@ void UdpTransport::Impl::on_outgoing_timer(uint64_t id) {
     return;
   }
   if (!o->acked && now_ >= o->next_retransmit) {
-    if (o->retransmits >= options_.max_retransmit) {
+    if (!o->retransmission.next()) {
       // RFC 7252 4.2: the last retransmission's timeout passed unacknowledged.
       if (o->is_request) {
         const auto ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(now_ - o->started).count();
         ++stats_.timeouts;
         complete(id, make_error(ErrorKind::kTimeout, "no response within " + std::to_string(ms) +
-                                                         " ms (" + std::to_string(o->retransmits) +
+                                                         " ms (" + std::to_string(o->retransmission.retransmits()) +
                                                          " retransmissions)"));
       } else {
         drop_outgoing(id);
       }
       return;
     }
-    ++o->retransmits;
     ++stats_.retransmissions;
     send_string(o->peer->endpoint, o->bytes);
-    o->backoff *= 2;
-    o->next_retransmit = now_ + o->backoff;
+    o->next_retransmit = now_ + o->retransmission.timeout();
   }
   schedule_outgoing(id, *o);
 }
@@ -984,64 +964,31 @@ UdpTransport::Impl::Peer& UdpTransport::Impl::peer_for(const PeerKey& key,
     p.info.address.address = address_string(ep.address());
     p.info.address.port = ep.port();
     p.next_mid = static_cast<uint16_t>(rng_());
+    p.recent = lwm2m::RecentMessageIds<DedupEntry>(options_.max_dedup_entries_per_peer);
   }
   return p;
 }
 
-UdpTransport::Impl::DedupEntry* UdpTransport::Impl::find_dedup(Peer& p, uint16_t mid) {
-  for (size_t i = 0; i < p.dedup_count; ++i) {
-    const size_t slot = p.dedup_slot(i);
-    if (p.dedup_mids[slot] == mid) return &p.dedup[slot];
-  }
-  return nullptr;
-}
-
 UdpTransport::Impl::DedupEntry* UdpTransport::Impl::find_dedup_seq(Peer& p, uint64_t seq) {
-  for (size_t i = 0; i < p.dedup_count; ++i) {
-    if (DedupEntry& d = p.dedup_at(i); d.seq == seq) return &d;
-  }
-  return nullptr;
+  return p.recent.find_if([seq](const DedupEntry& d) { return d.seq == seq; });
 }
 
 uint64_t UdpTransport::Impl::add_dedup(Peer& p, uint16_t mid) {
-  if (p.dedup_count >= options_.max_dedup_entries_per_peer) {
-    pop_dedup(p);  // its FifoRef goes stale
+  bool evicted = false;
+  DedupEntry& d = p.recent.remember(mid, now_ + options_.transmission.exchange_lifetime, &evicted);
+  if (evicted) {  // its FifoRef goes stale
     ++stats_.dedup_evictions;
+    --dedup_live_;
   }
-  const uint64_t seq = ++seq_;
-  if (p.dedup_count < p.dedup.size()) {
-    const size_t slot = p.dedup_slot(p.dedup_count);
-    p.dedup[slot] = DedupEntry{seq, mid, {}};
-    p.dedup_mids[slot] = mid;
-  } else {
-    // Full below the cap: grow, oldest first again.
-    std::rotate(p.dedup.begin(), p.dedup.begin() + p.dedup_head, p.dedup.end());
-    std::rotate(p.dedup_mids.begin(), p.dedup_mids.begin() + p.dedup_head, p.dedup_mids.end());
-    p.dedup_head = 0;
-    p.dedup.push_back(DedupEntry{seq, mid, {}});
-    p.dedup_mids.push_back(mid);
-  }
-  ++p.dedup_count;
+  d.seq = ++seq_;
   ++dedup_live_;
-  remember(p, seq);
-  return seq;
-}
-
-// Drops the oldest entry of a non-empty ring.
-void UdpTransport::Impl::pop_dedup(Peer& p) {
-  p.dedup[p.dedup_head] = DedupEntry{};  // frees a long cached answer now
-  p.dedup_head = static_cast<uint32_t>((p.dedup_head + 1) % p.dedup.size());
-  if (--p.dedup_count == 0) {
-    p.dedup.clear();
-    p.dedup_mids.clear();
-    p.dedup_head = 0;
-  }
-  --dedup_live_;
+  remember(p, d.seq);
+  return d.seq;
 }
 
 // Keeps `p` (and with seq != 0 its dedup entry) for the exchange lifetime.
 void UdpTransport::Impl::remember(Peer& p, uint64_t seq) {
-  fifo_.push_back(FifoRef{&p, seq, now_ + options_.exchange_lifetime});
+  fifo_.push_back(FifoRef{&p, seq, now_ + options_.transmission.exchange_lifetime});
   ++p.fifo_refs;
   while (fifo_.size() > options_.max_dedup_entries) {
     if (fifo_.front().seq != 0) ++stats_.dedup_evictions;
@@ -1057,7 +1004,10 @@ void UdpTransport::Impl::pop_fifo() {
   fifo_.pop_front();
   Peer& p = *ref.peer;
   --p.fifo_refs;
-  if (ref.seq != 0 && p.dedup_count > 0 && p.dedup_at(0).seq == ref.seq) pop_dedup(p);
+  if (ref.seq != 0 && !p.recent.empty() && p.recent.oldest().seq == ref.seq) {
+    p.recent.pop_oldest();
+    --dedup_live_;
+  }
   maybe_forget(p);
 }
 

@@ -55,6 +55,7 @@
 #include <memory>
 #include <string>
 
+#include "lwm2m/coap_reliability.h"
 #include "lwm2m/result.h"
 #include "server/transport/coap_transport.h"
 
@@ -65,13 +66,9 @@ struct UdpTransportOptions {
   // their plain IPv4 address in PeerInfo).
   std::string bind_address = "0.0.0.0";
   uint16_t port = 5683;  // 0: an ephemeral port, see local_port()
-  // RFC 7252 4.8 transmission parameters.
-  std::chrono::milliseconds ack_timeout{2000};
-  double ack_random_factor = 1.5;
-  int max_retransmit = 4;
-  // How long a received message id is remembered for duplicate detection,
-  // and how long one we used is kept from reuse (EXCHANGE_LIFETIME).
-  std::chrono::milliseconds exchange_lifetime{247000};
+  // RFC 7252 4.8 transmission parameters; exchange_lifetime is how long a
+  // received message id is remembered and one we used is kept from reuse.
+  lwm2m::CoapTransmission transmission;
   // A CON request still unanswered this long after it arrived gets an empty
   // ACK, and its answer goes as a separate CON response.
   std::chrono::milliseconds separate_response_after{1000};

@@ -24,7 +24,7 @@ std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::
   config->lifetime_s = 120;
   config->sample_period = std::chrono::milliseconds(50);
   emulated::UdpDeviceOptions opt;
-  opt.ack_timeout = std::chrono::milliseconds(500);
+  opt.transmission.ack_timeout = std::chrono::milliseconds(500);
   opt.bind_address = boost::asio::ip::make_address("127.0.0.1");
   std::unique_ptr<UdpDevice> dev;
   h.on_io([&] {

@@ -90,7 +90,7 @@ bool ClusterHarness::start() {
       server::UdpTransportOptions uo;
       uo.bind_address = "127.0.0.1";
       uo.port = 0;
-      uo.ack_timeout = std::chrono::milliseconds(500);
+      uo.transmission.ack_timeout = std::chrono::milliseconds(500);
       auto udp = std::make_unique<server::UdpTransport>(io_, uo);
       node->attach(*udp);
       if (options_.dtls) {

@@ -91,7 +91,7 @@ class DtlsDeviceTest : public ::testing::Test {
     DtlsDeviceOptions opt;
     opt.handshake_timeout = handshake_timeout_;
     opt.bind_address = asio::ip::make_address("127.0.0.1");
-    opt.ack_timeout = std::chrono::milliseconds(500);
+    opt.transmission.ack_timeout = std::chrono::milliseconds(500);
     opt.on_registration_state = [this](RegistrationState s) {
       std::lock_guard<std::mutex> lock(mu_);
       states_.push_back(s);

@@ -123,8 +123,8 @@ std::shared_ptr<DeviceConfig> config(std::chrono::milliseconds sample_period = 5
 
 UdpDeviceOptions fast_options(bool register_on_start = true) {
   UdpDeviceOptions o;
-  o.ack_timeout = 100ms;
-  o.ack_random_factor = 1.0;
+  o.transmission.ack_timeout = 100ms;
+  o.transmission.ack_random_factor = 1.0;
   o.bind_address = asio::ip::address_v4::loopback();
   o.register_on_start = register_on_start;
   o.seed = 99;
@@ -233,8 +233,8 @@ TEST(UdpDevice, GivesUpAfterMaxRetransmit) {
   asio::io_context io;
   Peer server(io);
   UdpDeviceOptions o = fast_options();
-  o.ack_timeout = 20ms;
-  o.max_retransmit = 2;
+  o.transmission.ack_timeout = 20ms;
+  o.transmission.max_retransmit = 2;
   UdpDevice dev(io, server.endpoint(), Device(config(), DeviceIdentity{"udp-4", 5, "", ""}), o);
   ASSERT_TRUE(dev.start().ok());
   ASSERT_TRUE(run_until(io, [&] { return dev.stats().timeouts == 1; }));
@@ -350,7 +350,7 @@ TEST(UdpDevice, NotificationsToTheObserverUntilReset) {
   auto c = config(20ms);
   c->notify_con_every = 3;
   UdpDeviceOptions o = fast_options(false);
-  o.ack_timeout = 3000ms;  // our ACKs may be slow on a loaded machine
+  o.transmission.ack_timeout = 3000ms;  // our ACKs may be slow on a loaded machine
   UdpDevice dev(io, server.endpoint(), Device(c, DeviceIdentity{"udp-7", 5, "", ""}), o);
   ASSERT_TRUE(dev.start().ok());
   const udp::endpoint device = dev.local_endpoint();
@@ -412,8 +412,8 @@ TEST(UdpDevice, UnacknowledgedConNotificationEndsTheObservation) {
   auto c = config(1000ms);  // the CON gives up (60 ms) long before the next sample
   c->notify_con_every = 1;
   UdpDeviceOptions o = fast_options(false);
-  o.ack_timeout = 20ms;
-  o.max_retransmit = 1;
+  o.transmission.ack_timeout = 20ms;
+  o.transmission.max_retransmit = 1;
   UdpDevice dev(io, loopback(9), Device(c, DeviceIdentity{"udp-8", 5, "", ""}), o);
   ASSERT_TRUE(dev.start().ok());
   CoapMessage obs = get("/3313/0/5702", 200, ContentFormat::kTlv);

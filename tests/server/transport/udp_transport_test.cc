@@ -635,9 +635,9 @@ TEST_F(UdpTransportTest, SameMidFromAnotherPeerIsNotADuplicate) {
 
 UdpTransportOptions fast_options() {
   auto o = loopback_options();
-  o.ack_timeout = milliseconds(50);
-  o.ack_random_factor = 1.5;
-  o.max_retransmit = 4;
+  o.transmission.ack_timeout = milliseconds(50);
+  o.transmission.ack_random_factor = 1.5;
+  o.transmission.max_retransmit = 4;
   return o;
 }
 
@@ -671,7 +671,7 @@ TEST_F(UdpTransportTest, RetransmitsUntilThePeerAnswers) {
 
 TEST_F(UdpTransportTest, TimesOutWhenNobodyAnswersAndCompletesOnce) {
   auto opts = fast_options();
-  opts.max_retransmit = 2;
+  opts.transmission.max_retransmit = 2;
   auto t = make(opts);
   RawPeer peer;
   std::vector<Result<CoapMessage>> results;
@@ -697,7 +697,7 @@ TEST_F(UdpTransportTest, TimesOutWhenNobodyAnswersAndCompletesOnce) {
 
 TEST_F(UdpTransportTest, TimeoutBoundsTheExchange) {
   auto opts = loopback_options();
-  opts.ack_timeout = milliseconds(60000);
+  opts.transmission.ack_timeout = milliseconds(60000);
   auto t = make(opts);
   RawPeer peer;
   std::vector<Result<CoapMessage>> results;
@@ -1002,7 +1002,7 @@ TEST_F(UdpTransportTest, ResponderCalledTwiceAnswersOnce) {
 
 TEST_F(UdpTransportTest, DroppedResponderLeaksNothingAndStateIsForgotten) {
   auto opts = loopback_options();
-  opts.exchange_lifetime = milliseconds(300);
+  opts.transmission.exchange_lifetime = milliseconds(300);
   opts.separate_response_after = milliseconds(100);
   auto t = make(opts);
   RawPeer peer;
@@ -1102,7 +1102,10 @@ TEST_F(UdpTransportTest, BadPeerAddressFailsPosted) {
 }
 
 TEST_F(UdpTransportTest, StartFailsOnBadAddressOrPortInUse) {
-  UdpTransport bad(io, UdpTransportOptions{.bind_address = "nonsense", .port = 0});
+  UdpTransportOptions nonsense;
+  nonsense.bind_address = "nonsense";
+  nonsense.port = 0;
+  UdpTransport bad(io, nonsense);
   Status st = bad.start();
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().kind, ErrorKind::kInvalidArgument);
@@ -1119,7 +1122,7 @@ TEST_F(UdpTransportTest, DedupMemoryIsBounded) {
   auto opts = loopback_options();
   opts.max_dedup_entries = 8;
   opts.max_dedup_entries_per_peer = 4;
-  opts.exchange_lifetime = milliseconds(400);
+  opts.transmission.exchange_lifetime = milliseconds(400);
   auto t = make(opts);
   rec.auto_answer = response(kContent, "b");
   std::vector<std::unique_ptr<RawPeer>> peers;
@@ -1149,10 +1152,10 @@ TEST_F(UdpTransportTest, DedupMemoryIsBounded) {
 // exchange lifetime has passed no state is left.
 TEST_F(UdpTransportTest, RandomTrafficLeavesNoStateBehind) {
   auto opts = loopback_options();
-  opts.ack_timeout = milliseconds(20);
-  opts.max_retransmit = 2;
+  opts.transmission.ack_timeout = milliseconds(20);
+  opts.transmission.max_retransmit = 2;
   opts.separate_response_after = milliseconds(30);
-  opts.exchange_lifetime = milliseconds(500);
+  opts.transmission.exchange_lifetime = milliseconds(500);
   opts.max_dedup_entries = 64;
   opts.max_dedup_entries_per_peer = 8;
   auto t = make(opts);
