@@ -9,29 +9,21 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/json.hpp>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <map>
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/host_port.h"
-#include "store/keys.h"
 #include "testbed/cleanup.h"
+#include "testbed/cluster_state.h"
 #include "testbed/deployment.h"
-#include "testbed/process.h"
-#include "testbed/redis_client.h"
 
 namespace fogm2m::cli {
 
 namespace {
 
-namespace json = boost::json;
 using testbed::Deployment;
-using testbed::Member;
 
 struct UpArgs {
   std::string name = "main";
@@ -56,65 +48,6 @@ struct UpArgs {
 std::atomic<bool> g_stop{false};
 
 void on_signal(int) { g_stop.store(true); }
-
-json::object member_json(const Member& m) {
-  json::object o{{"name", m.name},
-                 {"netns", m.netns},
-                 {"address", m.address},
-                 {"pid", m.pid()},
-                 {"start_time", m.start_time},
-                 {"log", m.log_path}};
-  if (m.cgroup) {
-    json::array dirs;
-    for (const auto& d : m.cgroup->directories()) dirs.push_back(json::value(d));
-    o["cgroup"] = m.cgroup->parent_name() + "/" + m.cgroup->name();
-    o["cgroup_dirs"] = std::move(dirs);
-  }
-  if (m.devices > 0) {
-    o["first_device"] = m.first_device;
-    o["devices"] = m.devices;
-    o["stats_file"] = m.stats_path;
-  }
-  return o;
-}
-
-json::object state_json(const Deployment& d) {
-  json::array nodes, fleets;
-  for (const auto& n : d.nodes()) nodes.push_back(member_json(n));
-  for (const auto& f : d.fleets()) fleets.push_back(member_json(f));
-  const auto& t = d.times();
-  return json::object{
-      {"name", d.run_id()},
-      {"vip", d.vip()},
-      {"lb_netns", d.lb_netns()},
-      {"control_netns", d.control_netns()},
-      {"nft_table", testbed::run_nft_table(d.run_id())},
-      {"redis", member_json(d.redis_member())},
-      {"redis_address", d.redis_host() + ":" + std::to_string(d.redis_port())},
-      {"nodes", std::move(nodes)},
-      {"fleets", std::move(fleets)},
-      {"devices", d.config().devices},
-      {"dtls", d.config().dtls},
-      {"cgroup_version", testbed::to_string(d.cgroup_host().version())},
-      {"cpu_quota_us", d.config().node_limits.cpu_quota_us},
-      {"cpu_period_us", d.config().node_limits.cpu_period_us},
-      {"memory_limit_bytes", d.config().node_limits.memory_limit_bytes},
-      {"work_dir", d.config().work_dir},
-      {"deploy_seconds",
-       json::object{{"network", t.network_s}, {"redis", t.redis_s}, {"nodes", t.nodes_s}, {"fleets", t.fleets_s},
-                    {"total", t.total_s}}},
-  };
-}
-
-bool write_file(const std::string& path, const std::string& text) {
-  const std::string temp = path + ".tmp";
-  {
-    std::ofstream out(temp);
-    out << text << "\n";
-    if (!out) return false;
-  }
-  return std::rename(temp.c_str(), path.c_str()) == 0;
-}
 
 int cluster_up(const UpArgs& args) {
   if (!testbed::valid_run_id(args.name)) {
@@ -156,9 +89,8 @@ int cluster_up(const UpArgs& args) {
     return 1;
   }
   Deployment& d = **deployed;
-  const json::object state = state_json(d);
-  if (!write_file(testbed::run_state_path(args.name), json::serialize(state))) {
-    std::cerr << "fogm2m cluster up: cannot write " << testbed::run_state_path(args.name) << "; tearing down\n";
+  if (Status written = testbed::write_cluster_state(testbed::cluster_state_of(d)); !written) {
+    std::cerr << "fogm2m cluster up: " << written.error().message << "; tearing down\n";
     return 1;  // the deployment's destructor removes everything
   }
   if (g_stop.load()) {
@@ -181,92 +113,35 @@ int cluster_up(const UpArgs& args) {
   return 0;
 }
 
-Result<json::object> read_state(const std::string& name) {
-  std::ifstream in(testbed::run_state_path(name));
-  if (!in) return make_error(ErrorKind::kNotFound, "no cluster " + name + " (" + testbed::run_state_path(name) + ")");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  boost::system::error_code ec;
-  json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return make_error(ErrorKind::kMalformed, testbed::run_state_path(name) + ": not JSON");
-  return v.as_object();
-}
-
-std::string text_of(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-int64_t int_of(const json::object& o, const char* key) {
-  const json::value* v = o.if_contains(key);
-  return v != nullptr && v->is_int64() ? v->as_int64() : (v != nullptr && v->is_uint64() ? static_cast<int64_t>(v->as_uint64()) : 0);
-}
-
-bool alive(const json::object& member) {
-  const auto pid = static_cast<pid_t>(int_of(member, "pid"));
-  const auto start = static_cast<unsigned long long>(int_of(member, "start_time"));
-  return pid > 0 && testbed::process_start_time(pid) == start;
-}
-
 int cluster_status(const std::string& name) {
-  Result<json::object> state = read_state(name);
+  Result<testbed::ClusterState> state = testbed::read_cluster_state(name);
   if (!state) {
     std::cerr << "fogm2m cluster status: " << state.error().message << "\n";
     return 1;
   }
-  std::map<std::string, int> owned;
-  size_t registered = 0;
-  std::string redis_error;
-  const std::string redis_address = text_of(*state, "redis_address");
-  std::string redis_host;
-  uint16_t redis_port = 0;
-  Result<testbed::RedisClient> client = make_error(ErrorKind::kMalformed, "bad redis_address in the state file");
-  if (split_host_port(redis_address, redis_host, redis_port)) {
-    client = testbed::RedisClient::connect(text_of(*state, "control_netns"), redis_host, redis_port);
-  }
-  if (client) {
-    if (auto owners = client->owners(); owners) {
-      for (const auto& [ep, node] : *owners) ++owned[node];
-    } else {
-      redis_error = owners.error().message;
-    }
-    if (auto keys = client->keys(std::string(store::keys::kRegistrationPattern)); keys) registered = keys->size();
-  } else {
-    redis_error = client.error().message;
-  }
-
+  Result<testbed::ClusterOccupancy> occupancy = testbed::read_occupancy(*state);
   int dead = 0;
-  auto line = [&](const json::object& m, const std::string& extra) {
-    const bool up = alive(m);
+  auto line = [&](const testbed::MemberState& m, const std::string& extra) {
+    const bool up = m.running();
     if (!up) ++dead;
-    std::printf("  %-8s %-7s pid %-7lld %-15s %-20s %s\n", text_of(m, "name").c_str(), up ? "running" : "DEAD",
-                static_cast<long long>(int_of(m, "pid")), text_of(m, "address").c_str(), text_of(m, "netns").c_str(),
-                extra.c_str());
+    std::printf("  %-8s %-7s pid %-7lld %-15s %-20s %s\n", m.name.c_str(), up ? "running" : "DEAD",
+                static_cast<long long>(m.pid), m.address.c_str(), m.netns.c_str(), extra.c_str());
   };
-  std::printf("cluster %s: VIP %s, redis %s (from %s), cgroups %s\n", name.c_str(), text_of(*state, "vip").c_str(),
-              redis_address.c_str(), text_of(*state, "control_netns").c_str(),
-              text_of(*state, "cgroup_version").c_str());
-  auto members = [&](const char* key) {
-    std::vector<json::object> list;
-    const json::value* v = state->if_contains(key);
-    if (v != nullptr && v->is_object()) list.push_back(v->as_object());
-    if (v != nullptr && v->is_array()) {
-      for (const auto& m : v->as_array()) {
-        if (m.is_object()) list.push_back(m.as_object());
-      }
-    }
-    return list;
-  };
-  for (const auto& r : members("redis")) line(r, "");
-  for (const auto& n : members("nodes")) line(n, "owns " + std::to_string(owned[text_of(n, "name")]) + " device(s)");
-  for (const auto& f : members("fleets")) {
-    line(f, std::to_string(int_of(f, "devices")) + " device(s) from dev-" + std::to_string(int_of(f, "first_device")));
+  std::printf("cluster %s: VIP %s, redis %s (from %s), cgroups %s\n", name.c_str(), state->vip.c_str(),
+              state->redis_address.c_str(), state->control_netns.c_str(), state->cgroup_version.c_str());
+  line(state->redis, "");
+  for (const auto& n : state->nodes) {
+    const int owned = occupancy ? occupancy->devices_by_node[n.name] : 0;
+    line(n, "owns " + std::to_string(owned) + " device(s)");
   }
-  if (redis_error.empty()) {
-    std::printf("  registered: %zu of %lld device(s)\n", registered, static_cast<long long>(int_of(*state, "devices")));
+  for (const auto& f : state->fleets)
+    line(f, std::to_string(f.devices) + " device(s) from dev-" + std::to_string(f.first_device));
+  if (occupancy) {
+    std::printf("  registered: %zu of %d device(s)\n", occupancy->registered, state->devices);
   } else {
-    std::printf("  redis: %s\n", redis_error.c_str());
+    std::printf("  redis: %s\n", occupancy.error().message.c_str());
   }
-  return dead == 0 && redis_error.empty() ? 0 : 3;
+  return dead == 0 && occupancy ? 0 : 3;
 }
 
 int cluster_down(const std::string& name, bool all_leftovers) {

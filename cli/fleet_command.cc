@@ -3,21 +3,14 @@
 // cgroups (the testbed's containers). Live counters on stderr and in a stats
 // file; a JSON summary at the end.
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
+#include <boost/asio/ip/address.hpp>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.h"
-#include "cli/host_port.h"
-#include "emulated_clients/fleet.h"
-#include "io/process_placement.h"
+#include "emulated_clients/fleet_process.h"
+#include "io/host_port.h"
 
 namespace fogm2m::cli {
 
@@ -52,36 +45,13 @@ struct FleetArgs {
   std::string log_level = "warn";
 };
 
-// Writes `text` to `path` through a temporary file and a rename, so a reader
-// never sees half a file.
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text << "\n";
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-}
-
 int run_fleet(const FleetArgs& args) {
   spdlog::set_level(spdlog::level::from_str(args.log_level));
-  // Placement first: sockets opened later belong to the namespace.
-  if (!args.netns.empty())
-    if (auto s = io::enter_network_namespace(args.netns); !s) {
-      std::cerr << "fogm2m fleet: " << s.error().message << "\n";
-      return 2;
-    }
-  for (const std::string& dir : args.cgroups)
-    if (auto s = io::join_cgroup(dir); !s) {
-      std::cerr << "fogm2m fleet: " << s.error().message << "\n";
-      return 2;
-    }
-
-  emulated::FleetConfig config;
+  emulated::FleetProcessOptions options;
+  emulated::FleetConfig& config = options.fleet;
   std::string host;
   uint16_t port = 0;
-  if (!split_host_port(args.server, host, port)) {
+  if (!io::split_host_port(args.server, host, port)) {
     std::cerr << "fogm2m fleet: --server must be host:port, got \"" << args.server << "\"\n";
     return 2;
   }
@@ -118,59 +88,14 @@ int run_fleet(const FleetArgs& args) {
   }
   config.stop_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.stop_timeout_s * 1000));
 
-  emulated::Fleet fleet(config);
-  if (auto s = fleet.start(); !s) {
-    std::cerr << "fogm2m fleet: " << s.error().message << "\n";
-    return 2;
-  }
-  spdlog::info("fleet: {} devices ({}..) towards {} over {} threads, ramp {:.1f} s", args.devices,
-               fleet.endpoint(0), args.server, args.threads, ramp_s);
-
-  boost::asio::io_context io;
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  boost::asio::steady_timer stats_timer(io), duration_timer(io);
-  const bool live = !args.quiet && args.stats_interval_s > 0;
-  auto report = [&] {
-    const emulated::FleetStats s = fleet.stats();
-    if (!args.stats_file.empty()) write_atomically(args.stats_file, emulated::to_json(s));
-    if (live)
-      std::fprintf(stderr, "fleet: %llu/%llu registered, %llu notifications, %llu requests answered, "
-                   "%llu retransmissions, %llu errors\n",
-                   (unsigned long long)s.registered, (unsigned long long)s.devices,
-                   (unsigned long long)s.notifications_sent, (unsigned long long)s.requests_answered,
-                   (unsigned long long)s.retransmissions, (unsigned long long)(s.errors + s.timeouts));
-  };
-  std::function<void()> tick = [&] {
-    stats_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(args.stats_interval_s * 1000)));
-    stats_timer.async_wait([&](boost::system::error_code e) {
-      if (e) return;
-      report();
-      tick();
-    });
-  };
-  if (args.stats_interval_s > 0) tick();
-  auto finish = [&] {
-    signals.cancel();
-    stats_timer.cancel();
-    duration_timer.cancel();
-  };
-  signals.async_wait([&](boost::system::error_code e, int) {
-    if (!e) finish();
-  });
-  if (args.duration_s > 0) {
-    duration_timer.expires_after(std::chrono::milliseconds(static_cast<int64_t>(args.duration_s * 1000)));
-    duration_timer.async_wait([&](boost::system::error_code e) {
-      if (!e) finish();
-    });
-  }
-  io.run();
-
-  fleet.stop();
-  const std::string summary = emulated::to_json(fleet.stats());
-  if (!args.stats_file.empty()) write_atomically(args.stats_file, summary);
-  if (!args.summary_file.empty()) write_atomically(args.summary_file, summary);
-  std::cout << summary << std::endl;
-  return 0;
+  options.netns = args.netns;
+  options.cgroups = args.cgroups;
+  options.stats_file = args.stats_file;
+  options.stats_interval = std::chrono::milliseconds(static_cast<int64_t>(args.stats_interval_s * 1000));
+  options.quiet = args.quiet;
+  options.summary_file = args.summary_file;
+  options.duration = std::chrono::milliseconds(static_cast<int64_t>(args.duration_s * 1000));
+  return emulated::run_fleet_process(options);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // `fogm2m run SCENARIO.yaml`: the product's main job. Runs a scenario's sweep
-// on a real cluster of this machine (a `mode: sim` scenario goes to
-// `fogm2m sim`) and writes result records; Ctrl-C stops cleanly and keeps the
-// finished points.
+// on a real cluster of this machine (a `mode: sim` scenario is simulated, as
+// `fogm2m sim` does) and writes result records; Ctrl-C stops cleanly and
+// keeps the finished points.
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -16,6 +16,7 @@
 #include "runner/scenario_runner.h"
 #include "scenario/loader.h"
 #include "scenario/sweep.h"
+#include "sim/simulate.h"
 
 namespace fogm2m::cli {
 
@@ -35,6 +36,30 @@ std::string self_executable() {
   return ec ? std::string("fogm2m") : p.string();
 }
 
+// A `mode: sim` scenario: the same records, in simulated time (as `fogm2m sim`).
+int run_simulated(const RunArgs& args, schema::Scenario scenario) {
+  auto params = sim::resolve_sim_params("", scenario.sim_params(), args.scenario);
+  if (!params) {
+    std::cerr << "fogm2m run: " << params.error().message << "\n";
+    return 2;
+  }
+  sim::SimulationOptions options;
+  options.scenario_file = args.scenario;
+  options.scenario = std::move(scenario);
+  options.output_dir = args.out;
+  options.params = *params;
+  options.git_revision = git_revision();
+  auto summary = sim::simulate_scenario(options);
+  if (!summary) {
+    std::cerr << "fogm2m run: " << summary.error().message << "\n";
+    return 1;
+  }
+  std::cout << "fogm2m run: " << summary->runs << " simulated runs recorded";
+  if (summary->failed) std::cout << ", " << summary->failed << " failed";
+  std::cout << "; records in " << summary->output_dir << "/records.jsonl and records.csv\n";
+  return summary->failed ? 1 : 0;
+}
+
 int run(const RunArgs& args) {
   spdlog::set_level(spdlog::level::from_str(args.log_level));
   auto shard = scenario::parse_shard(args.shard);
@@ -47,17 +72,7 @@ int run(const RunArgs& args) {
     std::cerr << "fogm2m run: " << loaded.error().message << "\n";
     return 2;
   }
-  if (loaded->mode() == schema::MODE_SIM) {  // the same records, in simulated time
-    const std::string self = self_executable();
-    std::vector<std::string> argv = {self, "sim", args.scenario};
-    if (!args.out.empty()) argv.insert(argv.end(), {"--out", args.out});
-    std::vector<char*> raw;
-    for (auto& a : argv) raw.push_back(a.data());
-    raw.push_back(nullptr);
-    execv(self.c_str(), raw.data());
-    std::cerr << "fogm2m run: cannot start " << self << " sim\n";
-    return 2;
-  }
+  if (loaded->mode() == schema::MODE_SIM) return run_simulated(args, std::move(*loaded));
   // SIGINT/SIGTERM go to one thread that asks the runner to stop; a second
   // one ends the process at once (the next `fogm2m cluster down` cleans up).
   static std::atomic<bool> cancel{false};

@@ -10,34 +10,21 @@
 //   fogm2m sim validate RESULTS_DIR --against SECOND_RESULTS_DIR
 //       compares two testbed runs of one scenario the same way: the
 //       testbed's repeatability, the floor under any validation error.
-#include <google/protobuf/util/json_util.h>
-
-#include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/git_revision.h"
-#include "results/latency_file.h"
 #include "results/record_reader.h"
-#include "results/record_writer.h"
-#include "results/run_metadata.h"
 #include "scenario/loader.h"
-#include "scenario/sweep.h"
 #include "sim/calibration.h"
 #include "sim/sim_params.h"
-#include "sim/sweep_runner.h"
+#include "sim/simulate.h"
 #include "sim/validation.h"
 
 namespace fogm2m::cli {
 
 namespace {
-
-namespace fs = std::filesystem;
 
 struct SimArgs {
   std::string scenario;
@@ -49,102 +36,33 @@ struct SimArgs {
   std::string calibrate_out = "sim-params.yaml";
 };
 
-double unix_now() {
-  using namespace std::chrono;
-  return duration<double>(system_clock::now().time_since_epoch()).count();
-}
-
-// --params, else the scenario's sim_params (as given, else beside the
-// scenario file), else the defaults.
-Result<sim::SimParams> resolve_params(const std::string& flag, const std::string& from_scenario,
-                                      const std::string& scenario_file) {
-  if (!flag.empty()) return sim::load_sim_params(flag);
-  if (from_scenario.empty()) return sim::SimParams{};
-  fs::path p(from_scenario);
-  if (p.is_relative() && !fs::exists(p) && !scenario_file.empty()) p = fs::path(scenario_file).parent_path() / p;
-  return sim::load_sim_params(p.string());
-}
-
 int run_scenario(const SimArgs& args) {
   auto scenario = scenario::load_scenario_file(args.scenario);
   if (!scenario) {
     std::cerr << "fogm2m sim: " << scenario.error().message << "\n";
     return 2;
   }
-  auto params = resolve_params(args.params, scenario->sim_params(), args.scenario);
+  auto params = sim::resolve_sim_params(args.params, scenario->sim_params(), args.scenario);
   if (!params) {
     std::cerr << "fogm2m sim: " << params.error().message << "\n";
     return 2;
   }
-  const std::string out = args.out.empty() ? scenario->output_dir() : args.out;
-  auto writer = results::RecordWriter::open(out);
-  if (!writer) {
-    std::cerr << "fogm2m sim: " << writer.error().message << "\n";
+  sim::SimulationOptions options;
+  options.scenario_file = args.scenario;
+  options.scenario = std::move(*scenario);
+  options.output_dir = args.out;
+  options.params = *params;
+  options.threads = args.threads;
+  options.git_revision = git_revision();
+  auto summary = sim::simulate_scenario(options);
+  if (!summary) {
+    std::cerr << "fogm2m sim: " << summary.error().message << "\n";
     return 1;
   }
-  if (auto meta = results::describe_run(args.scenario, git_revision(), *scenario); meta) {
-    meta->set_cgroup_version("none");
-    if (auto s = results::write_metadata(out, *meta); !s) std::cerr << "fogm2m sim: " << s.error().message << "\n";
-  }
-  const auto points = scenario::expand_points(*scenario);
-  const auto runs = sim::all_runs(points, scenario->repetitions());
-  uint64_t events = 0;
-  size_t failed = 0, done = 0;
-  const auto started = std::chrono::steady_clock::now();
-  auto status = sim::run_sweep(*scenario, runs, *params, args.threads,
-                               [&](const sim::SweepRun& run, Result<sim::PointOutcome>& outcome) -> Status {
-                                 schema::ResultRecord record;
-                                 if (outcome) {
-                                   events += outcome->events;
-                                   record = std::move(outcome->record);
-                                   auto file = results::write_latency_samples(out, run.point_index, run.repetition,
-                                                                              outcome->latency_us);
-                                   if (!file) return file.error();
-                                   record.set_latency_file(*file);
-                                 } else {
-                                   ++failed;
-                                   record.set_scenario(scenario->name());
-                                   record.set_mode(schema::MODE_SIM);
-                                   record.set_point_index(run.point_index);
-                                   record.set_repetition(run.repetition);
-                                   *record.mutable_point() = run.point;
-                                   record.set_error(outcome.error().message);
-                                 }
-                                 record.set_started_unix_s(unix_now());
-                                 ++done;
-                                 return (*writer)->append(record);
-                               });
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  if (!status) {
-    std::cerr << "fogm2m sim: " << status.error().message << "\n";
-    return 1;
-  }
-  std::printf("sim: %zu runs (%zu failed) in %.2f s wall, %.3g events, %.3g events/s -> %s\n", done, failed, wall,
-              static_cast<double>(events), static_cast<double>(events) / wall, out.c_str());
-  return failed ? 1 : 0;
-}
-
-// The scenario a results directory was measured with (metadata.json), or
-// settings that match the testbed's defaults when it has none.
-schema::Scenario scenario_of(const std::string& dir, const std::vector<schema::ResultRecord>& records) {
-  std::ifstream in(fs::path(dir) / "metadata.json");
-  if (in) {
-    std::stringstream buf;
-    buf << in.rdbuf();
-    schema::RunMetadata meta;
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;
-    if (google::protobuf::util::JsonStringToMessage(buf.str(), &meta, options).ok() && meta.has_scenario())
-      return meta.scenario();
-  }
-  schema::Scenario s;
-  s.set_name(records.empty() ? "validate" : records.front().scenario());
-  s.set_window_s(records.empty() || records.front().window_s() <= 0 ? 60 : records.front().window_s());
-  s.set_warmup_s(5);
-  s.set_observe_all(true);
-  s.set_observe_path("/3313/0");
-  s.set_seed(1);
-  return s;
+  std::printf("sim: %zu runs (%zu failed) in %.2f s wall, %.3g events, %.3g events/s -> %s\n", summary->runs,
+              summary->failed, summary->wall_s, static_cast<double>(summary->events),
+              static_cast<double>(summary->events) / summary->wall_s, summary->output_dir.c_str());
+  return summary->failed ? 1 : 0;
 }
 
 int run_calibrate(const SimArgs& args) {
@@ -153,12 +71,12 @@ int run_calibrate(const SimArgs& args) {
     std::cerr << "fogm2m sim calibrate: " << records.error().message << "\n";
     return 2;
   }
-  auto prior = resolve_params(args.params, "", "");
+  auto prior = sim::resolve_sim_params(args.params, "", "");
   if (!prior) {
     std::cerr << "fogm2m sim calibrate: " << prior.error().message << "\n";
     return 2;
   }
-  const schema::Scenario scenario = scenario_of(args.results_dir, *records);
+  const schema::Scenario scenario = sim::measured_scenario(args.results_dir, *records);
   auto report = sim::calibrate(*records, *prior, &scenario);
   if (!report) {
     std::cerr << "fogm2m sim calibrate: " << report.error().message << "\n";
@@ -200,8 +118,8 @@ int run_validate(const SimArgs& args) {
     std::fputs(sim::format_validation(*report).c_str(), stdout);
     return 0;
   }
-  const schema::Scenario scenario = scenario_of(args.results_dir, *records);
-  auto params = resolve_params(args.params, scenario.sim_params(), "");
+  const schema::Scenario scenario = sim::measured_scenario(args.results_dir, *records);
+  auto params = sim::resolve_sim_params(args.params, scenario.sim_params(), "");
   if (!params) {
     std::cerr << "fogm2m sim validate: " << params.error().message << "\n";
     return 2;

@@ -115,4 +115,18 @@ Status write_metadata(const std::string& output_dir, const schema::RunMetadata& 
   return {};
 }
 
+Result<schema::RunMetadata> read_metadata(const std::string& output_dir) {
+  const fs::path path = fs::path(output_dir) / "metadata.json";
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return make_error(ErrorKind::kNotFound, path.string() + ": no metadata");
+  std::stringstream text;
+  text << in.rdbuf();
+  schema::RunMetadata metadata;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (const auto status = google::protobuf::util::JsonStringToMessage(text.str(), &metadata, options); !status.ok())
+    return make_error(ErrorKind::kMalformed, path.string() + ": " + status.ToString());
+  return metadata;
+}
+
 }  // namespace fogm2m::results

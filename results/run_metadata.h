@@ -29,4 +29,9 @@ Result<schema::RunMetadata> describe_run(const std::string& scenario_file, const
 // names), creating the directory if needed. kIo on failure.
 Status write_metadata(const std::string& output_dir, const schema::RunMetadata& metadata);
 
+// Reads `output_dir`/metadata.json back (unknown fields are skipped, so
+// newer files read). kNotFound when there is none, kMalformed when it is not
+// RunMetadata JSON.
+Result<schema::RunMetadata> read_metadata(const std::string& output_dir);
+
 }  // namespace fogm2m::results

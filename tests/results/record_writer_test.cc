@@ -272,6 +272,13 @@ TEST_F(RecordFiles, Metadata) {
   std::stringstream text;
   text << in.rdbuf();
   EXPECT_NE(text.str().find("\"scenario_sha256\": \"ba7816bf"), std::string::npos) << text.str();
+  auto back = read_metadata(out());
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->scenario().name(), "s");
+  EXPECT_EQ(back->scenario_sha256(), m->scenario_sha256());
+  EXPECT_EQ(read_metadata((dir_ / "nowhere").string()).error().kind, ErrorKind::kNotFound);
+  std::ofstream(fs::path(out()) / "metadata.json") << "{not json";
+  EXPECT_EQ(read_metadata(out()).error().kind, ErrorKind::kMalformed);
 
   EXPECT_FALSE(describe_run((dir_ / "missing.yaml").string(), "", scenario).ok());
   EXPECT_EQ(detect_cgroup_version(dir_.string()), "none");

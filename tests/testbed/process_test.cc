@@ -68,10 +68,12 @@ TEST(ProcessTest, RunsInNamespaceAfterHookAndLogs) {
   EXPECT_EQ(hooked, p->pid());
   EXPECT_TRUE(p->running());
   EXPECT_EQ(::getpgid(p->pid()), p->pid());  // leader of its own group
-  EXPECT_EQ(processes_in_netns(ns), std::vector<pid_t>{p->pid()});
   for (int i = 0; i < 500 && read_text(log).find("to-stderr") == std::string::npos; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // Once the shell wrote its last line its readlink child is gone: only the
+  // process itself (now sleep) is in the namespace.
+  EXPECT_EQ(processes_in_netns(ns), std::vector<pid_t>{p->pid()});
   auto code = p->stop(std::chrono::milliseconds(2000));
   ASSERT_TRUE(code);
   EXPECT_EQ(*code, 128 + SIGTERM);

@@ -1,0 +1,30 @@
+// A node as a process runs it (what `fogm2m node` runs): the Node with its
+// object models, its UDP transport and (optionally) its DTLS transport,
+// whose PSKs come from the node's cache, on one io_context, until SIGINT or
+// SIGTERM; then the transports stop and the node leaves the cluster.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "server/node.h"
+
+namespace fogm2m::server {
+
+struct NodeProcessOptions {
+  NodeOptions node;
+  std::string bind = "0.0.0.0";  // CoAP and CoAP/DTLS listen here
+  uint16_t coap_port = 5683;
+  uint16_t coaps_port = 5684;
+  bool dtls = true;
+  int socket_buffer_bytes = 4 << 20;  // CoAP UDP socket buffers (0: the system's)
+  std::string models_dir;             // OMA DDF XML models to add to the built-in ones
+  int stats_interval_s = 0;           // counters into the log every N s (0: never)
+};
+
+// Runs until a signal; returns the process exit code: 0 after a signal, 1
+// when the node or a transport could not start, 2 when the models could not
+// be loaded. Logs through spdlog (the caller sets level and pattern).
+int run_node_process(const NodeProcessOptions& options);
+
+}  // namespace fogm2m::server
