@@ -6,18 +6,18 @@ void RedisBus::publish(std::string_view channel, std::string message) {
   // Nobody waits on the reply (it only counts failures): read it late, so a
   // stream of notifications does not wake the node once per reply.
   const std::string_view argv[] = {"PUBLISH", channel, message};
-  commands_.command_unawaited(argv, [this](Result<io::RedisReply> r) {
+  commands_.command_unawaited(argv, lifetime_.guard([this](Result<io::RedisReply> r) {
     if (!r) ++failed_;
-  });
+  }));
 }
 
 void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handler,
                          std::function<void(Status)> ready) {
   if (!dispatching_) {
     dispatching_ = true;
-    subscriber_.set_message_handler([this](std::string_view channel, std::string_view message) {
+    subscriber_.set_message_handler(lifetime_.guard([this](std::string_view channel, std::string_view message) {
       if (auto it = handlers_.find(channel); it != handlers_.end()) (*it->second)(channel, message);
-    });
+    }));
   }
   auto shared = std::make_shared<MessageHandler>(std::move(handler));
   for (const auto& c : channels) handlers_[c] = shared;

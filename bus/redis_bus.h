@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
 #include "bus/bus.h"
 
@@ -30,6 +31,7 @@ class RedisBus final : public Bus {
   size_t failed_ = 0;
   bool dispatching_ = false;
   std::map<std::string, std::shared_ptr<MessageHandler>, std::less<>> handlers_;  // by channel
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::bus

@@ -39,6 +39,17 @@ class Lifetime {
     };
   }
 
+  // `fn` wrapped for a callback that returns a value: `fallback` once this
+  // Lifetime ended.
+  template <class R, class Fn>
+  auto guard_or(R fallback, Fn fn) const {
+    return [alive = std::weak_ptr<const char>(token_), fallback = std::move(fallback),
+            fn = std::move(fn)](auto&&... args) mutable -> R {
+      if (alive.expired()) return fallback;
+      return fn(std::forward<decltype(args)>(args)...);
+    };
+  }
+
   // Ends the Lifetime before the owner is destroyed (guarded callbacks do
   // nothing from now on).
   void end() { token_.reset(); }

@@ -126,42 +126,42 @@ Status LoadGenerator::connect() {
   if (pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
   pub_ = std::make_unique<io::RedisConnection>(io_);
   sub_ = std::make_unique<io::RedisConnection>(io_);
-  auto lost = [this](Status s) {
+  auto lost = lifetime_.guard([this](Status s) {
     if (!bus_error_) {
       bus_error_ = s.ok() ? make_error(ErrorKind::kIo, "load generator: the bus connection was closed")
                           : make_error(ErrorKind::kIo, "load generator: lost the bus: " + s.error().message);
     }
-  };
+  });
   pub_->set_disconnect_handler(lost);
   sub_->set_disconnect_handler(lost);
-  sub_->set_message_handler([this](std::string_view, std::string_view message) { on_message(message); });
+  sub_->set_message_handler(lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
 
   bool pub_up = false, sub_up = false;
   auto up = std::make_shared<std::pair<bool*, bool*>>(&pub_up, &sub_up);
   // The flags live on this stack frame: a late callback (after a timeout
   // returned) must not touch them, so the callbacks go through `up`, which
   // is cleared before returning.
-  pub_->connect(options_.host, options_.port, [this, up](Status s) {
+  pub_->connect(options_.host, options_.port, lifetime_.guard([this, up](Status s) {
     if (!s) {
       if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
     } else if (up->first != nullptr) {
       *up->first = true;
     }
-  });
-  sub_->connect(options_.host, options_.port, [this, up](Status s) {
+  }));
+  sub_->connect(options_.host, options_.port, lifetime_.guard([this, up](Status s) {
     if (!s) {
       if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
       return;
     }
     const std::string_view channel = options_.channels.responses;
-    sub_->subscribe({channel}, [this, up](Status subscribed) {
+    sub_->subscribe({channel}, lifetime_.guard([this, up](Status subscribed) {
       if (!subscribed) {
         if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot subscribe: " + subscribed.error().message);
       } else if (up->second != nullptr) {
         *up->second = true;
       }
-    });
-  });
+    }));
+  }));
   const bool ok = drive([&] { return bus_error_.has_value() || (pub_up && sub_up); },
                         Clock::now() + options_.connect_timeout);
   *up = {nullptr, nullptr};
@@ -181,10 +181,10 @@ std::string LoadGenerator::next_ticket(std::string_view kind) {
 
 void LoadGenerator::publish(std::string message) {
   pub_->command({std::string_view("PUBLISH"), std::string_view(options_.channels.requests), std::string_view(message)},
-                [this](Result<io::RedisReply> reply) {
+                lifetime_.guard([this](Result<io::RedisReply> reply) {
                   if (!reply && !bus_error_)
                     bus_error_ = make_error(ErrorKind::kIo, "load generator: PUBLISH failed: " + reply.error().message);
-                });
+                }));
 }
 
 // --- replies ------------------------------------------------------------------
@@ -310,10 +310,10 @@ void LoadGenerator::send_due() {
   if (r.next_due >= r.window_end) r.sending_done = true;
   if (r.sending_done || bus_error_) return;
   r.send_timer.expires_at(r.next_due);
-  r.send_timer.async_wait([this, id = r.id](boost::system::error_code ec) {
+  r.send_timer.async_wait(lifetime_.guard([this, id = r.id](boost::system::error_code ec) {
     if (ec || !run_ || run_->id != id) return;
     send_due();
-  });
+  }));
 }
 
 void LoadGenerator::sweep_timeouts() {
@@ -332,10 +332,10 @@ void LoadGenerator::sweep_timeouts() {
   // Often enough that a timeout is counted within a few percent of its time.
   const auto interval = std::clamp<Clock::duration>(r.timeout / 50, std::chrono::milliseconds(1), std::chrono::milliseconds(50));
   r.sweep_timer.expires_after(interval);
-  r.sweep_timer.async_wait([this, id = r.id](boost::system::error_code ec) {
+  r.sweep_timer.async_wait(lifetime_.guard([this, id = r.id](boost::system::error_code ec) {
     if (ec || !run_ || run_->id != id) return;
     sweep_timeouts();
-  });
+  }));
 }
 
 Result<LoadResult> LoadGenerator::run(const LoadPlan& plan) {

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "bus/channels.h"
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
 #include "lwm2m/result.h"
 #include "runner/arrival_schedule.h"
@@ -140,6 +141,7 @@ class LoadGenerator {
 
   std::unique_ptr<Run> run_;  // the load in progress
   uint64_t run_count_ = 0;    // numbers runs, so a stale timer of an old run does nothing
+  io::Lifetime lifetime_;     // last: ends first
 };
 
 }  // namespace fogm2m::runner

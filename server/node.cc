@@ -40,15 +40,6 @@ class Node::RoutingTransport final : public CoapTransport {
   std::vector<CoapTransport*> transports_;
 };
 
-namespace {
-
-int64_t unix_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
-
 Node::Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models)
     : io_(io), options_(std::move(options)), models_(models), routing_(std::make_unique<RoutingTransport>()),
       sweep_timer_(io) {}
@@ -78,7 +69,7 @@ void Node::start(std::function<void(Status)> ready) {
   subscriber_ = std::make_unique<io::RedisConnection>(io_);
   auto pending = std::make_shared<int>(2);
   auto failed = std::make_shared<bool>(false);
-  auto connected = [this, pending, failed](Status s) {
+  auto connected = lifetime_.guard([this, pending, failed](Status s) {
     if (!s && !*failed) {
       *failed = true;
       if (ready_) ready_(make_error(ErrorKind::kIo, "cannot connect to Redis at " + options_.redis_host + ":" +
@@ -86,25 +77,25 @@ void Node::start(std::function<void(Status)> ready) {
       ready_ = nullptr;
     }
     if (--*pending == 0 && !*failed) on_connected();
-  };
+  });
   redis_->connect(options_.redis_host, options_.redis_port, connected);
   subscriber_->connect(options_.redis_host, options_.redis_port, connected);
-  auto lost = [this](Status s) {
+  auto lost = lifetime_.guard([this](Status s) {
     if (!stopping_ && !s) spdlog::error("Redis connection lost: {}", s.error().message);
-  };
+  });
   redis_->set_disconnect_handler(lost);
   subscriber_->set_disconnect_handler(lost);
   registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
   observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
   security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
   bus_ = std::make_unique<bus::RedisBus>(*redis_, *subscriber_);
-  membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id);
+  membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id, options_.clock);
   psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
 }
 
 void Node::on_connected() {
   ctx_ = std::make_unique<NodeContext>(NodeContext{io_, options_.node_id, options_.channels, models_, *registrations_,
-                                                   *observations_, *security_, *bus_, *routing_, devices_, unix_ms,
+                                                   *observations_, *security_, *bus_, *routing_, devices_, options_.clock,
                                                    options_.device_timeout, {}});
   registration_ = std::make_unique<RegistrationService>(*ctx_);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
@@ -112,23 +103,29 @@ void Node::on_connected() {
   registration_->on_removed = [this](const store::Registration& reg) { device_manager_->drop_observations(reg); };
 
   CoapTransport::Handlers handlers;
-  handlers.on_request = [this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
-    const auto segments = request.uri_path_segments();
-    if (!segments.empty() && segments[0] == "rd") return registration_->handle(peer, request, std::move(respond));
-    respond(coap_response(lwm2m::CoapCode::kNotFound));
-  };
-  handlers.on_notification = [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
+  // The transports may outlive the node: once it is gone, requests go
+  // unanswered and notifications are reset.
+  handlers.on_request =
+      lifetime_.guard([this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
+        const auto segments = request.uri_path_segments();
+        if (!segments.empty() && segments[0] == "rd") return registration_->handle(peer, request, std::move(respond));
+        respond(coap_response(lwm2m::CoapCode::kNotFound));
+      });
+  handlers.on_notification = lifetime_.guard_or(false, [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
     return device_manager_->on_notification(peer, n);
-  };
+  });
   handlers.on_reset = [](const PeerInfo&, const std::string&) {};
   routing_->set_handlers(std::move(handlers));
 
   const bus::Channels& ch = options_.channels;
-  bus_->subscribe({ch.requests}, [this](std::string_view, std::string_view message) { router_->on_message(message); },
+  bus_->subscribe({ch.requests},
+                  lifetime_.guard([this](std::string_view, std::string_view message) { router_->on_message(message); }),
                   nullptr);
   bus_->subscribe({ch.registration_new, ch.registration_update, ch.registration_delete},
-                  [this](std::string_view channel, std::string_view message) { registration_->on_event(channel, message); },
-                  [this](Status s) {
+                  lifetime_.guard([this](std::string_view channel, std::string_view message) {
+                    registration_->on_event(channel, message);
+                  }),
+                  lifetime_.guard([this](Status s) {
                     if (!ready_) return;
                     auto ready = std::move(ready_);
                     ready_ = nullptr;
@@ -140,16 +137,16 @@ void Node::on_connected() {
                                                              : "Redis " + options_.redis_host + ":" +
                                                                    std::to_string(options_.redis_port));
                     ready(Status{});
-                  });
+                  }));
 }
 
 void Node::schedule_sweep() {
   sweep_timer_.expires_after(options_.sweep_interval);
-  sweep_timer_.async_wait([this](boost::system::error_code ec) {
+  sweep_timer_.async_wait(lifetime_.guard([this](boost::system::error_code ec) {
     if (ec || stopping_) return;
     registration_->sweep_expired(options_.expiry_grace_ms);
     schedule_sweep();
-  });
+  }));
 }
 
 void Node::stop(std::function<void()> done, std::chrono::milliseconds flush_timeout) {
@@ -163,9 +160,9 @@ void Node::flush(std::chrono::steady_clock::time_point deadline, std::function<v
   const bool pending = redis_ && redis_->connected() && redis_->pending() > 0;
   if (pending && std::chrono::steady_clock::now() < deadline) {
     sweep_timer_.expires_after(std::chrono::milliseconds(5));
-    sweep_timer_.async_wait([this, deadline, done = std::move(done)](boost::system::error_code) mutable {
+    sweep_timer_.async_wait(lifetime_.guard([this, deadline, done = std::move(done)](boost::system::error_code) mutable {
       flush(deadline, std::move(done));
-    });
+    }));
     return;
   }
   if (pending) spdlog::warn("stopping with {} Redis commands unanswered", redis_->pending());

@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
+#include "io/unix_clock.h"
 #include "lwm2m/model.h"
 #include "bus/bus.h"
 #include "bus/channels.h"
@@ -36,6 +38,7 @@ struct NodeOptions {
   std::chrono::milliseconds device_timeout{5000};
   std::chrono::milliseconds sweep_interval{1000};
   int64_t expiry_grace_ms = 2000;  // a registration ends lifetime + grace after its last update
+  io::UnixClock clock = io::system_unix_ms;  // registration dates, expiry, heartbeats
 };
 
 class Node {
@@ -90,6 +93,7 @@ class Node {
   boost::asio::steady_timer sweep_timer_;
   std::function<void(Status)> ready_;
   bool stopping_ = false;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::server

@@ -13,6 +13,7 @@
 #include "lwm2m/model.h"
 #include "bus/bus.h"
 #include "bus/channels.h"
+#include "io/unix_clock.h"
 #include "server/transport/coap_transport.h"
 #include "server/services/local_devices.h"
 #include "store/observation_store.h"
@@ -46,7 +47,7 @@ struct NodeContext {
   bus::Bus& bus;
   CoapTransport& transport;
   LocalDevices& devices;
-  std::function<int64_t()> now_ms;  // Unix milliseconds; tests inject a fake clock
+  io::UnixClock now_ms;  // Unix milliseconds (NodeOptions::clock)
   std::chrono::milliseconds device_timeout{5000};
   NodeCounters counters;
 };

@@ -66,7 +66,7 @@ void RedisObservationStore::remove(const std::string& endpoint, const std::strin
 }
 
 void RedisObservationStore::list(const std::string& endpoint, Done<std::vector<Observation>> done) {
-  redis_.command({"SMEMBERS", keys::tokens(endpoint)}, [this, endpoint, done](Result<RedisReply> r) {
+  redis_.command({"SMEMBERS", keys::tokens(endpoint)}, lifetime_.guard([this, endpoint, done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (r->elements.empty()) return done(std::vector<Observation>{});
     std::vector<std::string> mget{"MGET"};
@@ -75,7 +75,7 @@ void RedisObservationStore::list(const std::string& endpoint, Done<std::vector<O
       if (!values) return done(values.error());
       done(parse_all(*values));
     });
-  });
+  }));
 }
 
 void RedisObservationStore::remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) {

@@ -2,6 +2,7 @@
 // TKNS:EP:{ep}, always written together in one transaction (same slot).
 #pragma once
 
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
 #include "store/observation_store.h"
 
@@ -21,6 +22,7 @@ class RedisObservationStore final : public ObservationStore {
 
  private:
   io::RedisConnection& redis_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::store

@@ -91,7 +91,7 @@ void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Reg
   redis_.command({"GET", reg_key}, ignore);
   redis_.command({"SET", reg_key, record}, ignore);
   redis_.command({"SET", keys::owner(reg.endpoint), reg.owner, "PX", millis(reg.lifetime_s * 1000)}, ignore);
-  redis_.command({"EXEC"}, [this, reg, done = std::move(done)](Result<RedisReply> r) {
+  redis_.command({"EXEC"}, lifetime_.guard([this, reg, done = std::move(done)](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (!r->is_array() || r->elements.size() != 3)
       return done(make_error(ErrorKind::kIo, "registration add: transaction aborted"));
@@ -99,7 +99,7 @@ void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Reg
     if (!previous) previous = std::optional<Registration>{};  // a broken old record is replaced, not fatal
     write_indexes(reg, *previous);
     done(std::move(previous));
-  });
+  }));
 }
 
 void RedisRegistrationStore::update(const RegistrationUpdate& update, const std::string& owner,
@@ -109,7 +109,7 @@ void RedisRegistrationStore::update(const RegistrationUpdate& update, const std:
 
 void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update, const std::string& owner,
                                             int attempts_left, Done<UpdatedRegistration> done) {
-  get_by_reg_id(update.reg_id, [this, update, owner, attempts_left,
+  get_by_reg_id(update.reg_id, lifetime_.guard([this, update, owner, attempts_left,
                                 done = std::move(done)](Result<std::optional<Registration>> found) mutable {
     if (!found) return done(found.error());
     if (!*found) return done(make_error(ErrorKind::kNotFound, "no registration " + update.reg_id));
@@ -121,7 +121,7 @@ void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update, co
         {"EVAL", kCompareAndSet, "2", keys::registration(result.current.endpoint),
          keys::owner(result.current.endpoint), old_record, to_json_string(result.current), owner,
          millis(result.current.lifetime_s * 1000)},
-        [this, update, owner, attempts_left, result, done = std::move(done)](Result<RedisReply> r) mutable {
+        lifetime_.guard([this, update, owner, attempts_left, result, done = std::move(done)](Result<RedisReply> r) mutable {
           if (!r) return done(r.error());
           if (r->integer == 0) {  // changed under us: read again
             if (attempts_left <= 1)
@@ -130,24 +130,24 @@ void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update, co
           }
           write_indexes(result.current, result.previous);
           done(std::move(result));
-        });
-  });
+        }));
+  }));
 }
 
 void RedisRegistrationStore::remove_endpoint(const std::string& endpoint, const std::string& reg_id,
                                              Done<std::optional<Registration>> done) {
   redis_.command(
       {"EVAL", kRemoveIfRegId, "2", keys::registration(endpoint), keys::owner(endpoint), reg_id},
-      [this, done = std::move(done)](Result<RedisReply> r) {
+      lifetime_.guard([this, done = std::move(done)](Result<RedisReply> r) {
         if (!r) return done(r.error());
         auto reg = parse_optional(*r);
         if (reg && *reg) drop_indexes(**reg);
         done(std::move(reg));
-      });
+      }));
 }
 
 void RedisRegistrationStore::remove(const std::string& reg_id, Done<Registration> done) {
-  redis_.command({"GET", keys::reg_id_index(reg_id)}, [this, reg_id, done = std::move(done)](
+  redis_.command({"GET", keys::reg_id_index(reg_id)}, lifetime_.guard([this, reg_id, done = std::move(done)](
                                                                         Result<RedisReply> r) mutable {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
@@ -156,7 +156,7 @@ void RedisRegistrationStore::remove(const std::string& reg_id, Done<Registration
       if (!*reg) return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
       done(std::move(**reg));
     });
-  });
+  }));
 }
 
 void RedisRegistrationStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<Registration>> done) {
@@ -169,7 +169,7 @@ void RedisRegistrationStore::get_by_endpoint(const std::string& endpoint, Done<s
 void RedisRegistrationStore::get_by_index(const std::string& index_key,
                                           std::function<bool(const Registration&)> matches,
                                           Done<std::optional<Registration>> done) {
-  redis_.command({"GET", index_key}, [this, matches = std::move(matches),
+  redis_.command({"GET", index_key}, lifetime_.guard([this, matches = std::move(matches),
                                                     done](Result<RedisReply> r) mutable {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<Registration>{});
@@ -177,7 +177,7 @@ void RedisRegistrationStore::get_by_index(const std::string& index_key,
       if (reg && *reg && !matches(**reg)) return done(std::optional<Registration>{});  // stale index
       done(std::move(reg));
     });
-  });
+  }));
 }
 
 void RedisRegistrationStore::get_by_reg_id(const std::string& reg_id, Done<std::optional<Registration>> done) {
@@ -201,7 +201,7 @@ void RedisRegistrationStore::owner_of(const std::string& endpoint, Done<std::opt
 void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Done<std::vector<Registration>> done) {
   redis_.command(
       {"ZRANGEBYSCORE", keys::kExpiry, "-inf", "(" + millis(now_ms - grace_ms), "WITHSCORES", "LIMIT", "0", "512"},
-      [this, now_ms, grace_ms, done](Result<RedisReply> r) {
+      lifetime_.guard([this, now_ms, grace_ms, done](Result<RedisReply> r) {
         if (!r) return done(r.error());
         const auto& e = r->elements;
         if (e.empty()) return done(std::vector<Registration>{});
@@ -217,7 +217,7 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Do
           const std::string ep = e[i].str, score = e[i + 1].str;
           redis_.command(
               {"EVAL", kRemoveIfExpired, "2", keys::registration(ep), keys::owner(ep), millis(now_ms), millis(grace_ms)},
-              [this, sweep, ep, score](Result<RedisReply> rr) {
+              lifetime_.guard([this, sweep, ep, score](Result<RedisReply> rr) {
                 if (rr && rr->is_integer())  // no record: drop the stale expiry entry
                   redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, ep, score}, ignore);
                 if (rr && rr->is_string()) {
@@ -227,9 +227,9 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Do
                   }
                 }
                 if (--sweep->waiting == 0) sweep->done(std::move(sweep->expired));
-              });
+              }));
         }
-      });
+      }));
 }
 
 void RedisRegistrationStore::list(Done<std::vector<Registration>> done) {
@@ -240,7 +240,7 @@ void RedisRegistrationStore::scan_page(std::string cursor, std::shared_ptr<std::
                                        Done<std::vector<Registration>> done) {
   redis_.command(
       {"SCAN", cursor, "MATCH", keys::kRegistrationPattern, "COUNT", "1000"},
-      [this, out, done](Result<RedisReply> r) mutable {
+      lifetime_.guard([this, out, done](Result<RedisReply> r) mutable {
         if (!r) return done(r.error());
         if (!r->is_array() || r->elements.size() != 2)
           return done(make_error(ErrorKind::kIo, "SCAN: unexpected reply"));
@@ -256,8 +256,8 @@ void RedisRegistrationStore::scan_page(std::string cursor, std::shared_ptr<std::
           scan_page(next, out, std::move(done));
         };
         if (mget.size() == 1) return after(RedisReply{RedisReply::Type::kArray, {}, 0, {}});
-        redis_.command(mget, std::move(after));
-      });
+        redis_.command(mget, lifetime_.guard(std::move(after)));
+      }));
 }
 
 }  // namespace fogm2m::store

@@ -8,6 +8,7 @@
 // connection; readers verify that an index entry and the record agree.
 #pragma once
 
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
 #include "store/registration_store.h"
 
@@ -46,6 +47,7 @@ class RedisRegistrationStore final : public RegistrationStore {
                  Done<std::vector<Registration>> done);
 
   io::RedisConnection& redis_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::store

@@ -2,6 +2,7 @@
 // SEC:ID:<identity> index, verified on read.
 #pragma once
 
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
 #include "store/security_store.h"
 
@@ -19,6 +20,7 @@ class RedisSecurityStore final : public SecurityStore {
 
  private:
   io::RedisConnection& redis_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::store

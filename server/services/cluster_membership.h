@@ -15,7 +15,9 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include "io/lifetime.h"
 #include "io/redis_asio.h"
+#include "io/unix_clock.h"
 
 namespace fogm2m::server {
 
@@ -54,6 +56,7 @@ class SingleNodeMembership final : public ClusterMembership {
 class RedisMembership final : public ClusterMembership {
  public:
   RedisMembership(boost::asio::io_context& io, io::RedisConnection& redis, std::string node_id,
+                  io::UnixClock clock = io::system_unix_ms,
                   std::chrono::milliseconds period = std::chrono::milliseconds(1000),
                   std::chrono::milliseconds liveness = std::chrono::milliseconds(3500));
 
@@ -68,10 +71,12 @@ class RedisMembership final : public ClusterMembership {
 
   io::RedisConnection& redis_;
   std::string node_id_;
+  io::UnixClock clock_;
   std::chrono::milliseconds period_, liveness_;
   boost::asio::steady_timer timer_;
   std::set<std::string> alive_;
   bool running_ = false;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 }  // namespace fogm2m::server

@@ -130,7 +130,7 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
   // and argument evaluation order is unspecified.)
   const std::string endpoint = reg.endpoint;
   ctx_.security.get_by_endpoint(
-      endpoint, [this, peer, reg = std::move(reg), respond = std::move(respond)](
+      endpoint, lifetime_.guard([this, peer, reg = std::move(reg), respond = std::move(respond)](
                         Result<std::optional<store::SecurityInfo>> info) mutable {
         if (!info) {
           ++ctx_.counters.store_errors;
@@ -142,11 +142,11 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
           return respond(coap_response(CoapCode::kForbidden));
         }
         finish_register(peer, std::move(reg), std::move(respond));
-      });
+      }));
 }
 
 void RegistrationService::finish_register(const PeerInfo& peer, store::Registration reg, Responder respond) {
-  ctx_.registrations.add(reg, [this, peer, reg, respond = std::move(respond)](
+  ctx_.registrations.add(reg, lifetime_.guard([this, peer, reg, respond = std::move(respond)](
                                   Result<std::optional<store::Registration>> previous) {
     if (!previous) {
       ++ctx_.counters.store_errors;
@@ -163,7 +163,7 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
     CoapMessage created = coap_response(CoapCode::kCreated);
     created.set_location_path("/rd/" + reg.reg_id);
     respond(std::move(created));
-  });
+  }));
 }
 
 void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg_id, const CoapMessage& request,
@@ -188,7 +188,7 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
     // A secure registration may only be updated by the same PSK identity.
     if (current.secure != peer.secure || (peer.secure && current.psk_identity != peer.psk_identity))
       return respond(coap_response(CoapCode::kForbidden));
-    ctx_.registrations.update(update, ctx_.node_id, [this, peer, respond](Result<store::UpdatedRegistration> r) {
+    ctx_.registrations.update(update, ctx_.node_id, lifetime_.guard([this, peer, respond](Result<store::UpdatedRegistration> r) {
       if (!r) {
         if (r.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
         ++ctx_.counters.store_errors;
@@ -199,19 +199,19 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
       ctx_.bus.publish(ctx_.channels.registration_update,
                        bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
       respond(coap_response(CoapCode::kChanged));
-    });
+    }));
   };
 
   if (const LocalDevice* local = ctx_.devices.by_reg_id(reg_id)) return apply(local->registration);
   // Not ours (yet): the device may have moved here from another node.
-  ctx_.registrations.get_by_reg_id(reg_id, [this, apply, respond](Result<std::optional<store::Registration>> found) mutable {
+  ctx_.registrations.get_by_reg_id(reg_id, lifetime_.guard([this, apply, respond](Result<std::optional<store::Registration>> found) mutable {
     if (!found) {
       ++ctx_.counters.store_errors;
       return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
     }
     if (!*found) return respond(coap_response(CoapCode::kNotFound));
     apply(**found);
-  });
+  }));
 }
 
 void RegistrationService::do_deregister(const PeerInfo& peer, const std::string& reg_id, Responder respond) {
@@ -219,7 +219,7 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
       local && (local->registration.secure != peer.secure ||
                 (peer.secure && local->registration.psk_identity != peer.psk_identity)))
     return respond(coap_response(CoapCode::kForbidden));
-  ctx_.registrations.remove(reg_id, [this, respond](Result<store::Registration> removed) {
+  ctx_.registrations.remove(reg_id, lifetime_.guard([this, respond](Result<store::Registration> removed) {
     if (!removed) {
       if (removed.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
       ++ctx_.counters.store_errors;
@@ -228,7 +228,7 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
     ++ctx_.counters.deregistrations;
     publish_removed(*removed);
     respond(coap_response(CoapCode::kDeleted));
-  });
+  }));
 }
 
 void RegistrationService::publish_removed(const store::Registration& reg) {
@@ -239,7 +239,7 @@ void RegistrationService::publish_removed(const store::Registration& reg) {
 }
 
 void RegistrationService::sweep_expired(int64_t grace_ms) {
-  ctx_.registrations.remove_expired(ctx_.now_ms(), grace_ms, [this](Result<std::vector<store::Registration>> expired) {
+  ctx_.registrations.remove_expired(ctx_.now_ms(), grace_ms, lifetime_.guard([this](Result<std::vector<store::Registration>> expired) {
     if (!expired) {
       ++ctx_.counters.store_errors;
       spdlog::warn("expiry sweep: {}", expired.error().message);
@@ -250,7 +250,7 @@ void RegistrationService::sweep_expired(int64_t grace_ms) {
       spdlog::info("registration of {} expired", reg.endpoint);
       publish_removed(reg);
     }
-  });
+  }));
 }
 
 void RegistrationService::on_event(std::string_view channel, std::string_view message) {

@@ -15,6 +15,7 @@
 
 #include <functional>
 
+#include "io/lifetime.h"
 #include "server/node_context.h"
 
 namespace fogm2m::server {
@@ -47,6 +48,7 @@ class RegistrationService {
   void publish_removed(const store::Registration& reg);
 
   NodeContext& ctx_;
+  io::Lifetime lifetime_;  // last: ends first
 };
 
 // Response helpers shared by the node's handlers.
