@@ -1,0 +1,216 @@
+// Device management and observation on a fake transport: the CoAP request
+// each bus request becomes, the reply each device answer becomes, and what
+// happens when the device is silent, answers nonsense, or the request
+// cannot be built.
+#include "server/services/device_manager.h"
+
+#include <gtest/gtest.h>
+
+#include "bus/reply.h"
+#include "lwm2m/codec/codec.h"
+#include "lwm2m/coap_code.h"
+#include "tests/server/services/service_fixture.h"
+
+namespace fogm2m::server {
+namespace {
+
+using lwm2m::CoapCode;
+using lwm2m::CoapMessage;
+using lwm2m::ContentFormat;
+using lwm2m::Path;
+
+class DeviceManagerTest : public testing::ServiceFixture {
+ protected:
+  DeviceManagerTest() {
+    store::Registration reg;
+    reg.endpoint = "dev-1";
+    reg.reg_id = "R1";
+    reg.peer = {"10.0.0.7", 40000};
+    reg.object_links = {{"/", {{"rt", "oma.lwm2m"}, {"ct", "110 11542"}}}, {"/3313/0", {}}};
+    devices.put(LocalDevice{reg, PeerInfo{reg.peer, false, ""}});
+  }
+
+  const LocalDevice& device() { return *devices.by_endpoint("dev-1"); }
+
+  bus::Request request(bus::RequestKind kind, Path path, std::string ticket = "t-1") {
+    bus::Request r;
+    r.endpoint = "dev-1";
+    r.ticket = std::move(ticket);
+    r.kind = kind;
+    r.path = path;
+    return r;
+  }
+
+  // Performs `r` and returns the reply once it is there ("" until then).
+  std::string perform(const bus::Request& r) {
+    replies.emplace_back();
+    const size_t slot = replies.size() - 1;
+    manager.perform(device(), r, [this, slot](std::string reply) { replies[slot] = std::move(reply); });
+    settle();
+    return replies[slot];
+  }
+
+  // The device's 2.05 answer carrying `node` in TLV.
+  static CoapMessage content(const Path& path, const lwm2m::Node& node) {
+    CoapMessage m;
+    m.code = static_cast<uint8_t>(CoapCode::kContent);
+    m.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
+    auto bytes = lwm2m::encode(ContentFormat::kTlv, path, node);
+    m.payload.assign(bytes->begin(), bytes->end());
+    return m;
+  }
+
+  bus::Reply reply(const std::string& text) {
+    auto r = bus::parse_reply(text);
+    EXPECT_TRUE(r.ok()) << text;
+    return r.ok() ? *r : bus::Reply{};
+  }
+
+  DeviceManager manager{ctx};
+  std::vector<std::string> replies;
+};
+
+TEST_F(DeviceManagerTest, ReadGoesOutAsGetAndComesBackDecoded) {
+  EXPECT_EQ(perform(request(bus::RequestKind::kRead, Path(3313, 0, 5702))), "");  // waits for the device
+  ASSERT_EQ(transport.sent.size(), 1u);
+  const CoapMessage& get = transport.last_request();
+  EXPECT_EQ(get.code, static_cast<uint8_t>(CoapCode::kGet));
+  EXPECT_EQ(get.uri_path_segments(), (std::vector<std::string_view>{"3313", "0", "5702"}));
+  EXPECT_EQ(get.uint_option(lwm2m::coap_option::kAccept), static_cast<uint32_t>(ContentFormat::kTlv));
+  EXPECT_EQ(transport.sent[0].timeout, ctx.device_timeout);
+  transport.answer(content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.5)));
+  settle();
+  const bus::Reply r = reply(replies[0]);
+  EXPECT_EQ(r.type, bus::ReplyType::kRep);
+  EXPECT_EQ(r.body.at("code"), "CONTENT");
+  EXPECT_EQ(r.body.at("content").at("value").to_number<double>(), 1.5);
+  EXPECT_EQ(ctx.counters.device_requests, 1u);
+}
+
+TEST_F(DeviceManagerTest, WritesExecutesAndAttributesBecomeTheirCoapRequests) {
+  bus::Request write = request(bus::RequestKind::kWrite, Path(3, 0, 14));
+  write.node = bus::single_value_node(write.path, boost::json::value("+02:00"));
+  perform(write);
+  EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kPut));
+  EXPECT_EQ(transport.last_request().content_format(), static_cast<uint32_t>(ContentFormat::kText));
+  EXPECT_EQ(transport.last_request().payload, "+02:00");
+
+  bus::Request exec = request(bus::RequestKind::kExecute, Path(3, 0, 4));
+  exec.parameters = "0='x'";
+  perform(exec);
+  EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kPost));
+  EXPECT_EQ(transport.last_request().payload, "0='x'");
+
+  bus::Request attributes = request(bus::RequestKind::kWriteAttributes, Path(3313, 0, 5702));
+  attributes.attributes.pmin = 1;
+  attributes.attributes.gt = 2.5;
+  perform(attributes);
+  EXPECT_EQ(transport.last_request().uri_queries(), (std::vector<std::string_view>{"pmin=1", "gt=2.5"}));
+
+  perform(request(bus::RequestKind::kDelete, Path(3313, 1)));
+  EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kDelete));
+  perform(request(bus::RequestKind::kDiscover, Path(3313)));
+  EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept),
+            static_cast<uint32_t>(ContentFormat::kLinkFormat));
+}
+
+TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
+  // Nothing to send: an err, answered later, never inside perform().
+  bool inside = true;
+  std::string early;
+  bus::Request no_node = request(bus::RequestKind::kWrite, Path(3, 0, 14));
+  manager.perform(device(), no_node, [&](std::string reply) { early = (inside ? "inside:" : "") + reply; });
+  inside = false;
+  settle();
+  EXPECT_EQ(reply(early).type, bus::ReplyType::kErr);
+  EXPECT_TRUE(transport.sent.empty());
+
+  perform(request(bus::RequestKind::kRead, Path(3313, 0)));
+  transport.answer(make_error(ErrorKind::kTimeout, "no response within 5000 ms"));
+  settle();
+  bus::Reply timeout = reply(replies.back());
+  EXPECT_EQ(timeout.type, bus::ReplyType::kErr);
+  EXPECT_EQ(timeout.body.at("errorMessage"), "device dev-1: no response within 5000 ms");
+  EXPECT_EQ(ctx.counters.device_timeouts, 1u);
+
+  perform(request(bus::RequestKind::kRead, Path(3313, 0)));
+  CoapMessage garbage;
+  garbage.code = static_cast<uint8_t>(CoapCode::kContent);
+  garbage.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
+  garbage.payload = "\xff\xff";
+  transport.answer(garbage);
+  settle();
+  bus::Reply undecodable = reply(replies.back());
+  EXPECT_EQ(undecodable.type, bus::ReplyType::kErr);
+  EXPECT_NE(std::string(undecodable.body.at("errorMessage").as_string()).find("cannot decode"), std::string::npos);
+
+  // A device error code is the device's answer: a rep, not an err.
+  perform(request(bus::RequestKind::kRead, Path(3313, 9)));
+  CoapMessage not_found;
+  not_found.code = static_cast<uint8_t>(CoapCode::kNotFound);
+  transport.answer(not_found);
+  settle();
+  EXPECT_EQ(reply(replies.back()).body.at("code"), "NOT_FOUND");
+}
+
+TEST_F(DeviceManagerTest, ObservationsForwardNotificationsUntilCancelled) {
+  perform(request(bus::RequestKind::kObserve, Path(3313, 0, 5702), "obs-1"));
+  const CoapMessage observe = transport.last_request();
+  EXPECT_EQ(observe.observe(), 0u);
+  CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.0));
+  accepted.add_uint_option(lwm2m::coap_option::kObserve, 5);
+  transport.answer(accepted);
+  settle();
+  bus::Reply observed = reply(replies.back());
+  EXPECT_EQ(observed.body.at("observe"), true);
+  EXPECT_EQ(manager.observation_count(), 1u);
+
+  CoapMessage n = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 2.0));
+  n.token = observe.token;
+  EXPECT_TRUE(manager.on_notification(device().peer, n));
+  settle();
+  ASSERT_FALSE(on("LWM2M_RESP").empty());
+  const bus::Reply forwarded = reply(on("LWM2M_RESP").back());
+  EXPECT_EQ(forwarded.ticket, "obs-1");
+  EXPECT_EQ(forwarded.body.at("notification"), true);
+  EXPECT_EQ(forwarded.body.at("content").at("value").to_number<double>(), 2.0);
+  n.token = "unknown";
+  EXPECT_FALSE(manager.on_notification(device().peer, n));  // the transport resets it
+
+  bus::Request cancel = request(bus::RequestKind::kCancelObserve, Path(3313, 0, 5702), "c-1");
+  cancel.observe_ticket = "obs-1";
+  perform(cancel);
+  EXPECT_EQ(transport.last_request().observe(), 1u);
+  EXPECT_EQ(transport.last_request().token, observe.token);
+  EXPECT_EQ(manager.observation_count(), 0u);
+  transport.answer(make_error(ErrorKind::kTimeout, "silent"));
+  settle();
+  const bus::Reply cancelled = reply(replies.back());
+  EXPECT_EQ(cancelled.body.at("code"), "CANCELLED");
+  EXPECT_TRUE(cancelled.body.at("coapCode").is_null());
+
+  // Nothing left to cancel: an err, and nothing sent to the device.
+  const size_t sent = transport.sent.size();
+  EXPECT_EQ(reply(perform(cancel)).type, bus::ReplyType::kErr);
+  EXPECT_EQ(transport.sent.size(), sent);
+}
+
+TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {
+  perform(request(bus::RequestKind::kObserve, Path(3313, 0), "obs-2"));
+  const std::string token = transport.last_request().token;
+  CoapMessage accepted = content(Path(3313, 0), lwm2m::ObjectInstance{0, {lwm2m::Resource::single(5702, 1.0)}});
+  accepted.add_uint_option(lwm2m::coap_option::kObserve, 1);
+  transport.answer(accepted);
+  settle();
+  ASSERT_EQ(manager.observation_count(), 1u);
+  CoapMessage gone;
+  gone.code = static_cast<uint8_t>(CoapCode::kNotFound);
+  gone.token = token;
+  EXPECT_TRUE(manager.on_notification(device().peer, gone));
+  EXPECT_EQ(manager.observation_count(), 0u);
+  settle();
+  EXPECT_EQ(reply(on("LWM2M_RESP").back()).body.at("code"), "NOT_FOUND");
+}
+
+}  // namespace
+}  // namespace fogm2m::server

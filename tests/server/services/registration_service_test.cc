@@ -1,0 +1,205 @@
+// The Registration interface on a fake transport and a fake clock: Register,
+// Update, De-register, expiry, the security rule, takeovers announced by
+// other nodes, and every answer when a store fails.
+#include "server/services/registration_service.h"
+
+#include <gtest/gtest.h>
+
+#include "bus/registration_event.h"
+#include "lwm2m/coap_code.h"
+#include "lwm2m/content_format.h"
+#include "tests/server/services/service_fixture.h"
+
+namespace fogm2m::server {
+namespace {
+
+using lwm2m::CoapCode;
+using lwm2m::CoapMessage;
+using testing::ServiceFixture;
+
+PeerInfo peer(uint16_t port = 40000) { return PeerInfo{{"10.0.0.7", port}, false, ""}; }
+
+CoapMessage request(CoapCode method, const std::string& path, std::vector<std::string> queries = {},
+                    std::string links = "") {
+  CoapMessage m;
+  m.type = lwm2m::CoapType::kCon;
+  m.code = static_cast<uint8_t>(method);
+  m.set_uri_path(path);
+  for (const auto& q : queries) m.add_uri_query(q);
+  if (!links.empty()) {
+    m.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
+    m.payload = std::move(links);
+  }
+  return m;
+}
+
+uint8_t code(CoapCode c) { return static_cast<uint8_t>(c); }
+
+class RegistrationServiceTest : public ServiceFixture {
+ protected:
+  // Registers `ep` from `from`; returns the regId (empty on failure).
+  std::string register_device(const std::string& ep, const PeerInfo& from = peer(), int64_t lifetime_s = 60) {
+    transport.deliver(from, request(CoapCode::kPost, "/rd",
+                                    {"ep=" + ep, "lt=" + std::to_string(lifetime_s), "lwm2m=1.1", "b=U"},
+                                    "</1/0>,</3/0>,</3313/0>"));
+    settle();
+    const auto& r = transport.last_response();
+    if (!r || r->code != code(CoapCode::kCreated)) return "";
+    const std::string location = r->location_path();  // "/rd/<id>"
+    return location.substr(location.rfind('/') + 1);
+  }
+
+  void handle(const PeerInfo& from, const CoapMessage& m) {
+    transport.deliver(from, m);
+    settle();
+  }
+  uint8_t last_code() const { return transport.last_response() ? transport.last_response()->code : 0; }
+
+  RegistrationService service{ctx};
+  // The transport hands device requests under /rd to the service, as the node does.
+  bool wired = [this] {
+    CoapTransport::Handlers h;
+    h.on_request = [this](const PeerInfo& p, const CoapMessage& m, Responder r) { service.handle(p, m, std::move(r)); };
+    transport.set_handlers(std::move(h));
+    return true;
+  }();
+};
+
+TEST_F(RegistrationServiceTest, RegisterUpdateDeregister) {
+  const std::string reg_id = register_device("dev-1");
+  ASSERT_EQ(reg_id.size(), 10u);
+  const LocalDevice* local = devices.by_endpoint("dev-1");
+  ASSERT_NE(local, nullptr);
+  EXPECT_EQ(local->registration.registration_date_ms, now_ms);
+  EXPECT_EQ(local->registration.object_links.size(), 3u);
+  ASSERT_EQ(on("LESHAN_REG_NEW").size(), 1u);
+  EXPECT_EQ(bus::parse_registration_event(bus::RegistrationEventKind::kNew, on("LESHAN_REG_NEW")[0])->reg_id, reg_id);
+
+  now_ms += 30'000;
+  handle(peer(40001), request(CoapCode::kPost, "/rd/" + reg_id, {"lt=120"}));  // a new address (NAT rebinding)
+  EXPECT_EQ(last_code(), code(CoapCode::kChanged));
+  local = devices.by_endpoint("dev-1");
+  EXPECT_EQ(local->registration.lifetime_s, 120);
+  EXPECT_EQ(local->registration.last_update_ms, now_ms);
+  EXPECT_EQ(local->peer.address.port, 40001);
+  ASSERT_EQ(on("LESHAN_REG_UPD").size(), 1u);
+
+  handle(peer(40001), request(CoapCode::kDelete, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), code(CoapCode::kDeleted));
+  EXPECT_EQ(devices.by_endpoint("dev-1"), nullptr);
+  EXPECT_EQ(on("LESHAN_REG_DEL").size(), 1u);
+  EXPECT_EQ(ctx.counters.registrations, 1u);
+  EXPECT_EQ(ctx.counters.updates, 1u);
+  EXPECT_EQ(ctx.counters.deregistrations, 1u);
+}
+
+TEST_F(RegistrationServiceTest, BadRequestsHaveTheirCodes) {
+  struct Case {
+    CoapMessage message;
+    CoapCode expected;
+  };
+  for (const Case& c : {Case{request(CoapCode::kPost, "/rd", {"lt=60"}), CoapCode::kBadRequest},
+                        Case{request(CoapCode::kPost, "/rd", {"ep=x", "lt=abc"}), CoapCode::kBadRequest},
+                        Case{request(CoapCode::kPost, "/rd", {"ep=x", "b=Z"}), CoapCode::kBadRequest},
+                        Case{request(CoapCode::kPost, "/rd", {"ep=x", "lwm2m=9.9"}), CoapCode::kPreconditionFailed},
+                        Case{request(CoapCode::kPost, "/rd", {"ep=x"}, "<3/0"), CoapCode::kBadRequest},
+                        Case{request(CoapCode::kGet, "/rd"), CoapCode::kMethodNotAllowed},
+                        Case{request(CoapCode::kPost, "/rd/unknown", {"lt=5"}), CoapCode::kNotFound},
+                        Case{request(CoapCode::kPost, "/rd/x", {"ep=y"}), CoapCode::kBadRequest},
+                        Case{request(CoapCode::kDelete, "/rd/unknown"), CoapCode::kNotFound},
+                        Case{request(CoapCode::kPost, "/rd/a/b"), CoapCode::kNotFound}}) {
+    handle(peer(), c.message);
+    EXPECT_EQ(last_code(), code(c.expected)) << lwm2m::to_debug_string(c.message);
+  }
+  EXPECT_TRUE(on("LESHAN_REG_NEW").empty());
+  EXPECT_EQ(devices.size(), 0u);
+}
+
+TEST_F(RegistrationServiceTest, ADeviceWithAKeyMustRegisterOverDtlsWithItsIdentity) {
+  ctx.security.put(store::SecurityInfo{"secure-1", "secure-1-id", "key"}, [](Result<bool>) {});
+  settle();
+  EXPECT_EQ(register_device("secure-1"), "");
+  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  EXPECT_EQ(register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "someone-else"}), "");
+  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  const std::string reg_id = register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "secure-1-id"});
+  ASSERT_FALSE(reg_id.empty());
+  // A plain peer may not update or remove a secure registration.
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  handle(peer(), request(CoapCode::kDelete, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  // And a DTLS peer without a key in the store may not register at all.
+  EXPECT_EQ(register_device("plain-1", PeerInfo{{"10.0.0.8", 1}, true, "nobody"}), "");
+  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+}
+
+TEST_F(RegistrationServiceTest, StoreFailuresAreAnsweredWith500) {
+  faults.failing = {"security.get_by_endpoint"};
+  EXPECT_EQ(register_device("dev-1"), "");
+  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(transport.last_response()->payload, "security store unavailable");
+  faults.failing = {"registrations.add"};
+  EXPECT_EQ(register_device("dev-1"), "");
+  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  faults.failing = {};
+  const std::string reg_id = register_device("dev-1");
+  ASSERT_FALSE(reg_id.empty());
+  faults.failing = {"registrations.update"};
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  faults.failing = {"registrations.remove"};
+  handle(peer(), request(CoapCode::kDelete, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  devices.erase("dev-1");  // not known locally: the update looks the regId up first
+  faults.failing = {"registrations.get_by_reg_id"};
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(ctx.counters.store_errors, 5u);  // one per failure above
+  EXPECT_EQ(on("LESHAN_REG_DEL").size(), 0u);
+}
+
+TEST_F(RegistrationServiceTest, ExpiresOnTheClockAfterLifetimeAndGrace) {
+  std::vector<std::string> ended;
+  service.on_removed = [&](const store::Registration& r) { ended.push_back(r.endpoint); };
+  ASSERT_FALSE(register_device("short", peer(), 10).empty());
+  now_ms += 10'000 + 2'000;  // lifetime + grace, not past it
+  service.sweep_expired(2'000);
+  settle();
+  EXPECT_TRUE(ended.empty());
+  now_ms += 1;
+  service.sweep_expired(2'000);
+  settle();
+  EXPECT_EQ(ended, std::vector<std::string>{"short"});
+  EXPECT_EQ(devices.by_endpoint("short"), nullptr);
+  EXPECT_EQ(on("LESHAN_REG_DEL").size(), 1u);
+  EXPECT_EQ(ctx.counters.expirations, 1u);
+
+  faults.failing = {"registrations.remove_expired"};
+  service.sweep_expired(2'000);
+  settle();
+  EXPECT_EQ(ctx.counters.store_errors, 1u);
+}
+
+TEST_F(RegistrationServiceTest, ADeviceTakenOverByAnotherNodeIsDroppedHere) {
+  ASSERT_FALSE(register_device("mover").empty());
+  store::Registration elsewhere = devices.by_endpoint("mover")->registration;
+  elsewhere.owner = "node-2";
+  service.on_event(ctx.channels.registration_update,
+                   bus::format_registration_event(bus::RegistrationEventKind::kUpdate, elsewhere));
+  EXPECT_EQ(devices.by_endpoint("mover"), nullptr);
+
+  ASSERT_FALSE(register_device("gone").empty());
+  store::Registration removed = devices.by_endpoint("gone")->registration;
+  service.on_event(ctx.channels.registration_delete,
+                   bus::format_registration_event(bus::RegistrationEventKind::kDelete, removed));
+  EXPECT_EQ(devices.by_endpoint("gone"), nullptr);
+  // Events that are not for a device of this node, or not events, change nothing.
+  ASSERT_FALSE(register_device("stays").empty());
+  service.on_event(ctx.channels.registration_new, "{not json");
+  service.on_event("OTHER", bus::format_registration_event(bus::RegistrationEventKind::kDelete, removed));
+  EXPECT_NE(devices.by_endpoint("stays"), nullptr);
+}
+
+}  // namespace
+}  // namespace fogm2m::server

@@ -1,0 +1,139 @@
+// Who answers what comes in on the request channel: the owner acts, the
+// fallback node answers for nobody, malformed messages get an err when they
+// carry a ticket, and sec_info keeps every node's PSK cache current.
+#include "server/services/request_router.h"
+
+#include <gtest/gtest.h>
+
+#include "bus/reply.h"
+#include "bus/request.h"
+#include "tests/server/services/service_fixture.h"
+
+namespace fogm2m::server {
+namespace {
+
+class RequestRouterTest : public testing::ServiceFixture {
+ protected:
+  RequestRouterTest() {
+    store::Registration reg;
+    reg.endpoint = "mine";
+    reg.reg_id = "R1";
+    reg.peer = {"10.0.0.7", 40000};
+    devices.put(LocalDevice{reg, PeerInfo{reg.peer, false, ""}});
+  }
+
+  void receive(const std::string& message) {
+    router.on_message(message);
+    settle();
+  }
+  std::string request_for(const std::string& ep, const std::string& ticket, const std::string& req) {
+    return R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req + "}";
+  }
+  // The replies seen so far for `ticket`.
+  std::vector<bus::Reply> replies_to(const std::string& ticket) {
+    std::vector<bus::Reply> out;
+    for (const auto& m : on("LWM2M_RESP"))
+      if (auto r = bus::parse_reply(m); r && r->ticket == ticket) out.push_back(*r);
+    return out;
+  }
+  // Makes the store say `ep` is owned by `node`.
+  void owned_by(const std::string& ep, const std::string& node) {
+    store::Registration reg;
+    reg.endpoint = ep;
+    reg.reg_id = "R-" + ep;
+    reg.owner = node;
+    registrations.add(reg, [](Result<std::optional<store::Registration>>) {});
+    settle();
+  }
+
+  testing::FakeMembership membership;
+  DeviceManager manager{ctx};
+  PskCache psk;
+  RequestRouter router{ctx, manager, membership, psk};
+};
+
+TEST_F(RequestRouterTest, TheOwnerAcksAndAsksTheDevice) {
+  receive(request_for("mine", "t1", R"({"kind":"read","path":"/3313/0/5702"})"));
+  const auto replies = replies_to("t1");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kAck);
+  EXPECT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(ctx.counters.bus_requests_owned, 1u);
+}
+
+TEST_F(RequestRouterTest, TheFallbackAnswersForNobody) {
+  receive(request_for("stranger", "t2", R"({"kind":"read","path":"/3"})"));
+  auto replies = replies_to("t2");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].body.at("errorMessage"), "unknown endpoint stranger: no registration");
+
+  owned_by("elsewhere", "node-2");  // not alive
+  receive(request_for("elsewhere", "t3", R"({"kind":"read","path":"/3"})"));
+  replies = replies_to("t3");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].body.at("errorMessage"), "endpoint elsewhere is owned by node node-2, which is not running");
+
+  membership.alive.insert("node-2");  // alive: that node answers, this one says nothing
+  receive(request_for("elsewhere", "t4", R"({"kind":"read","path":"/3"})"));
+  EXPECT_TRUE(replies_to("t4").empty());
+
+  faults.failing = {"registrations.owner_of"};
+  receive(request_for("stranger", "t5", R"({"kind":"read","path":"/3"})"));
+  replies = replies_to("t5");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_NE(std::string(replies[0].body.at("errorMessage").as_string()).find("registration store unavailable"),
+            std::string::npos);
+  EXPECT_EQ(ctx.counters.store_errors, 1u);
+
+  membership.fallback = false;  // another node is the fallback: nothing from this one
+  receive(request_for("stranger", "t6", R"({"kind":"read","path":"/3"})"));
+  EXPECT_TRUE(replies_to("t6").empty());
+}
+
+TEST_F(RequestRouterTest, MalformedMessagesGetAnErrWhenTheyCarryATicket) {
+  receive(R"({"ep":"stranger","ticket":"m1","req":{"kind":"frobnicate","path":"/3"}})");
+  auto replies = replies_to("m1");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kErr);
+  EXPECT_NE(std::string(replies[0].body.at("errorMessage").as_string()).find("unknown kind"), std::string::npos);
+  receive("{not json");
+  receive(R"({"ep":"mine","req":{}})");
+  EXPECT_EQ(on("LWM2M_RESP").size(), 1u);  // no ticket: nothing to answer
+  EXPECT_EQ(ctx.counters.bus_malformed, 3u);
+
+  // The owner answers a malformed request for its device even when it is not the fallback.
+  membership.fallback = false;
+  receive(R"({"ep":"mine","ticket":"m2","req":{"kind":"read"}})");
+  EXPECT_EQ(replies_to("m2").size(), 1u);
+}
+
+TEST_F(RequestRouterTest, SecInfoUpdatesEveryCacheAndTheFallbackStores) {
+  receive(request_for("dev-s", "s1", R"({"kind":"sec_info","action":"add","identity":"dev-s-id","key":"0102"})"));
+  auto replies = replies_to("s1");
+  ASSERT_EQ(replies.size(), 2u);  // ack, then the answer
+  EXPECT_EQ(replies[1].body.at("code"), "CREATED");
+  EXPECT_FALSE(replies[1].body.at("secInfo").as_object().contains("key"));
+  ASSERT_TRUE(psk.find("dev-s-id").has_value());
+  EXPECT_EQ(psk.find("dev-s-id")->key, std::string("\x01\x02", 2));
+
+  receive(request_for("dev-s", "s2", R"({"kind":"sec_info","action":"get"})"));
+  EXPECT_EQ(replies_to("s2").back().body.at("secInfo").at("identity"), "dev-s-id");
+  receive(request_for("dev-s", "s3", R"({"kind":"sec_info","action":"delete"})"));
+  EXPECT_EQ(replies_to("s3").back().body.at("code"), "DELETED");
+  EXPECT_FALSE(psk.find("dev-s-id").has_value());
+  receive(request_for("dev-s", "s4", R"({"kind":"sec_info","action":"get"})"));
+  EXPECT_EQ(replies_to("s4").back().type, bus::ReplyType::kErr);
+
+  faults.failing = {"security.put"};
+  receive(request_for("dev-t", "s5", R"({"kind":"sec_info","action":"add","identity":"t","key":"01"})"));
+  EXPECT_EQ(replies_to("s5").back().type, bus::ReplyType::kErr);
+
+  // A node that is not the fallback updates its cache and says nothing.
+  membership.fallback = false;
+  receive(request_for("dev-u", "s6", R"({"kind":"sec_info","action":"add","identity":"dev-u-id","key":"03"})"));
+  EXPECT_TRUE(replies_to("s6").empty());
+  EXPECT_TRUE(psk.find("dev-u-id").has_value());
+}
+
+}  // namespace
+}  // namespace fogm2m::server
