@@ -1,5 +1,7 @@
-// Fuzz target: bus requests (LWM2M_REQ JSON) and replies. A request that
-// parses must survive format -> parse with the same kind, path and ticket.
+// Fuzz target: the bus's readers (bus/request.h, bus/reply.h). Any input is
+// read without crashing; a request that parses survives format -> parse
+// with the same kind, path and ticket; and the replies written for its
+// ticket read back, whole and by their head, with that ticket.
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
@@ -18,5 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!again.request || again.request->kind != p.request->kind || !(again.request->path == p.request->path) ||
       again.request->ticket != p.request->ticket)
     std::abort();
+  for (const std::string& reply : {format_ack(p.request->ticket), format_err(p.request->ticket, text)}) {
+    auto whole = parse_reply(reply);
+    auto head = parse_reply_head(reply);
+    if (!whole || !head || whole->ticket != p.request->ticket || head->ticket != whole->ticket ||
+        head->type != whole->type)
+      std::abort();
+  }
   return 0;
 }
