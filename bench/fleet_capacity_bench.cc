@@ -82,7 +82,8 @@ int main(int argc, char** argv) {
                             std::to_string(coap_port), "--no-dtls", "--log-level", "warn"});
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
 
-  const auto dir = std::filesystem::temp_directory_path() / ("fleet-bench-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fleet-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   std::vector<pid_t> fleets;
   std::vector<std::string> stats_files;
@@ -90,11 +91,31 @@ int main(int argc, char** argv) {
   for (uint32_t first = 0; first < devices; first += per_process) {
     const uint32_t n = std::min(per_process, devices - first);
     stats_files.push_back((dir / ("stats-" + std::to_string(first) + ".json")).string());
-    fleets.push_back(spawn({fogm2m, "fleet", "--server", "127.0.0.1:" + std::to_string(coap_port), "--devices",
-                            std::to_string(n), "--first", std::to_string(first), "--ep-pattern", "bench-{n}",
-                            "--bind", "127.0.0.1", "--lifetime", "3600", "--sampling-ms", std::to_string(sample_ms),
-                            "--notify-con-every", "0", "--ramp-s", std::to_string(n / 2000.0), "--stats-file",
-                            stats_files.back(), "--stats-interval", "0.5", "--quiet"}));
+    fleets.push_back(spawn({fogm2m,
+                            "fleet",
+                            "--server",
+                            "127.0.0.1:" + std::to_string(coap_port),
+                            "--devices",
+                            std::to_string(n),
+                            "--first",
+                            std::to_string(first),
+                            "--ep-pattern",
+                            "bench-{n}",
+                            "--bind",
+                            "127.0.0.1",
+                            "--lifetime",
+                            "3600",
+                            "--sampling-ms",
+                            std::to_string(sample_ms),
+                            "--notify-con-every",
+                            "0",
+                            "--ramp-s",
+                            std::to_string(n / 2000.0),
+                            "--stats-file",
+                            stats_files.back(),
+                            "--stats-interval",
+                            "0.5",
+                            "--quiet"}));
   }
   auto total = [&](const char* key) {
     uint64_t sum = 0;
@@ -116,42 +137,48 @@ int main(int argc, char** argv) {
   bool up = false;
   std::atomic<uint64_t> replies{0};
   sub.set_message_handler([&](std::string_view, std::string_view m) {
-    if (m.find("\"rep\"") != std::string_view::npos && m.find("\"notification\":true") == std::string_view::npos)
+    if (m.find("\"rep\"") != std::string_view::npos &&
+        m.find("\"notification\":true") == std::string_view::npos)
       ++replies;
   });
   pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
-  sub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) {
-    sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
-  });
+  sub.connect((*redis_server)->host(), (*redis_server)->port(),
+              [&](Status) { sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; }); });
   test::run_until(io, [&] { return up && ready == 1; });
   for (uint32_t i = 0; i < observed; ++i)
-    pub.command({"PUBLISH", "LWM2M_REQ",
-                       R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
-                           R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
-                      [](Result<io::RedisReply>) {});
-  test::run_until(io, [&] { return replies >= observed; }, std::chrono::seconds(60));
+    pub.command(
+        {"PUBLISH", "LWM2M_REQ",
+         R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
+             R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
+        [](Result<io::RedisReply>) {});
+  test::run_until(
+      io, [&] { return replies >= observed; }, std::chrono::seconds(60));
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
   double cpu0 = 0;
   for (pid_t f : fleets) cpu0 += cpu_seconds(f);
   const uint64_t sent0 = total("notifications_sent");
   const auto t0 = Clock::now();
-  test::run_until(io, [&] { return Clock::now() - t0 >= std::chrono::seconds(seconds); },
-                  std::chrono::seconds(seconds + 5));
+  test::run_until(
+      io, [&] { return Clock::now() - t0 >= std::chrono::seconds(seconds); },
+      std::chrono::seconds(seconds + 5));
   std::this_thread::sleep_for(std::chrono::milliseconds(600));  // one more stats period
   double cpu = -cpu0;
   for (pid_t f : fleets) cpu += cpu_seconds(f);
   const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   const uint64_t sent = total("notifications_sent") - sent0;
 
-  std::printf("fleet processes             %zu (at most %u devices each)\n", fleets.size(), per_process);
-  std::printf("devices registered          %llu of %u in %.1f s\n", (unsigned long long)registered, devices,
-              reg_seconds);
-  std::printf("fleet RSS                   %ld KiB in all, %.0f B per device, %.0f devices per GB\n", rss,
-              1024.0 * rss / devices, devices / (rss / 1024.0 / 1024.0));
-  std::printf("observed devices            %llu of %u answered the observe\n", (unsigned long long)replies.load(),
-              observed);
-  std::printf("notifications sent          %llu in %.1f s (%.0f/s)\n", (unsigned long long)sent, wall, sent / wall);
+  std::printf("fleet processes             %zu (at most %u devices each)\n", fleets.size(),
+              per_process);
+  std::printf("devices registered          %llu of %u in %.1f s\n", (unsigned long long)registered,
+              devices, reg_seconds);
+  std::printf(
+      "fleet RSS                   %ld KiB in all, %.0f B per device, %.0f devices per GB\n", rss,
+      1024.0 * rss / devices, devices / (rss / 1024.0 / 1024.0));
+  std::printf("observed devices            %llu of %u answered the observe\n",
+              (unsigned long long)replies.load(), observed);
+  std::printf("notifications sent          %llu in %.1f s (%.0f/s)\n", (unsigned long long)sent,
+              wall, sent / wall);
   std::printf("fleet CPU                   %.2f s (%.0f%% of a core)\n", cpu, 100.0 * cpu / wall);
   std::printf("notifications per fleet CPU-s %.0f\n", cpu > 0 ? sent / cpu : 0.0);
 

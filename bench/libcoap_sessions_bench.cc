@@ -44,9 +44,8 @@
 // epoll drops; libcoap never touches them again except in its per-call session
 // scans, which is exactly the cost we measure). asio-client is capped at live.
 
-#include <coap3/coap.h>
-
 #include <arpa/inet.h>
+#include <coap3/coap.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -119,8 +118,8 @@ long rss_bytes() {
 // Kernel slab bytes of the caches every UDP socket (plus its epoll item) costs.
 // Approximate: filp and dentry are shared with whatever else runs on the box.
 long socket_slab_bytes() {
-  static const char* caches[] = {"UDP", "sock_inode_cache", "eventpoll_epi", "eventpoll_pwq",
-                                 "filp", "dentry"};
+  static const char* caches[] = {
+      "UDP", "sock_inode_cache", "eventpoll_epi", "eventpoll_pwq", "filp", "dentry"};
   std::ifstream in("/proc/slabinfo");
   std::string line;
   long total = 0;
@@ -245,10 +244,18 @@ bool is_get_r(const uint8_t* p, size_t len) {
   while (i < len && p[i] != 0xFF) {
     unsigned d = p[i] >> 4, l = p[i] & 0x0F;
     ++i;
-    if (d == 13) d = 13u + p[i++];
-    else if (d == 14) { d = 269u + (p[i] << 8 | p[i + 1]); i += 2; }
-    if (l == 13) l = 13u + p[i++];
-    else if (l == 14) { l = 269u + (p[i] << 8 | p[i + 1]); i += 2; }
+    if (d == 13)
+      d = 13u + p[i++];
+    else if (d == 14) {
+      d = 269u + (p[i] << 8 | p[i + 1]);
+      i += 2;
+    }
+    if (l == 13)
+      l = 13u + p[i++];
+    else if (l == 14) {
+      l = 269u + (p[i] << 8 | p[i + 1]);
+      i += 2;
+    }
     opt += d;
     if (i + l > len) return false;
     if (opt == 11 && l == 1 && p[i] == 'r') path_r = true;
@@ -276,17 +283,17 @@ void idle_calls(F call, std::vector<double>& cpu_out, std::vector<double>& wall_
 // ---------------------------------------------------------------- results
 
 struct Result {
-  long n = 0;            // sessions held by the design under test
-  long live = 0;         // sessions with a live socket (client designs)
-  double setup_us = NAN;       // CPU per new session, average over setup
-  double setup_tail_us = NAN;  // CPU per new session over the last 10% of setup
-  double rss_b = NAN;          // RSS growth per session
-  double kern_b = NAN;         // kernel slab growth per live socket (approx.)
+  long n = 0;                             // sessions held by the design under test
+  long live = 0;                          // sessions with a live socket (client designs)
+  double setup_us = NAN;                  // CPU per new session, average over setup
+  double setup_tail_us = NAN;             // CPU per new session over the last 10% of setup
+  double rss_b = NAN;                     // RSS growth per session
+  double kern_b = NAN;                    // kernel slab growth per live socket (approx.)
   double non_us = NAN, con_us = NAN;      // CPU per request (coap_io_process / io_context::poll)
   double non_b_us = NAN, con_b_us = NAN;  // coap-server, batched coap_io_do_epoll
   double idle_cpu_us = NAN, idle_wall_us = NAN;  // one idle event-loop call
-  long reqs = 0;   // requests measured (all phases)
-  long errors = 0; // missing/bad replies
+  long reqs = 0;                                 // requests measured (all phases)
+  long errors = 0;                               // missing/bad replies
 };
 
 // ---------------------------------------------------------------- transient peers
@@ -327,7 +334,10 @@ struct Peers {
       size_t i = cursor;
       cursor = (cursor + 1) % ids.size();
       int fd = udp_socket_bound(ids[i]);
-      if (fd < 0) { ++errors; continue; }
+      if (fd < 0) {
+        ++errors;
+        continue;
+      }
       size_t len = build_get(b, con, mids[i]++, token++);
       if (::sendto(fd, b, len, 0, reinterpret_cast<const sockaddr*>(&server), sizeof server) !=
           static_cast<ssize_t>(len)) {
@@ -517,7 +527,10 @@ void setup_sessions(Peers& peers, long n, ServeFn serve, CountFn handled, Result
     double c = serve(handled() + sent);
     peers.drain_and_close();
     cpu += c;
-    if (done >= tail_from) { tail_cpu += c; tail_n += sent; }
+    if (done >= tail_from) {
+      tail_cpu += c;
+      tail_n += sent;
+    }
     done += k;
   }
   r.setup_us = cpu / static_cast<double>(n) * 1e6;
@@ -531,17 +544,24 @@ Result run_coap_server(long n, const Options& o) {
   coap_set_log_level(LOG_EMERG);
   coap_dtls_set_log_level(LOG_EMERG);
   CoapServer srv;
-  if (!srv.start()) { r.errors = -1; return r; }
+  if (!srv.start()) {
+    r.errors = -1;
+    return r;
+  }
   Peers peers;
   IdentityCursor cur;
-  if (!peers.init(n, cur)) { r.errors = -2; return r; }
+  if (!peers.init(n, cur)) {
+    r.errors = -2;
+    return r;
+  }
   peers.server = make_sin((127u << 24) | 1u, srv.port);
   auto count = [] { return g_srv_handled; };
 
   long rss0 = rss_bytes();
   // Setup drives libcoap batched so the one-per-datagram prepare scan does not
   // dominate; what remains is coap_endpoint_get_session's new-session path.
-  setup_sessions(peers, n, [&](uint64_t t) { return srv.serve_until(t, true); }, count, r);
+  setup_sessions(
+      peers, n, [&](uint64_t t) { return srv.serve_until(t, true); }, count, r);
   r.rss_b = static_cast<double>(rss_bytes() - rss0) / static_cast<double>(n);
 
   auto process = [&](uint64_t t) { return srv.serve_until(t, false); };
@@ -568,10 +588,16 @@ Result run_asio_server(long n, const Options& o) {
   Result r;
   r.n = n;
   AsioServer srv;
-  if (!srv.start()) { r.errors = -1; return r; }
+  if (!srv.start()) {
+    r.errors = -1;
+    return r;
+  }
   Peers peers;
   IdentityCursor cur;
-  if (!peers.init(n, cur)) { r.errors = -2; return r; }
+  if (!peers.init(n, cur)) {
+    r.errors = -2;
+    return r;
+  }
   peers.server = make_sin((127u << 24) | 1u, srv.port);
   auto count = [&] { return srv.handled; };
   auto serve = [&](uint64_t t) { return srv.serve_until(t); };
@@ -579,7 +605,8 @@ Result run_asio_server(long n, const Options& o) {
   long rss0 = rss_bytes();
   setup_sessions(peers, n, serve, count, r);
   r.rss_b = static_cast<double>(rss_bytes() - rss0) / static_cast<double>(n);
-  if (static_cast<long>(srv.sessions.size()) != n) r.errors += n - static_cast<long>(srv.sessions.size());
+  if (static_cast<long>(srv.sessions.size()) != n)
+    r.errors += n - static_cast<long>(srv.sessions.size());
 
   std::vector<double> non, con, icpu, iwall;
   for (int k = 0; k < o.reps; ++k) {
@@ -647,8 +674,10 @@ uint64_t g_cli_bad = 0;
 
 coap_response_t on_response(coap_session_t*, const coap_pdu_t*, const coap_pdu_t* received,
                             const coap_mid_t) {
-  if (coap_pdu_get_code(received) == COAP_RESPONSE_CODE_CONTENT) ++g_cli_responses;
-  else ++g_cli_bad;
+  if (coap_pdu_get_code(received) == COAP_RESPONSE_CODE_CONTENT)
+    ++g_cli_responses;
+  else
+    ++g_cli_bad;
   return COAP_RESPONSE_OK;
 }
 
@@ -660,7 +689,10 @@ Result run_coap_client(long n, long live_cap, const Options& o) {
   coap_set_log_level(LOG_EMERG);
   coap_dtls_set_log_level(LOG_EMERG);
   Responder resp;
-  if (!resp.start()) { r.errors = -1; return r; }
+  if (!resp.start()) {
+    r.errors = -1;
+    return r;
+  }
   coap_context_t* ctx = coap_new_context(nullptr);
   coap_register_response_handler(ctx, on_response);
   int cfd = coap_context_get_coap_fd(ctx);
@@ -706,7 +738,10 @@ Result run_coap_client(long n, long live_cap, const Options& o) {
     }
     ++created;
   }
-  if (created != n) { r.errors = -2; return r; }
+  if (created != n) {
+    r.errors = -2;
+    return r;
+  }
   r.setup_us = cpu / static_cast<double>(n) * 1e6;
   r.setup_tail_us = n / 10 ? tail_cpu / static_cast<double>(n / 10) * 1e6 : NAN;
   r.rss_b = static_cast<double>(rss_bytes() - rss0) / static_cast<double>(n);
@@ -722,9 +757,9 @@ Result run_coap_client(long n, long live_cap, const Options& o) {
       for (int k = 0; k < o.batch; ++k) {
         coap_session_t* s = live[rr];
         rr = (rr + 1) % live.size();
-        coap_pdu_t* pdu = coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON,
-                                        COAP_REQUEST_CODE_GET, coap_new_message_id(s),
-                                        coap_session_max_pdu_size(s));
+        coap_pdu_t* pdu =
+            coap_pdu_init(con ? COAP_MESSAGE_CON : COAP_MESSAGE_NON, COAP_REQUEST_CODE_GET,
+                          coap_new_message_id(s), coap_session_max_pdu_size(s));
         uint8_t tok[8];
         size_t tl = 0;
         coap_session_new_token(s, &tl, tok);
@@ -738,7 +773,10 @@ Result run_coap_client(long n, long live_cap, const Options& o) {
       int idle_polls = 0;
       while (g_cli_responses < target) {
         if (!wait_readable(cfd, 100)) {
-          if (++idle_polls > 5) { r.errors += static_cast<long>(target - g_cli_responses); break; }
+          if (++idle_polls > 5) {
+            r.errors += static_cast<long>(target - g_cli_responses);
+            break;
+          }
           continue;
         }
         double t1 = thread_cpu_s();
@@ -770,8 +808,8 @@ Result run_coap_client(long n, long live_cap, const Options& o) {
 struct AsioFleet {
   struct Device {
     uint16_t next_mid = 0;
-    uint16_t con_mid = 0;    // outstanding CON, if con_out
-    uint32_t token = 0;      // outstanding request's token
+    uint16_t con_mid = 0;  // outstanding CON, if con_out
+    uint32_t token = 0;    // outstanding request's token
     bool con_out = false;
     bool req_out = false;
   };
@@ -831,7 +869,10 @@ Result run_asio_client(long n, long live_cap, const Options& o) {
   r.n = std::min(n, live_cap);
   r.live = r.n;
   Responder resp;
-  if (!resp.start()) { r.errors = -1; return r; }
+  if (!resp.start()) {
+    r.errors = -1;
+    return r;
+  }
   AsioFleet fleet;
   udp::endpoint server(asio::ip::make_address_v4("127.0.0.1"), ntohs(resp.addr.sin_port));
   IdentityCursor cur;
@@ -859,7 +900,10 @@ Result run_asio_client(long n, long live_cap, const Options& o) {
     cpu += c;
     if (static_cast<long>(fleet.socks.size()) > tail_from) tail_cpu += c;
   }
-  if (static_cast<long>(fleet.socks.size()) != r.n) { r.errors = -2; return r; }
+  if (static_cast<long>(fleet.socks.size()) != r.n) {
+    r.errors = -2;
+    return r;
+  }
   fleet.io.poll();  // lets the reactor register the waits
   r.setup_us = cpu / static_cast<double>(r.n) * 1e6;
   r.setup_tail_us = r.n / 10 ? tail_cpu / static_cast<double>(r.n / 10) * 1e6 : NAN;
@@ -888,7 +932,10 @@ Result run_asio_client(long n, long live_cap, const Options& o) {
         if (ran == 0) {
           pollfd dummy{};
           ::poll(&dummy, 0, 1);
-          if (++idle_polls > 200) { r.errors += static_cast<long>(target - fleet.responses); break; }
+          if (++idle_polls > 200) {
+            r.errors += static_cast<long>(target - fleet.responses);
+            break;
+          }
         }
       }
       done += o.batch;
@@ -947,7 +994,10 @@ Result run_forked(const std::string& design, long n, long live_cap, const Option
   ::close(p[0]);
   int st = 0;
   waitpid(pid, &st, 0);
-  if (got != static_cast<ssize_t>(sizeof r)) { r = Result{}; r.errors = -8; }
+  if (got != static_cast<ssize_t>(sizeof r)) {
+    r = Result{};
+    r.errors = -8;
+  }
   return r;
 }
 
@@ -980,20 +1030,38 @@ int main(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto val = [&]() -> std::string {
-      if (i + 1 >= argc) { usage(); std::exit(2); }
+      if (i + 1 >= argc) {
+        usage();
+        std::exit(2);
+      }
       return argv[++i];
     };
-    if (a == "--sizes") { o.sizes.clear(); for (auto& s : split(val())) o.sizes.push_back(std::stol(s)); }
-    else if (a == "--designs") o.designs = split(val());
-    else if (a == "--reps") o.reps = std::stoi(val());
-    else if (a == "--procs") o.procs = std::stoi(val());
-    else if (a == "--batch") o.batch = std::stoi(val());
-    else if (a == "--budget") o.budget_s = std::stod(val());
-    else if (a == "--max-reqs") o.max_reqs = std::stol(val());
-    else if (a == "--live") o.live_cap = std::stol(val());
-    else { usage(); return 2; }
+    if (a == "--sizes") {
+      o.sizes.clear();
+      for (auto& s : split(val())) o.sizes.push_back(std::stol(s));
+    } else if (a == "--designs")
+      o.designs = split(val());
+    else if (a == "--reps")
+      o.reps = std::stoi(val());
+    else if (a == "--procs")
+      o.procs = std::stoi(val());
+    else if (a == "--batch")
+      o.batch = std::stoi(val());
+    else if (a == "--budget")
+      o.budget_s = std::stod(val());
+    else if (a == "--max-reqs")
+      o.max_reqs = std::stol(val());
+    else if (a == "--live")
+      o.live_cap = std::stol(val());
+    else {
+      usage();
+      return 2;
+    }
   }
-  if (o.batch < 1 || o.batch > 128) { std::fprintf(stderr, "--batch must be 1..128\n"); return 2; }
+  if (o.batch < 1 || o.batch > 128) {
+    std::fprintf(stderr, "--batch must be 1..128\n");
+    return 2;
+  }
 
   // Descriptors: client designs want one per session. Raise the soft limit as
   // far as the hard limit (or nr_open, if we may raise the hard limit) allows.
@@ -1024,13 +1092,14 @@ int main(int argc, char** argv) {
   std::printf("# libcoap %s, RLIMIT_NOFILE=%lu (wanted %ld, nr_open %ld) -> live sockets cap %ld\n",
               LIBCOAP_PACKAGE_VERSION, static_cast<unsigned long>(rl.rlim_cur), want, nr_open,
               live_cap);
-  std::printf("# batch %d, budget %.2fs CPU or %ld requests per traffic phase; per point %d process(es),\n"
-              "# each: one setup, then %d x (traffic phases + 11 idle calls); medians reported\n",
-              o.batch, o.budget_s, o.max_reqs, o.procs, o.reps);
+  std::printf(
+      "# batch %d, budget %.2fs CPU or %ld requests per traffic phase; per point %d process(es),\n"
+      "# each: one setup, then %d x (traffic phases + 11 idle calls); medians reported\n",
+      o.batch, o.budget_s, o.max_reqs, o.procs, o.reps);
   std::printf("# CPU = CLOCK_THREAD_CPUTIME_ID around the design's own calls; us = microseconds\n");
-  std::printf("%-12s %7s %6s | %9s %9s | %8s %8s | %8s %8s %8s %8s | %9s %9s | %7s %4s\n",
-              "design", "N", "live", "setup/ses", "tail/ses", "RSS/ses", "kern/sock", "NON/req",
-              "CON/req", "NONbat", "CONbat", "idle-cpu", "idle-wall", "reqs", "err");
+  std::printf("%-12s %7s %6s | %9s %9s | %8s %8s | %8s %8s %8s %8s | %9s %9s | %7s %4s\n", "design",
+              "N", "live", "setup/ses", "tail/ses", "RSS/ses", "kern/sock", "NON/req", "CON/req",
+              "NONbat", "CONbat", "idle-cpu", "idle-wall", "reqs", "err");
   std::fflush(stdout);
 
   for (long n : o.sizes) {
@@ -1039,7 +1108,8 @@ int main(int argc, char** argv) {
       for (int k = 0; k < o.procs; ++k) {
         double w0 = wall_s();
         rs.push_back(run_forked(d, n, live_cap, o));
-        std::fprintf(stderr, "  %s N=%ld rep %d: %.1fs wall, NON %.2fus CON %.2fus idle %.1fus err %ld\n",
+        std::fprintf(stderr,
+                     "  %s N=%ld rep %d: %.1fs wall, NON %.2fus CON %.2fus idle %.1fus err %ld\n",
                      d.c_str(), n, k + 1, wall_s() - w0, rs.back().non_us, rs.back().con_us,
                      rs.back().idle_cpu_us, rs.back().errors);
       }
@@ -1049,21 +1119,33 @@ int main(int argc, char** argv) {
         return median(v);
       };
       long errors = 0, reqs = 0;
-      for (auto& r : rs) { errors += r.errors; reqs += r.reqs; }
+      for (auto& r : rs) {
+        errors += r.errors;
+        reqs += r.reqs;
+      }
       std::printf("%-12s %7ld %6ld | %9s %9s | %8s %8s | %8s %8s %8s %8s | %9s %9s | %7ld %4ld\n",
-                  d.c_str(), rs[0].n, rs[0].live ? rs[0].live : rs[0].n, fmt(med(&Result::setup_us)).c_str(),
-                  fmt(med(&Result::setup_tail_us)).c_str(), fmt(med(&Result::rss_b), 0).c_str(),
-                  fmt(med(&Result::kern_b), 0).c_str(), fmt(med(&Result::non_us)).c_str(),
-                  fmt(med(&Result::con_us)).c_str(), fmt(med(&Result::non_b_us)).c_str(),
-                  fmt(med(&Result::con_b_us)).c_str(), fmt(med(&Result::idle_cpu_us)).c_str(),
-                  fmt(med(&Result::idle_wall_us)).c_str(), reqs / std::max(1, o.procs), errors);
+                  d.c_str(), rs[0].n, rs[0].live ? rs[0].live : rs[0].n,
+                  fmt(med(&Result::setup_us)).c_str(), fmt(med(&Result::setup_tail_us)).c_str(),
+                  fmt(med(&Result::rss_b), 0).c_str(), fmt(med(&Result::kern_b), 0).c_str(),
+                  fmt(med(&Result::non_us)).c_str(), fmt(med(&Result::con_us)).c_str(),
+                  fmt(med(&Result::non_b_us)).c_str(), fmt(med(&Result::con_b_us)).c_str(),
+                  fmt(med(&Result::idle_cpu_us)).c_str(), fmt(med(&Result::idle_wall_us)).c_str(),
+                  reqs / std::max(1, o.procs), errors);
       std::fflush(stdout);
     }
   }
-  std::printf("# setup/ses: CPU per new session over the whole setup; tail/ses: over its last 10%%\n");
-  std::printf("# RSS/ses: RSS growth / sessions (bytes); kern/sock: slab growth per live socket (approx.)\n");
-  std::printf("# NON/CON: CPU per request handled (server) or per request sent+response handled (client)\n");
-  std::printf("# NONbat/CONbat: coap-server driven by coap_io_do_epoll with one prepare per batch\n");
-  std::printf("# idle: one coap_io_process(ctx, COAP_IO_NO_WAIT) / io_context::poll() with no traffic (us)\n");
+  std::printf(
+      "# setup/ses: CPU per new session over the whole setup; tail/ses: over its last 10%%\n");
+  std::printf(
+      "# RSS/ses: RSS growth / sessions (bytes); kern/sock: slab growth per live socket "
+      "(approx.)\n");
+  std::printf(
+      "# NON/CON: CPU per request handled (server) or per request sent+response handled "
+      "(client)\n");
+  std::printf(
+      "# NONbat/CONbat: coap-server driven by coap_io_do_epoll with one prepare per batch\n");
+  std::printf(
+      "# idle: one coap_io_process(ctx, COAP_IO_NO_WAIT) / io_context::poll() with no traffic "
+      "(us)\n");
   return 0;
 }

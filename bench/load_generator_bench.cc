@@ -24,11 +24,11 @@
 #include <thread>
 #include <vector>
 
+#include "bus/reply.h"
+#include "bus/request.h"
 #include "io/redis_asio.h"
 #include "lwm2m/coap_code.h"
 #include "runner/load_generator.h"
-#include "bus/reply.h"
-#include "bus/request.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -49,12 +49,15 @@ class Responder {
     pub_.connect(host, port, [&](Status s) { pub_up = s.ok(); });
     sub_.set_message_handler([this](std::string_view, std::string_view m) { on_request(m); });
     sub_.connect(host, port, [&](Status s) {
-      if (s.ok()) sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
+      if (s.ok())
+        sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
     });
     return test::run_until(io_, [&] { return pub_up && sub_up; });
   }
 
-  void start_notifications() { io_.post([this] { tick(); }); }
+  void start_notifications() {
+    io_.post([this] { tick(); });
+  }
   void stop() {
     io_.post([this] {
       stopped_ = true;
@@ -101,7 +104,8 @@ class Responder {
     while (budget_ >= 1 && !observe_tickets_.empty()) {
       budget_ -= 1;
       const std::string& ticket = observe_tickets_[next_++ % observe_tickets_.size()];
-      publish(bus::format_notification(ticket, notification, bus::NotificationSource{"dev-1", path}));
+      publish(
+          bus::format_notification(ticket, notification, bus::NotificationSource{"dev-1", path}));
       ++notifications_;
     }
     timer_.expires_after(std::chrono::milliseconds(1));
@@ -130,7 +134,9 @@ int main(int argc, char** argv) {
   const double notifications_per_s = argc > 3 ? std::atof(argv[3]) : 20000;
   const int runs = argc > 4 ? std::atoi(argv[4]) : 3;
   if (!(rate > 0) || !(seconds > 0) || notifications_per_s < 0 || runs <= 0) {
-    std::fprintf(stderr, "usage: load_generator_bench [rate>0] [seconds>0] [notifications_per_s>=0] [runs>0]\n");
+    std::fprintf(
+        stderr,
+        "usage: load_generator_bench [rate>0] [seconds>0] [notifications_per_s>=0] [runs>0]\n");
     return 2;
   }
   auto redis = test::RedisServer::start();
@@ -169,8 +175,8 @@ int main(int argc, char** argv) {
   }
   if (exit_code == 0) {
     responder.start_notifications();
-    std::printf("%-8s %-8s %-10s %-12s %-10s %-10s %-10s\n", "rate", "sent", "answered", "notified", "cpu_ms",
-                "us/req", "us/msg");
+    std::printf("%-8s %-8s %-10s %-12s %-10s %-10s %-10s\n", "rate", "sent", "answered", "notified",
+                "cpu_ms", "us/req", "us/msg");
     for (int run = 0; run < runs; ++run) {
       runner::LoadPlan plan;
       plan.endpoints = endpoints;
@@ -198,9 +204,9 @@ int main(int argc, char** argv) {
       const double requests = static_cast<double>(result->sent) * scale;
       const double messages = 2 * requests + static_cast<double>(result->notifications) * scale;
       const double cpu_us = static_cast<double>(cpu.count());
-      std::printf("%-8.0f %-8u %-10u %-12llu %-10.1f %-10.2f %-10.3f\n", rate, result->sent, result->answered,
-                  static_cast<unsigned long long>(result->notifications), cpu_us / 1000.0, cpu_us / requests,
-                  cpu_us / messages);
+      std::printf("%-8.0f %-8u %-10u %-12llu %-10.1f %-10.2f %-10.3f\n", rate, result->sent,
+                  result->answered, static_cast<unsigned long long>(result->notifications),
+                  cpu_us / 1000.0, cpu_us / requests, cpu_us / messages);
     }
   }
   responder.stop();

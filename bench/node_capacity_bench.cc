@@ -26,8 +26,8 @@
 #include <thread>
 #include <vector>
 
-#include "emulated_clients/udp_device.h"
 #include "bench/process_usage.h"
+#include "emulated_clients/udp_device.h"
 #include "io/redis_asio.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
@@ -60,10 +60,12 @@ int main(int argc, char** argv) {
   const std::string fogm2m = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
   const pid_t node = fork();
   if (node == 0) {
-    const std::string redis = (*redis_server)->host() + ":" + std::to_string((*redis_server)->port());
+    const std::string redis =
+        (*redis_server)->host() + ":" + std::to_string((*redis_server)->port());
     const std::string port = std::to_string(coap_port);
-    execl(fogm2m.c_str(), "fogm2m", "node", "--redis", redis.c_str(), "--bind", "127.0.0.1", "--coap-port",
-          port.c_str(), "--no-dtls", "--log-level", "warn", static_cast<char*>(nullptr));
+    execl(fogm2m.c_str(), "fogm2m", "node", "--redis", redis.c_str(), "--bind", "127.0.0.1",
+          "--coap-port", port.c_str(), "--no-dtls", "--log-level", "warn",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   std::this_thread::sleep_for(std::chrono::milliseconds(800));
@@ -75,22 +77,27 @@ int main(int argc, char** argv) {
   config->sample_period = std::chrono::milliseconds(sample_periods_ms.front());
   config->notify_con_every = 0;  // NON notifications, as the reference study's load
   std::vector<std::unique_ptr<emulated::UdpDevice>> fleet;
-  const boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"), coap_port);
+  const boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"),
+                                              coap_port);
   emulated::UdpDeviceOptions options;
   options.bind_address = boost::asio::ip::make_address("127.0.0.1");
   for (int i = 0; i < devices; ++i) {
     fleet.push_back(std::make_unique<emulated::UdpDevice>(
         io, server,
-        emulated::Device(config, emulated::DeviceIdentity{"bench-" + std::to_string(i), uint64_t(i + 1), "", ""}),
+        emulated::Device(config, emulated::DeviceIdentity{"bench-" + std::to_string(i),
+                                                          uint64_t(i + 1), "", ""}),
         options));
     (void)fleet.back()->start();
   }
   const auto reg_start = Clock::now();
-  test::run_until(io, [&] {
-    for (const auto& d : fleet)
-      if (!d->device().registered()) return false;
-    return true;
-  }, std::chrono::seconds(120));
+  test::run_until(
+      io,
+      [&] {
+        for (const auto& d : fleet)
+          if (!d->device().registered()) return false;
+        return true;
+      },
+      std::chrono::seconds(120));
   int registered = 0;
   for (const auto& d : fleet) registered += d->device().registered();
   const double reg_seconds = std::chrono::duration<double>(Clock::now() - reg_start).count();
@@ -103,31 +110,35 @@ int main(int argc, char** argv) {
   int ready = 0;
   uint64_t replies = 0;
   sub.set_message_handler([&](std::string_view, std::string_view m) {
-    if (m.find("\"notification\":true") == std::string_view::npos && m.find("\"rep\"") != std::string_view::npos)
+    if (m.find("\"notification\":true") == std::string_view::npos &&
+        m.find("\"rep\"") != std::string_view::npos)
       ++replies;
   });
   pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
-  sub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) {
-    sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; });
-  });
+  sub.connect((*redis_server)->host(), (*redis_server)->port(),
+              [&](Status) { sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; }); });
   test::run_until(io, [&] { return up && ready == 1; });
   for (int i = 0; i < devices; ++i)
-    pub.command({"PUBLISH", "LWM2M_REQ",
-                       R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
-                           R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
-                      [](Result<io::RedisReply>) {});
-  test::run_until(io, [&] { return replies >= static_cast<uint64_t>(devices); }, std::chrono::seconds(60));
+    pub.command(
+        {"PUBLISH", "LWM2M_REQ",
+         R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
+             R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
+        [](Result<io::RedisReply>) {});
+  test::run_until(
+      io, [&] { return replies >= static_cast<uint64_t>(devices); }, std::chrono::seconds(60));
   const long rss_observed = rss_kb(node);
 
   std::printf("devices registered          %d of %d in %.1f s\n", registered, devices, reg_seconds);
-  std::printf("node RSS                    empty %ld KiB, registered %ld KiB, observed %ld KiB\n", rss_empty,
-              rss_registered, rss_observed);
+  std::printf("node RSS                    empty %ld KiB, registered %ld KiB, observed %ld KiB\n",
+              rss_empty, rss_registered, rss_observed);
   std::printf("node memory per device      %.0f B registered, %.0f B registered+observed\n",
               1024.0 * static_cast<double>(rss_registered - rss_empty) / devices,
               1024.0 * static_cast<double>(rss_observed - rss_empty) / devices);
-  std::printf("messages per node CPU-s: forwarded notifications (CoAP in + bus PUBLISH out each) / node CPU seconds\n");
-  std::printf("%9s %9s %9s %11s %8s %10s %16s\n", "sample_ms", "offered/s", "sent/s", "forwarded/s", "lost",
-              "node_core", "msgs/node_CPU-s");
+  std::printf(
+      "messages per node CPU-s: forwarded notifications (CoAP in + bus PUBLISH out each) / node "
+      "CPU seconds\n");
+  std::printf("%9s %9s %9s %11s %8s %10s %16s\n", "sample_ms", "offered/s", "sent/s", "forwarded/s",
+              "lost", "node_core", "msgs/node_CPU-s");
   // What the node published, counted by Redis itself (INFO commandstats):
   // independent of how fast this process's subscriber keeps up.
   const auto published = [&] {
@@ -137,9 +148,11 @@ int main(int argc, char** argv) {
       done = true;
       if (!reply || !reply->is_string()) return;
       const auto at = reply->str.find("cmdstat_publish:calls=");
-      if (at != std::string::npos) calls = std::atoll(reply->str.c_str() + at + std::strlen("cmdstat_publish:calls="));
+      if (at != std::string::npos)
+        calls = std::atoll(reply->str.c_str() + at + std::strlen("cmdstat_publish:calls="));
     });
-    test::run_until(io, [&] { return done; }, std::chrono::seconds(10));
+    test::run_until(
+        io, [&] { return done; }, std::chrono::seconds(10));
     return calls;
   };
   const auto sent_by_fleet = [&] {
@@ -150,24 +163,27 @@ int main(int argc, char** argv) {
   for (const int period_ms : sample_periods_ms) {
     config->sample_period = std::chrono::milliseconds(period_ms);
     const auto settle = Clock::now();  // every device has sampled at the new period
-    test::run_until(io, [&] { return Clock::now() - settle >= std::chrono::seconds(1); }, std::chrono::seconds(6));
+    test::run_until(
+        io, [&] { return Clock::now() - settle >= std::chrono::seconds(1); },
+        std::chrono::seconds(6));
 
     const uint64_t s0 = sent_by_fleet();
     const long long p0 = published();
     const double cpu0 = cpu_seconds(node);
     const auto t0 = Clock::now();
-    test::run_until(io, [&] { return Clock::now() - t0 >= std::chrono::seconds(seconds); },
-                    std::chrono::seconds(seconds + 5));
+    test::run_until(
+        io, [&] { return Clock::now() - t0 >= std::chrono::seconds(seconds); },
+        std::chrono::seconds(seconds + 5));
     const uint64_t sent = sent_by_fleet() - s0;
     const long long forwarded = published() - p0;
     const double cpu = cpu_seconds(node) - cpu0;
     const double wall = std::chrono::duration<double>(Clock::now() - t0).count();
     // lost: sent but not published in the same window; the datagrams in
     // flight at its two ends (about a millisecond's worth) roughly cancel.
-    std::printf("%9d %9.0f %9.0f %11.0f %8lld %9.0f%% %16.0f\n", period_ms, 1000.0 * devices / period_ms,
-                static_cast<double>(sent) / wall, static_cast<double>(forwarded) / wall,
-                static_cast<long long>(sent) - forwarded, 100.0 * cpu / wall,
-                cpu > 0 ? static_cast<double>(forwarded) / cpu : 0.0);
+    std::printf("%9d %9.0f %9.0f %11.0f %8lld %9.0f%% %16.0f\n", period_ms,
+                1000.0 * devices / period_ms, static_cast<double>(sent) / wall,
+                static_cast<double>(forwarded) / wall, static_cast<long long>(sent) - forwarded,
+                100.0 * cpu / wall, cpu > 0 ? static_cast<double>(forwarded) / cpu : 0.0);
   }
 
   kill(node, SIGTERM);

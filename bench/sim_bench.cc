@@ -28,10 +28,12 @@ void BM_Hold(benchmark::State& state) {
   // Pre-drawn offsets so the RNG is not what we measure.
   std::vector<SimTime> offsets(1 << 16);
   RandomStream rng(1, 1);
-  for (auto& o : offsets) o = 1 + from_seconds(rng.exponential(static_cast<double>(pending) * 1e-6));
+  for (auto& o : offsets)
+    o = 1 + from_seconds(rng.exponential(static_cast<double>(pending) * 1e-6));
   BasicSimulator<Queue> sim;
   size_t k = 0;
-  for (size_t i = 0; i < pending; ++i) sim.schedule_at(offsets[k++ & 0xffff], 0, static_cast<uint32_t>(i));
+  for (size_t i = 0; i < pending; ++i)
+    sim.schedule_at(offsets[k++ & 0xffff], 0, static_cast<uint32_t>(i));
   constexpr int64_t kBatch = 100000;
   for (auto _ : state) {
     const uint64_t before = sim.events_processed();
@@ -39,14 +41,24 @@ void BM_Hold(benchmark::State& state) {
     // Run until kBatch events happened.
     while (sim.events_processed() - before < static_cast<uint64_t>(kBatch)) {
       end += static_cast<SimTime>(pending) * kMicrosecond / 10 + 1;
-      sim.run_until(end, [&](const Event& e) { sim.schedule_in(offsets[k++ & 0xffff], 0, e.entity); });
+      sim.run_until(end,
+                    [&](const Event& e) { sim.schedule_in(offsets[k++ & 0xffff], 0, e.entity); });
     }
-    state.SetItemsProcessed(state.items_processed() + static_cast<int64_t>(sim.events_processed() - before));
+    state.SetItemsProcessed(state.items_processed() +
+                            static_cast<int64_t>(sim.events_processed() - before));
   }
   state.counters["pending"] = static_cast<double>(sim.pending());
 }
-BENCHMARK_TEMPLATE(BM_Hold, BinaryHeapQueue)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
-BENCHMARK_TEMPLATE(BM_Hold, QuaternaryHeapQueue)->Arg(1000)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Hold, BinaryHeapQueue)
+    ->Arg(1000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_TEMPLATE(BM_Hold, QuaternaryHeapQueue)
+    ->Arg(1000)
+    ->Arg(100000)
+    ->Arg(1000000)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_ClusterModel(benchmark::State& state) {
   schema::Scenario s;

@@ -4,9 +4,12 @@ namespace fogm2m::bus {
 
 const std::string& Channels::registration(RegistrationEventKind kind) const {
   switch (kind) {
-    case RegistrationEventKind::kNew: return registration_new;
-    case RegistrationEventKind::kUpdate: return registration_update;
-    case RegistrationEventKind::kDelete: break;
+    case RegistrationEventKind::kNew:
+      return registration_new;
+    case RegistrationEventKind::kUpdate:
+      return registration_update;
+    case RegistrationEventKind::kDelete:
+      break;
   }
   return registration_delete;
 }

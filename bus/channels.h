@@ -12,8 +12,8 @@
 namespace fogm2m::bus {
 
 struct Channels {
-  std::string requests = "LWM2M_REQ";    // requests (request.h), from clients to nodes
-  std::string responses = "LWM2M_RESP";  // acks, replies and notifications (reply.h)
+  std::string requests = "LWM2M_REQ";               // requests (request.h), from clients to nodes
+  std::string responses = "LWM2M_RESP";             // acks, replies and notifications (reply.h)
   std::string registration_new = "LESHAN_REG_NEW";  // registration events (registration_event.h)
   std::string registration_update = "LESHAN_REG_UPD";
   std::string registration_delete = "LESHAN_REG_DEL";

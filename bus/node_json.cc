@@ -5,8 +5,8 @@
 #include <charconv>
 #include <cmath>
 
-#include "lwm2m/hex.h"
 #include "bus/json_text.h"
+#include "lwm2m/hex.h"
 
 namespace fogm2m::bus {
 
@@ -49,19 +49,22 @@ Result<uint16_t> read_id(const json::object& o, const std::string& where) {
   return static_cast<uint16_t>(n);
 }
 
-Result<ResourceType> resource_type(const json::object& o, const Path& path, const ModelRegistry& models,
-                                   const json::value& sample, const std::string& where) {
+Result<ResourceType> resource_type(const json::object& o, const Path& path,
+                                   const ModelRegistry& models, const json::value& sample,
+                                   const std::string& where) {
   if (const json::value* t = o.if_contains("type")) {
     ResourceType type;
     if (!t->is_string() || !parse_leshan_type_name(t->get_string(), &type))
       return bad(where, "unknown \"type\"");
     return type;
   }
-  if (const ResourceModel* m = models.find_resource(path); m && m->type != ResourceType::kNone) return m->type;
+  if (const ResourceModel* m = models.find_resource(path); m && m->type != ResourceType::kNone)
+    return m->type;
   return guess_type(sample);
 }
 
-Result<Resource> resource_from_json(const json::value& v, const Path& instance_path, const ModelRegistry& models) {
+Result<Resource> resource_from_json(const json::value& v, const Path& instance_path,
+                                    const ModelRegistry& models) {
   const json::object* o = v.if_object();
   if (!o) return bad(instance_path.to_string(), "resource is not an object");
   auto id = read_id(*o, instance_path.to_string());
@@ -96,7 +99,8 @@ Result<Resource> resource_from_json(const json::value& v, const Path& instance_p
   return Resource::single(*id, std::move(*parsed));
 }
 
-Result<ObjectInstance> instance_from_json(const json::value& v, const Path& object_path, const ModelRegistry& models) {
+Result<ObjectInstance> instance_from_json(const json::value& v, const Path& object_path,
+                                          const ModelRegistry& models) {
   const json::object* o = v.if_object();
   if (!o) return bad(object_path.to_string(), "object instance is not an object");
   auto id = read_id(*o, object_path.to_string());
@@ -104,7 +108,8 @@ Result<ObjectInstance> instance_from_json(const json::value& v, const Path& obje
   const Path path = object_path.child(*id);
   ObjectInstance oi{*id, {}};
   const json::value* resources = o->if_contains("resources");
-  if (!resources || !resources->is_array()) return bad(path.to_string(), "\"resources\" must be an array");
+  if (!resources || !resources->is_array())
+    return bad(path.to_string(), "\"resources\" must be an array");
   for (const auto& rv : resources->get_array()) {
     auto r = resource_from_json(rv, path, models);
     if (!r) return r.error();
@@ -137,10 +142,13 @@ json::value value_to_json(const Value& value) {
     json::value operator()(const std::string& s) const { return json::string(s); }
     json::value operator()(int64_t v) const { return v; }
     json::value operator()(uint64_t v) const { return v; }
-    json::value operator()(double v) const { return std::isfinite(v) ? json::value(v) : json::value(nullptr); }
+    json::value operator()(double v) const {
+      return std::isfinite(v) ? json::value(v) : json::value(nullptr);
+    }
     json::value operator()(bool v) const { return v; }
     json::value operator()(const Opaque& o) const {
-      return json::string(to_hex(std::string_view(reinterpret_cast<const char*>(o.data()), o.size())));
+      return json::string(
+          to_hex(std::string_view(reinterpret_cast<const char*>(o.data()), o.size())));
     }
     json::value operator()(Time t) const { return t.seconds; }
     json::value operator()(ObjectLink l) const {
@@ -183,7 +191,9 @@ json::value node_to_json(const Node& node) {
     json::value operator()(const ObjectInstance& oi) const { return instance(oi); }
     json::value operator()(const Resource& r) const { return resource(r); }
     json::value operator()(const ResourceInstance& ri) const {
-      return json::object{{"id", ri.id}, {"type", leshan_type_name(ri.value.type())}, {"value", value_to_json(ri.value)}};
+      return json::object{{"id", ri.id},
+                          {"type", leshan_type_name(ri.value.type())},
+                          {"value", value_to_json(ri.value)}};
     }
   };
   return std::visit(Visitor{}, node);
@@ -201,7 +211,8 @@ void append_value_json(std::string& out, const Value& value) {
     void operator()(double v) const { append_json_number(out, v); }
     void operator()(bool v) const { out += v ? "true" : "false"; }
     void operator()(const Opaque& o) const {
-      append_json_string(out, to_hex(std::string_view(reinterpret_cast<const char*>(o.data()), o.size())));
+      append_json_string(
+          out, to_hex(std::string_view(reinterpret_cast<const char*>(o.data()), o.size())));
     }
     void operator()(Time t) const { append_json_number(out, t.seconds); }
     void operator()(ObjectLink l) const {
@@ -232,7 +243,8 @@ void append_resource_json(std::string& out, const Resource& r) {
   out += "{\"id\":";
   append_json_number(out, int64_t{r.id});
   out += ",\"type\":\"";
-  out += leshan_type_name(r.instances.empty() ? ResourceType::kNone : r.instances.back().value.type());
+  out +=
+      leshan_type_name(r.instances.empty() ? ResourceType::kNone : r.instances.back().value.type());
   out += "\",\"values\":{";
   // As the DOM's object keys: one member per id, at its first position,
   // holding the value of its last occurrence. Instances are sorted and
@@ -297,10 +309,12 @@ void append_node_json(std::string& out, const Node& node) {
 
 Result<Value> value_from_json(const json::value& v, ResourceType type) {
   auto mismatch = [&](const char* want) {
-    return make_error(ErrorKind::kTypeMismatch, std::string("expected ") + want + ", got " + json::serialize(v));
+    return make_error(ErrorKind::kTypeMismatch,
+                      std::string("expected ") + want + ", got " + json::serialize(v));
   };
   switch (type) {
-    case ResourceType::kNone: return Value{};
+    case ResourceType::kNone:
+      return Value{};
     case ResourceType::kString:
       if (!v.is_string()) return mismatch("a string");
       return Value(std::string(v.get_string()));
@@ -309,7 +323,8 @@ Result<Value> value_from_json(const json::value& v, ResourceType type) {
       return Value(CoreLink{std::string(v.get_string())});
     case ResourceType::kInteger:
       if (v.is_int64()) return Value(v.get_int64());
-      if (v.is_uint64() && v.get_uint64() <= INT64_MAX) return Value(static_cast<int64_t>(v.get_uint64()));
+      if (v.is_uint64() && v.get_uint64() <= INT64_MAX)
+        return Value(static_cast<int64_t>(v.get_uint64()));
       return mismatch("an integer");
     case ResourceType::kUnsignedInteger:
       if (v.is_uint64()) return Value(v.get_uint64());
@@ -318,7 +333,8 @@ Result<Value> value_from_json(const json::value& v, ResourceType type) {
     case ResourceType::kFloat:
       // A number too large for a double reads as infinity, which no
       // content format can carry.
-      if (v.is_number() && std::isfinite(v.to_number<double>())) return Value(v.to_number<double>());
+      if (v.is_number() && std::isfinite(v.to_number<double>()))
+        return Value(v.to_number<double>());
       return mismatch("a finite number");
     case ResourceType::kBoolean:
       if (!v.is_bool()) return mismatch("true or false");
@@ -340,7 +356,8 @@ Result<Value> value_from_json(const json::value& v, ResourceType type) {
       if (colon == std::string_view::npos) return mismatch("\"object:instance\"");
       auto r1 = std::from_chars(s.data(), s.data() + colon, a);
       auto r2 = std::from_chars(s.data() + colon + 1, s.data() + s.size(), b);
-      if (r1.ec != std::errc() || r1.ptr != s.data() + colon || r2.ec != std::errc() || r2.ptr != s.data() + s.size())
+      if (r1.ec != std::errc() || r1.ptr != s.data() + colon || r2.ec != std::errc() ||
+          r2.ptr != s.data() + s.size())
         return mismatch("\"object:instance\"");
       return Value(ObjectLink{a, b});
     }
@@ -354,7 +371,8 @@ Result<Node> node_from_json(const json::value& v, const Path& path, const ModelR
       const json::object* o = v.if_object();
       if (!o) return bad(path.to_string(), "object is not a JSON object");
       const json::value* instances = o->if_contains("instances");
-      if (!instances || !instances->is_array()) return bad(path.to_string(), "\"instances\" must be an array");
+      if (!instances || !instances->is_array())
+        return bad(path.to_string(), "\"instances\" must be an array");
       Object obj{path.object_id(), {}};
       for (const auto& iv : instances->get_array()) {
         auto oi = instance_from_json(iv, path, models);
@@ -366,13 +384,15 @@ Result<Node> node_from_json(const json::value& v, const Path& path, const ModelR
     case 2: {
       auto oi = instance_from_json(v, path.parent(), models);
       if (!oi) return oi.error();
-      if (oi->id != path.instance_id()) return bad(path.to_string(), "\"id\" does not match the path");
+      if (oi->id != path.instance_id())
+        return bad(path.to_string(), "\"id\" does not match the path");
       return Node(std::move(*oi));
     }
     case 3: {
       auto r = resource_from_json(v, path.parent(), models);
       if (!r) return r.error();
-      if (r->id != path.resource_id()) return bad(path.to_string(), "\"id\" does not match the path");
+      if (r->id != path.resource_id())
+        return bad(path.to_string(), "\"id\" does not match the path");
       return Node(std::move(*r));
     }
     case 4: {

@@ -15,9 +15,11 @@ void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handl
                          std::function<void(Status)> ready) {
   if (!dispatching_) {
     dispatching_ = true;
-    subscriber_.set_message_handler(lifetime_.guard([this](std::string_view channel, std::string_view message) {
-      if (auto it = handlers_.find(channel); it != handlers_.end()) (*it->second)(channel, message);
-    }));
+    subscriber_.set_message_handler(
+        lifetime_.guard([this](std::string_view channel, std::string_view message) {
+          if (auto it = handlers_.find(channel); it != handlers_.end())
+            (*it->second)(channel, message);
+        }));
   }
   auto shared = std::make_shared<MessageHandler>(std::move(handler));
   for (const auto& c : channels) handlers_[c] = shared;

@@ -6,9 +6,9 @@
 #include <map>
 #include <memory>
 
+#include "bus/bus.h"
 #include "io/lifetime.h"
 #include "io/redis_asio.h"
-#include "bus/bus.h"
 
 namespace fogm2m::bus {
 

@@ -16,9 +16,11 @@ namespace fogm2m::bus {
 
 enum class RegistrationEventKind { kNew, kUpdate, kDelete };
 
-std::string format_registration_event(RegistrationEventKind kind, const store::Registration& registration);
+std::string format_registration_event(RegistrationEventKind kind,
+                                      const store::Registration& registration);
 // The registration an event carries; kMalformed when the message is not an
 // event of `kind`.
-Result<store::Registration> parse_registration_event(RegistrationEventKind kind, std::string_view message);
+Result<store::Registration> parse_registration_event(RegistrationEventKind kind,
+                                                     std::string_view message);
 
 }  // namespace fogm2m::bus

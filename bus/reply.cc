@@ -76,9 +76,9 @@ struct HeadHandler {
   static constexpr std::size_t max_string_size = std::size_t(-1);
 
   int depth = 0;
-  std::string key;           // the current (or last) top-level key
-  bool in_key = false;       // `key` is arriving in parts
-  std::string ticket_part;   // a ticket arriving in parts
+  std::string key;          // the current (or last) top-level key
+  bool in_key = false;      // `key` is arriving in parts
+  std::string ticket_part;  // a ticket arriving in parts
   std::optional<std::string> ticket;
   std::optional<ReplyType> type;
   bool ticket_not_string = false;
@@ -151,9 +151,15 @@ struct HeadHandler {
     return end_scalar(ec);
   }
   bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(int64_t, json::string_view, boost::system::error_code& ec) { return end_scalar(ec); }
-  bool on_uint64(uint64_t, json::string_view, boost::system::error_code& ec) { return end_scalar(ec); }
-  bool on_double(double, json::string_view, boost::system::error_code& ec) { return end_scalar(ec); }
+  bool on_int64(int64_t, json::string_view, boost::system::error_code& ec) {
+    return end_scalar(ec);
+  }
+  bool on_uint64(uint64_t, json::string_view, boost::system::error_code& ec) {
+    return end_scalar(ec);
+  }
+  bool on_double(double, json::string_view, boost::system::error_code& ec) {
+    return end_scalar(ec);
+  }
   bool on_bool(bool, boost::system::error_code& ec) {
     if (depth == 1 && key == "ack") {
       type = ReplyType::kAck;
@@ -172,7 +178,9 @@ struct HeadHandler {
   }
 };
 
-Error malformed(std::string why) { return make_error(ErrorKind::kMalformed, "bus reply: " + std::move(why)); }
+Error malformed(std::string why) {
+  return make_error(ErrorKind::kMalformed, "bus reply: " + std::move(why));
+}
 
 }  // namespace
 
@@ -239,7 +247,8 @@ std::string format_cancelled(std::string_view ticket, std::string_view observe_t
   return out;
 }
 
-std::string format_sec_info(std::string_view ticket, std::string_view code, const store::SecurityInfo* info) {
+std::string format_sec_info(std::string_view ticket, std::string_view code,
+                            const store::SecurityInfo* info) {
   std::string out;
   open_reply(out, ticket, "rep");
   out += "{\"code\":";
@@ -302,8 +311,8 @@ Result<DeviceResponse> device_response_from_json(const json::object& rep, const 
   };
   DeviceResponse r;
   std::string code;
-  if (!text("coapCode", code) || code.size() != 4 || code[1] != '.' || code[0] < '0' || code[0] > '7' ||
-      code[2] < '0' || code[2] > '3' || code[3] < '0' || code[3] > '9')
+  if (!text("coapCode", code) || code.size() != 4 || code[1] != '.' || code[0] < '0' ||
+      code[0] > '7' || code[2] < '0' || code[2] > '3' || code[3] < '0' || code[3] > '9')
     return field("coapCode", "must be a code like \"2.05\"");
   r.code = lwm2m::coap_code(code[0] - '0', (code[2] - '0') * 10 + (code[3] - '0'));
   if (!text("errorMessage", r.error_message)) return field("errorMessage", "is not a string");

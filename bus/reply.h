@@ -22,13 +22,12 @@
 // node_json.h's.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/object.hpp>
 
 #include "lwm2m/content_format.h"
 #include "lwm2m/link_format.h"
@@ -44,14 +43,14 @@ namespace fogm2m::bus {
 
 // What a device answered to one request, as the reply's "rep".
 struct DeviceResponse {
-  uint8_t code = 0;                               // the device's CoAP response code
-  std::string error_message;                      // an error code's diagnostic payload
-  std::string location;                           // create: where the new instance is
-  std::optional<std::vector<lwm2m::Link>> links;  // discover
+  uint8_t code = 0;                                    // the device's CoAP response code
+  std::string error_message;                           // an error code's diagnostic payload
+  std::string location;                                // create: where the new instance is
+  std::optional<std::vector<lwm2m::Link>> links;       // discover
   std::optional<lwm2m::ContentFormat> content_format;  // with `content`
-  std::optional<lwm2m::Node> content;             // read, observe, notification
-  std::optional<bool> observe;                    // observe: the device keeps the observation
-  std::string token_hex;                          // observe: the observation's CoAP token
+  std::optional<lwm2m::Node> content;                  // read, observe, notification
+  std::optional<bool> observe;                         // observe: the device keeps the observation
+  std::string token_hex;                               // observe: the observation's CoAP token
 };
 
 // Where a notification comes from: its "ep" and "path".
@@ -103,7 +102,8 @@ Result<ReplyHead> parse_reply_head(std::string_view message);
 // A device's answer read back from a "rep" object; the content is decoded
 // for `path` (the request's) with `models`. kMalformed names the field at
 // fault.
-Result<DeviceResponse> device_response_from_json(const boost::json::object& rep, const lwm2m::Path& path,
+Result<DeviceResponse> device_response_from_json(const boost::json::object& rep,
+                                                 const lwm2m::Path& path,
                                                  const lwm2m::ModelRegistry& models);
 
 }  // namespace fogm2m::bus

@@ -30,7 +30,9 @@ constexpr KindName kKinds[] = {
     {RequestKind::kSecInfo, "sec_info", "secInfo"},
 };
 
-Error bad(const std::string& why) { return make_error(ErrorKind::kMalformed, "bus request: " + why); }
+Error bad(const std::string& why) {
+  return make_error(ErrorKind::kMalformed, "bus request: " + why);
+}
 
 const json::string* string_field(const json::object& o, std::string_view key) {
   const json::value* v = o.if_contains(key);
@@ -50,10 +52,14 @@ Result<Request> parse_req(const json::object& root, Request r) {
   if (r.kind == RequestKind::kSecInfo) {
     const json::string* action = string_field(req, "action");
     if (!action) return bad("sec_info needs \"action\": add, get or delete");
-    if (*action == "add") r.sec_action = SecInfoAction::kAdd;
-    else if (*action == "get") r.sec_action = SecInfoAction::kGet;
-    else if (*action == "delete" || *action == "remove") r.sec_action = SecInfoAction::kDelete;
-    else return bad("sec_info action \"" + std::string(*action) + "\" is not add, get or delete");
+    if (*action == "add")
+      r.sec_action = SecInfoAction::kAdd;
+    else if (*action == "get")
+      r.sec_action = SecInfoAction::kGet;
+    else if (*action == "delete" || *action == "remove")
+      r.sec_action = SecInfoAction::kDelete;
+    else
+      return bad("sec_info action \"" + std::string(*action) + "\" is not add, get or delete");
     if (r.sec_action == SecInfoAction::kAdd) {
       const json::string* id = string_field(req, "identity");
       const json::string* key = string_field(req, "key");
@@ -73,8 +79,10 @@ Result<Request> parse_req(const json::object& root, Request r) {
 
   if (const json::value* cf = req.if_contains("contentFormat")) {
     std::optional<lwm2m::ContentFormat> f;
-    if (cf->is_string()) f = lwm2m::parse_content_format(cf->get_string());
-    else if (cf->is_int64() && cf->get_int64() >= 0) f = lwm2m::content_format_from_number(static_cast<uint32_t>(cf->get_int64()));
+    if (cf->is_string())
+      f = lwm2m::parse_content_format(cf->get_string());
+    else if (cf->is_int64() && cf->get_int64() >= 0)
+      f = lwm2m::content_format_from_number(static_cast<uint32_t>(cf->get_int64()));
     if (!f) return bad("unknown contentFormat " + json::serialize(*cf));
     r.content_format = f;
   }
@@ -83,18 +91,24 @@ Result<Request> parse_req(const json::object& root, Request r) {
     case RequestKind::kWrite:
     case RequestKind::kCreate: {
       if (const json::string* mode = string_field(req, "mode")) {
-        if (*mode == "replace" || *mode == "REPLACE") r.replace = true;
-        else if (*mode == "update" || *mode == "UPDATE") r.replace = false;
-        else return bad("write mode \"" + std::string(*mode) + "\" is not replace or update");
+        if (*mode == "replace" || *mode == "REPLACE")
+          r.replace = true;
+        else if (*mode == "update" || *mode == "UPDATE")
+          r.replace = false;
+        else
+          return bad("write mode \"" + std::string(*mode) + "\" is not replace or update");
       }
       if (const json::value* node = req.if_contains("node")) {
         r.node = *node;
-      } else if (const json::value* value = req.if_contains("value"); value && r.path.depth() >= 3) {
+      } else if (const json::value* value = req.if_contains("value");
+                 value && r.path.depth() >= 3) {
         // Shorthand for a single value: {"path":"/3/0/14","value":"+02"}.
         r.node = single_value_node(r.path, *value);
-        if (const json::string* type = string_field(req, "type")) r.node->get_object()["type"] = *type;
+        if (const json::string* type = string_field(req, "type"))
+          r.node->get_object()["type"] = *type;
       } else {
-        return bad(std::string(to_string(r.kind)) + " needs \"node\" (or \"value\" for a resource)");
+        return bad(std::string(to_string(r.kind)) +
+                   " needs \"node\" (or \"value\" for a resource)");
       }
       break;
     }
@@ -106,14 +120,17 @@ Result<Request> parse_req(const json::object& root, Request r) {
       break;
     case RequestKind::kWriteAttributes: {
       const json::value* attrs = req.if_contains("attributes");
-      if (!attrs || !attrs->is_object()) return bad("write_attributes needs an \"attributes\" object");
+      if (!attrs || !attrs->is_object())
+        return bad("write_attributes needs an \"attributes\" object");
       for (const auto& kv : attrs->get_object()) {
         const json::value& v = kv.value();
-        if (!v.is_number()) return bad("attribute \"" + std::string(kv.key()) + "\" must be a number");
+        if (!v.is_number())
+          return bad("attribute \"" + std::string(kv.key()) + "\" must be a number");
         const double d = v.to_number<double>();
         // A number too large for a double reads as infinity: no attribute
         // may be that.
-        if (!std::isfinite(d)) return bad("attribute \"" + std::string(kv.key()) + "\" must be a finite number");
+        if (!std::isfinite(d))
+          return bad("attribute \"" + std::string(kv.key()) + "\" must be a finite number");
         if (kv.key() == "pmin" || kv.key() == "pmax") {
           if (d < 0 || d != std::floor(d) || d > 4294967295.0)
             return bad(std::string(kv.key()) + " must be an integer of seconds in 0..4294967295");
@@ -126,16 +143,19 @@ Result<Request> parse_req(const json::object& root, Request r) {
           if (d < 0) return bad("st must not be negative");
           r.attributes.st = d;
         } else {
-          return bad("unknown attribute \"" + std::string(kv.key()) + "\" (pmin, pmax, gt, lt, st)");
+          return bad("unknown attribute \"" + std::string(kv.key()) +
+                     "\" (pmin, pmax, gt, lt, st)");
         }
       }
       if (r.attributes.empty()) return bad("write_attributes needs at least one attribute");
       break;
     }
     case RequestKind::kCancelObserve:
-      if (const json::string* t = string_field(req, "observeTicket")) r.observe_ticket = std::string(*t);
+      if (const json::string* t = string_field(req, "observeTicket"))
+        r.observe_ticket = std::string(*t);
       break;
-    default: break;
+    default:
+      break;
   }
   return r;
 }
@@ -205,7 +225,9 @@ ParsedRequest parse_request(std::string_view message) {
 std::string format_request(const Request& r) {
   json::object req{{"kind", to_string(r.kind)}};
   if (r.kind == RequestKind::kSecInfo) {
-    req["action"] = r.sec_action == SecInfoAction::kAdd ? "add" : r.sec_action == SecInfoAction::kGet ? "get" : "delete";
+    req["action"] = r.sec_action == SecInfoAction::kAdd   ? "add"
+                    : r.sec_action == SecInfoAction::kGet ? "get"
+                                                          : "delete";
     if (r.sec_action == SecInfoAction::kAdd) {
       req["identity"] = r.identity;
       req["key"] = r.key_hex;
@@ -227,7 +249,8 @@ std::string format_request(const Request& r) {
     req["attributes"] = std::move(a);
   }
   if (!r.observe_ticket.empty()) req["observeTicket"] = r.observe_ticket;
-  return json::serialize(json::object{{"ep", r.endpoint}, {"ticket", r.ticket}, {"req", std::move(req)}});
+  return json::serialize(
+      json::object{{"ep", r.endpoint}, {"ticket", r.ticket}, {"req", std::move(req)}});
 }
 
 }  // namespace fogm2m::bus

@@ -12,13 +12,12 @@
 // The answers to a request are in reply.h.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "lwm2m/content_format.h"
 #include "lwm2m/path.h"
@@ -39,9 +38,10 @@ enum class RequestKind {
   kSecInfo,
 };
 inline constexpr RequestKind kAllRequestKinds[] = {
-    RequestKind::kRead,    RequestKind::kDiscover, RequestKind::kWrite,         RequestKind::kExecute,
-    RequestKind::kCreate,  RequestKind::kDelete,   RequestKind::kObserve,       RequestKind::kCancelObserve,
-    RequestKind::kWriteAttributes, RequestKind::kSecInfo,
+    RequestKind::kRead,    RequestKind::kDiscover,      RequestKind::kWrite,
+    RequestKind::kExecute, RequestKind::kCreate,        RequestKind::kDelete,
+    RequestKind::kObserve, RequestKind::kCancelObserve, RequestKind::kWriteAttributes,
+    RequestKind::kSecInfo,
 };
 
 const char* to_string(RequestKind kind);  // the thesis' spelling: "read", "cancel_observe", ...

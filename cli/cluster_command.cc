@@ -47,7 +47,9 @@ struct UpArgs {
 
 std::atomic<bool> g_stop{false};
 
-void on_signal(int) { g_stop.store(true); }
+void on_signal(int) {
+  g_stop.store(true);
+}
 
 int cluster_up(const UpArgs& args) {
   if (!testbed::valid_run_id(args.name)) {
@@ -55,8 +57,8 @@ int cluster_up(const UpArgs& args) {
     return 2;
   }
   if (::access(testbed::run_state_path(args.name).c_str(), F_OK) == 0) {
-    std::cerr << "fogm2m cluster up: cluster " << args.name << " is already up (fogm2m cluster down --name "
-              << args.name << ")\n";
+    std::cerr << "fogm2m cluster up: cluster " << args.name
+              << " is already up (fogm2m cluster down --name " << args.name << ")\n";
     return 1;
   }
   testbed::DeploymentConfig config;
@@ -68,8 +70,9 @@ int cluster_up(const UpArgs& args) {
   config.dtls = args.dtls;
   config.device_lifetime_s = args.lifetime_s;
   config.fleet_threads = args.threads;
-  config.fogm2m_binary = args.fogm2m_binary.empty() ? std::filesystem::read_symlink("/proc/self/exe").string()
-                                                    : args.fogm2m_binary;
+  config.fogm2m_binary = args.fogm2m_binary.empty()
+                             ? std::filesystem::read_symlink("/proc/self/exe").string()
+                             : args.fogm2m_binary;
   config.redis_binary = args.redis_binary;
   config.work_dir = args.work_dir.empty() ? "/var/tmp/fogm2m-" + args.name : args.work_dir;
   config.front_network = args.front_network;
@@ -99,11 +102,15 @@ int cluster_up(const UpArgs& args) {
     return 1;
   }
   d.release();
-  std::cout << "cluster " << d.run_id() << " up in " << d.times().total_s << " s: " << d.nodes().size()
-            << " node(s), " << d.config().devices << " device(s) in " << d.fleets().size() << " fleet(s)\n"
-            << "  devices -> " << d.vip() << ":5683" << (d.config().dtls ? " / :5684 (DTLS)" : "") << "\n"
-            << "  redis    " << d.redis_host() << ":6379 (reachable from namespace " << d.control_netns() << ")\n"
-            << "  state    " << testbed::run_state_path(args.name) << ", logs in " << d.config().work_dir << "\n";
+  std::cout << "cluster " << d.run_id() << " up in " << d.times().total_s
+            << " s: " << d.nodes().size() << " node(s), " << d.config().devices << " device(s) in "
+            << d.fleets().size() << " fleet(s)\n"
+            << "  devices -> " << d.vip() << ":5683" << (d.config().dtls ? " / :5684 (DTLS)" : "")
+            << "\n"
+            << "  redis    " << d.redis_host() << ":6379 (reachable from namespace "
+            << d.control_netns() << ")\n"
+            << "  state    " << testbed::run_state_path(args.name) << ", logs in "
+            << d.config().work_dir << "\n";
   if (args.print_lvs) {
     std::vector<std::string> backends;
     for (const auto& n : d.nodes()) backends.push_back(n.address);
@@ -127,8 +134,9 @@ int cluster_status(const std::string& name) {
     std::printf("  %-8s %-7s pid %-7lld %-15s %-20s %s\n", m.name.c_str(), up ? "running" : "DEAD",
                 static_cast<long long>(m.pid), m.address.c_str(), m.netns.c_str(), extra.c_str());
   };
-  std::printf("cluster %s: VIP %s, redis %s (from %s), cgroups %s\n", name.c_str(), state->vip.c_str(),
-              state->redis_address.c_str(), state->control_netns.c_str(), state->cgroup_version.c_str());
+  std::printf("cluster %s: VIP %s, redis %s (from %s), cgroups %s\n", name.c_str(),
+              state->vip.c_str(), state->redis_address.c_str(), state->control_netns.c_str(),
+              state->cgroup_version.c_str());
   line(state->redis, "");
   for (const auto& n : state->nodes) {
     const int owned = occupancy ? occupancy->devices_by_node[n.name] : 0;
@@ -157,8 +165,8 @@ int cluster_down(const std::string& name, bool all_leftovers) {
     report.tables += more.tables;
     report.errors.insert(report.errors.end(), more.errors.begin(), more.errors.end());
   }
-  std::printf("removed %d process(es), %d namespace(s), %d cgroup(s), %d nft table(s)\n", report.processes,
-              report.namespaces, report.cgroups, report.tables);
+  std::printf("removed %d process(es), %d namespace(s), %d cgroup(s), %d nft table(s)\n",
+              report.processes, report.namespaces, report.cgroups, report.tables);
   for (const auto& e : report.errors) std::fprintf(stderr, "fogm2m cluster down: %s\n", e.c_str());
   return report.errors.empty() ? 0 : 1;
 }
@@ -166,39 +174,61 @@ int cluster_down(const std::string& name, bool all_leftovers) {
 }  // namespace
 
 void add_cluster_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("cluster", "Deploy, inspect and remove an emulated cluster on this machine (root)");
+  auto* cmd = app.add_subcommand(
+      "cluster", "Deploy, inspect and remove an emulated cluster on this machine (root)");
   cmd->require_subcommand(1);
 
   auto up = std::make_shared<UpArgs>();
-  auto* up_cmd = cmd->add_subcommand(
-      "up", "Deploy Redis, nodes (own netns + cgroup each), the nftables load balancer and fleets; keep them running");
-  up_cmd->add_option("--name", up->name, "Cluster name (1..6 of a-z0-9; prefixes every kernel object)")
+  auto* up_cmd = cmd->add_subcommand("up",
+                                     "Deploy Redis, nodes (own netns + cgroup each), the nftables "
+                                     "load balancer and fleets; keep them running");
+  up_cmd
+      ->add_option("--name", up->name,
+                   "Cluster name (1..6 of a-z0-9; prefixes every kernel object)")
       ->capture_default_str();
-  up_cmd->add_option("--nodes", up->nodes, "Server nodes")->capture_default_str()->check(CLI::Range(1, 200));
-  up_cmd->add_option("--devices", up->devices, "Emulated devices (0: none)")->capture_default_str()->check(CLI::NonNegativeNumber);
+  up_cmd->add_option("--nodes", up->nodes, "Server nodes")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 200));
+  up_cmd->add_option("--devices", up->devices, "Emulated devices (0: none)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
   up_cmd->add_option("--fleets", up->fleets, "Fleet processes the devices are split over")
-      ->capture_default_str()->check(CLI::Range(1, 200));
-  up_cmd->add_flag("--dtls", up->dtls, "Devices use CoAP over DTLS-PSK (port 5684); PSKs are put into Redis");
-  up_cmd->add_option("--cpu-quota-us", up->cpu_quota_us, "CFS quota of each node (0: unlimited)")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 200));
+  up_cmd->add_flag("--dtls", up->dtls,
+                   "Devices use CoAP over DTLS-PSK (port 5684); PSKs are put into Redis");
+  up_cmd->add_option("--cpu-quota-us", up->cpu_quota_us, "CFS quota of each node (0: unlimited)")
+      ->capture_default_str();
   up_cmd->add_option("--cpu-period-us", up->cpu_period_us, "CFS period of each node")
-      ->capture_default_str()->check(CLI::Range(1000u, 1000000u));
-  up_cmd->add_option("--memory-mb", up->memory_mb, "Memory limit of each node (0: unlimited)")->capture_default_str();
-  up_cmd->add_option("--lifetime", up->lifetime_s, "Registration lifetime of the devices, s")->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1000u, 1000000u));
+  up_cmd->add_option("--memory-mb", up->memory_mb, "Memory limit of each node (0: unlimited)")
+      ->capture_default_str();
+  up_cmd->add_option("--lifetime", up->lifetime_s, "Registration lifetime of the devices, s")
+      ->capture_default_str();
   up_cmd->add_option("--fleet-threads", up->threads, "Threads per fleet")->capture_default_str();
-  up_cmd->add_option("--timeout-s", up->timeout_s, "Longest wait for nodes to join / devices to register")
+  up_cmd
+      ->add_option("--timeout-s", up->timeout_s,
+                   "Longest wait for nodes to join / devices to register")
       ->capture_default_str();
   up_cmd->add_flag("--print-lvs", up->print_lvs, "Also print the equivalent ipvsadm commands");
-  up_cmd->add_option("--fogm2m", up->fogm2m_binary, "fogm2m executable for nodes and fleets (default: this one)");
-  up_cmd->add_option("--redis-server", up->redis_binary, "redis-server executable")->capture_default_str();
-  up_cmd->add_option("--work-dir", up->work_dir, "Logs and Redis files (default /var/tmp/fogm2m-<name>)");
-  up_cmd->add_option("--front-network", up->front_network, "Devices' /24 (VIP = .1)")->capture_default_str();
-  up_cmd->add_option("--back-network", up->back_network, "Nodes' and Redis' /24")->capture_default_str();
+  up_cmd->add_option("--fogm2m", up->fogm2m_binary,
+                     "fogm2m executable for nodes and fleets (default: this one)");
+  up_cmd->add_option("--redis-server", up->redis_binary, "redis-server executable")
+      ->capture_default_str();
+  up_cmd->add_option("--work-dir", up->work_dir,
+                     "Logs and Redis files (default /var/tmp/fogm2m-<name>)");
+  up_cmd->add_option("--front-network", up->front_network, "Devices' /24 (VIP = .1)")
+      ->capture_default_str();
+  up_cmd->add_option("--back-network", up->back_network, "Nodes' and Redis' /24")
+      ->capture_default_str();
   up_cmd->callback([up] {
     if (int code = cluster_up(*up); code != 0) throw CLI::RuntimeError(code);
   });
 
   auto status_name = std::make_shared<std::string>("main");
-  auto* status_cmd = cmd->add_subcommand("status", "Show a cluster: processes alive, devices owned per node");
+  auto* status_cmd =
+      cmd->add_subcommand("status", "Show a cluster: processes alive, devices owned per node");
   status_cmd->add_option("--name", *status_name, "Cluster name")->capture_default_str();
   status_cmd->callback([status_name] {
     if (int code = cluster_status(*status_name); code != 0) throw CLI::RuntimeError(code);
@@ -206,12 +236,15 @@ void add_cluster_command(CLI::App& app) {
 
   auto down_name = std::make_shared<std::string>("main");
   auto keep_leftovers = std::make_shared<bool>(false);
-  auto* down_cmd = cmd->add_subcommand(
-      "down", "Remove a cluster, and leftovers of crashed runs (namespaces fm-*, cgroups fogm2m-*, processes)");
+  auto* down_cmd = cmd->add_subcommand("down",
+                                       "Remove a cluster, and leftovers of crashed runs "
+                                       "(namespaces fm-*, cgroups fogm2m-*, processes)");
   down_cmd->add_option("--name", *down_name, "Cluster name")->capture_default_str();
-  down_cmd->add_flag("--only-this", *keep_leftovers, "Do not look for leftovers of other, dead runs");
+  down_cmd->add_flag("--only-this", *keep_leftovers,
+                     "Do not look for leftovers of other, dead runs");
   down_cmd->callback([down_name, keep_leftovers] {
-    if (int code = cluster_down(*down_name, !*keep_leftovers); code != 0) throw CLI::RuntimeError(code);
+    if (int code = cluster_down(*down_name, !*keep_leftovers); code != 0)
+      throw CLI::RuntimeError(code);
   });
 }
 

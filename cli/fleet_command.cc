@@ -78,7 +78,8 @@ int run_fleet(const FleetArgs& args) {
   config.seed = args.seed;
   config.device.lifetime_s = args.lifetime_s;
   config.device.sample_period = std::chrono::milliseconds(args.sampling_ms);
-  config.device.version = args.lwm2m_version == "1.0" ? emulated::Lwm2mVersion::k1_0 : emulated::Lwm2mVersion::k1_1;
+  config.device.version =
+      args.lwm2m_version == "1.0" ? emulated::Lwm2mVersion::k1_0 : emulated::Lwm2mVersion::k1_1;
   config.device.temperature = args.temperature;
   config.device.notify_con_every = args.notify_con_every;
   config.device.server_uri = std::string(args.dtls ? "coaps://" : "coap://") + args.server;
@@ -91,7 +92,8 @@ int run_fleet(const FleetArgs& args) {
   options.netns = args.netns;
   options.cgroups = args.cgroups;
   options.stats_file = args.stats_file;
-  options.stats_interval = std::chrono::milliseconds(static_cast<int64_t>(args.stats_interval_s * 1000));
+  options.stats_interval =
+      std::chrono::milliseconds(static_cast<int64_t>(args.stats_interval_s * 1000));
   options.quiet = args.quiet;
   options.summary_file = args.summary_file;
   options.duration = std::chrono::milliseconds(static_cast<int64_t>(args.duration_s * 1000));
@@ -102,44 +104,63 @@ int run_fleet(const FleetArgs& args) {
 
 void add_fleet_command(CLI::App& app) {
   auto args = std::make_shared<FleetArgs>();
-  auto* cmd = app.add_subcommand("fleet", "Run N emulated IPSO 3313 accelerometer devices (until SIGTERM/SIGINT)");
-  cmd->add_option("--server", args->server, "LwM2M server (or load balancer) host:port")->capture_default_str();
-  cmd->add_option("-n,--devices", args->devices, "Number of devices")->capture_default_str()->check(CLI::Range(1u, 10000000u));
+  auto* cmd = app.add_subcommand(
+      "fleet", "Run N emulated IPSO 3313 accelerometer devices (until SIGTERM/SIGINT)");
+  cmd->add_option("--server", args->server, "LwM2M server (or load balancer) host:port")
+      ->capture_default_str();
+  cmd->add_option("-n,--devices", args->devices, "Number of devices")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 10000000u));
   cmd->add_option("--first", args->first, "Index {n} of the first device")->capture_default_str();
-  cmd->add_option("--ep-pattern", args->endpoint_pattern, "Endpoint names: {n}, {n:W} (zero-padded)")
+  cmd->add_option("--ep-pattern", args->endpoint_pattern,
+                  "Endpoint names: {n}, {n:W} (zero-padded)")
       ->capture_default_str();
   cmd->add_option("--bind", args->bind, "Local address of the devices' sockets");
   cmd->add_option("--threads", args->threads, "Threads (event loops) the devices are spread over")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));
-  cmd->add_option("--ramp-s", args->ramp_s, "Spread registrations over this many seconds (default devices/500)")
+  cmd->add_option("--ramp-s", args->ramp_s,
+                  "Spread registrations over this many seconds (default devices/500)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("--storm", args->storm, "Register every device at once (ramp 0)");
-  cmd->add_option("--lifetime", args->lifetime_s, "Registration lifetime, seconds")->capture_default_str()->check(CLI::Range(1u, 1u << 30));
-  cmd->add_option("--sampling-ms", args->sampling_ms, "Sensor sampling period, ms (0: values never change)")
+  cmd->add_option("--lifetime", args->lifetime_s, "Registration lifetime, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1u << 30));
+  cmd->add_option("--sampling-ms", args->sampling_ms,
+                  "Sensor sampling period, ms (0: values never change)")
       ->capture_default_str();
   cmd->add_option("--lwm2m-version", args->lwm2m_version, "LwM2M version to register with")
       ->capture_default_str()
       ->check(CLI::IsMember({"1.0", "1.1"}));
   cmd->add_flag("--temperature", args->temperature, "Expose an IPSO 3303 temperature sensor too");
-  cmd->add_option("--notify-con-every", args->notify_con_every, "Every Nth notification is CON (0: all NON)")
+  cmd->add_option("--notify-con-every", args->notify_con_every,
+                  "Every Nth notification is CON (0: all NON)")
       ->capture_default_str();
-  cmd->add_option("--seed", args->seed, "Seed of the sensor walks and jitter")->capture_default_str();
+  cmd->add_option("--seed", args->seed, "Seed of the sensor walks and jitter")
+      ->capture_default_str();
   cmd->add_flag("--dtls", args->dtls, "CoAP over DTLS with a pre-shared key per device");
-  cmd->add_option("--psk-identity", args->psk_identity, "PSK identity pattern: {ep}, {n}, {n:W}")->capture_default_str();
-  cmd->add_option("--psk-key", args->psk_key, "PSK key pattern (its text is the key): {ep}, {n}, {n:W}")
+  cmd->add_option("--psk-identity", args->psk_identity, "PSK identity pattern: {ep}, {n}, {n:W}")
+      ->capture_default_str();
+  cmd->add_option("--psk-key", args->psk_key,
+                  "PSK key pattern (its text is the key): {ep}, {n}, {n:W}")
       ->capture_default_str();
   cmd->add_option("--netns", args->netns, "Run inside this network namespace (/run/netns/NAME)");
-  cmd->add_option("--cgroup", args->cgroups, "Join this cgroup directory (repeat per cgroup v1 hierarchy)");
-  cmd->add_option("--stats-file", args->stats_file, "Rewrite the counters as JSON into this file every interval");
-  cmd->add_option("--stats-interval", args->stats_interval_s, "Seconds between counter reports (0: none)")
+  cmd->add_option("--cgroup", args->cgroups,
+                  "Join this cgroup directory (repeat per cgroup v1 hierarchy)");
+  cmd->add_option("--stats-file", args->stats_file,
+                  "Rewrite the counters as JSON into this file every interval");
+  cmd->add_option("--stats-interval", args->stats_interval_s,
+                  "Seconds between counter reports (0: none)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--summary", args->summary_file, "Write the final counters as JSON into this file");
-  cmd->add_option("--duration", args->duration_s, "Stop after this many seconds (0: at SIGTERM/SIGINT)")
+  cmd->add_option("--summary", args->summary_file,
+                  "Write the final counters as JSON into this file");
+  cmd->add_option("--duration", args->duration_s,
+                  "Stop after this many seconds (0: at SIGTERM/SIGINT)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--stop-timeout", args->stop_timeout_s, "Longest wait for de-registrations at stop, seconds")
+  cmd->add_option("--stop-timeout", args->stop_timeout_s,
+                  "Longest wait for de-registrations at stop, seconds")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_flag("-q,--quiet", args->quiet, "No live counters on stderr");

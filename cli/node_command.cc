@@ -39,30 +39,40 @@ int run_node(NodeArgs args) {
 
 void add_node_command(CLI::App& app) {
   auto args = std::make_shared<NodeArgs>();
-  auto* cmd = app.add_subcommand("node", "Run one LwM2M server node of a cluster (until SIGTERM/SIGINT)");
-  cmd->add_option("--id", args->process.node.node_id, "Instance id of this node (ownership EP#UID)")->capture_default_str();
-  cmd->add_option("--bind", args->process.bind, "Address to listen on for CoAP and CoAP/DTLS")->capture_default_str();
+  auto* cmd =
+      app.add_subcommand("node", "Run one LwM2M server node of a cluster (until SIGTERM/SIGINT)");
+  cmd->add_option("--id", args->process.node.node_id, "Instance id of this node (ownership EP#UID)")
+      ->capture_default_str();
+  cmd->add_option("--bind", args->process.bind, "Address to listen on for CoAP and CoAP/DTLS")
+      ->capture_default_str();
   cmd->add_option("--coap-port", args->process.coap_port, "CoAP (UDP) port")->capture_default_str();
-  cmd->add_option("--coaps-port", args->process.coaps_port, "CoAP over DTLS (PSK) port")->capture_default_str();
+  cmd->add_option("--coaps-port", args->process.coaps_port, "CoAP over DTLS (PSK) port")
+      ->capture_default_str();
   cmd->add_flag("!--no-dtls", args->process.dtls, "Do not listen for CoAP over DTLS");
-  cmd->add_option("--redis", args->redis, "Redis host:port shared by the cluster")->capture_default_str();
+  cmd->add_option("--redis", args->redis, "Redis host:port shared by the cluster")
+      ->capture_default_str();
   cmd->add_flag("--memory", args->memory, "Single node: keep everything in memory, no Redis");
-  cmd->add_option("--device-timeout-ms", args->device_timeout_ms, "Timeout of a request to a device")
+  cmd->add_option("--device-timeout-ms", args->device_timeout_ms,
+                  "Timeout of a request to a device")
       ->capture_default_str()
       ->check(CLI::Range(100, 600000));
-  cmd->add_option("--models", args->process.models_dir, "Folder of OMA DDF XML object models to load")
+  cmd->add_option("--models", args->process.models_dir,
+                  "Folder of OMA DDF XML object models to load")
       ->check(CLI::ExistingDirectory);
-  cmd->add_option("--reg-update-channel", args->reg_update_channel,
-                  "Channel of registration updates (LESHAN_REG_UPD; Leshan's cluster used LESHAN_REG_UP)");
+  cmd->add_option(
+      "--reg-update-channel", args->reg_update_channel,
+      "Channel of registration updates (LESHAN_REG_UPD; Leshan's cluster used LESHAN_REG_UP)");
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
-  cmd->add_option("--socket-buffer", args->process.socket_buffer_bytes,
-                  "CoAP UDP socket receive/send buffer in bytes (0: the system's default); bursts of "
-                  "notifications wait there while the node is busy")
+  cmd->add_option(
+         "--socket-buffer", args->process.socket_buffer_bytes,
+         "CoAP UDP socket receive/send buffer in bytes (0: the system's default); bursts of "
+         "notifications wait there while the node is busy")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--stats-interval", args->process.stats_interval_s, "Print counters every N seconds (0: never)")
+  cmd->add_option("--stats-interval", args->process.stats_interval_s,
+                  "Print counters every N seconds (0: never)")
       ->capture_default_str();
   cmd->callback([args] {
     if (int code = run_node(*args); code != 0) throw CLI::RuntimeError(code);

@@ -64,8 +64,8 @@ Result<fs::path> find_analysis_dir() {
     if (has_report_script(dir)) return dir;
     tried += (tried.empty() ? "" : ", ") + dir.string();
   }
-  return make_error(ErrorKind::kNotFound,
-                    "analysis/report.py not found (tried " + tried + "); set FOGM2M_ANALYSIS_DIR to the analysis folder");
+  return make_error(ErrorKind::kNotFound, "analysis/report.py not found (tried " + tried +
+                                              "); set FOGM2M_ANALYSIS_DIR to the analysis folder");
 }
 
 // Runs `argv` (argv[0] a path) with this process's stdin/stdout/stderr, or
@@ -91,9 +91,11 @@ Result<int> run(const std::vector<std::string>& argv, bool quiet) {
   }
   int status = 0;
   while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR) return make_error(ErrorKind::kIo, std::string("waitpid: ") + std::strerror(errno));
+    if (errno != EINTR)
+      return make_error(ErrorKind::kIo, std::string("waitpid: ") + std::strerror(errno));
   if (WIFSIGNALED(status))
-    return make_error(ErrorKind::kIo, argv[0] + " killed by signal " + std::to_string(WTERMSIG(status)));
+    return make_error(ErrorKind::kIo,
+                      argv[0] + " killed by signal " + std::to_string(WTERMSIG(status)));
   return WEXITSTATUS(status);
 }
 
@@ -124,7 +126,8 @@ Result<std::string> find_python() {
     candidates.push_back(forced);
   } else {
     if (std::string on_path = python3_on_path(); !on_path.empty()) candidates.push_back(on_path);
-    if (candidates.empty() || candidates[0] != "/usr/bin/python3") candidates.push_back("/usr/bin/python3");
+    if (candidates.empty() || candidates[0] != "/usr/bin/python3")
+      candidates.push_back("/usr/bin/python3");
   }
   std::string tried;
   for (const std::string& python : candidates) {
@@ -140,7 +143,8 @@ Result<std::string> find_python() {
   }
   return make_error(ErrorKind::kNotFound,
                     "no python3 with matplotlib and pandas (" + tried +
-                        "); install python3, python3-matplotlib and python3-pandas (scripts/install-deps.sh as root) "
+                        "); install python3, python3-matplotlib and python3-pandas "
+                        "(scripts/install-deps.sh as root) "
                         "or set FOGM2M_PYTHON to an interpreter that has them");
 }
 
@@ -155,9 +159,10 @@ int run_report(const ReportArgs& args) {
     std::cerr << "fogm2m report: " << python.error().message << "\n";
     return 2;
   }
-  const fs::path out = args.out_dir.empty() ? fs::path(args.results_dir) / "report" : fs::path(args.out_dir);
-  std::vector<std::string> argv = {*python, (*analysis / "report.py").string(), args.results_dir, "--out",
-                                   out.string()};
+  const fs::path out =
+      args.out_dir.empty() ? fs::path(args.results_dir) / "report" : fs::path(args.out_dir);
+  std::vector<std::string> argv = {*python, (*analysis / "report.py").string(), args.results_dir,
+                                   "--out", out.string()};
   if (!args.devices.empty()) {
     argv.push_back("--devices");
     argv.push_back(args.devices);
@@ -172,7 +177,8 @@ int run_report(const ReportArgs& args) {
     return 2;
   }
   if (*status != 0) {
-    std::cerr << "fogm2m report: report.py failed (exit status " << *status << "); no report written\n";
+    std::cerr << "fogm2m report: report.py failed (exit status " << *status
+              << "); no report written\n";
     return 1;
   }
   std::error_code ec;
@@ -189,20 +195,24 @@ int run_report(const ReportArgs& args) {
 
 void add_report_command(CLI::App& app) {
   auto args = std::make_shared<ReportArgs>();
-  auto* cmd = app.add_subcommand(
-      "report",
-      "Write the HTML report of a results directory: latency, CPU throttling, memory and network plots in the "
-      "reference study's style (PNG + SVG), knees, a side-by-side table against the study, run metadata. Needs "
-      "python3 with matplotlib and pandas (scripts/install-deps.sh).");
-  cmd->add_option("results_dir", args->results_dir, "Directory with records.csv, metadata.json and latency/")
+  auto* cmd = app.add_subcommand("report",
+                                 "Write the HTML report of a results directory: latency, CPU "
+                                 "throttling, memory and network plots in the "
+                                 "reference study's style (PNG + SVG), knees, a side-by-side table "
+                                 "against the study, run metadata. Needs "
+                                 "python3 with matplotlib and pandas (scripts/install-deps.sh).");
+  cmd->add_option("results_dir", args->results_dir,
+                  "Directory with records.csv, metadata.json and latency/")
       ->required()
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--out", args->out_dir, "Report directory (default: RESULTS_DIR/report)");
-  cmd->add_option("--devices", args->devices,
-                  "Device counts that get a panel, comma-separated (default: those present, or 50,100,150,200 "
-                  "when more than four are)");
+  cmd->add_option(
+      "--devices", args->devices,
+      "Device counts that get a panel, comma-separated (default: those present, or 50,100,150,200 "
+      "when more than four are)");
   cmd->footer(
-      "Environment: FOGM2M_ANALYSIS_DIR (folder holding report.py), FOGM2M_PYTHON (the interpreter to use).");
+      "Environment: FOGM2M_ANALYSIS_DIR (folder holding report.py), FOGM2M_PYTHON (the interpreter "
+      "to use).");
   cmd->callback([args] {
     if (int code = run_report(*args); code != 0) throw CLI::RuntimeError(code);
   });

@@ -106,7 +106,8 @@ int run(const RunArgs& args) {
     std::cerr << "fogm2m run: " << summary.error().message << "\n";
     return 2;
   }
-  std::cout << "fogm2m run: " << summary->completed << " of " << summary->planned << " runs recorded";
+  std::cout << "fogm2m run: " << summary->completed << " of " << summary->planned
+            << " runs recorded";
   if (summary->skipped) std::cout << " (" << summary->skipped << " already done)";
   if (summary->failed) std::cout << ", " << summary->failed << " failed";
   std::cout << "; records in " << summary->output_dir << "/records.jsonl and records.csv\n";
@@ -121,8 +122,11 @@ int run(const RunArgs& args) {
 
 void add_run_command(CLI::App& app) {
   auto args = std::make_shared<RunArgs>();
-  auto* cmd = app.add_subcommand("run", "Run a scenario's sweep on a real cluster of this machine (as root)");
-  cmd->add_option("scenario", args->scenario, "Scenario file (YAML)")->required()->check(CLI::ExistingFile);
+  auto* cmd = app.add_subcommand(
+      "run", "Run a scenario's sweep on a real cluster of this machine (as root)");
+  cmd->add_option("scenario", args->scenario, "Scenario file (YAML)")
+      ->required()
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output directory (default: the scenario's output_dir)");
   cmd->add_flag("--resume", args->resume, "Skip runs already recorded in the output directory");
   cmd->add_option("--shard", args->shard, "Run shard K of N (K/N): every N-th group of points")

@@ -59,8 +59,8 @@ int run_scenario(const SimArgs& args) {
     std::cerr << "fogm2m sim: " << summary.error().message << "\n";
     return 1;
   }
-  std::printf("sim: %zu runs (%zu failed) in %.2f s wall, %.3g events, %.3g events/s -> %s\n", summary->runs,
-              summary->failed, summary->wall_s, static_cast<double>(summary->events),
+  std::printf("sim: %zu runs (%zu failed) in %.2f s wall, %.3g events, %.3g events/s -> %s\n",
+              summary->runs, summary->failed, summary->wall_s, static_cast<double>(summary->events),
               static_cast<double>(summary->events) / summary->wall_s, summary->output_dir.c_str());
   return summary->failed ? 1 : 0;
 }
@@ -86,13 +86,17 @@ int run_calibrate(const SimArgs& args) {
     std::cerr << "fogm2m sim calibrate: " << s.error().message << "\n";
     return 1;
   }
-  std::printf("calibrate: %zu node measurements, CPU fit R^2 %.4f, RMS %.4g s; %zu low-load points for latency\n",
-              report->cpu_samples, report->cpu_r_squared, report->cpu_rms_error_s, report->latency_points);
+  std::printf(
+      "calibrate: %zu node measurements, CPU fit R^2 %.4f, RMS %.4g s; %zu low-load points for "
+      "latency\n",
+      report->cpu_samples, report->cpu_r_squared, report->cpu_rms_error_s, report->latency_points);
   std::string fitted, kept;
   for (const auto& f : report->fitted) fitted += " " + f;
   for (const auto& k : report->kept) kept += " " + k;
-  std::printf("fitted:%s\nkept at prior:%s\n", fitted.c_str(), kept.empty() ? " (none)" : kept.c_str());
-  if (!report->slowed.empty()) std::printf("left out, measured on a slowed machine: %s\n", report->slowed.c_str());
+  std::printf("fitted:%s\nkept at prior:%s\n", fitted.c_str(),
+              kept.empty() ? " (none)" : kept.c_str());
+  if (!report->slowed.empty())
+    std::printf("left out, measured on a slowed machine: %s\n", report->slowed.c_str());
   std::fputs(sim::format_sim_params(report->params, "yaml").c_str(), stdout);
   std::printf("wrote %s\n", args.calibrate_out.c_str());
   return 0;
@@ -138,29 +142,42 @@ int run_validate(const SimArgs& args) {
 
 void add_sim_command(CLI::App& app) {
   auto args = std::make_shared<SimArgs>();
-  auto* cmd = app.add_subcommand("sim", "Discrete-event simulation of a scenario; calibrate and validate the model");
+  auto* cmd = app.add_subcommand(
+      "sim", "Discrete-event simulation of a scenario; calibrate and validate the model");
   cmd->require_subcommand(0, 1);
-  cmd->add_option("scenario", args->scenario, "Scenario file (YAML) to simulate")->check(CLI::ExistingFile);
+  cmd->add_option("scenario", args->scenario, "Scenario file (YAML) to simulate")
+      ->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output directory (default: the scenario's output_dir)");
-  cmd->add_option("--params", args->params, "Model parameter file (YAML/JSON; default: the scenario's sim_params)");
-  cmd->add_option("--threads", args->threads, "Worker threads over points (0: one per CPU)")->capture_default_str();
+  cmd->add_option("--params", args->params,
+                  "Model parameter file (YAML/JSON; default: the scenario's sim_params)");
+  cmd->add_option("--threads", args->threads, "Worker threads over points (0: one per CPU)")
+      ->capture_default_str();
 
-  auto* cal = cmd->add_subcommand("calibrate", "Fit the model's costs to testbed records; write a parameter file");
-  cal->add_option("results_dir", args->results_dir, "Output directory of a testbed run")->required()->check(CLI::ExistingDirectory);
-  cal->add_option("--out", args->calibrate_out, "Parameter file to write (.yaml or .json)")->capture_default_str();
+  auto* cal = cmd->add_subcommand(
+      "calibrate", "Fit the model's costs to testbed records; write a parameter file");
+  cal->add_option("results_dir", args->results_dir, "Output directory of a testbed run")
+      ->required()
+      ->check(CLI::ExistingDirectory);
+  cal->add_option("--out", args->calibrate_out, "Parameter file to write (.yaml or .json)")
+      ->capture_default_str();
   cal->add_option("--params", args->params, "Prior parameters (default: built-in)");
   cal->callback([args] {
     if (int code = run_calibrate(*args); code != 0) throw CLI::RuntimeError(code);
   });
 
-  auto* val = cmd->add_subcommand(
-      "validate", "Simulate every testbed point and print the errors (or compare with a second run: --against)");
-  val->add_option("results_dir", args->results_dir, "Output directory of a testbed run")->required()->check(CLI::ExistingDirectory);
+  auto* val = cmd->add_subcommand("validate",
+                                  "Simulate every testbed point and print the errors (or compare "
+                                  "with a second run: --against)");
+  val->add_option("results_dir", args->results_dir, "Output directory of a testbed run")
+      ->required()
+      ->check(CLI::ExistingDirectory);
   auto* val_params =
-      val->add_option("--params", args->params, "Model parameter file (default: the run's sim_params, else built-in)");
-  val->add_option("--against", args->against,
-                  "A second testbed run of the same scenario to compare with instead of the simulator "
-                  "(the testbed's repeatability)")
+      val->add_option("--params", args->params,
+                      "Model parameter file (default: the run's sim_params, else built-in)");
+  val->add_option(
+         "--against", args->against,
+         "A second testbed run of the same scenario to compare with instead of the simulator "
+         "(the testbed's repeatability)")
       ->check(CLI::ExistingDirectory)
       ->excludes(val_params);
   val->add_option("--threads", args->threads, "Worker threads (0: one per CPU)");

@@ -18,7 +18,8 @@ void add_version_command(CLI::App& app) {
   cmd->callback([] {
     std::cout << "fogm2m " << FOGM2M_VERSION << " (" << git_revision() << ")\n"
               << "  libcoap " << io::libcoap_version() << "\n"
-              << "  hiredis " << HIREDIS_MAJOR << "." << HIREDIS_MINOR << "." << HIREDIS_PATCH << "\n"
+              << "  hiredis " << HIREDIS_MAJOR << "." << HIREDIS_MINOR << "." << HIREDIS_PATCH
+              << "\n"
               << "  boost " << BOOST_VERSION / 100000 << "." << BOOST_VERSION / 100 % 1000 << "."
               << BOOST_VERSION % 100 << "\n";
   });

@@ -16,7 +16,9 @@ using lwm2m::Path;
 
 constexpr size_t kMaxEntries = 64;
 
-constexpr uint8_t code_of(CoapCode c) { return static_cast<uint8_t>(c); }
+constexpr uint8_t code_of(CoapCode c) {
+  return static_cast<uint8_t>(c);
+}
 
 bool parse_uint32(std::string_view text, uint32_t* out) {
   if (text.empty()) return false;
@@ -105,7 +107,8 @@ Attributes AttributeTable::effective(const Path& path, const Attributes& default
   return out;
 }
 
-uint8_t AttributeTable::write(const Path& path, const std::vector<std::string_view>& queries, bool numeric) {
+uint8_t AttributeTable::write(const Path& path, const std::vector<std::string_view>& queries,
+                              bool numeric) {
   constexpr uint8_t kBadRequest = code_of(CoapCode::kBadRequest);
   Attributes a;
   if (const Attributes* old = at(path)) a = *old;
@@ -150,7 +153,8 @@ uint8_t AttributeTable::write(const Path& path, const std::vector<std::string_vi
     if (a.has(Attributes::kSt) && !(a.lt + 2 * a.st < a.gt)) return kBadRequest;
   }
 
-  auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.path == path; });
+  auto it = std::find_if(entries_.begin(), entries_.end(),
+                         [&](const Entry& e) { return e.path == path; });
   if (a.set == 0) {
     if (it != entries_.end()) entries_.erase(it);
   } else if (it != entries_.end()) {

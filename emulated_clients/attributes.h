@@ -41,7 +41,8 @@ class AttributeTable {
   // (a single-instance numeric resource). Returns the CoAP code to answer:
   // 2.04, 4.00 for a bad or inconsistent attribute, 5.00 when the table is
   // full.
-  uint8_t write(const lwm2m::Path& path, const std::vector<std::string_view>& queries, bool numeric);
+  uint8_t write(const lwm2m::Path& path, const std::vector<std::string_view>& queries,
+                bool numeric);
 
   // Drops the attributes of `path` and everything below it (a deleted instance).
   void remove_under(const lwm2m::Path& path);

@@ -21,7 +21,9 @@ namespace coap_option = lwm2m::coap_option;
 
 namespace {
 
-constexpr uint8_t code_of(CoapCode c) { return static_cast<uint8_t>(c); }
+constexpr uint8_t code_of(CoapCode c) {
+  return static_cast<uint8_t>(c);
+}
 
 constexpr uint8_t kContent = code_of(CoapCode::kContent);
 constexpr uint8_t kChanged = code_of(CoapCode::kChanged);
@@ -37,10 +39,13 @@ constexpr uint8_t kInternalError = code_of(CoapCode::kInternalServerError);
 constexpr uint16_t kSecurity = 0;
 constexpr int kMaxCatchUpSamples = 200;
 
-std::span<const uint8_t> bytes_of(const std::string& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
+std::span<const uint8_t> bytes_of(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
 
 bool is_numeric(ResourceType t) {
-  return t == ResourceType::kInteger || t == ResourceType::kUnsignedInteger || t == ResourceType::kFloat;
+  return t == ResourceType::kInteger || t == ResourceType::kUnsignedInteger ||
+         t == ResourceType::kFloat;
 }
 
 // A content format this device can encode/decode, or nullopt.
@@ -123,8 +128,10 @@ void Device::collect_notifications(TimePoint now, std::vector<CoapMessage>& out)
 }
 
 bool Device::handle_response(const CoapMessage& response, TimePoint now) {
-  const auto answer = registration_.handle_response(response, now, objects_.lifetime_s(), config(), counters_);
-  if (answer == RegistrationClient::Answer::kRegistered) observations_.clear();  // a new registration starts bare
+  const auto answer =
+      registration_.handle_response(response, now, objects_.lifetime_s(), config(), counters_);
+  if (answer == RegistrationClient::Answer::kRegistered)
+    observations_.clear();  // a new registration starts bare
   return answer != RegistrationClient::Answer::kNotMine;
 }
 
@@ -133,11 +140,17 @@ void Device::on_timeout(std::string_view token, TimePoint now) {
   if (observations_.cancel(token)) ++counters_.errors;
 }
 
-void Device::on_reset(std::string_view token, TimePoint now) { on_timeout(token, now); }
+void Device::on_reset(std::string_view token, TimePoint now) {
+  on_timeout(token, now);
+}
 
-bool Device::has_observation(std::string_view token) const { return observations_.has(token); }
+bool Device::has_observation(std::string_view token) const {
+  return observations_.has(token);
+}
 
-Result<Node> Device::read_local(const Path& path, TimePoint now) const { return objects_.read_local(path, now); }
+Result<Node> Device::read_local(const Path& path, TimePoint now) const {
+  return objects_.read_local(path, now);
+}
 
 std::optional<Attributes> Device::attributes_at(const Path& path) const {
   if (const Attributes* a = attributes_.at(path)) return *a;
@@ -241,7 +254,8 @@ Device::Code Device::do_read(const CoapMessage& req, const Path& path, TimePoint
   return kContent;
 }
 
-Device::Code Device::do_observe(const CoapMessage& req, const Path& path, TimePoint now, CoapMessage& resp) {
+Device::Code Device::do_observe(const CoapMessage& req, const Path& path, TimePoint now,
+                                CoapMessage& resp) {
   if (req.observe() == 1u) {
     observations_.cancel(req.token);
     return do_read(req, path, now, resp);
@@ -250,9 +264,10 @@ Device::Code Device::do_observe(const CoapMessage& req, const Path& path, TimePo
   if (code != kContent) return code;
   Code ignored;
   const auto sent = objects_.read_for_server(path, now, &ignored);
-  const auto format =
-      static_cast<ContentFormat>(resp.content_format().value_or(static_cast<uint32_t>(ContentFormat::kTlv)));
-  if (!sent || !observations_.observe(req.token, path, format, *sent, objects_, now, config().max_observations))
+  const auto format = static_cast<ContentFormat>(
+      resp.content_format().value_or(static_cast<uint32_t>(ContentFormat::kTlv)));
+  if (!sent || !observations_.observe(req.token, path, format, *sent, objects_, now,
+                                      config().max_observations))
     return code;  // answered as a plain read: not observed
   resp.add_uint_option(coap_option::kObserve, observations_.next_observe_number());
   return code;
@@ -348,9 +363,11 @@ Device::Code Device::do_write(const CoapMessage& req, const Path& path, bool rep
     return kBadRequest;
   }
   for (const Resource* r : resources)
-    if (Code c = objects_.write_resource(oid, iid, *r, now, /*apply=*/false); c != kChanged) return c;
-  for (const Resource* r : resources) (void)objects_.write_resource(oid, iid, *r, now, /*apply=*/true);
-    return kChanged;
+    if (Code c = objects_.write_resource(oid, iid, *r, now, /*apply=*/false); c != kChanged)
+      return c;
+  for (const Resource* r : resources)
+    (void)objects_.write_resource(oid, iid, *r, now, /*apply=*/true);
+  return kChanged;
 }
 
 Device::Code Device::do_write_attributes(const CoapMessage& req, const Path& path) {
@@ -371,7 +388,9 @@ Device::Code Device::do_write_attributes(const CoapMessage& req, const Path& pat
   return code;
 }
 
-Device::Code Device::do_execute(const Path& path) { return objects_.execute(path); }
+Device::Code Device::do_execute(const Path& path) {
+  return objects_.execute(path);
+}
 
 Device::Code Device::do_create(const CoapMessage& req, const Path& path, CoapMessage& resp) {
   const uint16_t oid = path.object_id();
@@ -395,7 +414,8 @@ Device::Code Device::do_create(const CoapMessage& req, const Path& path, CoapMes
     if (unwrapped) given.id = free_id;
   }
   const Code code = objects_.create(oid, given);
-  if (code == kCreated) resp.set_location_path("/" + std::to_string(oid) + "/" + std::to_string(given.id));
+  if (code == kCreated)
+    resp.set_location_path("/" + std::to_string(oid) + "/" + std::to_string(given.id));
   return code;
 }
 

@@ -146,15 +146,17 @@ class Device {
   // One random-walk step of every sensor (what each sample period does).
   void sample() { objects_.sample(); }
 
-
  private:
   using Code = DeviceObjects::Code;
 
   // The Device Management and Information Reporting operations (device.cc).
-  Code do_read(const lwm2m::CoapMessage& req, const lwm2m::Path& path, TimePoint now, lwm2m::CoapMessage& resp);
-  Code do_observe(const lwm2m::CoapMessage& req, const lwm2m::Path& path, TimePoint now, lwm2m::CoapMessage& resp);
+  Code do_read(const lwm2m::CoapMessage& req, const lwm2m::Path& path, TimePoint now,
+               lwm2m::CoapMessage& resp);
+  Code do_observe(const lwm2m::CoapMessage& req, const lwm2m::Path& path, TimePoint now,
+                  lwm2m::CoapMessage& resp);
   Code do_discover(const lwm2m::Path& path, lwm2m::CoapMessage& resp) const;
-  Code do_write(const lwm2m::CoapMessage& req, const lwm2m::Path& path, bool replace, TimePoint now);
+  Code do_write(const lwm2m::CoapMessage& req, const lwm2m::Path& path, bool replace,
+                TimePoint now);
   Code do_write_attributes(const lwm2m::CoapMessage& req, const lwm2m::Path& path);
   Code do_execute(const lwm2m::Path& path);
   Code do_create(const lwm2m::CoapMessage& req, const lwm2m::Path& path, lwm2m::CoapMessage& resp);

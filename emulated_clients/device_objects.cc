@@ -21,7 +21,9 @@ using lwm2m::Value;
 
 namespace {
 
-constexpr uint8_t code_of(CoapCode c) { return static_cast<uint8_t>(c); }
+constexpr uint8_t code_of(CoapCode c) {
+  return static_cast<uint8_t>(c);
+}
 
 constexpr uint8_t kContent = code_of(CoapCode::kContent);
 constexpr uint8_t kChanged = code_of(CoapCode::kChanged);
@@ -32,7 +34,8 @@ constexpr uint8_t kNotFound = code_of(CoapCode::kNotFound);
 constexpr uint8_t kMethodNotAllowed = code_of(CoapCode::kMethodNotAllowed);
 constexpr uint8_t kInternalError = code_of(CoapCode::kInternalServerError);
 
-constexpr uint16_t kSecurity = 0, kServer = 1, kDevice = 3, kTemperature = 3303, kAccelerometer = 3313;
+constexpr uint16_t kSecurity = 0, kServer = 1, kDevice = 3, kTemperature = 3303,
+                   kAccelerometer = 3313;
 
 // Resources each object instance of the emulated device has, ascending.
 constexpr uint16_t kSecurityResources[] = {0, 1, 2, 3, 5, 10};
@@ -45,8 +48,8 @@ constexpr const char* kAccelUnits = "m/s2";
 constexpr const char* kTempUnits = "Cel";
 constexpr double kGravity = 9.80665;
 constexpr double kTempBase = 21.5, kTempMin = -40.0, kTempMax = 85.0, kTempStep = 0.02;
-constexpr double kQuantum = 256.0;   // sensor values are multiples of 1/256
-constexpr double kReversion = 0.02;  // pull of the walk back to its base per sample
+constexpr double kQuantum = 256.0;    // sensor values are multiples of 1/256
+constexpr double kReversion = 0.02;   // pull of the walk back to its base per sample
 constexpr size_t kMaxInstances = 64;  // per creatable object
 
 // `v` rounded to the sensor quantum, kept inside [lo, hi].
@@ -66,29 +69,35 @@ float walk(float v, double base, double lo, double hi, double step, uint64_t& rn
   return static_cast<float>(quantize(std::clamp(next, lo, hi), lo, hi));
 }
 
-int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
+int64_t floor_div(int64_t a, int64_t b) {
+  return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+}
 
 bool valid_binding(std::string_view b) {
   if (b.empty() || b.size() > 8) return false;
-  return std::all_of(b.begin(), b.end(),
-                     [](char ch) { return std::string_view("UMHTSNQ").find(ch) != std::string_view::npos; });
+  return std::all_of(b.begin(), b.end(), [](char ch) {
+    return std::string_view("UMHTSNQ").find(ch) != std::string_view::npos;
+  });
 }
 
 }  // namespace
 
 // ---- Construction and sensors ---------------------------------------------------
 
-DeviceObjects::DeviceObjects(std::shared_ptr<const DeviceConfig> config, const DeviceIdentity& identity)
+DeviceObjects::DeviceObjects(std::shared_ptr<const DeviceConfig> config,
+                             const DeviceIdentity& identity)
     : config_(std::move(config)),
       endpoint_(identity.endpoint),
       lifetime_s_(config_->lifetime_s),
       sensor_rng_(identity.seed) {
-  if (!identity.psk_identity.empty()) psk_ = std::make_unique<const Psk>(Psk{identity.psk_identity, identity.psk_key});
+  if (!identity.psk_identity.empty())
+    psk_ = std::make_unique<const Psk>(Psk{identity.psk_identity, identity.psk_key});
   set_binding(valid_binding(config_->binding) ? config_->binding : "U");
   accel_.push_back(AccelInstance{0, 0, 0, 0, static_cast<float>(config_->accel_min),
                                  static_cast<float>(config_->accel_max)});
   if (config_->temperature)
-    temp_.push_back(TempInstance{0, 0, 0, 0, static_cast<float>(kTempMin), static_cast<float>(kTempMax)});
+    temp_.push_back(
+        TempInstance{0, 0, 0, 0, static_cast<float>(kTempMin), static_cast<float>(kTempMax)});
   reset_values();
 }
 
@@ -205,7 +214,7 @@ bool DeviceObjects::resource_present(uint16_t object_id, uint16_t resource_id) c
 }
 
 std::optional<Resource> DeviceObjects::read_resource(uint16_t oid, uint16_t iid, uint16_t rid,
-                                              TimePoint now) const {
+                                                     TimePoint now) const {
   if (!instance_present(oid, iid) || !resource_present(oid, rid)) return std::nullopt;
   const lwm2m::ResourceModel* model = models().find_resource(oid, rid);
   if (!model || model->executable()) return std::nullopt;
@@ -328,7 +337,8 @@ ObjectInstance DeviceObjects::read_instance(uint16_t oid, uint16_t iid, TimePoin
   return oi;
 }
 
-std::optional<Node> DeviceObjects::read_for_server(const Path& path, TimePoint now, Code* code) const {
+std::optional<Node> DeviceObjects::read_for_server(const Path& path, TimePoint now,
+                                                   Code* code) const {
   *code = kNotFound;
   if (path.is_root()) {
     *code = kMethodNotAllowed;
@@ -374,15 +384,15 @@ Result<Node> DeviceObjects::read_local(const Path& path, TimePoint now) const {
 
 // ---- Writes, executes, instances ------------------------------------------------
 
-DeviceObjects::Code DeviceObjects::write_resource(uint16_t oid, uint16_t iid, const Resource& r, TimePoint now,
-                                                  bool apply) {
+DeviceObjects::Code DeviceObjects::write_resource(uint16_t oid, uint16_t iid, const Resource& r,
+                                                  TimePoint now, bool apply) {
   const Code code = write_value(oid, iid, r, now, apply);
   if (apply && code == kChanged) data_changed();
   return code;
 }
 
-DeviceObjects::Code DeviceObjects::write_value(uint16_t oid, uint16_t iid, const Resource& r, TimePoint now,
-                                               bool apply) {
+DeviceObjects::Code DeviceObjects::write_value(uint16_t oid, uint16_t iid, const Resource& r,
+                                               TimePoint now, bool apply) {
   (void)iid;  // objects 1 and 3 have one instance
   const lwm2m::ResourceModel* model = models().find_resource(oid, r.id);
   if (!model || !resource_present(oid, r.id)) return kNotFound;
@@ -445,7 +455,8 @@ DeviceObjects::Code DeviceObjects::write_value(uint16_t oid, uint16_t iid, const
 DeviceObjects::Code DeviceObjects::execute(const Path& path) {
   const uint16_t oid = path.object_id();
   if (oid == kSecurity || !object_present(oid)) return kNotFound;
-  if (!instance_present(oid, path.instance_id()) || !resource_present(oid, path.resource_id())) return kNotFound;
+  if (!instance_present(oid, path.instance_id()) || !resource_present(oid, path.resource_id()))
+    return kNotFound;
   const lwm2m::ResourceModel* model = models().find_resource(oid, path.resource_id());
   if (!model || !model->executable()) return kMethodNotAllowed;
   if (oid == kServer && path.resource_id() == 8) {
@@ -469,7 +480,8 @@ uint16_t DeviceObjects::free_instance_id(uint16_t object_id) const {
 DeviceObjects::Code DeviceObjects::creatable(uint16_t oid) const {
   if (oid == kSecurity || !object_present(oid)) return kNotFound;
   if (oid != kAccelerometer && oid != kTemperature) return kMethodNotAllowed;
-  if ((oid == kAccelerometer ? accel_.size() : temp_.size()) >= kMaxInstances) return kInternalError;
+  if ((oid == kAccelerometer ? accel_.size() : temp_.size()) >= kMaxInstances)
+    return kInternalError;
   return 0;
 }
 
@@ -478,7 +490,8 @@ DeviceObjects::Code DeviceObjects::create(uint16_t oid, const ObjectInstance& gi
   if (instance_present(oid, given.id)) return kBadRequest;
   for (const Resource& r : given.resources) {
     const lwm2m::ResourceModel* model = models().find_resource(oid, r.id);
-    if (!model || !resource_present(oid, r.id) || model->executable() || r.multiple || r.value.type() != model->type)
+    if (!model || !resource_present(oid, r.id) || model->executable() || r.multiple ||
+        r.value.type() != model->type)
       return kBadRequest;
   }
   auto real = [&](uint16_t rid) -> std::optional<double> {
@@ -486,7 +499,9 @@ DeviceObjects::Code DeviceObjects::create(uint16_t oid, const ObjectInstance& gi
     if (!r) return std::nullopt;
     return r->value.as<double>();
   };
-  auto in_range = [](std::optional<double> v, double lo, double hi) { return !v || (*v >= lo && *v <= hi); };
+  auto in_range = [](std::optional<double> v, double lo, double hi) {
+    return !v || (*v >= lo && *v <= hi);
+  };
 
   const double lo = real(5603).value_or(oid == kAccelerometer ? config_->accel_min : kTempMin);
   const double hi = real(5604).value_or(oid == kAccelerometer ? config_->accel_max : kTempMax);

@@ -81,15 +81,16 @@ class DeviceObjects {
   Result<lwm2m::Node> read_local(const lwm2m::Path& path, TimePoint now) const;
   // The node for a server's Read or Observe; on failure nullopt with 4.04
   // or 4.05 in `*code` (the Security object is hidden: 4.04).
-  std::optional<lwm2m::Node> read_for_server(const lwm2m::Path& path, TimePoint now, Code* code) const;
+  std::optional<lwm2m::Node> read_for_server(const lwm2m::Path& path, TimePoint now,
+                                             Code* code) const;
   // A readable resource; nullopt when absent or executable.
-  std::optional<lwm2m::Resource> read_resource(uint16_t object_id, uint16_t instance_id, uint16_t resource_id,
-                                               TimePoint now) const;
+  std::optional<lwm2m::Resource> read_resource(uint16_t object_id, uint16_t instance_id,
+                                               uint16_t resource_id, TimePoint now) const;
 
   // Checks a written resource value (2.04, or 4.00 / 4.04 / 4.05); applies
   // it when `apply`.
-  Code write_resource(uint16_t object_id, uint16_t instance_id, const lwm2m::Resource& resource, TimePoint now,
-                      bool apply);
+  Code write_resource(uint16_t object_id, uint16_t instance_id, const lwm2m::Resource& resource,
+                      TimePoint now, bool apply);
   // Executes the resource at `path` (2.04, 4.04, 4.05).
   Code execute(const lwm2m::Path& path);
   // Whether instances of `object_id` can be created now: 0 when they can,
@@ -145,9 +146,10 @@ class DeviceObjects {
     std::string utc_offset, timezone;
   };
 
-  lwm2m::ObjectInstance read_instance(uint16_t object_id, uint16_t instance_id, TimePoint now) const;
-  Code write_value(uint16_t object_id, uint16_t instance_id, const lwm2m::Resource& resource, TimePoint now,
-                   bool apply);
+  lwm2m::ObjectInstance read_instance(uint16_t object_id, uint16_t instance_id,
+                                      TimePoint now) const;
+  Code write_value(uint16_t object_id, uint16_t instance_id, const lwm2m::Resource& resource,
+                   TimePoint now, bool apply);
   void data_changed() { ++data_version_; }
   void set_binding(std::string_view b);
   const std::string& utc_offset() const;

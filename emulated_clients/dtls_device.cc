@@ -169,9 +169,10 @@ DtlsDevice::DtlsDevice(DtlsClientContext& context, udp::endpoint server, Device 
       server_(server),
       device_(std::move(device)),
       options_(std::move(options)),
-      timer_(context.io(), [this](TimePoint now) {
-        if (running_) service(now);
-      }),
+      timer_(context.io(),
+             [this](TimePoint now) {
+               if (running_) service(now);
+             }),
       watch_(context.io(), options_.on_registration_state),
       rng_(options_.seed != 0 ? options_.seed : device_.seed() ^ 0xD715D715D715ull),
       answered_(kAnsweredKept) {
@@ -319,7 +320,9 @@ void DtlsDevice::finish_stop() {
   if (on_stopped_) asio::post(context_.io(), std::exchange(on_stopped_, nullptr));
 }
 
-void DtlsDevice::report_state() { watch_.report(device_.registration_state()); }
+void DtlsDevice::report_state() {
+  watch_.report(device_.registration_state());
+}
 
 // ---------------------------------------------------------------------------
 // Sending and time
@@ -332,8 +335,7 @@ bool DtlsDevice::send(CoapMessage& m, const lwm2m::ConRetransmission& retransmis
   if (session_ == nullptr) return false;
   if (!again) m.message_id = static_cast<uint16_t>(coap_new_message_id(session_));
   if (m.type == CoapType::kCon)
-    coap_session_set_ack_timeout(
-        session_, io::to_coap_fixed_point(retransmission.timeout()));
+    coap_session_set_ack_timeout(session_, io::to_coap_fixed_point(retransmission.timeout()));
   coap_pdu_t* pdu = io::make_pdu(m, coap_session_max_pdu_size(session_));
   if (pdu == nullptr) return false;
   if (coap_send(session_, pdu) == COAP_INVALID_MID) return false;
@@ -368,7 +370,8 @@ void DtlsDevice::send_all(std::vector<CoapMessage>& messages, TimePoint now) {
       continue;
     }
     if (m.type == CoapType::kCon)
-      pending_.push_back(Pending{m.message_id, notification, false, retransmission, m.token, std::nullopt});
+      pending_.push_back(
+          Pending{m.message_id, notification, false, retransmission, m.token, std::nullopt});
   }
   messages.clear();
   context_.kick();
@@ -457,7 +460,8 @@ void DtlsDevice::on_request(const CoapMessage& request, CoapMessage& response) {
   }
   response = device_.handle_request(request, now);
   if (request.type == CoapType::kCon)
-    answered_.remember(request.message_id, now + options_.transmission.exchange_lifetime) = response;
+    answered_.remember(request.message_id, now + options_.transmission.exchange_lifetime) =
+        response;
   ++stats_.datagrams_out;
   post_service();  // an observation may have started: the deadline moved
 }

@@ -69,8 +69,8 @@
 
 #include "emulated_clients/device.h"
 #include "emulated_clients/device_timer.h"
-#include "io/lifetime.h"
 #include "io/coap_asio.h"
+#include "io/lifetime.h"
 #include "lwm2m/coap_message.h"
 #include "lwm2m/coap_reliability.h"
 #include "lwm2m/result.h"
@@ -190,7 +190,8 @@ class DtlsDevice {
   Status open_session();
   void release_session();
   void send_all(std::vector<lwm2m::CoapMessage>& messages, TimePoint now);
-  bool send(lwm2m::CoapMessage& message, const lwm2m::ConRetransmission& retransmission, bool again);
+  bool send(lwm2m::CoapMessage& message, const lwm2m::ConRetransmission& retransmission,
+            bool again);
   void service(TimePoint now);
   void post_service();
   void arm_timer();
@@ -222,7 +223,7 @@ class DtlsDevice {
   uint64_t rng_;
   std::vector<Pending> pending_;
   lwm2m::RecentMessageIds<lwm2m::CoapMessage> answered_;  // requests answered, for duplicates
-  std::vector<lwm2m::CoapMessage> outgoing_;  // reused by service()
+  std::vector<lwm2m::CoapMessage> outgoing_;              // reused by service()
   DtlsDeviceStats stats_;
   io::Lifetime lifetime_;  // last: ends first
 };

@@ -75,19 +75,26 @@ Result<Patterns> parse_patterns(const FleetConfig& c) {
 Status validate(const FleetConfig& c) {
   auto patterns = parse_patterns(c);
   if (!patterns) return patterns.error();
-  if (c.devices == 0) return make_error(ErrorKind::kInvalidArgument, "a fleet needs at least one device");
+  if (c.devices == 0)
+    return make_error(ErrorKind::kInvalidArgument, "a fleet needs at least one device");
   if (c.devices > 1 && !patterns->endpoint.varies())
     return make_error(ErrorKind::kInvalidArgument,
-                      "endpoint pattern \"" + c.endpoint_pattern + "\" gives every device the same name: use {n}");
-  if (c.threads == 0) return make_error(ErrorKind::kInvalidArgument, "a fleet needs at least one thread");
-  if (c.server.port() == 0) return make_error(ErrorKind::kInvalidArgument, "server port must not be 0");
-  if (c.device.lifetime_s == 0) return make_error(ErrorKind::kInvalidArgument, "lifetime must be positive");
-  if (c.ramp.count() < 0) return make_error(ErrorKind::kInvalidArgument, "ramp must not be negative");
+                      "endpoint pattern \"" + c.endpoint_pattern +
+                          "\" gives every device the same name: use {n}");
+  if (c.threads == 0)
+    return make_error(ErrorKind::kInvalidArgument, "a fleet needs at least one thread");
+  if (c.server.port() == 0)
+    return make_error(ErrorKind::kInvalidArgument, "server port must not be 0");
+  if (c.device.lifetime_s == 0)
+    return make_error(ErrorKind::kInvalidArgument, "lifetime must be positive");
+  if (c.ramp.count() < 0)
+    return make_error(ErrorKind::kInvalidArgument, "ramp must not be negative");
   if (patterns->psk_identity) {
     if (c.psk_key_pattern.empty())
       return make_error(ErrorKind::kInvalidArgument, "a PSK identity pattern needs a key pattern");
     if (patterns->psk_key->format(c.first + c.devices - 1, "x").size() > 64)
-      return make_error(ErrorKind::kInvalidArgument, "PSK keys longer than 64 bytes are not supported");
+      return make_error(ErrorKind::kInvalidArgument,
+                        "PSK keys longer than 64 bytes are not supported");
   }
   return {};
 }
@@ -144,7 +151,8 @@ struct Fleet::Shard {
 
   std::chrono::steady_clock::time_point start_time(size_t k) const {
     if (config.ramp.count() == 0 || config.devices <= 1) return t0;
-    const auto offset = config.ramp * static_cast<int64_t>(fleet_index[k]) / static_cast<int64_t>(config.devices);
+    const auto offset =
+        config.ramp * static_cast<int64_t>(fleet_index[k]) / static_cast<int64_t>(config.devices);
     return t0 + offset;
   }
 
@@ -230,7 +238,9 @@ struct Fleet::Shard {
 
 Fleet::Fleet(FleetConfig config) : config_(std::move(config)) {}
 
-Fleet::~Fleet() { stop(); }
+Fleet::~Fleet() {
+  stop();
+}
 
 std::string Fleet::endpoint(uint32_t i) const {
   auto patterns = parse_patterns(config_);
@@ -251,10 +261,12 @@ Status Fleet::start() {
       setrlimit(RLIMIT_NOFILE, &files);
     }
     if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed)
-      return make_error(ErrorKind::kIo,
-                        std::to_string(config_.devices) + " devices need " + std::to_string(needed) +
-                            " file descriptors (one socket each) but the limit is " + std::to_string(files.rlim_cur) +
-                            ": split them over several fleet processes, or raise the hard limit (ulimit -Hn)");
+      return make_error(
+          ErrorKind::kIo,
+          std::to_string(config_.devices) + " devices need " + std::to_string(needed) +
+              " file descriptors (one socket each) but the limit is " +
+              std::to_string(files.rlim_cur) +
+              ": split them over several fleet processes, or raise the hard limit (ulimit -Hn)");
   }
 
   auto device_config = std::make_shared<const DeviceConfig>(config_.device);
@@ -285,13 +297,14 @@ Status Fleet::start() {
       options.seed = transport_seed;
       options.transmission = config_.udp.transmission;
       shard.dtls.push_back(std::make_unique<DtlsDevice>(*shard.dtls_context, config_.server,
-                                                        Device(device_config, std::move(identity)), options));
+                                                        Device(device_config, std::move(identity)),
+                                                        options));
     } else {
       UdpDeviceOptions options = config_.udp;
       if (config_.bind_address) options.bind_address = config_.bind_address;
       options.seed = transport_seed;
-      shard.udp.push_back(std::make_unique<UdpDevice>(shard.io, config_.server,
-                                                      Device(device_config, std::move(identity)), options));
+      shard.udp.push_back(std::make_unique<UdpDevice>(
+          shard.io, config_.server, Device(device_config, std::move(identity)), options));
     }
     shard.fleet_index.push_back(i);
   }

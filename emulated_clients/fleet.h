@@ -40,14 +40,14 @@ namespace fogm2m::emulated {
 struct FleetConfig {
   boost::asio::ip::udp::endpoint server;  // the LwM2M server (or the load balancer's address)
   uint32_t devices = 1;
-  uint64_t first = 0;                     // index of the first device ({n} of the patterns)
+  uint64_t first = 0;  // index of the first device ({n} of the patterns)
   std::string endpoint_pattern = "dev-{n}";
   std::optional<boost::asio::ip::address> bind_address;  // devices' local address
   unsigned threads = 1;
-  std::chrono::milliseconds ramp{0};      // registration start spread; 0: storm
+  std::chrono::milliseconds ramp{0};  // registration start spread; 0: storm
   uint64_t seed = 1;
-  DeviceConfig device;                    // lifetime, version, sample period, ...
-  UdpDeviceOptions udp;                   // CoAP transmission parameters
+  DeviceConfig device;   // lifetime, version, sample period, ...
+  UdpDeviceOptions udp;  // CoAP transmission parameters
   // DTLS-PSK: identity and key (the key pattern's text, as raw bytes) per
   // device. Empty identity pattern: plain CoAP.
   std::string psk_identity_pattern;
@@ -60,14 +60,14 @@ struct FleetStats {
   uint64_t devices = 0;
   uint64_t started = 0;
   uint64_t registered = 0;
-  uint64_t registrations = 0;   // Register answered 2.01 (re-registrations count again)
+  uint64_t registrations = 0;  // Register answered 2.01 (re-registrations count again)
   uint64_t updates = 0;
   uint64_t notifications_sent = 0;
   uint64_t requests_answered = 0;
   uint64_t error_responses = 0;  // requests answered with 4.xx/5.xx
   uint64_t retransmissions = 0;
   uint64_t timeouts = 0;
-  uint64_t errors = 0;           // failed registration requests, cancelled observations, malformed datagrams
+  uint64_t errors = 0;  // failed registration requests, cancelled observations, malformed datagrams
   uint64_t datagrams_in = 0;
   uint64_t datagrams_out = 0;
 };

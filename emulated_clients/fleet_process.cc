@@ -49,9 +49,10 @@ int run_fleet_process(const FleetProcessOptions& options) {
     std::cerr << "fleet: " << s.error().message << "\n";
     return 2;
   }
-  spdlog::info("fleet: {} devices ({}..) towards {}:{} over {} threads, ramp {:.1f} s", options.fleet.devices,
-               fleet.endpoint(0), options.fleet.server.address().to_string(), options.fleet.server.port(),
-               options.fleet.threads, std::chrono::duration<double>(options.fleet.ramp).count());
+  spdlog::info("fleet: {} devices ({}..) towards {}:{} over {} threads, ramp {:.1f} s",
+               options.fleet.devices, fleet.endpoint(0), options.fleet.server.address().to_string(),
+               options.fleet.server.port(), options.fleet.threads,
+               std::chrono::duration<double>(options.fleet.ramp).count());
 
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -61,11 +62,13 @@ int run_fleet_process(const FleetProcessOptions& options) {
     const FleetStats s = fleet.stats();
     if (!options.stats_file.empty()) write_atomically(options.stats_file, to_json(s));
     if (live)
-      std::fprintf(stderr, "fleet: %llu/%llu registered, %llu notifications, %llu requests answered, "
+      std::fprintf(stderr,
+                   "fleet: %llu/%llu registered, %llu notifications, %llu requests answered, "
                    "%llu retransmissions, %llu errors\n",
                    (unsigned long long)s.registered, (unsigned long long)s.devices,
-                   (unsigned long long)s.notifications_sent, (unsigned long long)s.requests_answered,
-                   (unsigned long long)s.retransmissions, (unsigned long long)(s.errors + s.timeouts));
+                   (unsigned long long)s.notifications_sent,
+                   (unsigned long long)s.requests_answered, (unsigned long long)s.retransmissions,
+                   (unsigned long long)(s.errors + s.timeouts));
   };
   std::function<void()> tick = [&] {
     stats_timer.expires_after(options.stats_interval);

@@ -18,9 +18,9 @@ struct FleetProcessOptions {
   std::vector<std::string> cgroups;  // join these cgroup directories (one per v1 hierarchy)
   std::string stats_file;            // rewritten with the counters (JSON) every interval
   std::chrono::milliseconds stats_interval{1000};  // 0: no live counters
-  bool quiet = false;                // no live counters on stderr
-  std::string summary_file;          // the final counters (JSON)
-  std::chrono::milliseconds duration{0};  // 0: until a signal
+  bool quiet = false;                              // no live counters on stderr
+  std::string summary_file;                        // the final counters (JSON)
+  std::chrono::milliseconds duration{0};           // 0: until a signal
 };
 
 // Runs the fleet; returns the process exit code: 0, or 2 when it could not

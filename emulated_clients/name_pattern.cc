@@ -4,13 +4,13 @@
 
 namespace fogm2m::emulated {
 
-
 Result<NamePattern> NamePattern::parse(std::string_view pattern, bool allow_endpoint) {
   NamePattern out;
   out.text_ = std::string(pattern);
   auto fail = [&](size_t pos, const std::string& what) {
-    return make_error(ErrorKind::kInvalidArgument,
-                      "name pattern \"" + std::string(pattern) + "\" at " + std::to_string(pos + 1) + ": " + what);
+    return make_error(ErrorKind::kInvalidArgument, "name pattern \"" + std::string(pattern) +
+                                                       "\" at " + std::to_string(pos + 1) + ": " +
+                                                       what);
   };
   std::string literal;
   auto flush = [&] {

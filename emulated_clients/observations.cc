@@ -4,8 +4,8 @@
 #include <cmath>
 #include <cstring>
 
-#include "lwm2m/codec/codec.h"
 #include "lwm2m/coap_code.h"
+#include "lwm2m/codec/codec.h"
 
 namespace fogm2m::emulated {
 
@@ -110,7 +110,9 @@ bool conditions_met(const Attributes& a, double last, double now) {
 }
 
 // The observation's value follows the clock (Current Time, /3/0/13).
-bool covers_current_time(const Path& path) { return !path.is_root() && Path(3, 0, 13).starts_with(path); }
+bool covers_current_time(const Path& path) {
+  return !path.is_root() && Path(3, 0, 13).starts_with(path);
+}
 
 }  // namespace
 
@@ -126,11 +128,13 @@ bool Observations::has(std::string_view token) const {
 }
 
 bool Observations::cancel(std::string_view token) {
-  return std::erase_if(observations_, [&](const Observation& o) { return o.token_view() == token; }) > 0;
+  return std::erase_if(observations_,
+                       [&](const Observation& o) { return o.token_view() == token; }) > 0;
 }
 
-bool Observations::observe(std::string_view token, const Path& path, lwm2m::ContentFormat format, const Node& sent,
-                           const DeviceObjects& objects, TimePoint now, size_t limit) {
+bool Observations::observe(std::string_view token, const Path& path, lwm2m::ContentFormat format,
+                           const Node& sent, const DeviceObjects& objects, TimePoint now,
+                           size_t limit) {
   Observation* obs = find(token);
   if (!obs) {
     if (observations_.size() >= limit || token.size() > 8) return false;
@@ -150,8 +154,9 @@ bool Observations::observe(std::string_view token, const Path& path, lwm2m::Cont
   return true;
 }
 
-void Observations::collect(TimePoint now, const DeviceObjects& objects, const AttributeTable& attributes,
-                           std::vector<CoapMessage>& out, DeviceCounters& counters) {
+void Observations::collect(TimePoint now, const DeviceObjects& objects,
+                           const AttributeTable& attributes, std::vector<CoapMessage>& out,
+                           DeviceCounters& counters) {
   using std::chrono::seconds;
   const Attributes defaults = objects.default_periods();
   for (size_t i = 0; i < observations_.size();) {
@@ -162,7 +167,8 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects, const At
     const bool has_pmax = a.has(Attributes::kPmax) && a.pmax > 0 && a.pmax >= pmin;
     const bool pmax_due = has_pmax && since >= seconds(a.pmax);
     const bool clock_due = covers_current_time(o.path) && now >= o.next_check;
-    if (!pmax_due && (since < seconds(pmin) || (o.checked_version == objects.data_version() && !clock_due))) {
+    if (!pmax_due &&
+        (since < seconds(pmin) || (o.checked_version == objects.data_version() && !clock_due))) {
       ++i;
       continue;
     }
@@ -185,7 +191,8 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects, const At
     const uint64_t fp = fingerprint(*node);
     const auto number = numeric_value(*node);
     bool notify = pmax_due;
-    if (!notify && fp != o.fingerprint) notify = !number || conditions_met(a, o.last_number, *number);
+    if (!notify && fp != o.fingerprint)
+      notify = !number || conditions_met(a, o.last_number, *number);
     if (!notify) {
       ++i;
       continue;
@@ -217,7 +224,8 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects, const At
   }
 }
 
-TimePoint Observations::next_deadline(const DeviceObjects& objects, const AttributeTable& attributes) const {
+TimePoint Observations::next_deadline(const DeviceObjects& objects,
+                                      const AttributeTable& attributes) const {
   using std::chrono::seconds;
   TimePoint d = TimePoint::max();
   const Attributes defaults = objects.default_periods();
@@ -225,7 +233,8 @@ TimePoint Observations::next_deadline(const DeviceObjects& objects, const Attrib
     const Attributes a = attributes.effective(o.path, defaults);
     const uint32_t pmin = a.has(Attributes::kPmin) ? a.pmin : 0;
     const TimePoint pmin_at = o.last_notify + seconds(pmin);
-    if (a.has(Attributes::kPmax) && a.pmax > 0 && a.pmax >= pmin) d = std::min(d, o.last_notify + seconds(a.pmax));
+    if (a.has(Attributes::kPmax) && a.pmax > 0 && a.pmax >= pmin)
+      d = std::min(d, o.last_notify + seconds(a.pmax));
     if (o.checked_version != objects.data_version()) d = std::min(d, pmin_at);
     if (covers_current_time(o.path)) d = std::min(d, std::max(pmin_at, o.next_check));
   }

@@ -34,8 +34,8 @@ class Observations {
   // carries, the reference of the next notification. False, and nothing
   // observed, when the token is longer than 8 bytes or `limit` observations
   // exist already.
-  bool observe(std::string_view token, const lwm2m::Path& path, lwm2m::ContentFormat format, const lwm2m::Node& sent,
-               const DeviceObjects& objects, TimePoint now, size_t limit);
+  bool observe(std::string_view token, const lwm2m::Path& path, lwm2m::ContentFormat format,
+               const lwm2m::Node& sent, const DeviceObjects& objects, TimePoint now, size_t limit);
   // Ends the observation of `token`; false when there was none.
   bool cancel(std::string_view token);
   bool has(std::string_view token) const;

@@ -16,7 +16,9 @@ using lwm2m::CoapType;
 
 namespace {
 
-constexpr uint8_t code_of(CoapCode c) { return static_cast<uint8_t>(c); }
+constexpr uint8_t code_of(CoapCode c) {
+  return static_cast<uint8_t>(c);
+}
 
 // An Update goes out at 90% of the lifetime (at least a second after the last).
 Duration update_interval(uint32_t lifetime_s) {
@@ -50,7 +52,8 @@ void RegistrationClient::start(TimePoint now) {
   pending_ = false;
 }
 
-std::optional<CoapMessage> RegistrationClient::deregister(TimePoint now, const DeviceConfig& config) {
+std::optional<CoapMessage> RegistrationClient::deregister(TimePoint now,
+                                                          const DeviceConfig& config) {
   if (!registered()) {
     state_ = RegistrationState::kStopped;
     pending_ = false;
@@ -70,8 +73,9 @@ void RegistrationClient::note(const DeviceObjects::Changes& changes) {
   if (changes.update && registered()) update_now_ = true;
 }
 
-void RegistrationClient::tick(TimePoint now, const DeviceObjects& objects, const std::string& endpoint,
-                              std::vector<CoapMessage>& out, DeviceCounters& counters) {
+void RegistrationClient::tick(TimePoint now, const DeviceObjects& objects,
+                              const std::string& endpoint, std::vector<CoapMessage>& out,
+                              DeviceCounters& counters) {
   const DeviceConfig& config = objects.config();
   if (pending_ && now >= pending_deadline_) {
     pending_ = false;
@@ -112,14 +116,16 @@ CoapMessage RegistrationClient::make_request(uint8_t code) {
   return m;
 }
 
-CoapMessage RegistrationClient::make_register(const DeviceObjects& objects, const std::string& endpoint) {
+CoapMessage RegistrationClient::make_register(const DeviceObjects& objects,
+                                              const std::string& endpoint) {
   CoapMessage m = make_request(code_of(CoapCode::kPost));
   m.set_uri_path("/rd");
   m.add_uri_query("ep=" + endpoint);
   m.add_uri_query("lt=" + std::to_string(objects.lifetime_s()));
   m.add_uri_query(objects.config().version == Lwm2mVersion::k1_1 ? "lwm2m=1.1" : "lwm2m=1.0");
   m.add_uri_query("b=" + std::string(objects.binding()));
-  m.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
+  m.add_uint_option(lwm2m::coap_option::kContentFormat,
+                    static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
   m.payload = objects.registration_links();
   send_lifetime_ = send_binding_ = send_objects_ = update_now_ = false;
   return m;
@@ -142,8 +148,8 @@ CoapMessage RegistrationClient::make_update(const DeviceObjects& objects) {
 Duration RegistrationClient::backoff(const DeviceConfig& config) {
   const double base = static_cast<double>(config.retry_base.count());
   const double cap = static_cast<double>(config.retry_max.count());
-  const double ms =
-      std::min(base * std::ldexp(1.0, std::min<int>(failures_, 30)), cap) * (0.75 + 0.5 * uniform01(rng_));
+  const double ms = std::min(base * std::ldexp(1.0, std::min<int>(failures_, 30)), cap) *
+                    (0.75 + 0.5 * uniform01(rng_));
   return std::chrono::duration_cast<Duration>(std::chrono::duration<double, std::milli>(ms));
 }
 
@@ -171,9 +177,10 @@ void RegistrationClient::failed(TimePoint now, bool update_not_found, const Devi
   }
 }
 
-RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage& response, TimePoint now,
-                                                              uint32_t lifetime_s, const DeviceConfig& config,
-                                                              DeviceCounters& counters) {
+RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage& response,
+                                                               TimePoint now, uint32_t lifetime_s,
+                                                               const DeviceConfig& config,
+                                                               DeviceCounters& counters) {
   if (!is_pending_token(response.token) || !response.is_response()) return Answer::kNotMine;
   pending_ = false;
   switch (state_) {
@@ -211,8 +218,8 @@ RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage
   return Answer::kTaken;
 }
 
-bool RegistrationClient::on_failure(std::string_view token, TimePoint now, const DeviceConfig& config,
-                                    DeviceCounters& counters) {
+bool RegistrationClient::on_failure(std::string_view token, TimePoint now,
+                                    const DeviceConfig& config, DeviceCounters& counters) {
   if (!is_pending_token(token)) return false;
   pending_ = false;
   failed(now, false, config, counters);

@@ -65,12 +65,15 @@ class RegistrationClient {
 
   // The transport gave up on the request with `token`, or it was reset:
   // true when it was the outstanding request (which then failed).
-  bool on_failure(std::string_view token, TimePoint now, const DeviceConfig& config, DeviceCounters& counters);
+  bool on_failure(std::string_view token, TimePoint now, const DeviceConfig& config,
+                  DeviceCounters& counters);
 
   // When tick() next has work; TimePoint::max() when idle.
   TimePoint next_deadline() const;
   RegistrationState state() const { return state_; }
-  bool registered() const { return state_ == RegistrationState::kRegistered || state_ == RegistrationState::kUpdating; }
+  bool registered() const {
+    return state_ == RegistrationState::kRegistered || state_ == RegistrationState::kUpdating;
+  }
   // "/rd/abc" from the Register response's Location-Path; empty before.
   const std::string& location() const { return location_; }
 
@@ -78,7 +81,8 @@ class RegistrationClient {
   lwm2m::CoapMessage make_request(uint8_t code);
   lwm2m::CoapMessage make_register(const DeviceObjects& objects, const std::string& endpoint);
   lwm2m::CoapMessage make_update(const DeviceObjects& objects);
-  void failed(TimePoint now, bool update_not_found, const DeviceConfig& config, DeviceCounters& counters);
+  void failed(TimePoint now, bool update_not_found, const DeviceConfig& config,
+              DeviceCounters& counters);
   Duration backoff(const DeviceConfig& config);
   bool is_pending_token(std::string_view token) const;
 

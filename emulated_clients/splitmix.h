@@ -16,6 +16,8 @@ inline uint64_t splitmix64(uint64_t& state) {
 }
 
 // Uniform in [0, 1).
-inline double uniform01(uint64_t& state) { return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53; }
+inline double uniform01(uint64_t& state) {
+  return static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;
+}
 
 }  // namespace fogm2m::emulated

@@ -21,9 +21,10 @@ UdpDevice::UdpDevice(asio::io_context& io, udp::endpoint server, Device device,
       device_(std::move(device)),
       options_(std::move(options)),
       socket_(io),
-      timer_(io, [this](TimePoint now) {
-        if (running_) service(now);
-      }),
+      timer_(io,
+             [this](TimePoint now) {
+               if (running_) service(now);
+             }),
       watch_(io, options_.on_registration_state),
       rng_(options_.seed != 0 ? options_.seed : device_.seed() ^ 0xC0A9C0A9C0A9ull),
       next_message_id_(static_cast<uint16_t>(splitmix64(rng_))),
@@ -85,7 +86,9 @@ void UdpDevice::stop(std::function<void()> on_stopped) {
   }
 }
 
-void UdpDevice::report_state() { watch_.report(device_.registration_state()); }
+void UdpDevice::report_state() {
+  watch_.report(device_.registration_state());
+}
 
 void UdpDevice::finish_stop() {
   report_state();
@@ -145,8 +148,8 @@ void UdpDevice::on_datagram(size_t size, TimePoint now) {
 }
 
 void UdpDevice::on_request(const CoapMessage& msg, TimePoint now) {
-  if (const CachedResponse* c =
-          cache_.find(msg.message_id, now, [&](const CachedResponse& r) { return r.peer == sender_; })) {
+  if (const CachedResponse* c = cache_.find(
+          msg.message_id, now, [&](const CachedResponse& r) { return r.peer == sender_; })) {
     ++stats_.duplicates;
     send_bytes(c->bytes, sender_);
     return;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-
 #include <string>
 
 namespace fogm2m::io {
@@ -75,7 +74,8 @@ coap_pdu_t* make_pdu(const lwm2m::CoapMessage& message, size_t max_size) {
 coap_fixed_point_t to_coap_fixed_point(std::chrono::duration<double> value) {
   const double units = std::clamp(value.count(), 0.001, 65535.0);
   const auto integer = static_cast<uint16_t>(units);
-  const auto thousandths = static_cast<uint16_t>(std::min(999.0, std::round((units - integer) * 1000.0)));
+  const auto thousandths =
+      static_cast<uint16_t>(std::min(999.0, std::round((units - integer) * 1000.0)));
   return coap_fixed_point_t{integer, thousandths};
 }
 

@@ -13,7 +13,8 @@ bool split_host_port(const std::string& text, std::string& host, uint16_t& port)
   const char* last = text.data() + text.size();
   unsigned value = 0;
   const auto [end, ec] = std::from_chars(first, last, value);
-  if (ec != std::errc() || end != last || first == last || value == 0 || value > 65535) return false;
+  if (ec != std::errc() || end != last || first == last || value == 0 || value > 65535)
+    return false;
   port = static_cast<uint16_t>(value);
   return true;
 }

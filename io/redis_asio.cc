@@ -144,7 +144,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   bool unawaited_mode = false;
   bool unawaited_timer_armed = false;
   boost::asio::steady_timer unawaited_timer;
-  std::string format_buffer;  // the command being queued, in RESP
+  std::string format_buffer;     // the command being queued, in RESP
   bool queuing_command = false;  // inside send(): hiredis is buffering a command
 
   bool want_read = false;
@@ -636,7 +636,8 @@ void RedisConnection::set_disconnect_handler(DisconnectHandler handler) {
 }
 
 void RedisConnection::command(std::span<const std::string_view> argv, ReplyHandler on_reply) {
-  if (Status st = state_->send(argv, on_reply); !st) state_->fail_later(std::move(on_reply), st.error());
+  if (Status st = state_->send(argv, on_reply); !st)
+    state_->fail_later(std::move(on_reply), st.error());
 }
 
 void RedisConnection::command(std::initializer_list<std::string_view> argv, ReplyHandler on_reply) {
@@ -648,7 +649,8 @@ void RedisConnection::command(const std::vector<std::string>& argv, ReplyHandler
   command(std::span<const std::string_view>(views), std::move(on_reply));
 }
 
-void RedisConnection::command_unawaited(std::span<const std::string_view> argv, ReplyHandler on_reply) {
+void RedisConnection::command_unawaited(std::span<const std::string_view> argv,
+                                        ReplyHandler on_reply) {
   if (Status st = state_->send(argv, on_reply, /*unawaited=*/true); !st)
     state_->fail_later(std::move(on_reply), st.error());
 }
@@ -657,17 +659,20 @@ void RedisConnection::set_message_handler(MessageHandler handler) {
   state_->on_message = std::move(handler);
 }
 
-void RedisConnection::subscribe(std::span<const std::string_view> channels, SubscribeHandler on_subscribed) {
+void RedisConnection::subscribe(std::span<const std::string_view> channels,
+                                SubscribeHandler on_subscribed) {
   if (Status st = state_->send_subscription("SUBSCRIBE", channels, on_subscribed); !st)
     state_->fail_later(std::move(on_subscribed), st.error());
 }
 
 void RedisConnection::subscribe(std::initializer_list<std::string_view> channels,
                                 SubscribeHandler on_subscribed) {
-  subscribe(std::span<const std::string_view>(channels.begin(), channels.size()), std::move(on_subscribed));
+  subscribe(std::span<const std::string_view>(channels.begin(), channels.size()),
+            std::move(on_subscribed));
 }
 
-void RedisConnection::psubscribe(std::span<const std::string_view> patterns, SubscribeHandler on_subscribed) {
+void RedisConnection::psubscribe(std::span<const std::string_view> patterns,
+                                 SubscribeHandler on_subscribed) {
   if (Status st = state_->send_subscription("PSUBSCRIBE", patterns, on_subscribed); !st)
     state_->fail_later(std::move(on_subscribed), st.error());
 }

@@ -29,14 +29,20 @@ void put_extended(uint32_t v, uint8_t& nibble, std::string& ext) {
   }
 }
 
-size_t extended_size(uint32_t v) { return v < 13 ? 0 : v < 269 ? 1 : 2; }
+size_t extended_size(uint32_t v) {
+  return v < 13 ? 0 : v < 269 ? 1 : 2;
+}
 
 const char* type_name(CoapType t) {
   switch (t) {
-    case CoapType::kCon: return "CON";
-    case CoapType::kNon: return "NON";
-    case CoapType::kAck: return "ACK";
-    case CoapType::kRst: return "RST";
+    case CoapType::kCon:
+      return "CON";
+    case CoapType::kNon:
+      return "NON";
+    case CoapType::kAck:
+      return "ACK";
+    case CoapType::kRst:
+      return "RST";
   }
   return "?";
 }
@@ -52,7 +58,8 @@ void CoapMessage::add_option(uint16_t number, std::string value) {
 void CoapMessage::add_uint_option(uint16_t number, uint32_t value) {
   std::string bytes;
   for (int shift = 24; shift >= 0; shift -= 8)
-    if (!bytes.empty() || (value >> shift) & 0xff) bytes.push_back(static_cast<char>((value >> shift) & 0xff));
+    if (!bytes.empty() || (value >> shift) & 0xff)
+      bytes.push_back(static_cast<char>((value >> shift) & 0xff));
   add_option(number, std::move(bytes));
 }
 
@@ -70,7 +77,9 @@ void CoapMessage::set_uri_path(std::string_view path) {
   }
 }
 
-void CoapMessage::add_uri_query(std::string_view query) { add_option(coap_option::kUriQuery, std::string(query)); }
+void CoapMessage::add_uri_query(std::string_view query) {
+  add_option(coap_option::kUriQuery, std::string(query));
+}
 
 void CoapMessage::set_location_path(std::string_view path) {
   remove_option(coap_option::kLocationPath);
@@ -87,7 +96,8 @@ void CoapMessage::set_location_path(std::string_view path) {
 }
 
 void CoapMessage::remove_option(uint16_t number) {
-  options.erase(std::remove_if(options.begin(), options.end(), [&](const CoapOption& o) { return o.number == number; }),
+  options.erase(std::remove_if(options.begin(), options.end(),
+                               [&](const CoapOption& o) { return o.number == number; }),
                 options.end());
 }
 
@@ -148,7 +158,8 @@ size_t coap_encoded_size(const CoapMessage& m) {
   size_t n = 4 + m.token.size();
   uint16_t last = 0;
   for (const auto& o : m.options) {
-    n += 1 + extended_size(o.number - last) + extended_size(static_cast<uint32_t>(o.value.size())) + o.value.size();
+    n += 1 + extended_size(o.number - last) + extended_size(static_cast<uint32_t>(o.value.size())) +
+         o.value.size();
     last = o.number;
   }
   if (!m.payload.empty()) n += 1 + m.payload.size();
@@ -156,7 +167,8 @@ size_t coap_encoded_size(const CoapMessage& m) {
 }
 
 Result<std::string> encode_coap(const CoapMessage& m) {
-  if (m.token.size() > 8) return make_error(ErrorKind::kInvalidArgument, "CoAP: token longer than 8 bytes");
+  if (m.token.size() > 8)
+    return make_error(ErrorKind::kInvalidArgument, "CoAP: token longer than 8 bytes");
   std::string out;
   out.reserve(coap_encoded_size(m));
   out.push_back(static_cast<char>(0x40 | static_cast<uint8_t>(m.type) << 4 | m.token.size()));
@@ -167,7 +179,8 @@ Result<std::string> encode_coap(const CoapMessage& m) {
   uint16_t last = 0;
   for (const auto& o : m.options) {
     if (o.value.size() > kMaxOptionLength)
-      return make_error(ErrorKind::kInvalidArgument, "CoAP: option " + std::to_string(o.number) + " too long");
+      return make_error(ErrorKind::kInvalidArgument,
+                        "CoAP: option " + std::to_string(o.number) + " too long");
     uint8_t dn = 0, ln = 0;
     std::string dext, lext;
     put_extended(o.number - last, dn, dext);
@@ -186,7 +199,8 @@ Result<std::string> encode_coap(const CoapMessage& m) {
 }
 
 Result<CoapMessage> decode_coap(std::string_view datagram) {
-  return decode_coap(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size()));
+  return decode_coap(
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(datagram.data()), datagram.size()));
 }
 
 Result<CoapMessage> decode_coap(std::span<const uint8_t> d) {
@@ -198,7 +212,8 @@ Result<CoapMessage> decode_coap(std::span<const uint8_t> d) {
   if (tkl > 8) return bad(0, "token length " + std::to_string(tkl) + " is over 8");
   m.code = d[1];
   m.message_id = static_cast<uint16_t>(d[2] << 8 | d[3]);
-  if (m.code == 0 && (tkl != 0 || d.size() != 4)) return bad(4, "an empty message has bytes after the header");
+  if (m.code == 0 && (tkl != 0 || d.size() != 4))
+    return bad(4, "an empty message has bytes after the header");
   if (d.size() < 4 + tkl) return bad(4, "truncated token");
   m.token.assign(reinterpret_cast<const char*>(d.data() + 4), tkl);
   size_t pos = 4 + tkl;
@@ -235,8 +250,11 @@ Result<CoapMessage> decode_coap(std::span<const uint8_t> d) {
     if (!extended(ln, len)) return bad(opt_start, "truncated option length");
     number += delta;
     if (number > 65535) return bad(opt_start, "option number over 65535");
-    if (pos + len > d.size()) return bad(opt_start, "option " + std::to_string(number) + " runs past the end");
-    m.options.push_back(CoapOption{static_cast<uint16_t>(number), std::string(reinterpret_cast<const char*>(d.data() + pos), len)});
+    if (pos + len > d.size())
+      return bad(opt_start, "option " + std::to_string(number) + " runs past the end");
+    m.options.push_back(
+        CoapOption{static_cast<uint16_t>(number),
+                   std::string(reinterpret_cast<const char*>(d.data() + pos), len)});
     pos += len;
   }
   return m;

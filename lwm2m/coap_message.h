@@ -20,10 +20,10 @@ namespace fogm2m::lwm2m {
 enum class CoapType : uint8_t { kCon = 0, kNon = 1, kAck = 2, kRst = 3 };
 
 namespace coap_option {
-constexpr uint16_t kIfMatch = 1, kUriHost = 3, kEtag = 4, kIfNoneMatch = 5, kObserve = 6, kUriPort = 7,
-                   kLocationPath = 8, kUriPath = 11, kContentFormat = 12, kMaxAge = 14, kUriQuery = 15,
-                   kAccept = 17, kLocationQuery = 20, kBlock2 = 23, kBlock1 = 27, kSize2 = 28,
-                   kProxyUri = 35, kProxyScheme = 39, kSize1 = 60;
+constexpr uint16_t kIfMatch = 1, kUriHost = 3, kEtag = 4, kIfNoneMatch = 5, kObserve = 6,
+                   kUriPort = 7, kLocationPath = 8, kUriPath = 11, kContentFormat = 12,
+                   kMaxAge = 14, kUriQuery = 15, kAccept = 17, kLocationQuery = 20, kBlock2 = 23,
+                   kBlock1 = 27, kSize2 = 28, kProxyUri = 35, kProxyScheme = 39, kSize1 = 60;
 }  // namespace coap_option
 
 struct CoapOption {
@@ -61,7 +61,9 @@ struct CoapMessage {
   // The value of Uri-Query "name=value", nullopt when absent ("" for "name").
   std::optional<std::string_view> query_value(std::string_view name) const;
   std::string location_path() const;
-  std::optional<uint32_t> content_format() const { return uint_option(coap_option::kContentFormat); }
+  std::optional<uint32_t> content_format() const {
+    return uint_option(coap_option::kContentFormat);
+  }
   std::optional<uint32_t> observe() const { return uint_option(coap_option::kObserve); }
 
   bool is_request() const { return code >= 1 && code <= 31; }

@@ -11,8 +11,8 @@ CoapClock::duration CoapTransmission::initial_timeout(double unit) const {
 }
 
 std::array<uint8_t, 4> empty_coap_message(CoapType type, uint16_t mid) {
-  return {static_cast<uint8_t>(0x40 | static_cast<uint8_t>(type) << 4), 0, static_cast<uint8_t>(mid >> 8),
-          static_cast<uint8_t>(mid & 0xff)};
+  return {static_cast<uint8_t>(0x40 | static_cast<uint8_t>(type) << 4), 0,
+          static_cast<uint8_t>(mid >> 8), static_cast<uint8_t>(mid & 0xff)};
 }
 
 std::optional<uint16_t> rejectable_con_id(std::span<const uint8_t> datagram) {

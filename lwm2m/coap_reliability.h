@@ -83,7 +83,8 @@ class ConRetransmission {
 template <class Answer>
 class RecentMessageIds {
  public:
-  explicit RecentMessageIds(size_t capacity = 8) : capacity_(static_cast<uint32_t>(std::max<size_t>(capacity, 1))) {}
+  explicit RecentMessageIds(size_t capacity = 8)
+      : capacity_(static_cast<uint32_t>(std::max<size_t>(capacity, 1))) {}
 
   // The answer kept for `mid` if it is remembered and not expired at `now`,
   // and `match` accepts it (for endpoints that share one set among peers);
@@ -92,7 +93,8 @@ class RecentMessageIds {
   Answer* find(uint16_t mid, CoapClock::time_point now, Match match) {
     for (size_t i = 0; i < count_; ++i) {
       const size_t s = slot(i);
-      if (mids_[s] == mid && now < entries_[s].expires && match(entries_[s].answer)) return &entries_[s].answer;
+      if (mids_[s] == mid && now < entries_[s].expires && match(entries_[s].answer))
+        return &entries_[s].answer;
     }
     return nullptr;
   }

@@ -13,11 +13,16 @@ struct Entry {
 };
 
 constexpr Entry kFormats[] = {
-    {ContentFormat::kText, "TEXT"},         {ContentFormat::kLinkFormat, "LINK"},
-    {ContentFormat::kOpaque, "OPAQUE"},     {ContentFormat::kCbor, "CBOR"},
-    {ContentFormat::kSenmlJson, "SENML_JSON"}, {ContentFormat::kSenmlCbor, "SENML_CBOR"},
-    {ContentFormat::kTlv, "TLV"},           {ContentFormat::kLwm2mJson, "JSON"},
-    {ContentFormat::kOldTlv, "OLD_TLV"},    {ContentFormat::kOldJson, "OLD_JSON"},
+    {ContentFormat::kText, "TEXT"},
+    {ContentFormat::kLinkFormat, "LINK"},
+    {ContentFormat::kOpaque, "OPAQUE"},
+    {ContentFormat::kCbor, "CBOR"},
+    {ContentFormat::kSenmlJson, "SENML_JSON"},
+    {ContentFormat::kSenmlCbor, "SENML_CBOR"},
+    {ContentFormat::kTlv, "TLV"},
+    {ContentFormat::kLwm2mJson, "JSON"},
+    {ContentFormat::kOldTlv, "OLD_TLV"},
+    {ContentFormat::kOldJson, "OLD_JSON"},
 };
 
 }  // namespace
@@ -39,7 +44,8 @@ std::optional<ContentFormat> parse_content_format(std::string_view text) {
     return content_format_from_number(n);
   }
   std::string up;
-  for (char c : text) up.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  for (char c : text)
+    up.push_back(c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
   for (const auto& e : kFormats)
     if (up == e.name) return e.format;
   if (up == "PLAIN_TEXT" || up == "TEXT_PLAIN") return ContentFormat::kText;

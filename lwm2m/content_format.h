@@ -14,7 +14,7 @@ enum class ContentFormat : uint16_t {
   kCbor = 60,
   kSenmlJson = 110,
   kSenmlCbor = 112,
-  kOldTlv = 1542,   // pre-registration LwM2M 1.0 numbers, still sent by old clients
+  kOldTlv = 1542,  // pre-registration LwM2M 1.0 numbers, still sent by old clients
   kOldJson = 1543,
   kTlv = 11542,
   kLwm2mJson = 11543,

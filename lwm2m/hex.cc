@@ -26,7 +26,8 @@ Result<std::string> from_hex(std::string_view hex) {
   for (size_t i = 0; i < hex.size(); i += 2) {
     const int hi = nibble(hex[i]), lo = nibble(hex[i + 1]);
     if (hi < 0 || lo < 0)
-      return make_error(ErrorKind::kMalformed, "hex: invalid digit at offset " + std::to_string(hi < 0 ? i : i + 1));
+      return make_error(ErrorKind::kMalformed,
+                        "hex: invalid digit at offset " + std::to_string(hi < 0 ? i : i + 1));
     out.push_back(static_cast<char>(hi << 4 | lo));
   }
   return out;

@@ -30,10 +30,12 @@ class Parser {
   bool at_end() const { return pos_ >= s_.size(); }
   char peek() const { return s_[pos_]; }
   void skip_space() {
-    while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\r' || peek() == '\n')) ++pos_;
+    while (!at_end() && (peek() == ' ' || peek() == '\t' || peek() == '\r' || peek() == '\n'))
+      ++pos_;
   }
   Error fail(const std::string& why) const {
-    return make_error(ErrorKind::kMalformed, "link format at offset " + std::to_string(pos_) + ": " + why);
+    return make_error(ErrorKind::kMalformed,
+                      "link format at offset " + std::to_string(pos_) + ": " + why);
   }
 
   static bool is_token_char(char c) {
@@ -42,7 +44,8 @@ class Parser {
            std::string_view("!#$%&'()*+-./:<=>?@[]^_`{|}~").find(c) != std::string_view::npos;
   }
   static bool is_name_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '*';
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+           c == '*';
   }
 
   Result<Link> parse_link() {
@@ -103,12 +106,13 @@ class Parser {
 };
 
 bool needs_quotes(const LinkAttribute& a) {
-  if (a.name == "rt" || a.name == "if" || a.name == "title" || a.name == "anchor" || a.name == "rel")
+  if (a.name == "rt" || a.name == "if" || a.name == "title" || a.name == "anchor" ||
+      a.name == "rel")
     return true;
   if (a.value->empty()) return true;
   for (char c : *a.value)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' && c != ':' &&
-        c != '/')
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '-' && c != '_' &&
+        c != ':' && c != '/')
       return true;
   return false;
 }
@@ -127,7 +131,9 @@ bool Link::has_attribute(std::string_view name) const {
   return false;
 }
 
-Result<std::vector<Link>> parse_link_format(std::string_view text) { return Parser(text).parse(); }
+Result<std::vector<Link>> parse_link_format(std::string_view text) {
+  return Parser(text).parse();
+}
 
 std::string format_link_format(const std::vector<Link>& links) {
   std::string out;

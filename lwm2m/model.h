@@ -43,10 +43,10 @@ struct ResourceModel {
 struct ObjectModel {
   uint16_t id = 0;
   std::string name;
-  std::string urn;          // "urn:oma:lwm2m:oma:3", may be empty
+  std::string urn;              // "urn:oma:lwm2m:oma:3", may be empty
   std::string version = "1.0";  // object version
   std::string lwm2m_version = "1.0";
-  bool multiple = false;    // may have several instances
+  bool multiple = false;  // may have several instances
   bool mandatory = false;
   std::string description;
   std::vector<ResourceModel> resources;  // sorted by id

@@ -24,8 +24,8 @@ struct ResourceInstance {
 
 struct Resource {
   uint16_t id = 0;
-  bool multiple = false;                   // a multiple-instance resource
-  Value value;                             // when !multiple
+  bool multiple = false;                    // a multiple-instance resource
+  Value value;                              // when !multiple
   std::vector<ResourceInstance> instances;  // when multiple, sorted by id
 
   static Resource single(uint16_t id, Value v) { return Resource{id, false, std::move(v), {}}; }

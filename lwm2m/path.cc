@@ -29,7 +29,8 @@ Result<Path> Path::parse(std::string_view text) {
     const std::string_view seg = rest.substr(0, slash);
     const char* what = kLevelNames[path.depth_];
     if (seg.empty()) return bad_path(text, std::string("empty ") + what);
-    if (seg.size() > 1 && seg[0] == '0') return bad_path(text, std::string(what) + " has a leading zero");
+    if (seg.size() > 1 && seg[0] == '0')
+      return bad_path(text, std::string(what) + " has a leading zero");
     uint32_t value = 0;
     for (char c : seg) {
       if (c < '0' || c > '9')

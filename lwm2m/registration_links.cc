@@ -66,15 +66,16 @@ Result<RegistrationLinks> parse_registration_links(std::string_view payload) {
     if (link.attribute("rt") == std::optional<std::string>("oma.lwm2m")) continue;
     std::string_view uri = link.uri;
     if (uri.substr(0, out.root_path.size()) != out.root_path) continue;  // not ours to interpret
-    uri.remove_prefix(out.root_path.size() - 1);                        // keep the leading '/'
-    if (uri.size() < 2 || uri[1] < '0' || uri[1] > '9') continue;       // not an object path
+    uri.remove_prefix(out.root_path.size() - 1);                         // keep the leading '/'
+    if (uri.size() < 2 || uri[1] < '0' || uri[1] > '9') continue;        // not an object path
     auto path = Path::parse(uri);
     if (!path) return bad("link <" + link.uri + ">: " + path.error().message);
     if (path->depth() > 2) return bad("link <" + link.uri + "> is deeper than an object instance");
     auto& instances = out.objects[path->object_id()];
     if (path->depth() == 2) {
       auto it = std::lower_bound(instances.begin(), instances.end(), path->instance_id());
-      if (it == instances.end() || *it != path->instance_id()) instances.insert(it, path->instance_id());
+      if (it == instances.end() || *it != path->instance_id())
+        instances.insert(it, path->instance_id());
     }
     if (auto ver = link.attribute("ver")) {
       if (!is_version(*ver)) return bad("link <" + link.uri + ">: bad ver \"" + *ver + "\"");

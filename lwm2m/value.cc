@@ -1,9 +1,9 @@
 #include "lwm2m/value.h"
 
-#include "lwm2m/hex.h"
-
 #include <cctype>
 #include <cstdio>
+
+#include "lwm2m/hex.h"
 
 namespace fogm2m::lwm2m {
 
@@ -15,11 +15,11 @@ struct TypeName {
 };
 
 constexpr TypeName kTypeNames[] = {
-    {ResourceType::kNone, "none"},          {ResourceType::kString, "String"},
-    {ResourceType::kInteger, "Integer"},    {ResourceType::kUnsignedInteger, "Unsigned Integer"},
-    {ResourceType::kFloat, "Float"},        {ResourceType::kBoolean, "Boolean"},
-    {ResourceType::kOpaque, "Opaque"},      {ResourceType::kTime, "Time"},
-    {ResourceType::kObjlnk, "Objlnk"},      {ResourceType::kCorelnk, "Corelnk"},
+    {ResourceType::kNone, "none"},       {ResourceType::kString, "String"},
+    {ResourceType::kInteger, "Integer"}, {ResourceType::kUnsignedInteger, "Unsigned Integer"},
+    {ResourceType::kFloat, "Float"},     {ResourceType::kBoolean, "Boolean"},
+    {ResourceType::kOpaque, "Opaque"},   {ResourceType::kTime, "Time"},
+    {ResourceType::kObjlnk, "Objlnk"},   {ResourceType::kCorelnk, "Corelnk"},
 };
 
 // Lower-case with spaces and underscores removed: "Unsigned Integer" -> "unsignedinteger".

@@ -57,27 +57,33 @@ class Value {
                                Time, ObjectLink, CoreLink>;
 
   Value() = default;
-  Value(std::string v) : v_(std::move(v)) {}            // NOLINT
-  Value(const char* v) : v_(std::string(v)) {}          // NOLINT
-  Value(int64_t v) : v_(v) {}                           // NOLINT
-  Value(int v) : v_(static_cast<int64_t>(v)) {}         // NOLINT
-  Value(uint64_t v) : v_(v) {}                          // NOLINT
-  Value(double v) : v_(v) {}                            // NOLINT
-  Value(bool v) : v_(v) {}                              // NOLINT
-  Value(Opaque v) : v_(std::move(v)) {}                 // NOLINT
-  Value(Time v) : v_(v) {}                              // NOLINT
-  Value(ObjectLink v) : v_(v) {}                        // NOLINT
-  Value(CoreLink v) : v_(std::move(v)) {}               // NOLINT
+  Value(std::string v) : v_(std::move(v)) {}     // NOLINT
+  Value(const char* v) : v_(std::string(v)) {}   // NOLINT
+  Value(int64_t v) : v_(v) {}                    // NOLINT
+  Value(int v) : v_(static_cast<int64_t>(v)) {}  // NOLINT
+  Value(uint64_t v) : v_(v) {}                   // NOLINT
+  Value(double v) : v_(v) {}                     // NOLINT
+  Value(bool v) : v_(v) {}                       // NOLINT
+  Value(Opaque v) : v_(std::move(v)) {}          // NOLINT
+  Value(Time v) : v_(v) {}                       // NOLINT
+  Value(ObjectLink v) : v_(v) {}                 // NOLINT
+  Value(CoreLink v) : v_(std::move(v)) {}        // NOLINT
 
   ResourceType type() const { return static_cast<ResourceType>(v_.index()); }
   bool is_none() const { return v_.index() == 0; }
 
   template <class T>
-  bool is() const { return std::holds_alternative<T>(v_); }
+  bool is() const {
+    return std::holds_alternative<T>(v_);
+  }
   template <class T>
-  const T& as() const { return std::get<T>(v_); }
+  const T& as() const {
+    return std::get<T>(v_);
+  }
   template <class T>
-  const T* get_if() const { return std::get_if<T>(&v_); }
+  const T* get_if() const {
+    return std::get_if<T>(&v_);
+  }
 
   const Storage& storage() const { return v_; }
 

@@ -17,7 +17,8 @@ std::string latency_file_name(uint32_t point_index, uint32_t repetition);
 
 // Writes the samples under `output_dir` (creating latency/), replacing an
 // older file of the same run; returns the relative name. kIo on failure.
-Result<std::string> write_latency_samples(const std::string& output_dir, uint32_t point_index, uint32_t repetition,
+Result<std::string> write_latency_samples(const std::string& output_dir, uint32_t point_index,
+                                          uint32_t repetition,
                                           std::span<const uint32_t> samples_us);
 
 // Reads a sample file back. kIo when it cannot be read, kMalformed when its

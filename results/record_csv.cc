@@ -19,7 +19,9 @@ std::string number(double v) {
   return ec == std::errc() ? std::string(buf, end) : "";
 }
 
-std::string number(uint64_t v) { return std::to_string(v); }
+std::string number(uint64_t v) {
+  return std::to_string(v);
+}
 
 std::string text(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
@@ -31,7 +33,9 @@ std::string text(const std::string& s) {
   return out + "\"";
 }
 
-const char* mode_name(schema::Mode mode) { return mode == schema::MODE_SIM ? "sim" : "emulate"; }
+const char* mode_name(schema::Mode mode) {
+  return mode == schema::MODE_SIM ? "sim" : "emulate";
+}
 
 // Mean / max of one NodeStats field over the record's nodes; "" with none.
 template <class Get>
@@ -52,16 +56,56 @@ std::string node_max(const schema::ResultRecord& r, Get get) {
 }  // namespace
 
 const std::vector<std::string>& csv_columns() {
-  static const std::vector<std::string> columns = {
-      "scenario", "mode", "point_index", "repetition", "devices", "nodes", "request_rate", "dtls", "cpu_quota_us",
-      "cpu_period_us", "memory_limit_mb", "fleets", "sampling_interval_ms", "lifetime_s", "fleet_cpu_quota_us",
-      "fleet_memory_limit_mb", "window_s", "requests_sent", "requests_answered", "requests_errored",
-      "requests_timed_out", "achieved_rate", "latency_mean_ms", "latency_mean_below_p95_ms", "latency_p50_ms",
-      "latency_p90_ms", "latency_p99_ms", "latency_p999_ms", "latency_max_ms", "node_throttling_ratio_mean",
-      "node_throttling_ratio_max", "node_cpu_s_mean", "node_memory_mean_bytes_mean", "node_memory_peak_bytes_max",
-      "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean", "node_tx_packets_mean", "node_wakeups_mean", "fleet_registered",
-      "fleet_notifications_sent", "fleet_cpu_s", "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes",
-      "host_steal_ratio", "host_speed_probe_us", "notifications_received", "latency_file", "error"};
+  static const std::vector<std::string> columns = {"scenario",
+                                                   "mode",
+                                                   "point_index",
+                                                   "repetition",
+                                                   "devices",
+                                                   "nodes",
+                                                   "request_rate",
+                                                   "dtls",
+                                                   "cpu_quota_us",
+                                                   "cpu_period_us",
+                                                   "memory_limit_mb",
+                                                   "fleets",
+                                                   "sampling_interval_ms",
+                                                   "lifetime_s",
+                                                   "fleet_cpu_quota_us",
+                                                   "fleet_memory_limit_mb",
+                                                   "window_s",
+                                                   "requests_sent",
+                                                   "requests_answered",
+                                                   "requests_errored",
+                                                   "requests_timed_out",
+                                                   "achieved_rate",
+                                                   "latency_mean_ms",
+                                                   "latency_mean_below_p95_ms",
+                                                   "latency_p50_ms",
+                                                   "latency_p90_ms",
+                                                   "latency_p99_ms",
+                                                   "latency_p999_ms",
+                                                   "latency_max_ms",
+                                                   "node_throttling_ratio_mean",
+                                                   "node_throttling_ratio_max",
+                                                   "node_cpu_s_mean",
+                                                   "node_memory_mean_bytes_mean",
+                                                   "node_memory_peak_bytes_max",
+                                                   "node_rx_bytes_mean",
+                                                   "node_tx_bytes_mean",
+                                                   "node_rx_packets_mean",
+                                                   "node_tx_packets_mean",
+                                                   "node_wakeups_mean",
+                                                   "fleet_registered",
+                                                   "fleet_notifications_sent",
+                                                   "fleet_cpu_s",
+                                                   "fleet_memory_peak_bytes",
+                                                   "redis_cpu_s",
+                                                   "redis_memory_peak_bytes",
+                                                   "host_steal_ratio",
+                                                   "host_speed_probe_us",
+                                                   "notifications_received",
+                                                   "latency_file",
+                                                   "error"};
   return columns;
 }
 

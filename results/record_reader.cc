@@ -23,14 +23,16 @@ Result<std::vector<schema::ResultRecord>> read_records(const std::string& output
     schema::ResultRecord record;
     const auto status = google::protobuf::util::JsonStringToMessage(line, &record, options);
     if (!status.ok())
-      return make_error(ErrorKind::kMalformed, path + ":" + std::to_string(number) + ": " + std::string(status.message()));
+      return make_error(ErrorKind::kMalformed,
+                        path + ":" + std::to_string(number) + ": " + std::string(status.message()));
     records.push_back(std::move(record));
   }
   if (in.bad()) return make_error(ErrorKind::kIo, path + ": read failed");
   return records;
 }
 
-std::set<std::pair<uint32_t, uint32_t>> completed_runs(const std::vector<schema::ResultRecord>& records) {
+std::set<std::pair<uint32_t, uint32_t>> completed_runs(
+    const std::vector<schema::ResultRecord>& records) {
   std::set<std::pair<uint32_t, uint32_t>> done;
   for (const auto& r : records)
     if (r.error().empty()) done.insert({r.point_index(), r.repetition()});

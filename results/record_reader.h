@@ -22,6 +22,7 @@ Result<std::vector<schema::ResultRecord>> read_records(const std::string& output
 // The (point_index, repetition) pairs of `records` that completed, i.e.
 // have no error; failed runs are run again on --resume. (The same type as
 // scenario::DoneRuns, which select_runs() takes.)
-std::set<std::pair<uint32_t, uint32_t>> completed_runs(const std::vector<schema::ResultRecord>& records);
+std::set<std::pair<uint32_t, uint32_t>> completed_runs(
+    const std::vector<schema::ResultRecord>& records);
 
 }  // namespace fogm2m::results

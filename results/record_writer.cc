@@ -19,14 +19,18 @@ Result<std::string> record_json_line(const schema::ResultRecord& record) {
   options.preserve_proto_field_names = true;
   std::string line;
   const auto status = google::protobuf::util::MessageToJsonString(record, &line, options);
-  if (!status.ok()) return make_error(ErrorKind::kInvalidArgument, "cannot print record as JSON: " + status.ToString());
+  if (!status.ok())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "cannot print record as JSON: " + status.ToString());
   return line;
 }
 
 Result<std::unique_ptr<RecordWriter>> RecordWriter::open(const std::string& output_dir) {
   std::error_code ec;
   fs::create_directories(output_dir, ec);
-  if (ec) return make_error(ErrorKind::kIo, output_dir + ": cannot create the output directory: " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::kIo,
+                      output_dir + ": cannot create the output directory: " + ec.message());
 
   const fs::path csv_path = fs::path(output_dir) / "records.csv";
   const fs::path jsonl_path = fs::path(output_dir) / "records.jsonl";
@@ -37,20 +41,25 @@ Result<std::unique_ptr<RecordWriter>> RecordWriter::open(const std::string& outp
     std::string header;
     std::getline(existing, header);
     if (header != csv_header())
-      return make_error(ErrorKind::kInvalidArgument,
-                        csv_path.string() + ": has other columns than this version writes; use a new output directory");
+      return make_error(
+          ErrorKind::kInvalidArgument,
+          csv_path.string() +
+              ": has other columns than this version writes; use a new output directory");
   }
 
   std::unique_ptr<RecordWriter> w(new RecordWriter());
   w->dir_ = output_dir;
   w->jsonl_.open(jsonl_path, std::ios::app | std::ios::binary);
-  if (!w->jsonl_) return make_error(ErrorKind::kIo, jsonl_path.string() + ": cannot open for appending");
+  if (!w->jsonl_)
+    return make_error(ErrorKind::kIo, jsonl_path.string() + ": cannot open for appending");
   w->csv_.open(csv_path, std::ios::app | std::ios::binary);
-  if (!w->csv_) return make_error(ErrorKind::kIo, csv_path.string() + ": cannot open for appending");
+  if (!w->csv_)
+    return make_error(ErrorKind::kIo, csv_path.string() + ": cannot open for appending");
   if (csv_new) {
     w->csv_ << csv_header() << '\n';
     w->csv_.flush();
-    if (!w->csv_) return make_error(ErrorKind::kIo, csv_path.string() + ": cannot write the header");
+    if (!w->csv_)
+      return make_error(ErrorKind::kIo, csv_path.string() + ": cannot write the header");
   }
   return w;
 }

@@ -66,11 +66,14 @@ Result<std::string> sha256_file(const std::string& path) {
 std::string detect_cgroup_version(const std::string& cgroup_root) {
   std::error_code ec;
   if (fs::exists(fs::path(cgroup_root) / "cgroup.controllers", ec)) return "v2";
-  if (fs::exists(fs::path(cgroup_root) / "cpu", ec) || fs::exists(fs::path(cgroup_root) / "cpu,cpuacct", ec)) return "v1";
+  if (fs::exists(fs::path(cgroup_root) / "cpu", ec) ||
+      fs::exists(fs::path(cgroup_root) / "cpu,cpuacct", ec))
+    return "v1";
   return "none";
 }
 
-Result<schema::RunMetadata> describe_run(const std::string& scenario_file, const std::string& git_revision,
+Result<schema::RunMetadata> describe_run(const std::string& scenario_file,
+                                         const std::string& git_revision,
                                          const schema::Scenario& scenario) {
   schema::RunMetadata m;
   m.set_fogm2m_version(FOGM2M_VERSION);
@@ -91,7 +94,8 @@ Result<schema::RunMetadata> describe_run(const std::string& scenario_file, const
   auto hash = sha256_file(scenario_file);
   if (!hash) return hash.error();
   m.set_scenario_sha256(*hash);
-  m.set_started_unix_s(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
+  m.set_started_unix_s(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
   *m.mutable_scenario() = scenario;
   return m;
 }
@@ -99,14 +103,18 @@ Result<schema::RunMetadata> describe_run(const std::string& scenario_file, const
 Status write_metadata(const std::string& output_dir, const schema::RunMetadata& metadata) {
   std::error_code ec;
   fs::create_directories(output_dir, ec);
-  if (ec) return make_error(ErrorKind::kIo, output_dir + ": cannot create the output directory: " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::kIo,
+                      output_dir + ": cannot create the output directory: " + ec.message());
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string json;
   const auto status = google::protobuf::util::MessageToJsonString(metadata, &json, options);
-  if (!status.ok()) return make_error(ErrorKind::kInvalidArgument, "cannot print metadata as JSON: " + status.ToString());
+  if (!status.ok())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "cannot print metadata as JSON: " + status.ToString());
   const fs::path path = fs::path(output_dir) / "metadata.json";
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << json;
@@ -124,7 +132,9 @@ Result<schema::RunMetadata> read_metadata(const std::string& output_dir) {
   schema::RunMetadata metadata;
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = true;
-  if (const auto status = google::protobuf::util::JsonStringToMessage(text.str(), &metadata, options); !status.ok())
+  if (const auto status =
+          google::protobuf::util::JsonStringToMessage(text.str(), &metadata, options);
+      !status.ok())
     return make_error(ErrorKind::kMalformed, path.string() + ": " + status.ToString());
   return metadata;
 }

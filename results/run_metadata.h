@@ -22,7 +22,8 @@ std::string detect_cgroup_version(const std::string& cgroup_root = "/sys/fs/cgro
 // cgroup version, the scenario file's path and SHA-256, the start time and
 // the scenario itself. Machine facts that cannot be read stay empty; only an
 // unreadable scenario file is an error (kIo).
-Result<schema::RunMetadata> describe_run(const std::string& scenario_file, const std::string& git_revision,
+Result<schema::RunMetadata> describe_run(const std::string& scenario_file,
+                                         const std::string& git_revision,
                                          const schema::Scenario& scenario);
 
 // Writes `metadata` to `output_dir`/metadata.json (indented JSON, proto field

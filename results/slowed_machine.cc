@@ -38,15 +38,17 @@ std::vector<schema::ResultRecord> without_slowed(const std::vector<schema::Resul
   return kept;
 }
 
-std::string describe_slowed(const std::vector<schema::ResultRecord>& records, const std::vector<bool>& slowed) {
+std::string describe_slowed(const std::vector<schema::ResultRecord>& records,
+                            const std::vector<bool>& slowed) {
   const double median = probe_median(records);
   std::string out;
   char item[120];
   for (size_t i = 0; i < records.size() && i < slowed.size(); ++i) {
     if (!slowed[i]) continue;
     const auto& r = records[i];
-    std::snprintf(item, sizeof item, "%spoint %u rep %u (probe %.2fx, steal %.1f%%)", out.empty() ? "" : ", ",
-                  r.point_index(), r.repetition(), median > 0 ? r.host().speed_probe_us() / median : 0.0,
+    std::snprintf(item, sizeof item, "%spoint %u rep %u (probe %.2fx, steal %.1f%%)",
+                  out.empty() ? "" : ", ", r.point_index(), r.repetition(),
+                  median > 0 ? r.host().speed_probe_us() / median : 0.0,
                   100 * r.host().steal_ratio());
     out += item;
   }

@@ -27,6 +27,7 @@ std::vector<schema::ResultRecord> without_slowed(const std::vector<schema::Resul
                                                  std::string* described = nullptr);
 
 // "point 3 rep 1 (probe 1.9x), point 4 rep 0 (steal 8%)": the flagged records, for a log line.
-std::string describe_slowed(const std::vector<schema::ResultRecord>& records, const std::vector<bool>& slowed);
+std::string describe_slowed(const std::vector<schema::ResultRecord>& records,
+                            const std::vector<bool>& slowed);
 
 }  // namespace fogm2m::results

@@ -7,10 +7,10 @@
 // unanswered; on_message() matches replies to pending requests by ticket.
 #include "runner/load_generator.h"
 
+#include <algorithm>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/json/value.hpp>
-#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <random>
@@ -53,7 +53,11 @@ std::string error_message(std::string_view message) {
 
 struct LoadGenerator::Run {
   Run(boost::asio::io_context& io, const LoadPlan& p, RequestMix m)
-      : plan(p), schedule(p.arrival, p.rate, p.seed), mix(std::move(m)), send_timer(io), sweep_timer(io) {}
+      : plan(p),
+        schedule(p.arrival, p.rate, p.seed),
+        mix(std::move(m)),
+        send_timer(io),
+        sweep_timer(io) {}
 
   uint64_t id = 0;
   LoadPlan plan;
@@ -71,8 +75,8 @@ struct LoadGenerator::Run {
   boost::asio::steady_timer sweep_timer;
 };
 
-LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& point, std::vector<std::string> endpoints,
-                        uint64_t seed) {
+LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& point,
+                        std::vector<std::string> endpoints, uint64_t seed) {
   LoadPlan plan;
   plan.endpoints = std::move(endpoints);
   plan.mix.assign(scenario.mix().begin(), scenario.mix().end());
@@ -85,7 +89,8 @@ LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& p
   return plan;
 }
 
-LoadGenerator::LoadGenerator(boost::asio::io_context& io, BusOptions options) : io_(io), options_(std::move(options)) {
+LoadGenerator::LoadGenerator(boost::asio::io_context& io, BusOptions options)
+    : io_(io), options_(std::move(options)) {
   std::random_device entropy;
   char hex[9];
   std::snprintf(hex, sizeof(hex), "%08x", entropy());
@@ -104,7 +109,8 @@ void LoadGenerator::stop() {
   boost::asio::post(io_, [] {});  // wakes a blocking call's run_one
 }
 
-bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point deadline, std::chrono::milliseconds tick) {
+bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point deadline,
+                          std::chrono::milliseconds tick) {
   auto guard = boost::asio::make_work_guard(io_);
   if (io_.stopped()) io_.restart();  // left over from an io_context::run() that ran out of work
   while (!done()) {
@@ -123,18 +129,21 @@ bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point d
 }
 
 Status LoadGenerator::connect() {
-  if (pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
+  if (pub_)
+    return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
   pub_ = std::make_unique<io::RedisConnection>(io_);
   sub_ = std::make_unique<io::RedisConnection>(io_);
   auto lost = lifetime_.guard([this](Status s) {
     if (!bus_error_) {
-      bus_error_ = s.ok() ? make_error(ErrorKind::kIo, "load generator: the bus connection was closed")
-                          : make_error(ErrorKind::kIo, "load generator: lost the bus: " + s.error().message);
+      bus_error_ =
+          s.ok() ? make_error(ErrorKind::kIo, "load generator: the bus connection was closed")
+                 : make_error(ErrorKind::kIo, "load generator: lost the bus: " + s.error().message);
     }
   });
   pub_->set_disconnect_handler(lost);
   sub_->set_disconnect_handler(lost);
-  sub_->set_message_handler(lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
+  sub_->set_message_handler(
+      lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
 
   bool pub_up = false, sub_up = false;
   auto up = std::make_shared<std::pair<bool*, bool*>>(&pub_up, &sub_up);
@@ -143,20 +152,26 @@ Status LoadGenerator::connect() {
   // is cleared before returning.
   pub_->connect(options_.host, options_.port, lifetime_.guard([this, up](Status s) {
     if (!s) {
-      if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
+      if (!bus_error_)
+        bus_error_ = make_error(ErrorKind::kIo,
+                                "load generator: cannot connect to Redis: " + s.error().message);
     } else if (up->first != nullptr) {
       *up->first = true;
     }
   }));
   sub_->connect(options_.host, options_.port, lifetime_.guard([this, up](Status s) {
     if (!s) {
-      if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot connect to Redis: " + s.error().message);
+      if (!bus_error_)
+        bus_error_ = make_error(ErrorKind::kIo,
+                                "load generator: cannot connect to Redis: " + s.error().message);
       return;
     }
     const std::string_view channel = options_.channels.responses;
     sub_->subscribe({channel}, lifetime_.guard([this, up](Status subscribed) {
       if (!subscribed) {
-        if (!bus_error_) bus_error_ = make_error(ErrorKind::kIo, "load generator: cannot subscribe: " + subscribed.error().message);
+        if (!bus_error_)
+          bus_error_ = make_error(
+              ErrorKind::kIo, "load generator: cannot subscribe: " + subscribed.error().message);
       } else if (up->second != nullptr) {
         *up->second = true;
       }
@@ -167,9 +182,11 @@ Status LoadGenerator::connect() {
   *up = {nullptr, nullptr};
   if (bus_error_) return *bus_error_;
   if (!ok) {
-    if (stop_requested_) return make_error(ErrorKind::kTimeout, "load generator: stopped while connecting");
+    if (stop_requested_)
+      return make_error(ErrorKind::kTimeout, "load generator: stopped while connecting");
     bus_error_ = make_error(ErrorKind::kTimeout, "load generator: Redis at " + options_.host + ":" +
-                                                     std::to_string(options_.port) + " did not answer in time");
+                                                     std::to_string(options_.port) +
+                                                     " did not answer in time");
     return *bus_error_;
   }
   return {};
@@ -180,10 +197,12 @@ std::string LoadGenerator::next_ticket(std::string_view kind) {
 }
 
 void LoadGenerator::publish(std::string message) {
-  pub_->command({std::string_view("PUBLISH"), std::string_view(options_.channels.requests), std::string_view(message)},
+  pub_->command({std::string_view("PUBLISH"), std::string_view(options_.channels.requests),
+                 std::string_view(message)},
                 lifetime_.guard([this](Result<io::RedisReply> reply) {
                   if (!reply && !bus_error_)
-                    bus_error_ = make_error(ErrorKind::kIo, "load generator: PUBLISH failed: " + reply.error().message);
+                    bus_error_ = make_error(
+                        ErrorKind::kIo, "load generator: PUBLISH failed: " + reply.error().message);
                 }));
 }
 
@@ -209,8 +228,10 @@ void LoadGenerator::on_message(std::string_view message) {
         ++r.result.timed_out;  // late: the sweep had not got to it yet
       } else if (rep) {
         ++r.result.answered;
-        const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
-        r.result.latencies_us.push_back(static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
+        r.result.latencies_us.push_back(
+            static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
       } else {
         ++r.result.err_replies;
         count_reason(r.result.error_messages, error_message(message));
@@ -221,7 +242,8 @@ void LoadGenerator::on_message(std::string_view message) {
 
   if (auto it = observes_.find(head->ticket); it != observes_.end()) {
     auto reply = bus::parse_reply(message);
-    if (!reply || (rep && reply->body.contains("notification"))) return;  // not the observe's own answer
+    if (!reply || (rep && reply->body.contains("notification")))
+      return;  // not the observe's own answer
     observes_.erase(it);
     if (!rep) {
       ++observe_result_.failed;
@@ -247,15 +269,21 @@ void LoadGenerator::on_message(std::string_view message) {
 
 // --- observe_all --------------------------------------------------------------
 
-Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>& endpoints, const std::string& path,
-                                                 std::chrono::milliseconds timeout, size_t max_in_flight) {
+Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>& endpoints,
+                                                 const std::string& path,
+                                                 std::chrono::milliseconds timeout,
+                                                 size_t max_in_flight) {
   if (bus_error_) return *bus_error_;
-  if (!pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: observe_all() before connect()");
+  if (!pub_)
+    return make_error(ErrorKind::kInvalidArgument,
+                      "load generator: observe_all() before connect()");
   if (max_in_flight == 0) max_in_flight = 1;
   observes_.clear();
   observe_result_ = {};
   auto observed = lwm2m::Path::parse(path);
-  if (!observed) return make_error(ErrorKind::kInvalidArgument, "load generator: observe path: " + observed.error().message);
+  if (!observed)
+    return make_error(ErrorKind::kInvalidArgument,
+                      "load generator: observe path: " + observed.error().message);
   bus::Request observe;
   observe.kind = bus::RequestKind::kObserve;
   observe.path = *observed;
@@ -281,7 +309,8 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
   drive(progress, Clock::time_point::max(), std::chrono::milliseconds(20));
   observes_.clear();
   if (bus_error_) return *bus_error_;
-  if (stop_requested_) return make_error(ErrorKind::kTimeout, "load generator: stopped while observing");
+  if (stop_requested_)
+    return make_error(ErrorKind::kTimeout, "load generator: stopped while observing");
   return observe_result_;
 }
 
@@ -301,7 +330,8 @@ void LoadGenerator::send_due() {
       ++r.measured_outstanding;
     }
     r.result.max_send_lag_ms =
-        std::max(r.result.max_send_lag_ms, std::chrono::duration<double, std::milli>(now - r.next_due).count());
+        std::max(r.result.max_send_lag_ms,
+                 std::chrono::duration<double, std::milli>(now - r.next_due).count());
     bus::Request request = r.mix.next();
     request.ticket = ticket;
     publish(bus::format_request(request));
@@ -330,7 +360,8 @@ void LoadGenerator::sweep_timeouts() {
     r.deadlines.pop_front();
   }
   // Often enough that a timeout is counted within a few percent of its time.
-  const auto interval = std::clamp<Clock::duration>(r.timeout / 50, std::chrono::milliseconds(1), std::chrono::milliseconds(50));
+  const auto interval = std::clamp<Clock::duration>(r.timeout / 50, std::chrono::milliseconds(1),
+                                                    std::chrono::milliseconds(50));
   r.sweep_timer.expires_after(interval);
   r.sweep_timer.async_wait(lifetime_.guard([this, id = r.id](boost::system::error_code ec) {
     if (ec || !run_ || run_->id != id) return;
@@ -340,11 +371,13 @@ void LoadGenerator::sweep_timeouts() {
 
 Result<LoadResult> LoadGenerator::run(const LoadPlan& plan) {
   if (bus_error_) return *bus_error_;
-  if (!pub_) return make_error(ErrorKind::kInvalidArgument, "load generator: run() before connect()");
+  if (!pub_)
+    return make_error(ErrorKind::kInvalidArgument, "load generator: run() before connect()");
   if (!(plan.rate > 0) || !std::isfinite(plan.rate))
     return make_error(ErrorKind::kInvalidArgument, "load plan: rate must be > 0");
   if (!(plan.window_s > 0) || !(plan.warmup_s >= 0) || !(plan.request_timeout_s > 0))
-    return make_error(ErrorKind::kInvalidArgument, "load plan: window and timeout must be > 0, warm-up >= 0");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "load plan: window and timeout must be > 0, warm-up >= 0");
   // The picks get their own stream, so changing the arrival process does
   // not change which device is asked what.
   auto mix = RequestMix::make(plan.mix, plan.endpoints, plan.seed ^ 0x9e3779b97f4a7c15ULL);
@@ -362,8 +395,9 @@ Result<LoadResult> LoadGenerator::run(const LoadPlan& plan) {
 
   sweep_timeouts();
   send_due();
-  const bool done = drive([&] { return bus_error_.has_value() || (r.sending_done && r.measured_outstanding == 0); },
-                          r.window_end + r.timeout + std::chrono::seconds(5));
+  const bool done = drive(
+      [&] { return bus_error_.has_value() || (r.sending_done && r.measured_outstanding == 0); },
+      r.window_end + r.timeout + std::chrono::seconds(5));
   LoadResult result = std::move(r.result);
   if (stop_requested_) {
     result.interrupted = true;

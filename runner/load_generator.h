@@ -54,25 +54,25 @@ struct BusOptions {
 
 // One load: what to send, how often, for how long.
 struct LoadPlan {
-  std::vector<std::string> endpoints;      // devices to pick from, uniformly
-  std::vector<schema::RequestSpec> mix;    // what to ask them, by weight
-  double rate = 100;                       // requests per second (> 0)
+  std::vector<std::string> endpoints;    // devices to pick from, uniformly
+  std::vector<schema::RequestSpec> mix;  // what to ask them, by weight
+  double rate = 100;                     // requests per second (> 0)
   schema::Arrival arrival = schema::ARRIVAL_CONSTANT;
-  uint64_t seed = 1;                       // arrivals and picks
-  double warmup_s = 0;                     // load runs, nothing counted
-  double window_s = 10;                    // measured: requests scheduled in here count
+  uint64_t seed = 1;     // arrivals and picks
+  double warmup_s = 0;   // load runs, nothing counted
+  double window_s = 10;  // measured: requests scheduled in here count
   double request_timeout_s = 5;
 };
 
 // The plan of one run of `scenario` at `point` (rate, arrival, mix, warm-up,
 // window and timeout from them) against `endpoints`, with `seed`.
-LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& point, std::vector<std::string> endpoints,
-                        uint64_t seed);
+LoadPlan make_load_plan(const schema::Scenario& scenario, const schema::Point& point,
+                        std::vector<std::string> endpoints, uint64_t seed);
 
 struct ObserveResult {
-  uint32_t observed = 0;   // a rep with code CONTENT
-  uint32_t failed = 0;     // an err, or a rep with another code
-  uint32_t timed_out = 0;  // no final reply within the timeout
+  uint32_t observed = 0;                   // a rep with code CONTENT
+  uint32_t failed = 0;                     // an err, or a rep with another code
+  uint32_t timed_out = 0;                  // no final reply within the timeout
   std::map<std::string, uint32_t> errors;  // failure reasons (err message or rep code), at most 16
 };
 
@@ -92,7 +92,8 @@ class LoadGenerator {
   // outstanding at a time) and waits for their final replies, each for at
   // most `timeout`. Their notifications are counted by later runs. Errors
   // only when the bus fails (kIo) or stop() was called (kTimeout).
-  Result<ObserveResult> observe_all(const std::vector<std::string>& endpoints, const std::string& path,
+  Result<ObserveResult> observe_all(const std::vector<std::string>& endpoints,
+                                    const std::string& path,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(5),
                                     size_t max_in_flight = 64);
 

@@ -8,15 +8,18 @@ namespace fogm2m::runner {
 namespace {
 
 Error invalid(const schema::RequestSpec& spec, const std::string& why) {
-  return make_error(ErrorKind::kInvalidArgument, "request mix: " + spec.kind() + " " + spec.path() + ": " + why);
+  return make_error(ErrorKind::kInvalidArgument,
+                    "request mix: " + spec.kind() + " " + spec.path() + ": " + why);
 }
 
 }  // namespace
 
-Result<RequestMix> RequestMix::make(std::vector<schema::RequestSpec> mix, std::vector<std::string> endpoints,
-                                    uint64_t seed) {
-  if (endpoints.empty()) return make_error(ErrorKind::kInvalidArgument, "request mix: no endpoints to send to");
-  if (mix.empty()) return make_error(ErrorKind::kInvalidArgument, "request mix: no requests in the mix");
+Result<RequestMix> RequestMix::make(std::vector<schema::RequestSpec> mix,
+                                    std::vector<std::string> endpoints, uint64_t seed) {
+  if (endpoints.empty())
+    return make_error(ErrorKind::kInvalidArgument, "request mix: no endpoints to send to");
+  if (mix.empty())
+    return make_error(ErrorKind::kInvalidArgument, "request mix: no requests in the mix");
   std::vector<Entry> entries;
   std::vector<double> weights;
   for (const auto& spec : mix) {
@@ -37,7 +40,8 @@ Result<RequestMix> RequestMix::make(std::vector<schema::RequestSpec> mix, std::v
     }
     if (!spec.content_format().empty()) {
       e.request.content_format = lwm2m::parse_content_format(spec.content_format());
-      if (!e.request.content_format) return invalid(spec, "unknown content format " + spec.content_format());
+      if (!e.request.content_format)
+        return invalid(spec, "unknown content format " + spec.content_format());
     }
     if (!spec.value().empty()) {
       if (e.paths.front().depth() < 3) return invalid(spec, "a value needs a resource path");
@@ -64,7 +68,8 @@ bus::Request RequestMix::next() {
   const Entry& e = entries_[entries_.size() == 1 ? 0 : pick_entry_(random_)];
   bus::Request r = e.request;
   r.endpoint = endpoint;
-  r.path = e.paths.size() == 1 ? e.paths.front() : e.paths[static_cast<size_t>(pick_axis_(random_))];
+  r.path =
+      e.paths.size() == 1 ? e.paths.front() : e.paths[static_cast<size_t>(pick_axis_(random_))];
   if (r.node) r.node = bus::single_value_node(r.path, r.node->at("value"));
   return r;
 }

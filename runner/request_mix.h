@@ -23,8 +23,8 @@ class RequestMix {
   // path, content format and, for a write, its value as the "value"
   // shorthand. Errors (kInvalidArgument): no endpoints, an empty mix, a
   // weight <= 0, a kind, path or content format the bus does not know.
-  static Result<RequestMix> make(std::vector<schema::RequestSpec> mix, std::vector<std::string> endpoints,
-                                 uint64_t seed);
+  static Result<RequestMix> make(std::vector<schema::RequestSpec> mix,
+                                 std::vector<std::string> endpoints, uint64_t seed);
 
   // The next request, its endpoint set and its ticket left to the caller.
   bus::Request next();
@@ -37,8 +37,8 @@ class RequestMix {
     bus::Request request;
     std::vector<lwm2m::Path> paths;  // one, or the three axes
   };
-  RequestMix(std::vector<Entry> entries, const std::vector<double>& weights, std::vector<std::string> endpoints,
-             uint64_t seed);
+  RequestMix(std::vector<Entry> entries, const std::vector<double>& weights,
+             std::vector<std::string> endpoints, uint64_t seed);
 
   std::vector<Entry> entries_;
   std::vector<std::string> endpoints_;

@@ -32,10 +32,13 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-bool cancelled(const std::atomic<bool>* cancel) { return cancel && cancel->load(); }
+bool cancelled(const std::atomic<bool>* cancel) {
+  return cancel && cancel->load();
+}
 
-testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario, const schema::Point& p,
-                                            const RunnerOptions& options, const std::string& work_dir) {
+testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
+                                            const schema::Point& p, const RunnerOptions& options,
+                                            const std::string& work_dir) {
   testbed::DeploymentConfig c;
   c.nodes = static_cast<int>(p.nodes());
   c.node_limits.cpu_quota_us = p.cpu_quota_us();
@@ -62,7 +65,8 @@ std::vector<std::string> endpoints_of(const testbed::Deployment& d) {
   auto pattern = emulated::NamePattern::parse(d.config().endpoint_pattern, false);
   if (!pattern) return out;
   for (const auto& f : d.fleets())
-    for (int i = 0; i < f.devices; ++i) out.push_back(pattern->format(static_cast<uint64_t>(f.first_device + i)));
+    for (int i = 0; i < f.devices; ++i)
+      out.push_back(pattern->format(static_cast<uint64_t>(f.first_device + i)));
   return out;
 }
 
@@ -85,8 +89,8 @@ std::map<std::string, double> fleet_counters(const testbed::Deployment& d) {
   std::map<std::string, double> sum;
   for (const auto& f : d.fleets()) {
     const auto o = read_json_file(f.stats_path);
-    for (const char* key : {"registered", "notifications_sent", "requests_answered", "retransmissions", "errors",
-                            "timeouts"})
+    for (const char* key : {"registered", "notifications_sent", "requests_answered",
+                            "retransmissions", "errors", "timeouts"})
       sum[key] += json_number(o, key);
   }
   return sum;
@@ -120,7 +124,8 @@ struct Cluster {
     load.reset();
     io.reset();
     if (deployment) {
-      if (Status s = deployment->down(); !s) spdlog::warn("tearing the cluster down: {}", s.error().message);
+      if (Status s = deployment->down(); !s)
+        spdlog::warn("tearing the cluster down: {}", s.error().message);
       deployment.reset();
     }
   }
@@ -128,7 +133,8 @@ struct Cluster {
 
 Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::Point& point,
               const RunnerOptions& options, const std::string& work_dir) {
-  auto deployed = testbed::Deployment::up(deployment_config(scenario, point, options, work_dir), options.cancel);
+  auto deployed = testbed::Deployment::up(deployment_config(scenario, point, options, work_dir),
+                                          options.cancel);
   if (!deployed) return deployed.error();
   cluster.deployment = std::move(*deployed);
   cluster.point = point;
@@ -179,16 +185,19 @@ void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d
 
 // One measured run on the deployed cluster.
 Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenario::PlannedRun& run,
-               const RunnerOptions& options, const std::string& out_dir, schema::ResultRecord& record) {
+               const RunnerOptions& options, const std::string& out_dir,
+               schema::ResultRecord& record) {
   testbed::Deployment& d = *cluster.deployment;
-  testbed::Sampler sampler(std::chrono::milliseconds(static_cast<int64_t>(options.sample_interval_s * 1000)));
+  testbed::Sampler sampler(
+      std::chrono::milliseconds(static_cast<int64_t>(options.sample_interval_s * 1000)));
   add_sampler_targets(sampler, d);
   sampler.start();
 
   const uint64_t seed = scenario.seed() * 1000003ULL + run.point_index * 1009ULL + run.repetition;
   const LoadPlan plan = make_load_plan(scenario, run.point, cluster.endpoints, seed);
   const auto load_start = Clock::now();
-  const auto window_start = load_start + std::chrono::milliseconds(static_cast<int64_t>(plan.warmup_s * 1000));
+  const auto window_start =
+      load_start + std::chrono::milliseconds(static_cast<int64_t>(plan.warmup_s * 1000));
   // The fleets' counters and a sample at the start of the measured window,
   // taken while the (blocking) load generator runs its warm-up.
   std::map<std::string, double> fleet_before;
@@ -209,7 +218,8 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   window_cv.notify_all();
   at_window_start.join();
   const auto window_end = std::min(
-      Clock::now(), window_start + std::chrono::milliseconds(static_cast<int64_t>(plan.window_s * 1000)));
+      Clock::now(),
+      window_start + std::chrono::milliseconds(static_cast<int64_t>(plan.window_s * 1000)));
   sampler.sample_now();
   sampler.stop();
   const auto fleet_after = fleet_counters(d);
@@ -217,7 +227,8 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   if (load->interrupted) return make_error(ErrorKind::kTimeout, "interrupted");
 
   fill_record(*load, &record);
-  auto latency_file = results::write_latency_samples(out_dir, run.point_index, run.repetition, load->latencies_us);
+  auto latency_file =
+      results::write_latency_samples(out_dir, run.point_index, run.repetition, load->latencies_us);
   if (latency_file) record.set_latency_file(*latency_file);
 
   // Devices owned per node at the end of the window.
@@ -244,14 +255,16 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
     ns->set_tx_packets(s->tx_packets);
     ns->set_wakeups(s->wakeups);
   }
-  if (auto s = sampler.summarize("redis", window_start, window_end); s) fill_process(*s, record.mutable_redis());
+  if (auto s = sampler.summarize("redis", window_start, window_end); s)
+    fill_process(*s, record.mutable_redis());
   if (auto h = sampler.summarize_host(window_start, window_end); h) {
     record.mutable_host()->set_steal_ratio(h->steal_ratio);
     record.mutable_host()->set_speed_probe_us(h->speed_probe_us);
   }
 
   schema::FleetStats* fleet = record.mutable_fleet();
-  fleet->set_registered(static_cast<uint32_t>(fleet_after.count("registered") ? fleet_after.at("registered") : 0));
+  fleet->set_registered(
+      static_cast<uint32_t>(fleet_after.count("registered") ? fleet_after.at("registered") : 0));
   auto delta = [&](const char* key) {
     const double after = fleet_after.count(key) ? fleet_after.at(key) : 0;
     const double before = fleet_before.count(key) ? fleet_before.at(key) : 0;
@@ -272,7 +285,8 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
 
   const std::string series = out_dir + "/samples/" + std::to_string(run.point_index) + "-" +
                              std::to_string(run.repetition) + ".csv";
-  if (Status s = sampler.write_csv_file(series); !s) spdlog::warn("time series: {}", s.error().message);
+  if (Status s = sampler.write_csv_file(series); !s)
+    spdlog::warn("time series: {}", s.error().message);
   return {};
 }
 
@@ -283,35 +297,40 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
   if (!loaded) return loaded.error();
   const schema::Scenario& sc = *loaded;
   if (sc.mode() != schema::MODE_EMULATE)
-    return make_error(ErrorKind::kInvalidArgument, options.scenario_file + ": mode is sim: use `fogm2m sim`");
+    return make_error(ErrorKind::kInvalidArgument,
+                      options.scenario_file + ": mode is sim: use `fogm2m sim`");
 
   RunnerSummary summary;
   summary.output_dir = options.output_dir.empty() ? sc.output_dir() : options.output_dir;
   std::error_code ec;
   fs::create_directories(summary.output_dir + "/samples", ec);
-  if (ec) return make_error(ErrorKind::kIo, "cannot create " + summary.output_dir + ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::kIo, "cannot create " + summary.output_dir + ": " + ec.message());
 
   scenario::DoneRuns done;
   if (fs::exists(summary.output_dir + "/records.jsonl")) {
     if (!options.resume)
       return make_error(ErrorKind::kInvalidArgument,
-                        summary.output_dir + " already holds records: pass --resume to continue it, or --out "
-                                             "another directory");
+                        summary.output_dir +
+                            " already holds records: pass --resume to continue it, or --out "
+                            "another directory");
     auto previous = results::read_records(summary.output_dir);
     if (!previous) return previous.error();
     done = results::completed_runs(*previous);
   }
   const auto points = scenario::expand_points(sc);
-  const auto all = scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()), options.shard);
-  const auto runs = scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()), options.shard, done);
+  const auto all =
+      scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()), options.shard);
+  const auto runs =
+      scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()), options.shard, done);
   summary.planned = runs.size();
   summary.skipped = all.size() - runs.size();
 
   auto metadata = results::describe_run(options.scenario_file, options.git_revision, sc);
   if (!metadata) return metadata.error();
   if (Status s = results::write_metadata(summary.output_dir, *metadata); !s) return s.error();
-  fs::copy_file(options.scenario_file, summary.output_dir + "/scenario.yaml", fs::copy_options::overwrite_existing,
-                ec);
+  fs::copy_file(options.scenario_file, summary.output_dir + "/scenario.yaml",
+                fs::copy_options::overwrite_existing, ec);
   auto writer = results::RecordWriter::open(summary.output_dir);
   if (!writer) return writer.error();
 
@@ -384,22 +403,26 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
 
     if (options.on_progress) {
       const double elapsed = std::chrono::duration<double>(Clock::now() - started).count();
-      const double eta = elapsed / static_cast<double>(index) * static_cast<double>(runs.size() - index);
+      const double eta =
+          elapsed / static_cast<double>(index) * static_cast<double>(runs.size() - index);
       char line[512];
       const auto& p = run.point;
       if (record.error().empty())
         std::snprintf(line, sizeof line,
-                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: sent %u answered %u errors %u, mean %.2f ms, "
+                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: sent %u answered %u errors "
+                      "%u, mean %.2f ms, "
                       "p99 %.2f ms, throttling %.2f | elapsed %s, ETA %s",
-                      index, runs.size(), p.devices(), p.nodes(), p.request_rate(), p.dtls() ? 1 : 0,
-                      record.requests_sent(), record.requests_answered(), record.requests_errored(),
-                      record.latency().mean_ms(), record.latency().p99_ms(),
+                      index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
+                      p.dtls() ? 1 : 0, record.requests_sent(), record.requests_answered(),
+                      record.requests_errored(), record.latency().mean_ms(),
+                      record.latency().p99_ms(),
                       record.nodes_size() ? record.nodes(0).throttling_ratio() : 0.0,
                       format_duration(elapsed).c_str(), format_duration(eta).c_str());
       else
-        std::snprintf(line, sizeof line, "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: FAILED: %s | elapsed %s",
-                      index, runs.size(), p.devices(), p.nodes(), p.request_rate(), p.dtls() ? 1 : 0,
-                      record.error().c_str(), format_duration(elapsed).c_str());
+        std::snprintf(line, sizeof line,
+                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: FAILED: %s | elapsed %s",
+                      index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
+                      p.dtls() ? 1 : 0, record.error().c_str(), format_duration(elapsed).c_str());
       options.on_progress(line);
     }
   }

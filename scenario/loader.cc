@@ -46,7 +46,9 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string quoted(const std::string& s) {
+  return "\"" + s + "\"";
+}
 
 // "Mode" -> "MODE_", "Arrival" -> "ARRIVAL_": the prefix proto enum values carry.
 std::string enum_prefix(const pb::EnumDescriptor* e) {
@@ -70,10 +72,14 @@ std::string enum_key(const pb::EnumValueDescriptor* v) {
 
 const char* kind_of(const YAML::Node& n) {
   switch (n.Type()) {
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Null: return "nothing";
-    default: return "a scalar";
+    case YAML::NodeType::Sequence:
+      return "a list";
+    case YAML::NodeType::Map:
+      return "a map";
+    case YAML::NodeType::Null:
+      return "nothing";
+    default:
+      return "a scalar";
   }
 }
 
@@ -88,7 +94,8 @@ struct Scalar {
 };
 
 std::string stem_of(const std::string& file) {
-  std::string base = file.substr(file.find_last_of('/') == std::string::npos ? 0 : file.find_last_of('/') + 1);
+  std::string base =
+      file.substr(file.find_last_of('/') == std::string::npos ? 0 : file.find_last_of('/') + 1);
   const auto dot = base.find_last_of('.');
   if (dot != std::string::npos && dot > 0) base.resize(dot);
   return base;
@@ -113,8 +120,11 @@ class Loader {
     } catch (const YAML::Exception& e) {
       return error_at_line(e.mark.line + 1, e.msg);
     }
-    if (!root.IsDefined() || root.IsNull()) return error_at_line(1, "empty scenario file: expected a map of scenario keys");
-    if (!root.IsMap()) return error_at(root.Mark(), std::string("expected a map of scenario keys, got ") + kind_of(root));
+    if (!root.IsDefined() || root.IsNull())
+      return error_at_line(1, "empty scenario file: expected a map of scenario keys");
+    if (!root.IsMap())
+      return error_at(root.Mark(),
+                      std::string("expected a map of scenario keys, got ") + kind_of(root));
 
     schema::Scenario s;
     *s.mutable_defaults() = default_point();
@@ -134,7 +144,9 @@ class Loader {
       YAML::Node points;
       if (Status st = parse_map(root, &s, "", "points", &points); !st) return st.error();
       if (key_marks_.count("points")) {
-        if (Status st = parse_field(points, &s, s.GetDescriptor()->FindFieldByName("points"), "points"); !st)
+        if (Status st =
+                parse_field(points, &s, s.GetDescriptor()->FindFieldByName("points"), "points");
+            !st)
           return st.error();
       }
     } catch (const YAML::Exception& e) {
@@ -156,10 +168,12 @@ class Loader {
  private:
   // --- errors ---------------------------------------------------------------
 
-  Error error_at_line(int line, const std::string& message, ErrorKind kind = ErrorKind::kMalformed) const {
+  Error error_at_line(int line, const std::string& message,
+                      ErrorKind kind = ErrorKind::kMalformed) const {
     return make_error(kind, file_ + ":" + std::to_string(line < 1 ? 1 : line) + ": " + message);
   }
-  Error error_at(const YAML::Mark& mark, const std::string& message, ErrorKind kind = ErrorKind::kMalformed) const {
+  Error error_at(const YAML::Mark& mark, const std::string& message,
+                 ErrorKind kind = ErrorKind::kMalformed) const {
     return error_at_line(mark.line + 1, message, kind);
   }
   // An impossible value at the field path `path` (or, when that value came
@@ -167,7 +181,8 @@ class Loader {
   Error invalid(const std::string& path, const std::string& message) const {
     std::string p = path;
     while (!p.empty()) {
-      if (auto it = marks_.find(p); it != marks_.end()) return error_at(it->second, message, ErrorKind::kInvalidArgument);
+      if (auto it = marks_.find(p); it != marks_.end())
+        return error_at(it->second, message, ErrorKind::kInvalidArgument);
       const auto cut = p.find_last_of(".[");
       p = cut == std::string::npos ? "" : p.substr(0, cut);
     }
@@ -188,8 +203,8 @@ class Loader {
   // Fills `msg` from the map `node`, field by field; absent keys keep the
   // message's current values. The key `deferred` (if any) is not parsed but
   // handed back in `*deferred_value`.
-  Status parse_map(const YAML::Node& node, pb::Message* msg, const std::string& path, const char* deferred = nullptr,
-                   YAML::Node* deferred_value = nullptr) {
+  Status parse_map(const YAML::Node& node, pb::Message* msg, const std::string& path,
+                   const char* deferred = nullptr, YAML::Node* deferred_value = nullptr) {
     const pb::Descriptor* d = msg->GetDescriptor();
     std::set<std::string> seen;
     for (auto it = node.begin(); it != node.end(); ++it) {
@@ -197,14 +212,16 @@ class Loader {
       // into it would dangle.
       const YAML::Node key = it->first;
       const YAML::Node value = it->second;
-      if (!key.IsScalar()) return error_at(key.Mark(), std::string("a key must be a name, got ") + kind_of(key));
+      if (!key.IsScalar())
+        return error_at(key.Mark(), std::string("a key must be a name, got ") + kind_of(key));
       const std::string name = key.Scalar();
       if (!seen.insert(name).second) return error_at(key.Mark(), "duplicate key " + quoted(name));
       const pb::FieldDescriptor* f = d->FindFieldByName(name);
       if (f == nullptr) {
         std::vector<std::string> known;
         for (int i = 0; i < d->field_count(); ++i) known.push_back(d->field(i)->name());
-        return error_at(key.Mark(), "unknown key " + quoted(name) + (path.empty() ? "" : " in " + path) +
+        return error_at(key.Mark(), "unknown key " + quoted(name) +
+                                        (path.empty() ? "" : " in " + path) +
                                         " (known keys: " + join(known) + ")");
       }
       const std::string field_path = child(path, name);
@@ -220,7 +237,8 @@ class Loader {
     return {};
   }
 
-  Status parse_field(const YAML::Node& value, pb::Message* msg, const pb::FieldDescriptor* f, const std::string& path) {
+  Status parse_field(const YAML::Node& value, pb::Message* msg, const pb::FieldDescriptor* f,
+                     const std::string& path) {
     const YAML::Mark where = marks_.count(path) ? marks_[path] : value.Mark();
     const pb::Reflection* r = msg->GetReflection();
     if (f->is_repeated()) return parse_repeated(value, msg, f, path, where);
@@ -246,10 +264,12 @@ class Loader {
     if (value.IsMap() && numeric) return parse_range(value, msg, f, path, where);
     if (!value.IsSequence()) {
       return error_at(where, f->name() + ": expected a list" +
-                                 std::string(numeric ? " or a range {from, to, step}" : "") + ", got " +
-                                 kind_of(value));
+                                 std::string(numeric ? " or a range {from, to, step}" : "") +
+                                 ", got " + kind_of(value));
     }
-    if (value.size() == 0) return error_at(where, f->name() + ": empty list (give at least one value, or leave the key out)");
+    if (value.size() == 0)
+      return error_at(where,
+                      f->name() + ": empty list (give at least one value, or leave the key out)");
     for (size_t i = 0; i < value.size(); ++i) {
       const YAML::Node item = value[i];
       const std::string item_path = path + "[" + std::to_string(i) + "]";
@@ -259,7 +279,8 @@ class Loader {
         pb::Message* element = r->AddMessage(msg, f);
         init_element(f, element);
         if (!item.IsMap())
-          return error_at(item_mark, f->name() + ": each entry must be a map of keys, got " + kind_of(item));
+          return error_at(item_mark,
+                          f->name() + ": each entry must be a map of keys, got " + kind_of(item));
         if (Status st = parse_map(item, element, item_path); !st) return st;
       } else {
         auto scalar = parse_scalar(item, f, item_mark);
@@ -272,15 +293,16 @@ class Loader {
 
   // {from: A, to: B, step: S}: A, A+S, ... up to and including B, which the
   // steps must land on.
-  Status parse_range(const YAML::Node& value, pb::Message* msg, const pb::FieldDescriptor* f, const std::string& path,
-                     const YAML::Mark& where) {
+  Status parse_range(const YAML::Node& value, pb::Message* msg, const pb::FieldDescriptor* f,
+                     const std::string& path, const YAML::Mark& where) {
     std::map<std::string, double> parts;
     std::map<std::string, YAML::Mark> part_marks;
     for (auto it = value.begin(); it != value.end(); ++it) {
       const YAML::Node key = it->first;
       const std::string name = key.IsScalar() ? key.Scalar() : "";
       if (name != "from" && name != "to" && name != "step")
-        return error_at(key.Mark(), f->name() + ": unknown key " + quoted(name) + " in a range (known keys: from, to, step)");
+        return error_at(key.Mark(), f->name() + ": unknown key " + quoted(name) +
+                                        " in a range (known keys: from, to, step)");
       if (parts.count(name)) return error_at(key.Mark(), "duplicate key " + quoted(name));
       const YAML::Node part = it->second;
       const YAML::Mark m = mark_or(part, key.Mark());
@@ -290,33 +312,54 @@ class Loader {
       part_marks[name] = m;
     }
     for (const char* needed : {"from", "to", "step"})
-      if (!parts.count(needed)) return error_at(where, f->name() + ": a range needs from, to and step; " + needed + " is missing");
+      if (!parts.count(needed))
+        return error_at(where,
+                        f->name() + ": a range needs from, to and step; " + needed + " is missing");
     const double from = parts["from"], to = parts["to"], step = parts["step"];
-    if (step <= 0) return error_at(part_marks["step"], f->name() + ": range step must be > 0, got " + format_number(step), ErrorKind::kInvalidArgument);
+    if (step <= 0)
+      return error_at(part_marks["step"],
+                      f->name() + ": range step must be > 0, got " + format_number(step),
+                      ErrorKind::kInvalidArgument);
     if (to < from)
-      return error_at(part_marks["to"], f->name() + ": range never reaches to " + format_number(to) + " from " + format_number(from),
+      return error_at(part_marks["to"],
+                      f->name() + ": range never reaches to " + format_number(to) + " from " +
+                          format_number(from),
                       ErrorKind::kInvalidArgument);
     const double steps = (to - from) / step;
     const double whole = std::round(steps);
     if (std::fabs(steps - whole) > 1e-9 * std::max(1.0, steps))
-      return error_at(part_marks["step"], f->name() + ": range from " + format_number(from) + " with step " + format_number(step) +
-                                              " does not end on " + format_number(to),
+      return error_at(part_marks["step"],
+                      f->name() + ": range from " + format_number(from) + " with step " +
+                          format_number(step) + " does not end on " + format_number(to),
                       ErrorKind::kInvalidArgument);
     if (whole + 1 > static_cast<double>(kMaxRangeValues))
-      return error_at(part_marks["step"], f->name() + ": range has " + format_number(whole + 1) + " values, more than " +
-                                              std::to_string(kMaxRangeValues),
+      return error_at(part_marks["step"],
+                      f->name() + ": range has " + format_number(whole + 1) +
+                          " values, more than " + std::to_string(kMaxRangeValues),
                       ErrorKind::kInvalidArgument);
     const pb::Reflection* r = msg->GetReflection();
     for (size_t i = 0; i <= static_cast<size_t>(whole); ++i) {
       const double v = i == static_cast<size_t>(whole) ? to : from + static_cast<double>(i) * step;
       marks_[path + "[" + std::to_string(i) + "]"] = where;
       switch (f->cpp_type()) {
-        case pb::FieldDescriptor::CPPTYPE_UINT32: r->AddUInt32(msg, f, static_cast<uint32_t>(std::llround(v))); break;
-        case pb::FieldDescriptor::CPPTYPE_UINT64: r->AddUInt64(msg, f, static_cast<uint64_t>(std::llround(v))); break;
-        case pb::FieldDescriptor::CPPTYPE_INT32: r->AddInt32(msg, f, static_cast<int32_t>(std::llround(v))); break;
-        case pb::FieldDescriptor::CPPTYPE_INT64: r->AddInt64(msg, f, std::llround(v)); break;
-        case pb::FieldDescriptor::CPPTYPE_FLOAT: r->AddFloat(msg, f, static_cast<float>(v)); break;
-        default: r->AddDouble(msg, f, v); break;
+        case pb::FieldDescriptor::CPPTYPE_UINT32:
+          r->AddUInt32(msg, f, static_cast<uint32_t>(std::llround(v)));
+          break;
+        case pb::FieldDescriptor::CPPTYPE_UINT64:
+          r->AddUInt64(msg, f, static_cast<uint64_t>(std::llround(v)));
+          break;
+        case pb::FieldDescriptor::CPPTYPE_INT32:
+          r->AddInt32(msg, f, static_cast<int32_t>(std::llround(v)));
+          break;
+        case pb::FieldDescriptor::CPPTYPE_INT64:
+          r->AddInt64(msg, f, std::llround(v));
+          break;
+        case pb::FieldDescriptor::CPPTYPE_FLOAT:
+          r->AddFloat(msg, f, static_cast<float>(v));
+          break;
+        default:
+          r->AddDouble(msg, f, v);
+          break;
       }
     }
     return {};
@@ -325,36 +368,46 @@ class Loader {
   static double as_double(const pb::FieldDescriptor* f, const Scalar& s) {
     switch (f->cpp_type()) {
       case pb::FieldDescriptor::CPPTYPE_UINT32:
-      case pb::FieldDescriptor::CPPTYPE_UINT64: return static_cast<double>(s.u);
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        return static_cast<double>(s.u);
       case pb::FieldDescriptor::CPPTYPE_INT32:
-      case pb::FieldDescriptor::CPPTYPE_INT64: return static_cast<double>(s.i);
-      default: return s.d;
+      case pb::FieldDescriptor::CPPTYPE_INT64:
+        return static_cast<double>(s.i);
+      default:
+        return s.d;
     }
   }
 
   // Reads one scalar of the field's type. `label` names it in messages
   // (default: the field name).
-  Result<Scalar> parse_scalar(const YAML::Node& node, const pb::FieldDescriptor* f, const YAML::Mark& where,
+  Result<Scalar> parse_scalar(const YAML::Node& node, const pb::FieldDescriptor* f,
+                              const YAML::Mark& where,
                               const std::string& label_override = "") const {
     const std::string label = label_override.empty() ? f->name() : f->name() + "." + label_override;
     const YAML::Mark m = node.IsNull() ? where : mark_or(node, where);
     if (node.IsNull() && f->cpp_type() != pb::FieldDescriptor::CPPTYPE_STRING)
       return error_at(m, label + ": missing value");
-    if (!node.IsScalar() && !node.IsNull()) return error_at(m, label + ": expected a single value, got " + kind_of(node));
+    if (!node.IsScalar() && !node.IsNull())
+      return error_at(m, label + ": expected a single value, got " + kind_of(node));
     const std::string text = node.IsNull() ? "" : node.Scalar();
     Scalar out;
     switch (f->cpp_type()) {
       case pb::FieldDescriptor::CPPTYPE_UINT32:
       case pb::FieldDescriptor::CPPTYPE_UINT64: {
-        const uint64_t max = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32 ? std::numeric_limits<uint32_t>::max()
-                                                                                  : std::numeric_limits<uint64_t>::max();
-        if (!text.empty() && text[0] == '-' && text.find_first_not_of("0123456789", 1) == std::string::npos && text.size() > 1)
-          return error_at(m, label + ": must not be negative, got " + text, ErrorKind::kInvalidArgument);
+        const uint64_t max = f->cpp_type() == pb::FieldDescriptor::CPPTYPE_UINT32
+                                 ? std::numeric_limits<uint32_t>::max()
+                                 : std::numeric_limits<uint64_t>::max();
+        if (!text.empty() && text[0] == '-' &&
+            text.find_first_not_of("0123456789", 1) == std::string::npos && text.size() > 1)
+          return error_at(m, label + ": must not be negative, got " + text,
+                          ErrorKind::kInvalidArgument);
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out.u);
         if (text.empty() || ec == std::errc::invalid_argument || end != text.data() + text.size())
           return error_at(m, label + ": expected a non-negative integer, got " + quoted(text));
         if (ec == std::errc::result_out_of_range || out.u > max)
-          return error_at(m, label + ": " + text + " is too large (at most " + std::to_string(max) + ")", ErrorKind::kInvalidArgument);
+          return error_at(
+              m, label + ": " + text + " is too large (at most " + std::to_string(max) + ")",
+              ErrorKind::kInvalidArgument);
         return out;
       }
       case pb::FieldDescriptor::CPPTYPE_INT32:
@@ -363,14 +416,16 @@ class Loader {
         if (text.empty() || ec != std::errc() || end != text.data() + text.size())
           return error_at(m, label + ": expected an integer, got " + quoted(text));
         if (f->cpp_type() == pb::FieldDescriptor::CPPTYPE_INT32 &&
-            (out.i > std::numeric_limits<int32_t>::max() || out.i < std::numeric_limits<int32_t>::min()))
+            (out.i > std::numeric_limits<int32_t>::max() ||
+             out.i < std::numeric_limits<int32_t>::min()))
           return error_at(m, label + ": " + text + " is out of range", ErrorKind::kInvalidArgument);
         return out;
       }
       case pb::FieldDescriptor::CPPTYPE_DOUBLE:
       case pb::FieldDescriptor::CPPTYPE_FLOAT: {
         auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out.d);
-        if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(out.d))
+        if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
+            !std::isfinite(out.d))
           return error_at(m, label + ": expected a number, got " + quoted(text));
         return out;
       }
@@ -395,12 +450,14 @@ class Loader {
             return out;
           }
         }
-        return error_at(m, label + ": unknown value " + quoted(text) + " (one of: " + join(names) + ")");
+        return error_at(
+            m, label + ": unknown value " + quoted(text) + " (one of: " + join(names) + ")");
       }
       case pb::FieldDescriptor::CPPTYPE_STRING:
         out.s = text;
         return out;
-      case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
     return error_at(m, label + ": unsupported field type");
   }
@@ -408,32 +465,70 @@ class Loader {
   static void set_scalar(pb::Message* msg, const pb::FieldDescriptor* f, const Scalar& s) {
     const pb::Reflection* r = msg->GetReflection();
     switch (f->cpp_type()) {
-      case pb::FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(msg, f, static_cast<uint32_t>(s.u)); break;
-      case pb::FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(msg, f, s.u); break;
-      case pb::FieldDescriptor::CPPTYPE_INT32: r->SetInt32(msg, f, static_cast<int32_t>(s.i)); break;
-      case pb::FieldDescriptor::CPPTYPE_INT64: r->SetInt64(msg, f, s.i); break;
-      case pb::FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(msg, f, s.d); break;
-      case pb::FieldDescriptor::CPPTYPE_FLOAT: r->SetFloat(msg, f, static_cast<float>(s.d)); break;
-      case pb::FieldDescriptor::CPPTYPE_BOOL: r->SetBool(msg, f, s.b); break;
-      case pb::FieldDescriptor::CPPTYPE_ENUM: r->SetEnumValue(msg, f, s.enum_number); break;
-      case pb::FieldDescriptor::CPPTYPE_STRING: r->SetString(msg, f, s.s); break;
-      case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+        r->SetUInt32(msg, f, static_cast<uint32_t>(s.u));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        r->SetUInt64(msg, f, s.u);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+        r->SetInt32(msg, f, static_cast<int32_t>(s.i));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT64:
+        r->SetInt64(msg, f, s.i);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+        r->SetDouble(msg, f, s.d);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_FLOAT:
+        r->SetFloat(msg, f, static_cast<float>(s.d));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        r->SetBool(msg, f, s.b);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_ENUM:
+        r->SetEnumValue(msg, f, s.enum_number);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_STRING:
+        r->SetString(msg, f, s.s);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
   }
 
   static void add_scalar(pb::Message* msg, const pb::FieldDescriptor* f, const Scalar& s) {
     const pb::Reflection* r = msg->GetReflection();
     switch (f->cpp_type()) {
-      case pb::FieldDescriptor::CPPTYPE_UINT32: r->AddUInt32(msg, f, static_cast<uint32_t>(s.u)); break;
-      case pb::FieldDescriptor::CPPTYPE_UINT64: r->AddUInt64(msg, f, s.u); break;
-      case pb::FieldDescriptor::CPPTYPE_INT32: r->AddInt32(msg, f, static_cast<int32_t>(s.i)); break;
-      case pb::FieldDescriptor::CPPTYPE_INT64: r->AddInt64(msg, f, s.i); break;
-      case pb::FieldDescriptor::CPPTYPE_DOUBLE: r->AddDouble(msg, f, s.d); break;
-      case pb::FieldDescriptor::CPPTYPE_FLOAT: r->AddFloat(msg, f, static_cast<float>(s.d)); break;
-      case pb::FieldDescriptor::CPPTYPE_BOOL: r->AddBool(msg, f, s.b); break;
-      case pb::FieldDescriptor::CPPTYPE_ENUM: r->AddEnumValue(msg, f, s.enum_number); break;
-      case pb::FieldDescriptor::CPPTYPE_STRING: r->AddString(msg, f, s.s); break;
-      case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+        r->AddUInt32(msg, f, static_cast<uint32_t>(s.u));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_UINT64:
+        r->AddUInt64(msg, f, s.u);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+        r->AddInt32(msg, f, static_cast<int32_t>(s.i));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_INT64:
+        r->AddInt64(msg, f, s.i);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+        r->AddDouble(msg, f, s.d);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_FLOAT:
+        r->AddFloat(msg, f, static_cast<float>(s.d));
+        break;
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        r->AddBool(msg, f, s.b);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_ENUM:
+        r->AddEnumValue(msg, f, s.enum_number);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_STRING:
+        r->AddString(msg, f, s.s);
+        break;
+      case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
   }
 
@@ -454,32 +549,43 @@ class Loader {
     if (name == "devices" && value < 1) return "devices must be at least 1";
     if (name == "nodes" && value < 1) return "nodes must be at least 1";
     if (name == "fleets" && value < 1) return "fleets must be at least 1";
-    if (name == "request_rate" && !(value > 0)) return "request_rate must be > 0, got " + format_number(value);
+    if (name == "request_rate" && !(value > 0))
+      return "request_rate must be > 0, got " + format_number(value);
     if (name == "cpu_period_us" && (value < 1000 || value > 1000000))
-      return "cpu_period_us must be within [1000, 1000000] (the kernel's CFS limits), got " + format_number(value);
+      return "cpu_period_us must be within [1000, 1000000] (the kernel's CFS limits), got " +
+             format_number(value);
     if ((name == "cpu_quota_us" || name == "fleet_cpu_quota_us") && value != 0 && value < 1000)
       return name + " must be 0 (unlimited) or at least 1000, got " + format_number(value);
-    if (name == "sampling_interval_ms" && value < 1) return "sampling_interval_ms must be at least 1";
+    if (name == "sampling_interval_ms" && value < 1)
+      return "sampling_interval_ms must be at least 1";
     if (name == "lifetime_s" && value < 1) return "lifetime_s must be at least 1";
     return "";
   }
 
-  static double numeric_value(const pb::Message& msg, const pb::FieldDescriptor* f, int index = -1) {
+  static double numeric_value(const pb::Message& msg, const pb::FieldDescriptor* f,
+                              int index = -1) {
     const pb::Reflection* r = msg.GetReflection();
     const bool rep = index >= 0;
     switch (f->cpp_type()) {
-      case pb::FieldDescriptor::CPPTYPE_UINT32: return rep ? r->GetRepeatedUInt32(msg, f, index) : r->GetUInt32(msg, f);
+      case pb::FieldDescriptor::CPPTYPE_UINT32:
+        return rep ? r->GetRepeatedUInt32(msg, f, index) : r->GetUInt32(msg, f);
       case pb::FieldDescriptor::CPPTYPE_UINT64:
-        return static_cast<double>(rep ? r->GetRepeatedUInt64(msg, f, index) : r->GetUInt64(msg, f));
-      case pb::FieldDescriptor::CPPTYPE_INT32: return rep ? r->GetRepeatedInt32(msg, f, index) : r->GetInt32(msg, f);
+        return static_cast<double>(rep ? r->GetRepeatedUInt64(msg, f, index)
+                                       : r->GetUInt64(msg, f));
+      case pb::FieldDescriptor::CPPTYPE_INT32:
+        return rep ? r->GetRepeatedInt32(msg, f, index) : r->GetInt32(msg, f);
       case pb::FieldDescriptor::CPPTYPE_INT64:
         return static_cast<double>(rep ? r->GetRepeatedInt64(msg, f, index) : r->GetInt64(msg, f));
-      case pb::FieldDescriptor::CPPTYPE_DOUBLE: return rep ? r->GetRepeatedDouble(msg, f, index) : r->GetDouble(msg, f);
-      case pb::FieldDescriptor::CPPTYPE_FLOAT: return rep ? r->GetRepeatedFloat(msg, f, index) : r->GetFloat(msg, f);
-      case pb::FieldDescriptor::CPPTYPE_BOOL: return (rep ? r->GetRepeatedBool(msg, f, index) : r->GetBool(msg, f)) ? 1 : 0;
+      case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+        return rep ? r->GetRepeatedDouble(msg, f, index) : r->GetDouble(msg, f);
+      case pb::FieldDescriptor::CPPTYPE_FLOAT:
+        return rep ? r->GetRepeatedFloat(msg, f, index) : r->GetFloat(msg, f);
+      case pb::FieldDescriptor::CPPTYPE_BOOL:
+        return (rep ? r->GetRepeatedBool(msg, f, index) : r->GetBool(msg, f)) ? 1 : 0;
       case pb::FieldDescriptor::CPPTYPE_ENUM:
         return rep ? r->GetRepeatedEnumValue(msg, f, index) : r->GetEnumValue(msg, f);
-      default: return 0;
+      default:
+        return 0;
     }
   }
 
@@ -491,7 +597,8 @@ class Loader {
       const pb::FieldDescriptor* f = d->field(i);
       const std::string field_path = path + "." + f->name();
       if (only_given && !marks_.count(field_path)) continue;
-      if (const std::string problem = point_value_problem(f->name(), numeric_value(p, f)); !problem.empty())
+      if (const std::string problem = point_value_problem(f->name(), numeric_value(p, f));
+          !problem.empty())
         return invalid(field_path, problem);
     }
     return {};
@@ -500,14 +607,18 @@ class Loader {
   Status validate(const schema::Scenario& s) const {
     for (char c : s.name())
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.')
-        return invalid("name", "name may hold only letters, digits, '-', '_' and '.' (it names the output directory), got " +
-                                   quoted(s.name()));
+        return invalid("name",
+                       "name may hold only letters, digits, '-', '_' and '.' (it names the output "
+                       "directory), got " +
+                           quoted(s.name()));
     if (key_marks_.count("sweep") && key_marks_.count("points"))
-      return error_at(key_marks_.at("points"), "give either sweep or points, not both", ErrorKind::kInvalidArgument);
+      return error_at(key_marks_.at("points"), "give either sweep or points, not both",
+                      ErrorKind::kInvalidArgument);
 
     if (Status st = check_point(s.defaults(), "defaults", false); !st) return st;
     for (int i = 0; i < s.points_size(); ++i)
-      if (Status st = check_point(s.points(i), "points[" + std::to_string(i) + "]", true); !st) return st;
+      if (Status st = check_point(s.points(i), "points[" + std::to_string(i) + "]", true); !st)
+        return st;
 
     const pb::Descriptor* sd = s.sweep().GetDescriptor();
     for (int i = 0; i < sd->field_count(); ++i) {
@@ -517,33 +628,42 @@ class Loader {
       for (int j = 0; j < n; ++j) {
         const std::string value_path = "sweep." + f->name() + "[" + std::to_string(j) + "]";
         const double v = numeric_value(s.sweep(), f, j);
-        if (const std::string problem = point_value_problem(f->name(), v); !problem.empty()) return invalid(value_path, problem);
+        if (const std::string problem = point_value_problem(f->name(), v); !problem.empty())
+          return invalid(value_path, problem);
         if (!seen.emplace(v, j).second)
-          return invalid(value_path, "sweep." + f->name() + ": value " + format_number(v) + " appears twice");
+          return invalid(value_path,
+                         "sweep." + f->name() + ": value " + format_number(v) + " appears twice");
       }
     }
 
-    if (s.warmup_s() < 0) return invalid("warmup_s", "warmup_s must be >= 0, got " + format_number(s.warmup_s()));
-    if (!(s.window_s() > 0)) return invalid("window_s", "window_s must be > 0, got " + format_number(s.window_s()));
+    if (s.warmup_s() < 0)
+      return invalid("warmup_s", "warmup_s must be >= 0, got " + format_number(s.warmup_s()));
+    if (!(s.window_s() > 0))
+      return invalid("window_s", "window_s must be > 0, got " + format_number(s.window_s()));
     if (!(s.request_timeout_s() > 0))
-      return invalid("request_timeout_s", "request_timeout_s must be > 0, got " + format_number(s.request_timeout_s()));
+      return invalid("request_timeout_s",
+                     "request_timeout_s must be > 0, got " + format_number(s.request_timeout_s()));
     if (s.repetitions() < 1) return invalid("repetitions", "repetitions must be at least 1");
     if (!lwm2m::Path::parse(s.observe_path()).ok())
-      return invalid("observe_path", "observe_path is not an LwM2M path: " + quoted(s.observe_path()));
+      return invalid("observe_path",
+                     "observe_path is not an LwM2M path: " + quoted(s.observe_path()));
 
     for (int i = 0; i < s.mix_size(); ++i) {
       const schema::RequestSpec& r = s.mix(i);
       const std::string p = "mix[" + std::to_string(i) + "]";
       const auto kind = bus::parse_request_kind(r.kind());
       if (!kind || *kind == bus::RequestKind::kSecInfo)
-        return invalid(p + ".kind", "unknown request kind " + quoted(r.kind()) + " (one of: " + join(request_kinds()) + ")");
+        return invalid(p + ".kind", "unknown request kind " + quoted(r.kind()) +
+                                        " (one of: " + join(request_kinds()) + ")");
       std::string path = r.path();
       if (const auto at = path.find("{xyz}"); at != std::string::npos) path.replace(at, 5, "5702");
       if (r.path().empty() || !lwm2m::Path::parse(path).ok())
         return invalid(p + ".path", "request path is not an LwM2M path: " + quoted(r.path()));
       if (!r.content_format().empty() && !lwm2m::parse_content_format(r.content_format()))
-        return invalid(p + ".content_format", "unknown content format " + quoted(r.content_format()));
-      if (!(r.weight() > 0)) return invalid(p + ".weight", "weight must be > 0, got " + format_number(r.weight()));
+        return invalid(p + ".content_format",
+                       "unknown content format " + quoted(r.content_format()));
+      if (!(r.weight() > 0))
+        return invalid(p + ".weight", "weight must be > 0, got " + format_number(r.weight()));
       if (r.kind() == "write" && r.value().empty()) return invalid(p, "a write needs a value");
     }
     return {};
@@ -574,7 +694,8 @@ schema::Point default_point() {
   return p;
 }
 
-Result<schema::Scenario> load_scenario_text(std::string_view text, const std::string& display_name) {
+Result<schema::Scenario> load_scenario_text(std::string_view text,
+                                            const std::string& display_name) {
   return Loader(display_name).load(text);
 }
 

@@ -13,24 +13,43 @@ namespace pb = google::protobuf;
 
 // Copies value `index` of the repeated Sweep field `axis` into the Point
 // field of the same name.
-void set_from_axis(const schema::Sweep& sweep, const pb::FieldDescriptor* axis, int index, schema::Point* point) {
+void set_from_axis(const schema::Sweep& sweep, const pb::FieldDescriptor* axis, int index,
+                   schema::Point* point) {
   const pb::FieldDescriptor* target = point->GetDescriptor()->FindFieldByName(axis->name());
-  if (target == nullptr || target->cpp_type() != axis->cpp_type()) return;  // caught by the schema test
+  if (target == nullptr || target->cpp_type() != axis->cpp_type())
+    return;  // caught by the schema test
   const pb::Reflection* from = sweep.GetReflection();
   const pb::Reflection* to = point->GetReflection();
   switch (axis->cpp_type()) {
-    case pb::FieldDescriptor::CPPTYPE_UINT32: to->SetUInt32(point, target, from->GetRepeatedUInt32(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_UINT64: to->SetUInt64(point, target, from->GetRepeatedUInt64(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_INT32: to->SetInt32(point, target, from->GetRepeatedInt32(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_INT64: to->SetInt64(point, target, from->GetRepeatedInt64(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_DOUBLE: to->SetDouble(point, target, from->GetRepeatedDouble(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_FLOAT: to->SetFloat(point, target, from->GetRepeatedFloat(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_BOOL: to->SetBool(point, target, from->GetRepeatedBool(sweep, axis, index)); break;
+    case pb::FieldDescriptor::CPPTYPE_UINT32:
+      to->SetUInt32(point, target, from->GetRepeatedUInt32(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_UINT64:
+      to->SetUInt64(point, target, from->GetRepeatedUInt64(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+      to->SetInt32(point, target, from->GetRepeatedInt32(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+      to->SetInt64(point, target, from->GetRepeatedInt64(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+      to->SetDouble(point, target, from->GetRepeatedDouble(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_FLOAT:
+      to->SetFloat(point, target, from->GetRepeatedFloat(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      to->SetBool(point, target, from->GetRepeatedBool(sweep, axis, index));
+      break;
     case pb::FieldDescriptor::CPPTYPE_ENUM:
       to->SetEnumValue(point, target, from->GetRepeatedEnumValue(sweep, axis, index));
       break;
-    case pb::FieldDescriptor::CPPTYPE_STRING: to->SetString(point, target, from->GetRepeatedString(sweep, axis, index)); break;
-    case pb::FieldDescriptor::CPPTYPE_MESSAGE: break;
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      to->SetString(point, target, from->GetRepeatedString(sweep, axis, index));
+      break;
+    case pb::FieldDescriptor::CPPTYPE_MESSAGE:
+      break;
   }
 }
 
@@ -99,8 +118,8 @@ Result<Shard> parse_shard(std::string_view text) {
   return s;
 }
 
-std::vector<PlannedRun> select_runs(const std::vector<schema::Point>& points, uint32_t repetitions, Shard shard,
-                                    const DoneRuns& done) {
+std::vector<PlannedRun> select_runs(const std::vector<schema::Point>& points, uint32_t repetitions,
+                                    Shard shard, const DoneRuns& done) {
   std::vector<PlannedRun> runs;
   if (shard.count < 1 || shard.index < 1 || shard.index > shard.count) return runs;
   uint32_t group = 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian 12 machine (as root):
-#   1. installs missing Debian packages,
+#   1. installs missing Debian packages, and checks that every C++ file is
+#      formatted as .clang-format says (scripts/format.sh fixes them),
 #   2. builds with warnings as errors and runs every test (ctest),
 #   3. builds with clang + ASan/UBSan + libFuzzer, runs the unit tests again
 #      under the sanitizers and runs each fuzz target for a short while.
@@ -39,6 +40,13 @@ count_ctest() {
 }
 
 stage() { echo "== $* (at ${SECONDS}s)"; }
+
+stage "format"
+if bash scripts/format.sh --check; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 stage "build ($BUILD)"
 # Optimised as shipped (-O2, NDEBUG) but without debug info: a quarter less

@@ -3,10 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include "bus/memory_bus.h"
+#include "bus/redis_bus.h"
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
 #include "store/memory_security_store.h"
-#include "bus/redis_bus.h"
 #include "store/redis_observation_store.h"
 #include "store/redis_registration_store.h"
 #include "store/redis_security_store.h"
@@ -23,11 +23,12 @@ class Node::RoutingTransport final : public CoapTransport {
     for (CoapTransport* t : transports_) t->set_handlers(handlers);
   }
 
-  void send_request(const PeerInfo& peer, lwm2m::CoapMessage request, std::chrono::milliseconds timeout,
-                    ResponseHandler done) override {
+  void send_request(const PeerInfo& peer, lwm2m::CoapMessage request,
+                    std::chrono::milliseconds timeout, ResponseHandler done) override {
     // Attach order is the caller's: by convention plain first, secure second.
     CoapTransport* t = nullptr;
-    if (!transports_.empty()) t = peer.secure && transports_.size() > 1 ? transports_[1] : transports_[0];
+    if (!transports_.empty())
+      t = peer.secure && transports_.size() > 1 ? transports_[1] : transports_[0];
     if (!t) return done(make_error(ErrorKind::kIo, "no transport"));
     t->send_request(peer, std::move(request), timeout, std::move(done));
   }
@@ -41,19 +42,26 @@ class Node::RoutingTransport final : public CoapTransport {
 };
 
 Node::Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models)
-    : io_(io), options_(std::move(options)), models_(models), routing_(std::make_unique<RoutingTransport>()),
+    : io_(io),
+      options_(std::move(options)),
+      models_(models),
+      routing_(std::make_unique<RoutingTransport>()),
       sweep_timer_(io) {}
 
 Node::~Node() = default;
 
-void Node::attach(CoapTransport& transport) { routing_->add(transport); }
+void Node::attach(CoapTransport& transport) {
+  routing_->add(transport);
+}
 
 const NodeCounters& Node::counters() const {
   static const NodeCounters kNone;
   return ctx_ ? ctx_->counters : kNone;
 }
 
-size_t Node::observation_count() const { return device_manager_ ? device_manager_->observation_count() : 0; }
+size_t Node::observation_count() const {
+  return device_manager_ ? device_manager_->observation_count() : 0;
+}
 
 void Node::start(std::function<void(Status)> ready) {
   ready_ = std::move(ready);
@@ -72,8 +80,10 @@ void Node::start(std::function<void(Status)> ready) {
   auto connected = lifetime_.guard([this, pending, failed](Status s) {
     if (!s && !*failed) {
       *failed = true;
-      if (ready_) ready_(make_error(ErrorKind::kIo, "cannot connect to Redis at " + options_.redis_host + ":" +
-                                                        std::to_string(options_.redis_port) + ": " + s.error().message));
+      if (ready_)
+        ready_(make_error(ErrorKind::kIo, "cannot connect to Redis at " + options_.redis_host +
+                                              ":" + std::to_string(options_.redis_port) + ": " +
+                                              s.error().message));
       ready_ = nullptr;
     }
     if (--*pending == 0 && !*failed) on_connected();
@@ -94,32 +104,48 @@ void Node::start(std::function<void(Status)> ready) {
 }
 
 void Node::on_connected() {
-  ctx_ = std::make_unique<NodeContext>(NodeContext{io_, options_.node_id, options_.channels, models_, *registrations_,
-                                                   *observations_, *security_, *bus_, *routing_, devices_, options_.clock,
-                                                   options_.device_timeout, {}});
+  ctx_ = std::make_unique<NodeContext>(NodeContext{io_,
+                                                   options_.node_id,
+                                                   options_.channels,
+                                                   models_,
+                                                   *registrations_,
+                                                   *observations_,
+                                                   *security_,
+                                                   *bus_,
+                                                   *routing_,
+                                                   devices_,
+                                                   options_.clock,
+                                                   options_.device_timeout,
+                                                   {}});
   registration_ = std::make_unique<RegistrationService>(*ctx_);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
   router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
-  registration_->on_removed = [this](const store::Registration& reg) { device_manager_->drop_observations(reg); };
+  registration_->on_removed = [this](const store::Registration& reg) {
+    device_manager_->drop_observations(reg);
+  };
 
   CoapTransport::Handlers handlers;
   // The transports may outlive the node: once it is gone, requests go
   // unanswered and notifications are reset.
-  handlers.on_request =
-      lifetime_.guard([this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
+  handlers.on_request = lifetime_.guard(
+      [this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
         const auto segments = request.uri_path_segments();
-        if (!segments.empty() && segments[0] == "rd") return registration_->handle(peer, request, std::move(respond));
+        if (!segments.empty() && segments[0] == "rd")
+          return registration_->handle(peer, request, std::move(respond));
         respond(coap_response(lwm2m::CoapCode::kNotFound));
       });
-  handlers.on_notification = lifetime_.guard_or(false, [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
-    return device_manager_->on_notification(peer, n);
-  });
+  handlers.on_notification =
+      lifetime_.guard_or(false, [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
+        return device_manager_->on_notification(peer, n);
+      });
   handlers.on_reset = [](const PeerInfo&, const std::string&) {};
   routing_->set_handlers(std::move(handlers));
 
   const bus::Channels& ch = options_.channels;
   bus_->subscribe({ch.requests},
-                  lifetime_.guard([this](std::string_view, std::string_view message) { router_->on_message(message); }),
+                  lifetime_.guard([this](std::string_view, std::string_view message) {
+                    router_->on_message(message);
+                  }),
                   nullptr);
   bus_->subscribe({ch.registration_new, ch.registration_update, ch.registration_delete},
                   lifetime_.guard([this](std::string_view channel, std::string_view message) {
@@ -133,9 +159,10 @@ void Node::on_connected() {
                     membership_->start();
                     schedule_sweep();
                     spdlog::info("node {} ready ({})", options_.node_id,
-                                 options_.redis_host.empty() ? "in-memory stores"
-                                                             : "Redis " + options_.redis_host + ":" +
-                                                                   std::to_string(options_.redis_port));
+                                 options_.redis_host.empty()
+                                     ? "in-memory stores"
+                                     : "Redis " + options_.redis_host + ":" +
+                                           std::to_string(options_.redis_port));
                     ready(Status{});
                   }));
 }
@@ -160,9 +187,10 @@ void Node::flush(std::chrono::steady_clock::time_point deadline, std::function<v
   const bool pending = redis_ && redis_->connected() && redis_->pending() > 0;
   if (pending && std::chrono::steady_clock::now() < deadline) {
     sweep_timer_.expires_after(std::chrono::milliseconds(5));
-    sweep_timer_.async_wait(lifetime_.guard([this, deadline, done = std::move(done)](boost::system::error_code) mutable {
-      flush(deadline, std::move(done));
-    }));
+    sweep_timer_.async_wait(lifetime_.guard(
+        [this, deadline, done = std::move(done)](boost::system::error_code) mutable {
+          flush(deadline, std::move(done));
+        }));
     return;
   }
   if (pending) spdlog::warn("stopping with {} Redis commands unanswered", redis_->pending());

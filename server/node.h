@@ -15,15 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "bus/bus.h"
+#include "bus/channels.h"
 #include "io/lifetime.h"
 #include "io/redis_asio.h"
 #include "io/unix_clock.h"
 #include "lwm2m/model.h"
-#include "bus/bus.h"
-#include "bus/channels.h"
+#include "server/node_context.h"
 #include "server/services/cluster_membership.h"
 #include "server/services/device_manager.h"
-#include "server/node_context.h"
 #include "server/services/psk_cache.h"
 #include "server/services/registration_service.h"
 #include "server/services/request_router.h"
@@ -57,7 +57,8 @@ class Node {
   // Graceful stop: leaves the cluster, lets pending Redis writes finish (up
   // to `flush_timeout`), disconnects. `done` runs once. Transports are the
   // caller's to stop (before calling this).
-  void stop(std::function<void()> done, std::chrono::milliseconds flush_timeout = std::chrono::seconds(2));
+  void stop(std::function<void()> done,
+            std::chrono::milliseconds flush_timeout = std::chrono::seconds(2));
 
   PskCache& psk_cache() { return psk_; }
   // The node's bus (after start()); lets an in-process gateway or test

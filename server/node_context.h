@@ -3,19 +3,18 @@
 // reference.
 #pragma once
 
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
 
-#include <boost/asio/io_context.hpp>
-
-#include "lwm2m/model.h"
 #include "bus/bus.h"
 #include "bus/channels.h"
 #include "io/unix_clock.h"
-#include "server/transport/coap_transport.h"
+#include "lwm2m/model.h"
 #include "server/services/local_devices.h"
+#include "server/transport/coap_transport.h"
 #include "store/observation_store.h"
 #include "store/registration_store.h"
 #include "store/security_store.h"
@@ -30,9 +29,9 @@ struct NodeCounters {
   uint64_t bus_requests = 0;        // requests read off the bus
   uint64_t bus_requests_owned = 0;  // of which this node acted on
   uint64_t bus_malformed = 0;
-  uint64_t device_requests = 0;     // CoAP requests sent to devices
+  uint64_t device_requests = 0;  // CoAP requests sent to devices
   uint64_t device_timeouts = 0;
-  uint64_t notifications = 0;       // notifications forwarded
+  uint64_t notifications = 0;  // notifications forwarded
   uint64_t store_errors = 0;
 };
 

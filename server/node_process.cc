@@ -51,7 +51,9 @@ int run_node_process(const NodeProcessOptions& args) {
       if (!info) return std::nullopt;
       return info->key;
     };
-    dtls_options.log_sink = [](io::CoapLogLevel, std::string_view line) { spdlog::warn("libcoap: {}", line); };
+    dtls_options.log_sink = [](io::CoapLogLevel, std::string_view line) {
+      spdlog::warn("libcoap: {}", line);
+    };
     dtls = std::make_unique<DtlsTransport>(io, dtls_options);
     node.attach(*dtls);
   }
@@ -65,11 +67,13 @@ int run_node_process(const NodeProcessOptions& args) {
     stats_timer.async_wait([&](boost::system::error_code ec) {
       if (ec) return;
       const auto& c = node.counters();
-      spdlog::info("devices={} observations={} reg={} upd={} dereg={} expired={} bus_req={} owned={} notif={} "
-                   "timeouts={} udp: {}",
-                   node.devices().size(), node.observation_count(), c.registrations, c.updates, c.deregistrations,
-                   c.expirations, c.bus_requests, c.bus_requests_owned, c.notifications, c.device_timeouts,
-                   udp.stats().to_string());
+      spdlog::info(
+          "devices={} observations={} reg={} upd={} dereg={} expired={} bus_req={} owned={} "
+          "notif={} "
+          "timeouts={} udp: {}",
+          node.devices().size(), node.observation_count(), c.registrations, c.updates,
+          c.deregistrations, c.expirations, c.bus_requests, c.bus_requests_owned, c.notifications,
+          c.device_timeouts, udp.stats().to_string());
       print_stats();
     });
   };

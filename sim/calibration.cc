@@ -1,12 +1,11 @@
 // Least-squares calibration of the model's costs (see calibration.h).
 #include "sim/calibration.h"
 
+#include <Eigen/Dense>
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
-
-#include <Eigen/Dense>
 
 #include "results/median.h"
 #include "results/slowed_machine.h"
@@ -41,7 +40,8 @@ bool usable(const schema::ResultRecord& r) {
 // below the window (no backlog carried out of it).
 bool kept_up(const schema::ResultRecord& r) {
   const double sent = r.fleet().notifications_sent();
-  return r.requests_answered() >= 0.99 * r.requests_sent() && r.notifications_received() >= 0.98 * sent &&
+  return r.requests_answered() >= 0.99 * r.requests_sent() &&
+         r.notifications_received() >= 0.98 * sent &&
          r.latency().mean_ms() < 0.02 * 1000 * r.window_s();
 }
 
@@ -69,7 +69,8 @@ int rank_of(const Eigen::MatrixXd& a, const std::vector<int>& cols) {
   return static_cast<int>(qr.rank());
 }
 
-std::vector<const schema::ResultRecord*> unthrottled(const std::vector<schema::ResultRecord>& records) {
+std::vector<const schema::ResultRecord*> unthrottled(
+    const std::vector<schema::ResultRecord>& records) {
   std::vector<const schema::ResultRecord*> out;
   for (const auto& r : records) {
     if (!usable(r) || r.requests_answered() == 0) continue;
@@ -83,8 +84,8 @@ std::vector<const schema::ResultRecord*> unthrottled(const std::vector<schema::R
 // Simulates every record's point with `params` and hands each measured
 // record with its simulated one to `use` (points the model rejects skipped).
 template <class Use>
-void for_each_simulated(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
-                        const SimParams& params, Use use) {
+void for_each_simulated(const std::vector<const schema::ResultRecord*>& points,
+                        const schema::Scenario& scenario, const SimParams& params, Use use) {
   for (const schema::ResultRecord* r : points) {
     auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
     if (outcome) use(*r, outcome->record);
@@ -92,12 +93,13 @@ void for_each_simulated(const std::vector<const schema::ResultRecord*>& points, 
 }
 
 // Total node wakeups of the records, simulated with `params`.
-double simulated_wakeups(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
-                         const SimParams& params) {
+double simulated_wakeups(const std::vector<const schema::ResultRecord*>& points,
+                         const schema::Scenario& scenario, const SimParams& params) {
   double total = 0;
-  for_each_simulated(points, scenario, params, [&](const schema::ResultRecord&, const schema::ResultRecord& sim) {
-    for (const auto& n : sim.nodes()) total += n.wakeups();
-  });
+  for_each_simulated(points, scenario, params,
+                     [&](const schema::ResultRecord&, const schema::ResultRecord& sim) {
+                       for (const auto& n : sim.nodes()) total += n.wakeups();
+                     });
   return total;
 }
 
@@ -124,17 +126,18 @@ std::optional<double> fit_round_trip(const std::vector<schema::ResultRecord>& re
 
 // Mean absolute difference of the nodes' throttling ratios, simulated with
 // `params` against measured, over every node of the records.
-double throttling_error(const std::vector<const schema::ResultRecord*>& points, const schema::Scenario& scenario,
-                        const SimParams& params) {
+double throttling_error(const std::vector<const schema::ResultRecord*>& points,
+                        const schema::Scenario& scenario, const SimParams& params) {
   double total = 0;
   size_t n = 0;
-  for_each_simulated(points, scenario, params, [&](const schema::ResultRecord& measured,
-                                                   const schema::ResultRecord& sim) {
-    for (int i = 0; i < measured.nodes_size() && i < sim.nodes_size(); ++i) {
-      total += std::abs(sim.nodes(i).throttling_ratio() - measured.nodes(i).throttling_ratio());
-      ++n;
-    }
-  });
+  for_each_simulated(
+      points, scenario, params,
+      [&](const schema::ResultRecord& measured, const schema::ResultRecord& sim) {
+        for (int i = 0; i < measured.nodes_size() && i < sim.nodes_size(); ++i) {
+          total += std::abs(sim.nodes(i).throttling_ratio() - measured.nodes(i).throttling_ratio());
+          ++n;
+        }
+      });
   return n ? total / static_cast<double>(n) : 0;
 }
 
@@ -142,7 +145,8 @@ double throttling_error(const std::vector<const schema::ResultRecord*>& points, 
 // simulated throttling ratios are closest to the measured ones. nullopt
 // when no node of the records was ever throttled (nothing to fit).
 std::optional<double> fit_cost_variation(const std::vector<schema::ResultRecord>& records,
-                                         const schema::Scenario& scenario, const SimParams& params) {
+                                         const schema::Scenario& scenario,
+                                         const SimParams& params) {
   std::vector<const schema::ResultRecord*> points;
   bool any_throttled = false;
   for (const auto& r : records) {
@@ -166,24 +170,27 @@ std::optional<double> fit_cost_variation(const std::vector<schema::ResultRecord>
 
 }  // namespace
 
-int request_hops(const SimParams& params) { return params.bus_mode == BusMode::kRouted ? 10 : 8; }
+int request_hops(const SimParams& params) {
+  return params.bus_mode == BusMode::kRouted ? 10 : 8;
+}
 
 double modelled_service_s(const SimParams& p, uint32_t nodes, bool dtls) {
   const double subscribers = p.bus_mode == BusMode::kBroadcast ? nodes : 1;
   double s = p.redis_command_s + subscribers * p.redis_per_subscriber_s;  // PUBLISH LWM2M_REQ
-  s += p.node_cpu_request_owned_s + p.device_request_delay_s;             // owner, in and out; device
-  s += 2 * p.node_cpu_wakeup_s;                                           // the owner is idle both times
-  s += p.redis_command_s + p.redis_per_subscriber_s;                      // PUBLISH rep
+  s += p.node_cpu_request_owned_s + p.device_request_delay_s;  // owner, in and out; device
+  s += 2 * p.node_cpu_wakeup_s;                                // the owner is idle both times
+  s += p.redis_command_s + p.redis_per_subscriber_s;           // PUBLISH rep
   if (dtls) s += 2 * p.node_cpu_dtls_datagram_s;
-  if (p.bus_mode == BusMode::kRouted) s += p.redis_command_s;             // owner lookup
+  if (p.bus_mode == BusMode::kRouted) s += p.redis_command_s;  // owner lookup
   return s;
 }
 
-Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& measured, const SimParams& prior,
-                                    const schema::Scenario* scenario) {
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& measured,
+                                    const SimParams& prior, const schema::Scenario* scenario) {
   CalibrationReport report;
   report.params = prior;
-  const std::vector<schema::ResultRecord> records = results::without_slowed(measured, &report.slowed);
+  const std::vector<schema::ResultRecord> records =
+      results::without_slowed(measured, &report.slowed);
   SimParams& out = report.params;
 
   // ---- CPU rows ----
@@ -205,21 +212,25 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
       const double notifications = r.fleet().notifications_sent() * share;
       const double owned = r.requests_sent() * share;
       const double ignored = broadcast ? r.requests_sent() * (1 - share) : 0;
-      const double updates = pt.lifetime_s() > 0 ? n.registrations() * window / (0.9 * pt.lifetime_s()) : 0;
+      const double updates =
+          pt.lifetime_s() > 0 ? n.registrations() * window / (0.9 * pt.lifetime_s()) : 0;
       const double con = prior.notify_con_every > 0 ? 1.0 / prior.notify_con_every : 0;
       const double dtls = pt.dtls() ? notifications * (1 + con) + 2 * owned + 2 * updates : 0;
       rows.push_back({notifications, owned, ignored, dtls, n.wakeups(), updates});
       ys.push_back(n.cpu_s());
     }
   }
-  if (rows.empty()) return make_error(ErrorKind::kInvalidArgument, "calibrate: no usable node measurements in the records");
+  if (rows.empty())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "calibrate: no usable node measurements in the records");
   report.cpu_samples = rows.size();
 
   const Eigen::Index m = static_cast<Eigen::Index>(rows.size());
   Eigen::MatrixXd a(m, kNumColumns);
   Eigen::VectorXd y(m);
   for (Eigen::Index i = 0; i < m; ++i) {
-    for (int j = 0; j < kNumColumns; ++j) a(i, j) = rows[static_cast<size_t>(i)][static_cast<size_t>(j)];
+    for (int j = 0; j < kNumColumns; ++j)
+      a(i, j) = rows[static_cast<size_t>(i)][static_cast<size_t>(j)];
     y(i) = ys[static_cast<size_t>(i)];
   }
   // Identifiable columns, greedily in preference order.
@@ -229,8 +240,10 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
   for (int j = 0; j < kNumColumns; ++j) {
     std::vector<int> trial = free_cols;
     trial.push_back(j);
-    if (a.col(j).norm() > 0 && rank_of(a, trial) == static_cast<int>(trial.size())) free_cols = trial;
-    else fixed[static_cast<size_t>(j)] = true;
+    if (a.col(j).norm() > 0 && rank_of(a, trial) == static_cast<int>(trial.size()))
+      free_cols = trial;
+    else
+      fixed[static_cast<size_t>(j)] = true;
   }
   // Solve; fix negative costs at 0 and refit.
   Eigen::VectorXd x = Eigen::VectorXd::Zero(kNumColumns);
@@ -293,8 +306,10 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
     if (rank_of(am, {0, 1}) == 2) {
       const Eigen::VectorXd mx = am.colPivHouseholderQr().solve(ym);
       const double per_device = std::max(0.0, mx(1));
-      const double prior_sum = prior.node_memory_per_registration_bytes + prior.node_memory_per_observation_bytes;
-      const double reg_share = prior_sum > 0 ? prior.node_memory_per_registration_bytes / prior_sum : 1;
+      const double prior_sum =
+          prior.node_memory_per_registration_bytes + prior.node_memory_per_observation_bytes;
+      const double reg_share =
+          prior_sum > 0 ? prior.node_memory_per_registration_bytes / prior_sum : 1;
       out.node_memory_base_bytes = std::max(0.0, mx(0));
       out.node_memory_per_registration_bytes = per_device * reg_share;
       out.node_memory_per_observation_bytes = per_device * (1 - reg_share);

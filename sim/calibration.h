@@ -49,20 +49,22 @@ namespace fogm2m::sim {
 
 struct CalibrationReport {
   SimParams params;
-  size_t cpu_samples = 0;        // node rows used in the CPU fit
-  double cpu_rms_error_s = 0;    // residual RMS of the CPU fit
+  size_t cpu_samples = 0;      // node rows used in the CPU fit
+  double cpu_rms_error_s = 0;  // residual RMS of the CPU fit
   double cpu_r_squared = 0;
   std::vector<std::string> fitted;  // names of the parameters the data determined
   std::vector<std::string> kept;    // names left at the prior (not identifiable)
   size_t latency_points = 0;
-  std::string slowed;  // records left out as measured on a slowed machine (results/slowed_machine.h)
+  std::string
+      slowed;  // records left out as measured on a slowed machine (results/slowed_machine.h)
 };
 
 // Fits `prior`'s parameters to `records` (records with an error, and those
-// measured on a slowed machine, are skipped). With the `scenario` the records were measured with, also fits
-// the node's Redis round trip by simulating the unthrottled points.
-// kInvalidArgument when no record can be used.
-Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records, const SimParams& prior,
+// measured on a slowed machine, are skipped). With the `scenario` the records were measured with,
+// also fits the node's Redis round trip by simulating the unthrottled points. kInvalidArgument when
+// no record can be used.
+Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records,
+                                    const SimParams& prior,
                                     const schema::Scenario* scenario = nullptr);
 
 // The modelled zero-load request latency without network hops: service

@@ -44,7 +44,8 @@ struct CfsCounters {
   SimTime cpu_time = 0;
   uint64_t wakeups = 0;  // jobs arriving in the window to an idle server
   double throttling_ratio() const {
-    return nr_periods == 0 ? 0.0 : static_cast<double>(nr_throttled) / static_cast<double>(nr_periods);
+    return nr_periods == 0 ? 0.0
+                           : static_cast<double>(nr_throttled) / static_cast<double>(nr_periods);
   }
 };
 
@@ -71,10 +72,10 @@ class CfsServer {
   SimTime period() const { return period_; }
 
  private:
-  void run(SimTime from, SimTime to);             // CPU busy in [from, to)
+  void run(SimTime from, SimTime to);  // CPU busy in [from, to)
   void throttle(int64_t period_index, SimTime from, SimTime to);
-  void note_runnable(int64_t period_index);       // period timer bookkeeping
-  void count_period(int64_t period_index);        // an expiry at the end of it
+  void note_runnable(int64_t period_index);  // period timer bookkeeping
+  void count_period(int64_t period_index);   // an expiry at the end of it
   bool period_in_window(int64_t period_index) const;
 
   SimTime quota_;

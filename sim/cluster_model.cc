@@ -56,9 +56,9 @@ enum Command : uint32_t {
 
 struct DeviceState {
   SimTime last_notify = INT64_MIN / 2;
-  uint16_t node = 0;       // where the load balancer sends it
+  uint16_t node = 0;  // where the load balancer sends it
   uint8_t flags = 0;
-  uint8_t since_con = 0;   // notifications since the last CON one
+  uint8_t since_con = 0;  // notifications since the last CON one
 };
 constexpr uint8_t kRegistered = 1, kObserved = 2;
 
@@ -68,11 +68,12 @@ struct Request {
   bool observe = false;   // observe_all's observation, not part of the load
   bool measured = false;  // scheduled inside the window
   bool done = false;
-  bool error = false;     // answered with err (endpoint not registered)
+  bool error = false;  // answered with err (endpoint not registered)
 };
 
 struct NodeState {
-  NodeState(SimTime quota, SimTime period, RandomStream costs) : cpu(quota, period), cost_rng(costs) {}
+  NodeState(SimTime quota, SimTime period, RandomStream costs)
+      : cpu(quota, period), cost_rng(costs) {}
   CfsServer cpu;
   RandomStream cost_rng;  // job cost variation (node_cpu_cv)
   double rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
@@ -89,8 +90,11 @@ struct Wire {
 
 class ClusterModel {
  public:
-  ClusterModel(const schema::Scenario& scenario, const schema::Point& point, const SimParams& params)
-      : scenario_(scenario), point_(point), p_(params),
+  ClusterModel(const schema::Scenario& scenario, const schema::Point& point,
+               const SimParams& params)
+      : scenario_(scenario),
+        point_(point),
+        p_(params),
         seed_(scenario.seed()),
         sample_lane_(kSampleLane, 0),
         update_lane_(kUpdateLane, 1),
@@ -124,7 +128,8 @@ class ClusterModel {
   // the parameters' cv (lognormal, unit mean); returns when it finishes.
   SimTime node_job(NodeState& n, SimTime t, SimTime work) const {
     if (cost_sigma_ > 0)
-      work = static_cast<SimTime>(std::llround(static_cast<double>(work) * n.cost_rng.lognormal_unit_mean(cost_sigma_)));
+      work = static_cast<SimTime>(
+          std::llround(static_cast<double>(work) * n.cost_rng.lognormal_unit_mean(cost_sigma_)));
     return n.cpu.submit(t, work);
   }
   void fleet_message(SimTime t);
@@ -146,7 +151,8 @@ class ClusterModel {
   std::vector<NodeState> nodes_;
   std::vector<CfsServer> redis_;  // one FIFO per shard
   CfsServer& redis_for(uint32_t device) {
-    return redis_.size() == 1 ? redis_[0] : redis_[mix64(0x7265'6469'7300ULL, device) % redis_.size()];
+    return redis_.size() == 1 ? redis_[0]
+                              : redis_[mix64(0x7265'6469'7300ULL, device) % redis_.size()];
   }
   std::vector<Request> requests_;
   RandomStream lg_rng_;
@@ -158,13 +164,16 @@ class ClusterModel {
       bus_notif_msg_, bus_reg_pub_, store_cmd_, redis_reply_;
   // CPU costs in simulated time, converted once.
   SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_owned_out_ = 0, cost_ignored_ = 0,
-          cost_registration_ = 0, cost_dtls_ = 0, cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
+          cost_registration_ = 0, cost_dtls_ = 0, cost_redis_command_ = 0,
+          cost_redis_subscriber_ = 0;
   double cost_sigma_ = 0;  // of the lognormal job cost factor (node_cpu_cv)
-  SimTime hop_ = 0, round_trip_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0, pmin_ = 0;
+  SimTime hop_ = 0, round_trip_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0,
+          pmin_ = 0;
   SimTime load_start_ = 0, window_start_ = 0, window_end_ = 0, timeout_ = 0, arrival_mean_ = 0;
 
   // Window counters.
-  uint64_t requests_sent_ = 0, requests_answered_ = 0, requests_timed_out_ = 0, requests_errored_ = 0;
+  uint64_t requests_sent_ = 0, requests_answered_ = 0, requests_timed_out_ = 0,
+           requests_errored_ = 0;
   uint64_t measured_open_ = 0;  // measured requests not answered yet
   double notifications_sent_ = 0, notifications_received_ = 0, device_requests_answered_ = 0;
   double fleet_messages_ = 0;
@@ -285,7 +294,8 @@ void ClusterModel::setup(uint32_t repetition) {
 
   const uint32_t fleets = std::max<uint32_t>(1, point_.fleets());
   devices_.resize(point_.devices());
-  const SimTime quota = point_.cpu_period_us() > 0 ? static_cast<SimTime>(point_.cpu_quota_us()) * kMicrosecond : 0;
+  const SimTime quota =
+      point_.cpu_period_us() > 0 ? static_cast<SimTime>(point_.cpu_quota_us()) * kMicrosecond : 0;
   const SimTime period = static_cast<SimTime>(point_.cpu_period_us()) * kMicrosecond;
   nodes_.reserve(point_.nodes());
   for (uint32_t i = 0; i < point_.nodes(); ++i) {
@@ -301,7 +311,8 @@ void ClusterModel::setup(uint32_t repetition) {
   }
   if (arrival_mean_ > 0 && point_.devices() > 0) sim_.schedule_at(load_start_, kLoadArrival, 0);
   sim_.schedule_at(window_start_, kWindowStart, 0);
-  requests_.reserve(static_cast<size_t>(point_.request_rate() * (scenario_.window_s() + scenario_.warmup_s() + 1)) +
+  requests_.reserve(static_cast<size_t>(point_.request_rate() *
+                                        (scenario_.window_s() + scenario_.warmup_s() + 1)) +
                     point_.devices());
 }
 
@@ -309,17 +320,28 @@ void ClusterModel::setup(uint32_t repetition) {
 
 void ClusterModel::handle(const Event& e) {
   switch (e.type) {
-    case kDeviceStart: return on_device_start(e.entity);
-    case kSampleLane: return on_sample(sample_lane_.pop_due(sim_));
-    case kFirstSample: return on_first_sample(e.entity);
-    case kUpdateLane: return on_update_due(update_lane_.pop_due(sim_));
-    case kNodeArrival: return on_node_arrival(e.entity, static_cast<Job>(e.data), e.data2);
-    case kRedisArrival: return on_redis_arrival(static_cast<Command>(e.entity), e.data, e.data2);
-    case kDeviceRequest: return on_device_request(e.entity, e.data);
-    case kDeviceReply: return on_device_reply(e.entity);
-    case kLoadArrival: return on_load_arrival();
-    case kWindowStart: return on_window_start();
-    default: return;
+    case kDeviceStart:
+      return on_device_start(e.entity);
+    case kSampleLane:
+      return on_sample(sample_lane_.pop_due(sim_));
+    case kFirstSample:
+      return on_first_sample(e.entity);
+    case kUpdateLane:
+      return on_update_due(update_lane_.pop_due(sim_));
+    case kNodeArrival:
+      return on_node_arrival(e.entity, static_cast<Job>(e.data), e.data2);
+    case kRedisArrival:
+      return on_redis_arrival(static_cast<Command>(e.entity), e.data, e.data2);
+    case kDeviceRequest:
+      return on_device_request(e.entity, e.data);
+    case kDeviceReply:
+      return on_device_reply(e.entity);
+    case kLoadArrival:
+      return on_load_arrival();
+    case kWindowStart:
+      return on_window_start();
+    default:
+      return;
   }
 }
 
@@ -328,11 +350,13 @@ void ClusterModel::handle(const Event& e) {
 void ClusterModel::on_device_start(uint32_t device) {
   const SimTime t = sim_.now();
   fleet_message(t);
-  sim_.schedule_at(t + register_req_.front + register_req_.back, kNodeArrival, devices_[device].node,
-                   kJobRegister, device);
+  sim_.schedule_at(t + register_req_.front + register_req_.back, kNodeArrival,
+                   devices_[device].node, kJobRegister, device);
 }
 
-void ClusterModel::on_first_sample(uint32_t device) { on_sample(device); }
+void ClusterModel::on_first_sample(uint32_t device) {
+  on_sample(device);
+}
 
 void ClusterModel::on_sample(uint32_t device) {
   DeviceState& d = devices_[device];
@@ -358,7 +382,8 @@ void ClusterModel::on_update_due(uint32_t device) {
   if (!(d.flags & kRegistered)) return;
   const SimTime t = sim_.now();
   fleet_message(t);
-  sim_.schedule_at(t + update_req_.front + update_req_.back, kNodeArrival, d.node, kJobUpdate, device);
+  sim_.schedule_at(t + update_req_.front + update_req_.back, kNodeArrival, d.node, kJobUpdate,
+                   device);
 }
 
 void ClusterModel::on_device_reply(uint32_t device) {
@@ -379,8 +404,8 @@ void ClusterModel::on_device_request(uint32_t device, uint32_t request) {
     d.flags |= kObserved;
     sim_.schedule_at(next_sample_after(device, t), kFirstSample, device);
   }
-  sim_.schedule_at(t + device_delay_ + resp.front + resp.back, kNodeArrival, d.node, kJobDeviceResponse,
-                   request);
+  sim_.schedule_at(t + device_delay_ + resp.front + resp.back, kNodeArrival, d.node,
+                   kJobDeviceResponse, request);
 }
 
 // ---- Server nodes --------------------------------------------------------
@@ -417,7 +442,8 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       reply_after_start(node_index);
       if (reg) ++n.registrations;
       sim_.schedule_at(f + resp.back + resp.front, kDeviceReply, id);
-      sim_.schedule_at(f + bus_reg_pub_.back, kRedisArrival, reg ? kCmdRegistration : kCmdUpdate, id, node_index);
+      sim_.schedule_at(f + bus_reg_pub_.back, kRedisArrival, reg ? kCmdRegistration : kCmdUpdate,
+                       id, node_index);
       return;
     }
     case kJobBusRequest: {
@@ -476,7 +502,8 @@ void ClusterModel::reply_to_node(uint32_t node, SimTime served) {
 // started, inside the same busy stretch when the job outlasts the round trip.
 void ClusterModel::reply_after_start(uint32_t node) {
   if (round_trip_ <= 0) return;
-  sim_.schedule_at(nodes_[node].cpu.last_start() + round_trip_, kNodeArrival, node, kJobRedisReply, 0);
+  sim_.schedule_at(nodes_[node].cpu.last_start() + round_trip_, kNodeArrival, node, kJobRedisReply,
+                   0);
 }
 
 void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
@@ -487,7 +514,8 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
     case kCmdOwnerLookup: {
       const SimTime g = redis_for(requests_[id].device).submit(t, command);
       // The reply goes back to the load generator, which then publishes.
-      sim_.schedule_at(g + redis_reply_.back + bus_req_pub_.back, kRedisArrival, kCmdRequestPublish, id);
+      sim_.schedule_at(g + redis_reply_.back + bus_req_pub_.back, kRedisArrival, kCmdRequestPublish,
+                       id);
       return;
     }
     case kCmdRequestPublish: {
@@ -499,7 +527,8 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
         for (uint32_t j = 0; j < nodes_.size(); ++j)
           sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, j, kJobBusRequest, id);
       } else {
-        sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, devices_[r.device].node, kJobBusRequest, id);
+        sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, devices_[r.device].node,
+                         kJobBusRequest, id);
       }
       return;
     }
@@ -525,7 +554,8 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
         return;
       }
       ++requests_answered_;
-      latency_us_.push_back(static_cast<uint32_t>(std::min<SimTime>(latency / kMicrosecond, UINT32_MAX)));
+      latency_us_.push_back(
+          static_cast<uint32_t>(std::min<SimTime>(latency / kMicrosecond, UINT32_MAX)));
       return;
     }
     case kCmdNotification: {
@@ -536,7 +566,8 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
     }
     case kCmdRegistration:
     case kCmdUpdate: {
-      const SimTime work = static_cast<SimTime>(p_.redis_commands_per_registration) * command + command + per_subscriber;
+      const SimTime work = static_cast<SimTime>(p_.redis_commands_per_registration) * command +
+                           command + per_subscriber;
       const SimTime g = redis_for(id).submit(t, work);
       reply_to_node(node, g);  // the store writes' replies come back pipelined with it
       DeviceState& d = devices_[id];
@@ -596,7 +627,8 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
                       "sim: nodes must be 1..65535, got " + std::to_string(point_.nodes()));
   if (!(scenario_.window_s() > 0) || scenario_.window_s() > 1e6 || scenario_.warmup_s() < 0 ||
       scenario_.warmup_s() > 1e6)
-    return make_error(ErrorKind::kInvalidArgument, "sim: window_s must be in (0, 1e6] and warmup_s in [0, 1e6]");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "sim: window_s must be in (0, 1e6] and warmup_s in [0, 1e6]");
   if (point_.request_rate() < 0 || point_.request_rate() > 1e8)
     return make_error(ErrorKind::kInvalidArgument, "sim: request_rate must be in [0, 1e8]");
   setup(repetition);
@@ -657,7 +689,8 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
   fleet->set_requests_answered(device_requests_answered_);
   fleet->set_retransmissions(0);
   fleet->set_errors(0);
-  const double fleet_memory = p_.fleet_memory_base_bytes + p_.fleet_memory_per_device_bytes * point_.devices();
+  const double fleet_memory =
+      p_.fleet_memory_base_bytes + p_.fleet_memory_per_device_bytes * point_.devices();
   fleet->mutable_process()->set_cpu_s(fleet_messages_ * p_.fleet_cpu_per_message_s);
   fleet->mutable_process()->set_memory_mean_bytes(fleet_memory);
   fleet->mutable_process()->set_memory_peak_bytes(fleet_memory);
@@ -676,7 +709,8 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
 }  // namespace
 
 Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
-                                    uint32_t point_index, uint32_t repetition, const SimParams& params) {
+                                    uint32_t point_index, uint32_t repetition,
+                                    const SimParams& params) {
   ClusterModel model(scenario, point, params);
   return model.run(point_index, repetition);
 }

@@ -44,7 +44,7 @@
 namespace fogm2m::sim {
 
 struct PointOutcome {
-  schema::ResultRecord record;     // started_unix_s and latency_file left for the writer
+  schema::ResultRecord record;       // started_unix_s and latency_file left for the writer
   std::vector<uint32_t> latency_us;  // every measured answered request, in answer order
   uint64_t events = 0;               // kernel events the point took
 };
@@ -56,6 +56,7 @@ struct PointOutcome {
 // for points the model cannot run (no nodes, more than 65535 nodes, a
 // negative or absurd window).
 Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
-                                    uint32_t point_index, uint32_t repetition, const SimParams& params);
+                                    uint32_t point_index, uint32_t repetition,
+                                    const SimParams& params);
 
 }  // namespace fogm2m::sim

@@ -16,7 +16,8 @@ DeviceAddress device_address(uint32_t device, uint32_t fleets) {
   const uint32_t fleet = device % fleets;
   const uint32_t index = device / fleets;
   DeviceAddress a;
-  a.ip = (10u << 24) | (88u << 16) | ((fleet & 0xff) << 8) | ((1 + index / kDevicesPerAddress) & 0xff);
+  a.ip =
+      (10u << 24) | (88u << 16) | ((fleet & 0xff) << 8) | ((1 + index / kDevicesPerAddress) & 0xff);
   a.port = static_cast<uint16_t>(kFirstPort + index % kDevicesPerAddress);
   return a;
 }

@@ -5,9 +5,9 @@
 #include "bus/reply.h"
 #include "bus/request.h"
 #include "emulated_clients/device.h"
-#include "lwm2m/codec/codec.h"
 #include "lwm2m/coap_code.h"
 #include "lwm2m/coap_message.h"
+#include "lwm2m/codec/codec.h"
 #include "lwm2m/content_format.h"
 #include "lwm2m/node.h"
 #include "lwm2m/path.h"
@@ -27,7 +27,9 @@ constexpr const char* kTicket = "0b6f7a1e-3c2d-4e5f-8a9b-0c1d2e3f4a5b";  // a uu
 constexpr const char* kEndpoint = "dev-000001";
 const std::string kToken(8, 't');
 
-uint8_t code(lwm2m::CoapCode c) { return static_cast<uint8_t>(c); }
+uint8_t code(lwm2m::CoapCode c) {
+  return static_cast<uint8_t>(c);
+}
 
 // The emulated device the sizes describe, as it starts
 // (emulated_clients/device.h): its Register, and the values it holds.
@@ -54,7 +56,8 @@ class StartedDevice {
   }
 
  private:
-  emulated::Device device_{std::make_shared<emulated::DeviceConfig>(), emulated::DeviceIdentity{kEndpoint, 1, "", ""}};
+  emulated::Device device_{std::make_shared<emulated::DeviceConfig>(),
+                           emulated::DeviceIdentity{kEndpoint, 1, "", ""}};
   emulated::TimePoint now_ = emulated::Clock::now();
 };
 
@@ -77,7 +80,9 @@ store::Registration representative_registration(const std::string& links) {
   return r;
 }
 
-uint32_t coap(const CoapMessage& m) { return static_cast<uint32_t>(lwm2m::coap_encoded_size(m)); }
+uint32_t coap(const CoapMessage& m) {
+  return static_cast<uint32_t>(lwm2m::coap_encoded_size(m));
+}
 
 CoapMessage response(CoapType type, lwm2m::CoapCode c) {
   CoapMessage m;
@@ -91,7 +96,8 @@ CoapMessage response(CoapType type, lwm2m::CoapCode c) {
 // RESP framing of an array of bulk strings.
 uint32_t resp_array(std::initializer_list<size_t> parts) {
   uint32_t n = 1 + static_cast<uint32_t>(std::to_string(parts.size()).size()) + 2;
-  for (size_t p : parts) n += 1 + static_cast<uint32_t>(std::to_string(p).size()) + 2 + static_cast<uint32_t>(p) + 2;
+  for (size_t p : parts)
+    n += 1 + static_cast<uint32_t>(std::to_string(p).size()) + 2 + static_cast<uint32_t>(p) + 2;
   return n;
 }
 
@@ -101,9 +107,11 @@ uint32_t resp_publish_size(std::string_view channel, size_t payload_bytes) {
   return resp_array({7, channel.size(), payload_bytes});
 }
 
-MessageSizes compute_message_sizes(const std::string& observe_path, const std::string& content_format) {
+MessageSizes compute_message_sizes(const std::string& observe_path,
+                                   const std::string& content_format) {
   MessageSizes s;
-  const ContentFormat format = content_format == "JSON" ? ContentFormat::kLwm2mJson : ContentFormat::kTlv;
+  const ContentFormat format =
+      content_format == "JSON" ? ContentFormat::kLwm2mJson : ContentFormat::kTlv;
   auto parsed = lwm2m::Path::parse(observe_path.empty() ? "/3313/0" : observe_path);
   const lwm2m::Path observed = parsed ? *parsed : lwm2m::Path(3313, 0);
   const lwm2m::Path read_path(3313, 0, 5702);
@@ -186,13 +194,16 @@ MessageSizes compute_message_sizes(const std::string& observe_path, const std::s
   bus::DeviceResponse notification = read_reply;
   notification.content = device.node(observed);
   const size_t notification_json =
-      bus::format_notification(kTicket, notification, bus::NotificationSource{kEndpoint, observed}).size();
+      bus::format_notification(kTicket, notification, bus::NotificationSource{kEndpoint, observed})
+          .size();
   s.bus_notification_publish = resp_publish_size("LWM2M_RESP", notification_json);
   s.bus_notification_message = resp_publish_size("LWM2M_RESP", notification_json);
   const store::Registration registration = representative_registration(links);
-  const size_t record_json = bus::format_registration_event(bus::RegistrationEventKind::kNew, registration).size();
+  const size_t record_json =
+      bus::format_registration_event(bus::RegistrationEventKind::kNew, registration).size();
   s.bus_registration_publish = resp_publish_size("LESHAN_REG_NEW", record_json);
-  s.store_command = resp_array({3, store::keys::registration(kEndpoint).size(), store::to_json_string(registration).size()});
+  s.store_command = resp_array(
+      {3, store::keys::registration(kEndpoint).size(), store::to_json_string(registration).size()});
   s.redis_reply = 5;
   return s;
 }

@@ -8,8 +8,8 @@
 // and TCP/IP headers for Redis traffic.
 #pragma once
 
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -21,21 +21,21 @@ constexpr uint32_t kDtlsRecordOverhead = 13 + 8 + 8;
 // Payload sizes in bytes (no transport headers).
 struct MessageSizes {
   // CoAP (UDP payload)
-  uint32_t notification = 0;        // NON 2.05 + Observe + Content-Format, the observed node
-  uint32_t empty_ack = 0;           // ACK of a CON notification (4-byte header)
-  uint32_t read_request = 0;        // CON GET /3313/0/5702 + Accept
-  uint32_t read_response = 0;       // ACK 2.05 with one float resource
-  uint32_t observe_request = 0;     // CON GET Observe:0 on the observed path
-  uint32_t observe_response = 0;    // ACK 2.05 Observe with the observed node
-  uint32_t register_request = 0;    // CON POST /rd?ep=..&lt=..&lwm2m=1.1&b=U + links
-  uint32_t register_response = 0;   // ACK 2.01 Location-Path rd/<id>
-  uint32_t update_request = 0;      // CON POST /rd/<id>
-  uint32_t update_response = 0;     // ACK 2.04
+  uint32_t notification = 0;       // NON 2.05 + Observe + Content-Format, the observed node
+  uint32_t empty_ack = 0;          // ACK of a CON notification (4-byte header)
+  uint32_t read_request = 0;       // CON GET /3313/0/5702 + Accept
+  uint32_t read_response = 0;      // ACK 2.05 with one float resource
+  uint32_t observe_request = 0;    // CON GET Observe:0 on the observed path
+  uint32_t observe_response = 0;   // ACK 2.05 Observe with the observed node
+  uint32_t register_request = 0;   // CON POST /rd?ep=..&lt=..&lwm2m=1.1&b=U + links
+  uint32_t register_response = 0;  // ACK 2.01 Location-Path rd/<id>
+  uint32_t update_request = 0;     // CON POST /rd/<id>
+  uint32_t update_response = 0;    // ACK 2.04
   // Redis RESP (TCP payload)
-  uint32_t bus_request_publish = 0;   // PUBLISH LWM2M_REQ {"ep","ticket","req":{...}}
-  uint32_t bus_request_message = 0;   // the same delivered to a subscriber ("message" push)
-  uint32_t bus_ack_publish = 0;       // PUBLISH LWM2M_RESP {"ticket","ack":true}
-  uint32_t bus_rep_publish = 0;       // PUBLISH LWM2M_RESP {"ticket","rep":{read content}}
+  uint32_t bus_request_publish = 0;  // PUBLISH LWM2M_REQ {"ep","ticket","req":{...}}
+  uint32_t bus_request_message = 0;  // the same delivered to a subscriber ("message" push)
+  uint32_t bus_ack_publish = 0;      // PUBLISH LWM2M_RESP {"ticket","ack":true}
+  uint32_t bus_rep_publish = 0;      // PUBLISH LWM2M_RESP {"ticket","rep":{read content}}
   uint32_t bus_rep_message = 0;
   uint32_t bus_notification_publish = 0;  // PUBLISH LWM2M_RESP notification rep
   uint32_t bus_notification_message = 0;
@@ -51,6 +51,7 @@ uint32_t resp_publish_size(std::string_view channel, size_t payload_bytes);
 // The sizes for notifications of `observe_path` ("/3313/0" or a resource)
 // in `content_format` ("TLV" or "JSON"; others count as TLV). Computed with
 // the codecs on each call; the model calls it once per point.
-MessageSizes compute_message_sizes(const std::string& observe_path, const std::string& content_format);
+MessageSizes compute_message_sizes(const std::string& observe_path,
+                                   const std::string& content_format);
 
 }  // namespace fogm2m::sim

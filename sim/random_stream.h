@@ -64,7 +64,8 @@ class RandomStream {
   // the normal deviate by Box-Muller.
   double lognormal_unit_mean(double sigma) {
     if (sigma <= 0) return 1.0;
-    const double z = std::sqrt(-2.0 * std::log1p(-uniform())) * std::cos(6.283185307179586 * uniform());
+    const double z =
+        std::sqrt(-2.0 * std::log1p(-uniform())) * std::cos(6.283185307179586 * uniform());
     return std::exp(sigma * z - sigma * sigma / 2);
   }
 

@@ -1,13 +1,13 @@
 // Reading and writing the simulator's parameter file (YAML or JSON).
 #include "sim/sim_params.h"
 
+#include <yaml-cpp/yaml.h>
+
+#include <boost/json.hpp>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <boost/json.hpp>
-#include <yaml-cpp/yaml.h>
 
 namespace fogm2m::sim {
 
@@ -55,15 +55,20 @@ constexpr NumberField kNumbers[] = {
     {"default_request_timeout_s", &SimParams::default_request_timeout_s},
 };
 
-Error bad(const std::string& why) { return make_error(ErrorKind::kInvalidArgument, "sim params: " + why); }
+Error bad(const std::string& why) {
+  return make_error(ErrorKind::kInvalidArgument, "sim params: " + why);
+}
 
 // Applies one key; kNotFound-style error for unknown keys or bad values.
 Status apply(SimParams& p, const std::string& key, const std::string& text, bool is_number,
              double number) {
   if (key == "bus_mode") {
-    if (text == "broadcast") p.bus_mode = BusMode::kBroadcast;
-    else if (text == "routed") p.bus_mode = BusMode::kRouted;
-    else return bad("bus_mode \"" + text + "\" is not broadcast or routed");
+    if (text == "broadcast")
+      p.bus_mode = BusMode::kBroadcast;
+    else if (text == "routed")
+      p.bus_mode = BusMode::kRouted;
+    else
+      return bad("bus_mode \"" + text + "\" is not broadcast or routed");
     return {};
   }
   for (const auto& f : kNumbers) {
@@ -109,7 +114,8 @@ Result<SimParams> parse_sim_params(const std::string& text, const std::string& f
     for (const auto& kv : v.get_object()) {
       const std::string key(kv.key());
       if (kv.value().is_string()) {
-        if (auto s = apply(p, key, std::string(kv.value().get_string()), false, 0); !s) return s.error();
+        if (auto s = apply(p, key, std::string(kv.value().get_string()), false, 0); !s)
+          return s.error();
       } else if (kv.value().is_number()) {
         const double n = kv.value().to_number<double>();
         if (auto s = apply(p, key, number_text(n), true, n); !s) return s.error();

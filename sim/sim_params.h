@@ -33,47 +33,49 @@ struct SimParams {
   double node_cpu_request_owned_s = 61e-6;    // bus request in, CoAP out, response in, PUBLISH
   double node_cpu_request_ignored_s = 68e-6;  // bus message parsed and dropped (not the owner)
   double node_cpu_registration_s = 100e-6;    // Register or Update, store writes included (guess)
-  double node_cpu_dtls_datagram_s = 4e-6;     // extra per DTLS record in or out (AES-CCM8 + record layer)
-  double node_cpu_wakeup_s = 16e-6;           // a message that finds the node idle wakes it (see cfs_server.h)
-  double node_cpu_cv = 1.75;                  // coefficient of variation of a job's CPU (lognormal,
-                                              // mean 1): uneven costs make a node throttle in some
-                                              // periods before its mean use reaches the quota
-  double node_cpu_background = 0.0;           // CPU fraction used by timers etc. when idle
-  double owned_request_split = 0.5;           // share of the owned-request cost spent on the way in
+  double node_cpu_dtls_datagram_s =
+      4e-6;  // extra per DTLS record in or out (AES-CCM8 + record layer)
+  double node_cpu_wakeup_s =
+      16e-6;                  // a message that finds the node idle wakes it (see cfs_server.h)
+  double node_cpu_cv = 1.75;  // coefficient of variation of a job's CPU (lognormal,
+                              // mean 1): uneven costs make a node throttle in some
+                              // periods before its mean use reaches the quota
+  double node_cpu_background = 0.0;  // CPU fraction used by timers etc. when idle
+  double owned_request_split = 0.5;  // share of the owned-request cost spent on the way in
   // ---- Server node memory (bytes) ----
   double node_memory_base_bytes = 6e6;
   double node_memory_per_registration_bytes = 2900;
   double node_memory_per_observation_bytes = 600;
   // ---- Redis ----
-  double redis_command_s = 5e-6;              // service time of one command (PUBLISH, GET, SET ...)
-  double redis_per_subscriber_s = 1e-6;       // extra per subscriber a PUBLISH is delivered to
-  double redis_commands_per_registration = 6; // store writes of a Register / Update
-  double node_redis_round_trip_s = 95e-6;     // from the start of the node's job that sends a
-                                              // command to the reply's arrival (0: two network hops
-                                              // after Redis served it); decides how often the reply
-                                              // finds the node idle and wakes it
-  double redis_shards = 1;                    // Redis Cluster masters; keys and sharded pub/sub
-                                              // channels (SPUBLISH) of a device go to one of them
-  double redis_memory_base_bytes = 3e6;       // per shard
+  double redis_command_s = 5e-6;         // service time of one command (PUBLISH, GET, SET ...)
+  double redis_per_subscriber_s = 1e-6;  // extra per subscriber a PUBLISH is delivered to
+  double redis_commands_per_registration = 6;  // store writes of a Register / Update
+  double node_redis_round_trip_s = 95e-6;      // from the start of the node's job that sends a
+                                           // command to the reply's arrival (0: two network hops
+                                           // after Redis served it); decides how often the reply
+                                           // finds the node idle and wakes it
+  double redis_shards = 1;               // Redis Cluster masters; keys and sharded pub/sub
+                                         // channels (SPUBLISH) of a device go to one of them
+  double redis_memory_base_bytes = 3e6;  // per shard
   double redis_memory_per_registration_bytes = 1500;
   // ---- Network ----
-  double network_hop_latency_s = 62e-6;       // one hop: fleet->LB, LB->node, node<->Redis, LG<->Redis
-                                              // (calibrated: wire and the receiving process' wakeup)
-  double front_bandwidth_bps = 1e9;           // fleet <-> load balancer
-  double back_bandwidth_bps = 1e9;            // load balancer <-> nodes, nodes/LG <-> Redis
-  double link_header_bytes = 14;              // Ethernet header, counted by interface byte counters
-  double tcp_ip_header_bytes = 52;            // IPv4 + TCP with timestamps, per Redis message
+  double network_hop_latency_s = 62e-6;  // one hop: fleet->LB, LB->node, node<->Redis, LG<->Redis
+                                         // (calibrated: wire and the receiving process' wakeup)
+  double front_bandwidth_bps = 1e9;      // fleet <-> load balancer
+  double back_bandwidth_bps = 1e9;       // load balancer <-> nodes, nodes/LG <-> Redis
+  double link_header_bytes = 14;         // Ethernet header, counted by interface byte counters
+  double tcp_ip_header_bytes = 52;       // IPv4 + TCP with timestamps, per Redis message
   // ---- Devices and fleet ----
-  double device_request_delay_s = 100e-6;     // a device answering a request
-  double notify_con_every = 10;               // every Nth notification is CON (the node ACKs it)
-  double pmin_s = 0;                          // observation attributes (0: none)
+  double device_request_delay_s = 100e-6;  // a device answering a request
+  double notify_con_every = 10;            // every Nth notification is CON (the node ACKs it)
+  double pmin_s = 0;                       // observation attributes (0: none)
   double pmax_s = 0;
-  double registration_ramp_s = 1.0;           // devices start uniformly spread over this
-  double setup_s = 2.0;                       // load starts this long after the fleet
+  double registration_ramp_s = 1.0;  // devices start uniformly spread over this
+  double setup_s = 2.0;              // load starts this long after the fleet
   double fleet_cpu_per_message_s = 8e-6;
   double fleet_memory_base_bytes = 8e6;
   double fleet_memory_per_device_bytes = 3000;
-  double default_request_timeout_s = 5.0;     // when the scenario gives none
+  double default_request_timeout_s = 5.0;  // when the scenario gives none
   BusMode bus_mode = BusMode::kBroadcast;
 };
 

@@ -17,7 +17,11 @@ constexpr SimTime kSecond = 1000 * kMillisecond;
 constexpr SimTime kNever = INT64_MAX;
 
 // Seconds (as written in parameter files) to the nearest nanosecond.
-inline SimTime from_seconds(double seconds) { return static_cast<SimTime>(std::llround(seconds * 1e9)); }
-inline double to_seconds(SimTime t) { return static_cast<double>(t) / 1e9; }  // correctly rounded
+inline SimTime from_seconds(double seconds) {
+  return static_cast<SimTime>(std::llround(seconds * 1e9));
+}
+inline double to_seconds(SimTime t) {
+  return static_cast<double>(t) / 1e9;
+}  // correctly rounded
 
 }  // namespace fogm2m::sim

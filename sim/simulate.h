@@ -18,7 +18,8 @@ namespace fogm2m::sim {
 // The parameters to simulate with: `params_file` when given; else the
 // scenario's sim_params (a path as given, else beside `scenario_file`);
 // else the defaults.
-Result<SimParams> resolve_sim_params(const std::string& params_file, const std::string& scenario_sim_params,
+Result<SimParams> resolve_sim_params(const std::string& params_file,
+                                     const std::string& scenario_sim_params,
                                      const std::string& scenario_file);
 
 struct SimulationOptions {
@@ -46,6 +47,7 @@ Result<SimulationSummary> simulate_scenario(const SimulationOptions& options);
 // The scenario a testbed results directory was measured with (its
 // metadata.json); when it has none, settings that match the testbed's
 // defaults (window from the records, 5 s warm-up, /3313/0 observed).
-schema::Scenario measured_scenario(const std::string& results_dir, const std::vector<schema::ResultRecord>& records);
+schema::Scenario measured_scenario(const std::string& results_dir,
+                                   const std::vector<schema::ResultRecord>& records);
 
 }  // namespace fogm2m::sim

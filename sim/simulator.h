@@ -41,10 +41,12 @@ class BasicSimulator {
   Queue& queue() { return queue_; }
 
   // Schedules an event at absolute time `at` (clamped to now()).
-  void schedule_at(SimTime at, uint16_t type, uint32_t entity, uint32_t data = 0, uint32_t data2 = 0) {
+  void schedule_at(SimTime at, uint16_t type, uint32_t entity, uint32_t data = 0,
+                   uint32_t data2 = 0) {
     push(at, type, entity, data, data2, 0);
   }
-  void schedule_in(SimTime delay, uint16_t type, uint32_t entity, uint32_t data = 0, uint32_t data2 = 0) {
+  void schedule_in(SimTime delay, uint16_t type, uint32_t entity, uint32_t data = 0,
+                   uint32_t data2 = 0) {
     push(now_ + delay, type, entity, data, data2, 0);
   }
 
@@ -88,7 +90,8 @@ class BasicSimulator {
  private:
   static constexpr uint16_t kCancellable = 1;
 
-  uint64_t push(SimTime at, uint16_t type, uint32_t entity, uint32_t data, uint32_t data2, uint16_t flags) {
+  uint64_t push(SimTime at, uint16_t type, uint32_t entity, uint32_t data, uint32_t data2,
+                uint16_t flags) {
     Event e;
     e.time = at < now_ ? now_ : at;
     e.seq = ++seq_;

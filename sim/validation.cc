@@ -55,8 +55,12 @@ double median_of(const std::vector<const schema::ResultRecord*>& reps,
   return results::median(std::move(values));
 }
 
-double mean_latency(const schema::ResultRecord& r) { return r.latency().mean_ms(); }
-double p99_latency(const schema::ResultRecord& r) { return r.latency().p99_ms(); }
+double mean_latency(const schema::ResultRecord& r) {
+  return r.latency().mean_ms();
+}
+double p99_latency(const schema::ResultRecord& r) {
+  return r.latency().p99_ms();
+}
 
 PointFigures figures_of(const std::vector<const schema::ResultRecord*>& reps) {
   PointFigures f;
@@ -76,9 +80,13 @@ double spread_of_mean_latency(const std::vector<const schema::ResultRecord*>& re
 }
 
 using CurveKey = std::tuple<uint32_t, uint32_t, bool>;
-CurveKey curve_of(const schema::Point& p) { return {p.devices(), p.nodes(), p.dtls()}; }
+CurveKey curve_of(const schema::Point& p) {
+  return {p.devices(), p.nodes(), p.dtls()};
+}
 
-bool comparable(const schema::ResultRecord& r) { return r.error().empty() && r.point().nodes() > 0; }
+bool comparable(const schema::ResultRecord& r) {
+  return r.error().empty() && r.point().nodes() > 0;
+}
 
 // Every repetition of a point, measured and compared, by point index.
 struct Repetitions {
@@ -87,7 +95,8 @@ struct Repetitions {
 };
 
 // Fills `report`'s points, knees and means from repetitions paired by point.
-ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point, ValidationReport report) {
+ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
+                                ValidationReport report) {
   for (const auto& [index, reps] : by_point) {
     PointComparison c;
     c.point_index = index;
@@ -165,14 +174,17 @@ double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee) {
       *has_knee = true;
       return rate;
     }
-  const double step = curve.size() >= 2 ? curve.back().first - curve[curve.size() - 2].first : curve.back().first;
+  const double step =
+      curve.size() >= 2 ? curve.back().first - curve[curve.size() - 2].first : curve.back().first;
   return curve.back().first + step;
 }
 
 Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_measured,
-                                  const schema::Scenario& scenario, const SimParams& params, unsigned threads) {
+                                  const schema::Scenario& scenario, const SimParams& params,
+                                  unsigned threads) {
   ValidationReport report;
-  const std::vector<schema::ResultRecord> measured = results::without_slowed(all_measured, &report.slowed);
+  const std::vector<schema::ResultRecord> measured =
+      results::without_slowed(all_measured, &report.slowed);
   std::vector<SweepRun> runs;
   std::vector<const schema::ResultRecord*> sources;
   for (const auto& r : measured) {
@@ -180,20 +192,22 @@ Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& all_m
     runs.push_back({r.point_index(), r.repetition(), r.point()});
     sources.push_back(&r);
   }
-  if (runs.empty()) return make_error(ErrorKind::kInvalidArgument, "validate: no measured records without error");
+  if (runs.empty())
+    return make_error(ErrorKind::kInvalidArgument, "validate: no measured records without error");
 
   std::map<uint32_t, Repetitions> by_point;
   std::deque<schema::ResultRecord> simulated;  // stable addresses for by_point
   size_t i = 0;
-  auto status = run_sweep(scenario, runs, params, threads, [&](const SweepRun& run, Result<PointOutcome>& out) -> Status {
-    if (!out) return out.error();
-    auto& reps = by_point[run.point_index];
-    reps.point = run.point;
-    reps.measured.push_back(sources[i++]);
-    simulated.push_back(std::move(out->record));
-    reps.compared.push_back(&simulated.back());
-    return {};
-  });
+  auto status = run_sweep(scenario, runs, params, threads,
+                          [&](const SweepRun& run, Result<PointOutcome>& out) -> Status {
+                            if (!out) return out.error();
+                            auto& reps = by_point[run.point_index];
+                            reps.point = run.point;
+                            reps.measured.push_back(sources[i++]);
+                            simulated.push_back(std::move(out->record));
+                            reps.compared.push_back(&simulated.back());
+                            return {};
+                          });
   if (!status) return status.error();
   return compare_points(by_point, std::move(report));
 }
@@ -203,10 +217,13 @@ Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord
   ValidationReport report;
   report.second_sweep = true;
   std::string slowed_first, slowed_second;
-  const std::vector<schema::ResultRecord> measured = results::without_slowed(all_measured, &slowed_first);
-  const std::vector<schema::ResultRecord> second = results::without_slowed(all_second, &slowed_second);
+  const std::vector<schema::ResultRecord> measured =
+      results::without_slowed(all_measured, &slowed_first);
+  const std::vector<schema::ResultRecord> second =
+      results::without_slowed(all_second, &slowed_second);
   if (!slowed_first.empty()) report.slowed = "first run: " + slowed_first;
-  if (!slowed_second.empty()) report.slowed += (report.slowed.empty() ? "" : "; ") + ("second run: " + slowed_second);
+  if (!slowed_second.empty())
+    report.slowed += (report.slowed.empty() ? "" : "; ") + ("second run: " + slowed_second);
 
   std::map<uint32_t, Repetitions> by_point;
   for (const auto& r : measured) {
@@ -220,9 +237,10 @@ Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord
     auto it = by_point.find(r.point_index());
     if (it == by_point.end()) continue;
     if (!google::protobuf::util::MessageDifferencer::Equals(it->second.point, r.point()))
-      return make_error(ErrorKind::kInvalidArgument,
-                        "validate: point " + std::to_string(r.point_index()) +
-                            " is a different point in the two runs; they are not of the same scenario");
+      return make_error(
+          ErrorKind::kInvalidArgument,
+          "validate: point " + std::to_string(r.point_index()) +
+              " is a different point in the two runs; they are not of the same scenario");
     it->second.compared.push_back(&r);
   }
   for (auto it = by_point.begin(); it != by_point.end();) {
@@ -233,54 +251,67 @@ Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord
       ++it;
     }
   }
-  if (by_point.empty()) return make_error(ErrorKind::kInvalidArgument, "validate: the two runs have no point in common");
+  if (by_point.empty())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "validate: the two runs have no point in common");
   return compare_points(by_point, std::move(report));
 }
 
 std::string format_validation(const ValidationReport& r) {
   std::string out;
   char line[400];
-  std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s %7s\n", "point", "reps", "devices",
-                "nodes", "dtls", "rate", "mean_ms", r.second_sweep ? "2nd_ms" : "sim_ms", "spread", "mean%", "p99%", "thr", "mem%");
+  std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s %7s\n", "point",
+                "reps", "devices", "nodes", "dtls", "rate", "mean_ms",
+                r.second_sweep ? "2nd_ms" : "sim_ms", "spread", "mean%", "p99%", "thr", "mem%");
   out += line;
   for (const auto& c : r.points) {
     const auto& p = c.point;
     std::snprintf(line, sizeof line,
-                  "%6u %4u %7u %5u %4s %9.1f %9.3f %7.3f %6.1f%% %6.1f%% %6.1f%% %7.3f %6.1f%% bytes %.1f%%\n",
-                  c.point_index, c.repetitions, p.devices(), p.nodes(), p.dtls() ? "yes" : "no", p.request_rate(),
-                  c.measured.mean_ms, c.compared.mean_ms, 100 * c.measured_spread, 100 * c.mean_latency_error,
-                  100 * c.p99_error, c.throttling_error, 100 * c.memory_error, 100 * c.bytes_error);
+                  "%6u %4u %7u %5u %4s %9.1f %9.3f %7.3f %6.1f%% %6.1f%% %6.1f%% %7.3f %6.1f%% "
+                  "bytes %.1f%%\n",
+                  c.point_index, c.repetitions, p.devices(), p.nodes(), p.dtls() ? "yes" : "no",
+                  p.request_rate(), c.measured.mean_ms, c.compared.mean_ms, 100 * c.measured_spread,
+                  100 * c.mean_latency_error, 100 * c.p99_error, c.throttling_error,
+                  100 * c.memory_error, 100 * c.bytes_error);
     out += line;
   }
   out += "knees (first rate with mean latency > 2x its lowest-rate value):\n";
   for (const auto& k : r.knees) {
-    std::snprintf(line, sizeof line, "  devices %u nodes %u dtls %s: measured %s%.1f, %s %s%.1f, error %.1f%%\n",
-                  k.devices, k.nodes, k.dtls ? "yes" : "no", k.measured_has_knee ? "" : "none, >", k.measured_knee,
-                  r.second_sweep ? "second run" : "simulated", k.compared_has_knee ? "" : "none, >", k.compared_knee,
-                  100 * k.error);
+    std::snprintf(line, sizeof line,
+                  "  devices %u nodes %u dtls %s: measured %s%.1f, %s %s%.1f, error %.1f%%\n",
+                  k.devices, k.nodes, k.dtls ? "yes" : "no", k.measured_has_knee ? "" : "none, >",
+                  k.measured_knee, r.second_sweep ? "second run" : "simulated",
+                  k.compared_has_knee ? "" : "none, >", k.compared_knee, 100 * k.error);
     out += line;
   }
   std::snprintf(line, sizeof line,
-                "overall: mean latency %.1f%%, p99 %.1f%%, throttling ratio %.3f (absolute), memory %.1f%%, bytes %.1f%%, "
+                "overall: mean latency %.1f%%, p99 %.1f%%, throttling ratio %.3f (absolute), "
+                "memory %.1f%%, bytes %.1f%%, "
                 "%zu points, %zu of %zu curves with a measured knee\n",
-                100 * r.mean_latency_error, 100 * r.p99_error, r.throttling_error, 100 * r.memory_error,
-                100 * r.bytes_error, r.points.size(), r.curves_with_knee, r.knees.size());
+                100 * r.mean_latency_error, 100 * r.p99_error, r.throttling_error,
+                100 * r.memory_error, 100 * r.bytes_error, r.points.size(), r.curves_with_knee,
+                r.knees.size());
   out += line;
   if (!r.slowed.empty()) out += "left out, measured on a slowed machine: " + r.slowed + "\n";
   if (r.points_in_one_sweep_only > 0)
-    out += "skipped, measured in one run only: " + std::to_string(r.points_in_one_sweep_only) + " points\n";
+    out += "skipped, measured in one run only: " + std::to_string(r.points_in_one_sweep_only) +
+           " points\n";
   if (r.points_repeated > 0) {
-    std::snprintf(line, sizeof line,
-                  "measurement spread: repetitions deviate %.1f%% from their point's median mean latency "
-                  "(%zu repeated points)\n",
-                  100 * r.measured_spread, r.points_repeated);
+    std::snprintf(
+        line, sizeof line,
+        "measurement spread: repetitions deviate %.1f%% from their point's median mean latency "
+        "(%zu repeated points)\n",
+        100 * r.measured_spread, r.points_repeated);
     out += line;
   }
   if (r.second_sweep)
-    std::snprintf(line, sizeof line, "repeatability: mean latency difference below knee %.1f%%, knee difference %.1f%%\n",
-                  100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
+    std::snprintf(
+        line, sizeof line,
+        "repeatability: mean latency difference below knee %.1f%%, knee difference %.1f%%\n",
+        100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
   else
-    std::snprintf(line, sizeof line, "validation: mean latency error below knee %.1f%%, knee error %.1f%%\n",
+    std::snprintf(line, sizeof line,
+                  "validation: mean latency error below knee %.1f%%, knee error %.1f%%\n",
                   100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
   out += line;
   return out;

@@ -43,8 +43,9 @@ struct PointFigures {
 struct PointComparison {
   uint32_t point_index = 0;
   schema::Point point;
-  uint32_t repetitions = 0;    // measured records of the point
-  double measured_spread = 0;  // mean |rep - median| / median of mean latency; 0 with one repetition
+  uint32_t repetitions = 0;  // measured records of the point
+  double measured_spread =
+      0;  // mean |rep - median| / median of mean latency; 0 with one repetition
   PointFigures measured;
   PointFigures compared;  // the simulator's figures, or the second sweep's (validate_against)
   double mean_latency_error = 0;
@@ -58,10 +59,10 @@ struct PointComparison {
 struct CurveKnee {
   uint32_t devices = 0, nodes = 0;
   bool dtls = false;
-  double measured_knee = 0;   // request rate
+  double measured_knee = 0;  // request rate
   double compared_knee = 0;
   bool measured_has_knee = false, compared_has_knee = false;
-  double error = 0;           // relative
+  double error = 0;  // relative
 };
 
 struct ValidationReport {
@@ -80,8 +81,10 @@ struct ValidationReport {
   // Mean measured_spread over points with more than one repetition; 0 if none.
   double measured_spread = 0;
   size_t points_repeated = 0;
-  std::string slowed;  // records left out as measured on a slowed machine (results/slowed_machine.h)
-  size_t points_in_one_sweep_only = 0;  // validate_against: points skipped, measured in one run only
+  std::string
+      slowed;  // records left out as measured on a slowed machine (results/slowed_machine.h)
+  size_t points_in_one_sweep_only =
+      0;  // validate_against: points skipped, measured in one run only
 };
 
 // The knee of a curve from (rate, mean latency ms) pairs, sorted or not.
@@ -93,7 +96,8 @@ double knee_rate(std::vector<std::pair<double, double>> curve, bool* has_knee);
 // with `scenario`'s run settings and `params`, on `threads` threads, and
 // compares point by point (repetitions folded into medians).
 Result<ValidationReport> validate(const std::vector<schema::ResultRecord>& measured,
-                                  const schema::Scenario& scenario, const SimParams& params, unsigned threads);
+                                  const schema::Scenario& scenario, const SimParams& params,
+                                  unsigned threads);
 
 // Compares two testbed runs of the same scenario point by point, `second`
 // in the simulator's place: the errors are their differences. Records with

@@ -27,22 +27,38 @@
 
 namespace fogm2m::store::keys {
 
-inline std::string tag(std::string_view ep) { return "{" + std::string(ep) + "}"; }
+inline std::string tag(std::string_view ep) {
+  return "{" + std::string(ep) + "}";
+}
 
 inline constexpr std::string_view kRegistrationPrefix = "REG:EP:";
 inline constexpr std::string_view kOwnerPrefix = "EP#UID:";
 
-inline std::string registration(std::string_view ep) { return std::string(kRegistrationPrefix) + tag(ep); }
-inline std::string owner(std::string_view ep) { return std::string(kOwnerPrefix) + tag(ep); }
-inline std::string tokens(std::string_view ep) { return "TKNS:EP:" + tag(ep); }
+inline std::string registration(std::string_view ep) {
+  return std::string(kRegistrationPrefix) + tag(ep);
+}
+inline std::string owner(std::string_view ep) {
+  return std::string(kOwnerPrefix) + tag(ep);
+}
+inline std::string tokens(std::string_view ep) {
+  return "TKNS:EP:" + tag(ep);
+}
 inline std::string observation(std::string_view ep, std::string_view token_hex) {
   return "OBS:TKN:" + tag(ep) + std::string(token_hex);
 }
-inline std::string security(std::string_view ep) { return "SEC:EP:" + tag(ep); }
+inline std::string security(std::string_view ep) {
+  return "SEC:EP:" + tag(ep);
+}
 
-inline std::string reg_id_index(std::string_view reg_id) { return "EP:REGID:" + std::string(reg_id); }
-inline std::string address_index(std::string_view address) { return "EP:ADDR:" + std::string(address); }
-inline std::string identity_index(std::string_view identity) { return "SEC:ID:" + std::string(identity); }
+inline std::string reg_id_index(std::string_view reg_id) {
+  return "EP:REGID:" + std::string(reg_id);
+}
+inline std::string address_index(std::string_view address) {
+  return "EP:ADDR:" + std::string(address);
+}
+inline std::string identity_index(std::string_view identity) {
+  return "SEC:ID:" + std::string(identity);
+}
 inline constexpr std::string_view kExpiry = "EXP:EP";
 inline constexpr std::string_view kNodes = "NODES";
 

@@ -34,14 +34,16 @@ void MemoryObservationStore::remove(const std::string& endpoint, const std::stri
   reply<bool>(std::move(done), existed);
 }
 
-void MemoryObservationStore::list(const std::string& endpoint, Done<std::vector<Observation>> done) {
+void MemoryObservationStore::list(const std::string& endpoint,
+                                  Done<std::vector<Observation>> done) {
   std::vector<Observation> out;
   if (auto ep = by_endpoint_.find(endpoint); ep != by_endpoint_.end())
     for (const auto& [_, obs] : ep->second) out.push_back(obs);
   reply<std::vector<Observation>>(std::move(done), std::move(out));
 }
 
-void MemoryObservationStore::remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) {
+void MemoryObservationStore::remove_all(const std::string& endpoint,
+                                        Done<std::vector<Observation>> done) {
   std::vector<Observation> out;
   if (auto ep = by_endpoint_.find(endpoint); ep != by_endpoint_.end()) {
     for (auto& [_, obs] : ep->second) out.push_back(std::move(obs));

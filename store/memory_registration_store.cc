@@ -41,8 +41,8 @@ void MemoryRegistrationStore::update(const RegistrationUpdate& update, const std
                                      Done<UpdatedRegistration> done) {
   auto ep = endpoint_by_reg_id_.find(update.reg_id);
   if (ep == endpoint_by_reg_id_.end())
-    return reply<UpdatedRegistration>(std::move(done),
-                                      make_error(ErrorKind::kNotFound, "no registration " + update.reg_id));
+    return reply<UpdatedRegistration>(
+        std::move(done), make_error(ErrorKind::kNotFound, "no registration " + update.reg_id));
   Registration& reg = by_endpoint_.at(ep->second);
   UpdatedRegistration result{reg, reg};
   unindex(reg);
@@ -56,7 +56,8 @@ void MemoryRegistrationStore::update(const RegistrationUpdate& update, const std
 void MemoryRegistrationStore::remove(const std::string& reg_id, Done<Registration> done) {
   auto ep = endpoint_by_reg_id_.find(reg_id);
   if (ep == endpoint_by_reg_id_.end())
-    return reply<Registration>(std::move(done), make_error(ErrorKind::kNotFound, "no registration " + reg_id));
+    return reply<Registration>(std::move(done),
+                               make_error(ErrorKind::kNotFound, "no registration " + reg_id));
   auto it = by_endpoint_.find(ep->second);
   Registration reg = std::move(it->second);
   by_endpoint_.erase(it);
@@ -71,20 +72,24 @@ void MemoryRegistrationStore::get_by_endpoint(const std::string& endpoint,
   reply<std::optional<Registration>>(std::move(done), std::move(r));
 }
 
-void MemoryRegistrationStore::get_by_reg_id(const std::string& reg_id, Done<std::optional<Registration>> done) {
+void MemoryRegistrationStore::get_by_reg_id(const std::string& reg_id,
+                                            Done<std::optional<Registration>> done) {
   std::optional<Registration> r;
-  if (auto ep = endpoint_by_reg_id_.find(reg_id); ep != endpoint_by_reg_id_.end()) r = by_endpoint_.at(ep->second);
+  if (auto ep = endpoint_by_reg_id_.find(reg_id); ep != endpoint_by_reg_id_.end())
+    r = by_endpoint_.at(ep->second);
   reply<std::optional<Registration>>(std::move(done), std::move(r));
 }
 
-void MemoryRegistrationStore::get_by_address(const PeerAddress& peer, Done<std::optional<Registration>> done) {
+void MemoryRegistrationStore::get_by_address(const PeerAddress& peer,
+                                             Done<std::optional<Registration>> done) {
   std::optional<Registration> r;
   if (auto ep = endpoint_by_address_.find(peer.to_string()); ep != endpoint_by_address_.end())
     r = by_endpoint_.at(ep->second);
   reply<std::optional<Registration>>(std::move(done), std::move(r));
 }
 
-void MemoryRegistrationStore::owner_of(const std::string& endpoint, Done<std::optional<std::string>> done) {
+void MemoryRegistrationStore::owner_of(const std::string& endpoint,
+                                       Done<std::optional<std::string>> done) {
   std::optional<std::string> owner;
   if (auto it = by_endpoint_.find(endpoint); it != by_endpoint_.end() && !it->second.owner.empty())
     owner = it->second.owner;

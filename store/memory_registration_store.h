@@ -20,11 +20,13 @@ class MemoryRegistrationStore final : public RegistrationStore {
   void update(const RegistrationUpdate& update, const std::string& owner,
               Done<UpdatedRegistration> done) override;
   void remove(const std::string& reg_id, Done<Registration> done) override;
-  void get_by_endpoint(const std::string& endpoint, Done<std::optional<Registration>> done) override;
+  void get_by_endpoint(const std::string& endpoint,
+                       Done<std::optional<Registration>> done) override;
   void get_by_reg_id(const std::string& reg_id, Done<std::optional<Registration>> done) override;
   void get_by_address(const PeerAddress& peer, Done<std::optional<Registration>> done) override;
   void owner_of(const std::string& endpoint, Done<std::optional<std::string>> done) override;
-  void remove_expired(int64_t now_ms, int64_t grace_ms, Done<std::vector<Registration>> done) override;
+  void remove_expired(int64_t now_ms, int64_t grace_ms,
+                      Done<std::vector<Registration>> done) override;
   void list(Done<std::vector<Registration>> done) override;
 
  private:

@@ -15,9 +15,10 @@ void MemorySecurityStore::put(const SecurityInfo& info, Done<bool> done) {
   if (auto err = validate_security_info(info)) return reply<bool>(std::move(done), *err);
   if (auto it = endpoint_by_identity_.find(info.identity);
       it != endpoint_by_identity_.end() && it->second != info.endpoint)
-    return reply<bool>(std::move(done), make_error(ErrorKind::kInvalidArgument,
-                                                   "PSK identity \"" + info.identity +
-                                                       "\" already belongs to endpoint " + it->second));
+    return reply<bool>(std::move(done),
+                       make_error(ErrorKind::kInvalidArgument,
+                                  "PSK identity \"" + info.identity +
+                                      "\" already belongs to endpoint " + it->second));
   if (auto old = by_endpoint_.find(info.endpoint); old != by_endpoint_.end())
     endpoint_by_identity_.erase(old->second.identity);
   by_endpoint_[info.endpoint] = info;
@@ -25,13 +26,15 @@ void MemorySecurityStore::put(const SecurityInfo& info, Done<bool> done) {
   reply<bool>(std::move(done), true);
 }
 
-void MemorySecurityStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) {
+void MemorySecurityStore::get_by_endpoint(const std::string& endpoint,
+                                          Done<std::optional<SecurityInfo>> done) {
   std::optional<SecurityInfo> r;
   if (auto it = by_endpoint_.find(endpoint); it != by_endpoint_.end()) r = it->second;
   reply<std::optional<SecurityInfo>>(std::move(done), std::move(r));
 }
 
-void MemorySecurityStore::get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) {
+void MemorySecurityStore::get_by_identity(const std::string& identity,
+                                          Done<std::optional<SecurityInfo>> done) {
   std::optional<SecurityInfo> r;
   if (auto ep = endpoint_by_identity_.find(identity); ep != endpoint_by_identity_.end())
     r = by_endpoint_.at(ep->second);

@@ -13,8 +13,10 @@ class MemorySecurityStore final : public SecurityStore {
   explicit MemorySecurityStore(boost::asio::io_context& io) : io_(io) {}
 
   void put(const SecurityInfo& info, Done<bool> done) override;
-  void get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) override;
-  void get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) override;
+  void get_by_endpoint(const std::string& endpoint,
+                       Done<std::optional<SecurityInfo>> done) override;
+  void get_by_identity(const std::string& identity,
+                       Done<std::optional<SecurityInfo>> done) override;
   void remove(const std::string& endpoint, Done<bool> done) override;
 
  private:

@@ -8,13 +8,18 @@ namespace fogm2m::store {
 
 namespace json = boost::json;
 
-std::string token_to_hex(std::string_view token) { return to_hex(token); }
+std::string token_to_hex(std::string_view token) {
+  return to_hex(token);
+}
 
 Result<std::string> token_from_hex(std::string_view hex) {
   if (hex.size() > 16)
-    return make_error(ErrorKind::kMalformed, "token \"" + std::string(hex) + "\": longer than 8 bytes");
+    return make_error(ErrorKind::kMalformed,
+                      "token \"" + std::string(hex) + "\": longer than 8 bytes");
   auto raw = from_hex(hex);
-  if (!raw) return make_error(ErrorKind::kMalformed, "token \"" + std::string(hex) + "\": " + raw.error().message);
+  if (!raw)
+    return make_error(ErrorKind::kMalformed,
+                      "token \"" + std::string(hex) + "\": " + raw.error().message);
   return raw;
 }
 
@@ -28,7 +33,9 @@ json::value to_json(const Observation& obs) {
                       {"created", obs.created_ms}};
 }
 
-std::string to_json_string(const Observation& obs) { return json::serialize(to_json(obs)); }
+std::string to_json_string(const Observation& obs) {
+  return json::serialize(to_json(obs));
+}
 
 Result<Observation> observation_from_json_string(std::string_view text) {
   boost::system::error_code ec;
@@ -44,7 +51,8 @@ Result<Observation> observation_from_json_string(std::string_view text) {
   Observation obs;
   std::string path;
   if (!str("tkn", obs.token_hex) || !str("ep", obs.endpoint) || !str("path", path))
-    return make_error(ErrorKind::kMalformed, "observation record: tkn, ep and path must be strings");
+    return make_error(ErrorKind::kMalformed,
+                      "observation record: tkn, ep and path must be strings");
   str("regId", obs.reg_id);
   str("ticket", obs.ticket);
   auto p = lwm2m::Path::parse(path);
@@ -54,7 +62,8 @@ Result<Observation> observation_from_json_string(std::string_view text) {
     auto f = lwm2m::content_format_from_number(static_cast<uint32_t>(ct->get_int64()));
     if (f) obs.content_format = *f;
   }
-  if (const json::value* c = o->if_contains("created"); c && c->is_int64()) obs.created_ms = c->get_int64();
+  if (const json::value* c = o->if_contains("created"); c && c->is_int64())
+    obs.created_ms = c->get_int64();
   return obs;
 }
 

@@ -3,11 +3,10 @@
 // token that identifies it on the wire.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 #include "lwm2m/content_format.h"
 #include "lwm2m/path.h"
@@ -16,12 +15,12 @@
 namespace fogm2m::store {
 
 struct Observation {
-  std::string token_hex;   // the CoAP token, lower-case hex (1..8 bytes)
+  std::string token_hex;  // the CoAP token, lower-case hex (1..8 bytes)
   std::string endpoint;
   std::string reg_id;
   lwm2m::Path path;
   lwm2m::ContentFormat content_format = lwm2m::ContentFormat::kTlv;  // requested Accept
-  std::string ticket;      // the observe request's bus ticket
+  std::string ticket;  // the observe request's bus ticket
   int64_t created_ms = 0;
 };
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "store/observation.h"
 #include "store/done.h"
+#include "store/observation.h"
 
 namespace fogm2m::store {
 
@@ -22,7 +22,8 @@ class ObservationStore {
   virtual void get(const std::string& endpoint, const std::string& token_hex,
                    Done<std::optional<Observation>> done) = 0;
   // Removes one observation; the result says whether it existed.
-  virtual void remove(const std::string& endpoint, const std::string& token_hex, Done<bool> done) = 0;
+  virtual void remove(const std::string& endpoint, const std::string& token_hex,
+                      Done<bool> done) = 0;
   // Every observation of `endpoint`.
   virtual void list(const std::string& endpoint, Done<std::vector<Observation>> done) = 0;
   // Removes every observation of `endpoint` and returns them.

@@ -10,7 +10,6 @@ namespace {
 using io::RedisReply;
 using redis_scripts::ignore;
 
-
 // Reads and deletes every observation of one endpoint: KEYS[1] is its token
 // set, ARGV[1] the observation key prefix "OBS:TKN:{ep}" (same slot).
 constexpr std::string_view kTakeAll = R"lua(
@@ -36,7 +35,8 @@ std::vector<Observation> parse_all(const RedisReply& r) {
 
 void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
   redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
-  redis_.command({"SET", keys::observation(obs.endpoint, obs.token_hex), to_json_string(obs)}, ignore);
+  redis_.command({"SET", keys::observation(obs.endpoint, obs.token_hex), to_json_string(obs)},
+                 ignore);
   redis_.command({"SADD", keys::tokens(obs.endpoint), obs.token_hex}, ignore);
   redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
@@ -55,7 +55,8 @@ void RedisObservationStore::get(const std::string& endpoint, const std::string& 
   });
 }
 
-void RedisObservationStore::remove(const std::string& endpoint, const std::string& token_hex, Done<bool> done) {
+void RedisObservationStore::remove(const std::string& endpoint, const std::string& token_hex,
+                                   Done<bool> done) {
   redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
   redis_.command({"DEL", keys::observation(endpoint, token_hex)}, ignore);
   redis_.command({"SREM", keys::tokens(endpoint), token_hex}, ignore);
@@ -66,24 +67,28 @@ void RedisObservationStore::remove(const std::string& endpoint, const std::strin
 }
 
 void RedisObservationStore::list(const std::string& endpoint, Done<std::vector<Observation>> done) {
-  redis_.command({"SMEMBERS", keys::tokens(endpoint)}, lifetime_.guard([this, endpoint, done](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    if (r->elements.empty()) return done(std::vector<Observation>{});
-    std::vector<std::string> mget{"MGET"};
-    for (const auto& t : r->elements) mget.push_back(keys::observation(endpoint, t.str));
-    redis_.command(mget, [done](Result<RedisReply> values) {
-      if (!values) return done(values.error());
-      done(parse_all(*values));
-    });
-  }));
+  redis_.command({"SMEMBERS", keys::tokens(endpoint)},
+                 lifetime_.guard([this, endpoint, done](Result<RedisReply> r) {
+                   if (!r) return done(r.error());
+                   if (r->elements.empty()) return done(std::vector<Observation>{});
+                   std::vector<std::string> mget{"MGET"};
+                   for (const auto& t : r->elements)
+                     mget.push_back(keys::observation(endpoint, t.str));
+                   redis_.command(mget, [done](Result<RedisReply> values) {
+                     if (!values) return done(values.error());
+                     done(parse_all(*values));
+                   });
+                 }));
 }
 
-void RedisObservationStore::remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) {
+void RedisObservationStore::remove_all(const std::string& endpoint,
+                                       Done<std::vector<Observation>> done) {
   const std::string prefix = keys::observation(endpoint, "");
-  redis_.command({"EVAL", kTakeAll, "1", keys::tokens(endpoint), prefix}, [done](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    done(parse_all(*r));
-  });
+  redis_.command({"EVAL", kTakeAll, "1", keys::tokens(endpoint), prefix},
+                 [done](Result<RedisReply> r) {
+                   if (!r) return done(r.error());
+                   done(parse_all(*r));
+                 });
 }
 
 }  // namespace fogm2m::store

@@ -11,7 +11,6 @@ using io::RedisReply;
 using redis_scripts::ignore;
 using redis_scripts::kCompareAndDelete;
 
-
 // Removes ARGV[1] from the sorted set KEYS[1] only while its score is still
 // ARGV[2], so a newer registration's expiry entry survives.
 constexpr std::string_view kCompareAndZrem = R"lua(
@@ -48,12 +47,14 @@ if r.lastUp + r.lt * 1000 + tonumber(ARGV[2]) >= tonumber(ARGV[1]) then return f
 redis.call('DEL', KEYS[1], KEYS[2])
 return cur)lua";
 
-std::string millis(int64_t v) { return std::to_string(v); }
-
+std::string millis(int64_t v) {
+  return std::to_string(v);
+}
 
 Result<std::optional<Registration>> parse_optional(const RedisReply& r) {
   if (r.is_nil()) return std::optional<Registration>{};
-  if (!r.is_string()) return make_error(ErrorKind::kMalformed, "registration record is not a string");
+  if (!r.is_string())
+    return make_error(ErrorKind::kMalformed, "registration record is not a string");
   auto reg = registration_from_json_string(r.str);
   if (!reg) return reg.error();
   return std::optional<Registration>(std::move(*reg));
@@ -61,14 +62,17 @@ Result<std::optional<Registration>> parse_optional(const RedisReply& r) {
 
 }  // namespace
 
-void RedisRegistrationStore::write_indexes(const Registration& reg, const std::optional<Registration>& previous) {
+void RedisRegistrationStore::write_indexes(const Registration& reg,
+                                           const std::optional<Registration>& previous) {
   if (previous) {
     if (previous->reg_id != reg.reg_id)
-      redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(previous->reg_id), reg.endpoint},
-                           ignore);
-    if (previous->peer != reg.peer)
       redis_.command(
-          {"EVAL", kCompareAndDelete, "1", keys::address_index(previous->peer.to_string()), reg.endpoint}, ignore);
+          {"EVAL", kCompareAndDelete, "1", keys::reg_id_index(previous->reg_id), reg.endpoint},
+          ignore);
+    if (previous->peer != reg.peer)
+      redis_.command({"EVAL", kCompareAndDelete, "1",
+                      keys::address_index(previous->peer.to_string()), reg.endpoint},
+                     ignore);
   }
   redis_.command({"SET", keys::reg_id_index(reg.reg_id), reg.endpoint}, ignore);
   redis_.command({"SET", keys::address_index(reg.peer.to_string()), reg.endpoint}, ignore);
@@ -76,10 +80,13 @@ void RedisRegistrationStore::write_indexes(const Registration& reg, const std::o
 }
 
 void RedisRegistrationStore::drop_indexes(const Registration& reg) {
-  redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(reg.reg_id), reg.endpoint}, ignore);
-  redis_.command({"EVAL", kCompareAndDelete, "1", keys::address_index(reg.peer.to_string()), reg.endpoint},
-                       ignore);
-  redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, reg.endpoint, millis(reg.expiry_ms())}, ignore);
+  redis_.command({"EVAL", kCompareAndDelete, "1", keys::reg_id_index(reg.reg_id), reg.endpoint},
+                 ignore);
+  redis_.command(
+      {"EVAL", kCompareAndDelete, "1", keys::address_index(reg.peer.to_string()), reg.endpoint},
+      ignore);
+  redis_.command(
+      {"EVAL", kCompareAndZrem, "1", keys::kExpiry, reg.endpoint, millis(reg.expiry_ms())}, ignore);
 }
 
 void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Registration>> done) {
@@ -90,16 +97,19 @@ void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Reg
   redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
   redis_.command({"GET", reg_key}, ignore);
   redis_.command({"SET", reg_key, record}, ignore);
-  redis_.command({"SET", keys::owner(reg.endpoint), reg.owner, "PX", millis(reg.lifetime_s * 1000)}, ignore);
-  redis_.command({"EXEC"}, lifetime_.guard([this, reg, done = std::move(done)](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    if (!r->is_array() || r->elements.size() != 3)
-      return done(make_error(ErrorKind::kIo, "registration add: transaction aborted"));
-    auto previous = parse_optional(r->elements[0]);
-    if (!previous) previous = std::optional<Registration>{};  // a broken old record is replaced, not fatal
-    write_indexes(reg, *previous);
-    done(std::move(previous));
-  }));
+  redis_.command({"SET", keys::owner(reg.endpoint), reg.owner, "PX", millis(reg.lifetime_s * 1000)},
+                 ignore);
+  redis_.command(
+      {"EXEC"}, lifetime_.guard([this, reg, done = std::move(done)](Result<RedisReply> r) {
+        if (!r) return done(r.error());
+        if (!r->is_array() || r->elements.size() != 3)
+          return done(make_error(ErrorKind::kIo, "registration add: transaction aborted"));
+        auto previous = parse_optional(r->elements[0]);
+        if (!previous)
+          previous = std::optional<Registration>{};  // a broken old record is replaced, not fatal
+        write_indexes(reg, *previous);
+        done(std::move(previous));
+      }));
 }
 
 void RedisRegistrationStore::update(const RegistrationUpdate& update, const std::string& owner,
@@ -107,31 +117,36 @@ void RedisRegistrationStore::update(const RegistrationUpdate& update, const std:
   update_attempt(update, owner, 3, std::move(done));
 }
 
-void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update, const std::string& owner,
-                                            int attempts_left, Done<UpdatedRegistration> done) {
-  get_by_reg_id(update.reg_id, lifetime_.guard([this, update, owner, attempts_left,
-                                done = std::move(done)](Result<std::optional<Registration>> found) mutable {
-    if (!found) return done(found.error());
-    if (!*found) return done(make_error(ErrorKind::kNotFound, "no registration " + update.reg_id));
-    UpdatedRegistration result{**found, **found};
-    apply_update(result.current, update);
-    result.current.owner = owner;
-    const std::string old_record = to_json_string(result.previous);
-    redis_.command(
-        {"EVAL", kCompareAndSet, "2", keys::registration(result.current.endpoint),
-         keys::owner(result.current.endpoint), old_record, to_json_string(result.current), owner,
-         millis(result.current.lifetime_s * 1000)},
-        lifetime_.guard([this, update, owner, attempts_left, result, done = std::move(done)](Result<RedisReply> r) mutable {
-          if (!r) return done(r.error());
-          if (r->integer == 0) {  // changed under us: read again
-            if (attempts_left <= 1)
-              return done(make_error(ErrorKind::kIo, "registration update: record kept changing"));
-            return update_attempt(update, owner, attempts_left - 1, std::move(done));
-          }
-          write_indexes(result.current, result.previous);
-          done(std::move(result));
-        }));
-  }));
+void RedisRegistrationStore::update_attempt(const RegistrationUpdate& update,
+                                            const std::string& owner, int attempts_left,
+                                            Done<UpdatedRegistration> done) {
+  get_by_reg_id(
+      update.reg_id, lifetime_.guard([this, update, owner, attempts_left, done = std::move(done)](
+                                         Result<std::optional<Registration>> found) mutable {
+        if (!found) return done(found.error());
+        if (!*found)
+          return done(make_error(ErrorKind::kNotFound, "no registration " + update.reg_id));
+        UpdatedRegistration result{**found, **found};
+        apply_update(result.current, update);
+        result.current.owner = owner;
+        const std::string old_record = to_json_string(result.previous);
+        redis_.command(
+            {"EVAL", kCompareAndSet, "2", keys::registration(result.current.endpoint),
+             keys::owner(result.current.endpoint), old_record, to_json_string(result.current),
+             owner, millis(result.current.lifetime_s * 1000)},
+            lifetime_.guard([this, update, owner, attempts_left, result,
+                             done = std::move(done)](Result<RedisReply> r) mutable {
+              if (!r) return done(r.error());
+              if (r->integer == 0) {  // changed under us: read again
+                if (attempts_left <= 1)
+                  return done(
+                      make_error(ErrorKind::kIo, "registration update: record kept changing"));
+                return update_attempt(update, owner, attempts_left - 1, std::move(done));
+              }
+              write_indexes(result.current, result.previous);
+              done(std::move(result));
+            }));
+      }));
 }
 
 void RedisRegistrationStore::remove_endpoint(const std::string& endpoint, const std::string& reg_id,
@@ -147,19 +162,24 @@ void RedisRegistrationStore::remove_endpoint(const std::string& endpoint, const 
 }
 
 void RedisRegistrationStore::remove(const std::string& reg_id, Done<Registration> done) {
-  redis_.command({"GET", keys::reg_id_index(reg_id)}, lifetime_.guard([this, reg_id, done = std::move(done)](
-                                                                        Result<RedisReply> r) mutable {
-    if (!r) return done(r.error());
-    if (!r->is_string()) return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
-    remove_endpoint(r->str, reg_id, [reg_id, done = std::move(done)](Result<std::optional<Registration>> reg) {
-      if (!reg) return done(reg.error());
-      if (!*reg) return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
-      done(std::move(**reg));
-    });
-  }));
+  redis_.command(
+      {"GET", keys::reg_id_index(reg_id)},
+      lifetime_.guard([this, reg_id, done = std::move(done)](Result<RedisReply> r) mutable {
+        if (!r) return done(r.error());
+        if (!r->is_string())
+          return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
+        remove_endpoint(
+            r->str, reg_id,
+            [reg_id, done = std::move(done)](Result<std::optional<Registration>> reg) {
+              if (!reg) return done(reg.error());
+              if (!*reg) return done(make_error(ErrorKind::kNotFound, "no registration " + reg_id));
+              done(std::move(**reg));
+            });
+      }));
 }
 
-void RedisRegistrationStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<Registration>> done) {
+void RedisRegistrationStore::get_by_endpoint(const std::string& endpoint,
+                                             Done<std::optional<Registration>> done) {
   redis_.command({"GET", keys::registration(endpoint)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(parse_optional(*r));
@@ -170,27 +190,34 @@ void RedisRegistrationStore::get_by_index(const std::string& index_key,
                                           std::function<bool(const Registration&)> matches,
                                           Done<std::optional<Registration>> done) {
   redis_.command({"GET", index_key}, lifetime_.guard([this, matches = std::move(matches),
-                                                    done](Result<RedisReply> r) mutable {
+                                                      done](Result<RedisReply> r) mutable {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<Registration>{});
-    get_by_endpoint(r->str, [matches = std::move(matches), done](Result<std::optional<Registration>> reg) {
-      if (reg && *reg && !matches(**reg)) return done(std::optional<Registration>{});  // stale index
-      done(std::move(reg));
-    });
+    get_by_endpoint(r->str,
+                    [matches = std::move(matches), done](Result<std::optional<Registration>> reg) {
+                      if (reg && *reg && !matches(**reg))
+                        return done(std::optional<Registration>{});  // stale index
+                      done(std::move(reg));
+                    });
   }));
 }
 
-void RedisRegistrationStore::get_by_reg_id(const std::string& reg_id, Done<std::optional<Registration>> done) {
-  get_by_index(keys::reg_id_index(reg_id), [reg_id](const Registration& r) { return r.reg_id == reg_id; },
-               std::move(done));
+void RedisRegistrationStore::get_by_reg_id(const std::string& reg_id,
+                                           Done<std::optional<Registration>> done) {
+  get_by_index(
+      keys::reg_id_index(reg_id), [reg_id](const Registration& r) { return r.reg_id == reg_id; },
+      std::move(done));
 }
 
-void RedisRegistrationStore::get_by_address(const PeerAddress& peer, Done<std::optional<Registration>> done) {
-  get_by_index(keys::address_index(peer.to_string()), [peer](const Registration& r) { return r.peer == peer; },
-               std::move(done));
+void RedisRegistrationStore::get_by_address(const PeerAddress& peer,
+                                            Done<std::optional<Registration>> done) {
+  get_by_index(
+      keys::address_index(peer.to_string()),
+      [peer](const Registration& r) { return r.peer == peer; }, std::move(done));
 }
 
-void RedisRegistrationStore::owner_of(const std::string& endpoint, Done<std::optional<std::string>> done) {
+void RedisRegistrationStore::owner_of(const std::string& endpoint,
+                                      Done<std::optional<std::string>> done) {
   redis_.command({"GET", keys::owner(endpoint)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     if (!r->is_string()) return done(std::optional<std::string>{});
@@ -198,9 +225,11 @@ void RedisRegistrationStore::owner_of(const std::string& endpoint, Done<std::opt
   });
 }
 
-void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Done<std::vector<Registration>> done) {
+void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms,
+                                            Done<std::vector<Registration>> done) {
   redis_.command(
-      {"ZRANGEBYSCORE", keys::kExpiry, "-inf", "(" + millis(now_ms - grace_ms), "WITHSCORES", "LIMIT", "0", "512"},
+      {"ZRANGEBYSCORE", keys::kExpiry, "-inf", "(" + millis(now_ms - grace_ms), "WITHSCORES",
+       "LIMIT", "0", "512"},
       lifetime_.guard([this, now_ms, grace_ms, done](Result<RedisReply> r) {
         if (!r) return done(r.error());
         const auto& e = r->elements;
@@ -216,7 +245,8 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms, Do
         for (size_t i = 0; i + 1 < e.size(); i += 2) {
           const std::string ep = e[i].str, score = e[i + 1].str;
           redis_.command(
-              {"EVAL", kRemoveIfExpired, "2", keys::registration(ep), keys::owner(ep), millis(now_ms), millis(grace_ms)},
+              {"EVAL", kRemoveIfExpired, "2", keys::registration(ep), keys::owner(ep),
+               millis(now_ms), millis(grace_ms)},
               lifetime_.guard([this, sweep, ep, score](Result<RedisReply> rr) {
                 if (rr && rr->is_integer())  // no record: drop the stale expiry entry
                   redis_.command({"EVAL", kCompareAndZrem, "1", keys::kExpiry, ep, score}, ignore);
@@ -236,28 +266,30 @@ void RedisRegistrationStore::list(Done<std::vector<Registration>> done) {
   scan_page("0", std::make_shared<std::vector<Registration>>(), std::move(done));
 }
 
-void RedisRegistrationStore::scan_page(std::string cursor, std::shared_ptr<std::vector<Registration>> out,
+void RedisRegistrationStore::scan_page(std::string cursor,
+                                       std::shared_ptr<std::vector<Registration>> out,
                                        Done<std::vector<Registration>> done) {
-  redis_.command(
-      {"SCAN", cursor, "MATCH", keys::kRegistrationPattern, "COUNT", "1000"},
-      lifetime_.guard([this, out, done](Result<RedisReply> r) mutable {
-        if (!r) return done(r.error());
-        if (!r->is_array() || r->elements.size() != 2)
-          return done(make_error(ErrorKind::kIo, "SCAN: unexpected reply"));
-        std::string next = r->elements[0].str;
-        std::vector<std::string> mget{"MGET"};
-        for (const auto& k : r->elements[1].elements) mget.push_back(k.str);
-        auto after = [this, next, out, done](Result<RedisReply> values) mutable {
-          if (!values) return done(values.error());
-          for (const auto& v : values->elements)
-            if (v.is_string())
-              if (auto reg = registration_from_json_string(v.str)) out->push_back(std::move(*reg));
-          if (next == "0") return done(std::move(*out));
-          scan_page(next, out, std::move(done));
-        };
-        if (mget.size() == 1) return after(RedisReply{RedisReply::Type::kArray, {}, 0, {}});
-        redis_.command(mget, lifetime_.guard(std::move(after)));
-      }));
+  redis_.command({"SCAN", cursor, "MATCH", keys::kRegistrationPattern, "COUNT", "1000"},
+                 lifetime_.guard([this, out, done](Result<RedisReply> r) mutable {
+                   if (!r) return done(r.error());
+                   if (!r->is_array() || r->elements.size() != 2)
+                     return done(make_error(ErrorKind::kIo, "SCAN: unexpected reply"));
+                   std::string next = r->elements[0].str;
+                   std::vector<std::string> mget{"MGET"};
+                   for (const auto& k : r->elements[1].elements) mget.push_back(k.str);
+                   auto after = [this, next, out, done](Result<RedisReply> values) mutable {
+                     if (!values) return done(values.error());
+                     for (const auto& v : values->elements)
+                       if (v.is_string())
+                         if (auto reg = registration_from_json_string(v.str))
+                           out->push_back(std::move(*reg));
+                     if (next == "0") return done(std::move(*out));
+                     scan_page(next, out, std::move(done));
+                   };
+                   if (mget.size() == 1)
+                     return after(RedisReply{RedisReply::Type::kArray, {}, 0, {}});
+                   redis_.command(mget, lifetime_.guard(std::move(after)));
+                 }));
 }
 
 }  // namespace fogm2m::store

@@ -11,8 +11,6 @@ using io::RedisReply;
 using redis_scripts::ignore;
 using redis_scripts::kCompareAndDelete;
 
-
-
 // Sets KEYS[1] to ARGV[1] and returns the value it replaced.
 constexpr std::string_view kGetSet = "return redis.call('SET', KEYS[1], ARGV[1], 'GET')";
 // Deletes KEYS[1] and returns what it held.
@@ -34,53 +32,65 @@ void RedisSecurityStore::put(const SecurityInfo& info, Done<bool> done) {
   if (auto err = validate_security_info(info)) return done(*err);
   // The identity must not belong to another endpoint (checked first; a
   // concurrent put of the same identity for two endpoints is not guarded).
-  redis_.command({"GET", keys::identity_index(info.identity)}, lifetime_.guard([this, info, done](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    if (r->is_string() && r->str != info.endpoint)
-      return done(make_error(ErrorKind::kInvalidArgument,
-                             "PSK identity \"" + info.identity + "\" already belongs to endpoint " + r->str));
-    redis_.command(
-        {"EVAL", kGetSet, "1", keys::security(info.endpoint), to_record_json(info)},
-        lifetime_.guard([this, info, done](Result<RedisReply> old) {
-          if (!old) return done(old.error());
-          if (auto prev = parse_optional(*old); prev && *prev && (*prev)->identity != info.identity)
-            redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*prev)->identity), info.endpoint},
-                                 ignore);
-          redis_.command({"SET", keys::identity_index(info.identity), info.endpoint},
-                               [done](Result<RedisReply> set) {
-                                 if (!set) return done(set.error());
-                                 done(true);
-                               });
-        }));
-  }));
+  redis_.command(
+      {"GET", keys::identity_index(info.identity)},
+      lifetime_.guard([this, info, done](Result<RedisReply> r) {
+        if (!r) return done(r.error());
+        if (r->is_string() && r->str != info.endpoint)
+          return done(make_error(
+              ErrorKind::kInvalidArgument,
+              "PSK identity \"" + info.identity + "\" already belongs to endpoint " + r->str));
+        redis_.command({"EVAL", kGetSet, "1", keys::security(info.endpoint), to_record_json(info)},
+                       lifetime_.guard([this, info, done](Result<RedisReply> old) {
+                         if (!old) return done(old.error());
+                         if (auto prev = parse_optional(*old);
+                             prev && *prev && (*prev)->identity != info.identity)
+                           redis_.command({"EVAL", kCompareAndDelete, "1",
+                                           keys::identity_index((*prev)->identity), info.endpoint},
+                                          ignore);
+                         redis_.command({"SET", keys::identity_index(info.identity), info.endpoint},
+                                        [done](Result<RedisReply> set) {
+                                          if (!set) return done(set.error());
+                                          done(true);
+                                        });
+                       }));
+      }));
 }
 
-void RedisSecurityStore::get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) {
+void RedisSecurityStore::get_by_endpoint(const std::string& endpoint,
+                                         Done<std::optional<SecurityInfo>> done) {
   redis_.command({"GET", keys::security(endpoint)}, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(parse_optional(*r));
   });
 }
 
-void RedisSecurityStore::get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) {
-  redis_.command({"GET", keys::identity_index(identity)}, lifetime_.guard([this, identity, done](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    if (!r->is_string()) return done(std::optional<SecurityInfo>{});
-    get_by_endpoint(r->str, [identity, done](Result<std::optional<SecurityInfo>> info) {
-      if (info && *info && (*info)->identity != identity) return done(std::optional<SecurityInfo>{});  // stale
-      done(std::move(info));
-    });
-  }));
+void RedisSecurityStore::get_by_identity(const std::string& identity,
+                                         Done<std::optional<SecurityInfo>> done) {
+  redis_.command({"GET", keys::identity_index(identity)},
+                 lifetime_.guard([this, identity, done](Result<RedisReply> r) {
+                   if (!r) return done(r.error());
+                   if (!r->is_string()) return done(std::optional<SecurityInfo>{});
+                   get_by_endpoint(r->str,
+                                   [identity, done](Result<std::optional<SecurityInfo>> info) {
+                                     if (info && *info && (*info)->identity != identity)
+                                       return done(std::optional<SecurityInfo>{});  // stale
+                                     done(std::move(info));
+                                   });
+                 }));
 }
 
 void RedisSecurityStore::remove(const std::string& endpoint, Done<bool> done) {
-  redis_.command({"EVAL", kTake, "1", keys::security(endpoint)}, lifetime_.guard([this, endpoint, done](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    auto old = parse_optional(*r);
-    if (old && *old)
-      redis_.command({"EVAL", kCompareAndDelete, "1", keys::identity_index((*old)->identity), endpoint}, ignore);
-    done(r->is_string());
-  }));
+  redis_.command({"EVAL", kTake, "1", keys::security(endpoint)},
+                 lifetime_.guard([this, endpoint, done](Result<RedisReply> r) {
+                   if (!r) return done(r.error());
+                   auto old = parse_optional(*r);
+                   if (old && *old)
+                     redis_.command({"EVAL", kCompareAndDelete, "1",
+                                     keys::identity_index((*old)->identity), endpoint},
+                                    ignore);
+                   done(r->is_string());
+                 }));
 }
 
 }  // namespace fogm2m::store

@@ -14,8 +14,10 @@ class RedisSecurityStore final : public SecurityStore {
   explicit RedisSecurityStore(io::RedisConnection& redis) : redis_(redis) {}
 
   void put(const SecurityInfo& info, Done<bool> done) override;
-  void get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) override;
-  void get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) override;
+  void get_by_endpoint(const std::string& endpoint,
+                       Done<std::optional<SecurityInfo>> done) override;
+  void get_by_identity(const std::string& identity,
+                       Done<std::optional<SecurityInfo>> done) override;
   void remove(const std::string& endpoint, Done<bool> done) override;
 
  private:

@@ -20,14 +20,17 @@ json::array links_to_json(const std::vector<lwm2m::Link>& links) {
   json::array out;
   for (const auto& l : links) {
     json::object at;
-    for (const auto& a : l.attributes) at[a.name] = a.value ? json::value(*a.value) : json::value(nullptr);
+    for (const auto& a : l.attributes)
+      at[a.name] = a.value ? json::value(*a.value) : json::value(nullptr);
     out.push_back(json::object{{"url", l.uri}, {"at", std::move(at)}});
   }
   return out;
 }
 
 Result<std::vector<lwm2m::Link>> links_from_json(const json::value& value) {
-  auto bad = [](std::string_view why) { return make_error(ErrorKind::kMalformed, std::string(why)); };
+  auto bad = [](std::string_view why) {
+    return make_error(ErrorKind::kMalformed, std::string(why));
+  };
   const json::array* arr = value.if_array();
   if (!arr) return bad("is not an array");
   std::vector<lwm2m::Link> links;
@@ -44,9 +47,12 @@ Result<std::vector<lwm2m::Link>> links_from_json(const json::value& value) {
       if (!ao) return bad("has an \"at\" that is not an object");
       for (const auto& kv : *ao) {
         lwm2m::LinkAttribute a{std::string(kv.key()), std::nullopt};
-        if (kv.value().is_string()) a.value = std::string(kv.value().get_string());
-        else if (kv.value().is_number()) a.value = json::serialize(kv.value());
-        else if (!kv.value().is_null()) return bad("holds an attribute value that is not a string");
+        if (kv.value().is_string())
+          a.value = std::string(kv.value().get_string());
+        else if (kv.value().is_number())
+          a.value = json::serialize(kv.value());
+        else if (!kv.value().is_null())
+          return bad("holds an attribute value that is not a string");
         link.attributes.push_back(std::move(a));
       }
     }
@@ -82,13 +88,15 @@ json::value to_json(const Registration& reg) {
   return o;
 }
 
-std::string to_json_string(const Registration& reg) { return json::serialize(to_json(reg)); }
+std::string to_json_string(const Registration& reg) {
+  return json::serialize(to_json(reg));
+}
 
 namespace {
 
 Error field_error(std::string_view field, std::string_view why) {
-  return make_error(ErrorKind::kMalformed,
-                    "registration record: field \"" + std::string(field) + "\" " + std::string(why));
+  return make_error(ErrorKind::kMalformed, "registration record: field \"" + std::string(field) +
+                                               "\" " + std::string(why));
 }
 
 // Reads an optional string field; false when present with another type.
@@ -103,9 +111,12 @@ bool read_string(const json::object& o, std::string_view key, std::string& out) 
 bool read_int(const json::object& o, std::string_view key, int64_t& out) {
   const json::value* v = o.if_contains(key);
   if (!v) return true;
-  if (v->is_int64()) out = v->get_int64();
-  else if (v->is_uint64() && v->get_uint64() <= INT64_MAX) out = static_cast<int64_t>(v->get_uint64());
-  else return false;
+  if (v->is_int64())
+    out = v->get_int64();
+  else if (v->is_uint64() && v->get_uint64() <= INT64_MAX)
+    out = static_cast<int64_t>(v->get_uint64());
+  else
+    return false;
   return true;
 }
 
@@ -118,21 +129,31 @@ Result<Registration> registration_from_json(const json::value& value) {
   for (const char* key : {"ep", "regId", "ver", "bnd", "root", "sms", "pskId", "owner"}) {
     std::string* out = nullptr;
     const std::string_view k(key);
-    if (k == "ep") out = &reg.endpoint;
-    else if (k == "regId") out = &reg.reg_id;
-    else if (k == "ver") out = &reg.lwm2m_version;
-    else if (k == "bnd") out = &reg.binding;
-    else if (k == "root") out = &reg.root_path;
-    else if (k == "sms") out = &reg.sms;
-    else if (k == "pskId") out = &reg.psk_identity;
-    else out = &reg.owner;
+    if (k == "ep")
+      out = &reg.endpoint;
+    else if (k == "regId")
+      out = &reg.reg_id;
+    else if (k == "ver")
+      out = &reg.lwm2m_version;
+    else if (k == "bnd")
+      out = &reg.binding;
+    else if (k == "root")
+      out = &reg.root_path;
+    else if (k == "sms")
+      out = &reg.sms;
+    else if (k == "pskId")
+      out = &reg.psk_identity;
+    else
+      out = &reg.owner;
     if (!read_string(*o, k, *out)) return field_error(k, "is not a string");
   }
   if (reg.endpoint.empty()) return field_error("ep", "is missing");
   if (reg.reg_id.empty()) return field_error("regId", "is missing");
   if (!read_int(*o, "lt", reg.lifetime_s)) return field_error("lt", "is not an integer");
-  if (!read_int(*o, "regDate", reg.registration_date_ms)) return field_error("regDate", "is not an integer");
-  if (!read_int(*o, "lastUp", reg.last_update_ms)) return field_error("lastUp", "is not an integer");
+  if (!read_int(*o, "regDate", reg.registration_date_ms))
+    return field_error("regDate", "is not an integer");
+  if (!read_int(*o, "lastUp", reg.last_update_ms))
+    return field_error("lastUp", "is not an integer");
   if (const auto* q = o->if_contains("queue"); q && q->is_bool()) reg.queue_mode = q->get_bool();
   if (const auto* s = o->if_contains("secure"); s && s->is_bool()) reg.secure = s->get_bool();
 
@@ -140,13 +161,15 @@ Result<Registration> registration_from_json(const json::value& value) {
     const json::object* io = id->if_object();
     if (!io) return field_error("identity", "is not an object");
     int64_t port = 0;
-    if (!read_string(*io, "address", reg.peer.address)) return field_error("identity.address", "is not a string");
+    if (!read_string(*io, "address", reg.peer.address))
+      return field_error("identity.address", "is not a string");
     if (!read_int(*io, "port", port) || port < 0 || port > 65535)
       return field_error("identity.port", "is not a port number");
     reg.peer.port = static_cast<uint16_t>(port);
   } else {
     int64_t port = 0;
-    if (!read_string(*o, "regAddr", reg.peer.address)) return field_error("regAddr", "is not a string");
+    if (!read_string(*o, "regAddr", reg.peer.address))
+      return field_error("regAddr", "is not a string");
     if (!read_int(*o, "regPort", port) || port < 0 || port > 65535)
       return field_error("regPort", "is not a port number");
     reg.peer.port = static_cast<uint16_t>(port);
@@ -161,7 +184,8 @@ Result<Registration> registration_from_json(const json::value& value) {
     const json::object* ao = add->if_object();
     if (!ao) return field_error("addAttr", "is not an object");
     for (const auto& kv : *ao)
-      if (kv.value().is_string()) reg.additional_attributes[std::string(kv.key())] = std::string(kv.value().get_string());
+      if (kv.value().is_string())
+        reg.additional_attributes[std::string(kv.key())] = std::string(kv.value().get_string());
   }
   return reg;
 }
@@ -169,7 +193,8 @@ Result<Registration> registration_from_json(const json::value& value) {
 Result<Registration> registration_from_json_string(std::string_view text) {
   boost::system::error_code ec;
   json::value v = json::parse(text, ec);
-  if (ec) return make_error(ErrorKind::kMalformed, "registration record: invalid JSON: " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::kMalformed, "registration record: invalid JSON: " + ec.message());
   return registration_from_json(v);
 }
 

@@ -6,15 +6,14 @@
 // objLink, addAttr, root, lastUp) so its scripts read our records.
 #pragma once
 
+#include <boost/json/array.hpp>
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <boost/json/array.hpp>
-#include <boost/json/value.hpp>
 
 #include "lwm2m/link_format.h"
 #include "lwm2m/peer_address.h"
@@ -25,22 +24,22 @@ namespace fogm2m::store {
 using lwm2m::PeerAddress;
 
 struct Registration {
-  std::string endpoint;        // ep
-  std::string reg_id;          // regId, the path segment of /rd/<regId>
-  int64_t lifetime_s = 86400;  // lt
+  std::string endpoint;               // ep
+  std::string reg_id;                 // regId, the path segment of /rd/<regId>
+  int64_t lifetime_s = 86400;         // lt
   std::string lwm2m_version = "1.0";  // ver (lwm2m= query parameter)
-  std::string binding = "U";   // bnd
-  std::string sms;             // sms number, may be empty
-  bool queue_mode = false;     // LwM2M 1.1 "Q" parameter or 1.0 "UQ" binding
-  PeerAddress peer;            // identity {address, port}
-  bool secure = false;         // registered over DTLS
-  std::string psk_identity;    // when secure
+  std::string binding = "U";          // bnd
+  std::string sms;                    // sms number, may be empty
+  bool queue_mode = false;            // LwM2M 1.1 "Q" parameter or 1.0 "UQ" binding
+  PeerAddress peer;                   // identity {address, port}
+  bool secure = false;                // registered over DTLS
+  std::string psk_identity;           // when secure
   std::string root_path = "/";
-  std::vector<lwm2m::Link> object_links;  // objLink, as sent
+  std::vector<lwm2m::Link> object_links;                     // objLink, as sent
   std::map<std::string, std::string> additional_attributes;  // addAttr
-  int64_t registration_date_ms = 0;  // regDate, Unix ms
-  int64_t last_update_ms = 0;        // lastUp, Unix ms
-  std::string owner;           // id of the node the device talks to (EP#UID)
+  int64_t registration_date_ms = 0;                          // regDate, Unix ms
+  int64_t last_update_ms = 0;                                // lastUp, Unix ms
+  std::string owner;  // id of the node the device talks to (EP#UID)
 
   // When the registration ends if no Update comes: lastUp + lifetime.
   int64_t expiry_ms() const { return last_update_ms + lifetime_s * 1000; }

@@ -41,7 +41,8 @@ class RegistrationStore {
   virtual void remove(const std::string& reg_id, Done<Registration> done) = 0;
 
   // Lookups; nullopt when absent.
-  virtual void get_by_endpoint(const std::string& endpoint, Done<std::optional<Registration>> done) = 0;
+  virtual void get_by_endpoint(const std::string& endpoint,
+                               Done<std::optional<Registration>> done) = 0;
   virtual void get_by_reg_id(const std::string& reg_id, Done<std::optional<Registration>> done) = 0;
   virtual void get_by_address(const PeerAddress& peer, Done<std::optional<Registration>> done) = 0;
 
@@ -52,7 +53,8 @@ class RegistrationStore {
   // `grace_ms` is before `now_ms`, and returns them. Atomic per
   // registration: when several nodes sweep at once, each expired
   // registration is returned to exactly one of them.
-  virtual void remove_expired(int64_t now_ms, int64_t grace_ms, Done<std::vector<Registration>> done) = 0;
+  virtual void remove_expired(int64_t now_ms, int64_t grace_ms,
+                              Done<std::vector<Registration>> done) = 0;
 
   // Every registration (for tools and the gateway; not for hot paths).
   virtual void list(Done<std::vector<Registration>> done) = 0;

@@ -3,11 +3,10 @@
 // for responses leaves it out; only the store's own record carries it.
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/json/value.hpp>
 
 #include "lwm2m/result.h"
 

@@ -17,8 +17,10 @@ class SecurityStore {
   // Adds or replaces the info of info.endpoint. kInvalidArgument when the
   // identity already belongs to another endpoint, or identity/key are empty.
   virtual void put(const SecurityInfo& info, Done<bool> done) = 0;
-  virtual void get_by_endpoint(const std::string& endpoint, Done<std::optional<SecurityInfo>> done) = 0;
-  virtual void get_by_identity(const std::string& identity, Done<std::optional<SecurityInfo>> done) = 0;
+  virtual void get_by_endpoint(const std::string& endpoint,
+                               Done<std::optional<SecurityInfo>> done) = 0;
+  virtual void get_by_identity(const std::string& identity,
+                               Done<std::optional<SecurityInfo>> done) = 0;
   // Removes the info of `endpoint`; the result says whether it existed.
   virtual void remove(const std::string& endpoint, Done<bool> done) = 0;
 };

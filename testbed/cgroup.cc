@@ -42,13 +42,18 @@ std::string join(const std::vector<std::string>& parts, const char* sep) {
 }
 
 // <base><path> where path is "/" or "/a/b".
-std::string under(const std::string& base, const std::string& path) { return path == "/" ? base : base + path; }
+std::string under(const std::string& base, const std::string& path) {
+  return path == "/" ? base : base + path;
+}
 
-std::string parent_directory(const std::string& dir) { return fs::path(dir).parent_path().string(); }
+std::string parent_directory(const std::string& dir) {
+  return fs::path(dir).parent_path().string();
+}
 
 Status check_group_name(const std::string& what, const std::string& name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
-    return make_error(ErrorKind::kInvalidArgument, "cgroup " + what + " name \"" + name + "\" is not a plain directory name");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "cgroup " + what + " name \"" + name + "\" is not a plain directory name");
   }
   return {};
 }
@@ -78,14 +83,16 @@ std::vector<CgroupMount> read_cgroup_mounts(const std::string& proc_root) {
     size_t dash = line.find(" - ");
     if (dash == std::string_view::npos) continue;
     std::vector<std::string> pre, post;
-    for (auto [part, out] : {std::pair{line.substr(0, dash), &pre}, std::pair{line.substr(dash + 3), &post}}) {
+    for (auto [part, out] :
+         {std::pair{line.substr(0, dash), &pre}, std::pair{line.substr(dash + 3), &post}}) {
       while (!part.empty()) {
         size_t sp = part.find(' ');
         if (sp != 0) out->emplace_back(part.substr(0, sp));
         part = sp == std::string_view::npos ? std::string_view() : part.substr(sp + 1);
       }
     }
-    if (pre.size() < 5 || post.size() < 3 || (post[0] != "cgroup" && post[0] != "cgroup2")) continue;
+    if (pre.size() < 5 || post.size() < 3 || (post[0] != "cgroup" && post[0] != "cgroup2"))
+      continue;
     CgroupMount m;
     m.v2 = post[0] == "cgroup2";
     m.root = pre[3];
@@ -103,12 +110,13 @@ std::vector<CgroupMount> read_cgroup_mounts(const std::string& proc_root) {
 // The path of /proc/self/cgroup relative to what the mount shows: when a
 // mount exposes only a subtree (root "/docker/abc") the own path
 // "/docker/abc/x" is "/x" below the mount point.
-std::string strip_mount_root(const std::string& path, const std::vector<CgroupMount>& mounts, bool v2,
-                             const std::string& controller) {
+std::string strip_mount_root(const std::string& path, const std::vector<CgroupMount>& mounts,
+                             bool v2, const std::string& controller) {
   for (const auto& m : mounts) {
     if (m.v2 != v2 || (!v2 && !contains(m.options, controller)) || m.root == "/") continue;
     if (path == m.root) return "/";
-    if (path.size() > m.root.size() && path.compare(0, m.root.size(), m.root) == 0 && path[m.root.size()] == '/') {
+    if (path.size() > m.root.size() && path.compare(0, m.root.size(), m.root) == 0 &&
+        path[m.root.size()] == '/') {
       return path.substr(m.root.size());
     }
   }
@@ -135,12 +143,14 @@ Status empty_group(const std::string& dir) {
     if (pids->empty()) return {};
     for (pid_t pid : *pids) {
       if (pid == self) {
-        return make_error(ErrorKind::kInvalidArgument, "refusing to kill the testbed process itself, which is in " + dir);
+        return make_error(ErrorKind::kInvalidArgument,
+                          "refusing to kill the testbed process itself, which is in " + dir);
       }
       ::kill(pid, SIGKILL);
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      return make_error(ErrorKind::kTimeout, "cgroup " + dir + " still has " + std::to_string(pids->size()) +
+      return make_error(ErrorKind::kTimeout, "cgroup " + dir + " still has " +
+                                                 std::to_string(pids->size()) +
                                                  " process(es) 5 s after SIGKILL (first pid " +
                                                  std::to_string(pids->front()) + ")");
     }
@@ -170,7 +180,8 @@ Status remove_group_tree(const std::string& dir) {
   std::vector<std::string> children;
   for (const auto& entry : fs::directory_iterator(dir, ec)) {
     std::error_code ec2;
-    if (entry.is_directory(ec2) && !entry.is_symlink(ec2)) children.push_back(entry.path().string());
+    if (entry.is_directory(ec2) && !entry.is_symlink(ec2))
+      children.push_back(entry.path().string());
   }
   for (const auto& child : children) {
     if (auto s = remove_group_tree(child); !s) return s;
@@ -196,14 +207,16 @@ Status enable_v2_controllers(const std::string& dir, const std::vector<std::stri
   if (!available) return available.error();
   for (const auto& c : wanted) {
     if (!contains(parse_controllers(*available), c)) {
-      return make_error(ErrorKind::kUnsupported, "cgroup v2 controller " + c + " is not available in " + dir +
-                                                     " (not enabled by its parent or not delegated)");
+      return make_error(ErrorKind::kUnsupported,
+                        "cgroup v2 controller " + c + " is not available in " + dir +
+                            " (not enabled by its parent or not delegated)");
     }
   }
   auto s = write_text_file(dir + "/cgroup.subtree_control", write);
   if (!s) {
-    return make_error(s.error().kind, s.error().message +
-                                          " (a v2 group holding processes cannot enable controllers for children)");
+    return make_error(s.error().kind,
+                      s.error().message +
+                          " (a v2 group holding processes cannot enable controllers for children)");
   }
   return {};
 }
@@ -220,7 +233,9 @@ Result<std::string> v2_parent_location(const CgroupHierarchy& h) {
 
 }  // namespace
 
-const char* to_string(CgroupVersion version) { return version == CgroupVersion::kV2 ? "v2" : "v1"; }
+const char* to_string(CgroupVersion version) {
+  return version == CgroupVersion::kV2 ? "v2" : "v1";
+}
 
 // ---------------------------------------------------------------------------
 // CgroupHost
@@ -241,10 +256,12 @@ Result<CgroupHost> CgroupHost::detect(std::string cgroup_root, std::string proc_
 
   if (fs::exists(host.cgroup_root_ + "/cgroup.controllers")) {
     host.version_ = CgroupVersion::kV2;
-    auto it = std::find_if(entries->begin(), entries->end(),
-                           [](const ProcCgroupEntry& e) { return e.hierarchy_id == 0 && e.controllers.empty(); });
+    auto it = std::find_if(entries->begin(), entries->end(), [](const ProcCgroupEntry& e) {
+      return e.hierarchy_id == 0 && e.controllers.empty();
+    });
     if (it == entries->end()) {
-      return make_error(ErrorKind::kNotFound, host.proc_root_ + "/self/cgroup has no \"0::/path\" line of cgroup v2");
+      return make_error(ErrorKind::kNotFound,
+                        host.proc_root_ + "/self/cgroup has no \"0::/path\" line of cgroup v2");
     }
     CgroupHierarchy h;
     auto controllers = read_text_file(host.cgroup_root_ + "/cgroup.controllers");
@@ -253,7 +270,8 @@ Result<CgroupHost> CgroupHost::detect(std::string cgroup_root, std::string proc_
     h.mount_dir = host.cgroup_root_;
     h.own_dir = under(h.mount_dir, strip_mount_root(it->path, mounts, true, ""));
     if (!is_directory(h.own_dir)) {
-      return make_error(ErrorKind::kNotFound, "own cgroup directory " + h.own_dir + " does not exist");
+      return make_error(ErrorKind::kNotFound,
+                        "own cgroup directory " + h.own_dir + " does not exist");
     }
     host.hierarchies_.push_back(std::move(h));
     return host;
@@ -262,12 +280,14 @@ Result<CgroupHost> CgroupHost::detect(std::string cgroup_root, std::string proc_
   host.version_ = CgroupVersion::kV1;
   std::set<int> seen;
   for (const char* controller : kV1Controllers) {
-    auto it = std::find_if(entries->begin(), entries->end(),
-                           [&](const ProcCgroupEntry& e) { return contains(e.controllers, controller); });
+    auto it = std::find_if(entries->begin(), entries->end(), [&](const ProcCgroupEntry& e) {
+      return contains(e.controllers, controller);
+    });
     if (it == entries->end()) {
       return make_error(ErrorKind::kNotFound, std::string("no cgroup v2 at ") + host.cgroup_root_ +
-                                                  " and no v1 hierarchy with controller " + controller + " in " +
-                                                  host.proc_root_ + "/self/cgroup");
+                                                  " and no v1 hierarchy with controller " +
+                                                  controller + " in " + host.proc_root_ +
+                                                  "/self/cgroup");
     }
     if (!seen.insert(it->hierarchy_id).second) continue;  // combined mount, already added
     CgroupHierarchy h;
@@ -279,13 +299,15 @@ Result<CgroupHost> CgroupHost::detect(std::string cgroup_root, std::string proc_
       }
     }
     if (h.mount_dir.empty()) {
-      return make_error(ErrorKind::kNotFound, std::string("cgroup v1 controller ") + controller + " is not mounted at " +
-                                                  host.cgroup_root_ + "/" + join(it->controllers, ",") + " or " +
+      return make_error(ErrorKind::kNotFound, std::string("cgroup v1 controller ") + controller +
+                                                  " is not mounted at " + host.cgroup_root_ + "/" +
+                                                  join(it->controllers, ",") + " or " +
                                                   host.cgroup_root_ + "/" + controller);
     }
     h.own_dir = under(h.mount_dir, strip_mount_root(it->path, mounts, false, controller));
     if (!is_directory(h.own_dir)) {
-      return make_error(ErrorKind::kNotFound, "own cgroup directory " + h.own_dir + " does not exist");
+      return make_error(ErrorKind::kNotFound,
+                        "own cgroup directory " + h.own_dir + " does not exist");
     }
     host.hierarchies_.push_back(std::move(h));
   }
@@ -303,8 +325,8 @@ Result<std::string> CgroupHost::own_directory(const std::string& controller) con
 // ---------------------------------------------------------------------------
 // Cgroup
 
-Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_name, const std::string& name,
-                              const CgroupLimits& limits) {
+Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_name,
+                              const std::string& name, const CgroupLimits& limits) {
   if (auto s = check_group_name("parent", parent_name); !s) return s.error();
   if (auto s = check_group_name("group", name); !s) return s.error();
   Cgroup group;
@@ -320,7 +342,8 @@ Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_
     // Every group from the root down to the location must pass the
     // controllers on; usually they already do and nothing is written.
     std::vector<std::string> chain;
-    for (std::string dir = *location; dir.size() >= h.mount_dir.size(); dir = parent_directory(dir)) {
+    for (std::string dir = *location; dir.size() >= h.mount_dir.size();
+         dir = parent_directory(dir)) {
       chain.push_back(dir);
       if (dir == h.mount_dir) break;
     }
@@ -355,7 +378,8 @@ Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_
   return group;
 }
 
-Result<Cgroup> Cgroup::open(const CgroupHost& host, const std::string& parent_name, const std::string& name) {
+Result<Cgroup> Cgroup::open(const CgroupHost& host, const std::string& parent_name,
+                            const std::string& name) {
   if (auto s = check_group_name("parent", parent_name); !s) return s.error();
   if (auto s = check_group_name("group", name); !s) return s.error();
   Cgroup group;
@@ -374,7 +398,8 @@ Result<Cgroup> Cgroup::open(const CgroupHost& host, const std::string& parent_na
         return group;
       }
     }
-    return make_error(ErrorKind::kNotFound, "no cgroup " + parent_name + "/" + name + " below or beside " + h.own_dir);
+    return make_error(ErrorKind::kNotFound,
+                      "no cgroup " + parent_name + "/" + name + " below or beside " + h.own_dir);
   }
   for (const auto& h : host.hierarchies()) {
     const std::string parent_dir = h.own_dir + "/" + parent_name;
@@ -391,24 +416,29 @@ Result<Cgroup> Cgroup::open(const CgroupHost& host, const std::string& parent_na
 
 Status Cgroup::set_limits(const CgroupLimits& limits) {
   if (limits.cpu_period_us < 1000 || limits.cpu_period_us > 1000000) {
-    return make_error(ErrorKind::kInvalidArgument,
-                      "CPU period " + std::to_string(limits.cpu_period_us) + " us is outside 1000..1000000 us");
+    return make_error(
+        ErrorKind::kInvalidArgument,
+        "CPU period " + std::to_string(limits.cpu_period_us) + " us is outside 1000..1000000 us");
   }
   if (limits.cpu_quota_us != 0 && limits.cpu_quota_us < 1000) {
-    return make_error(ErrorKind::kInvalidArgument,
-                      "CPU quota " + std::to_string(limits.cpu_quota_us) + " us is below the kernel's 1000 us minimum");
+    return make_error(ErrorKind::kInvalidArgument, "CPU quota " +
+                                                       std::to_string(limits.cpu_quota_us) +
+                                                       " us is below the kernel's 1000 us minimum");
   }
   const std::string period = std::to_string(limits.cpu_period_us);
   if (version_ == CgroupVersion::kV2) {
-    const std::string quota = limits.cpu_quota_us == 0 ? "max" : std::to_string(limits.cpu_quota_us);
+    const std::string quota =
+        limits.cpu_quota_us == 0 ? "max" : std::to_string(limits.cpu_quota_us);
     if (auto s = write_text_file(cpu_dir_ + "/cpu.max", quota + " " + period); !s) return s;
-    const std::string memory = limits.memory_limit_bytes == 0 ? "max" : std::to_string(limits.memory_limit_bytes);
+    const std::string memory =
+        limits.memory_limit_bytes == 0 ? "max" : std::to_string(limits.memory_limit_bytes);
     return write_text_file(memory_dir_ + "/memory.max", memory);
   }
   if (auto s = write_text_file(cpu_dir_ + "/cpu.cfs_period_us", period); !s) return s;
   const std::string quota = limits.cpu_quota_us == 0 ? "-1" : std::to_string(limits.cpu_quota_us);
   if (auto s = write_text_file(cpu_dir_ + "/cpu.cfs_quota_us", quota); !s) return s;
-  const std::string memory = limits.memory_limit_bytes == 0 ? "-1" : std::to_string(limits.memory_limit_bytes);
+  const std::string memory =
+      limits.memory_limit_bytes == 0 ? "-1" : std::to_string(limits.memory_limit_bytes);
   return write_text_file(memory_dir_ + "/memory.limit_in_bytes", memory);
 }
 
@@ -417,15 +447,16 @@ Status Cgroup::add_process(pid_t pid) {
   for (const auto& dir : dirs_) {
     auto s = write_text_file(dir + "/cgroup.procs", std::to_string(pid));
     if (!s) {
-      return make_error(s.error().kind, "cannot move process " + std::to_string(pid) + " into cgroup " + name_ + ": " +
-                                            s.error().message);
+      return make_error(s.error().kind, "cannot move process " + std::to_string(pid) +
+                                            " into cgroup " + name_ + ": " + s.error().message);
     }
   }
   return {};
 }
 
 Result<CgroupSample> Cgroup::sample() const {
-  if (dirs_.empty()) return make_error(ErrorKind::kNotFound, "cgroup " + name_ + " was not created");
+  if (dirs_.empty())
+    return make_error(ErrorKind::kNotFound, "cgroup " + name_ + " was not created");
   if (version_ == CgroupVersion::kV2) return read_v2_sample(dirs_.front());
   return read_v1_sample(cpu_dir_, cpuacct_dir_, memory_dir_);
 }
@@ -434,7 +465,8 @@ Status Cgroup::reset_memory_peak() {
   if (version_ == CgroupVersion::kV2) {
     // Since 6.12 a write to memory.peak resets it only for reads through the
     // same open file, which a sample() that reopens the file never sees.
-    return make_error(ErrorKind::kUnsupported, "cgroup v2 memory.peak cannot be reset for later readers");
+    return make_error(ErrorKind::kUnsupported,
+                      "cgroup v2 memory.peak cannot be reset for later readers");
   }
   return write_text_file(memory_dir_ + "/memory.max_usage_in_bytes", "0");
 }
@@ -460,7 +492,8 @@ Status Cgroup::destroy() {
   for (const auto& dir : parent_dirs_) {
     // The parent goes with its last child; other nodes' groups keep it busy.
     if (::rmdir(dir.c_str()) != 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY) {
-      return make_error(ErrorKind::kIo, "cannot remove cgroup " + dir + ": " + std::strerror(errno));
+      return make_error(ErrorKind::kIo,
+                        "cannot remove cgroup " + dir + ": " + std::strerror(errno));
     }
   }
   return {};
@@ -470,14 +503,17 @@ Status Cgroup::destroy() {
 // Leftovers
 
 Result<int> remove_leftover_cgroups(const CgroupHost& host, const std::string& prefix) {
-  if (prefix.empty()) return make_error(ErrorKind::kInvalidArgument, "refusing to remove cgroups with an empty prefix");
+  if (prefix.empty())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "refusing to remove cgroups with an empty prefix");
   std::vector<std::string> search;
   auto add = [&](const std::string& dir) {
     if (std::find(search.begin(), search.end(), dir) == search.end()) search.push_back(dir);
   };
   for (const auto& h : host.hierarchies()) {
     add(h.own_dir);
-    if (host.version() == CgroupVersion::kV2 && h.own_dir != h.mount_dir) add(parent_directory(h.own_dir));
+    if (host.version() == CgroupVersion::kV2 && h.own_dir != h.mount_dir)
+      add(parent_directory(h.own_dir));
     add(h.mount_dir);
   }
   int removed = 0;
@@ -501,7 +537,8 @@ Result<int> remove_leftover_cgroups(const CgroupHost& host, const std::string& p
     }
   }
   if (!failures.empty()) {
-    return make_error(ErrorKind::kIo, "removed " + std::to_string(removed) + " leftover cgroup(s), but: " + failures);
+    return make_error(ErrorKind::kIo, "removed " + std::to_string(removed) +
+                                          " leftover cgroup(s), but: " + failures);
   }
   return removed;
 }

@@ -46,7 +46,7 @@ struct CgroupSample {
   double cpu_s = 0;  // v1 cpuacct.usage, v2 cpu.stat usage_usec
   uint64_t nr_periods = 0;
   uint64_t nr_throttled = 0;
-  double throttled_s = 0;  // v1 cpu.stat throttled_time (ns), v2 throttled_usec
+  double throttled_s = 0;     // v1 cpu.stat throttled_time (ns), v2 throttled_usec
   uint64_t memory_bytes = 0;  // v1 memory.usage_in_bytes, v2 memory.current
   // v1 memory.max_usage_in_bytes, v2 memory.peak when the kernel has it
   // (>= 5.19); otherwise memory_bytes, so the maximum over a series of
@@ -57,9 +57,10 @@ struct CgroupSample {
 
 // One cgroup hierarchy (v1: one mount; v2: the unified tree).
 struct CgroupHierarchy {
-  std::vector<std::string> controllers;  // v1: e.g. {"cpu", "cpuacct"}; v2: cgroup.controllers of the root
-  std::string mount_dir;                 // e.g. /sys/fs/cgroup/cpu,cpuacct (v2: the cgroup root)
-  std::string own_dir;                   // this process's group in it, e.g. <mount_dir>/user.slice
+  std::vector<std::string>
+      controllers;        // v1: e.g. {"cpu", "cpuacct"}; v2: cgroup.controllers of the root
+  std::string mount_dir;  // e.g. /sys/fs/cgroup/cpu,cpuacct (v2: the cgroup root)
+  std::string own_dir;    // this process's group in it, e.g. <mount_dir>/user.slice
 };
 
 // Where cgroups live on this host and which version; read once at start.
@@ -72,7 +73,8 @@ class CgroupHost {
   // or a combined mount such as <cgroup_root>/cpu,cpuacct. Errors: kNotFound
   // when no usable hierarchy or controller is there, kMalformed for a bad
   // /proc/self/cgroup.
-  static Result<CgroupHost> detect(std::string cgroup_root = "/sys/fs/cgroup", std::string proc_root = "/proc");
+  static Result<CgroupHost> detect(std::string cgroup_root = "/sys/fs/cgroup",
+                                   std::string proc_root = "/proc");
 
   CgroupVersion version() const { return version_; }
   const std::string& cgroup_root() const { return cgroup_root_; }
@@ -102,13 +104,14 @@ class Cgroup {
   // the limits. Existing directories are reused (a group of the same name
   // left over is taken over, not an error). Errors: kIo with the path and
   // errno text (e.g. not root, controller not delegated).
-  static Result<Cgroup> create(const CgroupHost& host, const std::string& parent_name, const std::string& name,
-                               const CgroupLimits& limits);
+  static Result<Cgroup> create(const CgroupHost& host, const std::string& parent_name,
+                               const std::string& name, const CgroupLimits& limits);
 
   // Attaches to a group made earlier (e.g. by `fogm2m cluster up` in another
   // process) without writing anything. kNotFound when it does not exist in
   // every hierarchy.
-  static Result<Cgroup> open(const CgroupHost& host, const std::string& parent_name, const std::string& name);
+  static Result<Cgroup> open(const CgroupHost& host, const std::string& parent_name,
+                             const std::string& name);
 
   // v1: cpu.cfs_period_us, cpu.cfs_quota_us (-1 when unlimited),
   // memory.limit_in_bytes (-1 when unlimited). v2: cpu.max "quota period" or
@@ -145,8 +148,8 @@ class Cgroup {
   CgroupVersion version_ = CgroupVersion::kV1;
   std::string name_;
   std::string parent_name_;
-  std::vector<std::string> dirs_;         // the group's own directories
-  std::vector<std::string> parent_dirs_;  // the parent group's, same order
+  std::vector<std::string> dirs_;                   // the group's own directories
+  std::vector<std::string> parent_dirs_;            // the parent group's, same order
   std::string cpu_dir_, cpuacct_dir_, memory_dir_;  // v2: all three are dirs_[0]
 };
 

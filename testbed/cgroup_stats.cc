@@ -12,10 +12,12 @@ namespace fogm2m::testbed {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
+  while (!s.empty() &&
+         (s.front() == ' ' || s.front() == '\t' || s.front() == '\n' || s.front() == '\r')) {
     s.remove_prefix(1);
   }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r')) {
     s.remove_suffix(1);
   }
   return s;
@@ -39,7 +41,9 @@ void for_each_line(std::string_view text, F&& f) {
   }
 }
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 uint64_t value_or_zero(const std::map<std::string, uint64_t>& m, const char* key) {
   auto it = m.find(key);
@@ -60,7 +64,8 @@ Result<std::map<std::string, uint64_t>> read_flat_keyed(const std::string& path)
 
 }  // namespace
 
-Result<std::map<std::string, uint64_t>> parse_flat_keyed(std::string_view text, std::string_view file) {
+Result<std::map<std::string, uint64_t>> parse_flat_keyed(std::string_view text,
+                                                         std::string_view file) {
   std::map<std::string, uint64_t> values;
   std::string bad;
   for_each_line(text, [&](std::string_view line) {
@@ -74,7 +79,8 @@ Result<std::map<std::string, uint64_t>> parse_flat_keyed(std::string_view text, 
     values[std::string(line.substr(0, sp))] = v;
   });
   if (!bad.empty()) {
-    return make_error(ErrorKind::kMalformed, std::string(file) + ": expected \"key value\", got \"" + bad + "\"");
+    return make_error(ErrorKind::kMalformed,
+                      std::string(file) + ": expected \"key value\", got \"" + bad + "\"");
   }
   return values;
 }
@@ -83,7 +89,8 @@ Result<uint64_t> parse_single_value(std::string_view text, std::string_view file
   uint64_t v = 0;
   std::string_view t = trim(text);
   if (!parse_u64(t, v)) {
-    return make_error(ErrorKind::kMalformed, std::string(file) + ": expected a number, got \"" + std::string(t) + "\"");
+    return make_error(ErrorKind::kMalformed,
+                      std::string(file) + ": expected a number, got \"" + std::string(t) + "\"");
   }
   return v;
 }
@@ -92,8 +99,10 @@ Result<CpuMax> parse_cpu_max(std::string_view text) {
   std::string_view t = trim(text);
   size_t sp = t.find(' ');
   CpuMax out;
-  if (sp == std::string_view::npos || !parse_u64(trim(t.substr(sp + 1)), out.period_us) || out.period_us == 0) {
-    return make_error(ErrorKind::kMalformed, "cpu.max: expected \"<quota|max> <period>\", got \"" + std::string(t) + "\"");
+  if (sp == std::string_view::npos || !parse_u64(trim(t.substr(sp + 1)), out.period_us) ||
+      out.period_us == 0) {
+    return make_error(ErrorKind::kMalformed,
+                      "cpu.max: expected \"<quota|max> <period>\", got \"" + std::string(t) + "\"");
   }
   std::string_view quota = t.substr(0, sp);
   if (quota == "max") {
@@ -128,7 +137,8 @@ Result<std::vector<pid_t>> parse_procs(std::string_view text) {
     }
     pids.push_back(static_cast<pid_t>(v));
   });
-  if (!bad.empty()) return make_error(ErrorKind::kMalformed, "cgroup.procs: bad pid \"" + bad + "\"");
+  if (!bad.empty())
+    return make_error(ErrorKind::kMalformed, "cgroup.procs: bad pid \"" + bad + "\"");
   return pids;
 }
 
@@ -139,8 +149,8 @@ Result<std::vector<ProcCgroupEntry>> parse_proc_cgroup(std::string_view text) {
     size_t c1 = line.find(':');
     size_t c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
     uint64_t id = 0;
-    if (c2 == std::string_view::npos || !parse_u64(line.substr(0, c1), id) || line.substr(c2 + 1).empty() ||
-        line[c2 + 1] != '/') {
+    if (c2 == std::string_view::npos || !parse_u64(line.substr(0, c1), id) ||
+        line.substr(c2 + 1).empty() || line[c2 + 1] != '/') {
       if (bad.empty()) bad = std::string(line);
       return;
     }
@@ -156,7 +166,8 @@ Result<std::vector<ProcCgroupEntry>> parse_proc_cgroup(std::string_view text) {
     entries.push_back(std::move(e));
   });
   if (!bad.empty()) {
-    return make_error(ErrorKind::kMalformed, "/proc/self/cgroup: expected \"id:controllers:/path\", got \"" + bad + "\"");
+    return make_error(ErrorKind::kMalformed,
+                      "/proc/self/cgroup: expected \"id:controllers:/path\", got \"" + bad + "\"");
   }
   return entries;
 }
@@ -249,7 +260,8 @@ Status write_text_file(const std::string& path, std::string_view text) {
   int err = errno;
   ::close(fd);
   if (n < 0 || static_cast<size_t>(n) != text.size()) {
-    return make_error(ErrorKind::kIo, "cannot write \"" + std::string(trim(text)) + "\" to " + path + ": " +
+    return make_error(ErrorKind::kIo, "cannot write \"" + std::string(trim(text)) + "\" to " +
+                                          path + ": " +
                                           (n < 0 ? errno_text(err) : std::string("short write")));
   }
   return {};

@@ -19,7 +19,8 @@ namespace fogm2m::testbed {
 
 // "key value" per line (cpu.stat, memory.stat). Errors: kMalformed naming
 // `file` and the line.
-Result<std::map<std::string, uint64_t>> parse_flat_keyed(std::string_view text, std::string_view file);
+Result<std::map<std::string, uint64_t>> parse_flat_keyed(std::string_view text,
+                                                         std::string_view file);
 
 // One unsigned number, optionally followed by a newline (cpuacct.usage,
 // memory.current, cpu.cfs_period_us). "max" is refused (kMalformed).

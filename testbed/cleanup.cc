@@ -21,8 +21,9 @@
 namespace fogm2m::testbed {
 
 bool valid_run_id(const std::string& run) {
-  return !run.empty() && run.size() <= 6 &&
-         std::all_of(run.begin(), run.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+  return !run.empty() && run.size() <= 6 && std::all_of(run.begin(), run.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+  });
 }
 
 std::string random_run_id(size_t length) {
@@ -35,20 +36,32 @@ std::string random_run_id(size_t length) {
   return run;
 }
 
-std::string run_netns_prefix(const std::string& run) { return std::string(kNetnsPrefix) + run + "-"; }
-std::string run_cgroup_parent(const std::string& run) { return "fogm2m-" + run; }
-std::string run_nft_table(const std::string& run) { return "fogm2m_" + run; }
-std::string run_state_path(const std::string& run) { return std::string(kStateDir) + "/" + run + ".json"; }
-std::string run_lock_path(const std::string& run) { return std::string(kStateDir) + "/" + run + ".lock"; }
+std::string run_netns_prefix(const std::string& run) {
+  return std::string(kNetnsPrefix) + run + "-";
+}
+std::string run_cgroup_parent(const std::string& run) {
+  return "fogm2m-" + run;
+}
+std::string run_nft_table(const std::string& run) {
+  return "fogm2m_" + run;
+}
+std::string run_state_path(const std::string& run) {
+  return std::string(kStateDir) + "/" + run + ".json";
+}
+std::string run_lock_path(const std::string& run) {
+  return std::string(kStateDir) + "/" + run + ".lock";
+}
 
 Result<RunLock> RunLock::acquire(const std::string& run) {
-  if (!valid_run_id(run)) return make_error(ErrorKind::kInvalidArgument, "bad run id \"" + run + "\" (1..6 of a-z0-9)");
+  if (!valid_run_id(run))
+    return make_error(ErrorKind::kInvalidArgument, "bad run id \"" + run + "\" (1..6 of a-z0-9)");
   std::error_code ec;
   std::filesystem::create_directories(kStateDir, ec);
   RunLock lock;
   lock.path_ = run_lock_path(run);
   lock.fd_ = ::open(lock.path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (lock.fd_ < 0) return make_error(ErrorKind::kIo, "open " + lock.path_ + ": " + std::strerror(errno));
+  if (lock.fd_ < 0)
+    return make_error(ErrorKind::kIo, "open " + lock.path_ + ": " + std::strerror(errno));
   if (::flock(lock.fd_, LOCK_EX | LOCK_NB) != 0) {
     ::close(lock.fd_);
     lock.fd_ = -1;
@@ -57,7 +70,9 @@ Result<RunLock> RunLock::acquire(const std::string& run) {
   return lock;
 }
 
-RunLock::RunLock(RunLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) { other.fd_ = -1; }
+RunLock::RunLock(RunLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+  other.fd_ = -1;
+}
 
 RunLock::~RunLock() {
   if (fd_ < 0) return;
@@ -85,7 +100,8 @@ std::vector<std::string> list_runs() {
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(kStateDir, ec)) {
     const auto path = entry.path();
-    if (path.extension() == ".lock" && valid_run_id(path.stem().string())) runs.insert(path.stem().string());
+    if (path.extension() == ".lock" && valid_run_id(path.stem().string()))
+      runs.insert(path.stem().string());
   }
   return {runs.begin(), runs.end()};
 }
@@ -102,7 +118,8 @@ std::vector<pid_t> processes_in_netns(const std::string& netns) {
     if (pid <= 0 || *end != '\0') continue;
     struct stat ns {};
     const std::string path = std::string("/proc/") + entry->d_name + "/ns/net";
-    if (::stat(path.c_str(), &ns) == 0 && ns.st_ino == target.st_ino && ns.st_dev == target.st_dev) {
+    if (::stat(path.c_str(), &ns) == 0 && ns.st_ino == target.st_ino &&
+        ns.st_dev == target.st_dev) {
       pids.push_back(static_cast<pid_t>(pid));
     }
   }
@@ -134,7 +151,8 @@ CleanupReport remove_run(const std::string& run, const CgroupHost* host, int gra
   }
   // The run's own table lives in its load-balancer namespace and goes with
   // it; a table of that name in the root namespace would be a stray one.
-  if (Result<CommandResult> tables = run_command({"nft", "list", "tables"}); tables && tables->exit_code == 0) {
+  if (Result<CommandResult> tables = run_command({"nft", "list", "tables"});
+      tables && tables->exit_code == 0) {
     std::istringstream lines(tables->out);
     std::string line;
     while (std::getline(lines, line)) {

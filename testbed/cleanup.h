@@ -29,7 +29,7 @@ bool valid_run_id(const std::string& run);
 // A fresh random run id of `length` characters.
 std::string random_run_id(size_t length = 5);
 
-std::string run_netns_prefix(const std::string& run);  // "fm-<run>-"
+std::string run_netns_prefix(const std::string& run);   // "fm-<run>-"
 std::string run_cgroup_parent(const std::string& run);  // "fogm2m-<run>"
 std::string run_nft_table(const std::string& run);      // "fogm2m_<run>"
 std::string run_state_path(const std::string& run);     // /run/fogm2m/<run>.json
@@ -61,10 +61,10 @@ std::vector<std::string> list_runs();
 
 // What a cleanup removed.
 struct CleanupReport {
-  int processes = 0;   // processes stopped (found in the run's namespaces)
+  int processes = 0;  // processes stopped (found in the run's namespaces)
   int namespaces = 0;
-  int cgroups = 0;     // <prefix> directories removed
-  int tables = 0;      // nftables tables removed from the root namespace
+  int cgroups = 0;                  // <prefix> directories removed
+  int tables = 0;                   // nftables tables removed from the root namespace
   std::vector<std::string> errors;  // what could not be removed, with why
 };
 

@@ -17,8 +17,8 @@ namespace {
 namespace json = boost::json;
 
 json::object member_json(const MemberState& m) {
-  json::object o{{"name", m.name},       {"netns", m.netns}, {"address", m.address}, {"pid", m.pid},
-                 {"start_time", m.start_time}, {"log", m.log_path}};
+  json::object o{{"name", m.name}, {"netns", m.netns},           {"address", m.address},
+                 {"pid", m.pid},   {"start_time", m.start_time}, {"log", m.log_path}};
   if (!m.cgroup.empty()) {
     json::array dirs;
     for (const auto& d : m.cgroup_dirs) dirs.push_back(json::value(d));
@@ -64,7 +64,8 @@ struct Reader {
   }
   std::string text(const char* key) {
     const json::value* v = field(key);
-    if (v != nullptr && !v->is_string() && error.empty()) error = where + "\"" + key + "\" is not a string";
+    if (v != nullptr && !v->is_string() && error.empty())
+      error = where + "\"" + key + "\" is not a string";
     return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
   }
   int64_t number(const char* key) {
@@ -84,13 +85,15 @@ struct Reader {
   }
   bool flag(const char* key) {
     const json::value* v = field(key);
-    if (v != nullptr && !v->is_bool() && error.empty()) error = where + "\"" + key + "\" is not true or false";
+    if (v != nullptr && !v->is_bool() && error.empty())
+      error = where + "\"" + key + "\" is not true or false";
     return v != nullptr && v->is_bool() && v->get_bool();
   }
 };
 
 Result<MemberState> member_from(const json::value& v, const std::string& where) {
-  if (!v.is_object()) return make_error(ErrorKind::kMalformed, "cluster state: " + where + " is not an object");
+  if (!v.is_object())
+    return make_error(ErrorKind::kMalformed, "cluster state: " + where + " is not an object");
   Reader r{v.get_object(), where + ": ", {}};
   MemberState m;
   m.name = r.text("name");
@@ -116,7 +119,9 @@ Result<MemberState> member_from(const json::value& v, const std::string& where) 
 
 }  // namespace
 
-bool MemberState::running() const { return pid > 0 && process_start_time(pid) == start_time; }
+bool MemberState::running() const {
+  return pid > 0 && process_start_time(pid) == start_time;
+}
 
 ClusterState cluster_state_of(const Deployment& d) {
   ClusterState s;
@@ -162,15 +167,19 @@ std::string to_json(const ClusterState& s) {
       {"cpu_period_us", s.cpu_period_us},
       {"memory_limit_bytes", s.memory_limit_bytes},
       {"work_dir", s.work_dir},
-      {"deploy_seconds", json::object{{"network", t.network_s}, {"redis", t.redis_s}, {"nodes", t.nodes_s},
-                                      {"fleets", t.fleets_s}, {"total", t.total_s}}},
+      {"deploy_seconds", json::object{{"network", t.network_s},
+                                      {"redis", t.redis_s},
+                                      {"nodes", t.nodes_s},
+                                      {"fleets", t.fleets_s},
+                                      {"total", t.total_s}}},
   });
 }
 
 Result<ClusterState> cluster_state_from_json(std::string_view text) {
   boost::system::error_code ec;
   const json::value v = json::parse(text, ec);
-  if (ec || !v.is_object()) return make_error(ErrorKind::kMalformed, "cluster state: not a JSON object");
+  if (ec || !v.is_object())
+    return make_error(ErrorKind::kMalformed, "cluster state: not a JSON object");
   Reader r{v.get_object(), "", {}};
   ClusterState s;
   s.name = r.text("name");
@@ -188,7 +197,8 @@ Result<ClusterState> cluster_state_from_json(std::string_view text) {
   s.work_dir = r.text("work_dir");
   if (const json::value* t = r.field("deploy_seconds"); t != nullptr && t->is_object()) {
     Reader tr{t->get_object(), "deploy_seconds: ", {}};
-    s.times = {tr.real("network"), tr.real("redis"), tr.real("nodes"), tr.real("fleets"), tr.real("total")};
+    s.times = {tr.real("network"), tr.real("redis"), tr.real("nodes"), tr.real("fleets"),
+               tr.real("total")};
     if (r.error.empty()) r.error = tr.error;
   }
   if (!r.error.empty()) return make_error(ErrorKind::kMalformed, "cluster state: " + r.error);
@@ -200,9 +210,11 @@ Result<ClusterState> cluster_state_from_json(std::string_view text) {
   for (const char* list : {"nodes", "fleets"}) {
     const json::value* members = r.field(list);
     if (members == nullptr || !members->is_array())
-      return make_error(ErrorKind::kMalformed, std::string("cluster state: \"") + list + "\" is not an array");
+      return make_error(ErrorKind::kMalformed,
+                        std::string("cluster state: \"") + list + "\" is not an array");
     for (size_t i = 0; i < members->get_array().size(); ++i) {
-      auto m = member_from(members->get_array()[i], std::string(list) + "[" + std::to_string(i) + "]");
+      auto m =
+          member_from(members->get_array()[i], std::string(list) + "[" + std::to_string(i) + "]");
       if (!m) return m.error();
       (std::string_view(list) == "nodes" ? s.nodes : s.fleets).push_back(std::move(*m));
     }
@@ -218,16 +230,20 @@ Status write_cluster_state(const ClusterState& state) {
     out << to_json(state) << "\n";
     if (!out) return make_error(ErrorKind::kIo, "cannot write " + temp);
   }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) return make_error(ErrorKind::kIo, "cannot write " + path);
+  if (std::rename(temp.c_str(), path.c_str()) != 0)
+    return make_error(ErrorKind::kIo, "cannot write " + path);
   return {};
 }
 
 Result<ClusterState> read_cluster_state(const std::string& name) {
   std::ifstream in(run_state_path(name));
-  if (!in) return make_error(ErrorKind::kNotFound, "no cluster " + name + " (" + run_state_path(name) + ")");
+  if (!in)
+    return make_error(ErrorKind::kNotFound,
+                      "no cluster " + name + " (" + run_state_path(name) + ")");
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto state = cluster_state_from_json(text);
-  if (!state) return make_error(state.error().kind, run_state_path(name) + ": " + state.error().message);
+  if (!state)
+    return make_error(state.error().kind, run_state_path(name) + ": " + state.error().message);
   return state;
 }
 
@@ -235,7 +251,8 @@ Result<ClusterOccupancy> read_occupancy(const ClusterState& state) {
   std::string host;
   uint16_t port = 0;
   if (!io::split_host_port(state.redis_address, host, port))
-    return make_error(ErrorKind::kMalformed, "cluster state: bad redis_address " + state.redis_address);
+    return make_error(ErrorKind::kMalformed,
+                      "cluster state: bad redis_address " + state.redis_address);
   auto client = RedisClient::connect(state.control_netns, host, port);
   if (!client) return client.error();
   ClusterOccupancy occupancy;

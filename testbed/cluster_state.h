@@ -30,7 +30,7 @@ struct MemberState {
   std::string log_path;
   pid_t pid = -1;
   unsigned long long start_time = 0;  // tells a live process from a reused pid
-  std::string cgroup;                  // parent/name
+  std::string cgroup;                 // parent/name
   std::vector<std::string> cgroup_dirs;
   int first_device = 0, devices = 0;  // fleets
   std::string stats_path;             // fleets

@@ -62,12 +62,14 @@ std::string command_line(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-Result<CommandResult> run_command(const std::vector<std::string>& argv, const CommandOptions& options) {
+Result<CommandResult> run_command(const std::vector<std::string>& argv,
+                                  const CommandOptions& options) {
   MemFile in("stdin"), out("stdout"), err("stderr");
   if (in.fd() < 0 || out.fd() < 0 || err.fd() < 0) {
     return make_error(ErrorKind::kIo, std::string("memfd_create: ") + std::strerror(errno));
   }
-  if (!in.write_all(options.input)) return make_error(ErrorKind::kIo, "cannot buffer the input of a command");
+  if (!in.write_all(options.input))
+    return make_error(ErrorKind::kIo, "cannot buffer the input of a command");
   LaunchOptions launch;
   launch.argv = argv;
   launch.netns = options.netns;
@@ -90,8 +92,9 @@ Status run_checked(const std::vector<std::string>& argv, const CommandOptions& o
   if (result->exit_code != 0) {
     std::string why = result->err.empty() ? result->out : result->err;
     while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-    return make_error(ErrorKind::kIo, (options.netns.empty() ? "" : "[" + options.netns + "] ") + command_line(argv) +
-                                          ": exit " + std::to_string(result->exit_code) + ": " + why);
+    return make_error(ErrorKind::kIo, (options.netns.empty() ? "" : "[" + options.netns + "] ") +
+                                          command_line(argv) + ": exit " +
+                                          std::to_string(result->exit_code) + ": " + why);
   }
   return {};
 }

@@ -17,15 +17,16 @@ struct CommandResult {
 };
 
 struct CommandOptions {
-  std::string netns;   // empty: the caller's namespace
-  std::string input;   // written to the tool's stdin
+  std::string netns;  // empty: the caller's namespace
+  std::string input;  // written to the tool's stdin
   std::chrono::milliseconds timeout{30000};
 };
 
 // Runs argv (argv[0] looked up in PATH) and returns its exit code and output.
 // Errors only when it could not be started or did not finish in time (then
 // it is killed).
-Result<CommandResult> run_command(const std::vector<std::string>& argv, const CommandOptions& options = {});
+Result<CommandResult> run_command(const std::vector<std::string>& argv,
+                                  const CommandOptions& options = {});
 
 // As run_command, but a non-zero exit is an error whose message holds the
 // command line and the tool's stderr.

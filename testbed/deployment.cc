@@ -26,9 +26,13 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-bool cancelled(const std::atomic<bool>* cancel) { return cancel != nullptr && cancel->load(); }
+bool cancelled(const std::atomic<bool>* cancel) {
+  return cancel != nullptr && cancel->load();
+}
 
-Error interrupted() { return make_error(ErrorKind::kIo, "deployment interrupted"); }
+Error interrupted() {
+  return make_error(ErrorKind::kIo, "deployment interrupted");
+}
 
 // The last lines of a log file, for error messages.
 std::string log_tail(const std::string& path, size_t max = 1500) {
@@ -45,10 +49,12 @@ std::string endpoint_name(const std::string& pattern, int n) {
 
 }  // namespace
 
-Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config, const std::atomic<bool>* cancel) {
+Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config,
+                                                   const std::atomic<bool>* cancel) {
   if (config.run_id.empty()) config.run_id = random_run_id();
   if (!valid_run_id(config.run_id)) {
-    return make_error(ErrorKind::kInvalidArgument, "bad run id \"" + config.run_id + "\" (1..6 of a-z0-9)");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "bad run id \"" + config.run_id + "\" (1..6 of a-z0-9)");
   }
   if (config.nodes < 1 || config.nodes > 200) {
     return make_error(ErrorKind::kInvalidArgument, "nodes must be within 1..200");
@@ -57,10 +63,12 @@ Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config, cons
     return make_error(ErrorKind::kInvalidArgument, "devices must be >= 0 and fleets within 1..200");
   }
   if (config.fogm2m_binary.empty() || ::access(config.fogm2m_binary.c_str(), X_OK) != 0) {
-    return make_error(ErrorKind::kNotFound, "fogm2m binary not found at \"" + config.fogm2m_binary + "\"");
+    return make_error(ErrorKind::kNotFound,
+                      "fogm2m binary not found at \"" + config.fogm2m_binary + "\"");
   }
   if (::access(config.redis_binary.c_str(), X_OK) != 0) {
-    return make_error(ErrorKind::kNotFound, "redis-server not found at \"" + config.redis_binary + "\"");
+    return make_error(ErrorKind::kNotFound,
+                      "redis-server not found at \"" + config.redis_binary + "\"");
   }
   if (config.work_dir.empty()) config.work_dir = "/tmp/fogm2m-" + config.run_id;
   std::unique_ptr<Deployment> deployment(new Deployment(std::move(config)));
@@ -104,14 +112,22 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
   // Redis.
   auto phase = Clock::now();
   std::vector<std::string> redis_argv = {config_.redis_binary,
-                                         "--bind", topology_->address(Side::kBack, kRedisHost),
-                                         "--port", "6379",
-                                         "--protected-mode", "no",
-                                         "--save", "",
-                                         "--appendonly", config_.redis_aof ? "yes" : "no",
-                                         "--daemonize", "no",
-                                         "--dir", config_.work_dir,
-                                         "--logfile", ""};
+                                         "--bind",
+                                         topology_->address(Side::kBack, kRedisHost),
+                                         "--port",
+                                         "6379",
+                                         "--protected-mode",
+                                         "no",
+                                         "--save",
+                                         "",
+                                         "--appendonly",
+                                         config_.redis_aof ? "yes" : "no",
+                                         "--daemonize",
+                                         "no",
+                                         "--dir",
+                                         config_.work_dir,
+                                         "--logfile",
+                                         ""};
   Result<Member> redis = start_member("redis", Side::kBack, kRedisHost, CgroupLimits{}, redis_argv);
   if (!redis) return redis.error();
   redis_ = std::move(*redis);
@@ -123,7 +139,8 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
       return make_error(ErrorKind::kIo, "redis-server exited: " + log_tail(redis_.log_path));
     }
     if (Clock::now() - phase > config_.ready_timeout) {
-      return make_error(ErrorKind::kTimeout, "redis-server does not answer: " + log_tail(redis_.log_path));
+      return make_error(ErrorKind::kTimeout,
+                        "redis-server does not answer: " + log_tail(redis_.log_path));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
@@ -158,26 +175,40 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
       const int count = config_.devices / fleets + (j <= config_.devices % fleets ? 1 : 0);
       const std::string name = "fleet" + std::to_string(j);
       const std::string stats = config_.work_dir + "/" + name + ".stats.json";
-      std::vector<std::string> argv = {config_.fogm2m_binary, "fleet",
-                                       "--server", topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
-                                       "--devices", std::to_string(count),
-                                       "--first", std::to_string(first),
-                                       "--ep-pattern", config_.endpoint_pattern,
-                                       "--bind", topology_->address(Side::kFront, kFirstFleetHost + j),
-                                       "--threads", std::to_string(config_.fleet_threads),
-                                       "--lifetime", std::to_string(config_.device_lifetime_s),
-                                       "--sampling-ms", std::to_string(config_.sampling_ms),
-                                       "--seed", std::to_string(config_.seed + static_cast<uint64_t>(j)),
-                                       "--stats-file", stats,
-                                       "--summary", config_.work_dir + "/" + name + ".summary.json",
-                                       "--stop-timeout", "2",
+      std::vector<std::string> argv = {config_.fogm2m_binary,
+                                       "fleet",
+                                       "--server",
+                                       topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
+                                       "--devices",
+                                       std::to_string(count),
+                                       "--first",
+                                       std::to_string(first),
+                                       "--ep-pattern",
+                                       config_.endpoint_pattern,
+                                       "--bind",
+                                       topology_->address(Side::kFront, kFirstFleetHost + j),
+                                       "--threads",
+                                       std::to_string(config_.fleet_threads),
+                                       "--lifetime",
+                                       std::to_string(config_.device_lifetime_s),
+                                       "--sampling-ms",
+                                       std::to_string(config_.sampling_ms),
+                                       "--seed",
+                                       std::to_string(config_.seed + static_cast<uint64_t>(j)),
+                                       "--stats-file",
+                                       stats,
+                                       "--summary",
+                                       config_.work_dir + "/" + name + ".summary.json",
+                                       "--stop-timeout",
+                                       "2",
                                        "--quiet"};
       if (config_.fleet_ramp_s >= 0) {
         argv.insert(argv.end(), {"--ramp-s", std::to_string(config_.fleet_ramp_s)});
       }
       if (config_.dtls) argv.push_back("--dtls");
       argv.insert(argv.end(), config_.fleet_args.begin(), config_.fleet_args.end());
-      Result<Member> fleet = start_member(name, Side::kFront, kFirstFleetHost + j, config_.fleet_limits, argv);
+      Result<Member> fleet =
+          start_member(name, Side::kFront, kFirstFleetHost + j, config_.fleet_limits, argv);
       if (!fleet) return fleet.error();
       fleet->first_device = first;
       fleet->devices = count;
@@ -185,8 +216,10 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
       fleets_.push_back(std::move(*fleet));
       first += count;
     }
-    const auto left = config_.ready_timeout - std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - phase);
-    if (Status s = wait_registered(static_cast<size_t>(config_.devices), left, cancel); !s) return s;
+    const auto left = config_.ready_timeout -
+                      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - phase);
+    if (Status s = wait_registered(static_cast<size_t>(config_.devices), left, cancel); !s)
+      return s;
   }
   times_.fleets_s = seconds_since(phase);
   times_.total_s = seconds_since(start);
@@ -202,7 +235,8 @@ Result<Member> Deployment::start_member(const std::string& name, Side side, int 
   member.netns = host->netns;
   member.address = host->address;
   member.log_path = config_.work_dir + "/" + name + ".log";
-  Result<Cgroup> cgroup = Cgroup::create(*cgroup_host_, run_cgroup_parent(config_.run_id), name, limits);
+  Result<Cgroup> cgroup =
+      Cgroup::create(*cgroup_host_, run_cgroup_parent(config_.run_id), name, limits);
   if (!cgroup) {
     (void)topology_->remove_host(name);
     return cgroup.error();
@@ -228,10 +262,14 @@ Result<Member> Deployment::start_member(const std::string& name, Side side, int 
 
 Result<Member> Deployment::start_node(int index) {
   const std::string name = node_id(index);
-  std::vector<std::string> argv = {config_.fogm2m_binary, "node",
-                                   "--id", name,
-                                   "--bind", topology_->address(Side::kBack, kFirstNodeHost + index),
-                                   "--redis", redis_.address + ":6379"};
+  std::vector<std::string> argv = {config_.fogm2m_binary,
+                                   "node",
+                                   "--id",
+                                   name,
+                                   "--bind",
+                                   topology_->address(Side::kBack, kFirstNodeHost + index),
+                                   "--redis",
+                                   redis_.address + ":6379"};
   if (!config_.dtls) argv.push_back("--no-dtls");
   argv.insert(argv.end(), config_.node_args.begin(), config_.node_args.end());
   return start_member(name, Side::kBack, kFirstNodeHost + index, config_.node_limits, argv);
@@ -260,29 +298,36 @@ Status Deployment::wait_joined(const std::vector<int>& indexes, const std::atomi
       if (std::find(joined->begin(), joined->end(), node_id(i)) == joined->end()) ++missing;
     }
     if (missing == 0) return {};
-    if (std::string why = check_processes(nodes_); !why.empty()) return make_error(ErrorKind::kIo, why);
+    if (std::string why = check_processes(nodes_); !why.empty())
+      return make_error(ErrorKind::kIo, why);
     if (Clock::now() > deadline) {
-      return make_error(ErrorKind::kTimeout, std::to_string(missing) + " node(s) did not join the cluster in time");
+      return make_error(ErrorKind::kTimeout,
+                        std::to_string(missing) + " node(s) did not join the cluster in time");
     }
     std::this_thread::sleep_for(kPoll);
   }
 }
 
-Status Deployment::wait_registered(size_t count, std::chrono::milliseconds timeout, const std::atomic<bool>* cancel) {
+Status Deployment::wait_registered(size_t count, std::chrono::milliseconds timeout,
+                                   const std::atomic<bool>* cancel) {
   const auto deadline = Clock::now() + timeout;
   Result<RedisClient> client = redis();
   if (!client) return client.error();
   size_t registered = 0;
   for (;;) {
     if (cancelled(cancel)) return interrupted();
-    Result<std::vector<std::string>> keys = client->keys(std::string(store::keys::kRegistrationPattern));
+    Result<std::vector<std::string>> keys =
+        client->keys(std::string(store::keys::kRegistrationPattern));
     if (!keys) return keys.error();
     registered = keys->size();
     if (registered >= count) return {};
-    if (std::string why = check_processes(fleets_); !why.empty()) return make_error(ErrorKind::kIo, why);
-    if (std::string why = check_processes(nodes_); !why.empty()) return make_error(ErrorKind::kIo, why);
+    if (std::string why = check_processes(fleets_); !why.empty())
+      return make_error(ErrorKind::kIo, why);
+    if (std::string why = check_processes(nodes_); !why.empty())
+      return make_error(ErrorKind::kIo, why);
     if (Clock::now() > deadline) {
-      return make_error(ErrorKind::kTimeout, std::to_string(registered) + " of " + std::to_string(count) +
+      return make_error(ErrorKind::kTimeout, std::to_string(registered) + " of " +
+                                                 std::to_string(count) +
                                                  " devices registered in time");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -297,15 +342,18 @@ Status Deployment::provision_psks() {
   for (int n = 1; n <= config_.devices; ++n) {
     const std::string ep = endpoint_name(config_.endpoint_pattern, n);
     const store::SecurityInfo info{ep, ep, "key-" + ep};
-    if (auto r = client->command({"SET", store::keys::security(ep), store::to_record_json(info)}); !r)
+    if (auto r = client->command({"SET", store::keys::security(ep), store::to_record_json(info)});
+        !r)
       return r.error();
-    if (auto r = client->command({"SET", store::keys::identity_index(ep), ep}); !r) return r.error();
+    if (auto r = client->command({"SET", store::keys::identity_index(ep), ep}); !r)
+      return r.error();
   }
   return {};
 }
 
 Result<RedisClient> Deployment::redis() const {
-  if (!topology_ || redis_.address.empty()) return make_error(ErrorKind::kInvalidArgument, "no Redis deployed");
+  if (!topology_ || redis_.address.empty())
+    return make_error(ErrorKind::kInvalidArgument, "no Redis deployed");
   return RedisClient::connect(topology_->lb_netns(), redis_.address, 6379);
 }
 
@@ -334,8 +382,10 @@ Result<int> Deployment::add_node() {
 }
 
 Status Deployment::remove_node(int index) {
-  auto it = std::find_if(nodes_.begin(), nodes_.end(), [&](const Member& m) { return m.name == node_id(index); });
-  if (it == nodes_.end()) return make_error(ErrorKind::kNotFound, "no node " + std::to_string(index));
+  auto it = std::find_if(nodes_.begin(), nodes_.end(),
+                         [&](const Member& m) { return m.name == node_id(index); });
+  if (it == nodes_.end())
+    return make_error(ErrorKind::kNotFound, "no node " + std::to_string(index));
   std::vector<std::string> addresses;
   for (const auto& n : nodes_) {
     if (n.name != it->name) addresses.push_back(n.address);
@@ -410,6 +460,8 @@ void Deployment::release() {
   lock_.reset();
 }
 
-Deployment::~Deployment() { (void)down(); }
+Deployment::~Deployment() {
+  (void)down();
+}
 
 }  // namespace fogm2m::testbed

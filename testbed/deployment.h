@@ -50,8 +50,9 @@ struct DeploymentConfig {
   double fleet_ramp_s = -1;  // < 0: the fleet's default
   int sampling_ms = 50;
   uint64_t seed = 1;
-  std::string endpoint_pattern = "dev-{n}";  // {n}/{n:W} count from 1 over all fleets (emulated_clients/name_pattern.h)
-  std::string fogm2m_binary;                 // path of the fogm2m executable
+  std::string endpoint_pattern =
+      "dev-{n}";  // {n}/{n:W} count from 1 over all fleets (emulated_clients/name_pattern.h)
+  std::string fogm2m_binary;  // path of the fogm2m executable
   std::string redis_binary = "/usr/bin/redis-server";
   bool redis_aof = false;
   std::string work_dir;  // logs, Redis dir, fleet stats; empty: /tmp/fogm2m-<run>
@@ -89,7 +90,8 @@ class Deployment {
  public:
   // Deploys everything; on error (or when *cancel turns true) removes what
   // was made and returns why.
-  static Result<std::unique_ptr<Deployment>> up(DeploymentConfig config, const std::atomic<bool>* cancel = nullptr);
+  static Result<std::unique_ptr<Deployment>> up(DeploymentConfig config,
+                                                const std::atomic<bool>* cancel = nullptr);
 
   ~Deployment();
   Deployment(const Deployment&) = delete;
@@ -109,7 +111,8 @@ class Deployment {
   Status remove_node(int index);
 
   // Waits until `count` registrations are in Redis (REG:EP:* keys).
-  Status wait_registered(size_t count, std::chrono::milliseconds timeout, const std::atomic<bool>* cancel = nullptr);
+  Status wait_registered(size_t count, std::chrono::milliseconds timeout,
+                         const std::atomic<bool>* cancel = nullptr);
 
   // A new connection to the run's Redis, from the control namespace.
   Result<RedisClient> redis() const;
@@ -135,8 +138,8 @@ class Deployment {
  private:
   explicit Deployment(DeploymentConfig config) : config_(std::move(config)) {}
   Status bring_up(const std::atomic<bool>* cancel);
-  Result<Member> start_member(const std::string& name, Side side, int host_number, const CgroupLimits& limits,
-                              std::vector<std::string> argv);
+  Result<Member> start_member(const std::string& name, Side side, int host_number,
+                              const CgroupLimits& limits, std::vector<std::string> argv);
   Result<Member> start_node(int index);
   Status wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel);
   Status provision_psks();

@@ -24,14 +24,17 @@ Result<HostCpuTicks> parse_proc_stat_cpu(std::string_view text) {
     while (columns < 10) {
       while (at < line.size() && line[at] == ' ') ++at;
       if (at >= line.size()) break;
-      auto [end, ec] = std::from_chars(line.data() + at, line.data() + line.size(), column[columns]);
+      auto [end, ec] =
+          std::from_chars(line.data() + at, line.data() + line.size(), column[columns]);
       if (ec != std::errc() || (end != line.data() + line.size() && *end != ' ')) {
-        return make_error(ErrorKind::kMalformed, "/proc/stat: cpu line holds a non-number: " + std::string(line));
+        return make_error(ErrorKind::kMalformed,
+                          "/proc/stat: cpu line holds a non-number: " + std::string(line));
       }
       at = static_cast<size_t>(end - line.data());
       ++columns;
     }
-    if (columns < 4) return make_error(ErrorKind::kMalformed, "/proc/stat: cpu line has fewer than 4 columns");
+    if (columns < 4)
+      return make_error(ErrorKind::kMalformed, "/proc/stat: cpu line has fewer than 4 columns");
     HostCpuTicks ticks;
     // guest and guest_nice are counted inside user and nice already.
     for (size_t i = 0; i < std::min<size_t>(columns, 8); ++i) ticks.total += column[i];

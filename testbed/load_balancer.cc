@@ -40,7 +40,8 @@ Status nft(const std::string& netns, const std::string& script) {
 }  // namespace
 
 std::vector<std::string> assign_buckets(const std::vector<std::string>& previous,
-                                        const std::vector<std::string>& backends, uint32_t buckets) {
+                                        const std::vector<std::string>& backends,
+                                        uint32_t buckets) {
   std::vector<std::string> owners(buckets);
   if (backends.empty()) return owners;
   const size_t n = backends.size();
@@ -80,7 +81,8 @@ std::string lvs_commands(const std::string& vip, const std::vector<uint16_t>& po
   for (uint16_t port : ports) {
     const std::string service = vip + ":" + std::to_string(port);
     text += "ipvsadm -A -u " + service + " -s sh\n";
-    for (const auto& node : backends) text += "ipvsadm -a -u " + service + " -r " + node + ":" + std::to_string(port) + " -m\n";
+    for (const auto& node : backends)
+      text += "ipvsadm -a -u " + service + " -r " + node + ":" + std::to_string(port) + " -m\n";
   }
   return text;
 }
@@ -89,19 +91,21 @@ std::string NftablesLoadBalancer::ruleset(const LoadBalancerConfig& config) {
   // The bucket goes through the packet mark because nft 1.0.6 cannot list
   // (segfaults on) a map declared as `typeof jhash ...`; a mark-keyed map
   // lists fine. Only the first packet of a flow passes a nat chain.
-  return "table ip " + config.table + " {\n" +
-         "  map backends { type mark : ipv4_addr; }\n" +
+  return "table ip " + config.table + " {\n" + "  map backends { type mark : ipv4_addr; }\n" +
          "  chain prerouting {\n"
          "    type nat hook prerouting priority dstnat; policy accept;\n"
-         "    ip daddr " + config.vip + " udp dport " + port_set(config.ports) + " meta mark set " +
-         hash_expression(config.buckets) + " dnat to meta mark map @backends\n"
+         "    ip daddr " +
+         config.vip + " udp dport " + port_set(config.ports) + " meta mark set " +
+         hash_expression(config.buckets) +
+         " dnat to meta mark map @backends\n"
          "  }\n"
          "}\n";
 }
 
 Result<NftablesLoadBalancer> NftablesLoadBalancer::create(const LoadBalancerConfig& config) {
   if (config.table.empty() || config.vip.empty() || config.ports.empty() || config.buckets == 0) {
-    return make_error(ErrorKind::kInvalidArgument, "load balancer: table, vip, ports and buckets are required");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "load balancer: table, vip, ports and buckets are required");
   }
   NftablesLoadBalancer lb(config);
   lb.owners_.assign(config.buckets, "");
@@ -109,7 +113,8 @@ Result<NftablesLoadBalancer> NftablesLoadBalancer::create(const LoadBalancerConf
   lb.loaded_ = true;
   // The conntrack sysctls of a namespace exist once its NAT table is in.
   const std::string timeout = std::to_string(config.udp_timeout_s);
-  for (const char* key : {"net.netfilter.nf_conntrack_udp_timeout", "net.netfilter.nf_conntrack_udp_timeout_stream"}) {
+  for (const char* key : {"net.netfilter.nf_conntrack_udp_timeout",
+                          "net.netfilter.nf_conntrack_udp_timeout_stream"}) {
     if (auto s = write_netns_sysctl(config.netns, key, timeout); !s) return s.error();
   }
   return lb;
@@ -123,17 +128,21 @@ NftablesLoadBalancer::NftablesLoadBalancer(NftablesLoadBalancer&& other) noexcep
   other.loaded_ = false;
 }
 
-NftablesLoadBalancer::~NftablesLoadBalancer() { (void)destroy(); }
+NftablesLoadBalancer::~NftablesLoadBalancer() {
+  (void)destroy();
+}
 
 Status NftablesLoadBalancer::set_backends(const std::vector<std::string>& addresses) {
   if (!loaded_) return make_error(ErrorKind::kInvalidArgument, "load balancer already destroyed");
   std::set<std::string> unique(addresses.begin(), addresses.end());
-  if (unique.size() != addresses.size()) return make_error(ErrorKind::kInvalidArgument, "duplicate node address");
+  if (unique.size() != addresses.size())
+    return make_error(ErrorKind::kInvalidArgument, "duplicate node address");
   std::vector<std::string> owners = assign_buckets(owners_, addresses, config_.buckets);
   std::string script = "flush map ip " + config_.table + " backends\n";
   if (!addresses.empty()) {
     script += "add element ip " + config_.table + " backends { ";
-    for (uint32_t b = 0; b < config_.buckets; ++b) script += (b ? ", " : "") + std::to_string(b) + " : " + owners[b];
+    for (uint32_t b = 0; b < config_.buckets; ++b)
+      script += (b ? ", " : "") + std::to_string(b) + " : " + owners[b];
     script += " }\n";
   }
   if (auto s = nft(config_.netns, script); !s) return s.error();
@@ -161,7 +170,8 @@ Status flush_conntrack(const std::string& netns) {
   Result<ScopedNetns> inside = ScopedNetns::enter(netns);
   if (!inside) return inside.error();
   int fd = ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER);
-  if (fd < 0) return make_error(ErrorKind::kIo, std::string("netlink socket: ") + std::strerror(errno));
+  if (fd < 0)
+    return make_error(ErrorKind::kIo, std::string("netlink socket: ") + std::strerror(errno));
   struct {
     nlmsghdr header;
     nfgenmsg body;
@@ -175,16 +185,19 @@ Status flush_conntrack(const std::string& netns) {
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
   Status result;
-  if (::sendto(fd, &request, sizeof(request), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof(kernel)) < 0) {
+  if (::sendto(fd, &request, sizeof(request), 0, reinterpret_cast<sockaddr*>(&kernel),
+               sizeof(kernel)) < 0) {
     result = make_error(ErrorKind::kIo, std::string("conntrack flush: ") + std::strerror(errno));
   } else {
     char reply[512];
     ssize_t n = ::recv(fd, reply, sizeof(reply), 0);
     const auto* header = reinterpret_cast<const nlmsghdr*>(reply);
-    if (n >= static_cast<ssize_t>(sizeof(nlmsghdr) + sizeof(nlmsgerr)) && header->nlmsg_type == NLMSG_ERROR) {
+    if (n >= static_cast<ssize_t>(sizeof(nlmsghdr) + sizeof(nlmsgerr)) &&
+        header->nlmsg_type == NLMSG_ERROR) {
       const auto* error = static_cast<const nlmsgerr*>(NLMSG_DATA(header));
       if (error->error != 0) {
-        result = make_error(ErrorKind::kIo, std::string("conntrack flush: ") + std::strerror(-error->error));
+        result = make_error(ErrorKind::kIo,
+                            std::string("conntrack flush: ") + std::strerror(-error->error));
       }
     } else if (n < 0) {
       result = make_error(ErrorKind::kIo, std::string("conntrack flush: ") + std::strerror(errno));

@@ -3,8 +3,8 @@
 // NftablesLoadBalancer: one nftables table in the load-balancer namespace
 // that DNATs UDP to the virtual address (ports 5683 and 5684) to a node
 // chosen by `jhash ip saddr . udp sport mod <buckets>` (kept in the packet
-// mark of the flow's first packet) through a map from bucket to node address. So one source ip:port always lands on the same
-// node (CoAP exchanges and DTLS sessions stay on it), the way LVS's
+// mark of the flow's first packet) through a map from bucket to node address. So one source ip:port
+// always lands on the same node (CoAP exchanges and DTLS sessions stay on it), the way LVS's
 // source-hash scheduler does. conntrack keeps a flow on its node while it is
 // active; the UDP timeouts of the namespace are set to 300 s as in the
 // reference study.
@@ -32,7 +32,7 @@ struct LoadBalancerConfig {
   std::string table;  // nftables table name, e.g. "fogm2m_ab12"
   std::string vip;    // virtual address the devices talk to
   std::vector<uint16_t> ports = {5683, 5684};
-  uint32_t buckets = 256;  // hash buckets shared out among the nodes
+  uint32_t buckets = 256;        // hash buckets shared out among the nodes
   uint32_t udp_timeout_s = 300;  // nf_conntrack_udp_timeout and _stream
 };
 

@@ -19,8 +19,9 @@ Result<NetDevCounters> parse_net_dev(std::string_view text) {
     size_t colon = line.find(':');
     if (colon == std::string_view::npos) {
       if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-      return make_error(ErrorKind::kMalformed, "net/dev line " + std::to_string(line_no) + ": no \"name:\" in \"" +
-                                                   std::string(line) + "\"");
+      return make_error(ErrorKind::kMalformed, "net/dev line " + std::to_string(line_no) +
+                                                   ": no \"name:\" in \"" + std::string(line) +
+                                                   "\"");
     }
     std::string_view name = line.substr(0, colon);
     name.remove_prefix(std::min(name.find_first_not_of(' '), name.size()));
@@ -34,7 +35,8 @@ Result<NetDevCounters> parse_net_dev(std::string_view text) {
       uint64_t v = 0;
       auto [p, ec] = std::from_chars(rest.data(), rest.data() + end, v);
       if (ec != std::errc() || p != rest.data() + end) {
-        return make_error(ErrorKind::kMalformed, "net/dev line " + std::to_string(line_no) + ": bad counter \"" +
+        return make_error(ErrorKind::kMalformed, "net/dev line " + std::to_string(line_no) +
+                                                     ": bad counter \"" +
                                                      std::string(rest.substr(0, end)) + "\"");
       }
       fields.push_back(v);
@@ -44,7 +46,8 @@ Result<NetDevCounters> parse_net_dev(std::string_view text) {
     // multicast), then 8 transmit counters (bytes packets ...).
     if (fields.size() < 16) {
       return make_error(ErrorKind::kMalformed, "net/dev line " + std::to_string(line_no) + ": " +
-                                                   std::to_string(fields.size()) + " counters, expected 16");
+                                                   std::to_string(fields.size()) +
+                                                   " counters, expected 16");
     }
     if (name == "lo") continue;
     sum.rx_bytes += fields[0];

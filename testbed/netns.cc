@@ -16,27 +16,35 @@ namespace fogm2m::testbed {
 
 namespace {
 
-std::string netns_path(const std::string& name) { return std::string(kNetnsDir) + "/" + name; }
+std::string netns_path(const std::string& name) {
+  return std::string(kNetnsDir) + "/" + name;
+}
 
 // Names become file names and arguments of ip(8): keep them plain.
 bool valid_name(const std::string& name) {
-  return !name.empty() && name.size() < 64 && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.';
-  }) && name != "." && name != "..";
+  return !name.empty() && name.size() < 64 &&
+         std::all_of(name.begin(), name.end(),
+                     [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                              (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+                     }) &&
+         name != "." && name != "..";
 }
 
 }  // namespace
 
 Status create_netns(const std::string& name) {
-  if (!valid_name(name)) return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
-  if (netns_exists(name)) return make_error(ErrorKind::kInvalidArgument, "namespace " + name + " already exists");
+  if (!valid_name(name))
+    return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
+  if (netns_exists(name))
+    return make_error(ErrorKind::kInvalidArgument, "namespace " + name + " already exists");
   if (auto s = run_checked({"ip", "netns", "add", name}); !s) return s.error();
   return run_checked({"ip", "-n", name, "link", "set", "lo", "up"});
 }
 
 Status delete_netns(const std::string& name) {
-  if (!valid_name(name)) return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
+  if (!valid_name(name))
+    return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
   if (!netns_exists(name)) return {};
   return run_checked({"ip", "netns", "delete", name});
 }
@@ -58,7 +66,8 @@ std::vector<std::string> list_netns(const std::string& prefix) {
 }
 
 Result<int> open_netns(const std::string& name) {
-  if (!valid_name(name)) return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
+  if (!valid_name(name))
+    return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
   int fd = ::open(netns_path(name).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_error(errno == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo,
@@ -83,7 +92,8 @@ Result<ScopedNetns> ScopedNetns::enter(const std::string& name) {
   guard.previous_fd_ = ::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
   if (guard.previous_fd_ < 0) {
     ::close(*target);
-    return make_error(ErrorKind::kIo, std::string("open /proc/thread-self/ns/net: ") + std::strerror(errno));
+    return make_error(ErrorKind::kIo,
+                      std::string("open /proc/thread-self/ns/net: ") + std::strerror(errno));
   }
   if (::setns(*target, CLONE_NEWNET) != 0) {
     std::string why = std::strerror(errno);

@@ -33,7 +33,8 @@ using Clock = std::chrono::steady_clock;
 std::string resolve_program(const std::string& name) {
   if (name.find('/') != std::string::npos) return name;
   const char* path = std::getenv("PATH");
-  std::string dirs = path != nullptr ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  std::string dirs =
+      path != nullptr ? path : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
   std::stringstream ss(dirs);
   std::string dir;
   while (std::getline(ss, dir, ':')) {
@@ -66,7 +67,8 @@ int exit_code_of(int status) {
 }  // namespace
 
 Result<Process> Process::launch(const LaunchOptions& options) {
-  if (options.argv.empty()) return make_error(ErrorKind::kInvalidArgument, "launch: empty command line");
+  if (options.argv.empty())
+    return make_error(ErrorKind::kInvalidArgument, "launch: empty command line");
   const std::string program = resolve_program(options.argv[0]);
   if (program.empty() || ::access(program.c_str(), X_OK) != 0) {
     return make_error(ErrorKind::kNotFound, "launch: program " + options.argv[0] + " not found");
@@ -122,8 +124,9 @@ Result<Process> Process::launch(const LaunchOptions& options) {
     if (::read(go[0], &byte, 1) != 1) child_fail(exec[1], 0);
     if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0) child_fail(exec[1], 1);
     int in_fd = options.stdin_fd >= 0 ? options.stdin_fd : ::open("/dev/null", O_RDONLY);
-    int out_fd = options.stdout_fd >= 0 ? options.stdout_fd
-                                        : ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int out_fd = options.stdout_fd >= 0
+                     ? options.stdout_fd
+                     : ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     int err_fd = options.stderr_fd >= 0 ? options.stderr_fd : out_fd;
     if (in_fd < 0 || out_fd < 0 || err_fd < 0) child_fail(exec[1], 2);
     ::dup2(in_fd, STDIN_FILENO);
@@ -155,7 +158,8 @@ Result<Process> Process::launch(const LaunchOptions& options) {
     ::close(go[1]);  // EOF: the child exits without exec
     ::close(exec[0]);
     (void)process.wait(std::chrono::milliseconds(5000));
-    return make_error(hooked.error().kind, "launch " + options.argv[0] + ": " + hooked.error().message);
+    return make_error(hooked.error().kind,
+                      "launch " + options.argv[0] + ": " + hooked.error().message);
   }
   const char byte = 1;
   (void)!::write(go[1], &byte, 1);
@@ -169,14 +173,18 @@ Result<Process> Process::launch(const LaunchOptions& options) {
   if (n == static_cast<ssize_t>(sizeof(failure))) {
     (void)process.wait(std::chrono::milliseconds(5000));
     const int stage = failure.stage >= 0 && failure.stage < 4 ? failure.stage : 3;
-    return make_error(failure.error == ENOENT && stage == 3 ? ErrorKind::kNotFound : ErrorKind::kIo,
-                      "launch " + options.argv[0] + ": " + kStages[stage] + ": " + std::strerror(failure.error));
+    return make_error(
+        failure.error == ENOENT && stage == 3 ? ErrorKind::kNotFound : ErrorKind::kIo,
+        "launch " + options.argv[0] + ": " + kStages[stage] + ": " + std::strerror(failure.error));
   }
   return process;
 }
 
 Process::Process(Process&& other) noexcept
-    : pid_(other.pid_), pidfd_(other.pidfd_), exit_code_(other.exit_code_), released_(other.released_) {
+    : pid_(other.pid_),
+      pidfd_(other.pidfd_),
+      exit_code_(other.exit_code_),
+      released_(other.released_) {
   other.pid_ = -1;
   other.pidfd_ = -1;
 }
@@ -200,7 +208,9 @@ Process::~Process() {
   if (pidfd_ >= 0) ::close(pidfd_);
 }
 
-void Process::reap_status(int status) { exit_code_ = exit_code_of(status); }
+void Process::reap_status(int status) {
+  exit_code_ = exit_code_of(status);
+}
 
 bool Process::running() {
   if (pid_ <= 0 || exit_code_ || released_) return false;
@@ -245,7 +255,9 @@ Result<int> Process::stop(std::chrono::milliseconds grace) {
   return wait(std::chrono::milliseconds(10000));
 }
 
-void Process::release() { released_ = true; }
+void Process::release() {
+  released_ = true;
+}
 
 unsigned long long process_start_time(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -289,9 +301,12 @@ bool wait_gone(pid_t pid, std::chrono::milliseconds budget) {
 
 }  // namespace
 
-bool process_alive(pid_t pid) { return pid > 0 && !process_gone(pid); }
+bool process_alive(pid_t pid) {
+  return pid > 0 && !process_gone(pid);
+}
 
-bool stop_foreign_process(pid_t pid, unsigned long long start_time, std::chrono::milliseconds grace) {
+bool stop_foreign_process(pid_t pid, unsigned long long start_time,
+                          std::chrono::milliseconds grace) {
   if (pid <= 1 || process_gone(pid)) return false;
   if (start_time != 0 && process_start_time(pid) != start_time) return false;
   ::kill(pid, SIGTERM);

@@ -88,7 +88,8 @@ class Process {
 // it. When `start_time` is non-zero, the process is touched only if its
 // start time (field 22 of /proc/<pid>/stat) still matches, so a recycled pid
 // is left alone. Returns true when the process was found and is gone.
-bool stop_foreign_process(pid_t pid, unsigned long long start_time, std::chrono::milliseconds grace);
+bool stop_foreign_process(pid_t pid, unsigned long long start_time,
+                          std::chrono::milliseconds grace);
 
 // True while the process exists and is not a zombie.
 bool process_alive(pid_t pid);

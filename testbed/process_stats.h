@@ -31,7 +31,8 @@ Result<ProcessUsage> parse_proc_stat(std::string_view text, long clock_ticks_per
 // Errors: kMalformed when the line is missing or not a number.
 Result<uint64_t> parse_proc_status_wakeups(std::string_view text);
 
-// Reads <proc_root>/<pid>/stat and <proc_root>/<pid>/status. Errors: kNotFound when the process is gone.
+// Reads <proc_root>/<pid>/stat and <proc_root>/<pid>/status. Errors: kNotFound when the process is
+// gone.
 Result<ProcessUsage> read_process_usage(pid_t pid, const std::string& proc_root = "/proc");
 
 }  // namespace fogm2m::testbed

@@ -23,7 +23,8 @@ RedisValue convert(const redisReply* reply) {
       break;
     case REDIS_REPLY_ARRAY:
       value.kind = RedisValue::Kind::kArray;
-      for (size_t i = 0; i < reply->elements; ++i) value.elements.push_back(convert(reply->element[i]));
+      for (size_t i = 0; i < reply->elements; ++i)
+        value.elements.push_back(convert(reply->element[i]));
       break;
     default:
       break;
@@ -33,10 +34,12 @@ RedisValue convert(const redisReply* reply) {
 
 }  // namespace
 
-void RedisClient::Free::operator()(redisContext* context) const { redisFree(context); }
+void RedisClient::Free::operator()(redisContext* context) const {
+  redisFree(context);
+}
 
-Result<RedisClient> RedisClient::connect(const std::string& netns, const std::string& host, uint16_t port,
-                                         std::chrono::milliseconds timeout) {
+Result<RedisClient> RedisClient::connect(const std::string& netns, const std::string& host,
+                                         uint16_t port, std::chrono::milliseconds timeout) {
   Result<ScopedNetns> inside = ScopedNetns::enter(netns);
   if (!inside) return inside.error();
   timeval tv{};
@@ -46,9 +49,11 @@ Result<RedisClient> RedisClient::connect(const std::string& netns, const std::st
   if (raw == nullptr) return make_error(ErrorKind::kIo, "redis: out of memory");
   RedisClient client;
   client.context_.reset(raw);
-  const std::string where = host + ":" + std::to_string(port) + (netns.empty() ? "" : " (from " + netns + ")");
+  const std::string where =
+      host + ":" + std::to_string(port) + (netns.empty() ? "" : " (from " + netns + ")");
   if (raw->err != 0) return make_error(ErrorKind::kIo, "redis " + where + ": " + raw->errstr);
-  if (redisSetTimeout(raw, tv) != REDIS_OK) return make_error(ErrorKind::kIo, "redis " + where + ": set timeout");
+  if (redisSetTimeout(raw, tv) != REDIS_OK)
+    return make_error(ErrorKind::kIo, "redis " + where + ": set timeout");
   return client;
 }
 
@@ -62,10 +67,12 @@ Result<RedisValue> RedisClient::command(const std::vector<std::string>& args) {
   }
   auto* reply = static_cast<redisReply*>(
       redisCommandArgv(context_.get(), static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  if (reply == nullptr) return make_error(ErrorKind::kIo, std::string("redis: ") + context_->errstr);
+  if (reply == nullptr)
+    return make_error(ErrorKind::kIo, std::string("redis: ") + context_->errstr);
   Result<RedisValue> result = RedisValue{};
   if (reply->type == REDIS_REPLY_ERROR) {
-    result = make_error(ErrorKind::kIo, "redis " + (args.empty() ? "" : args[0]) + ": " + std::string(reply->str, reply->len));
+    result = make_error(ErrorKind::kIo, "redis " + (args.empty() ? "" : args[0]) + ": " +
+                                            std::string(reply->str, reply->len));
   } else {
     result = convert(reply);
   }
@@ -79,7 +86,8 @@ Result<std::vector<std::string>> RedisClient::keys(const std::string& pattern) {
   do {
     Result<RedisValue> page = command({"SCAN", cursor, "MATCH", pattern, "COUNT", "1000"});
     if (!page) return page.error();
-    if (page->elements.size() != 2) return make_error(ErrorKind::kMalformed, "redis SCAN: unexpected reply");
+    if (page->elements.size() != 2)
+      return make_error(ErrorKind::kMalformed, "redis SCAN: unexpected reply");
     cursor = page->elements[0].text;
     for (const auto& key : page->elements[1].elements) found.push_back(key.text);
   } while (cursor != "0");
@@ -94,13 +102,15 @@ Result<std::map<std::string, std::string>> RedisClient::owners() {
   for (size_t start = 0; start < names->size(); start += kBatch) {
     std::vector<std::string> args = {"MGET"};
     const size_t end = std::min(names->size(), start + kBatch);
-    args.insert(args.end(), names->begin() + static_cast<long>(start), names->begin() + static_cast<long>(end));
+    args.insert(args.end(), names->begin() + static_cast<long>(start),
+                names->begin() + static_cast<long>(end));
     Result<RedisValue> values = command(args);
     if (!values) return values.error();
     for (size_t i = start; i < end && i - start < values->elements.size(); ++i) {
       const RedisValue& v = values->elements[i - start];
       if (v.kind != RedisValue::Kind::kString) continue;  // expired meanwhile
-      if (auto ep = store::keys::endpoint_of((*names)[i], store::keys::kOwnerPrefix)) owners[*ep] = v.text;
+      if (auto ep = store::keys::endpoint_of((*names)[i], store::keys::kOwnerPrefix))
+        owners[*ep] = v.text;
     }
   }
   return owners;

@@ -28,8 +28,9 @@ struct RedisValue {
 class RedisClient {
  public:
   // Connects to host:port; `netns` empty: from the caller's namespace.
-  static Result<RedisClient> connect(const std::string& netns, const std::string& host, uint16_t port,
-                                     std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
+  static Result<RedisClient> connect(
+      const std::string& netns, const std::string& host, uint16_t port,
+      std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
 
   // One command; an error reply of Redis is an error (kIo, with its text).
   Result<RedisValue> command(const std::vector<std::string>& args);

@@ -40,7 +40,9 @@ void append_number(std::string& row, double v) {
   row += buf;
 }
 
-void append_number(std::string& row, uint64_t v) { row += "," + std::to_string(v); }
+void append_number(std::string& row, uint64_t v) {
+  row += "," + std::to_string(v);
+}
 
 }  // namespace
 
@@ -49,16 +51,21 @@ Sampler::Sampler(std::chrono::milliseconds interval, std::string host_proc_root)
       host_proc_root_(std::move(host_proc_root)),
       origin_(SamplerClock::now()) {}
 
-Sampler::~Sampler() { stop(); }
+Sampler::~Sampler() {
+  stop();
+}
 
 Status Sampler::add_target(SamplerTarget target) {
-  if (target.name.empty()) return make_error(ErrorKind::kInvalidArgument, "sampler target without a name");
+  if (target.name.empty())
+    return make_error(ErrorKind::kInvalidArgument, "sampler target without a name");
   if (!target.cgroup && target.net_pid <= 0 && target.process_pid <= 0) {
-    return make_error(ErrorKind::kInvalidArgument, "sampler target " + target.name + " has nothing to sample");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "sampler target " + target.name + " has nothing to sample");
   }
   std::lock_guard lock(mutex_);
   if (find_active(target.name) != nullptr) {
-    return make_error(ErrorKind::kInvalidArgument, "sampler target " + target.name + " already exists");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "sampler target " + target.name + " already exists");
   }
   series_.push_back(Series{std::move(target), true, {}, {}});
   return {};
@@ -160,9 +167,10 @@ void Sampler::sample_all(SamplerClock::time_point at) {
   if (auto ticks = read_host_cpu_ticks(host_proc_root_); ticks) host.ticks = *ticks;
   host.speed_probe_us = run_speed_probe_us();
   std::lock_guard lock(mutex_);
-  host_.insert(std::upper_bound(host_.begin(), host_.end(), at,
-                                [](SamplerClock::time_point t, const HostSample& x) { return t < x.at; }),
-               std::move(host));
+  host_.insert(
+      std::upper_bound(host_.begin(), host_.end(), at,
+                       [](SamplerClock::time_point t, const HostSample& x) { return t < x.at; }),
+      std::move(host));
   for (size_t k = 0; k < targets.size(); ++k) {
     Series& s = series_[targets[k].first];
     auto& [sample, failures] = taken[k];
@@ -172,8 +180,9 @@ void Sampler::sample_all(SamplerClock::time_point at) {
     }
     if (sample.cgroup || sample.net || sample.process) {
       // sample_now() and the thread may race; keep the series in time order.
-      auto pos = std::upper_bound(s.samples.begin(), s.samples.end(), sample.at,
-                                  [](SamplerClock::time_point t, const TargetSample& x) { return t < x.at; });
+      auto pos = std::upper_bound(
+          s.samples.begin(), s.samples.end(), sample.at,
+          [](SamplerClock::time_point t, const TargetSample& x) { return t < x.at; });
       s.samples.insert(pos, std::move(sample));
     }
   }
@@ -197,7 +206,8 @@ std::vector<std::string> Sampler::target_names() const {
   std::lock_guard lock(mutex_);
   std::vector<std::string> names;
   for (const auto& s : series_) {
-    if (std::find(names.begin(), names.end(), s.target.name) == names.end()) names.push_back(s.target.name);
+    if (std::find(names.begin(), names.end(), s.target.name) == names.end())
+      names.push_back(s.target.name);
   }
   return names;
 }
@@ -222,7 +232,8 @@ Result<TargetSummary> Sampler::summarize(const std::string& name, SamplerClock::
     if (s.at >= start && s.at <= end) in.push_back(&s);
   }
   if (in.size() < 2) {
-    return make_error(ErrorKind::kNotFound, "sampler target " + name + " has " + std::to_string(in.size()) +
+    return make_error(ErrorKind::kNotFound, "sampler target " + name + " has " +
+                                                std::to_string(in.size()) +
                                                 " sample(s) in the window, needs two");
   }
   TargetSummary sum;
@@ -241,16 +252,19 @@ Result<TargetSummary> Sampler::summarize(const std::string& name, SamplerClock::
   sum.has_process = !proc.empty();
 
   if (!cg.empty()) {
-    sum.nr_periods = counter_delta(cg, [](const TargetSample& s) { return double(s.cgroup->nr_periods); });
-    sum.nr_throttled = counter_delta(cg, [](const TargetSample& s) { return double(s.cgroup->nr_throttled); });
-    sum.throttled_s = counter_delta(cg, [](const TargetSample& s) { return s.cgroup->throttled_s; });
+    sum.nr_periods =
+        counter_delta(cg, [](const TargetSample& s) { return double(s.cgroup->nr_periods); });
+    sum.nr_throttled =
+        counter_delta(cg, [](const TargetSample& s) { return double(s.cgroup->nr_throttled); });
+    sum.throttled_s =
+        counter_delta(cg, [](const TargetSample& s) { return s.cgroup->throttled_s; });
     sum.cpu_s = counter_delta(cg, [](const TargetSample& s) { return s.cgroup->cpu_s; });
     sum.throttling_ratio = sum.nr_periods > 0 ? sum.nr_throttled / sum.nr_periods : 0;
     double total = 0;
     for (const TargetSample* s : cg) {
       total += double(s->cgroup->memory_bytes);
-      sum.memory_peak_bytes =
-          std::max({sum.memory_peak_bytes, double(s->cgroup->memory_bytes), double(s->cgroup->memory_peak_bytes)});
+      sum.memory_peak_bytes = std::max({sum.memory_peak_bytes, double(s->cgroup->memory_bytes),
+                                        double(s->cgroup->memory_peak_bytes)});
     }
     sum.memory_mean_bytes = total / double(cg.size());
   } else if (!proc.empty()) {
@@ -263,18 +277,24 @@ Result<TargetSummary> Sampler::summarize(const std::string& name, SamplerClock::
     sum.memory_mean_bytes = total / double(proc.size());
   }
   if (!proc.empty()) {
-    sum.wakeups = counter_delta(proc, [](const TargetSample& s) { return double(s.process->wakeups); });
+    sum.wakeups =
+        counter_delta(proc, [](const TargetSample& s) { return double(s.process->wakeups); });
   }
   if (!net.empty()) {
-    sum.rx_bytes = counter_delta(net, [](const TargetSample& s) { return double(s.net->rx_bytes); });
-    sum.tx_bytes = counter_delta(net, [](const TargetSample& s) { return double(s.net->tx_bytes); });
-    sum.rx_packets = counter_delta(net, [](const TargetSample& s) { return double(s.net->rx_packets); });
-    sum.tx_packets = counter_delta(net, [](const TargetSample& s) { return double(s.net->tx_packets); });
+    sum.rx_bytes =
+        counter_delta(net, [](const TargetSample& s) { return double(s.net->rx_bytes); });
+    sum.tx_bytes =
+        counter_delta(net, [](const TargetSample& s) { return double(s.net->tx_bytes); });
+    sum.rx_packets =
+        counter_delta(net, [](const TargetSample& s) { return double(s.net->rx_packets); });
+    sum.tx_packets =
+        counter_delta(net, [](const TargetSample& s) { return double(s.net->tx_packets); });
   }
   return sum;
 }
 
-std::vector<TargetSummary> Sampler::summarize_all(SamplerClock::time_point start, SamplerClock::time_point end) const {
+std::vector<TargetSummary> Sampler::summarize_all(SamplerClock::time_point start,
+                                                  SamplerClock::time_point end) const {
   std::vector<TargetSummary> out;
   for (const auto& name : target_names()) {
     if (auto s = summarize(name, start, end); s) out.push_back(std::move(*s));
@@ -287,15 +307,16 @@ std::vector<HostSample> Sampler::host_series() const {
   return host_;
 }
 
-Result<HostSummary> Sampler::summarize_host(SamplerClock::time_point start, SamplerClock::time_point end) const {
+Result<HostSummary> Sampler::summarize_host(SamplerClock::time_point start,
+                                            SamplerClock::time_point end) const {
   std::vector<HostSample> all = host_series();
   std::vector<const HostSample*> in;
   for (const auto& s : all) {
     if (s.at >= start && s.at <= end) in.push_back(&s);
   }
   if (in.size() < 2) {
-    return make_error(ErrorKind::kNotFound,
-                      "host has " + std::to_string(in.size()) + " sample(s) in the window, needs two");
+    return make_error(ErrorKind::kNotFound, "host has " + std::to_string(in.size()) +
+                                                " sample(s) in the window, needs two");
   }
   HostSummary sum;
   sum.samples = in.size();
@@ -317,8 +338,10 @@ Result<HostSummary> Sampler::summarize_host(SamplerClock::time_point start, Samp
 }
 
 void Sampler::write_csv(std::ostream& out) const {
-  out << "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_bytes,"
-         "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups,"
+  out << "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_"
+         "peak_bytes,"
+         "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_"
+         "wakeups,"
          "host_total_ticks,host_steal_ticks,speed_probe_us\n";
   std::lock_guard lock(mutex_);
   for (const auto& series : series_) {

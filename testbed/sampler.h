@@ -37,10 +37,10 @@ using SamplerClock = std::chrono::steady_clock;
 
 // What to sample for one target; any combination of the three.
 struct SamplerTarget {
-  std::string name;                  // unique, e.g. "node1", "redis", "fleet"
-  std::optional<Cgroup> cgroup;      // cpu.stat, cpuacct/usage, memory
-  pid_t net_pid = 0;                 // > 0: /proc/<net_pid>/net/dev (its namespace's interfaces)
-  pid_t process_pid = 0;             // > 0: /proc/<process_pid>/stat, status (CPU time, RSS, wakeups)
+  std::string name;              // unique, e.g. "node1", "redis", "fleet"
+  std::optional<Cgroup> cgroup;  // cpu.stat, cpuacct/usage, memory
+  pid_t net_pid = 0;             // > 0: /proc/<net_pid>/net/dev (its namespace's interfaces)
+  pid_t process_pid = 0;         // > 0: /proc/<process_pid>/stat, status (CPU time, RSS, wakeups)
   std::string proc_root = "/proc";
 };
 
@@ -61,10 +61,10 @@ struct TargetSample {
 // new namespace) counts from zero again, a smaller fall is read jitter.
 struct TargetSummary {
   std::string name;
-  size_t samples = 0;          // samples in the window
-  double window_s = 0;         // from the window's first to its last sample
-  double throttling_ratio = 0; // delta nr_throttled / delta nr_periods, 0 without periods
-  double nr_periods = 0;       // deltas
+  size_t samples = 0;           // samples in the window
+  double window_s = 0;          // from the window's first to its last sample
+  double throttling_ratio = 0;  // delta nr_throttled / delta nr_periods, 0 without periods
+  double nr_periods = 0;        // deltas
   double nr_throttled = 0;
   double throttled_s = 0;
   double cpu_s = 0;
@@ -74,7 +74,7 @@ struct TargetSummary {
   double tx_bytes = 0;
   double rx_packets = 0;
   double tx_packets = 0;
-  double wakeups = 0;            // voluntary context switches of the process (0 without one)
+  double wakeups = 0;  // voluntary context switches of the process (0 without one)
   bool has_cgroup = false;
   bool has_net = false;
   bool has_process = false;
@@ -136,9 +136,11 @@ class Sampler {
   Result<TargetSummary> summarize(const std::string& name, SamplerClock::time_point start,
                                   SamplerClock::time_point end) const;
   // Every target with at least two samples in the window.
-  std::vector<TargetSummary> summarize_all(SamplerClock::time_point start, SamplerClock::time_point end) const;
+  std::vector<TargetSummary> summarize_all(SamplerClock::time_point start,
+                                           SamplerClock::time_point end) const;
   // The host over [start, end]. kNotFound with fewer than two samples.
-  Result<HostSummary> summarize_host(SamplerClock::time_point start, SamplerClock::time_point end) const;
+  Result<HostSummary> summarize_host(SamplerClock::time_point start,
+                                     SamplerClock::time_point end) const;
   std::vector<HostSample> host_series() const;
 
   // Every sample of every target as CSV, one row per (target, instant):
@@ -171,7 +173,7 @@ class Sampler {
   std::condition_variable wake_;
   bool stopping_ = false;
   std::thread thread_;
-  std::vector<Series> series_;  // in the order added; a re-added name gets a new Series
+  std::vector<Series> series_;    // in the order added; a re-added name gets a new Series
   std::vector<HostSample> host_;  // in time order
 };
 

@@ -22,7 +22,8 @@ Result<std::string> network_base(const std::string& network) {
     return make_error(ErrorKind::kInvalidArgument, "not an IPv4 network: \"" + network + "\"");
   }
   if ((ntohl(parsed.s_addr) & 0xffu) != 0) {
-    return make_error(ErrorKind::kInvalidArgument, "network " + network + " must end in .0 (a /24)");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "network " + network + " must end in .0 (a /24)");
   }
   return network.substr(0, network.rfind('.'));
 }
@@ -38,7 +39,8 @@ Status ip_batch(const std::string& netns, const std::vector<std::string>& lines)
 
 }  // namespace
 
-Status write_netns_sysctl(const std::string& netns, const std::string& key, const std::string& value) {
+Status write_netns_sysctl(const std::string& netns, const std::string& key,
+                          const std::string& value) {
   std::string path = "/proc/sys/" + key;
   std::replace(path.begin() + 10, path.end(), '.', '/');
   // /proc/sys/net shows the namespace of the thread that opens the file.
@@ -47,7 +49,8 @@ Status write_netns_sysctl(const std::string& netns, const std::string& key, cons
   std::ofstream out(path);
   out << value << "\n";
   out.flush();
-  if (!out) return make_error(ErrorKind::kIo, "[" + netns + "] cannot write " + value + " to " + path);
+  if (!out)
+    return make_error(ErrorKind::kIo, "[" + netns + "] cannot write " + value + " to " + path);
   return {};
 }
 
@@ -56,7 +59,8 @@ Result<Topology> Topology::create(const TopologyConfig& config) {
   if (!front) return front.error();
   Result<std::string> back = network_base(config.back_network);
   if (!back) return back.error();
-  if (*front == *back) return make_error(ErrorKind::kInvalidArgument, "front and back networks must differ");
+  if (*front == *back)
+    return make_error(ErrorKind::kInvalidArgument, "front and back networks must differ");
 
   Topology topology;
   topology.config_ = config;
@@ -67,16 +71,18 @@ Result<Topology> Topology::create(const TopologyConfig& config) {
   topology.lb_back_ = topology.address(Side::kBack, 1);
   if (auto s = create_netns(topology.lb_netns_); !s) return s.error();
   topology.alive_ = true;  // from here on the destructor cleans up
-  Status made = ip_batch(topology.lb_netns_, {
-                                                 std::string("link add ") + kFrontBridge + " type bridge",
-                                                 std::string("link add ") + kBackBridge + " type bridge",
-                                                 std::string("link set ") + kFrontBridge + " up",
-                                                 std::string("link set ") + kBackBridge + " up",
-                                                 "addr add " + topology.vip_ + "/24 dev " + kFrontBridge,
-                                                 "addr add " + topology.lb_back_ + "/24 dev " + kBackBridge,
-                                             });
+  Status made =
+      ip_batch(topology.lb_netns_, {
+                                       std::string("link add ") + kFrontBridge + " type bridge",
+                                       std::string("link add ") + kBackBridge + " type bridge",
+                                       std::string("link set ") + kFrontBridge + " up",
+                                       std::string("link set ") + kBackBridge + " up",
+                                       "addr add " + topology.vip_ + "/24 dev " + kFrontBridge,
+                                       "addr add " + topology.lb_back_ + "/24 dev " + kBackBridge,
+                                   });
   if (!made) return made.error();
-  if (auto s = write_netns_sysctl(topology.lb_netns_, "net.ipv4.ip_forward", "1"); !s) return s.error();
+  if (auto s = write_netns_sysctl(topology.lb_netns_, "net.ipv4.ip_forward", "1"); !s)
+    return s.error();
   // With br_netfilter loaded, bridged frames (node <-> Redis) would also run
   // through the namespace's IP hooks and conntrack; only routed traffic to
   // the VIP needs them. Absent on kernels without br_netfilter: ignored.
@@ -94,37 +100,46 @@ Topology::Topology(Topology&& other) noexcept
   other.alive_ = false;
 }
 
-Topology::~Topology() { (void)destroy(); }
+Topology::~Topology() {
+  (void)destroy();
+}
 
 std::string Topology::address(Side side, int host_number) const {
-  return (side == Side::kFront ? config_.front_network : config_.back_network) + "." + std::to_string(host_number);
+  return (side == Side::kFront ? config_.front_network : config_.back_network) + "." +
+         std::to_string(host_number);
 }
 
 Result<Host> Topology::add_host(const std::string& name, Side side, int host_number) {
   if (!alive_) return make_error(ErrorKind::kInvalidArgument, "topology already destroyed");
   if (name.empty() || name.size() > 11 || name == kFrontBridge || name == kBackBridge) {
-    return make_error(ErrorKind::kInvalidArgument, "bad host name \"" + name + "\" (1..11 characters)");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "bad host name \"" + name + "\" (1..11 characters)");
   }
   if (host_number < 2 || host_number > 254) {
-    return make_error(ErrorKind::kInvalidArgument, "host number " + std::to_string(host_number) + " not in 2..254");
+    return make_error(ErrorKind::kInvalidArgument,
+                      "host number " + std::to_string(host_number) + " not in 2..254");
   }
-  if (hosts_.count(name) != 0) return make_error(ErrorKind::kInvalidArgument, "host " + name + " exists");
+  if (hosts_.count(name) != 0)
+    return make_error(ErrorKind::kInvalidArgument, "host " + name + " exists");
   Host host{name, config_.prefix + name, address(side, host_number), side};
   for (const auto& [_, other] : hosts_) {
     if (other.address == host.address) {
-      return make_error(ErrorKind::kInvalidArgument, "address " + host.address + " already taken by " + other.name);
+      return make_error(ErrorKind::kInvalidArgument,
+                        "address " + host.address + " already taken by " + other.name);
     }
   }
   if (auto s = create_netns(host.netns); !s) return s.error();
   hosts_[name] = host;  // registered before anything else can fail, so destroy() removes it
   const char* bridge = side == Side::kFront ? kFrontBridge : kBackBridge;
-  Status wired = ip_batch(lb_netns_, {
-                                         "link add " + name + " type veth peer name eth0 netns " + host.netns,
-                                         "link set " + name + " master " + bridge,
-                                         "link set " + name + " up",
-                                     });
+  Status wired =
+      ip_batch(lb_netns_, {
+                              "link add " + name + " type veth peer name eth0 netns " + host.netns,
+                              "link set " + name + " master " + bridge,
+                              "link set " + name + " up",
+                          });
   if (!wired) return wired.error();
-  std::vector<std::string> inside = {"addr add " + host.address + "/24 dev eth0", "link set eth0 up"};
+  std::vector<std::string> inside = {"addr add " + host.address + "/24 dev eth0",
+                                     "link set eth0 up"};
   if (side == Side::kBack) inside.push_back("route add default via " + lb_back_);
   if (auto s = ip_batch(host.netns, inside); !s) return s.error();
   return host;

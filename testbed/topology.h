@@ -69,8 +69,8 @@ class Topology {
   void release() { alive_ = false; }
 
   const std::string& lb_netns() const { return lb_netns_; }
-  const std::string& vip() const { return vip_; }                    // front .1
-  const std::string& lb_back_address() const { return lb_back_; }    // back .1
+  const std::string& vip() const { return vip_; }                  // front .1
+  const std::string& lb_back_address() const { return lb_back_; }  // back .1
   const std::map<std::string, Host>& hosts() const { return hosts_; }
   // Address on `side` for host number n, e.g. (kBack, 11) -> "10.78.0.11".
   std::string address(Side side, int host_number) const;
@@ -87,6 +87,7 @@ class Topology {
 
 // Writes `value` to /proc/sys/<key with dots as slashes> inside the named
 // namespace (net.* keys are per namespace), e.g. ("net.ipv4.ip_forward", "1").
-Status write_netns_sysctl(const std::string& netns, const std::string& key, const std::string& value);
+Status write_netns_sysctl(const std::string& netns, const std::string& key,
+                          const std::string& value);
 
 }  // namespace fogm2m::testbed

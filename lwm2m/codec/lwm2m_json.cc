@@ -24,7 +24,9 @@ Error record_error(ErrorKind kind, size_t record, const std::string& why) {
 // This format's value keys.
 constexpr json_detail::ValueKeys kKeys{"v", "bv", "sv", "sv", "ov", false};
 
-Status append_value(std::string& out, const Value& v) { return json_detail::append_value(out, v, kKeys); }
+Status append_value(std::string& out, const Value& v) {
+  return json_detail::append_value(out, v, kKeys);
+}
 
 // The value of a record's "sv" for a resource of `model` (null: untyped).
 Result<Value> string_value(const boost::json::string& s, const ResourceModel* model) {

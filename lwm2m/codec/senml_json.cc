@@ -24,7 +24,9 @@ Error record_error(ErrorKind kind, size_t record, const std::string& why) {
 // This format's value keys.
 constexpr json_detail::ValueKeys kKeys{"v", "vb", "vs", "vd", "vlo", true};
 
-Status append_value(std::string& out, const Value& v) { return json_detail::append_value(out, v, kKeys); }
+Status append_value(std::string& out, const Value& v) {
+  return json_detail::append_value(out, v, kKeys);
+}
 
 Error wrong_key(std::string_view key, ResourceType type) {
   return make_error(ErrorKind::kTypeMismatch,

@@ -8,12 +8,11 @@
 // endpoints that are not theirs.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
 #include <set>
 #include <string>
-
-#include <boost/asio/steady_timer.hpp>
 
 #include "io/lifetime.h"
 #include "io/redis_asio.h"

@@ -42,7 +42,8 @@ std::string DeviceManager::new_token() {
   return std::string(reinterpret_cast<const char*>(&v), sizeof v);
 }
 
-ContentFormat DeviceManager::default_format(const LocalDevice& device, const lwm2m::Path& path) const {
+ContentFormat DeviceManager::default_format(const LocalDevice& device,
+                                            const lwm2m::Path& path) const {
   (void)path;
   // LwM2M 1.0 devices all speak TLV; a 1.1 device lists its formats in the
   // root link's ct attribute, and TLV stays first choice when it is there.
@@ -60,7 +61,9 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const bus::R
   switch (r.kind) {
     case RequestKind::kRead: {
       CoapMessage m = request_to(CoapCode::kGet, r.path, root);
-      m.add_uint_option(opt::kAccept, static_cast<uint32_t>(r.content_format.value_or(default_format(device, r.path))));
+      m.add_uint_option(
+          opt::kAccept,
+          static_cast<uint32_t>(r.content_format.value_or(default_format(device, r.path))));
       return m;
     }
     case RequestKind::kDiscover: {
@@ -72,32 +75,39 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const bus::R
     case RequestKind::kCreate: {
       if (!r.node) return make_error(ErrorKind::kInvalidArgument, "nothing to write");
       if (r.kind == RequestKind::kCreate && !r.path.is_object())
-        return make_error(ErrorKind::kInvalidArgument, "create needs an object path, got " + r.path.to_string());
+        return make_error(ErrorKind::kInvalidArgument,
+                          "create needs an object path, got " + r.path.to_string());
       if (r.kind == RequestKind::kWrite && r.path.is_object())
-        return make_error(ErrorKind::kInvalidArgument, "write needs an object instance or resource path");
+        return make_error(ErrorKind::kInvalidArgument,
+                          "write needs an object instance or resource path");
       // A created instance is described as an object instance under the object.
-      const lwm2m::Path node_path =
-          r.kind == RequestKind::kCreate && r.node->is_object() && r.node->get_object().contains("id")
-              ? r.path.child(static_cast<uint16_t>(r.node->get_object().at("id").to_number<int64_t>()))
-              : r.path;
+      const lwm2m::Path node_path = r.kind == RequestKind::kCreate && r.node->is_object() &&
+                                            r.node->get_object().contains("id")
+                                        ? r.path.child(static_cast<uint16_t>(
+                                              r.node->get_object().at("id").to_number<int64_t>()))
+                                        : r.path;
       auto node = bus::node_from_json(*r.node, node_path, ctx_.models);
       if (!node) return node.error();
       ContentFormat format = r.content_format.value_or(
-          r.path.is_resource() && !std::holds_alternative<lwm2m::Resource>(*node) ? ContentFormat::kTlv
+          r.path.is_resource() && !std::holds_alternative<lwm2m::Resource>(*node)
+              ? ContentFormat::kTlv
           : r.path.depth() >= 3 && lwm2m::can_encode(ContentFormat::kText, r.path) &&
-                  std::holds_alternative<lwm2m::Resource>(*node) && !std::get<lwm2m::Resource>(*node).multiple
+                  std::holds_alternative<lwm2m::Resource>(*node) &&
+                  !std::get<lwm2m::Resource>(*node).multiple
               ? ContentFormat::kText
               : default_format(device, r.path));
       auto payload = lwm2m::encode(format, node_path, *node);
       if (!payload) return payload.error();
-      CoapMessage m = request_to(r.kind == RequestKind::kCreate || !r.replace ? CoapCode::kPost : CoapCode::kPut,
-                                 r.path, root);
+      CoapMessage m = request_to(
+          r.kind == RequestKind::kCreate || !r.replace ? CoapCode::kPost : CoapCode::kPut, r.path,
+          root);
       m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(format));
       m.payload.assign(payload->begin(), payload->end());
       return m;
     }
     case RequestKind::kExecute: {
-      if (!r.path.is_resource()) return make_error(ErrorKind::kInvalidArgument, "execute needs a resource path");
+      if (!r.path.is_resource())
+        return make_error(ErrorKind::kInvalidArgument, "execute needs a resource path");
       CoapMessage m = request_to(CoapCode::kPost, r.path, root);
       if (!r.parameters.empty()) {
         m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kText));
@@ -115,12 +125,14 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const bus::R
       for (const auto& q : r.attributes.to_queries()) m.add_uri_query(q);
       return m;
     }
-    default: return make_error(ErrorKind::kUnsupported, std::string("kind ") + bus::to_string(r.kind));
+    default:
+      return make_error(ErrorKind::kUnsupported, std::string("kind ") + bus::to_string(r.kind));
   }
 }
 
 Result<bus::DeviceResponse> DeviceManager::interpret(RequestKind kind, const lwm2m::Path& path,
-                                                     ContentFormat requested, const CoapMessage& response) const {
+                                                     ContentFormat requested,
+                                                     const CoapMessage& response) const {
   bus::DeviceResponse rep;
   rep.code = response.code;
   if (!lwm2m::is_success(response.code)) {
@@ -133,7 +145,9 @@ Result<bus::DeviceResponse> DeviceManager::interpret(RequestKind kind, const lwm
   }
   if (kind == RequestKind::kDiscover) {
     auto links = lwm2m::parse_link_format(response.payload);
-    if (!links) return make_error(ErrorKind::kMalformed, "device sent an invalid discover payload: " + links.error().message);
+    if (!links)
+      return make_error(ErrorKind::kMalformed,
+                        "device sent an invalid discover payload: " + links.error().message);
     rep.links = std::move(*links);
     return rep;
   }
@@ -146,14 +160,19 @@ Result<bus::DeviceResponse> DeviceManager::interpret(RequestKind kind, const lwm
   return rep;
 }
 
-Result<DeviceManager::Content> DeviceManager::decode_content(const lwm2m::Path& path, ContentFormat requested,
+Result<DeviceManager::Content> DeviceManager::decode_content(const lwm2m::Path& path,
+                                                             ContentFormat requested,
                                                              const CoapMessage& response) const {
   const uint32_t cf_number = response.content_format().value_or(static_cast<uint32_t>(requested));
   auto format = lwm2m::content_format_from_number(cf_number);
-  if (!format) return make_error(ErrorKind::kUnsupported, "device answered in unknown content format " + std::to_string(cf_number));
+  if (!format)
+    return make_error(ErrorKind::kUnsupported,
+                      "device answered in unknown content format " + std::to_string(cf_number));
   auto node = lwm2m::decode(*format, path, as_bytes(response.payload), ctx_.models);
-  if (!node) return make_error(ErrorKind::kMalformed, "cannot decode the device's " + std::string(lwm2m::to_name(*format)) +
-                                                          " payload: " + node.error().message);
+  if (!node)
+    return make_error(ErrorKind::kMalformed, "cannot decode the device's " +
+                                                 std::string(lwm2m::to_name(*format)) +
+                                                 " payload: " + node.error().message);
   return Content{*format, std::move(*node)};
 }
 
@@ -161,17 +180,22 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
   if (r.kind == RequestKind::kObserve) return observe(device, r, std::move(done));
   if (r.kind == RequestKind::kCancelObserve) return cancel_observe(device, r, std::move(done));
   auto request = build(device, r);
-  if (!request) return boost::asio::post(ctx_.io, [done = std::move(done), reply = bus::format_err(r.ticket, request.error().message)] { done(reply); });
+  if (!request)
+    return boost::asio::post(
+        ctx_.io, [done = std::move(done),
+                  reply = bus::format_err(r.ticket, request.error().message)] { done(reply); });
   request->token = new_token();
   const ContentFormat requested = r.content_format.value_or(default_format(device, r.path));
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
       device.peer, std::move(*request), ctx_.device_timeout,
       lifetime_.guard([this, kind = r.kind, path = r.path, ticket = r.ticket, requested,
-                       endpoint = device.registration.endpoint, done = std::move(done)](Result<CoapMessage> response) {
+                       endpoint = device.registration.endpoint,
+                       done = std::move(done)](Result<CoapMessage> response) {
         if (!response) {
           if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-          return done(bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
+          return done(
+              bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
         }
         auto rep = interpret(kind, path, requested, *response);
         done(rep ? bus::format_rep(ticket, *rep) : bus::format_err(ticket, rep.error().message));
@@ -184,8 +208,13 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
   m.add_uint_option(opt::kObserve, 0);
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
   m.token = new_token();
-  store::Observation obs{to_hex(m.token), device.registration.endpoint, device.registration.reg_id, r.path, format,
-                         r.ticket, ctx_.now_ms()};
+  store::Observation obs{to_hex(m.token),
+                         device.registration.endpoint,
+                         device.registration.reg_id,
+                         r.path,
+                         format,
+                         r.ticket,
+                         ctx_.now_ms()};
   // Registered before sending: the first notification may overtake the
   // store's acknowledgement.
   const std::string token = m.token;  // read before `m` is moved into the call below
@@ -193,28 +222,31 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
       device.peer, std::move(m), ctx_.device_timeout,
-      lifetime_.guard([this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
-        if (!response) {
-          observations_.erase(token);
-          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-          return done(bus::format_err(obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
-        }
-        if (!lwm2m::is_success(response->code) || !response->observe()) {
-          observations_.erase(token);  // refused or not observable
-        } else {
-          ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
-            if (!stored) ++ctx_.counters.store_errors;
+      lifetime_.guard(
+          [this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
+            if (!response) {
+              observations_.erase(token);
+              if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+              return done(bus::format_err(
+                  obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
+            }
+            if (!lwm2m::is_success(response->code) || !response->observe()) {
+              observations_.erase(token);  // refused or not observable
+            } else {
+              ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
+                if (!stored) ++ctx_.counters.store_errors;
+              }));
+            }
+            auto rep = interpret(RequestKind::kObserve, obs.path, format, *response);
+            if (!rep) return done(bus::format_err(obs.ticket, rep.error().message));
+            rep->observe = response->observe().has_value();
+            rep->token_hex = obs.token_hex;
+            done(bus::format_rep(obs.ticket, *rep));
           }));
-        }
-        auto rep = interpret(RequestKind::kObserve, obs.path, format, *response);
-        if (!rep) return done(bus::format_err(obs.ticket, rep.error().message));
-        rep->observe = response->observe().has_value();
-        rep->token_hex = obs.token_hex;
-        done(bus::format_rep(obs.ticket, *rep));
-      }));
 }
 
-void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
+void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request& r,
+                                   ReplyHandler done) {
   // The observation to cancel: by the observe ticket when given, else the
   // (first) observation of this endpoint on the path.
   auto found = observations_.end();
@@ -227,9 +259,10 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
     }
   }
   if (found == observations_.end()) {
-    std::string reply = bus::format_err(
-        r.ticket, "no observation of " + r.path.to_string() + " on " + device.registration.endpoint);
-    return boost::asio::post(ctx_.io, [done = std::move(done), reply = std::move(reply)] { done(reply); });
+    std::string reply = bus::format_err(r.ticket, "no observation of " + r.path.to_string() +
+                                                      " on " + device.registration.endpoint);
+    return boost::asio::post(ctx_.io,
+                             [done = std::move(done), reply = std::move(reply)] { done(reply); });
   }
   const std::string token = found->first;
   const store::Observation obs = found->second;
@@ -241,14 +274,15 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(obs.content_format));
   m.token = token;
   ++ctx_.counters.device_requests;
-  ctx_.transport.send_request(device.peer, std::move(m), ctx_.device_timeout,
-                              [obs, ticket = r.ticket, done = std::move(done)](Result<CoapMessage> response) {
-                                // Without an answer the observation is still gone on our
-                                // side, and its next notification will be reset.
-                                done(response ? bus::format_cancelled(ticket, obs.ticket, response->code, "")
-                                              : bus::format_cancelled(ticket, obs.ticket, std::nullopt,
-                                                                      response.error().message));
-                              });
+  ctx_.transport.send_request(
+      device.peer, std::move(m), ctx_.device_timeout,
+      [obs, ticket = r.ticket, done = std::move(done)](Result<CoapMessage> response) {
+        // Without an answer the observation is still gone on our
+        // side, and its next notification will be reset.
+        done(response ? bus::format_cancelled(ticket, obs.ticket, response->code, "")
+                      : bus::format_cancelled(ticket, obs.ticket, std::nullopt,
+                                              response.error().message));
+      });
 }
 
 bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) {
@@ -259,8 +293,8 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
   ++ctx_.counters.notifications;
   const bus::NotificationSource source{obs.endpoint, obs.path};
   auto rep = interpret(RequestKind::kObserve, obs.path, obs.content_format, n);
-  ctx_.bus.publish(ctx_.channels.responses,
-                   rep ? bus::format_notification(obs.ticket, *rep, source) : bus::format_err(obs.ticket, rep.error().message));
+  ctx_.bus.publish(ctx_.channels.responses, rep ? bus::format_notification(obs.ticket, *rep, source)
+                                                : bus::format_err(obs.ticket, rep.error().message));
   // A notification with an error code ends the observation (RFC 7641 3.2).
   if (!lwm2m::is_success(n.code)) {
     ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
@@ -271,8 +305,10 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
 
 void DeviceManager::drop_observations(const store::Registration& reg) {
   for (auto it = observations_.begin(); it != observations_.end();) {
-    if (it->second.endpoint == reg.endpoint) it = observations_.erase(it);
-    else ++it;
+    if (it->second.endpoint == reg.endpoint)
+      it = observations_.erase(it);
+    else
+      ++it;
   }
   ctx_.observations.remove_all(reg.endpoint, [](Result<std::vector<store::Observation>>) {});
 }

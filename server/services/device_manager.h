@@ -58,7 +58,8 @@ class DeviceManager {
   Result<lwm2m::CoapMessage> build(const LocalDevice& device, const bus::Request& request);
   // Turns a device response to a request of `kind` into the rep.
   Result<bus::DeviceResponse> interpret(bus::RequestKind kind, const lwm2m::Path& path,
-                                        lwm2m::ContentFormat requested, const lwm2m::CoapMessage& response) const;
+                                        lwm2m::ContentFormat requested,
+                                        const lwm2m::CoapMessage& response) const;
   // The payload of a 2.05 Content response for `path`, in the format the
   // response names (else `requested`), decoded. Errors: kUnsupported for an
   // unknown format, kMalformed for a payload that does not decode.

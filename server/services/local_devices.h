@@ -34,7 +34,7 @@ class LocalDevices {
   }
 
  private:
-  std::unordered_map<std::string, LocalDevice> devices_;           // by endpoint
+  std::unordered_map<std::string, LocalDevice> devices_;  // by endpoint
   std::unordered_map<std::string, std::string> endpoint_by_reg_id_;
   std::unordered_map<std::string, std::string> endpoint_by_peer_;  // "ip:port"
 };

@@ -9,7 +9,8 @@
 namespace fogm2m::server {
 
 std::optional<store::SecurityInfo> PskCache::find(std::string_view identity) {
-  if (auto it = by_identity_.find(std::string(identity)); it != by_identity_.end()) return it->second;
+  if (auto it = by_identity_.find(std::string(identity)); it != by_identity_.end())
+    return it->second;
   if (!loader_) return std::nullopt;
   auto loaded = loader_(identity);
   if (loaded) put(*loaded);
@@ -37,7 +38,8 @@ PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port, i
     }
   };
   auto conn = std::make_shared<Conn>();
-  return [conn, host, port, timeout_ms](std::string_view identity) -> std::optional<store::SecurityInfo> {
+  return [conn, host, port,
+          timeout_ms](std::string_view identity) -> std::optional<store::SecurityInfo> {
     if (!conn->ctx || conn->ctx->err) {
       if (conn->ctx) redisFree(conn->ctx);
       timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};

@@ -36,6 +36,7 @@ class PskCache {
 // A loader that does a blocking lookup on its own synchronous Redis
 // connection (SEC:ID:<identity> then SEC:EP:{ep}), with a short timeout.
 // Returns nullopt when Redis is unreachable.
-PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port, int timeout_ms = 200);
+PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port,
+                                       int timeout_ms = 200);
 
 }  // namespace fogm2m::server

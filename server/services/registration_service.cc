@@ -38,7 +38,8 @@ Result<RegistrationParams> parse_params(const CoapMessage& request) {
   for (std::string_view q : request.uri_queries()) {
     const size_t eq = q.find('=');
     const std::string_view name = q.substr(0, eq);
-    const std::string_view value = eq == std::string_view::npos ? std::string_view() : q.substr(eq + 1);
+    const std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : q.substr(eq + 1);
     if (name == "ep") {
       if (value.empty()) return make_error(ErrorKind::kMalformed, "empty endpoint name");
       p.endpoint = std::string(value);
@@ -46,13 +47,15 @@ Result<RegistrationParams> parse_params(const CoapMessage& request) {
       int64_t lt = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), lt);
       if (ec != std::errc() || end != value.data() + value.size() || lt <= 0 || lt > 0xffffffffLL)
-        return make_error(ErrorKind::kMalformed, "lifetime \"" + std::string(value) + "\" is not a positive number");
+        return make_error(ErrorKind::kMalformed,
+                          "lifetime \"" + std::string(value) + "\" is not a positive number");
       p.lifetime_s = lt;
     } else if (name == "lwm2m") {
       p.version = std::string(value);
     } else if (name == "b") {
       if (value.empty() || value.find_first_not_of("UQSTN") != std::string_view::npos)
-        return make_error(ErrorKind::kMalformed, "binding \"" + std::string(value) + "\" is not made of U, Q, S, T, N");
+        return make_error(ErrorKind::kMalformed,
+                          "binding \"" + std::string(value) + "\" is not made of U, Q, S, T, N");
       p.binding = std::string(value);
       if (value.find('Q') != std::string_view::npos) p.queue_mode = true;
     } else if (name == "sms") {
@@ -69,18 +72,23 @@ Result<RegistrationParams> parse_params(const CoapMessage& request) {
 // Link payload of Register/Update; an absent payload is no links.
 Result<std::optional<lwm2m::RegistrationLinks>> parse_links(const CoapMessage& request) {
   if (request.payload.empty()) return std::optional<lwm2m::RegistrationLinks>{};
-  if (auto cf = request.content_format(); cf && *cf != static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat))
-    return make_error(ErrorKind::kMalformed, "payload content format " + std::to_string(*cf) + " is not link-format");
+  if (auto cf = request.content_format();
+      cf && *cf != static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat))
+    return make_error(ErrorKind::kMalformed,
+                      "payload content format " + std::to_string(*cf) + " is not link-format");
   auto links = lwm2m::parse_registration_links(request.payload);
   if (!links) return links.error();
   return std::optional<lwm2m::RegistrationLinks>(std::move(*links));
 }
 
-bool supported_version(const std::string& v) { return v == "1.0" || v == "1.1" || v == "1.2"; }
+bool supported_version(const std::string& v) {
+  return v == "1.0" || v == "1.1" || v == "1.2";
+}
 
 }  // namespace
 
-void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& request, Responder respond) {
+void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& request,
+                                 Responder respond) {
   const auto segments = request.uri_path_segments();
   if (segments.empty() || segments[0] != "rd" || segments.size() > 2)
     return respond(coap_response(CoapCode::kNotFound));
@@ -90,18 +98,22 @@ void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& reques
     return do_register(peer, request, std::move(respond));
   }
   const std::string reg_id(segments[1]);
-  if (method == CoapCode::kPost || method == CoapCode::kPut) return do_update(peer, reg_id, request, std::move(respond));
+  if (method == CoapCode::kPost || method == CoapCode::kPut)
+    return do_update(peer, reg_id, request, std::move(respond));
   if (method == CoapCode::kDelete) return do_deregister(peer, reg_id, std::move(respond));
   respond(coap_response(CoapCode::kMethodNotAllowed));
 }
 
-void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& request, Responder respond) {
+void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& request,
+                                      Responder respond) {
   auto params = parse_params(request);
   if (!params) return respond(coap_response(CoapCode::kBadRequest, params.error().message));
-  if (!params->endpoint) return respond(coap_response(CoapCode::kBadRequest, "missing endpoint name (ep)"));
+  if (!params->endpoint)
+    return respond(coap_response(CoapCode::kBadRequest, "missing endpoint name (ep)"));
   const std::string version = params->version.value_or("1.0");
   if (!supported_version(version))
-    return respond(coap_response(CoapCode::kPreconditionFailed, "unsupported LwM2M version " + version));
+    return respond(
+        coap_response(CoapCode::kPreconditionFailed, "unsupported LwM2M version " + version));
   auto links = parse_links(request);
   if (!links) return respond(coap_response(CoapCode::kBadRequest, links.error().message));
 
@@ -131,43 +143,50 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
   const std::string endpoint = reg.endpoint;
   ctx_.security.get_by_endpoint(
       endpoint, lifetime_.guard([this, peer, reg = std::move(reg), respond = std::move(respond)](
-                        Result<std::optional<store::SecurityInfo>> info) mutable {
+                                    Result<std::optional<store::SecurityInfo>> info) mutable {
         if (!info) {
           ++ctx_.counters.store_errors;
-          return respond(coap_response(CoapCode::kInternalServerError, "security store unavailable"));
+          return respond(
+              coap_response(CoapCode::kInternalServerError, "security store unavailable"));
         }
-        const bool allowed = *info ? (peer.secure && peer.psk_identity == (*info)->identity) : !peer.secure;
+        const bool allowed =
+            *info ? (peer.secure && peer.psk_identity == (*info)->identity) : !peer.secure;
         if (!allowed) {
-          spdlog::warn("register of {} from {} refused: security mismatch", reg.endpoint, peer.address.to_string());
+          spdlog::warn("register of {} from {} refused: security mismatch", reg.endpoint,
+                       peer.address.to_string());
           return respond(coap_response(CoapCode::kForbidden));
         }
         finish_register(peer, std::move(reg), std::move(respond));
       }));
 }
 
-void RegistrationService::finish_register(const PeerInfo& peer, store::Registration reg, Responder respond) {
-  ctx_.registrations.add(reg, lifetime_.guard([this, peer, reg, respond = std::move(respond)](
-                                  Result<std::optional<store::Registration>> previous) {
-    if (!previous) {
-      ++ctx_.counters.store_errors;
-      spdlog::error("register of {}: {}", reg.endpoint, previous.error().message);
-      return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
-    }
-    if (*previous) {
-      ctx_.devices.erase((*previous)->endpoint);
-      if (on_removed) on_removed(**previous);
-    }
-    ctx_.devices.put(LocalDevice{reg, peer});
-    ++ctx_.counters.registrations;
-    ctx_.bus.publish(ctx_.channels.registration_new, bus::format_registration_event(bus::RegistrationEventKind::kNew, reg));
-    CoapMessage created = coap_response(CoapCode::kCreated);
-    created.set_location_path("/rd/" + reg.reg_id);
-    respond(std::move(created));
-  }));
+void RegistrationService::finish_register(const PeerInfo& peer, store::Registration reg,
+                                          Responder respond) {
+  ctx_.registrations.add(
+      reg, lifetime_.guard([this, peer, reg, respond = std::move(respond)](
+                               Result<std::optional<store::Registration>> previous) {
+        if (!previous) {
+          ++ctx_.counters.store_errors;
+          spdlog::error("register of {}: {}", reg.endpoint, previous.error().message);
+          return respond(
+              coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+        }
+        if (*previous) {
+          ctx_.devices.erase((*previous)->endpoint);
+          if (on_removed) on_removed(**previous);
+        }
+        ctx_.devices.put(LocalDevice{reg, peer});
+        ++ctx_.counters.registrations;
+        ctx_.bus.publish(ctx_.channels.registration_new,
+                         bus::format_registration_event(bus::RegistrationEventKind::kNew, reg));
+        CoapMessage created = coap_response(CoapCode::kCreated);
+        created.set_location_path("/rd/" + reg.reg_id);
+        respond(std::move(created));
+      }));
 }
 
-void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg_id, const CoapMessage& request,
-                                    Responder respond) {
+void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg_id,
+                                    const CoapMessage& request, Responder respond) {
   auto params = parse_params(request);
   if (!params) return respond(coap_response(CoapCode::kBadRequest, params.error().message));
   if (params->endpoint || params->version)
@@ -188,47 +207,59 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
     // A secure registration may only be updated by the same PSK identity.
     if (current.secure != peer.secure || (peer.secure && current.psk_identity != peer.psk_identity))
       return respond(coap_response(CoapCode::kForbidden));
-    ctx_.registrations.update(update, ctx_.node_id, lifetime_.guard([this, peer, respond](Result<store::UpdatedRegistration> r) {
-      if (!r) {
-        if (r.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
-        ++ctx_.counters.store_errors;
-        return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
-      }
-      ctx_.devices.put(LocalDevice{r->current, peer});
-      ++ctx_.counters.updates;
-      ctx_.bus.publish(ctx_.channels.registration_update,
-                       bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
-      respond(coap_response(CoapCode::kChanged));
-    }));
+    ctx_.registrations.update(
+        update, ctx_.node_id,
+        lifetime_.guard([this, peer, respond](Result<store::UpdatedRegistration> r) {
+          if (!r) {
+            if (r.error().kind == ErrorKind::kNotFound)
+              return respond(coap_response(CoapCode::kNotFound));
+            ++ctx_.counters.store_errors;
+            return respond(
+                coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+          }
+          ctx_.devices.put(LocalDevice{r->current, peer});
+          ++ctx_.counters.updates;
+          ctx_.bus.publish(
+              ctx_.channels.registration_update,
+              bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
+          respond(coap_response(CoapCode::kChanged));
+        }));
   };
 
   if (const LocalDevice* local = ctx_.devices.by_reg_id(reg_id)) return apply(local->registration);
   // Not ours (yet): the device may have moved here from another node.
-  ctx_.registrations.get_by_reg_id(reg_id, lifetime_.guard([this, apply, respond](Result<std::optional<store::Registration>> found) mutable {
-    if (!found) {
-      ++ctx_.counters.store_errors;
-      return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
-    }
-    if (!*found) return respond(coap_response(CoapCode::kNotFound));
-    apply(**found);
-  }));
+  ctx_.registrations.get_by_reg_id(
+      reg_id, lifetime_.guard(
+                  [this, apply, respond](Result<std::optional<store::Registration>> found) mutable {
+                    if (!found) {
+                      ++ctx_.counters.store_errors;
+                      return respond(coap_response(CoapCode::kInternalServerError,
+                                                   "registration store unavailable"));
+                    }
+                    if (!*found) return respond(coap_response(CoapCode::kNotFound));
+                    apply(**found);
+                  }));
 }
 
-void RegistrationService::do_deregister(const PeerInfo& peer, const std::string& reg_id, Responder respond) {
+void RegistrationService::do_deregister(const PeerInfo& peer, const std::string& reg_id,
+                                        Responder respond) {
   if (const LocalDevice* local = ctx_.devices.by_reg_id(reg_id);
       local && (local->registration.secure != peer.secure ||
                 (peer.secure && local->registration.psk_identity != peer.psk_identity)))
     return respond(coap_response(CoapCode::kForbidden));
-  ctx_.registrations.remove(reg_id, lifetime_.guard([this, respond](Result<store::Registration> removed) {
-    if (!removed) {
-      if (removed.error().kind == ErrorKind::kNotFound) return respond(coap_response(CoapCode::kNotFound));
-      ++ctx_.counters.store_errors;
-      return respond(coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
-    }
-    ++ctx_.counters.deregistrations;
-    publish_removed(*removed);
-    respond(coap_response(CoapCode::kDeleted));
-  }));
+  ctx_.registrations.remove(
+      reg_id, lifetime_.guard([this, respond](Result<store::Registration> removed) {
+        if (!removed) {
+          if (removed.error().kind == ErrorKind::kNotFound)
+            return respond(coap_response(CoapCode::kNotFound));
+          ++ctx_.counters.store_errors;
+          return respond(
+              coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+        }
+        ++ctx_.counters.deregistrations;
+        publish_removed(*removed);
+        respond(coap_response(CoapCode::kDeleted));
+      }));
 }
 
 void RegistrationService::publish_removed(const store::Registration& reg) {
@@ -239,18 +270,20 @@ void RegistrationService::publish_removed(const store::Registration& reg) {
 }
 
 void RegistrationService::sweep_expired(int64_t grace_ms) {
-  ctx_.registrations.remove_expired(ctx_.now_ms(), grace_ms, lifetime_.guard([this](Result<std::vector<store::Registration>> expired) {
-    if (!expired) {
-      ++ctx_.counters.store_errors;
-      spdlog::warn("expiry sweep: {}", expired.error().message);
-      return;
-    }
-    for (const store::Registration& reg : *expired) {
-      ++ctx_.counters.expirations;
-      spdlog::info("registration of {} expired", reg.endpoint);
-      publish_removed(reg);
-    }
-  }));
+  ctx_.registrations.remove_expired(
+      ctx_.now_ms(), grace_ms,
+      lifetime_.guard([this](Result<std::vector<store::Registration>> expired) {
+        if (!expired) {
+          ++ctx_.counters.store_errors;
+          spdlog::warn("expiry sweep: {}", expired.error().message);
+          return;
+        }
+        for (const store::Registration& reg : *expired) {
+          ++ctx_.counters.expirations;
+          spdlog::info("registration of {} expired", reg.endpoint);
+          publish_removed(reg);
+        }
+      }));
 }
 
 void RegistrationService::on_event(std::string_view channel, std::string_view message) {

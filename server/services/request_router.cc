@@ -10,7 +10,9 @@ namespace fogm2m::server {
 using bus::RequestKind;
 using bus::SecInfoAction;
 
-void RequestRouter::publish_reply(std::string reply) { ctx_.bus.publish(ctx_.channels.responses, std::move(reply)); }
+void RequestRouter::publish_reply(std::string reply) {
+  ctx_.bus.publish(ctx_.channels.responses, std::move(reply));
+}
 
 void RequestRouter::on_message(std::string_view message) {
   ++ctx_.counters.bus_requests;
@@ -19,7 +21,8 @@ void RequestRouter::on_message(std::string_view message) {
     ++ctx_.counters.bus_malformed;
     // The owner of a readable endpoint, else the fallback node, answers.
     const bool mine = parsed.endpoint && ctx_.devices.by_endpoint(*parsed.endpoint);
-    const bool owned_elsewhere = false;  // unknown without a store lookup; the fallback answers instead
+    const bool owned_elsewhere =
+        false;  // unknown without a store lookup; the fallback answers instead
     if (parsed.ticket && (mine || (membership_.is_fallback() && !owned_elsewhere))) {
       publish_reply(bus::format_err(*parsed.ticket, parsed.request.error().message));
     } else if (!parsed.ticket && membership_.is_fallback() && malformed_logged_++ < 100) {
@@ -34,27 +37,35 @@ void RequestRouter::on_message(std::string_view message) {
   if (!device) return answer_unowned(request);
   ++ctx_.counters.bus_requests_owned;
   publish_reply(bus::format_ack(request.ticket));
-  device_manager_.perform(*device, request, lifetime_.guard([this](std::string reply) { publish_reply(std::move(reply)); }));
+  device_manager_.perform(*device, request, lifetime_.guard([this](std::string reply) {
+    publish_reply(std::move(reply));
+  }));
 }
 
 void RequestRouter::answer_unowned(const bus::Request& request) {
   if (!membership_.is_fallback()) return;
-  ctx_.registrations.owner_of(request.endpoint, lifetime_.guard([this, request](Result<std::optional<std::string>> owner) {
-    if (!owner) {
-      ++ctx_.counters.store_errors;
-      return publish_reply(bus::format_err(request.ticket, "registration store unavailable: " + owner.error().message));
-    }
-    if (!*owner)
-      return publish_reply(bus::format_err(request.ticket, "unknown endpoint " + request.endpoint + ": no registration"));
-    if (**owner == ctx_.node_id) return;  // registered here a moment ago: this node's device path answers
-    // A live node owns it and answers; the cached view may lag a node that
-    // just joined, so a node missing from it is asked about afresh.
-    membership_.check_alive(**owner, lifetime_.guard([this, request, owner = **owner](bool alive) {
-      if (alive) return;
-      publish_reply(bus::format_err(request.ticket, "endpoint " + request.endpoint + " is owned by node " + owner +
-                                                        ", which is not running"));
-    }));
-  }));
+  ctx_.registrations.owner_of(
+      request.endpoint, lifetime_.guard([this, request](Result<std::optional<std::string>> owner) {
+        if (!owner) {
+          ++ctx_.counters.store_errors;
+          return publish_reply(bus::format_err(
+              request.ticket, "registration store unavailable: " + owner.error().message));
+        }
+        if (!*owner)
+          return publish_reply(bus::format_err(
+              request.ticket, "unknown endpoint " + request.endpoint + ": no registration"));
+        if (**owner == ctx_.node_id)
+          return;  // registered here a moment ago: this node's device path answers
+        // A live node owns it and answers; the cached view may lag a node that
+        // just joined, so a node missing from it is asked about afresh.
+        membership_.check_alive(
+            **owner, lifetime_.guard([this, request, owner = **owner](bool alive) {
+              if (alive) return;
+              publish_reply(bus::format_err(request.ticket, "endpoint " + request.endpoint +
+                                                                " is owned by node " + owner +
+                                                                ", which is not running"));
+            }));
+      }));
 }
 
 void RequestRouter::handle_sec_info(const bus::Request& request) {
@@ -72,28 +83,31 @@ void RequestRouter::handle_sec_info(const bus::Request& request) {
   switch (request.sec_action) {
     case SecInfoAction::kAdd: {
       auto key = from_hex(request.key_hex);
-      if (!key) return publish_reply(bus::format_err(ticket, "sec_info key: " + key.error().message));
+      if (!key)
+        return publish_reply(bus::format_err(ticket, "sec_info key: " + key.error().message));
       store::SecurityInfo info{request.endpoint, request.identity, std::move(*key)};
       ctx_.security.put(info, lifetime_.guard([this, ticket, info](Result<bool> r) {
-        publish_reply(r ? bus::format_sec_info(ticket, "CREATED", &info) : bus::format_err(ticket, r.error().message));
+        publish_reply(r ? bus::format_sec_info(ticket, "CREATED", &info)
+                        : bus::format_err(ticket, r.error().message));
       }));
       return;
     }
     case SecInfoAction::kGet:
       ctx_.security.get_by_endpoint(
-          request.endpoint,
-          lifetime_.guard([this, ticket, ep = request.endpoint](Result<std::optional<store::SecurityInfo>> r) {
+          request.endpoint, lifetime_.guard([this, ticket, ep = request.endpoint](
+                                                Result<std::optional<store::SecurityInfo>> r) {
             if (!r) return publish_reply(bus::format_err(ticket, r.error().message));
             if (!*r) return publish_reply(bus::format_err(ticket, "no security info for " + ep));
             publish_reply(bus::format_sec_info(ticket, "CONTENT", &**r));
           }));
       return;
     case SecInfoAction::kDelete:
-      ctx_.security.remove(request.endpoint, lifetime_.guard([this, ticket, ep = request.endpoint](Result<bool> r) {
-        if (!r) return publish_reply(bus::format_err(ticket, r.error().message));
-        if (!*r) return publish_reply(bus::format_err(ticket, "no security info for " + ep));
-        publish_reply(bus::format_sec_info(ticket, "DELETED", nullptr));
-      }));
+      ctx_.security.remove(
+          request.endpoint, lifetime_.guard([this, ticket, ep = request.endpoint](Result<bool> r) {
+            if (!r) return publish_reply(bus::format_err(ticket, r.error().message));
+            if (!*r) return publish_reply(bus::format_err(ticket, "no security info for " + ep));
+            publish_reply(bus::format_sec_info(ticket, "DELETED", nullptr));
+          }));
       return;
   }
 }

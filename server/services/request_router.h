@@ -16,7 +16,8 @@ namespace fogm2m::server {
 
 class RequestRouter {
  public:
-  RequestRouter(NodeContext& ctx, DeviceManager& devices, ClusterMembership& membership, PskCache& psk)
+  RequestRouter(NodeContext& ctx, DeviceManager& devices, ClusterMembership& membership,
+                PskCache& psk)
       : ctx_(ctx), device_manager_(devices), membership_(membership), psk_(psk) {}
 
   // A message from the requests channel.

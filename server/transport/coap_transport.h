@@ -35,11 +35,13 @@ class CoapTransport {
  public:
   struct Handlers {
     // A request from a device (LwM2M Registration interface).
-    std::function<void(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond)> on_request;
+    std::function<void(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond)>
+        on_request;
     // A response carrying a token with no request outstanding: an Observe
     // notification. Return false for a token nobody observes any more: the
     // transport then answers with RST (reactive cancel), else with ACK.
-    std::function<bool(const PeerInfo& peer, const lwm2m::CoapMessage& notification)> on_notification;
+    std::function<bool(const PeerInfo& peer, const lwm2m::CoapMessage& notification)>
+        on_notification;
     // A peer answered a notification with RST (it cancels the observation).
     std::function<void(const PeerInfo& peer, const std::string& token)> on_reset;
   };

@@ -15,8 +15,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "lwm2m/coap_code.h"
 #include "io/coap_pdu_convert.h"
+#include "lwm2m/coap_code.h"
 
 namespace fogm2m::server {
 
@@ -31,7 +31,6 @@ using Clock = std::chrono::steady_clock;
 // Recent exchanges remembered per device for duplicate detection. A device
 // has few requests in flight (LwM2M clients send one at a time).
 constexpr size_t kRecentPerPeer = 8;
-
 
 // Overwrites a key buffer in a way the optimiser cannot drop.
 void wipe(std::string& secret) {
@@ -338,7 +337,8 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
       // transport's parameters.
       const lwm2m::CoapTransmission& t = options.transmission;
       coap_session_set_ack_timeout(session, io::to_coap_fixed_point(t.ack_timeout));
-      coap_session_set_ack_random_factor(session, io::to_coap_fixed_point(std::chrono::duration<double>(t.ack_random_factor)));
+      coap_session_set_ack_random_factor(
+          session, io::to_coap_fixed_point(std::chrono::duration<double>(t.ack_random_factor)));
       coap_session_set_max_retransmit(session, std::min(t.max_retransmit, 255u));
     }
     peer.last_seen = Clock::now();
@@ -508,7 +508,8 @@ struct DtlsTransport::Impl : std::enable_shared_from_this<DtlsTransport::Impl> {
     }
     // on_request may have forgotten the peer; look it up again.
     if (auto it = peers.find(key); it != peers.end() && it->second.session == session)
-      it->second.recent.remember(message_id, now + options.transmission.exchange_lifetime) = std::move(exchange);
+      it->second.recent.remember(message_id, now + options.transmission.exchange_lifetime) =
+          std::move(exchange);
   }
 
   // -------------------------------------------------------------------------

@@ -196,9 +196,9 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
     udp::endpoint endpoint;
     PeerInfo info;
     uint16_t next_mid = 0;
-    uint32_t fifo_refs = 0;             // entries of fifo_ naming this peer
-    uint32_t pending = 0;               // requests of this peer awaiting their Responder
-    uint32_t pins = 0;                  // held by a running dispatch
+    uint32_t fifo_refs = 0;  // entries of fifo_ naming this peer
+    uint32_t pending = 0;    // requests of this peer awaiting their Responder
+    uint32_t pins = 0;       // held by a running dispatch
     // Received message ids, ascending seq, up to the per-peer cap.
     lwm2m::RecentMessageIds<DedupEntry> recent;
     std::vector<uint64_t> outstanding;  // ids in outgoing_
@@ -417,8 +417,9 @@ void UdpTransport::Impl::set_buffer_sizes(int bytes) {
     (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof bytes);
   const int got = receive_buffer_bytes();
   if (got < bytes)
-    spdlog::warn("UDP receive buffer is {} bytes, {} asked: raise net.core.rmem_max or grant CAP_NET_ADMIN", got,
-                 bytes);
+    spdlog::warn(
+        "UDP receive buffer is {} bytes, {} asked: raise net.core.rmem_max or grant CAP_NET_ADMIN",
+        got, bytes);
 }
 
 int UdpTransport::Impl::receive_buffer_bytes() const {
@@ -525,7 +526,8 @@ void UdpTransport::Impl::on_readable(const boost::system::error_code& ec) {
       headers_[i].msg_hdr.msg_namelen = static_cast<socklen_t>(senders_[i].capacity());
       headers_[i].msg_len = 0;
     }
-    const int n = ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+    const int n =
+        ::recvmmsg(fd, headers_.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       if (errno == EINTR) continue;
@@ -907,9 +909,10 @@ void UdpTransport::Impl::on_outgoing_timer(uint64_t id) {
         const auto ms =
             std::chrono::duration_cast<std::chrono::milliseconds>(now_ - o->started).count();
         ++stats_.timeouts;
-        complete(id, make_error(ErrorKind::kTimeout, "no response within " + std::to_string(ms) +
-                                                         " ms (" + std::to_string(o->retransmission.retransmits()) +
-                                                         " retransmissions)"));
+        complete(id, make_error(ErrorKind::kTimeout,
+                                "no response within " + std::to_string(ms) + " ms (" +
+                                    std::to_string(o->retransmission.retransmits()) +
+                                    " retransmissions)"));
       } else {
         drop_outgoing(id);
       }

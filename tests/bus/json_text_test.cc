@@ -2,6 +2,8 @@
 // These tests hold it to the bytes the boost::json DOM produces for the same
 // data, over every value type, awkward strings and numbers, and every node
 // kind.
+#include "bus/json_text.h"
+
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "bus/json_text.h"
 #include "bus/node_json.h"
 
 namespace fogm2m::bus {
@@ -24,23 +25,54 @@ namespace json = boost::json;
 std::vector<std::string> awkward_strings() {
   std::string controls;
   for (int c = 0; c < 0x20; ++c) controls.push_back(static_cast<char>(c));
-  return {"", "plain", "q\"uo\"te", "back\\slash", "/slash/", controls, "\x7f", "caf\xc3\xa9 \xe2\x82\xac",
-          "\xff\xfe not utf-8", std::string("nul\0inside", 10), "</3/0>;rt=\"x\""};
+  return {"",
+          "plain",
+          "q\"uo\"te",
+          "back\\slash",
+          "/slash/",
+          controls,
+          "\x7f",
+          "caf\xc3\xa9 \xe2\x82\xac",
+          "\xff\xfe not utf-8",
+          std::string("nul\0inside", 10),
+          "</3/0>;rt=\"x\""};
 }
 
 std::vector<double> awkward_doubles() {
-  return {0.0, -0.0, 1.5, -2.25, 0.1, 1e300, -1e-300, 5e-324, 123456789.123, 9007199254740993.0,
-          std::numeric_limits<double>::max(), std::numeric_limits<double>::quiet_NaN(),
-          std::numeric_limits<double>::infinity(), -std::numeric_limits<double>::infinity()};
+  return {0.0,
+          -0.0,
+          1.5,
+          -2.25,
+          0.1,
+          1e300,
+          -1e-300,
+          5e-324,
+          123456789.123,
+          9007199254740993.0,
+          std::numeric_limits<double>::max(),
+          std::numeric_limits<double>::quiet_NaN(),
+          std::numeric_limits<double>::infinity(),
+          -std::numeric_limits<double>::infinity()};
 }
 
 std::vector<Value> every_value() {
-  std::vector<Value> values{Value{}, Value{int64_t{0}}, Value{int64_t{-5}},
-                            Value{std::numeric_limits<int64_t>::min()}, Value{std::numeric_limits<int64_t>::max()},
-                            Value{uint64_t{7}}, Value{std::numeric_limits<uint64_t>::max()}, Value{true},
-                            Value{false}, Value{Opaque{}}, Value{Opaque{0, 0x7f, 0xff}}, Value{Time{0}},
-                            Value{Time{-1}}, Value{Time{1700000000}}, Value{ObjectLink{3, 1}},
-                            Value{ObjectLink{65535, 65535}}, Value{CoreLink{"</3/0>"}}};
+  std::vector<Value> values{Value{},
+                            Value{int64_t{0}},
+                            Value{int64_t{-5}},
+                            Value{std::numeric_limits<int64_t>::min()},
+                            Value{std::numeric_limits<int64_t>::max()},
+                            Value{uint64_t{7}},
+                            Value{std::numeric_limits<uint64_t>::max()},
+                            Value{true},
+                            Value{false},
+                            Value{Opaque{}},
+                            Value{Opaque{0, 0x7f, 0xff}},
+                            Value{Time{0}},
+                            Value{Time{-1}},
+                            Value{Time{1700000000}},
+                            Value{ObjectLink{3, 1}},
+                            Value{ObjectLink{65535, 65535}},
+                            Value{CoreLink{"</3/0>"}}};
   for (const auto& s : awkward_strings()) values.emplace_back(s);
   for (double d : awkward_doubles()) values.emplace_back(d);
   return values;
@@ -70,7 +102,8 @@ TEST(JsonText, StringsAndNumbersAsBoostJsonWritesThem) {
     append_json_number(out, d);
     EXPECT_EQ(out, std::isfinite(d) ? json::serialize(json::value(d)) : "null") << d;
   }
-  for (int64_t v : {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max()}) {
+  for (int64_t v : {int64_t{0}, int64_t{-1}, std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::max()}) {
     std::string out;
     append_json_number(out, v);
     EXPECT_EQ(out, json::serialize(json::value(v)));
@@ -93,10 +126,12 @@ TEST(JsonText, EveryNodeKindMatchesTheDomByteForByte) {
   // Multiple-instance resources: empty, sorted, mixed types, and lists that
   // are not sorted or repeat an id (the DOM keeps one key per id).
   resources.push_back(Resource::multi(1000, {}));
-  resources.push_back(Resource::multi(1001, {{0, int64_t{3800}}, {1, int64_t{5000}}, {7, int64_t{1}}}));
+  resources.push_back(
+      Resource::multi(1001, {{0, int64_t{3800}}, {1, int64_t{5000}}, {7, int64_t{1}}}));
   resources.push_back(Resource::multi(1002, {{0, 1.5}, {1, std::string("x\"y")}, {2, true}}));
   resources.push_back(Resource::multi(1003, {{5, int64_t{1}}, {2, int64_t{2}}, {9, int64_t{3}}}));
-  resources.push_back(Resource::multi(1004, {{1, int64_t{1}}, {2, int64_t{2}}, {1, int64_t{3}}, {2, 4.5}}));
+  resources.push_back(
+      Resource::multi(1004, {{1, int64_t{1}}, {2, int64_t{2}}, {1, int64_t{3}}, {2, 4.5}}));
   for (size_t i = resources.size() - 5; i < resources.size(); ++i) nodes.push_back(resources[i]);
   ObjectInstance big{4, resources};
   nodes.push_back(big);

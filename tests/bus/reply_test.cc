@@ -27,7 +27,8 @@ json::object dom(const DeviceResponse& r) {
     json::array links;
     for (const auto& l : *r.links) {
       json::object at;
-      for (const auto& a : l.attributes) at[a.name] = a.value ? json::value(*a.value) : json::value(nullptr);
+      for (const auto& a : l.attributes)
+        at[a.name] = a.value ? json::value(*a.value) : json::value(nullptr);
       links.push_back(json::object{{"url", l.uri}, {"at", std::move(at)}});
     }
     o["links"] = std::move(links);
@@ -52,7 +53,8 @@ std::vector<DeviceResponse> responses() {
   out.push_back(content);
   DeviceResponse instance = content;
   instance.content_format = ContentFormat::kSenmlJson;
-  instance.content = ObjectInstance{0, {Resource::single(5701, std::string("m/s\"2")), Resource::single(5702, -1.0)}};
+  instance.content = ObjectInstance{
+      0, {Resource::single(5701, std::string("m/s\"2")), Resource::single(5702, -1.0)}};
   instance.observe = true;
   instance.token_hex = "0a0b0c0d";
   out.push_back(instance);
@@ -66,7 +68,8 @@ std::vector<DeviceResponse> responses() {
   out.push_back(created);
   DeviceResponse discover;
   discover.code = static_cast<uint8_t>(CoapCode::kContent);
-  discover.links = std::vector<Link>{{"/3313/0", {{"dim", "2"}, {"obs", std::nullopt}}}, {"/3313/0/5702", {}}};
+  discover.links =
+      std::vector<Link>{{"/3313/0", {{"dim", "2"}, {"obs", std::nullopt}}}, {"/3313/0/5702", {}}};
   out.push_back(discover);
   DeviceResponse changed;
   changed.code = static_cast<uint8_t>(CoapCode::kChanged);
@@ -76,22 +79,26 @@ std::vector<DeviceResponse> responses() {
 
 TEST(BusReply, AckAndErrHaveTheThesisShapes) {
   EXPECT_EQ(format_ack("t1"), R"({"ticket":"t1","ack":true})");
-  EXPECT_EQ(format_err("t1", "unknown endpoint x"), R"({"ticket":"t1","err":{"errorMessage":"unknown endpoint x"}})");
-  EXPECT_EQ(format_err("t\"2", "a\nb"), json::serialize(json::object{
-                                            {"ticket", "t\"2"}, {"err", json::object{{"errorMessage", "a\nb"}}}}));
+  EXPECT_EQ(format_err("t1", "unknown endpoint x"),
+            R"({"ticket":"t1","err":{"errorMessage":"unknown endpoint x"}})");
+  EXPECT_EQ(format_err("t\"2", "a\nb"),
+            json::serialize(
+                json::object{{"ticket", "t\"2"}, {"err", json::object{{"errorMessage", "a\nb"}}}}));
 }
 
 TEST(BusReply, DeviceAnswersAreTheDomByteForByte) {
   for (const DeviceResponse& r : responses()) {
     for (const std::string ticket : {"r-1", "a\"b\\c", ""}) {
-      const std::string expected = json::serialize(json::object{{"ticket", ticket}, {"rep", dom(r)}});
+      const std::string expected =
+          json::serialize(json::object{{"ticket", ticket}, {"rep", dom(r)}});
       EXPECT_EQ(format_rep(ticket, r), expected);
     }
   }
 }
 
 TEST(BusReply, NotificationsAreTheDomByteForByte) {
-  const std::vector<Path> paths{Path(3313, 0, 5702), Path(3313, 0), Path(3, 0, 7, 3), Path(3), Path()};
+  const std::vector<Path> paths{Path(3313, 0, 5702), Path(3313, 0), Path(3, 0, 7, 3), Path(3),
+                                Path()};
   for (const DeviceResponse& r : responses()) {
     for (const Path& path : paths) {
       for (const std::string ep : {"bench-7", "ep \x01 \xc3\xa9"}) {
@@ -118,9 +125,12 @@ TEST(BusReply, CancelAndSecInfoShapes) {
             R"("warning":"no response within 5000 ms"}})");
   const store::SecurityInfo info{"dev-1", "id-1", "secret"};
   const std::string created = format_sec_info("s1", "CREATED", &info);
-  EXPECT_EQ(created, R"({"ticket":"s1","rep":{"code":"CREATED","secInfo":{"ep":"dev-1","identity":"id-1"}}})");
+  EXPECT_EQ(
+      created,
+      R"({"ticket":"s1","rep":{"code":"CREATED","secInfo":{"ep":"dev-1","identity":"id-1"}}})");
   EXPECT_EQ(created.find("secret"), std::string::npos);  // never the key
-  EXPECT_EQ(format_sec_info("s2", "DELETED", nullptr), R"({"ticket":"s2","rep":{"code":"DELETED"}})");
+  EXPECT_EQ(format_sec_info("s2", "DELETED", nullptr),
+            R"({"ticket":"s2","rep":{"code":"DELETED"}})");
 }
 
 TEST(BusReply, ParseReadsEveryTypeAndRefusesTheRest) {
@@ -130,7 +140,8 @@ TEST(BusReply, ParseReadsEveryTypeAndRefusesTheRest) {
   EXPECT_EQ(rep->body.at("code").as_string(), "CONTENT");
   EXPECT_EQ(parse_reply(format_ack("t"))->type, ReplyType::kAck);
   EXPECT_EQ(parse_reply(format_err("t", "x"))->type, ReplyType::kErr);
-  for (const char* bad : {R"({"ticket":"t"})", "[1]", "{", R"({"ticket":1,"ack":true})", R"({"ticket":"t","rep":5})"})
+  for (const char* bad :
+       {R"({"ticket":"t"})", "[1]", "{", R"({"ticket":1,"ack":true})", R"({"ticket":"t","rep":5})"})
     EXPECT_FALSE(parse_reply(bad).ok()) << bad;
 }
 
@@ -146,20 +157,23 @@ TEST(BusReply, HeadIsReadWithoutTheRest) {
   }
   // Members in any order, escapes in the ticket, and what follows the head
   // is not looked at.
-  auto late = parse_reply_head(R"({"rep":{"ticket":"inner","x":[1,{"ack":true}]},"other":null,"ticket":"t\u0041\"1"})");
+  auto late = parse_reply_head(
+      R"({"rep":{"ticket":"inner","x":[1,{"ack":true}]},"other":null,"ticket":"t\u0041\"1"})");
   ASSERT_TRUE(late.ok()) << late.error().message;
   EXPECT_EQ(late->ticket, "tA\"1");
   EXPECT_EQ(late->type, ReplyType::kRep);
   EXPECT_TRUE(parse_reply_head(R"({"ticket":"t","ack":true,)").ok());
-  for (const char* bad : {R"({"ticket":"t"})", R"({"ack":true})", R"({"ticket":7,"ack":true})", "nonsense", "",
-                          R"({"ticket":"t","ack":1})", R"({"ticket":"t","rep":5})", R"({"x":{"ticket":"t","ack":true}})"}) {
+  for (const char* bad : {R"({"ticket":"t"})", R"({"ack":true})", R"({"ticket":7,"ack":true})",
+                          "nonsense", "", R"({"ticket":"t","ack":1})", R"({"ticket":"t","rep":5})",
+                          R"({"x":{"ticket":"t","ack":true}})"}) {
     EXPECT_FALSE(parse_reply_head(bad).ok()) << bad;
   }
 }
 
 TEST(BusReply, DeviceAnswersReadBack) {
   const ModelRegistry models = ModelRegistry::builtin();
-  const std::vector<Path> paths{Path(3313, 0, 5702), Path(3313, 0), Path(), Path(3313), Path(3313, 0), Path(3313, 0)};
+  const std::vector<Path> paths{Path(3313, 0, 5702), Path(3313, 0), Path(),
+                                Path(3313),          Path(3313, 0), Path(3313, 0)};
   const auto all = responses();
   for (size_t i = 0; i < all.size(); ++i) {
     auto parsed = parse_reply(format_rep("t", all[i]));
@@ -173,14 +187,16 @@ TEST(BusReply, DeviceAnswersReadBack) {
     EXPECT_EQ(back->content_format, all[i].content_format);
     EXPECT_EQ(back->content.has_value(), all[i].content.has_value());
     if (back->content) {
-      EXPECT_EQ(json::serialize(node_to_json(*back->content)), json::serialize(node_to_json(*all[i].content)));
+      EXPECT_EQ(json::serialize(node_to_json(*back->content)),
+                json::serialize(node_to_json(*all[i].content)));
     }
     EXPECT_EQ(back->observe, all[i].observe);
     EXPECT_EQ(back->token_hex, all[i].token_hex);
   }
   EXPECT_FALSE(device_response_from_json(json::object{{"code", "CONTENT"}}, Path(3), models).ok());
-  EXPECT_FALSE(device_response_from_json(json::object{{"coapCode", "2.05"}, {"contentFormat", "XML"}, {"content", 1}},
-                                         Path(3), models)
+  EXPECT_FALSE(device_response_from_json(
+                   json::object{{"coapCode", "2.05"}, {"contentFormat", "XML"}, {"content", 1}},
+                   Path(3), models)
                    .ok());
 }
 

@@ -42,7 +42,8 @@ TEST(BusRequest, EveryKindRoundTrips) {
     EXPECT_EQ(again.request->replace, p.request->replace);
   }
   auto wa = parse_request(requests[7]);
-  EXPECT_EQ(wa.request->attributes.to_queries(), (std::vector<std::string>{"pmin=1", "pmax=10", "st=0.5"}));
+  EXPECT_EQ(wa.request->attributes.to_queries(),
+            (std::vector<std::string>{"pmin=1", "pmax=10", "st=0.5"}));
 }
 
 TEST(BusRequest, MalformedKeepsTheTicketWhenReadable) {
@@ -51,33 +52,53 @@ TEST(BusRequest, MalformedKeepsTheTicketWhenReadable) {
     bool has_ticket;
     const char* reason;
   };
-  for (const Case& c : {
-           Case{"{not json", false, "invalid JSON"},
-           Case{"[1,2]", false, "not a JSON object"},
-           Case{R"({"ep":"d","req":{"kind":"read","path":"/3"}})", false, "ticket"},
-           Case{R"({"ep":"d","ticket":5,"req":{}})", false, "ticket"},
-           Case{R"({"ticket":"t","req":{"kind":"read","path":"/3"}})", true, "\"ep\""},
-           Case{R"({"ep":"d","ticket":"t"})", true, "\"req\""},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"frobnicate","path":"/3"}})", true, "unknown kind"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"3/0"}})", true, "must start with '/'"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/"}})", true, "addresses no object"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/3","contentFormat":"XML"}})", true, "contentFormat"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14"}})", true, "needs \"node\""},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14","mode":"merge","value":1}})", true, "mode"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":-1}}})", true, "pmin"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"foo":1}}})", true, "unknown attribute"},
-           // Found by bus_request_fuzz: a huge period must not overflow the integer conversion.
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":4.5e89}}})", true, "pmin"},
-           // Found by bus_request_fuzz: a number too large for a double reads
-           // as infinity, which no attribute (or value) may be.
-           Case{R"({"ep":"d","ticket":"A","req":{"kind":"writeAttributes","path":"/8109/0/5702","attributes":{"gt":4E550006198}}})", true, "finite"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"st":-1e999}}})", true, "finite"},
-           Case{R"({"ep":"d","ticket":"t","req":{"kind":"sec_info","action":"add","identity":"x"}})", true, "key"},
-       }) {
+  for (
+      const Case& c : {
+          Case{"{not json", false, "invalid JSON"},
+          Case{"[1,2]", false, "not a JSON object"},
+          Case{R"({"ep":"d","req":{"kind":"read","path":"/3"}})", false, "ticket"},
+          Case{R"({"ep":"d","ticket":5,"req":{}})", false, "ticket"},
+          Case{R"({"ticket":"t","req":{"kind":"read","path":"/3"}})", true, "\"ep\""},
+          Case{R"({"ep":"d","ticket":"t"})", true, "\"req\""},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"frobnicate","path":"/3"}})", true,
+               "unknown kind"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"3/0"}})", true,
+               "must start with '/'"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/"}})", true,
+               "addresses no object"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/3","contentFormat":"XML"}})",
+               true, "contentFormat"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14"}})", true,
+               "needs \"node\""},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"write","path":"/3/0/14","mode":"merge","value":1}})",
+              true, "mode"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":-1}}})",
+              true, "pmin"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"foo":1}}})",
+              true, "unknown attribute"},
+          // Found by bus_request_fuzz: a huge period must not overflow the integer conversion.
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":4.5e89}}})",
+              true, "pmin"},
+          // Found by bus_request_fuzz: a number too large for a double reads
+          // as infinity, which no attribute (or value) may be.
+          Case{
+              R"({"ep":"d","ticket":"A","req":{"kind":"writeAttributes","path":"/8109/0/5702","attributes":{"gt":4E550006198}}})",
+              true, "finite"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"st":-1e999}}})",
+              true, "finite"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"sec_info","action":"add","identity":"x"}})",
+               true, "key"},
+      }) {
     auto p = parse_request(c.text);
     ASSERT_FALSE(p.request.ok()) << c.text;
     EXPECT_EQ(p.ticket.has_value(), c.has_ticket) << c.text;
-    EXPECT_NE(p.request.error().message.find(c.reason), std::string::npos) << p.request.error().message;
+    EXPECT_NE(p.request.error().message.find(c.reason), std::string::npos)
+        << p.request.error().message;
   }
 }
 

@@ -5,8 +5,8 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/json.hpp>
 
-#include "emulated_clients/udp_device.h"
 #include "bus/request.h"
+#include "emulated_clients/udp_device.h"
 #include "tests/cluster/cluster_harness.h"
 
 namespace fogm2m::test {
@@ -19,7 +19,8 @@ using emulated::DeviceIdentity;
 using emulated::UdpDevice;
 
 // Starts an emulated device registering with node `node` of `h`.
-std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::string& ep, uint64_t seed = 1) {
+std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::string& ep,
+                                        uint64_t seed = 1) {
   auto config = std::make_shared<DeviceConfig>();
   config->lifetime_s = 120;
   config->sample_period = std::chrono::milliseconds(50);
@@ -28,15 +29,19 @@ std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::
   opt.bind_address = boost::asio::ip::make_address("127.0.0.1");
   std::unique_ptr<UdpDevice> dev;
   h.on_io([&] {
-    boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"), h.coap_port(node));
-    dev = std::make_unique<UdpDevice>(h.io(), server, Device(config, DeviceIdentity{ep, seed, "", ""}), opt);
+    boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"),
+                                          h.coap_port(node));
+    dev = std::make_unique<UdpDevice>(h.io(), server,
+                                      Device(config, DeviceIdentity{ep, seed, "", ""}), opt);
     EXPECT_TRUE(dev->start().ok());
   });
-  EXPECT_TRUE(h.wait_for("LESHAN_REG_NEW", [&](const std::vector<std::string>& msgs) {
-    for (const auto& m : msgs)
-      if (m.find("\"ep\":\"" + ep + "\"") != std::string::npos) return true;
-    return false;
-  })) << ep << " did not register";
+  EXPECT_TRUE(h.wait_for("LESHAN_REG_NEW",
+                         [&](const std::vector<std::string>& msgs) {
+                           for (const auto& m : msgs)
+                             if (m.find("\"ep\":\"" + ep + "\"") != std::string::npos) return true;
+                           return false;
+                         }))
+      << ep << " did not register";
   return dev;
 }
 
@@ -44,8 +49,12 @@ void stop_device(ClusterHarness& h, std::unique_ptr<UdpDevice>& dev) {
   h.on_io([&] { dev.reset(); });
 }
 
-std::string code(const Reply& r) { return r.ok ? std::string(r.body.at("code").as_string()) : "ERR"; }
-std::string error(const Reply& r) { return r.ok ? "" : std::string(r.body.at("errorMessage").as_string()); }
+std::string code(const Reply& r) {
+  return r.ok ? std::string(r.body.at("code").as_string()) : "ERR";
+}
+std::string error(const Reply& r) {
+  return r.ok ? "" : std::string(r.body.at("errorMessage").as_string());
+}
 
 class BusRequests : public ::testing::Test {
  protected:
@@ -70,7 +79,9 @@ TEST_F(BusRequests, ReadInEveryFormat) {
   EXPECT_GE(v, -20.0);
   EXPECT_LE(v, 20.0);
   for (const char* format : {"TLV", "JSON", "SENML_JSON"}) {
-    auto dev = ask(*h_, "acc-1", std::string(R"({"kind":"read","path":"/3/0","contentFormat":")") + format + "\"}");
+    auto dev =
+        ask(*h_, "acc-1",
+            std::string(R"({"kind":"read","path":"/3/0","contentFormat":")") + format + "\"}");
     ASSERT_EQ(code(dev), "CONTENT") << format << ": " << error(dev);
     EXPECT_EQ(dev.body.at("contentFormat").as_string(), format);
     bool manufacturer = false;
@@ -109,19 +120,23 @@ TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
                     R"({"kind":"create","path":"/3313","contentFormat":"TLV",)"
                     R"("node":{"id":1,"resources":[{"id":5701,"value":"g"}]}})");
   ASSERT_EQ(code(create), "CREATED") << error(create);
-  auto created = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1/5701","contentFormat":"TEXT"})");
+  auto created =
+      ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1/5701","contentFormat":"TEXT"})");
   EXPECT_EQ(code(created), "CONTENT");
   auto del = ask(*h_, "acc-1", R"({"kind":"delete","path":"/3313/1"})");
   EXPECT_EQ(code(del), "DELETED") << error(del);
   auto gone = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1"})");
   EXPECT_EQ(code(gone), "NOT_FOUND");
 
-  auto attrs = ask(*h_, "acc-1", R"({"kind":"write_attributes","path":"/3313/0/5702","attributes":{"pmin":1,"pmax":5}})");
+  auto attrs =
+      ask(*h_, "acc-1",
+          R"({"kind":"write_attributes","path":"/3313/0/5702","attributes":{"pmin":1,"pmax":5}})");
   EXPECT_EQ(code(attrs), "CHANGED") << error(attrs);
 }
 
 TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
-  auto obs = ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  auto obs =
+      ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
   ASSERT_EQ(code(obs), "CONTENT") << error(obs);
   EXPECT_TRUE(obs.body.at("observe").as_bool());
   // The device samples every 50 ms and notifies every change.
@@ -133,8 +148,9 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   };
   auto notifications = [&] { return count(h_->seen("LWM2M_RESP")); };
   // (wait_for holds the harness lock while it calls the predicate.)
-  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) { return count(msgs) >= 5; }))
-      << "fewer than 5 notifications forwarded";
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return count(msgs) >= 5;
+  })) << "fewer than 5 notifications forwarded";
   // Observation kept in Redis under the endpoint's tag.
   auto tokens = h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"});
   ASSERT_TRUE(tokens.ok());
@@ -151,7 +167,8 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
 TEST_F(BusRequests, PreciseErrors) {
   auto unknown_ep = ask(*h_, "nobody", R"({"kind":"read","path":"/3/0"})");
   EXPECT_FALSE(unknown_ep.ok);
-  EXPECT_NE(error(unknown_ep).find("unknown endpoint nobody"), std::string::npos) << error(unknown_ep);
+  EXPECT_NE(error(unknown_ep).find("unknown endpoint nobody"), std::string::npos)
+      << error(unknown_ep);
 
   auto bad_path = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/x"})");
   EXPECT_FALSE(bad_path.ok);
@@ -165,7 +182,8 @@ TEST_F(BusRequests, PreciseErrors) {
   h_->publish("LWM2M_REQ", R"({"ticket":"broken-1","ep":"acc-1","req":{"kind":"read"}})");
   ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [](auto& msgs) {
     for (const auto& m : msgs)
-      if (m.find("broken-1") != std::string::npos && m.find("errorMessage") != std::string::npos) return true;
+      if (m.find("broken-1") != std::string::npos && m.find("errorMessage") != std::string::npos)
+        return true;
     return false;
   }));
   h_->publish("LWM2M_REQ", "this is not json");
@@ -174,8 +192,9 @@ TEST_F(BusRequests, PreciseErrors) {
   // A device that stopped answering: its request times out with an error.
   stop_device(*h_, dev_);
   // stop() de-registered it; register a silent one by hand with coap-client.
-  auto reg = run_command("timeout 20 coap-client-notls -m post -t 40 -e '</3/0>' 'coap://127.0.0.1:" +
-                         std::to_string(h_->coap_port(0)) + "/rd?ep=silent&lt=60'");
+  auto reg =
+      run_command("timeout 20 coap-client-notls -m post -t 40 -e '</3/0>' 'coap://127.0.0.1:" +
+                  std::to_string(h_->coap_port(0)) + "/rd?ep=silent&lt=60'");
   ASSERT_EQ(reg.status, 0) << reg.output;
   auto timeout = ask(*h_, "silent", R"({"kind":"read","path":"/3/0"})");
   EXPECT_FALSE(timeout.ok);
@@ -184,7 +203,8 @@ TEST_F(BusRequests, PreciseErrors) {
 }
 
 TEST_F(BusRequests, SecInfoNeverShowsTheKey) {
-  auto add = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"add","identity":"acc-9-id","key":"00112233"})");
+  auto add = ask(*h_, "acc-9",
+                 R"({"kind":"sec_info","action":"add","identity":"acc-9-id","key":"00112233"})");
   ASSERT_EQ(code(add), "CREATED") << error(add);
   auto get = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"get"})");
   ASSERT_EQ(code(get), "CONTENT");
@@ -206,7 +226,8 @@ TEST(TwoNodes, OwnerAnswersOnce) {
   auto dev = start_device(h, 1, "acc-on-2");
   EXPECT_EQ(h.redis({"GET", "EP#UID:{acc-on-2}"})->str, "node-2");
 
-  auto reply = ask(h, "acc-on-2", R"({"kind":"read","path":"/3313/0/5703","contentFormat":"TEXT"})");
+  auto reply =
+      ask(h, "acc-on-2", R"({"kind":"read","path":"/3313/0/5703","contentFormat":"TEXT"})");
   ASSERT_EQ(code(reply), "CONTENT") << error(reply);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let any duplicate arrive
   int acks = 0, finals = 0;
@@ -217,8 +238,10 @@ TEST(TwoNodes, OwnerAnswersOnce) {
   for (const auto& m : h.seen("LWM2M_RESP")) {
     auto r = bus::parse_reply(m);
     if (!r || r->ticket != ticket) continue;
-    if (r->type == bus::ReplyType::kAck) ++acks;
-    else ++finals;
+    if (r->type == bus::ReplyType::kAck)
+      ++acks;
+    else
+      ++finals;
   }
   EXPECT_EQ(acks, 1);
   EXPECT_EQ(finals, 1);

@@ -11,7 +11,9 @@
 namespace fogm2m::test {
 
 ClusterHarness::ClusterHarness(HarnessOptions options)
-    : options_(options), work_(boost::asio::make_work_guard(io_)), models_(lwm2m::ModelRegistry::builtin()) {}
+    : options_(options),
+      work_(boost::asio::make_work_guard(io_)),
+      models_(lwm2m::ModelRegistry::builtin()) {}
 
 ClusterHarness::~ClusterHarness() {
   if (thread_.joinable()) {
@@ -114,9 +116,10 @@ bool ClusterHarness::start() {
         if (s) s = u->start();
         if (s && d) s = d->start();
         if (s && memory) {
-          n->bus().subscribe({channels.responses, channels.registration_new, channels.registration_update,
-                              channels.registration_delete},
-                             [this](std::string_view c, std::string_view m) { record(c, m); }, nullptr);
+          n->bus().subscribe(
+              {channels.responses, channels.registration_new, channels.registration_update,
+               channels.registration_delete},
+              [this](std::string_view c, std::string_view m) { record(c, m); }, nullptr);
         }
         one_done(s);
       });
@@ -126,13 +129,15 @@ bool ClusterHarness::start() {
     if (!options_.redis) return;
     observer_ = std::make_unique<io::RedisConnection>(io_);
     commands_ = std::make_unique<io::RedisConnection>(io_);
-    observer_->set_message_handler([this](std::string_view c, std::string_view m) { record(c, m); });
-    observer_->connect(redis_server_->host(), redis_server_->port(), [this, one_done, channels](Status s) {
-      if (!s) return one_done(s);
-      observer_->subscribe({channels.responses, channels.registration_new, channels.registration_update,
-                            channels.registration_delete},
-                           one_done);
-    });
+    observer_->set_message_handler(
+        [this](std::string_view c, std::string_view m) { record(c, m); });
+    observer_->connect(
+        redis_server_->host(), redis_server_->port(), [this, one_done, channels](Status s) {
+          if (!s) return one_done(s);
+          observer_->subscribe({channels.responses, channels.registration_new,
+                                channels.registration_update, channels.registration_delete},
+                               one_done);
+        });
     commands_->connect(redis_server_->host(), redis_server_->port(), one_done);
   });
   auto f = started->get_future();
@@ -146,8 +151,10 @@ bool ClusterHarness::start() {
 
 void ClusterHarness::publish(const std::string& channel, const std::string& message) {
   on_io([&] {
-    if (commands_) commands_->command({"PUBLISH", channel, message}, [](Result<io::RedisReply>) {});
-    else nodes_[0]->bus().publish(channel, message);
+    if (commands_)
+      commands_->command({"PUBLISH", channel, message}, [](Result<io::RedisReply>) {});
+    else
+      nodes_[0]->bus().publish(channel, message);
   });
 }
 
@@ -186,7 +193,9 @@ bool ClusterHarness::wait_for(const std::string& channel,
 Result<io::RedisReply> ClusterHarness::redis(std::vector<std::string> argv) {
   // Shared with the callback, which may run after a timeout returned.
   auto reply = std::make_shared<std::promise<Result<io::RedisReply>>>();
-  on_io([&] { commands_->command(argv, [reply](Result<io::RedisReply> r) { reply->set_value(std::move(r)); }); });
+  on_io([&] {
+    commands_->command(argv, [reply](Result<io::RedisReply> r) { reply->set_value(std::move(r)); });
+  });
   auto f = reply->get_future();
   if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
     return make_error(ErrorKind::kTimeout, "redis: no reply");
@@ -208,7 +217,8 @@ CommandResult run_command(const std::string& command_line) {
 Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json) {
   static int n = 0;
   const std::string ticket = "t-" + std::to_string(++n);
-  const std::string msg = R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req_json + "}";
+  const std::string msg =
+      R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req_json + "}";
   const std::string raw = h.request(msg, ticket);
   EXPECT_FALSE(raw.empty()) << "no reply to " << msg;
   Reply r;

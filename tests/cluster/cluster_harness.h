@@ -7,8 +7,9 @@
 // through on_io(), which runs a function on the io thread and waits for it.
 #pragma once
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
-
 #include <condition_variable>
 #include <functional>
 #include <future>
@@ -19,13 +20,10 @@
 #include <thread>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/executor_work_guard.hpp>
-
 #include "io/redis_asio.h"
 #include "lwm2m/model.h"
-#include "server/transport/dtls_transport.h"
 #include "server/node.h"
+#include "server/transport/dtls_transport.h"
 #include "server/transport/udp_transport.h"
 #include "tests/support/redis_server.h"
 
@@ -75,7 +73,8 @@ class ClusterHarness {
   std::vector<std::string> seen(const std::string& channel);
   // Waits until `pred` holds for the messages of `channel`. `pred` runs under
   // the harness lock: it must use its argument, not call seen().
-  bool wait_for(const std::string& channel, const std::function<bool(const std::vector<std::string>&)>& pred,
+  bool wait_for(const std::string& channel,
+                const std::function<bool(const std::vector<std::string>&)>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // A Redis command from the test thread (through the io thread).
   Result<io::RedisReply> redis(std::vector<std::string> argv);
@@ -108,8 +107,8 @@ CommandResult run_command(const std::string& command_line);
 
 // The final reply to a bus request.
 struct Reply {
-  bool ok = false;            // a "rep"
-  boost::json::object body;   // rep or err
+  bool ok = false;           // a "rep"
+  boost::json::object body;  // rep or err
 };
 // Sends `req_json` (the "req" object) for endpoint `ep` and waits for the
 // final reply; fails the test on timeout or an unparsable reply.

@@ -2,6 +2,8 @@
 // register, reads of their 3313 resources come back plausible through the
 // bus, observations notify at the sampling rate; and the `fogm2m fleet`
 // process itself, queried by libcoap's coap-client.
+#include "emulated_clients/fleet.h"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -12,7 +14,6 @@
 #include <fstream>
 #include <thread>
 
-#include "emulated_clients/fleet.h"
 #include "lwm2m/hex.h"
 #include "tests/cluster/cluster_harness.h"
 
@@ -66,7 +67,9 @@ TEST(Fleet, TwoHundredDevicesRegisterAnswerAndNotifyAtTheSamplingRate) {
   for (uint32_t i : {0u, 57u, 199u}) {
     const std::string ep = fleet.endpoint(i);
     for (const char* r : {"5702", "5703", "5704"}) {
-      Reply v = ask(h, ep, std::string(R"({"kind":"read","path":"/3313/0/)") + r + R"(","contentFormat":"TEXT"})");
+      Reply v = ask(
+          h, ep,
+          std::string(R"({"kind":"read","path":"/3313/0/)") + r + R"(","contentFormat":"TEXT"})");
       ASSERT_TRUE(v.ok) << ep << " " << r;
       const double value = v.body.at("content").at("value").to_number<double>();
       EXPECT_GE(value, -20.0);
@@ -83,8 +86,9 @@ TEST(Fleet, TwoHundredDevicesRegisterAnswerAndNotifyAtTheSamplingRate) {
   std::vector<std::string> tickets;
   for (uint32_t i = 0; i < 20; ++i) {
     const std::string ticket = "obs-" + std::to_string(i);
-    const std::string msg = R"({"ep":")" + fleet.endpoint(i * 10) + R"(","ticket":")" + ticket +
-                            R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})";
+    const std::string msg =
+        R"({"ep":")" + fleet.endpoint(i * 10) + R"(","ticket":")" + ticket +
+        R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})";
     ASSERT_FALSE(h.request(msg, ticket).empty());
     tickets.push_back(ticket);
   }
@@ -99,14 +103,16 @@ TEST(Fleet, TwoHundredDevicesRegisterAnswerAndNotifyAtTheSamplingRate) {
   const auto t0 = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(3s);
   const size_t after = count_notifications();
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double per_observation_hz = static_cast<double>(after - before) / seconds / 20.0;
   EXPECT_GT(per_observation_hz, 9.0) << after - before << " notifications in " << seconds << " s";
   EXPECT_LT(per_observation_hz, 11.0) << after - before << " notifications in " << seconds << " s";
 
   fleet.stop();
   EXPECT_EQ(fleet.stats().registered, 0u);
-  EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s)) << "de-registration on stop";
+  EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s))
+      << "de-registration on stop";
   EXPECT_GE(fleet.stats().notifications_sent, after - before);
 }
 
@@ -135,7 +141,8 @@ TEST(Fleet, DtlsDevicesRegisterWithTheirOwnKeysAndAnswerReads) {
   auto record = h.redis({"GET", "REG:EP:{" + fleet.endpoint(5) + "}"});
   ASSERT_TRUE(record.ok());
   EXPECT_NE(record->str.find("\"secure\":true"), std::string::npos) << record->str;
-  Reply x = ask(h, fleet.endpoint(5), R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  Reply x =
+      ask(h, fleet.endpoint(5), R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
   ASSERT_TRUE(x.ok);
   EXPECT_LE(std::abs(x.body.at("content").at("value").to_number<double>()), 20.0);
   fleet.stop();
@@ -166,19 +173,23 @@ TEST(Fleet, RejectsBadConfigurations) {
 // independent CoAP client (libcoap's coap-client-notls) on a device's own
 // port, and de-registers everything at SIGTERM with a JSON summary.
 TEST(FleetCommand, RunsAnswersCoapClientAndSummarisesAtSigterm) {
-  if (run_command("command -v coap-client-notls").status != 0) GTEST_SKIP() << "coap-client-notls missing";
+  if (run_command("command -v coap-client-notls").status != 0)
+    GTEST_SKIP() << "coap-client-notls missing";
   ClusterHarness h;
   ASSERT_TRUE(h.start()) << h.error();
-  const auto dir = std::filesystem::temp_directory_path() / ("fleet-cmd-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fleet-cmd-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  const std::string stats = (dir / "stats.json").string(), summary = (dir / "summary.json").string();
+  const std::string stats = (dir / "stats.json").string(),
+                    summary = (dir / "summary.json").string();
   const std::string server = "127.0.0.1:" + std::to_string(h.coap_port(0));
   const std::string fogm2m = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
   const pid_t pid = fork();
   if (pid == 0) {
-    execl(fogm2m.c_str(), "fogm2m", "fleet", "--server", server.c_str(), "--devices", "20", "--bind", "127.0.0.1",
-          "--ep-pattern", "cmd-{n:3}", "--ramp-s", "0.2", "--stats-file", stats.c_str(), "--stats-interval", "0.2",
-          "--summary", summary.c_str(), "--quiet", static_cast<char*>(nullptr));
+    execl(fogm2m.c_str(), "fogm2m", "fleet", "--server", server.c_str(), "--devices", "20",
+          "--bind", "127.0.0.1", "--ep-pattern", "cmd-{n:3}", "--ramp-s", "0.2", "--stats-file",
+          stats.c_str(), "--stats-interval", "0.2", "--summary", summary.c_str(), "--quiet",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   auto read_json = [](const std::string& path) -> json::object {
@@ -188,18 +199,21 @@ TEST(FleetCommand, RunsAnswersCoapClientAndSummarisesAtSigterm) {
     auto v = json::parse(text, ec);
     return !ec && v.is_object() ? v.as_object() : json::object{};
   };
-  EXPECT_TRUE(wait_until([&] {
-    auto s = read_json(stats);
-    return s.contains("registered") && s.at("registered").to_number<int>() == 20;
-  }, 15s));
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto s = read_json(stats);
+        return s.contains("registered") && s.at("registered").to_number<int>() == 20;
+      },
+      15s));
 
   // The registration record tells the device's address; ask it directly.
   auto record = h.redis({"GET", "REG:EP:{cmd-007}"});
   ASSERT_TRUE(record.ok());
   auto reg = json::parse(record->str).as_object();
   const auto port = reg.at("identity").at("port").to_number<int>();
-  const auto out = run_command("coap-client-notls -B 5 -m get -A 0 coap://127.0.0.1:" + std::to_string(port) +
-                               "/3/0/0 2>&1");
+  const auto out =
+      run_command("coap-client-notls -B 5 -m get -A 0 coap://127.0.0.1:" + std::to_string(port) +
+                  "/3/0/0 2>&1");
   EXPECT_NE(out.output.find("fogm2m"), std::string::npos) << out.output;
 
   kill(pid, SIGTERM);

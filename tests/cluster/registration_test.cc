@@ -12,12 +12,13 @@ namespace {
 namespace json = boost::json;
 
 std::string coap_client(uint16_t port, const std::string& args, const std::string& path_and_query) {
-  return "timeout 20 coap-client-notls -B 10 " + args + " 'coap://127.0.0.1:" + std::to_string(port) +
-         path_and_query + "'";
+  return "timeout 20 coap-client-notls -B 10 " + args +
+         " 'coap://127.0.0.1:" + std::to_string(port) + path_and_query + "'";
 }
 
 // The registration record carried by the latest event on `channel` for `ep`.
-std::optional<json::object> event_for(ClusterHarness& h, const std::string& channel, const std::string& ep) {
+std::optional<json::object> event_for(ClusterHarness& h, const std::string& channel,
+                                      const std::string& ep) {
   for (const auto& m : h.seen(channel)) {
     json::value v = json::parse(m);
     json::object& o = v.as_object();
@@ -40,10 +41,12 @@ class Registration : public ::testing::Test {
 };
 
 TEST_F(Registration, RegisterUpdateDeregisterWithCoapClient) {
-  auto reg = run_command(coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>,</3/0>,</3313/0>;ver=1.1'",
+  auto reg = run_command(coap_client(h_->coap_port(0),
+                                     "-m post -t 40 -e '</1/0>,</3/0>,</3313/0>;ver=1.1'",
                                      "/rd?ep=coap-client-1&lt=60&lwm2m=1.1&b=U"));
   ASSERT_EQ(reg.status, 0) << reg.output;
-  ASSERT_TRUE(h_->wait_for("LESHAN_REG_NEW", [](auto& m) { return !m.empty(); })) << "no LESHAN_REG_NEW event";
+  ASSERT_TRUE(h_->wait_for("LESHAN_REG_NEW", [](auto& m) { return !m.empty(); }))
+      << "no LESHAN_REG_NEW event";
   auto event = event_for(*h_, "LESHAN_REG_NEW", "coap-client-1");
   ASSERT_TRUE(event);
   const std::string reg_id(event->at("regId").as_string());
@@ -78,24 +81,26 @@ TEST_F(Registration, ErrorsHaveTheSpecifiedCodes) {
     std::string args, path;
     const char* code;
   };
-  for (const Case& c : {Case{"-m post", "/rd?lt=60", "4.00"},                       // no endpoint name
-                        Case{"-m post", "/rd?ep=x&lt=abc", "4.00"},                 // bad lifetime
-                        Case{"-m post", "/rd?ep=x&lwm2m=9.9", "4.12"},              // unsupported version
-                        Case{"-m post -t 40 -e '<3/0'", "/rd?ep=x", "4.00"},        // bad link format
-                        Case{"-m post", "/rd/doesnotexist?lt=5", "4.04"},           // unknown regId
+  for (const Case& c : {Case{"-m post", "/rd?lt=60", "4.00"},                 // no endpoint name
+                        Case{"-m post", "/rd?ep=x&lt=abc", "4.00"},           // bad lifetime
+                        Case{"-m post", "/rd?ep=x&lwm2m=9.9", "4.12"},        // unsupported version
+                        Case{"-m post -t 40 -e '<3/0'", "/rd?ep=x", "4.00"},  // bad link format
+                        Case{"-m post", "/rd/doesnotexist?lt=5", "4.04"},     // unknown regId
                         Case{"-m delete", "/rd/doesnotexist", "4.04"},
-                        Case{"-m get", "/rd", "4.05"},
-                        Case{"-m get", "/other", "4.04"}}) {
+                        Case{"-m get", "/rd", "4.05"}, Case{"-m get", "/other", "4.04"}}) {
     auto r = run_command(coap_client(h_->coap_port(0), c.args, c.path));
-    EXPECT_NE(r.output.find(c.code), std::string::npos) << c.args << " " << c.path << " -> " << r.output;
+    EXPECT_NE(r.output.find(c.code), std::string::npos)
+        << c.args << " " << c.path << " -> " << r.output;
   }
   EXPECT_TRUE(h_->seen("LESHAN_REG_NEW").empty());
 }
 
 TEST_F(Registration, ExpiresAfterItsLifetime) {
-  auto reg = run_command(coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=short-lived&lt=1"));
+  auto reg = run_command(
+      coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=short-lived&lt=1"));
   ASSERT_EQ(reg.status, 0) << reg.output;
-  ASSERT_TRUE(h_->wait_for("LESHAN_REG_DEL", [](auto& m) { return !m.empty(); }, std::chrono::seconds(10)))
+  ASSERT_TRUE(h_->wait_for(
+      "LESHAN_REG_DEL", [](auto& m) { return !m.empty(); }, std::chrono::seconds(10)))
       << "registration with lt=1 never expired";
   EXPECT_TRUE(event_for(*h_, "LESHAN_REG_DEL", "short-lived"));
   EXPECT_TRUE(h_->redis({"GET", "REG:EP:{short-lived}"})->is_nil());
@@ -106,7 +111,8 @@ TEST_F(Registration, ExpiresAfterItsLifetime) {
 // the node lives on and answers the next device too (it used to die of a
 // std::bad_function_call: a store called a callback it had moved away).
 TEST_F(Registration, DeregisterWithRedisStoppedIsAnsweredAndTheNodeLives) {
-  auto reg = run_command(coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=orphan&lt=60"));
+  auto reg = run_command(
+      coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=orphan&lt=60"));
   ASSERT_EQ(reg.status, 0) << reg.output;
   ASSERT_TRUE(h_->wait_for("LESHAN_REG_NEW", [](auto& m) { return !m.empty(); }));
   const std::string reg_id(event_for(*h_, "LESHAN_REG_NEW", "orphan")->at("regId").as_string());
@@ -114,7 +120,8 @@ TEST_F(Registration, DeregisterWithRedisStoppedIsAnsweredAndTheNodeLives) {
   (void)h_->redis_server()->stop();  // SIGTERM: the node's connections close
   auto del = run_command(coap_client(h_->coap_port(0), "-m delete", "/rd/" + reg_id));
   EXPECT_NE(del.output.find("5.00"), std::string::npos) << del.output;
-  auto next = run_command(coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=latecomer&lt=60"));
+  auto next = run_command(
+      coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=latecomer&lt=60"));
   EXPECT_NE(next.output.find("5.00"), std::string::npos) << next.output;
 }
 

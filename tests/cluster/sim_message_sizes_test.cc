@@ -48,14 +48,17 @@ TEST(SimMessageSizes, AreWhatARealNodePublishes) {
   ASSERT_TRUE(h.start()) << h.error();
 
   auto config = std::make_shared<emulated::DeviceConfig>();
-  config->sample_period = std::chrono::milliseconds(0);  // the values of a started device, as the simulator's
+  config->sample_period =
+      std::chrono::milliseconds(0);  // the values of a started device, as the simulator's
   emulated::UdpDeviceOptions device_options;
   device_options.bind_address = boost::asio::ip::make_address("127.0.0.1");
   std::unique_ptr<emulated::UdpDevice> device;
   h.on_io([&] {
-    const boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"), h.coap_port(0));
+    const boost::asio::ip::udp::endpoint server(boost::asio::ip::make_address("127.0.0.1"),
+                                                h.coap_port(0));
     device = std::make_unique<emulated::UdpDevice>(
-        h.io(), server, emulated::Device(config, emulated::DeviceIdentity{kEndpoint, 1, "", ""}), device_options);
+        h.io(), server, emulated::Device(config, emulated::DeviceIdentity{kEndpoint, 1, "", ""}),
+        device_options);
     ASSERT_TRUE(device->start().ok());
   });
   const std::string registration = first_with(h, "LESHAN_REG_NEW", kEndpoint);
@@ -73,27 +76,34 @@ TEST(SimMessageSizes, AreWhatARealNodePublishes) {
   };
 
   // A read as the load generator sends it, and the owner's ack and rep.
-  const bus::Request read = request(bus::RequestKind::kRead, kReadTicket, lwm2m::Path(3313, 0, 5702));
+  const bus::Request read =
+      request(bus::RequestKind::kRead, kReadTicket, lwm2m::Path(3313, 0, 5702));
   const std::string read_message = bus::format_request(read);
   EXPECT_EQ(sim::resp_publish_size("LWM2M_REQ", read_message.size()), sizes.bus_request_publish);
   h.publish("LWM2M_REQ", read_message);
-  const std::string ack = first_with(h, "LWM2M_RESP", "{\"ticket\":\"" + kReadTicket + "\",\"ack\"");
-  const std::string rep = first_with(h, "LWM2M_RESP", "{\"ticket\":\"" + kReadTicket + "\",\"rep\"");
+  const std::string ack =
+      first_with(h, "LWM2M_RESP", "{\"ticket\":\"" + kReadTicket + "\",\"ack\"");
+  const std::string rep =
+      first_with(h, "LWM2M_RESP", "{\"ticket\":\"" + kReadTicket + "\",\"rep\"");
   ASSERT_FALSE(rep.empty());
   EXPECT_EQ(sim::resp_publish_size("LWM2M_RESP", ack.size()), sizes.bus_ack_publish) << ack;
   EXPECT_EQ(sim::resp_publish_size("LWM2M_RESP", rep.size()), sizes.bus_rep_publish) << rep;
   EXPECT_EQ(sizes.bus_rep_message, sizes.bus_rep_publish);
 
   // A notification of the observed instance (pmax makes an unchanged value notify).
-  bus::Request attributes = request(bus::RequestKind::kWriteAttributes, kAttributesTicket, lwm2m::Path(3313, 0));
+  bus::Request attributes =
+      request(bus::RequestKind::kWriteAttributes, kAttributesTicket, lwm2m::Path(3313, 0));
   attributes.content_format.reset();
   attributes.attributes.pmax = 1;
   h.publish("LWM2M_REQ", bus::format_request(attributes));
-  ASSERT_FALSE(first_with(h, "LWM2M_RESP", "{\"ticket\":\"" + kAttributesTicket + "\",\"rep\"").empty());
-  h.publish("LWM2M_REQ", bus::format_request(request(bus::RequestKind::kObserve, kObserveTicket, lwm2m::Path(3313, 0))));
+  ASSERT_FALSE(
+      first_with(h, "LWM2M_RESP", "{\"ticket\":\"" + kAttributesTicket + "\",\"rep\"").empty());
+  h.publish("LWM2M_REQ", bus::format_request(request(bus::RequestKind::kObserve, kObserveTicket,
+                                                     lwm2m::Path(3313, 0))));
   const std::string notification = first_with(h, "LWM2M_RESP", "\"notification\":true");
   ASSERT_FALSE(notification.empty()) << "no notification within 10 s";
-  EXPECT_EQ(sim::resp_publish_size("LWM2M_RESP", notification.size()), sizes.bus_notification_publish)
+  EXPECT_EQ(sim::resp_publish_size("LWM2M_RESP", notification.size()),
+            sizes.bus_notification_publish)
       << notification;
 
   // The registration event: the simulator's record has the same fields,
@@ -101,9 +111,11 @@ TEST(SimMessageSizes, AreWhatARealNodePublishes) {
   auto recorded = store::registration_from_json_string(registration);
   ASSERT_TRUE(recorded.ok()) << recorded.error().message;
   const std::string sim_address = "10.88.1.17";  // sim/message_sizes.cc's representative device
-  const long address_difference = 2 * (static_cast<long>(recorded->peer.address.size()) -
-                                       static_cast<long>(sim_address.size()));  // identity and regAddr
-  EXPECT_EQ(static_cast<long>(sim::resp_publish_size("LESHAN_REG_NEW", registration.size())) - address_difference,
+  const long address_difference =
+      2 * (static_cast<long>(recorded->peer.address.size()) -
+           static_cast<long>(sim_address.size()));  // identity and regAddr
+  EXPECT_EQ(static_cast<long>(sim::resp_publish_size("LESHAN_REG_NEW", registration.size())) -
+                address_difference,
             static_cast<long>(sizes.bus_registration_publish))
       << registration;
 

@@ -80,9 +80,11 @@ TEST(AttributeTable, PeriodsInheritGtLtStDoNot) {
 TEST(AttributeTable, RefusesWhatTheSpecificationForbids) {
   AttributeTable table;
   const uint8_t bad = code(CoapCode::kBadRequest);
-  EXPECT_EQ(table.write(Path(3313, 0), {"gt=1"}, false), bad);               // not a numeric resource
-  EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=1", "lt=2"}, true), bad);  // lt must stay below gt
-  EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=5", "lt=1", "st=3"}, true), bad);  // lt + 2 st < gt
+  EXPECT_EQ(table.write(Path(3313, 0), {"gt=1"}, false), bad);  // not a numeric resource
+  EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=1", "lt=2"}, true),
+            bad);  // lt must stay below gt
+  EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=5", "lt=1", "st=3"}, true),
+            bad);  // lt + 2 st < gt
   EXPECT_EQ(table.write(Path(3313, 0, 5702), {"st=-1"}, true), bad);
   EXPECT_EQ(table.write(Path(3313, 0, 5702), {"pmin=x"}, true), bad);
   EXPECT_EQ(table.write(Path(3313, 0, 5702), {"foo=1"}, true), bad);
@@ -92,14 +94,16 @@ TEST(AttributeTable, RefusesWhatTheSpecificationForbids) {
 TEST(AttributeTable, ClearsRemovesUnderAndIsBounded) {
   AttributeTable table;
   ASSERT_EQ(table.write(Path(3313, 0), {"pmin=1"}, false), code(CoapCode::kChanged));
-  ASSERT_EQ(table.write(Path(3313, 0), {"pmin"}, false), code(CoapCode::kChanged));  // a bare name clears
+  ASSERT_EQ(table.write(Path(3313, 0), {"pmin"}, false),
+            code(CoapCode::kChanged));  // a bare name clears
   EXPECT_EQ(table.at(Path(3313, 0)), nullptr);
   ASSERT_EQ(table.write(Path(3313, 1), {"pmax=9"}, false), code(CoapCode::kChanged));
   ASSERT_EQ(table.write(Path(3313, 1, 5702), {"pmax=8"}, false), code(CoapCode::kChanged));
   table.remove_under(Path(3313, 1));
   EXPECT_EQ(table.at(Path(3313, 1)), nullptr);
   EXPECT_EQ(table.at(Path(3313, 1, 5702)), nullptr);
-  for (uint16_t i = 0; i < 64; ++i) ASSERT_EQ(table.write(Path(3313, i), {"pmin=1"}, false), code(CoapCode::kChanged));
+  for (uint16_t i = 0; i < 64; ++i)
+    ASSERT_EQ(table.write(Path(3313, i), {"pmin=1"}, false), code(CoapCode::kChanged));
   EXPECT_EQ(table.write(Path(3313, 64), {"pmin=1"}, false), code(CoapCode::kInternalServerError));
 }
 

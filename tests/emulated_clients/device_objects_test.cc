@@ -74,14 +74,16 @@ TEST(DeviceObjectsTree, WritesThatAnUpdateMustCarryAreCollected) {
   EXPECT_FALSE(changes.binding || changes.objects);
   EXPECT_FALSE(objects.take_changes().update);  // taken once
 
-  EXPECT_EQ(objects.create(3313, ObjectInstance{objects.free_instance_id(3313), {}}), code(CoapCode::kCreated));
+  EXPECT_EQ(objects.create(3313, ObjectInstance{objects.free_instance_id(3313), {}}),
+            code(CoapCode::kCreated));
   changes = objects.take_changes();
   EXPECT_TRUE(changes.objects && changes.update);
   EXPECT_EQ(objects.create(3313, ObjectInstance{1, {}}), code(CoapCode::kBadRequest));  // taken id
   EXPECT_EQ(objects.creatable(3), code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(objects.remove(Path(3313, 1)), code(CoapCode::kDeleted));
   EXPECT_EQ(objects.remove(Path(3, 0)), code(CoapCode::kMethodNotAllowed));
-  EXPECT_EQ(objects.execute(Path(1, 0, 8)), code(CoapCode::kChanged));  // Registration Update Trigger
+  EXPECT_EQ(objects.execute(Path(1, 0, 8)),
+            code(CoapCode::kChanged));  // Registration Update Trigger
   changes = objects.take_changes();
   EXPECT_TRUE(changes.update && changes.objects);  // the delete, then the trigger
   EXPECT_NE(objects.registration_links().find("</3313/0>"), std::string::npos);

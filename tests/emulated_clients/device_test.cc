@@ -160,7 +160,6 @@ TEST(DeviceRead, Lwm2m10HasNoSenml) {
 
 // ---- Discover ---------------------------------------------------------------------------
 
-
 TEST(DeviceDiscover, ObjectInstanceAndResource) {
   Device d = make_device();
   auto links = discover(d, "/3");
@@ -221,7 +220,6 @@ TEST(DeviceDiscover, ShowsAttributes) {
 }
 
 // ---- Write ------------------------------------------------------------------------------
-
 
 TEST(DeviceWrite, ResourceInEveryFormat) {
   Device d = make_device();
@@ -321,7 +319,6 @@ TEST(DeviceWrite, Errors) {
 
 // ---- Execute, Create, Delete ------------------------------------------------------------
 
-
 TEST(DeviceExecute, RebootResetsAndOthersRefuse) {
   Device d = make_device();
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/15", "Europe/Paris"), T0).code,
@@ -342,7 +339,6 @@ TEST(DeviceExecute, RebootResetsAndOthersRefuse) {
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/0/0/1"), T0).code,
             code(CoapCode::kNotFound));
 }
-
 
 TEST(DeviceCreate, InstanceInEveryFormat) {
   Device d = make_device();
@@ -410,7 +406,6 @@ TEST(DeviceCreate, WithoutInstanceIdTheDevicePicksOne) {
   EXPECT_EQ(local_value(d, "/3313/2/5702"), Value(2.0));
 }
 
-
 TEST(DeviceDelete, InstancesOfAccelerometerOnly) {
   Device d = make_device();
   ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/3313"), T0).code, code(CoapCode::kCreated));
@@ -443,7 +438,6 @@ TEST(DeviceDelete, InstancesOfAccelerometerOnly) {
 }
 
 // ---- Write-Attributes ------------------------------------------------------------------------
-
 
 TEST(DeviceSize, SmallEnoughForAFleet) {
   // Not a contract, a tripwire: the fleet holds 100k of these.

@@ -68,7 +68,8 @@ inline CoapMessage get(std::string_view path, std::optional<ContentFormat> accep
   return m;
 }
 
-inline CoapMessage write(CoapCode method, std::string_view path, ContentFormat format, const Node& node) {
+inline CoapMessage write(CoapCode method, std::string_view path, ContentFormat format,
+                         const Node& node) {
   CoapMessage m = request(method, path);
   m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(format));
   auto bytes = lwm2m::encode(format, *Path::parse(path), node);
@@ -112,7 +113,7 @@ inline const Resource* find_resource(const ObjectInstance& oi, uint16_t id) {
 }
 
 inline const ContentFormat kAllFormats[] = {ContentFormat::kTlv, ContentFormat::kLwm2mJson,
-                                     ContentFormat::kSenmlJson};
+                                            ContentFormat::kSenmlJson};
 
 // ---- Read ----------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ inline std::vector<double> walk(uint64_t seed, int samples) {
 
 // An Observe (0) or cancel (1) GET.
 inline CoapMessage observe(std::string_view path, std::string token, uint32_t value = 0,
-                    std::optional<ContentFormat> accept = std::nullopt) {
+                           std::optional<ContentFormat> accept = std::nullopt) {
   CoapMessage m = request(CoapCode::kGet, path, std::move(token));
   m.add_uint_option(opt::kObserve, value);
   if (accept) m.add_uint_option(opt::kAccept, static_cast<uint32_t>(*accept));

@@ -17,10 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ParsedRequest p = parse_request(text);
   if (!p.request) return 0;
   ParsedRequest again = parse_request(format_request(*p.request));
-  if (!again.request || again.request->kind != p.request->kind || !(again.request->path == p.request->path) ||
-      again.request->ticket != p.request->ticket)
+  if (!again.request || again.request->kind != p.request->kind ||
+      !(again.request->path == p.request->path) || again.request->ticket != p.request->ticket)
     std::abort();
-  for (const std::string& reply : {format_ack(p.request->ticket), format_err(p.request->ticket, text)}) {
+  for (const std::string& reply :
+       {format_ack(p.request->ticket), format_err(p.request->ticket, text)}) {
     auto whole = parse_reply(reply);
     auto head = parse_reply_head(reply);
     if (!whole || !head || whole->ticket != p.request->ticket || head->ticket != whole->ticket ||

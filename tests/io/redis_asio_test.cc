@@ -58,7 +58,8 @@ class RedisAsioTest : public test::RedisServerTest {
       reply = std::move(r);
     });
     EXPECT_EQ(calls, 0) << "callback ran inside command()";
-    if (!run_until(io_, [&] { return reply.has_value(); })) return make_error(ErrorKind::kTimeout, "no callback");
+    if (!run_until(io_, [&] { return reply.has_value(); }))
+      return make_error(ErrorKind::kTimeout, "no callback");
     EXPECT_EQ(calls, 1);
     if (reply->ok()) return make_error(ErrorKind::kInvalidArgument, "the command was accepted");
     return reply->error();
@@ -365,7 +366,8 @@ TEST_F(RedisAsioTest, LostConnectionFailsPendingCommandsAndReportsIt) {
   victim.set_disconnect_handler([&](Status st) { lost = std::move(st); });
   // BLPOP with timeout 0 blocks until the server drops the connection.
   std::optional<Result<RedisReply>> blocked;
-  victim.command({"BLPOP", "lost:never", "0"}, [&](Result<RedisReply> r) { blocked = std::move(r); });
+  victim.command({"BLPOP", "lost:never", "0"},
+                 [&](Result<RedisReply> r) { blocked = std::move(r); });
   auto killed = call(killer, {"CLIENT", "KILL", "ID", std::to_string(id->integer)});
   ASSERT_TRUE(killed.ok()) << killed.error().message;
   ASSERT_TRUE(run_until(io_, [&] { return lost.has_value(); }));
@@ -405,7 +407,9 @@ TEST_F(RedisAsioTest, UnawaitedRepliesAllArriveInOrderWithAwaitedOnes) {
     }
   }
   EXPECT_EQ(conn.pending(), static_cast<size_t>(kCount));
-  ASSERT_TRUE(run_until(io_, [&] { return seen.size() + errors == kCount; }, 30s)) << seen.size();
+  ASSERT_TRUE(run_until(
+      io_, [&] { return seen.size() + errors == kCount; }, 30s))
+      << seen.size();
   EXPECT_EQ(errors, 0);
   for (int i = 0; i < kCount; ++i) ASSERT_EQ(seen[i], i + 1);
   EXPECT_EQ(conn.pending(), 0u);

@@ -25,8 +25,9 @@ TEST(CoapMessage, EncodesRegisterRequestExactly) {
   ASSERT_TRUE(wire.ok());
   // 0x42: ver 1, CON, tkl 2; 0x02 POST; mid; token; Uri-Path(11) "rd": delta 11 len 2;
   // Content-Format(12): delta 1 len 1 = 40; Uri-Query(15): delta 3 len 4.
-  const std::string expected = bytes({0x42, 0x02, 0x12, 0x34, 0xa1, 0xb2, 0xb2, 'r', 'd', 0x11, 40, 0x34, 'e', 'p',
-                                      '=', 'd', 0xff}) + "</3/0>";
+  const std::string expected = bytes({0x42, 0x02, 0x12, 0x34, 0xa1, 0xb2, 0xb2, 'r', 'd', 0x11, 40,
+                                      0x34, 'e', 'p', '=', 'd', 0xff}) +
+                               "</3/0>";
   EXPECT_EQ(*wire, expected);
   EXPECT_EQ(coap_encoded_size(m), expected.size());
   auto back = decode_coap(*wire);
@@ -42,8 +43,8 @@ TEST(CoapMessage, ExtendedDeltasAndLengths) {
   CoapMessage m;
   m.code = static_cast<uint8_t>(CoapCode::kContent);
   m.type = CoapType::kAck;
-  m.add_option(coap_option::kSize1, std::string(20, 'x'));     // delta 60 -> 13+47, length 20 -> 13+7
-  m.add_option(2048, std::string(300, 'y'));                   // delta 1988 -> 14, length 300 -> 14
+  m.add_option(coap_option::kSize1, std::string(20, 'x'));  // delta 60 -> 13+47, length 20 -> 13+7
+  m.add_option(2048, std::string(300, 'y'));                // delta 1988 -> 14, length 300 -> 14
   m.payload = "p";
   auto wire = encode_coap(m);
   ASSERT_TRUE(wire.ok());

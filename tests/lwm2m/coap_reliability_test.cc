@@ -95,8 +95,10 @@ TEST(RecentMessageIds, AMatchTellsSharedIdsApart) {
 }
 
 TEST(CoapMessageLayer, EmptyMessagesAndRejectedCons) {
-  EXPECT_EQ(empty_coap_message(CoapType::kAck, 0x1234), (std::array<uint8_t, 4>{0x60, 0, 0x12, 0x34}));
-  EXPECT_EQ(empty_coap_message(CoapType::kRst, 0x00ff), (std::array<uint8_t, 4>{0x70, 0, 0x00, 0xff}));
+  EXPECT_EQ(empty_coap_message(CoapType::kAck, 0x1234),
+            (std::array<uint8_t, 4>{0x60, 0, 0x12, 0x34}));
+  EXPECT_EQ(empty_coap_message(CoapType::kRst, 0x00ff),
+            (std::array<uint8_t, 4>{0x70, 0, 0x00, 0xff}));
   const uint8_t con[] = {0x40, 0x01, 0xab, 0xcd, 0xff};  // a CON with a bad rest
   EXPECT_EQ(rejectable_con_id(con), 0xabcd);
   const uint8_t non[] = {0x50, 0x01, 0xab, 0xcd};

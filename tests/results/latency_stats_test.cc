@@ -36,7 +36,7 @@ TEST(LatencyStats, OneToHundredMilliseconds) {
 }
 
 TEST(LatencyStats, OutliersDoNotMoveTheTrimmedMean) {
-  std::vector<uint32_t> us(1000, 2000);  // 2 ms
+  std::vector<uint32_t> us(1000, 2000);          // 2 ms
   for (int i = 0; i < 40; ++i) us[i] = 1500000;  // 4% at 1.5 s
   const auto l = latency_stats(us);
   EXPECT_DOUBLE_EQ(l.mean_below_p95_ms(), 2);
@@ -57,8 +57,8 @@ TEST(LatencyStats, AllEqualAndSingleSample) {
 
 TEST(LatencyStats, NearestRank) {
   const std::vector<uint32_t> sorted = {10, 20, 30, 40};
-  EXPECT_EQ(nearest_rank(sorted, 25), 10u);   // rank 1
-  EXPECT_EQ(nearest_rank(sorted, 26), 20u);   // rank ceil(1.04) = 2
+  EXPECT_EQ(nearest_rank(sorted, 25), 10u);  // rank 1
+  EXPECT_EQ(nearest_rank(sorted, 26), 20u);  // rank ceil(1.04) = 2
   EXPECT_EQ(nearest_rank(sorted, 50), 20u);
   EXPECT_EQ(nearest_rank(sorted, 100), 40u);
   EXPECT_EQ(nearest_rank(sorted, 0.001), 10u);

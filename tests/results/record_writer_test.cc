@@ -22,8 +22,9 @@ namespace fs = std::filesystem;
 class RecordFiles : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("fogm2m-results-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("fogm2m-results-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -120,14 +121,21 @@ std::vector<std::string> split_csv(const std::string& line) {
 
 TEST_F(RecordFiles, CsvHeaderIsTheAgreedColumnList) {
   EXPECT_EQ(csv_header(),
-            "scenario,mode,point_index,repetition,devices,nodes,request_rate,dtls,cpu_quota_us,cpu_period_us,"
-            "memory_limit_mb,fleets,sampling_interval_ms,lifetime_s,fleet_cpu_quota_us,fleet_memory_limit_mb,window_s,"
-            "requests_sent,requests_answered,requests_errored,requests_timed_out,achieved_rate,latency_mean_ms,"
-            "latency_mean_below_p95_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_ms,latency_max_ms,"
-            "node_throttling_ratio_mean,node_throttling_ratio_max,node_cpu_s_mean,node_memory_mean_bytes_mean,"
+            "scenario,mode,point_index,repetition,devices,nodes,request_rate,dtls,cpu_quota_us,cpu_"
+            "period_us,"
+            "memory_limit_mb,fleets,sampling_interval_ms,lifetime_s,fleet_cpu_quota_us,fleet_"
+            "memory_limit_mb,window_s,"
+            "requests_sent,requests_answered,requests_errored,requests_timed_out,achieved_rate,"
+            "latency_mean_ms,"
+            "latency_mean_below_p95_ms,latency_p50_ms,latency_p90_ms,latency_p99_ms,latency_p999_"
+            "ms,latency_max_ms,"
+            "node_throttling_ratio_mean,node_throttling_ratio_max,node_cpu_s_mean,node_memory_mean_"
+            "bytes_mean,"
             "node_memory_peak_bytes_max,node_rx_bytes_mean,node_tx_bytes_mean,node_rx_packets_mean,"
-            "node_tx_packets_mean,node_wakeups_mean,fleet_registered,fleet_notifications_sent,fleet_cpu_s,fleet_memory_peak_bytes,"
-            "redis_cpu_s,redis_memory_peak_bytes,host_steal_ratio,host_speed_probe_us,notifications_received,latency_file,"
+            "node_tx_packets_mean,node_wakeups_mean,fleet_registered,fleet_notifications_sent,"
+            "fleet_cpu_s,fleet_memory_peak_bytes,"
+            "redis_cpu_s,redis_memory_peak_bytes,host_steal_ratio,host_speed_probe_us,"
+            "notifications_received,latency_file,"
             "error");
 }
 
@@ -213,7 +221,8 @@ TEST_F(RecordFiles, ReaderReportsTheMalformedLine) {
   fs::create_directories(out());
   auto line = record_json_line(sample_record(0, 0));
   ASSERT_TRUE(line.ok());
-  std::ofstream(fs::path(out()) / "records.jsonl") << *line << "\n\n" << *line << "\n{\"point_index\": \"x\"\n";
+  std::ofstream(fs::path(out()) / "records.jsonl") << *line << "\n\n"
+                                                   << *line << "\n{\"point_index\": \"x\"\n";
   auto r = read_records(out());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kMalformed);
@@ -257,13 +266,15 @@ TEST_F(RecordFiles, Metadata) {
   auto m = describe_run(scenario_file, "deadbeef", scenario);
   ASSERT_TRUE(m.ok()) << m.error().message;
   // SHA-256 of "abc" (FIPS 180-2 example).
-  EXPECT_EQ(m->scenario_sha256(), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(m->scenario_sha256(),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   EXPECT_EQ(m->git_revision(), "deadbeef");
   EXPECT_FALSE(m->hostname().empty());
   EXPECT_EQ(m->kernel().rfind("Linux ", 0), 0u) << m->kernel();
   EXPECT_GE(m->cpus(), 1u);
   EXPECT_GT(m->memory_bytes(), 1e8);
-  EXPECT_TRUE(m->cgroup_version() == "v1" || m->cgroup_version() == "v2" || m->cgroup_version() == "none");
+  EXPECT_TRUE(m->cgroup_version() == "v1" || m->cgroup_version() == "v2" ||
+              m->cgroup_version() == "none");
   EXPECT_EQ(m->scenario().name(), "s");
   EXPECT_GT(m->started_unix_s(), 1.7e9);
 

@@ -35,8 +35,8 @@ TEST(ArrivalSchedule, ConstantWindowHoldsRateTimesWindowRequests) {
   for (double rate : {25.0, 100.0, 150.0, 300.0, 7.3}) {
     for (double warmup : {0.0, 3.0, 5.05}) {
       const double window = 10;
-      const int n = count_in(ArrivalSchedule(schema::ARRIVAL_CONSTANT, rate, 1), warmup, warmup + window,
-                             static_cast<int>(rate * (warmup + window + 1)));
+      const int n = count_in(ArrivalSchedule(schema::ARRIVAL_CONSTANT, rate, 1), warmup,
+                             warmup + window, static_cast<int>(rate * (warmup + window + 1)));
       EXPECT_LE(std::abs(n - rate * window), 1.0) << rate << " " << warmup;
     }
   }
@@ -65,7 +65,8 @@ TEST(ArrivalSchedule, PoissonMeanGapAndSpread) {
 }
 
 TEST(ArrivalSchedule, PoissonIsSeeded) {
-  ArrivalSchedule a(schema::ARRIVAL_POISSON, 50, 7), b(schema::ARRIVAL_POISSON, 50, 7), c(schema::ARRIVAL_POISSON, 50, 8);
+  ArrivalSchedule a(schema::ARRIVAL_POISSON, 50, 7), b(schema::ARRIVAL_POISSON, 50, 7),
+      c(schema::ARRIVAL_POISSON, 50, 8);
   bool differs = false;
   for (int i = 0; i < 100; ++i) {
     const auto x = a.next();

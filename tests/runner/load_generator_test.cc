@@ -25,14 +25,16 @@ using namespace std::chrono_literals;
 // Answers LWM2M_REQ on LWM2M_RESP, on the test's io_context.
 class Responder {
  public:
-  Responder(boost::asio::io_context& io, std::chrono::milliseconds delay) : io_(io), sub_(io), pub_(io), delay_(delay) {}
+  Responder(boost::asio::io_context& io, std::chrono::milliseconds delay)
+      : io_(io), sub_(io), pub_(io), delay_(delay) {}
 
   bool start(const std::string& host, uint16_t port) {
     bool pub_up = false, sub_up = false;
     pub_.connect(host, port, [&](Status s) { pub_up = s.ok(); });
     sub_.set_message_handler([this](std::string_view, std::string_view m) { on_request(m); });
     sub_.connect(host, port, [&](Status s) {
-      if (s.ok()) sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
+      if (s.ok())
+        sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
     });
     return test::run_until(io_, [&] { return pub_up && sub_up; });
   }
@@ -54,7 +56,7 @@ class Responder {
  private:
   void publish(const std::string& m) {
     pub_.command({std::string_view("PUBLISH"), std::string_view("LWM2M_RESP"), std::string_view(m)},
-                       [](Result<io::RedisReply>) {});
+                 [](Result<io::RedisReply>) {});
   }
 
   void on_request(std::string_view message) {
@@ -70,10 +72,11 @@ class Responder {
     timer->async_wait([this, timer, ticket, ok](boost::system::error_code ec) {
       if (ec) return;
       if (ok) {
-        publish(json::serialize(json::object{{"ticket", ticket}, {"rep", json::object{{"code", "CONTENT"}}}}));
-      } else {
         publish(json::serialize(
-            json::object{{"ticket", ticket}, {"err", json::object{{"errorMessage", "no such resource"}}}}));
+            json::object{{"ticket", ticket}, {"rep", json::object{{"code", "CONTENT"}}}}));
+      } else {
+        publish(json::serialize(json::object{
+            {"ticket", ticket}, {"err", json::object{{"errorMessage", "no such resource"}}}}));
       }
     });
   }
@@ -197,13 +200,14 @@ TEST_F(LoadGeneratorTest, ALateLoopSendsTheBacklogAndMeasuresFromTheSchedule) {
 }
 
 TEST_F(LoadGeneratorTest, CountsNotificationsDuringTheWindow) {
-  responder_->notify_every(10ms, R"({"ticket":"obs-1","rep":{"code":"CONTENT","notification":true}})");
+  responder_->notify_every(10ms,
+                           R"({"ticket":"obs-1","rep":{"code":"CONTENT","notification":true}})");
   auto r = gen_->run(plan({"ok-1"}, 50, 0.5));
   responder_->stop();
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_GT(r->notifications, 0);
   EXPECT_LE(r->notifications, 0.5 / 0.010 + 1);  // never more than were published in the window
-  EXPECT_EQ(r->answered, r->sent);  // notifications are not replies
+  EXPECT_EQ(r->answered, r->sent);               // notifications are not replies
 }
 
 TEST_F(LoadGeneratorTest, ObserveAll) {

@@ -11,8 +11,8 @@
 namespace fogm2m::runner {
 namespace {
 
-schema::RequestSpec spec(const std::string& kind, const std::string& path, double weight, const std::string& format = "",
-                         const std::string& value = "") {
+schema::RequestSpec spec(const std::string& kind, const std::string& path, double weight,
+                         const std::string& format = "", const std::string& value = "") {
   schema::RequestSpec s;
   s.set_kind(kind);
   s.set_path(path);
@@ -29,7 +29,8 @@ TEST(RequestMix, RejectsWhatCannotBePicked) {
 }
 
 TEST(RequestMix, WeightsEndpointsAndAxes) {
-  auto mix = RequestMix::make({spec("read", "/3313/0/{xyz}", 3), spec("discover", "/3313/0", 1)}, {"a", "b", "c", "d"}, 5);
+  auto mix = RequestMix::make({spec("read", "/3313/0/{xyz}", 3), spec("discover", "/3313/0", 1)},
+                              {"a", "b", "c", "d"}, 5);
   ASSERT_TRUE(mix.ok());
   std::map<std::string, int> kinds, endpoints, paths;
   const int n = 40000;

@@ -123,7 +123,8 @@ TEST_F(ScenarioRunner, RejectsABadScenarioBeforeDeployingAnything) {
   std::ofstream(scenario_) << "name: bad\nsweep:\n  nodes: [1, 0]\n";
   auto summary = run_scenario(options("bad-out"));
   ASSERT_FALSE(summary.ok());
-  EXPECT_NE(summary.error().message.find("tiny.yaml:3:"), std::string::npos) << summary.error().message;
+  EXPECT_NE(summary.error().message.find("tiny.yaml:3:"), std::string::npos)
+      << summary.error().message;
   EXPECT_FALSE(fs::exists(dir_ / "bad-out"));
 }
 

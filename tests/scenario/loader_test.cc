@@ -3,12 +3,11 @@
 #include "scenario/loader.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <unistd.h>
 
 namespace fogm2m::scenario {
 namespace {
@@ -27,8 +26,10 @@ void expect_error(const std::string& text, int line, const std::string& words,
   auto s = load_scenario_text(text, kFile);
   ASSERT_FALSE(s.ok()) << "accepted:\n" << text;
   const std::string prefix = kFile + ":" + std::to_string(line) + ": ";
-  EXPECT_EQ(s.error().message.rfind(prefix, 0), 0u) << s.error().message << "\nexpected prefix " << prefix;
-  EXPECT_NE(s.error().message.find(words), std::string::npos) << s.error().message << "\nexpected: " << words;
+  EXPECT_EQ(s.error().message.rfind(prefix, 0), 0u)
+      << s.error().message << "\nexpected prefix " << prefix;
+  EXPECT_NE(s.error().message.find(words), std::string::npos)
+      << s.error().message << "\nexpected: " << words;
   EXPECT_EQ(s.error().kind, kind) << s.error().message;
 }
 
@@ -143,7 +144,8 @@ TEST(ScenarioLoader, FileErrors) {
   EXPECT_NE(missing.error().message.find("/nonexistent/x.yaml"), std::string::npos);
 
   // Errors carry the path given.
-  const auto dir = std::filesystem::temp_directory_path() / ("fogm2m-scenario-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fogm2m-scenario-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "bad.yaml").string();
   std::ofstream(path) << "name: x\nnodes: 3\n";
@@ -164,7 +166,8 @@ TEST(ScenarioLoader, UnknownKeys) {
   expect_error("name: x\ndevices: 50\n", 2, "unknown key \"devices\"");
   expect_error("defaults:\n  nodes: 2\n  devcies: 50\n", 3, "unknown key \"devcies\" in defaults");
   expect_error("sweep:\n  rate: [1, 2]\n", 2, "unknown key \"rate\" in sweep");
-  expect_error("mix:\n  - {kind: read, path: /3/0, wieght: 2}\n", 2, "unknown key \"wieght\" in mix[0]");
+  expect_error("mix:\n  - {kind: read, path: /3/0, wieght: 2}\n", 2,
+               "unknown key \"wieght\" in mix[0]");
   expect_error("sweep:\n  devices: {from: 1, to: 5, by: 1}\n", 2, "unknown key \"by\" in a range");
 }
 
@@ -174,9 +177,11 @@ TEST(ScenarioLoader, DuplicateKeys) {
 }
 
 TEST(ScenarioLoader, WrongTypes) {
-  expect_error("defaults:\n  devices: abc\n", 2, "devices: expected a non-negative integer, got \"abc\"");
+  expect_error("defaults:\n  devices: abc\n", 2,
+               "devices: expected a non-negative integer, got \"abc\"");
   expect_error("defaults:\n  devices: 2.5\n", 2, "expected a non-negative integer");
-  expect_error("defaults:\n  devices: -5\n", 2, "devices: must not be negative", ErrorKind::kInvalidArgument);
+  expect_error("defaults:\n  devices: -5\n", 2, "devices: must not be negative",
+               ErrorKind::kInvalidArgument);
   expect_error("defaults:\n  devices: 4294967296\n", 2, "too large", ErrorKind::kInvalidArgument);
   expect_error("defaults:\n  devices: [1, 2]\n", 2, "devices: expected a single value, got a list");
   expect_error("defaults:\n  devices:\n", 2, "devices: missing value");
@@ -186,8 +191,10 @@ TEST(ScenarioLoader, WrongTypes) {
   expect_error("mode: emulated\n", 1, "unknown value \"emulated\" (one of: emulate, sim)");
   expect_error("arrival: bursty\n", 1, "(one of: constant, poisson)");
   expect_error("defaults: 5\n", 1, "defaults: expected a map of keys, got a scalar");
-  expect_error("\n\nsweep:\n  nodes: 3\n", 4, "nodes: expected a list or a range {from, to, step}, got a scalar");
-  expect_error("sweep:\n  dtls: {from: 0, to: 1, step: 1}\n", 2, "dtls: expected a list, got a map");
+  expect_error("\n\nsweep:\n  nodes: 3\n", 4,
+               "nodes: expected a list or a range {from, to, step}, got a scalar");
+  expect_error("sweep:\n  dtls: {from: 0, to: 1, step: 1}\n", 2,
+               "dtls: expected a list, got a map");
   expect_error("sweep:\n  nodes: [1, x]\n", 2, "expected a non-negative integer, got \"x\"");
   expect_error("mix: {kind: read}\n", 1, "mix: expected a list, got a map");
   expect_error("mix:\n  - read\n", 2, "each entry must be a map");
@@ -199,9 +206,11 @@ TEST(ScenarioLoader, ImpossibleValues) {
   expect_error("defaults:\n  devices: 0\n", 2, "devices must be at least 1", kInvalid);
   expect_error("defaults:\n  request_rate: 0\n", 2, "request_rate must be > 0", kInvalid);
   expect_error("defaults:\n  request_rate: -3\n", 2, "request_rate must be > 0", kInvalid);
-  expect_error("defaults:\n  cpu_period_us: 999\n", 2, "cpu_period_us must be within [1000, 1000000]", kInvalid);
+  expect_error("defaults:\n  cpu_period_us: 999\n", 2,
+               "cpu_period_us must be within [1000, 1000000]", kInvalid);
   expect_error("defaults:\n  cpu_period_us: 1000001\n", 2, "cpu_period_us", kInvalid);
-  expect_error("defaults:\n  cpu_quota_us: 500\n", 2, "cpu_quota_us must be 0 (unlimited) or at least 1000", kInvalid);
+  expect_error("defaults:\n  cpu_quota_us: 500\n", 2,
+               "cpu_quota_us must be 0 (unlimited) or at least 1000", kInvalid);
   expect_error("defaults:\n  fleets: 0\n", 2, "fleets must be at least 1", kInvalid);
   expect_error("window_s: 0\n", 1, "window_s must be > 0", kInvalid);
   expect_error("name: a\nwindow_s: -1\n", 2, "window_s must be > 0", kInvalid);
@@ -214,27 +223,38 @@ TEST(ScenarioLoader, ImpossibleValues) {
   expect_error("sweep:\n  nodes:\n    - 1\n    - 0\n", 4, "nodes must be at least 1", kInvalid);
   expect_error("sweep:\n  devices: []\n", 2, "devices: empty list", ErrorKind::kMalformed);
   expect_error("sweep:\n  devices: [25, 50, 25]\n", 2, "value 25 appears twice", kInvalid);
-  expect_error("sweep:\n  cpu_period_us: [100000, 50]\n", 2, "cpu_period_us must be within", kInvalid);
+  expect_error("sweep:\n  cpu_period_us: [100000, 50]\n", 2, "cpu_period_us must be within",
+               kInvalid);
   // Ranges.
-  expect_error("sweep:\n  devices: {from: 25, to: 225,\n            step: 0}\n", 3, "range step must be > 0", kInvalid);
-  expect_error("sweep:\n  devices: {from: 225, to: 25, step: 25}\n", 2, "range never reaches to 25 from 225", kInvalid);
-  expect_error("sweep:\n  devices:\n    from: 0\n    to: 10\n    step: 3\n", 5, "does not end on 10", kInvalid);
+  expect_error("sweep:\n  devices: {from: 25, to: 225,\n            step: 0}\n", 3,
+               "range step must be > 0", kInvalid);
+  expect_error("sweep:\n  devices: {from: 225, to: 25, step: 25}\n", 2,
+               "range never reaches to 25 from 225", kInvalid);
+  expect_error("sweep:\n  devices:\n    from: 0\n    to: 10\n    step: 3\n", 5,
+               "does not end on 10", kInvalid);
   expect_error("sweep:\n  devices: {from: 1, to: 5}\n", 2, "step is missing");
-  expect_error("sweep:\n  devices: {from: 0, to: 5, step: 1}\n", 2, "devices must be at least 1", kInvalid);
+  expect_error("sweep:\n  devices: {from: 0, to: 5, step: 1}\n", 2, "devices must be at least 1",
+               kInvalid);
   expect_error("sweep:\n  request_rate: {from: 0, to: 1e9, step: 1}\n", 2, "more than", kInvalid);
   // Mix.
-  expect_error("mix:\n  - {kind: reed, path: /3/0}\n", 2, "unknown request kind \"reed\"", kInvalid);
-  expect_error("mix:\n  - kind: read\n    path: /3/0\n    weight: 0\n", 4, "weight must be > 0", kInvalid);
-  expect_error("mix:\n  - {kind: read, path: /3/0}\n  - {kind: read, path: /3/0, weight: -1}\n", 3, "weight must be > 0",
+  expect_error("mix:\n  - {kind: reed, path: /3/0}\n", 2, "unknown request kind \"reed\"",
                kInvalid);
-  expect_error("mix:\n  - {kind: read, path: 3/0}\n", 2, "request path is not an LwM2M path", kInvalid);
-  expect_error("mix:\n  - {kind: read, path: /3/0, content_format: XML}\n", 2, "unknown content format \"XML\"", kInvalid);
+  expect_error("mix:\n  - kind: read\n    path: /3/0\n    weight: 0\n", 4, "weight must be > 0",
+               kInvalid);
+  expect_error("mix:\n  - {kind: read, path: /3/0}\n  - {kind: read, path: /3/0, weight: -1}\n", 3,
+               "weight must be > 0", kInvalid);
+  expect_error("mix:\n  - {kind: read, path: 3/0}\n", 2, "request path is not an LwM2M path",
+               kInvalid);
+  expect_error("mix:\n  - {kind: read, path: /3/0, content_format: XML}\n", 2,
+               "unknown content format \"XML\"", kInvalid);
   expect_error("mix:\n  - {kind: write, path: /3/0/14}\n", 2, "a write needs a value", kInvalid);
   expect_error("mix: []\n", 1, "mix: empty list");
   // Explicit points: the line of the point's own bad value.
-  expect_error("points:\n  - {nodes: 2}\n  - {nodes: 0}\n", 3, "nodes must be at least 1", kInvalid);
+  expect_error("points:\n  - {nodes: 2}\n  - {nodes: 0}\n", 3, "nodes must be at least 1",
+               kInvalid);
   expect_error("points: []\n", 1, "points: empty list");
-  expect_error("sweep:\n  nodes: [1]\npoints:\n  - {nodes: 2}\n", 3, "either sweep or points", kInvalid);
+  expect_error("sweep:\n  nodes: [1]\npoints:\n  - {nodes: 2}\n", 3, "either sweep or points",
+               kInvalid);
 }
 
 TEST(ScenarioLoader, QuotaMayExceedPeriod) {

@@ -53,9 +53,13 @@ TEST(Sweep, RequestRateIsInnermostAndAxesNestInSchemaOrder) {
 )"));
   ASSERT_EQ(points.size(), 12u);
   // nodes outermost, then dtls, then request_rate.
-  const struct { uint32_t nodes; bool dtls; double rate; } expected[] = {
-      {1, false, 10}, {1, false, 20}, {1, false, 30}, {1, true, 10}, {1, true, 20}, {1, true, 30},
-      {2, false, 10}, {2, false, 20}, {2, false, 30}, {2, true, 10}, {2, true, 20}, {2, true, 30}};
+  const struct {
+    uint32_t nodes;
+    bool dtls;
+    double rate;
+  } expected[] = {{1, false, 10}, {1, false, 20}, {1, false, 30}, {1, true, 10},
+                  {1, true, 20},  {1, true, 30},  {2, false, 10}, {2, false, 20},
+                  {2, false, 30}, {2, true, 10},  {2, true, 20},  {2, true, 30}};
   for (size_t i = 0; i < points.size(); ++i) {
     EXPECT_EQ(points[i].nodes(), expected[i].nodes) << i;
     EXPECT_EQ(points[i].dtls(), expected[i].dtls) << i;
@@ -144,8 +148,9 @@ TEST(Sweep, ShardsPartitionTheRunsAndKeepDeploymentsWhole) {
       // Point by point, repetitions together.
       if (i > 0) {
         const auto& prev = runs[i - 1];
-        EXPECT_TRUE(prev.point_index < runs[i].point_index ||
-                    (prev.point_index == runs[i].point_index && prev.repetition + 1 == runs[i].repetition));
+        EXPECT_TRUE(
+            prev.point_index < runs[i].point_index ||
+            (prev.point_index == runs[i].point_index && prev.repetition + 1 == runs[i].repetition));
       }
     }
     // Shard k's first point opens deployment group k-1.

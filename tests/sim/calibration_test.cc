@@ -40,7 +40,8 @@ schema::Scenario synthetic_scenario(schema::Arrival arrival) {
 
 // A point of the synthetic sweeps: one fleet of observed devices sampled
 // every 50 ms, 300 s lifetime, a 100 ms CPU period.
-schema::Point synthetic_point(uint32_t devices, uint32_t nodes, double rate, bool dtls, uint32_t cpu_quota_us) {
+schema::Point synthetic_point(uint32_t devices, uint32_t nodes, double rate, bool dtls,
+                              uint32_t cpu_quota_us) {
   schema::Point p;
   p.set_devices(devices);
   p.set_nodes(nodes);
@@ -62,7 +63,8 @@ std::vector<schema::ResultRecord> synthetic_records(const SimParams& params) {
     for (uint32_t nodes : {1u, 2u, 3u})
       for (bool dtls : {false, true})
         for (double rate : {20.0, 100.0, 250.0}) {
-          auto r = simulate_point(s, synthetic_point(devices, nodes, rate, dtls, 25000), index++, 0, params);
+          auto r = simulate_point(s, synthetic_point(devices, nodes, rate, dtls, 25000), index++, 0,
+                                  params);
           EXPECT_TRUE(r.ok());
           if (r.ok()) out.push_back(r->record);
         }
@@ -83,11 +85,13 @@ TEST(Calibration, RecoversCostsFromSimulatedResults) {
   EXPECT_NEAR(f.node_cpu_wakeup_s / t.node_cpu_wakeup_s, 1, 0.05);
   EXPECT_NEAR(f.network_hop_latency_s / t.network_hop_latency_s, 1, 0.05);
   EXPECT_NEAR(f.node_memory_base_bytes / t.node_memory_base_bytes, 1, 0.01);
-  EXPECT_NEAR((f.node_memory_per_registration_bytes + f.node_memory_per_observation_bytes) / 5000, 1, 0.01);
+  EXPECT_NEAR((f.node_memory_per_registration_bytes + f.node_memory_per_observation_bytes) / 5000,
+              1, 0.01);
   EXPECT_GT(report->cpu_r_squared, 0.99);
   // Every point has the same lifetime and sampling interval: the update
   // cost cannot be told from the notification cost and keeps its prior.
-  EXPECT_NE(std::find(report->kept.begin(), report->kept.end(), "node_cpu_registration_s"), report->kept.end());
+  EXPECT_NE(std::find(report->kept.begin(), report->kept.end(), "node_cpu_registration_s"),
+            report->kept.end());
 }
 
 // With the scenario, the Redis round trip (from the wakeups) and the cost
@@ -113,7 +117,8 @@ TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
   ASSERT_TRUE(report.ok()) << report.error().message;
   ASSERT_TRUE(from_uneven.ok()) << from_uneven.error().message;
   EXPECT_DOUBLE_EQ(from_uneven->params.node_cpu_cv, report->params.node_cpu_cv);
-  EXPECT_DOUBLE_EQ(from_uneven->params.node_redis_round_trip_s, report->params.node_redis_round_trip_s);
+  EXPECT_DOUBLE_EQ(from_uneven->params.node_redis_round_trip_s,
+                   report->params.node_redis_round_trip_s);
   EXPECT_NEAR(report->params.node_cpu_wakeup_s / t.node_cpu_wakeup_s, 1, 0.1);
   EXPECT_NEAR(report->params.node_redis_round_trip_s / t.node_redis_round_trip_s, 1, 0.15);
   EXPECT_NEAR(report->params.node_cpu_cv, 1.0, 0.26);
@@ -131,7 +136,8 @@ TEST(Calibration, RecordsMeasuredOnASlowedMachineAreLeftOut) {
   ASSERT_TRUE(report.ok()) << report.error().message;
   EXPECT_EQ(report->slowed, "point 5 rep 0 (probe 2.73x, steal 0.0%)");
   EXPECT_EQ(report->cpu_samples, clean->cpu_samples - records[5].nodes_size());
-  EXPECT_NEAR(report->params.node_cpu_notification_s / clean->params.node_cpu_notification_s, 1, 0.02);
+  EXPECT_NEAR(report->params.node_cpu_notification_s / clean->params.node_cpu_notification_s, 1,
+              0.02);
 }
 
 TEST(Calibration, NoUsableRecordsIsAnError) {

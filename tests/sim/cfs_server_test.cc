@@ -46,11 +46,12 @@ TEST_P(CfsClosedForm, ThrottlingRatioAndDelay) {
 
 INSTANTIATE_TEST_SUITE_P(
     Loads, CfsClosedForm,
-    ::testing::Values(Case{25 * kMillisecond, 100 * kMillisecond, 40 * kMillisecond, 2},   // u=0.2: 1/2
-                      Case{25 * kMillisecond, 100 * kMillisecond, 60 * kMillisecond, 3},   // u=0.2: 2/3
-                      Case{25 * kMillisecond, 100 * kMillisecond, 60 * kMillisecond, 8},   // 2/4
-                      Case{25 * kMillisecond, 100 * kMillisecond, 20 * kMillisecond, 2},   // no throttling: 0/2
-                      Case{50 * kMillisecond, 100 * kMillisecond, 250 * kMillisecond, 5}));  // full: 4/5
+    ::testing::Values(
+        Case{25 * kMillisecond, 100 * kMillisecond, 40 * kMillisecond, 2},     // u=0.2: 1/2
+        Case{25 * kMillisecond, 100 * kMillisecond, 60 * kMillisecond, 3},     // u=0.2: 2/3
+        Case{25 * kMillisecond, 100 * kMillisecond, 60 * kMillisecond, 8},     // 2/4
+        Case{25 * kMillisecond, 100 * kMillisecond, 20 * kMillisecond, 2},     // no throttling: 0/2
+        Case{50 * kMillisecond, 100 * kMillisecond, 250 * kMillisecond, 5}));  // full: 4/5
 
 // A saturated server (more work than quota, always) is throttled in every
 // period and runs exactly quota/period of the time.
@@ -115,7 +116,7 @@ TEST(CfsServer, ThrottlingBatchesWakeups) {
 TEST(CfsServer, UnlimitedIsAFifo) {
   CfsServer server(0, 0);
   EXPECT_EQ(server.submit(0, 10), 10);
-  EXPECT_EQ(server.submit(5, 10), 20);   // waits for the first
+  EXPECT_EQ(server.submit(5, 10), 20);    // waits for the first
   EXPECT_EQ(server.submit(100, 1), 101);  // idle in between
   EXPECT_EQ(server.counters().nr_periods, 0u);
   EXPECT_EQ(server.counters().cpu_time, 21);

@@ -1,13 +1,12 @@
 // The discrete-event kernel: event order, ties, cancellation, timer lanes
 // and reproducible random streams.
-#include "sim/simulator.h"
-
 #include <gtest/gtest.h>
 
 #include <vector>
 
 #include "sim/binary_heap_queue.h"
 #include "sim/random_stream.h"
+#include "sim/simulator.h"
 #include "sim/timer_lane.h"
 
 namespace fogm2m::sim {

@@ -39,7 +39,8 @@ TEST(LoadBalancer, SpreadsDevicesEvenlyAndDeterministically) {
 }
 
 TEST(LoadBalancer, AddressesAreDistinctPerDevice) {
-  const DeviceAddress a = device_address(0, 1), b = device_address(1, 1), c = device_address(50000, 1);
+  const DeviceAddress a = device_address(0, 1), b = device_address(1, 1),
+                      c = device_address(50000, 1);
   EXPECT_NE(a.port, b.port);
   EXPECT_EQ(a.port, c.port);
   EXPECT_NE(a.ip, c.ip);

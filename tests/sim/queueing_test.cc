@@ -44,9 +44,12 @@ QueueRun simulate_queue(double lambda, double mu, bool exponential, int n, uint6
       const SimTime s = service_time();
       const SimTime done = booked.submit(sim.now(), s);
       total_booked += to_seconds(done - s - sim.now());
-      if (busy) waiting.emplace_back(sim.now(), s);
-      else start(sim.now(), s);
-      if (++arrived < n) sim.schedule_in(from_seconds(arrivals.exponential(1.0 / lambda)), kArrival, 0);
+      if (busy)
+        waiting.emplace_back(sim.now(), s);
+      else
+        start(sim.now(), s);
+      if (++arrived < n)
+        sim.schedule_in(from_seconds(arrivals.exponential(1.0 / lambda)), kArrival, 0);
     } else {
       ++served;
       busy = false;

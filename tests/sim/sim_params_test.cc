@@ -34,7 +34,8 @@ TEST(SimParams, MissingKeysKeepDefaults) {
 TEST(SimParams, ErrorsNameTheKey) {
   auto unknown = parse_sim_params("node_cpu_notifcation_s: 1e-5\n", "yaml");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("unknown key \"node_cpu_notifcation_s\""), std::string::npos);
+  EXPECT_NE(unknown.error().message.find("unknown key \"node_cpu_notifcation_s\""),
+            std::string::npos);
   auto negative = parse_sim_params("{\"redis_command_s\": -1}", "json");
   ASSERT_FALSE(negative.ok());
   EXPECT_NE(negative.error().message.find("redis_command_s"), std::string::npos);
@@ -46,7 +47,8 @@ TEST(SimParams, ErrorsNameTheKey) {
 }
 
 TEST(SimParams, FilesByExtension) {
-  const auto dir = std::filesystem::temp_directory_path() / ("fogm2m-sim-params-" + std::to_string(::getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("fogm2m-sim-params-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   SimParams p;
   p.pmin_s = 2;

@@ -73,7 +73,9 @@ TEST(Validation, AModelAgainstItselfHasNoError) {
   ASSERT_EQ(report->knees.size(), 1u);
   EXPECT_TRUE(report->knees[0].measured_has_knee);
   const std::string text = format_validation(*report);
-  EXPECT_NE(text.find("validation: mean latency error below knee 0.0%, knee error 0.0%"), std::string::npos) << text;
+  EXPECT_NE(text.find("validation: mean latency error below knee 0.0%, knee error 0.0%"),
+            std::string::npos)
+      << text;
 }
 
 TEST(Validation, RepetitionsFoldIntoTheMedianSoOneDisturbedRunDoesNotMoveAPoint) {
@@ -81,9 +83,9 @@ TEST(Validation, RepetitionsFoldIntoTheMedianSoOneDisturbedRunDoesNotMoveAPoint)
   ASSERT_EQ(measured.size(), 18u);
   // The slowest repetition of the lowest rate ran on a slowed machine: it
   // gets slower still, and the median stays where it was.
-  auto slowest = std::max_element(measured.begin(), measured.begin() + 3, [](const auto& a, const auto& b) {
-    return a.latency().mean_ms() < b.latency().mean_ms();
-  });
+  auto slowest = std::max_element(
+      measured.begin(), measured.begin() + 3,
+      [](const auto& a, const auto& b) { return a.latency().mean_ms() < b.latency().mean_ms(); });
   slowest->mutable_latency()->set_mean_ms(slowest->latency().mean_ms() * 5);
   auto report = validate(measured, scenario(), heavy(), 2);
   ASSERT_TRUE(report.ok()) << report.error().message;
@@ -110,7 +112,8 @@ TEST(Validation, RecordsMeasuredOnASlowedMachineAreLeftOut) {
   EXPECT_EQ(report->points.size(), measured.size() - 1);
   EXPECT_DOUBLE_EQ(report->mean_latency_error, 0);
   EXPECT_EQ(report->slowed, "point 2 rep 0 (probe 3.00x, steal 0.0%)");
-  EXPECT_NE(format_validation(*report).find("left out, measured on a slowed machine: point 2"), std::string::npos);
+  EXPECT_NE(format_validation(*report).find("left out, measured on a slowed machine: point 2"),
+            std::string::npos);
 }
 
 TEST(Validation, ASecondRunOfTheSameScenarioComparesAsRepeatability) {
@@ -129,8 +132,9 @@ TEST(Validation, ASecondRunOfTheSameScenarioComparesAsRepeatability) {
   EXPECT_NE(text.find("2nd_ms"), std::string::npos) << text;
   EXPECT_NE(text.find("second run"), std::string::npos) << text;
   EXPECT_NE(text.find("skipped, measured in one run only: 1 points"), std::string::npos) << text;
-  EXPECT_NE(text.find("repeatability: mean latency difference below knee 10.0%, knee difference 0.0%"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find("repeatability: mean latency difference below knee 10.0%, knee difference 0.0%"),
+      std::string::npos)
       << text;
 }
 
@@ -140,8 +144,9 @@ TEST(Validation, RunsOfDifferentScenariosAreNotCompared) {
   second[2].mutable_point()->set_request_rate(second[2].point().request_rate() + 1);
   auto report = validate_against(first, second);
   ASSERT_FALSE(report.ok());
-  EXPECT_EQ(report.error().message,
-            "validate: point 2 is a different point in the two runs; they are not of the same scenario");
+  EXPECT_EQ(
+      report.error().message,
+      "validate: point 2 is a different point in the two runs; they are not of the same scenario");
   std::vector<schema::ResultRecord> other_indices = first;
   for (auto& r : other_indices) r.set_point_index(r.point_index() + 100);
   EXPECT_FALSE(validate_against(first, other_indices).ok());

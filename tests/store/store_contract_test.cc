@@ -7,10 +7,10 @@
 #include <optional>
 
 #include "io/redis_asio.h"
+#include "store/keys.h"
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
 #include "store/memory_security_store.h"
-#include "store/keys.h"
 #include "store/redis_observation_store.h"
 #include "store/redis_registration_store.h"
 #include "store/redis_security_store.h"
@@ -61,7 +61,8 @@ std::unique_ptr<Backend> make_redis() {
   b->redis_server = std::move(*server);
   b->redis = std::make_unique<io::RedisConnection>(b->io);
   std::optional<Status> connected;
-  b->redis->connect(b->redis_server->host(), b->redis_server->port(), [&](Status s) { connected = s; });
+  b->redis->connect(b->redis_server->host(), b->redis_server->port(),
+                    [&](Status s) { connected = s; });
   if (!test::run_until(b->io, [&] { return connected.has_value(); }) || !connected->ok()) {
     ADD_FAILURE() << "cannot connect to redis";
     return nullptr;
@@ -104,48 +105,56 @@ TEST_P(StoreContract, AddThenLookUpEveryWay) {
   ASSERT_TRUE(prev.ok()) << prev.error().message;
   EXPECT_FALSE(prev->has_value());
 
-  auto by_ep = b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_endpoint("dev-1", cb); });
+  auto by_ep =
+      b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_endpoint("dev-1", cb); });
   ASSERT_TRUE(by_ep.ok() && by_ep->has_value());
   EXPECT_EQ((*by_ep)->reg_id, "R1");
   EXPECT_EQ((*by_ep)->object_links.size(), 2u);
   EXPECT_EQ((*by_ep)->object_links[1].attribute("ver"), "1.1");
 
-  auto by_id = b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_reg_id("R1", cb); });
+  auto by_id =
+      b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_reg_id("R1", cb); });
   ASSERT_TRUE(by_id.ok() && by_id->has_value());
   EXPECT_EQ((*by_id)->endpoint, "dev-1");
 
-  auto by_addr = b().wait<std::optional<Registration>>(
-      [&](auto cb) { regs().get_by_address({"127.0.0.1", 40000}, cb); });
+  auto by_addr = b().wait<std::optional<Registration>>([&](auto cb) {
+    regs().get_by_address({"127.0.0.1", 40000}, cb);
+  });
   ASSERT_TRUE(by_addr.ok() && by_addr->has_value());
 
   auto owner = b().wait<std::optional<std::string>>([&](auto cb) { regs().owner_of("dev-1", cb); });
   ASSERT_TRUE(owner.ok());
   EXPECT_EQ(*owner, std::optional<std::string>("node-1"));
 
-  auto none = b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_reg_id("nope", cb); });
+  auto none =
+      b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_reg_id("nope", cb); });
   ASSERT_TRUE(none.ok());
   EXPECT_FALSE(none->has_value());
 }
 
 TEST_P(StoreContract, ReRegistrationReplacesAndReturnsPrevious) {
-  (void)b().wait<std::optional<Registration>>([&](auto cb) { regs().add(sample("dev-1", "R1"), cb); });
+  (void)b().wait<std::optional<Registration>>(
+      [&](auto cb) { regs().add(sample("dev-1", "R1"), cb); });
   auto again = sample("dev-1", "R2");
   again.peer = {"127.0.0.1", 40001};
   auto prev = b().wait<std::optional<Registration>>([&](auto cb) { regs().add(again, cb); });
   ASSERT_TRUE(prev.ok() && prev->has_value());
   EXPECT_EQ((*prev)->reg_id, "R1");
   // The old regId and address no longer lead anywhere.
-  auto old = b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_reg_id("R1", cb); });
+  auto old =
+      b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_reg_id("R1", cb); });
   ASSERT_TRUE(old.ok());
   EXPECT_FALSE(old->has_value());
-  auto old_addr = b().wait<std::optional<Registration>>(
-      [&](auto cb) { regs().get_by_address({"127.0.0.1", 40000}, cb); });
+  auto old_addr = b().wait<std::optional<Registration>>([&](auto cb) {
+    regs().get_by_address({"127.0.0.1", 40000}, cb);
+  });
   ASSERT_TRUE(old_addr.ok());
   EXPECT_FALSE(old_addr->has_value());
 }
 
 TEST_P(StoreContract, UpdateChangesFieldsAndOwner) {
-  (void)b().wait<std::optional<Registration>>([&](auto cb) { regs().add(sample("dev-1", "R1"), cb); });
+  (void)b().wait<std::optional<Registration>>(
+      [&](auto cb) { regs().add(sample("dev-1", "R1"), cb); });
   RegistrationUpdate u;
   u.reg_id = "R1";
   u.lifetime_s = 120;
@@ -158,8 +167,9 @@ TEST_P(StoreContract, UpdateChangesFieldsAndOwner) {
   EXPECT_EQ(up->current.last_update_ms, 2'000'000);
   auto owner = b().wait<std::optional<std::string>>([&](auto cb) { regs().owner_of("dev-1", cb); });
   EXPECT_EQ(*owner, std::optional<std::string>("node-2"));
-  auto by_addr = b().wait<std::optional<Registration>>(
-      [&](auto cb) { regs().get_by_address({"127.0.0.1", 50000}, cb); });
+  auto by_addr = b().wait<std::optional<Registration>>([&](auto cb) {
+    regs().get_by_address({"127.0.0.1", 50000}, cb);
+  });
   ASSERT_TRUE(by_addr.ok() && by_addr->has_value());
 
   u.reg_id = "missing";
@@ -169,28 +179,34 @@ TEST_P(StoreContract, UpdateChangesFieldsAndOwner) {
 }
 
 TEST_P(StoreContract, RemoveDeletesEverything) {
-  (void)b().wait<std::optional<Registration>>([&](auto cb) { regs().add(sample("dev-1", "R1"), cb); });
+  (void)b().wait<std::optional<Registration>>(
+      [&](auto cb) { regs().add(sample("dev-1", "R1"), cb); });
   auto removed = b().wait<Registration>([&](auto cb) { regs().remove("R1", cb); });
   ASSERT_TRUE(removed.ok());
   EXPECT_EQ(removed->endpoint, "dev-1");
   auto again = b().wait<Registration>([&](auto cb) { regs().remove("R1", cb); });
   ASSERT_FALSE(again.ok());
   EXPECT_EQ(again.error().kind, ErrorKind::kNotFound);
-  auto gone = b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_endpoint("dev-1", cb); });
+  auto gone =
+      b().wait<std::optional<Registration>>([&](auto cb) { regs().get_by_endpoint("dev-1", cb); });
   EXPECT_FALSE(gone->has_value());
   auto owner = b().wait<std::optional<std::string>>([&](auto cb) { regs().owner_of("dev-1", cb); });
   EXPECT_FALSE(owner->has_value());
 }
 
 TEST_P(StoreContract, ExpiryReturnsEachExpiredOnce) {
-  (void)b().wait<std::optional<Registration>>([&](auto cb) { regs().add(sample("old", "R1", 0), cb); });
-  (void)b().wait<std::optional<Registration>>([&](auto cb) { regs().add(sample("new", "R2", 100'000), cb); });
+  (void)b().wait<std::optional<Registration>>(
+      [&](auto cb) { regs().add(sample("old", "R1", 0), cb); });
+  (void)b().wait<std::optional<Registration>>(
+      [&](auto cb) { regs().add(sample("new", "R2", 100'000), cb); });
   // "old" expires at 60 s, "new" at 160 s; at 100 s with 5 s grace only "old" goes.
-  auto expired = b().wait<std::vector<Registration>>([&](auto cb) { regs().remove_expired(100'000, 5'000, cb); });
+  auto expired = b().wait<std::vector<Registration>>(
+      [&](auto cb) { regs().remove_expired(100'000, 5'000, cb); });
   ASSERT_TRUE(expired.ok()) << expired.error().message;
   ASSERT_EQ(expired->size(), 1u);
   EXPECT_EQ((*expired)[0].endpoint, "old");
-  auto twice = b().wait<std::vector<Registration>>([&](auto cb) { regs().remove_expired(100'000, 5'000, cb); });
+  auto twice = b().wait<std::vector<Registration>>(
+      [&](auto cb) { regs().remove_expired(100'000, 5'000, cb); });
   EXPECT_TRUE(twice->empty());
   auto all = b().wait<std::vector<Registration>>([&](auto cb) { regs().list(cb); });
   ASSERT_EQ(all->size(), 1u);
@@ -199,7 +215,8 @@ TEST_P(StoreContract, ExpiryReturnsEachExpiredOnce) {
 
 TEST_P(StoreContract, ObservationsPerEndpoint) {
   ObservationStore& obs = *b().observations;
-  Observation o{"a1b2", "dev-1", "R1", lwm2m::Path(3313, 0, 5702), lwm2m::ContentFormat::kSenmlJson, "T-1", 5};
+  Observation o{"a1b2", "dev-1", "R1", lwm2m::Path(3313, 0, 5702), lwm2m::ContentFormat::kSenmlJson,
+                "T-1",  5};
   ASSERT_TRUE(b().wait<bool>([&](auto cb) { obs.add(o, cb); }).ok());
   o.token_hex = "c3";
   o.path = lwm2m::Path(3313, 0, 5703);
@@ -227,10 +244,12 @@ TEST_P(StoreContract, SecurityInfoByEndpointAndIdentity) {
   SecurityStore& sec = *b().security;
   SecurityInfo info{"dev-1", "id-1", std::string("\x01\x02\x00\xff", 4)};
   ASSERT_TRUE(b().wait<bool>([&](auto cb) { sec.put(info, cb); }).ok());
-  auto by_ep = b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_endpoint("dev-1", cb); });
+  auto by_ep =
+      b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_endpoint("dev-1", cb); });
   ASSERT_TRUE(by_ep.ok() && by_ep->has_value());
   EXPECT_EQ(**by_ep, info);
-  auto by_id = b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-1", cb); });
+  auto by_id =
+      b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-1", cb); });
   ASSERT_TRUE(by_id->has_value());
 
   // An identity belongs to one endpoint.
@@ -241,7 +260,8 @@ TEST_P(StoreContract, SecurityInfoByEndpointAndIdentity) {
 
   // Changing the identity frees the old one.
   ASSERT_TRUE(b().wait<bool>([&](auto cb) { sec.put({"dev-1", "id-2", "k2"}, cb); }).ok());
-  auto old = b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-1", cb); });
+  auto old =
+      b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-1", cb); });
   EXPECT_FALSE(old->has_value());
 
   auto empty_key = b().wait<bool>([&](auto cb) { sec.put({"dev-3", "id-3", ""}, cb); });
@@ -249,7 +269,8 @@ TEST_P(StoreContract, SecurityInfoByEndpointAndIdentity) {
 
   EXPECT_TRUE(*b().wait<bool>([&](auto cb) { sec.remove("dev-1", cb); }));
   EXPECT_FALSE(*b().wait<bool>([&](auto cb) { sec.remove("dev-1", cb); }));
-  auto gone = b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-2", cb); });
+  auto gone =
+      b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-2", cb); });
   EXPECT_FALSE(gone->has_value());
 }
 
@@ -260,7 +281,8 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("memory", "r
 TEST(RedisKeySchema, RecordsLiveUnderDocumentedKeys) {
   auto b = make_redis();
   ASSERT_NE(b, nullptr);
-  (void)b->wait<std::optional<Registration>>([&](auto cb) { b->registrations->add(sample("dev-9", "R9"), cb); });
+  (void)b->wait<std::optional<Registration>>(
+      [&](auto cb) { b->registrations->add(sample("dev-9", "R9"), cb); });
   auto get = [&](const std::string& key) {
     return b->wait<io::RedisReply>([&](auto cb) { b->redis->command({"GET", key}, cb); });
   };
@@ -271,10 +293,14 @@ TEST(RedisKeySchema, RecordsLiveUnderDocumentedKeys) {
   EXPECT_EQ(get("EP:REGID:R9")->str, "dev-9");
   EXPECT_EQ(get("EP#UID:{dev-9}")->str, "node-1");
   EXPECT_EQ(get("EP:ADDR:127.0.0.1:40000")->str, "dev-9");
-  auto ttl = b->wait<io::RedisReply>([&](auto cb) { b->redis->command({"PTTL", "EP#UID:{dev-9}"}, cb); });
+  auto ttl = b->wait<io::RedisReply>([&](auto cb) {
+    b->redis->command({"PTTL", "EP#UID:{dev-9}"}, cb);
+  });
   EXPECT_GT(ttl->integer, 50'000);
   EXPECT_LE(ttl->integer, 60'000);
-  auto score = b->wait<io::RedisReply>([&](auto cb) { b->redis->command({"ZSCORE", "EXP:EP", "dev-9"}, cb); });
+  auto score = b->wait<io::RedisReply>([&](auto cb) {
+    b->redis->command({"ZSCORE", "EXP:EP", "dev-9"}, cb);
+  });
   EXPECT_EQ(score->str, "1060000");
 }
 

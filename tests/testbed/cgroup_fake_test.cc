@@ -28,7 +28,8 @@ TEST(CgroupFakeV2Test, ParentGoesBesideAnOwnGroupThatHoldsProcesses) {
   // user.slice lacked cpu for its children; the parent group gets both.
   EXPECT_EQ(tree.read("sys/user.slice/cgroup.subtree_control"), "+cpu");
   EXPECT_EQ(tree.read("sys/user.slice/fogm2m-fixture/cgroup.subtree_control"), "+cpu +memory");
-  EXPECT_EQ(tree.read("sys/cgroup.subtree_control"), "cpu memory pids\n");  // already enabled: untouched
+  EXPECT_EQ(tree.read("sys/cgroup.subtree_control"),
+            "cpu memory pids\n");  // already enabled: untouched
 }
 
 TEST(CgroupFakeV2Test, ParentGoesBelowAnEmptyOwnGroup) {
@@ -120,19 +121,22 @@ TEST(CgroupFakeV2Test, AddProcessAndProcesses) {
 TEST(CgroupFakeV2Test, BadNamesAndLimitsAreRefused) {
   FakeTree tree("v2");
   auto host = CgroupHost::detect(tree.sys(), tree.proc());
-  EXPECT_EQ(Cgroup::create(*host, "fogm2m-fixture", "../escape", {}).error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(Cgroup::create(*host, "fogm2m-fixture", "../escape", {}).error().kind,
+            ErrorKind::kInvalidArgument);
   EXPECT_EQ(Cgroup::create(*host, "", "node1", {}).error().kind, ErrorKind::kInvalidArgument);
   auto group = Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{});
   ASSERT_TRUE(group.ok());
-  EXPECT_EQ(group->set_limits(CgroupLimits{500, 100000, 0}).error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(group->set_limits(CgroupLimits{500, 100000, 0}).error().kind,
+            ErrorKind::kInvalidArgument);
   EXPECT_EQ(group->set_limits(CgroupLimits{0, 10, 0}).error().kind, ErrorKind::kInvalidArgument);
 }
 
 TEST(CgroupFakeV2Test, LeftoversBelowBesideAndAtTheRootAreRemoved) {
   FakeTree tree("v2");
   // Empty directories: the fake tree's rmdir then works as the kernel's does.
-  for (const char* dir : {"sys/fogm2m-lo-a", "sys/user.slice/fogm2m-lo-b", "sys/user.slice/testbed.scope/fogm2m-lo-c/node1",
-                          "sys/user.slice/other-group"}) {
+  for (const char* dir :
+       {"sys/fogm2m-lo-a", "sys/user.slice/fogm2m-lo-b",
+        "sys/user.slice/testbed.scope/fogm2m-lo-c/node1", "sys/user.slice/other-group"}) {
     std::filesystem::create_directories(tree.root() + "/" + dir);
   }
   auto host = CgroupHost::detect(tree.sys(), tree.proc());
@@ -152,7 +156,8 @@ TEST(CgroupFakeV1Test, CreateWritesLimitsInEveryHierarchy) {
   FakeTree tree("v1");
   auto host = CgroupHost::detect(tree.sys(), tree.proc());
   ASSERT_TRUE(host.ok()) << host.error().message;
-  auto group = Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{10000, 50000, 1u << 30});
+  auto group =
+      Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{10000, 50000, 1u << 30});
   ASSERT_TRUE(group.ok()) << group.error().message;
   const std::string cpu = "sys/cpu,cpuacct/system.slice/testbed.service/fogm2m-fixture/node1/";
   const std::string mem = "sys/memory/system.slice/testbed.service/fogm2m-fixture/node1/";
@@ -197,7 +202,8 @@ TEST(CgroupFakeV1Test, OpenNeedsTheGroupInEveryHierarchy) {
   auto group = Cgroup::open(*host, "fogm2m-fixture", "node1");
   ASSERT_TRUE(group.ok()) << group.error().message;
   EXPECT_DOUBLE_EQ(group->sample()->cpu_s, 12.75);
-  std::filesystem::remove_all(tree.sys() + "/memory/system.slice/testbed.service/fogm2m-fixture/node1");
+  std::filesystem::remove_all(tree.sys() +
+                              "/memory/system.slice/testbed.service/fogm2m-fixture/node1");
   EXPECT_EQ(Cgroup::open(*host, "fogm2m-fixture", "node1").error().kind, ErrorKind::kNotFound);
 }
 
@@ -215,8 +221,9 @@ TEST(CgroupFakeV1Test, MissingKernelFileIsNotCreated) {
 
 TEST(CgroupFakeV1Test, LeftoversAreRemovedInEveryHierarchy) {
   FakeTree tree("v1");
-  for (const char* dir : {"sys/cpu,cpuacct/fogm2m-lo-1/node1", "sys/memory/system.slice/testbed.service/fogm2m-lo-2",
-                          "sys/memory/fogm2m-keep"}) {
+  for (const char* dir :
+       {"sys/cpu,cpuacct/fogm2m-lo-1/node1", "sys/memory/system.slice/testbed.service/fogm2m-lo-2",
+        "sys/memory/fogm2m-keep"}) {
     std::filesystem::create_directories(tree.root() + "/" + dir);
   }
   auto host = CgroupHost::detect(tree.sys(), tree.proc());

@@ -2,13 +2,12 @@
 // busy process, destroy() killing what is inside, leftover removal. Every
 // group carries the prefix fogm2m-test-<pid>- and is removed in TearDown,
 // also when an assertion failed.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "testbed/cgroup.h"
 #include "tests/testbed/cgroup_test_util.h"
@@ -18,7 +17,9 @@ namespace {
 
 using test::BusyChild;
 
-std::string parent_path_of(const std::string& dir) { return std::filesystem::path(dir).parent_path().string(); }
+std::string parent_path_of(const std::string& dir) {
+  return std::filesystem::path(dir).parent_path().string();
+}
 
 class CgroupRealTest : public ::testing::Test {
  protected:
@@ -46,7 +47,8 @@ class CgroupRealTest : public ::testing::Test {
 };
 
 TEST_F(CgroupRealTest, QuotaThrottlesABusyProcess) {
-  auto limited = Cgroup::create(host_, prefix_ + "run", "limited", CgroupLimits{10000, 100000, 256u << 20});
+  auto limited =
+      Cgroup::create(host_, prefix_ + "run", "limited", CgroupLimits{10000, 100000, 256u << 20});
   ASSERT_TRUE(limited.ok()) << limited.error().message;
   auto unlimited = Cgroup::create(host_, prefix_ + "run", "unlimited", CgroupLimits{});
   ASSERT_TRUE(unlimited.ok()) << unlimited.error().message;
@@ -71,11 +73,13 @@ TEST_F(CgroupRealTest, QuotaThrottlesABusyProcess) {
   const double throttled = double(after_limited->nr_throttled - before_limited->nr_throttled);
   const double cpu_limited = after_limited->cpu_s - before_limited->cpu_s;
   const double cpu_unlimited = after_unlimited->cpu_s - before_unlimited->cpu_s;
-  std::printf("limited: %.0f periods, %.0f throttled (ratio %.2f), %.3f s throttled, %.3f s CPU, %llu bytes; "
-              "unlimited: %.3f s CPU\n",
-              periods, throttled, periods > 0 ? throttled / periods : 0.0,
-              after_limited->throttled_s - before_limited->throttled_s, cpu_limited,
-              static_cast<unsigned long long>(after_limited->memory_bytes), cpu_unlimited);
+  std::printf(
+      "limited: %.0f periods, %.0f throttled (ratio %.2f), %.3f s throttled, %.3f s CPU, %llu "
+      "bytes; "
+      "unlimited: %.3f s CPU\n",
+      periods, throttled, periods > 0 ? throttled / periods : 0.0,
+      after_limited->throttled_s - before_limited->throttled_s, cpu_limited,
+      static_cast<unsigned long long>(after_limited->memory_bytes), cpu_unlimited);
   EXPECT_GT(throttled, 0);
   ASSERT_GT(periods, 0);
   EXPECT_GT(throttled / periods, 0);
@@ -109,7 +113,8 @@ TEST_F(CgroupRealTest, DestroyKillsTheProcessesAndRemovesTheDirectories) {
   EXPECT_EQ(child.wait_for_signal(), SIGKILL);
   EXPECT_FALSE(any_exists(dirs));
   for (const auto& d : dirs) {
-    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(d).parent_path())) << "parent group left: " << d;
+    EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(d).parent_path()))
+        << "parent group left: " << d;
   }
   EXPECT_TRUE(group->destroy().ok());  // idempotent
 }
@@ -169,7 +174,8 @@ TEST(CgroupRealHybridTest, V2TreeWithoutControllersIsRefused) {
   ASSERT_FALSE(group.ok());
   EXPECT_EQ(group.error().kind, ErrorKind::kUnsupported) << group.error().message;
   EXPECT_FALSE(std::filesystem::exists(host->hierarchies()[0].own_dir + "/" + parent));
-  EXPECT_FALSE(std::filesystem::exists(parent_path_of(host->hierarchies()[0].own_dir) + "/" + parent));
+  EXPECT_FALSE(
+      std::filesystem::exists(parent_path_of(host->hierarchies()[0].own_dir) + "/" + parent));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include "testbed/cgroup_stats.h"
 
 #include <arpa/inet.h>
+#include <gtest/gtest.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -13,8 +14,6 @@
 #include <cstdio>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "testbed/netdev_stats.h"
 #include "testbed/process_stats.h"
@@ -66,7 +65,8 @@ TEST(CgroupStatsTest, CpuMax) {
 }
 
 TEST(CgroupStatsTest, ControllersDropPlusSigns) {
-  EXPECT_EQ(parse_controllers("cpuset cpu io memory\n"), (std::vector<std::string>{"cpuset", "cpu", "io", "memory"}));
+  EXPECT_EQ(parse_controllers("cpuset cpu io memory\n"),
+            (std::vector<std::string>{"cpuset", "cpu", "io", "memory"}));
   EXPECT_EQ(parse_controllers("+cpu +memory"), (std::vector<std::string>{"cpu", "memory"}));
   EXPECT_TRUE(parse_controllers("\n").empty());
 }
@@ -126,13 +126,17 @@ TEST(CgroupStatsTest, ProcStatWithParenthesesInTheName) {
 
 TEST(CgroupStatsTest, ProcStatusWakeupsAreTheVoluntarySwitches) {
   const std::string status =
-      "Name:\tfogm2m\nnonvoluntary_ctxt_switches:\t7\nThreads:\t1\nvoluntary_ctxt_switches:\t12345\n";
+      "Name:\tfogm2m\nnonvoluntary_ctxt_switches:\t7\nThreads:\t1\nvoluntary_ctxt_switches:"
+      "\t12345\n";
   auto w = parse_proc_status_wakeups(status);
   ASSERT_TRUE(w.ok()) << w.error().message;
   EXPECT_EQ(*w, 12345u);
-  EXPECT_EQ(parse_proc_status_wakeups("nonvoluntary_ctxt_switches:\t7\n").error().kind, ErrorKind::kMalformed);
-  EXPECT_EQ(parse_proc_status_wakeups("voluntary_ctxt_switches:\tmany\n").error().kind, ErrorKind::kMalformed);
-  EXPECT_EQ(parse_proc_status_wakeups("voluntary_ctxt_switches:\n").error().kind, ErrorKind::kMalformed);
+  EXPECT_EQ(parse_proc_status_wakeups("nonvoluntary_ctxt_switches:\t7\n").error().kind,
+            ErrorKind::kMalformed);
+  EXPECT_EQ(parse_proc_status_wakeups("voluntary_ctxt_switches:\tmany\n").error().kind,
+            ErrorKind::kMalformed);
+  EXPECT_EQ(parse_proc_status_wakeups("voluntary_ctxt_switches:\n").error().kind,
+            ErrorKind::kMalformed);
 }
 
 TEST(CgroupStatsTest, ReadProcessUsageOfThisProcess) {
@@ -192,7 +196,8 @@ TEST(CgroupStatsTest, ReadNetDevExcludesLoopbackOfTheProcessNamespace) {
   EXPECT_NE(raw.str().find("lo:"), std::string::npos);
   unsigned long long lo_tx_packets = 0;
   const std::string text = raw.str();
-  std::sscanf(text.c_str() + text.find("lo:") + 3, "%*u %*u %*u %*u %*u %*u %*u %*u %*u %llu", &lo_tx_packets);
+  std::sscanf(text.c_str() + text.find("lo:") + 3, "%*u %*u %*u %*u %*u %*u %*u %*u %*u %llu",
+              &lo_tx_packets);
   EXPECT_GE(lo_tx_packets, 5u);
   ASSERT_TRUE(counters.ok()) << counters.error().message;
   EXPECT_EQ(counters->rx_packets, 0u);

@@ -40,7 +40,8 @@ class FakeTree {
   std::string proc() const { return root_ + "/proc"; }
 
   void write(const std::string& relative, const std::string& text) const {
-    std::filesystem::create_directories(std::filesystem::path(root_ + "/" + relative).parent_path());
+    std::filesystem::create_directories(
+        std::filesystem::path(root_ + "/" + relative).parent_path());
     std::ofstream(root_ + "/" + relative, std::ios::trunc) << text;
   }
   std::string read(const std::string& relative) const {
@@ -49,7 +50,9 @@ class FakeTree {
     ss << in.rdbuf();
     return ss.str();
   }
-  bool exists(const std::string& relative) const { return std::filesystem::exists(root_ + "/" + relative); }
+  bool exists(const std::string& relative) const {
+    return std::filesystem::exists(root_ + "/" + relative);
+  }
 
  private:
   std::string root_;
@@ -73,7 +76,8 @@ class BusyChild {
       if (::read(fds[0], &c, 1) != 1) ::_exit(1);
       // Memory touched after the move is charged to the new group (v1 does
       // not move charges of pages touched before).
-      void* block = ::mmap(nullptr, kTouchedBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* block = ::mmap(nullptr, kTouchedBytes, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (block != MAP_FAILED) std::memset(block, 1, kTouchedBytes);
       volatile unsigned long spins = 0;
       for (;;) {

@@ -3,7 +3,6 @@
 #include "testbed/cluster_state.h"
 
 #include <gtest/gtest.h>
-
 #include <unistd.h>
 
 #include "testbed/process.h"
@@ -18,11 +17,30 @@ ClusterState sample() {
   s.lb_netns = "fm-t1-lb";
   s.control_netns = "fm-t1-lb";
   s.nft_table = "fogm2m_t1";
-  s.redis = MemberState{"redis", "fm-t1-redis", "10.78.0.2", "/var/tmp/redis.log", 4242, 99, "", {}, 0, 0, ""};
+  s.redis = MemberState{
+      "redis", "fm-t1-redis", "10.78.0.2", "/var/tmp/redis.log", 4242, 99, "", {}, 0, 0, ""};
   s.redis_address = "10.78.0.2:6379";
-  s.nodes.push_back(MemberState{"node1", "fm-t1-n1", "10.78.0.3", "/var/tmp/node1.log", 4243, 100,
-                                "fogm2m-t1/node1", {"/sys/fs/cgroup/cpu/fogm2m-t1/node1"}, 0, 0, ""});
-  s.fleets.push_back(MemberState{"fleet1", "fm-t1-f1", "10.77.0.2", "/var/tmp/fleet1.log", 4244, 101, "", {}, 1, 50,
+  s.nodes.push_back(MemberState{"node1",
+                                "fm-t1-n1",
+                                "10.78.0.3",
+                                "/var/tmp/node1.log",
+                                4243,
+                                100,
+                                "fogm2m-t1/node1",
+                                {"/sys/fs/cgroup/cpu/fogm2m-t1/node1"},
+                                0,
+                                0,
+                                ""});
+  s.fleets.push_back(MemberState{"fleet1",
+                                 "fm-t1-f1",
+                                 "10.77.0.2",
+                                 "/var/tmp/fleet1.log",
+                                 4244,
+                                 101,
+                                 "",
+                                 {},
+                                 1,
+                                 50,
                                  "/var/tmp/fleet1.json"});
   s.devices = 50;
   s.dtls = true;
@@ -50,10 +68,13 @@ TEST(ClusterState, DamagedFilesAreRefusedWithTheField) {
   EXPECT_EQ(cluster_state_from_json("{nope").error().kind, ErrorKind::kMalformed);
   std::string text = to_json(sample());
   const std::string no_vip = std::string(text).replace(text.find("\"vip\""), 5, "\"viq\"");
-  EXPECT_NE(cluster_state_from_json(no_vip).error().message.find("\"vip\" is missing"), std::string::npos);
-  const std::string bad_pid = std::string(text).replace(text.find("\"pid\":4243"), 10, "\"pid\":\"x\"");
-  EXPECT_NE(cluster_state_from_json(bad_pid).error().message.find("nodes[0]: \"pid\" is not an integer"),
-            std::string::npos)
+  EXPECT_NE(cluster_state_from_json(no_vip).error().message.find("\"vip\" is missing"),
+            std::string::npos);
+  const std::string bad_pid =
+      std::string(text).replace(text.find("\"pid\":4243"), 10, "\"pid\":\"x\"");
+  EXPECT_NE(
+      cluster_state_from_json(bad_pid).error().message.find("nodes[0]: \"pid\" is not an integer"),
+      std::string::npos)
       << cluster_state_from_json(bad_pid).error().message;
 }
 

@@ -1,12 +1,11 @@
 // The Sampler's thread on a real cgroup of this machine (as root; skipped
 // otherwise): a busy process under a 10 % quota shows up throttled in the
 // window's summary and in the CSV.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "testbed/sampler.h"
 #include "tests/testbed/cgroup_test_util.h"
@@ -49,10 +48,12 @@ TEST(CollectorRealTest, SamplerSummarisesAThrottledGroup) {
 
   auto s = sampler.summarize("node1", start, end);
   ASSERT_TRUE(s.ok()) << s.error().message;
-  std::printf("%zu samples over %.2f s: ratio %.2f (%.0f/%.0f), throttled %.3f s, cpu %.3f s, memory mean %.0f "
-              "peak %.0f, rx %.0f B tx %.0f B\n",
-              s->samples, s->window_s, s->throttling_ratio, s->nr_throttled, s->nr_periods, s->throttled_s, s->cpu_s,
-              s->memory_mean_bytes, s->memory_peak_bytes, s->rx_bytes, s->tx_bytes);
+  std::printf(
+      "%zu samples over %.2f s: ratio %.2f (%.0f/%.0f), throttled %.3f s, cpu %.3f s, memory mean "
+      "%.0f "
+      "peak %.0f, rx %.0f B tx %.0f B\n",
+      s->samples, s->window_s, s->throttling_ratio, s->nr_throttled, s->nr_periods, s->throttled_s,
+      s->cpu_s, s->memory_mean_bytes, s->memory_peak_bytes, s->rx_bytes, s->tx_bytes);
   EXPECT_GE(s->samples, 2u);
   EXPECT_TRUE(s->has_cgroup);
   EXPECT_TRUE(s->has_net);
@@ -72,7 +73,8 @@ TEST(CollectorRealTest, SamplerSummarisesAThrottledGroup) {
   std::ifstream in(csv);
   size_t rows = 0;
   for (std::string line; std::getline(in, line);) ++rows;
-  EXPECT_EQ(rows, 1 + sampler.series("node1").size() + sampler.host_series().size());  // header, node1, host
+  EXPECT_EQ(rows, 1 + sampler.series("node1").size() +
+                      sampler.host_series().size());  // header, node1, host
 
   ASSERT_TRUE(group->destroy().ok());
   EXPECT_EQ(child.wait_for_signal(), SIGKILL);

@@ -1,12 +1,11 @@
 // The Sampler on a fake tree: files are rewritten between sample_now()
 // calls, so every delta and summary figure is known exactly.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <sstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "testbed/sampler.h"
 #include "tests/testbed/cgroup_test_util.h"
@@ -16,16 +15,18 @@ namespace {
 
 using test::FakeTree;
 
-std::string net_dev(uint64_t rx_bytes, uint64_t rx_packets, uint64_t tx_bytes, uint64_t tx_packets) {
+std::string net_dev(uint64_t rx_bytes, uint64_t rx_packets, uint64_t tx_bytes,
+                    uint64_t tx_packets) {
   return "Inter-|   Receive |  Transmit\n face |bytes packets|bytes packets\n"
          "    lo: 777 7 0 0 0 0 0 0 777 7 0 0 0 0 0 0\n  eth0: " +
-         std::to_string(rx_bytes) + " " + std::to_string(rx_packets) + " 0 0 0 0 0 0 " + std::to_string(tx_bytes) + " " +
-         std::to_string(tx_packets) + " 0 0 0 0 0 0\n";
+         std::to_string(rx_bytes) + " " + std::to_string(rx_packets) + " 0 0 0 0 0 0 " +
+         std::to_string(tx_bytes) + " " + std::to_string(tx_packets) + " 0 0 0 0 0 0\n";
 }
 
 std::string proc_stat(uint64_t utime_ticks, uint64_t rss_pages) {
   return "77 (redis-server) S 1 77 77 0 -1 0 0 0 0 0 " + std::to_string(utime_ticks) +
-         " 0 0 0 20 0 4 0 100 1000 " + std::to_string(rss_pages) + " 0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
+         " 0 0 0 20 0 4 0 100 1000 " + std::to_string(rss_pages) +
+         " 0 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n";
 }
 
 std::string proc_status(uint64_t voluntary) {
@@ -33,10 +34,11 @@ std::string proc_status(uint64_t voluntary) {
          "\nnonvoluntary_ctxt_switches:\t999\n";
 }
 
-std::string cpu_stat(uint64_t usage_usec, uint64_t periods, uint64_t throttled, uint64_t throttled_usec) {
+std::string cpu_stat(uint64_t usage_usec, uint64_t periods, uint64_t throttled,
+                     uint64_t throttled_usec) {
   return "usage_usec " + std::to_string(usage_usec) + "\nuser_usec 0\nsystem_usec 0\nnr_periods " +
-         std::to_string(periods) + "\nnr_throttled " + std::to_string(throttled) + "\nthrottled_usec " +
-         std::to_string(throttled_usec) + "\n";
+         std::to_string(periods) + "\nnr_throttled " + std::to_string(throttled) +
+         "\nthrottled_usec " + std::to_string(throttled_usec) + "\n";
 }
 
 class CollectorTest : public ::testing::Test {
@@ -51,8 +53,8 @@ class CollectorTest : public ::testing::Test {
     tree_.write("proc/77/stat", proc_stat(100, 10));
     tree_.write("proc/77/status", proc_status(5000));
   }
-  void set_node1(uint64_t usage_usec, uint64_t periods, uint64_t throttled, uint64_t throttled_usec, uint64_t memory,
-                 uint64_t peak) {
+  void set_node1(uint64_t usage_usec, uint64_t periods, uint64_t throttled, uint64_t throttled_usec,
+                 uint64_t memory, uint64_t peak) {
     tree_.write(kNode1 + "cpu.stat", cpu_stat(usage_usec, periods, throttled, throttled_usec));
     tree_.write(kNode1 + "memory.current", std::to_string(memory));
     tree_.write(kNode1 + "memory.peak", std::to_string(peak));
@@ -136,7 +138,8 @@ TEST_F(CollectorTest, HostStealAndSpeedProbeArePerWindow) {
   EXPECT_GT(host->speed_probe_us, 0);
   const auto series = sampler.host_series();
   ASSERT_EQ(series.size(), 2u);
-  EXPECT_DOUBLE_EQ(host->speed_probe_us, std::max(series[0].speed_probe_us, series[1].speed_probe_us));
+  EXPECT_DOUBLE_EQ(host->speed_probe_us,
+                   std::max(series[0].speed_probe_us, series[1].speed_probe_us));
   EXPECT_EQ(sampler.summarize_host(t1, t1).error().kind, ErrorKind::kNotFound);
 
   // An unreadable stat file loses the steal, not the probe.
@@ -232,7 +235,7 @@ TEST_F(CollectorTest, TargetsAreAddedAndRemoved) {
   ASSERT_TRUE(sampler.remove_target("node1").ok());
   EXPECT_EQ(sampler.remove_target("node1").error().kind, ErrorKind::kNotFound);
   sampler.sample_now();
-  EXPECT_EQ(sampler.series("node1").size(), 1u);  // kept, no longer growing
+  EXPECT_EQ(sampler.series("node1").size(), 1u);        // kept, no longer growing
   ASSERT_TRUE(sampler.add_target(node_target()).ok());  // the name is free again
   EXPECT_EQ(sampler.target_names(), (std::vector<std::string>{"node1"}));
 }
@@ -252,17 +255,21 @@ TEST_F(CollectorTest, CsvHasOneRowPerTargetAndInstant) {
   std::vector<std::string> lines;
   while (std::getline(in, line)) lines.push_back(line);
   ASSERT_EQ(lines.size(), 7u);
-  EXPECT_EQ(lines[0],
-            "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_bytes,"
-            "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups,"
-            "host_total_ticks,host_steal_ticks,speed_probe_us");
+  EXPECT_EQ(
+      lines[0],
+      "target,unix_s,elapsed_s,cpu_s,nr_periods,nr_throttled,throttled_s,memory_bytes,memory_peak_"
+      "bytes,"
+      "rx_bytes,rx_packets,tx_bytes,tx_packets,process_cpu_s,process_memory_bytes,process_wakeups,"
+      "host_total_ticks,host_steal_ticks,speed_probe_us");
   EXPECT_EQ(lines[1].rfind("node1,", 0), 0u);
-  EXPECT_NE(lines[1].find(",2.000000,400,100,0.500000,50000000,60000000,1000,10,2000,20,,,,,,"), std::string::npos)
+  EXPECT_NE(lines[1].find(",2.000000,400,100,0.500000,50000000,60000000,1000,10,2000,20,,,,,,"),
+            std::string::npos)
       << lines[1];
   EXPECT_EQ(lines[3].rfind("redis,", 0), 0u);
   EXPECT_NE(lines[3].find(",,,,,,,,,,"), std::string::npos) << lines[3];  // no cgroup, no net
   EXPECT_EQ(lines[5].rfind("host,", 0), 0u);
-  EXPECT_NE(lines[5].find(",,,,,,,,,,,,,1007,7,"), std::string::npos) << lines[5];  // host columns only
+  EXPECT_NE(lines[5].find(",,,,,,,,,,,,,1007,7,"), std::string::npos)
+      << lines[5];  // host columns only
   for (const auto& l : lines) EXPECT_EQ(std::count(l.begin(), l.end(), ','), 18) << l;
 
   const std::string path = tree_.root() + "/series.csv";

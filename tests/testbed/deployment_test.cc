@@ -3,6 +3,8 @@
 // balancer and a device fleet. Checks that devices spread over the nodes and
 // stay on their node, that a tighter quota throttles more, and that
 // teardown - normal or after a crash - leaves nothing behind.
+#include "testbed/deployment.h"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -20,7 +22,6 @@
 
 #include "testbed/cleanup.h"
 #include "testbed/command.h"
-#include "testbed/deployment.h"
 #include "testbed/netns.h"
 
 namespace fogm2m::testbed {
@@ -74,7 +75,8 @@ struct Traces {
   bool lock_file = false;
 };
 
-Traces traces_of(const std::string& run, const std::vector<std::string>& cgroup_dirs, const std::vector<pid_t>& pids) {
+Traces traces_of(const std::string& run, const std::vector<std::string>& cgroup_dirs,
+                 const std::vector<pid_t>& pids) {
   Traces t;
   t.namespaces = list_netns(run_netns_prefix(run));
   for (const auto& d : cgroup_dirs) {
@@ -100,7 +102,8 @@ void expect_clean(const Traces& t) {
 }
 
 void collect(const Member& m, std::vector<std::string>& dirs, std::vector<pid_t>& pids) {
-  if (m.cgroup) dirs.insert(dirs.end(), m.cgroup->directories().begin(), m.cgroup->directories().end());
+  if (m.cgroup)
+    dirs.insert(dirs.end(), m.cgroup->directories().begin(), m.cgroup->directories().end());
   if (m.pid() > 0) pids.push_back(m.pid());
 }
 
@@ -110,8 +113,8 @@ TEST(DeploymentTest, NodesJoinAndDownLeavesNothing) {
   auto deployed = Deployment::up(config);
   ASSERT_TRUE(deployed) << deployed.error().message;
   Deployment& d = **deployed;
-  std::printf("deploy 2 nodes: network %.3f s, redis %.3f s, nodes %.3f s, total %.3f s\n", d.times().network_s,
-              d.times().redis_s, d.times().nodes_s, d.times().total_s);
+  std::printf("deploy 2 nodes: network %.3f s, redis %.3f s, nodes %.3f s, total %.3f s\n",
+              d.times().network_s, d.times().redis_s, d.times().nodes_s, d.times().total_s);
 
   auto redis = d.redis();
   ASSERT_TRUE(redis) << redis.error().message;
@@ -119,7 +122,8 @@ TEST(DeploymentTest, NodesJoinAndDownLeavesNothing) {
   ASSERT_TRUE(joined);
   EXPECT_EQ(joined->size(), 2u);
   EXPECT_EQ(list_netns(run_netns_prefix(d.run_id())).size(), 4u);  // lb, redis, node1, node2
-  auto table = run_command({"nft", "list", "table", "ip", run_nft_table(d.run_id())}, inside(d.lb_netns()));
+  auto table =
+      run_command({"nft", "list", "table", "ip", run_nft_table(d.run_id())}, inside(d.lb_netns()));
   ASSERT_TRUE(table);
   EXPECT_EQ(table->exit_code, 0);
   EXPECT_NE(table->out.find(d.nodes()[1].address), std::string::npos);  // in the bucket map
@@ -143,12 +147,14 @@ TEST(DeploymentTest, NodesJoinAndDownLeavesNothing) {
   EXPECT_EQ(d.load_balancer().backends().size(), 3u);
   collect(*d.node(3), dirs, pids);
   ASSERT_TRUE(d.remove_node(1));
-  EXPECT_EQ(d.load_balancer().backends(), (std::vector<std::string>{d.node(2)->address, d.node(3)->address}));
+  EXPECT_EQ(d.load_balancer().backends(),
+            (std::vector<std::string>{d.node(2)->address, d.node(3)->address}));
   EXPECT_FALSE(netns_exists(run_netns_prefix(d.run_id()) + "node1"));
 
   const auto start = std::chrono::steady_clock::now();
   EXPECT_TRUE(d.down());
-  std::printf("down: %.3f s\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  std::printf("down: %.3f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   expect_clean(traces_of(d.run_id(), dirs, pids));
 }
 
@@ -185,7 +191,8 @@ TEST(DeploymentTest, CrashedRunIsRemovedByCleanup) {
   std::string text;
   char buf[4096];
   ssize_t n;
-  while (text.find('\n') == std::string::npos && (n = ::read(report[0], buf, sizeof(buf))) > 0) text.append(buf, n);
+  while (text.find('\n') == std::string::npos && (n = ::read(report[0], buf, sizeof(buf))) > 0)
+    text.append(buf, n);
   ::close(report[0]);
   ::kill(deployer, SIGKILL);
   ::waitpid(deployer, nullptr, 0);
@@ -220,7 +227,8 @@ TEST(DeploymentTest, CrashedRunIsRemovedByCleanup) {
 long last_counter(const std::string& log, const std::string& key) {
   std::regex pattern(" " + key + "=([0-9]+)");
   long value = -1;
-  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), pattern);
+       it != std::sregex_iterator(); ++it) {
     value = std::stol((*it)[1].str());
   }
   return value;
@@ -240,8 +248,11 @@ TEST(DeploymentTest, DevicesSpreadOverNodesAndUpdatesStayOnTheirNode) {
   auto deployed = Deployment::up(config);
   ASSERT_TRUE(deployed) << deployed.error().message;
   Deployment& d = **deployed;
-  std::printf("deploy 3 nodes + 300 devices: network %.3f s, redis %.3f s, nodes %.3f s, fleets %.3f s, total %.3f s\n",
-              d.times().network_s, d.times().redis_s, d.times().nodes_s, d.times().fleets_s, d.times().total_s);
+  std::printf(
+      "deploy 3 nodes + 300 devices: network %.3f s, redis %.3f s, nodes %.3f s, fleets %.3f s, "
+      "total %.3f s\n",
+      d.times().network_s, d.times().redis_s, d.times().nodes_s, d.times().fleets_s,
+      d.times().total_s);
 
   auto redis = d.redis();
   ASSERT_TRUE(redis);
@@ -257,8 +268,9 @@ TEST(DeploymentTest, DevicesSpreadOverNodesAndUpdatesStayOnTheirNode) {
   }
 
   // A CoAP client in the fleet's namespace reaches a node through the VIP.
-  auto probe = run_command({"coap-client-notls", "-B", "3", "-m", "get", "coap://" + d.vip() + "/.well-known/core"},
-                           inside(d.fleets()[0].netns));
+  auto probe = run_command(
+      {"coap-client-notls", "-B", "3", "-m", "get", "coap://" + d.vip() + "/.well-known/core"},
+      inside(d.fleets()[0].netns));
   ASSERT_TRUE(probe) << probe.error().message;
   EXPECT_FALSE(probe->out.empty() && probe->err.empty()) << "no answer from the VIP";
 
@@ -290,8 +302,8 @@ TEST(DeploymentTest, DevicesSpreadOverNodesAndUpdatesStayOnTheirNode) {
     EXPECT_GE(upd, owned[n.name]) << n.name << " saw fewer updates than it owns devices";
     updates_seen += upd;
   }
-  std::printf("fleet updates %lld, node updates %ld\n", static_cast<long long>(stats["updates"].to_number<int64_t>()),
-              updates_seen);
+  std::printf("fleet updates %lld, node updates %ld\n",
+              static_cast<long long>(stats["updates"].to_number<int64_t>()), updates_seen);
   EXPECT_TRUE(d.down());
 }
 
@@ -319,10 +331,12 @@ void drive_coap_load(const std::string& netns, const std::vector<std::string>& a
     if (due - start > duration) break;
     std::this_thread::sleep_until(due);
     ++mid;
-    const unsigned char get[] = {0x40, 0x01, static_cast<unsigned char>(mid >> 8), static_cast<unsigned char>(mid),
-                                 0xb1, 'x'};
+    const unsigned char get[] = {
+        0x40, 0x01, static_cast<unsigned char>(mid >> 8), static_cast<unsigned char>(mid),
+        0xb1, 'x'};
     for (size_t i = 0; i < fds.size(); ++i) {
-      ::sendto(fds[i], get, sizeof(get), 0, reinterpret_cast<sockaddr*>(&targets[i]), sizeof(targets[i]));
+      ::sendto(fds[i], get, sizeof(get), 0, reinterpret_cast<sockaddr*>(&targets[i]),
+               sizeof(targets[i]));
       while (::recv(fds[i], drain, sizeof(drain), 0) > 0) {
       }
     }
@@ -344,7 +358,8 @@ TEST(DeploymentTest, TighterQuotaThrottlesMore) {
   auto before1 = d.node(1)->cgroup->sample();
   auto before2 = d.node(2)->cgroup->sample();
   ASSERT_TRUE(before1 && before2);
-  drive_coap_load(d.control_netns(), {d.node(1)->address, d.node(2)->address}, 12000, std::chrono::milliseconds(2000));
+  drive_coap_load(d.control_netns(), {d.node(1)->address, d.node(2)->address}, 12000,
+                  std::chrono::milliseconds(2000));
   auto after1 = d.node(1)->cgroup->sample();
   auto after2 = d.node(2)->cgroup->sample();
   ASSERT_TRUE(after1 && after2);
@@ -353,8 +368,8 @@ TEST(DeploymentTest, TighterQuotaThrottlesMore) {
     return periods > 0 ? static_cast<double>(b.nr_throttled - a.nr_throttled) / periods : 0.0;
   };
   const double tight = ratio(*before1, *after1), loose = ratio(*before2, *after2);
-  std::printf("throttled ratio: 10%% quota %.2f (cpu %.2f s), 100%% quota %.2f (cpu %.2f s)\n", tight,
-              after1->cpu_s - before1->cpu_s, loose, after2->cpu_s - before2->cpu_s);
+  std::printf("throttled ratio: 10%% quota %.2f (cpu %.2f s), 100%% quota %.2f (cpu %.2f s)\n",
+              tight, after1->cpu_s - before1->cpu_s, loose, after2->cpu_s - before2->cpu_s);
   EXPECT_GT(tight, loose);
   EXPECT_GT(tight, 0.2);
   EXPECT_TRUE(d.down());

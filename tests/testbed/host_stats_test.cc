@@ -45,8 +45,8 @@ TEST(HostStats, ReadsTheRealMachineAndAFakeTree) {
 
 TEST(HostStats, TheProbeTakesCpuTime) {
   const double us = run_speed_probe_us();
-  EXPECT_GT(us, 1.0);      // 100k dependent multiplications cannot be free
-  EXPECT_LT(us, 1e6);      // nor take a second of CPU
+  EXPECT_GT(us, 1.0);  // 100k dependent multiplications cannot be free
+  EXPECT_LT(us, 1e6);  // nor take a second of CPU
 }
 
 }  // namespace

@@ -76,7 +76,8 @@ class NameEcho {
       if (::poll(&p, 1, 50) != 1) continue;
       sockaddr_in from{};
       socklen_t len = sizeof(from);
-      if (::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len) < 0) continue;
+      if (::recvfrom(fd_, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&from), &len) < 0)
+        continue;
       ::sendto(fd_, name_.data(), name_.size(), 0, reinterpret_cast<sockaddr*>(&from), len);
     }
   }
@@ -199,7 +200,8 @@ TEST(NetworkTest, VipStickyPerSourcePortSpreadOverNodesAndNodeSetChanges) {
   EXPECT_FALSE(topology->add_host("much-too-long", Side::kFront, 12));
 
   // Forwarding on inside the load balancer's namespace only.
-  auto forward = run_command({"cat", "/proc/sys/net/ipv4/ip_forward"}, inside(topology->lb_netns()));
+  auto forward =
+      run_command({"cat", "/proc/sys/net/ipv4/ip_forward"}, inside(topology->lb_netns()));
   ASSERT_TRUE(forward);
   EXPECT_EQ(forward->out, "1\n");
   // Nothing of ours in the root namespace.
@@ -254,7 +256,8 @@ TEST(NetworkTest, VipStickyPerSourcePortSpreadOverNodesAndNodeSetChanges) {
   // node2 is back: it takes over buckets again.
   ASSERT_TRUE(lb->set_backends({nodes[0].address, nodes[2].address, nodes[1].address}));
   std::set<std::string> seen;
-  for (uint16_t port = 42000; port < 42060; ++port) seen.insert(ask(*client, port, topology->vip()));
+  for (uint16_t port = 42000; port < 42060; ++port)
+    seen.insert(ask(*client, port, topology->vip()));
   EXPECT_EQ(seen.count("node2"), 1u);
 
   echoes.clear();

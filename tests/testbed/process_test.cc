@@ -1,6 +1,8 @@
 // The testbed's process launcher and command runner on real processes:
 // namespaces entered before exec, the pre-exec hook (where a cgroup is
 // joined), failures reported, SIGTERM then SIGKILL, log files.
+#include "testbed/process.h"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,7 +14,6 @@
 #include "testbed/cleanup.h"
 #include "testbed/command.h"
 #include "testbed/netns.h"
-#include "testbed/process.h"
 
 namespace fogm2m::testbed {
 namespace {

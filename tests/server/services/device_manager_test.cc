@@ -7,8 +7,8 @@
 #include <gtest/gtest.h>
 
 #include "bus/reply.h"
-#include "lwm2m/codec/codec.h"
 #include "lwm2m/coap_code.h"
+#include "lwm2m/codec/codec.h"
 #include "tests/server/services/service_fixture.h"
 
 namespace fogm2m::server {
@@ -45,7 +45,8 @@ class DeviceManagerTest : public testing::ServiceFixture {
   std::string perform(const bus::Request& r) {
     replies.emplace_back();
     const size_t slot = replies.size() - 1;
-    manager.perform(device(), r, [this, slot](std::string reply) { replies[slot] = std::move(reply); });
+    manager.perform(device(), r,
+                    [this, slot](std::string reply) { replies[slot] = std::move(reply); });
     settle();
     return replies[slot];
   }
@@ -54,7 +55,8 @@ class DeviceManagerTest : public testing::ServiceFixture {
   static CoapMessage content(const Path& path, const lwm2m::Node& node) {
     CoapMessage m;
     m.code = static_cast<uint8_t>(CoapCode::kContent);
-    m.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
+    m.add_uint_option(lwm2m::coap_option::kContentFormat,
+                      static_cast<uint32_t>(ContentFormat::kTlv));
     auto bytes = lwm2m::encode(ContentFormat::kTlv, path, node);
     m.payload.assign(bytes->begin(), bytes->end());
     return m;
@@ -71,12 +73,14 @@ class DeviceManagerTest : public testing::ServiceFixture {
 };
 
 TEST_F(DeviceManagerTest, ReadGoesOutAsGetAndComesBackDecoded) {
-  EXPECT_EQ(perform(request(bus::RequestKind::kRead, Path(3313, 0, 5702))), "");  // waits for the device
+  EXPECT_EQ(perform(request(bus::RequestKind::kRead, Path(3313, 0, 5702))),
+            "");  // waits for the device
   ASSERT_EQ(transport.sent.size(), 1u);
   const CoapMessage& get = transport.last_request();
   EXPECT_EQ(get.code, static_cast<uint8_t>(CoapCode::kGet));
   EXPECT_EQ(get.uri_path_segments(), (std::vector<std::string_view>{"3313", "0", "5702"}));
-  EXPECT_EQ(get.uint_option(lwm2m::coap_option::kAccept), static_cast<uint32_t>(ContentFormat::kTlv));
+  EXPECT_EQ(get.uint_option(lwm2m::coap_option::kAccept),
+            static_cast<uint32_t>(ContentFormat::kTlv));
   EXPECT_EQ(transport.sent[0].timeout, ctx.device_timeout);
   transport.answer(content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.5)));
   settle();
@@ -105,7 +109,8 @@ TEST_F(DeviceManagerTest, WritesExecutesAndAttributesBecomeTheirCoapRequests) {
   attributes.attributes.pmin = 1;
   attributes.attributes.gt = 2.5;
   perform(attributes);
-  EXPECT_EQ(transport.last_request().uri_queries(), (std::vector<std::string_view>{"pmin=1", "gt=2.5"}));
+  EXPECT_EQ(transport.last_request().uri_queries(),
+            (std::vector<std::string_view>{"pmin=1", "gt=2.5"}));
 
   perform(request(bus::RequestKind::kDelete, Path(3313, 1)));
   EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kDelete));
@@ -119,7 +124,8 @@ TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
   bool inside = true;
   std::string early;
   bus::Request no_node = request(bus::RequestKind::kWrite, Path(3, 0, 14));
-  manager.perform(device(), no_node, [&](std::string reply) { early = (inside ? "inside:" : "") + reply; });
+  manager.perform(device(), no_node,
+                  [&](std::string reply) { early = (inside ? "inside:" : "") + reply; });
   inside = false;
   settle();
   EXPECT_EQ(reply(early).type, bus::ReplyType::kErr);
@@ -136,13 +142,15 @@ TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
   perform(request(bus::RequestKind::kRead, Path(3313, 0)));
   CoapMessage garbage;
   garbage.code = static_cast<uint8_t>(CoapCode::kContent);
-  garbage.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
+  garbage.add_uint_option(lwm2m::coap_option::kContentFormat,
+                          static_cast<uint32_t>(ContentFormat::kTlv));
   garbage.payload = "\xff\xff";
   transport.answer(garbage);
   settle();
   bus::Reply undecodable = reply(replies.back());
   EXPECT_EQ(undecodable.type, bus::ReplyType::kErr);
-  EXPECT_NE(std::string(undecodable.body.at("errorMessage").as_string()).find("cannot decode"), std::string::npos);
+  EXPECT_NE(std::string(undecodable.body.at("errorMessage").as_string()).find("cannot decode"),
+            std::string::npos);
 
   // A device error code is the device's answer: a rep, not an err.
   perform(request(bus::RequestKind::kRead, Path(3313, 9)));
@@ -198,7 +206,8 @@ TEST_F(DeviceManagerTest, ObservationsForwardNotificationsUntilCancelled) {
 TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {
   perform(request(bus::RequestKind::kObserve, Path(3313, 0), "obs-2"));
   const std::string token = transport.last_request().token;
-  CoapMessage accepted = content(Path(3313, 0), lwm2m::ObjectInstance{0, {lwm2m::Resource::single(5702, 1.0)}});
+  CoapMessage accepted =
+      content(Path(3313, 0), lwm2m::ObjectInstance{0, {lwm2m::Resource::single(5702, 1.0)}});
   accepted.add_uint_option(lwm2m::coap_option::kObserve, 1);
   transport.answer(accepted);
   settle();

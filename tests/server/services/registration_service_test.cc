@@ -17,7 +17,9 @@ using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using testing::ServiceFixture;
 
-PeerInfo peer(uint16_t port = 40000) { return PeerInfo{{"10.0.0.7", port}, false, ""}; }
+PeerInfo peer(uint16_t port = 40000) {
+  return PeerInfo{{"10.0.0.7", port}, false, ""};
+}
 
 CoapMessage request(CoapCode method, const std::string& path, std::vector<std::string> queries = {},
                     std::string links = "") {
@@ -27,21 +29,26 @@ CoapMessage request(CoapCode method, const std::string& path, std::vector<std::s
   m.set_uri_path(path);
   for (const auto& q : queries) m.add_uri_query(q);
   if (!links.empty()) {
-    m.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
+    m.add_uint_option(lwm2m::coap_option::kContentFormat,
+                      static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
     m.payload = std::move(links);
   }
   return m;
 }
 
-uint8_t code(CoapCode c) { return static_cast<uint8_t>(c); }
+uint8_t code(CoapCode c) {
+  return static_cast<uint8_t>(c);
+}
 
 class RegistrationServiceTest : public ServiceFixture {
  protected:
   // Registers `ep` from `from`; returns the regId (empty on failure).
-  std::string register_device(const std::string& ep, const PeerInfo& from = peer(), int64_t lifetime_s = 60) {
-    transport.deliver(from, request(CoapCode::kPost, "/rd",
-                                    {"ep=" + ep, "lt=" + std::to_string(lifetime_s), "lwm2m=1.1", "b=U"},
-                                    "</1/0>,</3/0>,</3313/0>"));
+  std::string register_device(const std::string& ep, const PeerInfo& from = peer(),
+                              int64_t lifetime_s = 60) {
+    transport.deliver(from,
+                      request(CoapCode::kPost, "/rd",
+                              {"ep=" + ep, "lt=" + std::to_string(lifetime_s), "lwm2m=1.1", "b=U"},
+                              "</1/0>,</3/0>,</3313/0>"));
     settle();
     const auto& r = transport.last_response();
     if (!r || r->code != code(CoapCode::kCreated)) return "";
@@ -53,13 +60,17 @@ class RegistrationServiceTest : public ServiceFixture {
     transport.deliver(from, m);
     settle();
   }
-  uint8_t last_code() const { return transport.last_response() ? transport.last_response()->code : 0; }
+  uint8_t last_code() const {
+    return transport.last_response() ? transport.last_response()->code : 0;
+  }
 
   RegistrationService service{ctx};
   // The transport hands device requests under /rd to the service, as the node does.
   bool wired = [this] {
     CoapTransport::Handlers h;
-    h.on_request = [this](const PeerInfo& p, const CoapMessage& m, Responder r) { service.handle(p, m, std::move(r)); };
+    h.on_request = [this](const PeerInfo& p, const CoapMessage& m, Responder r) {
+      service.handle(p, m, std::move(r));
+    };
     transport.set_handlers(std::move(h));
     return true;
   }();
@@ -73,10 +84,13 @@ TEST_F(RegistrationServiceTest, RegisterUpdateDeregister) {
   EXPECT_EQ(local->registration.registration_date_ms, now_ms);
   EXPECT_EQ(local->registration.object_links.size(), 3u);
   ASSERT_EQ(on("LESHAN_REG_NEW").size(), 1u);
-  EXPECT_EQ(bus::parse_registration_event(bus::RegistrationEventKind::kNew, on("LESHAN_REG_NEW")[0])->reg_id, reg_id);
+  EXPECT_EQ(bus::parse_registration_event(bus::RegistrationEventKind::kNew, on("LESHAN_REG_NEW")[0])
+                ->reg_id,
+            reg_id);
 
   now_ms += 30'000;
-  handle(peer(40001), request(CoapCode::kPost, "/rd/" + reg_id, {"lt=120"}));  // a new address (NAT rebinding)
+  handle(peer(40001),
+         request(CoapCode::kPost, "/rd/" + reg_id, {"lt=120"}));  // a new address (NAT rebinding)
   EXPECT_EQ(last_code(), code(CoapCode::kChanged));
   local = devices.by_endpoint("dev-1");
   EXPECT_EQ(local->registration.lifetime_s, 120);
@@ -98,16 +112,17 @@ TEST_F(RegistrationServiceTest, BadRequestsHaveTheirCodes) {
     CoapMessage message;
     CoapCode expected;
   };
-  for (const Case& c : {Case{request(CoapCode::kPost, "/rd", {"lt=60"}), CoapCode::kBadRequest},
-                        Case{request(CoapCode::kPost, "/rd", {"ep=x", "lt=abc"}), CoapCode::kBadRequest},
-                        Case{request(CoapCode::kPost, "/rd", {"ep=x", "b=Z"}), CoapCode::kBadRequest},
-                        Case{request(CoapCode::kPost, "/rd", {"ep=x", "lwm2m=9.9"}), CoapCode::kPreconditionFailed},
-                        Case{request(CoapCode::kPost, "/rd", {"ep=x"}, "<3/0"), CoapCode::kBadRequest},
-                        Case{request(CoapCode::kGet, "/rd"), CoapCode::kMethodNotAllowed},
-                        Case{request(CoapCode::kPost, "/rd/unknown", {"lt=5"}), CoapCode::kNotFound},
-                        Case{request(CoapCode::kPost, "/rd/x", {"ep=y"}), CoapCode::kBadRequest},
-                        Case{request(CoapCode::kDelete, "/rd/unknown"), CoapCode::kNotFound},
-                        Case{request(CoapCode::kPost, "/rd/a/b"), CoapCode::kNotFound}}) {
+  for (const Case& c :
+       {Case{request(CoapCode::kPost, "/rd", {"lt=60"}), CoapCode::kBadRequest},
+        Case{request(CoapCode::kPost, "/rd", {"ep=x", "lt=abc"}), CoapCode::kBadRequest},
+        Case{request(CoapCode::kPost, "/rd", {"ep=x", "b=Z"}), CoapCode::kBadRequest},
+        Case{request(CoapCode::kPost, "/rd", {"ep=x", "lwm2m=9.9"}), CoapCode::kPreconditionFailed},
+        Case{request(CoapCode::kPost, "/rd", {"ep=x"}, "<3/0"), CoapCode::kBadRequest},
+        Case{request(CoapCode::kGet, "/rd"), CoapCode::kMethodNotAllowed},
+        Case{request(CoapCode::kPost, "/rd/unknown", {"lt=5"}), CoapCode::kNotFound},
+        Case{request(CoapCode::kPost, "/rd/x", {"ep=y"}), CoapCode::kBadRequest},
+        Case{request(CoapCode::kDelete, "/rd/unknown"), CoapCode::kNotFound},
+        Case{request(CoapCode::kPost, "/rd/a/b"), CoapCode::kNotFound}}) {
     handle(peer(), c.message);
     EXPECT_EQ(last_code(), code(c.expected)) << lwm2m::to_debug_string(c.message);
   }
@@ -122,7 +137,8 @@ TEST_F(RegistrationServiceTest, ADeviceWithAKeyMustRegisterOverDtlsWithItsIdenti
   EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
   EXPECT_EQ(register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "someone-else"}), "");
   EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
-  const std::string reg_id = register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "secure-1-id"});
+  const std::string reg_id =
+      register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "secure-1-id"});
   ASSERT_FALSE(reg_id.empty());
   // A plain peer may not update or remove a secure registration.
   handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
@@ -197,7 +213,8 @@ TEST_F(RegistrationServiceTest, ADeviceTakenOverByAnotherNodeIsDroppedHere) {
   // Events that are not for a device of this node, or not events, change nothing.
   ASSERT_FALSE(register_device("stays").empty());
   service.on_event(ctx.channels.registration_new, "{not json");
-  service.on_event("OTHER", bus::format_registration_event(bus::RegistrationEventKind::kDelete, removed));
+  service.on_event("OTHER",
+                   bus::format_registration_event(bus::RegistrationEventKind::kDelete, removed));
   EXPECT_NE(devices.by_endpoint("stays"), nullptr);
 }
 

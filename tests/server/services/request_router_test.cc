@@ -26,7 +26,8 @@ class RequestRouterTest : public testing::ServiceFixture {
     router.on_message(message);
     settle();
   }
-  std::string request_for(const std::string& ep, const std::string& ticket, const std::string& req) {
+  std::string request_for(const std::string& ep, const std::string& ticket,
+                          const std::string& req) {
     return R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","req":)" + req + "}";
   }
   // The replies seen so far for `ticket`.
@@ -71,7 +72,8 @@ TEST_F(RequestRouterTest, TheFallbackAnswersForNobody) {
   receive(request_for("elsewhere", "t3", R"({"kind":"read","path":"/3"})"));
   replies = replies_to("t3");
   ASSERT_EQ(replies.size(), 1u);
-  EXPECT_EQ(replies[0].body.at("errorMessage"), "endpoint elsewhere is owned by node node-2, which is not running");
+  EXPECT_EQ(replies[0].body.at("errorMessage"),
+            "endpoint elsewhere is owned by node node-2, which is not running");
 
   membership.alive.insert("node-2");  // alive: that node answers, this one says nothing
   receive(request_for("elsewhere", "t4", R"({"kind":"read","path":"/3"})"));
@@ -81,7 +83,8 @@ TEST_F(RequestRouterTest, TheFallbackAnswersForNobody) {
   receive(request_for("stranger", "t5", R"({"kind":"read","path":"/3"})"));
   replies = replies_to("t5");
   ASSERT_EQ(replies.size(), 1u);
-  EXPECT_NE(std::string(replies[0].body.at("errorMessage").as_string()).find("registration store unavailable"),
+  EXPECT_NE(std::string(replies[0].body.at("errorMessage").as_string())
+                .find("registration store unavailable"),
             std::string::npos);
   EXPECT_EQ(ctx.counters.store_errors, 1u);
 
@@ -95,7 +98,8 @@ TEST_F(RequestRouterTest, MalformedMessagesGetAnErrWhenTheyCarryATicket) {
   auto replies = replies_to("m1");
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_EQ(replies[0].type, bus::ReplyType::kErr);
-  EXPECT_NE(std::string(replies[0].body.at("errorMessage").as_string()).find("unknown kind"), std::string::npos);
+  EXPECT_NE(std::string(replies[0].body.at("errorMessage").as_string()).find("unknown kind"),
+            std::string::npos);
   receive("{not json");
   receive(R"({"ep":"mine","req":{}})");
   EXPECT_EQ(on("LWM2M_RESP").size(), 1u);  // no ticket: nothing to answer
@@ -108,7 +112,8 @@ TEST_F(RequestRouterTest, MalformedMessagesGetAnErrWhenTheyCarryATicket) {
 }
 
 TEST_F(RequestRouterTest, SecInfoUpdatesEveryCacheAndTheFallbackStores) {
-  receive(request_for("dev-s", "s1", R"({"kind":"sec_info","action":"add","identity":"dev-s-id","key":"0102"})"));
+  receive(request_for("dev-s", "s1",
+                      R"({"kind":"sec_info","action":"add","identity":"dev-s-id","key":"0102"})"));
   auto replies = replies_to("s1");
   ASSERT_EQ(replies.size(), 2u);  // ack, then the answer
   EXPECT_EQ(replies[1].body.at("code"), "CREATED");
@@ -125,12 +130,14 @@ TEST_F(RequestRouterTest, SecInfoUpdatesEveryCacheAndTheFallbackStores) {
   EXPECT_EQ(replies_to("s4").back().type, bus::ReplyType::kErr);
 
   faults.failing = {"security.put"};
-  receive(request_for("dev-t", "s5", R"({"kind":"sec_info","action":"add","identity":"t","key":"01"})"));
+  receive(request_for("dev-t", "s5",
+                      R"({"kind":"sec_info","action":"add","identity":"t","key":"01"})"));
   EXPECT_EQ(replies_to("s5").back().type, bus::ReplyType::kErr);
 
   // A node that is not the fallback updates its cache and says nothing.
   membership.fallback = false;
-  receive(request_for("dev-u", "s6", R"({"kind":"sec_info","action":"add","identity":"dev-u-id","key":"03"})"));
+  receive(request_for("dev-u", "s6",
+                      R"({"kind":"sec_info","action":"add","identity":"dev-u-id","key":"03"})"));
   EXPECT_TRUE(replies_to("s6").empty());
   EXPECT_TRUE(psk.find("dev-u-id").has_value());
 }

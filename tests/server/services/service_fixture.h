@@ -39,8 +39,8 @@ class FakeCoapTransport final : public CoapTransport {
   };
 
   void set_handlers(Handlers handlers) override { handlers_ = std::move(handlers); }
-  void send_request(const PeerInfo& peer, lwm2m::CoapMessage request, std::chrono::milliseconds timeout,
-                    ResponseHandler done) override {
+  void send_request(const PeerInfo& peer, lwm2m::CoapMessage request,
+                    std::chrono::milliseconds timeout, ResponseHandler done) override {
     sent.push_back(Sent{peer, std::move(request), timeout, std::move(done)});
   }
   void stop() override {}
@@ -59,12 +59,15 @@ class FakeCoapTransport final : public CoapTransport {
   void deliver(const PeerInfo& peer, const lwm2m::CoapMessage& request) {
     responses_.emplace_back();
     const size_t slot = responses_.size() - 1;
-    handlers_.on_request(peer, request, [this, slot](lwm2m::CoapMessage r) { responses_[slot] = std::move(r); });
+    handlers_.on_request(peer, request,
+                         [this, slot](lwm2m::CoapMessage r) { responses_[slot] = std::move(r); });
   }
   const std::optional<lwm2m::CoapMessage>& response(size_t i) const { return responses_.at(i); }
   const std::optional<lwm2m::CoapMessage>& last_response() const { return responses_.back(); }
 
-  bool notify(const PeerInfo& peer, const lwm2m::CoapMessage& n) { return handlers_.on_notification(peer, n); }
+  bool notify(const PeerInfo& peer, const lwm2m::CoapMessage& n) {
+    return handlers_.on_notification(peer, n);
+  }
 
   std::vector<Sent> sent;
 
@@ -104,13 +107,15 @@ class Faulty {
   Inner inner_;
 };
 
-class FaultyRegistrationStore final : public store::RegistrationStore, Faulty<store::MemoryRegistrationStore> {
+class FaultyRegistrationStore final : public store::RegistrationStore,
+                                      Faulty<store::MemoryRegistrationStore> {
   using Memory = store::MemoryRegistrationStore;
 
  public:
   FaultyRegistrationStore(boost::asio::io_context& io, const StoreFaults& faults)
       : Faulty(io, faults, "registrations") {}
-  void add(const store::Registration& reg, store::Done<std::optional<store::Registration>> done) override {
+  void add(const store::Registration& reg,
+           store::Done<std::optional<store::Registration>> done) override {
     call("add", std::move(done), &Memory::add, reg);
   }
   void update(const store::RegistrationUpdate& u, const std::string& owner,
@@ -120,19 +125,23 @@ class FaultyRegistrationStore final : public store::RegistrationStore, Faulty<st
   void remove(const std::string& reg_id, store::Done<store::Registration> done) override {
     call("remove", std::move(done), &Memory::remove, reg_id);
   }
-  void get_by_endpoint(const std::string& ep, store::Done<std::optional<store::Registration>> done) override {
+  void get_by_endpoint(const std::string& ep,
+                       store::Done<std::optional<store::Registration>> done) override {
     call("get_by_endpoint", std::move(done), &Memory::get_by_endpoint, ep);
   }
-  void get_by_reg_id(const std::string& id, store::Done<std::optional<store::Registration>> done) override {
+  void get_by_reg_id(const std::string& id,
+                     store::Done<std::optional<store::Registration>> done) override {
     call("get_by_reg_id", std::move(done), &Memory::get_by_reg_id, id);
   }
-  void get_by_address(const lwm2m::PeerAddress& p, store::Done<std::optional<store::Registration>> done) override {
+  void get_by_address(const lwm2m::PeerAddress& p,
+                      store::Done<std::optional<store::Registration>> done) override {
     call("get_by_address", std::move(done), &Memory::get_by_address, p);
   }
   void owner_of(const std::string& ep, store::Done<std::optional<std::string>> done) override {
     call("owner_of", std::move(done), &Memory::owner_of, ep);
   }
-  void remove_expired(int64_t now_ms, int64_t grace_ms, store::Done<std::vector<store::Registration>> done) override {
+  void remove_expired(int64_t now_ms, int64_t grace_ms,
+                      store::Done<std::vector<store::Registration>> done) override {
     call("remove_expired", std::move(done), &Memory::remove_expired, now_ms, grace_ms);
   }
   void list(store::Done<std::vector<store::Registration>> done) override {
@@ -144,14 +153,17 @@ class FaultySecurityStore final : public store::SecurityStore, Faulty<store::Mem
   using Memory = store::MemorySecurityStore;
 
  public:
-  FaultySecurityStore(boost::asio::io_context& io, const StoreFaults& faults) : Faulty(io, faults, "security") {}
+  FaultySecurityStore(boost::asio::io_context& io, const StoreFaults& faults)
+      : Faulty(io, faults, "security") {}
   void put(const store::SecurityInfo& info, store::Done<bool> done) override {
     call("put", std::move(done), &Memory::put, info);
   }
-  void get_by_endpoint(const std::string& ep, store::Done<std::optional<store::SecurityInfo>> done) override {
+  void get_by_endpoint(const std::string& ep,
+                       store::Done<std::optional<store::SecurityInfo>> done) override {
     call("get_by_endpoint", std::move(done), &Memory::get_by_endpoint, ep);
   }
-  void get_by_identity(const std::string& id, store::Done<std::optional<store::SecurityInfo>> done) override {
+  void get_by_identity(const std::string& id,
+                       store::Done<std::optional<store::SecurityInfo>> done) override {
     call("get_by_identity", std::move(done), &Memory::get_by_identity, id);
   }
   void remove(const std::string& ep, store::Done<bool> done) override {
@@ -183,14 +195,26 @@ class ServiceFixture : public ::testing::Test {
         observations(io),
         security(io, faults),
         bus(io),
-        ctx{io,    "node-1", {},      models,    registrations, observations, security,
-            bus,   transport, devices, [this] { return now_ms; }, std::chrono::milliseconds(5000), {}} {
-    bus.subscribe({ctx.channels.responses, ctx.channels.registration_new, ctx.channels.registration_update,
-                   ctx.channels.registration_delete},
-                  [this](std::string_view channel, std::string_view message) {
-                    published[std::string(channel)].emplace_back(message);
-                  },
-                  nullptr);
+        ctx{io,
+            "node-1",
+            {},
+            models,
+            registrations,
+            observations,
+            security,
+            bus,
+            transport,
+            devices,
+            [this] { return now_ms; },
+            std::chrono::milliseconds(5000),
+            {}} {
+    bus.subscribe(
+        {ctx.channels.responses, ctx.channels.registration_new, ctx.channels.registration_update,
+         ctx.channels.registration_delete},
+        [this](std::string_view channel, std::string_view message) {
+          published[std::string(channel)].emplace_back(message);
+        },
+        nullptr);
     settle();
   }
 

@@ -23,8 +23,8 @@
 #include <vector>
 
 #include "io/coap_asio.h"
-#include "lwm2m/coap_code.h"
 #include "io/coap_pdu_convert.h"
+#include "lwm2m/coap_code.h"
 #include "tests/support/test_util.h"
 
 extern char** environ;
@@ -37,10 +37,10 @@ using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 namespace opt = lwm2m::coap_option;
-using test::run_until;
 using io::coap_message_from_pdu;
 using io::fill_pdu;
 using io::make_pdu;
+using test::run_until;
 
 constexpr char kIdentity[] = "urn:imei:dtls-test-1";
 constexpr char kKey[] = "Kx9-dtls-test-secret";  // distinctive, so logs can be searched for it
