@@ -39,6 +39,21 @@ const json::string* string_field(const json::object& o, std::string_view key) {
   return v ? v->if_string() : nullptr;
 }
 
+// The first number of `v` (at any depth) that is not finite, if any: JSON
+// has no infinity, but Boost.JSON reads a number too large for a double
+// (1e999) as one, and would write it back as text that is not JSON.
+const json::value* non_finite_number(const json::value& v) {
+  if (v.is_double()) return std::isfinite(v.get_double()) ? nullptr : &v;
+  if (const json::array* a = v.if_array()) {
+    for (const json::value& e : *a)
+      if (const json::value* bad = non_finite_number(e)) return bad;
+  } else if (const json::object* o = v.if_object()) {
+    for (const auto& kv : *o)
+      if (const json::value* bad = non_finite_number(kv.value())) return bad;
+  }
+  return nullptr;
+}
+
 Result<Request> parse_req(const json::object& root, Request r) {
   const json::value* reqv = root.if_contains("req");
   if (!reqv || !reqv->is_object()) return bad("\"req\" must be an object");
@@ -126,11 +141,7 @@ Result<Request> parse_req(const json::object& root, Request r) {
         const json::value& v = kv.value();
         if (!v.is_number())
           return bad("attribute \"" + std::string(kv.key()) + "\" must be a number");
-        const double d = v.to_number<double>();
-        // A number too large for a double reads as infinity: no attribute
-        // may be that.
-        if (!std::isfinite(d))
-          return bad("attribute \"" + std::string(kv.key()) + "\" must be a finite number");
+        const double d = v.to_number<double>();  // finite: checked for the whole message
         if (kv.key() == "pmin" || kv.key() == "pmax") {
           if (d < 0 || d != std::floor(d) || d > 4294967295.0)
             return bad(std::string(kv.key()) + " must be an integer of seconds in 0..4294967295");
@@ -213,6 +224,10 @@ ParsedRequest parse_request(std::string_view message) {
   }
   if (!out.endpoint || out.endpoint->empty()) {
     out.request = bad("\"ep\" must be a non-empty string");
+    return out;
+  }
+  if (non_finite_number(v) != nullptr) {
+    out.request = bad("a number is too large (not finite)");
     return out;
   }
   Request r;

@@ -1,6 +1,6 @@
 // Subcommands of the fogm2m executable. Each registers itself on the CLI11
-// app and runs when selected; later issues add node, fleet, cluster, run,
-// report and sim here.
+// app and, when selected, turns its flags into the options of a library
+// call (the libraries do the work).
 #pragma once
 
 #include <CLI/CLI.hpp>

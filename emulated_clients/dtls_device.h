@@ -25,7 +25,9 @@
 //              Retransmission is ours, not libcoap's: the session's
 //              MAX_RETRANSMIT is 0, so libcoap reports every ACK timeout
 //              and the device resends the same message (same message ID)
-//              with a doubled timeout, options.max_retransmit times; that is
+//              with a doubled timeout (ConRetransmission,
+//              lwm2m/coap_reliability.h), options.transmission.max_retransmit
+//              times; that is
 //              how retransmissions are counted. Giving up, an RST, or a DTLS
 //              failure calls Device::on_timeout / Device::on_reset.
 //   incoming   Requests from the server over the session (Read, Write,

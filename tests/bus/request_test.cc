@@ -84,12 +84,19 @@ TEST(BusRequest, MalformedKeepsTheTicketWhenReadable) {
               R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"pmin":4.5e89}}})",
               true, "pmin"},
           // Found by bus_request_fuzz: a number too large for a double reads
-          // as infinity, which no attribute (or value) may be.
+          // as infinity, which no number of a request may be (it could not
+          // be written back as JSON).
           Case{
               R"({"ep":"d","ticket":"A","req":{"kind":"writeAttributes","path":"/8109/0/5702","attributes":{"gt":4E550006198}}})",
               true, "finite"},
           Case{
               R"({"ep":"d","ticket":"t","req":{"kind":"writeAttributes","path":"/3","attributes":{"st":-1e999}}})",
+              true, "finite"},
+          Case{
+              R"({"ep":"d","ticket":"B","req":{"kind":"write","path":"/3313/0/5702","node":{"id":5702,"value":-1e999}}})",
+              true, "finite"},
+          Case{
+              R"({"ep":"d","ticket":"C","req":{"kind":"create","path":"/3313","node":{"id":1,"resources":[{"id":5603,"value":[1e400]}]}}})",
               true, "finite"},
           Case{R"({"ep":"d","ticket":"t","req":{"kind":"sec_info","action":"add","identity":"x"}})",
                true, "key"},

@@ -35,25 +35,12 @@ std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::
                                       Device(config, DeviceIdentity{ep, seed, "", ""}), opt);
     EXPECT_TRUE(dev->start().ok());
   });
-  EXPECT_TRUE(h.wait_for("LESHAN_REG_NEW",
-                         [&](const std::vector<std::string>& msgs) {
-                           for (const auto& m : msgs)
-                             if (m.find("\"ep\":\"" + ep + "\"") != std::string::npos) return true;
-                           return false;
-                         }))
-      << ep << " did not register";
+  EXPECT_TRUE(seen_endpoint(h, "LESHAN_REG_NEW", ep)) << ep << " did not register";
   return dev;
 }
 
 void stop_device(ClusterHarness& h, std::unique_ptr<UdpDevice>& dev) {
   h.on_io([&] { dev.reset(); });
-}
-
-std::string code(const Reply& r) {
-  return r.ok ? std::string(r.body.at("code").as_string()) : "ERR";
-}
-std::string error(const Reply& r) {
-  return r.ok ? "" : std::string(r.body.at("errorMessage").as_string());
 }
 
 class BusRequests : public ::testing::Test {
@@ -74,7 +61,7 @@ class BusRequests : public ::testing::Test {
 
 TEST_F(BusRequests, ReadInEveryFormat) {
   auto x = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(code(x), "CONTENT") << error(x);
+  ASSERT_EQ(reply_code(x), "CONTENT") << reply_error(x);
   const double v = x.body.at("content").at("value").to_number<double>();
   EXPECT_GE(v, -20.0);
   EXPECT_LE(v, 20.0);
@@ -82,7 +69,7 @@ TEST_F(BusRequests, ReadInEveryFormat) {
     auto dev =
         ask(*h_, "acc-1",
             std::string(R"({"kind":"read","path":"/3/0","contentFormat":")") + format + "\"}");
-    ASSERT_EQ(code(dev), "CONTENT") << format << ": " << error(dev);
+    ASSERT_EQ(reply_code(dev), "CONTENT") << format << ": " << reply_error(dev);
     EXPECT_EQ(dev.body.at("contentFormat").as_string(), format);
     bool manufacturer = false;
     for (const auto& r : dev.body.at("content").at("resources").as_array())
@@ -90,62 +77,57 @@ TEST_F(BusRequests, ReadInEveryFormat) {
     EXPECT_TRUE(manufacturer) << format;
   }
   auto inst = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/0"})");
-  ASSERT_EQ(code(inst), "CONTENT");
+  ASSERT_EQ(reply_code(inst), "CONTENT");
   EXPECT_GE(inst.body.at("content").at("resources").as_array().size(), 4u);
 }
 
 TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
   auto disc = ask(*h_, "acc-1", R"({"kind":"discover","path":"/3313/0"})");
-  ASSERT_EQ(code(disc), "CONTENT") << error(disc);
+  ASSERT_EQ(reply_code(disc), "CONTENT") << reply_error(disc);
   EXPECT_GE(disc.body.at("links").as_array().size(), 5u);
 
   auto write = ask(*h_, "acc-1", R"({"kind":"write","path":"/3/0/14","value":"+02:00"})");
-  ASSERT_EQ(code(write), "CHANGED") << error(write);
+  ASSERT_EQ(reply_code(write), "CHANGED") << reply_error(write);
   auto back = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/0/14","contentFormat":"TEXT"})");
   EXPECT_EQ(back.body.at("content").at("value").as_string(), "+02:00");
 
   auto partial = ask(*h_, "acc-1",
                      R"({"kind":"write","path":"/3/0","mode":"update","contentFormat":"TLV",)"
                      R"("node":{"id":0,"resources":[{"id":15,"value":"Europe/Rome"}]}})");
-  ASSERT_EQ(code(partial), "CHANGED") << error(partial);
+  ASSERT_EQ(reply_code(partial), "CHANGED") << reply_error(partial);
   auto tz = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/0/15","contentFormat":"TEXT"})");
   EXPECT_EQ(tz.body.at("content").at("value").as_string(), "Europe/Rome");
 
   auto exec = ask(*h_, "acc-1", R"({"kind":"execute","path":"/3/0/4"})");
-  EXPECT_EQ(code(exec), "CHANGED") << error(exec);
+  EXPECT_EQ(reply_code(exec), "CHANGED") << reply_error(exec);
   auto not_exec = ask(*h_, "acc-1", R"({"kind":"execute","path":"/3/0/0"})");
-  EXPECT_EQ(code(not_exec), "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(reply_code(not_exec), "METHOD_NOT_ALLOWED");
 
   auto create = ask(*h_, "acc-1",
                     R"({"kind":"create","path":"/3313","contentFormat":"TLV",)"
                     R"("node":{"id":1,"resources":[{"id":5701,"value":"g"}]}})");
-  ASSERT_EQ(code(create), "CREATED") << error(create);
+  ASSERT_EQ(reply_code(create), "CREATED") << reply_error(create);
   auto created =
       ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1/5701","contentFormat":"TEXT"})");
-  EXPECT_EQ(code(created), "CONTENT");
+  EXPECT_EQ(reply_code(created), "CONTENT");
   auto del = ask(*h_, "acc-1", R"({"kind":"delete","path":"/3313/1"})");
-  EXPECT_EQ(code(del), "DELETED") << error(del);
+  EXPECT_EQ(reply_code(del), "DELETED") << reply_error(del);
   auto gone = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1"})");
-  EXPECT_EQ(code(gone), "NOT_FOUND");
+  EXPECT_EQ(reply_code(gone), "NOT_FOUND");
 
   auto attrs =
       ask(*h_, "acc-1",
           R"({"kind":"write_attributes","path":"/3313/0/5702","attributes":{"pmin":1,"pmax":5}})");
-  EXPECT_EQ(code(attrs), "CHANGED") << error(attrs);
+  EXPECT_EQ(reply_code(attrs), "CHANGED") << reply_error(attrs);
 }
 
 TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   auto obs =
       ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(code(obs), "CONTENT") << error(obs);
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
   EXPECT_TRUE(obs.body.at("observe").as_bool());
   // The device samples every 50 ms and notifies every change.
-  auto count = [](const std::vector<std::string>& msgs) {
-    size_t n = 0;
-    for (const auto& m : msgs)
-      if (m.find("\"notification\":true") != std::string::npos) ++n;
-    return n;
-  };
+  const auto count = count_notifications;
   auto notifications = [&] { return count(h_->seen("LWM2M_RESP")); };
   // (wait_for holds the harness lock while it calls the predicate.)
   ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
@@ -157,7 +139,7 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   EXPECT_EQ(tokens->elements.size(), 1u);
 
   auto cancel = ask(*h_, "acc-1", R"({"kind":"cancel_observe","path":"/3313/0/5702"})");
-  EXPECT_EQ(code(cancel), "CANCELLED") << error(cancel);
+  EXPECT_EQ(reply_code(cancel), "CANCELLED") << reply_error(cancel);
   const size_t after_cancel = notifications();
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_LE(notifications(), after_cancel + 1);  // one may have been in flight
@@ -167,15 +149,15 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
 TEST_F(BusRequests, PreciseErrors) {
   auto unknown_ep = ask(*h_, "nobody", R"({"kind":"read","path":"/3/0"})");
   EXPECT_FALSE(unknown_ep.ok);
-  EXPECT_NE(error(unknown_ep).find("unknown endpoint nobody"), std::string::npos)
-      << error(unknown_ep);
+  EXPECT_NE(reply_error(unknown_ep).find("unknown endpoint nobody"), std::string::npos)
+      << reply_error(unknown_ep);
 
   auto bad_path = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/x"})");
   EXPECT_FALSE(bad_path.ok);
-  EXPECT_NE(error(bad_path).find("not a number"), std::string::npos) << error(bad_path);
+  EXPECT_NE(reply_error(bad_path).find("not a number"), std::string::npos) << reply_error(bad_path);
 
   auto device_error = ask(*h_, "acc-1", R"({"kind":"read","path":"/9999/0"})");
-  EXPECT_EQ(code(device_error), "NOT_FOUND");
+  EXPECT_EQ(reply_code(device_error), "NOT_FOUND");
   EXPECT_EQ(device_error.body.at("coapCode").as_string(), "4.04");
 
   // Malformed JSON with a readable ticket gets an error; without one, a log line only.
@@ -198,21 +180,21 @@ TEST_F(BusRequests, PreciseErrors) {
   ASSERT_EQ(reg.status, 0) << reg.output;
   auto timeout = ask(*h_, "silent", R"({"kind":"read","path":"/3/0"})");
   EXPECT_FALSE(timeout.ok);
-  EXPECT_NE(error(timeout).find("silent"), std::string::npos);
-  EXPECT_NE(error(timeout).find("no response"), std::string::npos) << error(timeout);
+  EXPECT_NE(reply_error(timeout).find("silent"), std::string::npos);
+  EXPECT_NE(reply_error(timeout).find("no response"), std::string::npos) << reply_error(timeout);
 }
 
 TEST_F(BusRequests, SecInfoNeverShowsTheKey) {
   auto add = ask(*h_, "acc-9",
                  R"({"kind":"sec_info","action":"add","identity":"acc-9-id","key":"00112233"})");
-  ASSERT_EQ(code(add), "CREATED") << error(add);
+  ASSERT_EQ(reply_code(add), "CREATED") << reply_error(add);
   auto get = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"get"})");
-  ASSERT_EQ(code(get), "CONTENT");
+  ASSERT_EQ(reply_code(get), "CONTENT");
   EXPECT_EQ(get.body.at("secInfo").at("identity").as_string(), "acc-9-id");
   EXPECT_FALSE(get.body.at("secInfo").as_object().contains("key"));
   for (const auto& m : h_->seen("LWM2M_RESP")) EXPECT_EQ(m.find("00112233"), std::string::npos);
   auto del = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"delete"})");
-  EXPECT_EQ(code(del), "DELETED");
+  EXPECT_EQ(reply_code(del), "DELETED");
   auto again = ask(*h_, "acc-9", R"({"kind":"sec_info","action":"get"})");
   EXPECT_FALSE(again.ok);
 }
@@ -228,7 +210,7 @@ TEST(TwoNodes, OwnerAnswersOnce) {
 
   auto reply =
       ask(h, "acc-on-2", R"({"kind":"read","path":"/3313/0/5703","contentFormat":"TEXT"})");
-  ASSERT_EQ(code(reply), "CONTENT") << error(reply);
+  ASSERT_EQ(reply_code(reply), "CONTENT") << reply_error(reply);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // let any duplicate arrive
   int acks = 0, finals = 0;
   // Count the replies of the ticket ask() used (the latest final reply's).

@@ -230,4 +230,32 @@ Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json)
   return r;
 }
 
+std::string reply_code(const Reply& r) {
+  return r.ok ? std::string(r.body.at("code").as_string()) : "ERR";
+}
+
+std::string reply_error(const Reply& r) {
+  return r.ok ? "" : std::string(r.body.at("errorMessage").as_string());
+}
+
+bool seen_endpoint(ClusterHarness& h, const std::string& channel, const std::string& ep,
+                   std::chrono::milliseconds wait) {
+  const std::string needle = "\"ep\":\"" + ep + "\"";
+  return h.wait_for(
+      channel,
+      [&](const std::vector<std::string>& messages) {
+        for (const auto& m : messages)
+          if (m.find(needle) != std::string::npos) return true;
+        return false;
+      },
+      wait);
+}
+
+size_t count_notifications(const std::vector<std::string>& messages) {
+  size_t n = 0;
+  for (const auto& m : messages)
+    if (m.find("\"notification\":true") != std::string::npos) ++n;
+  return n;
+}
+
 }  // namespace fogm2m::test

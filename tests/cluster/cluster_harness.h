@@ -113,5 +113,14 @@ struct Reply {
 // Sends `req_json` (the "req" object) for endpoint `ep` and waits for the
 // final reply; fails the test on timeout or an unparsable reply.
 Reply ask(ClusterHarness& h, const std::string& ep, const std::string& req_json);
+// The reply's code ("CONTENT", ...), "ERR" for an err; the err's message.
+std::string reply_code(const Reply& r);
+std::string reply_error(const Reply& r);
+
+// Whether a message naming endpoint `ep` is seen on `channel` within `wait`.
+bool seen_endpoint(ClusterHarness& h, const std::string& channel, const std::string& ep,
+                   std::chrono::milliseconds wait = std::chrono::seconds(10));
+// How many of `messages` are notifications.
+size_t count_notifications(const std::vector<std::string>& messages);
 
 }  // namespace fogm2m::test

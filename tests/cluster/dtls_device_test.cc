@@ -33,25 +33,6 @@ using emulated::DtlsDeviceOptions;
 using emulated::RegistrationState;
 namespace asio = boost::asio;
 
-std::string code(const Reply& r) {
-  return r.ok ? std::string(r.body.at("code").as_string()) : "ERR";
-}
-std::string error(const Reply& r) {
-  return r.ok ? "" : std::string(r.body.at("errorMessage").as_string());
-}
-
-bool seen_ep(ClusterHarness& h, const std::string& channel, const std::string& ep,
-             std::chrono::milliseconds wait = std::chrono::seconds(10)) {
-  return h.wait_for(
-      channel,
-      [&](const std::vector<std::string>& msgs) {
-        for (const auto& m : msgs)
-          if (m.find("\"ep\":\"" + ep + "\"") != std::string::npos) return true;
-        return false;
-      },
-      wait);
-}
-
 // A node with DTLS, plus a libcoap client context on the harness' io thread.
 class DtlsDeviceTest : public ::testing::Test {
  protected:
@@ -82,7 +63,7 @@ class DtlsDeviceTest : public ::testing::Test {
     auto add = ask(*h_, ep,
                    R"({"kind":"sec_info","action":"add","identity":")" + identity + R"(","key":")" +
                        to_hex(key) + R"("})");
-    ASSERT_EQ(code(add), "CREATED") << error(add);
+    ASSERT_EQ(reply_code(add), "CREATED") << reply_error(add);
   }
 
   // Creates and starts a device on the io thread; returns its index.
@@ -135,7 +116,7 @@ class DtlsDeviceTest : public ::testing::Test {
 TEST_F(DtlsDeviceTest, RegistersOverDtlsAnswersReadsAndDeregistersOnStop) {
   add_psk("dtls-1", "dtls-1-id", "dtls-1-secret");
   const size_t d = start_device("dtls-1", "dtls-1-id", "dtls-1-secret");
-  ASSERT_TRUE(seen_ep(*h_, "LESHAN_REG_NEW", "dtls-1"));
+  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-1"));
 
   // The registration record says DTLS with this identity.
   auto record = h_->redis({"GET", "REG:EP:{dtls-1}"});
@@ -150,15 +131,15 @@ TEST_F(DtlsDeviceTest, RegistersOverDtlsAnswersReadsAndDeregistersOnStop) {
 
   // A Read through the bus, answered over the DTLS session.
   auto x = ask(*h_, "dtls-1", R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(code(x), "CONTENT") << error(x);
+  ASSERT_EQ(reply_code(x), "CONTENT") << reply_error(x);
   const double v = x.body.at("content").at("value").to_number<double>();
   EXPECT_GE(v, -20.0);
   EXPECT_LE(v, 20.0);
   auto dev = ask(*h_, "dtls-1", R"({"kind":"read","path":"/3/0","contentFormat":"TLV"})");
-  ASSERT_EQ(code(dev), "CONTENT") << error(dev);
+  ASSERT_EQ(reply_code(dev), "CONTENT") << reply_error(dev);
   // A Write, read back.
   auto write = ask(*h_, "dtls-1", R"({"kind":"write","path":"/3/0/14","value":"+02:00"})");
-  EXPECT_EQ(code(write), "CHANGED") << error(write);
+  EXPECT_EQ(reply_code(write), "CHANGED") << reply_error(write);
   auto back = ask(*h_, "dtls-1", R"({"kind":"read","path":"/3/0/14","contentFormat":"TEXT"})");
   EXPECT_EQ(back.body.at("content").at("value").as_string(), "+02:00");
 
@@ -171,7 +152,7 @@ TEST_F(DtlsDeviceTest, RegistersOverDtlsAnswersReadsAndDeregistersOnStop) {
 
   // Stop de-registers over DTLS.
   ASSERT_TRUE(stop_device(d));
-  EXPECT_TRUE(seen_ep(*h_, "LESHAN_REG_DEL", "dtls-1"));
+  EXPECT_TRUE(seen_endpoint(*h_, "LESHAN_REG_DEL", "dtls-1"));
   EXPECT_FALSE(on_device<bool>(d, [](DtlsDevice& target) { return target.running(); }));
   EXPECT_EQ(on_device<uint32_t>(
                 d, [](DtlsDevice& target) { return target.device().counters().deregistrations; }),
@@ -187,18 +168,13 @@ TEST_F(DtlsDeviceTest, RegistersOverDtlsAnswersReadsAndDeregistersOnStop) {
 TEST_F(DtlsDeviceTest, ObservationNotifiesOverDtlsUntilCancelled) {
   add_psk("dtls-obs", "dtls-obs-id", "dtls-obs-secret");
   const size_t d = start_device("dtls-obs", "dtls-obs-id", "dtls-obs-secret");
-  ASSERT_TRUE(seen_ep(*h_, "LESHAN_REG_NEW", "dtls-obs"));
+  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-obs"));
 
   auto obs =
       ask(*h_, "dtls-obs", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(code(obs), "CONTENT") << error(obs);
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
   EXPECT_TRUE(obs.body.at("observe").as_bool());
-  auto count = [](const std::vector<std::string>& msgs) {
-    size_t n = 0;
-    for (const auto& m : msgs)
-      if (m.find("\"notification\":true") != std::string::npos) ++n;
-    return n;
-  };
+  const auto count = count_notifications;
   // Sampling every 50 ms, a notification per change; every 10th is CON.
   ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
     return count(msgs) >= 25;
@@ -208,7 +184,7 @@ TEST_F(DtlsDeviceTest, ObservationNotifiesOverDtlsUntilCancelled) {
   EXPECT_GE(device_counters.notifications_sent, 25u);
 
   auto cancel = ask(*h_, "dtls-obs", R"({"kind":"cancel_observe","path":"/3313/0/5702"})");
-  EXPECT_EQ(code(cancel), "CANCELLED") << error(cancel);
+  EXPECT_EQ(reply_code(cancel), "CANCELLED") << reply_error(cancel);
   // The device learns of the cancellation (RST to a CON notification at the
   // latest) and stops notifying.
   bool ended = false;
@@ -233,7 +209,7 @@ TEST_F(DtlsDeviceTest, WrongKeyFailsTheHandshakeAndNeverRegisters) {
     if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(failed) << "no two handshake failures counted (the device retries Register)";
-  EXPECT_FALSE(seen_ep(*h_, "LESHAN_REG_NEW", "dtls-bad", std::chrono::milliseconds(200)));
+  EXPECT_FALSE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-bad", std::chrono::milliseconds(200)));
   const auto stats =
       on_device<emulated::DtlsDeviceStats>(d, [](DtlsDevice& target) { return target.stats(); });
   EXPECT_EQ(stats.handshakes, 0u);
@@ -252,7 +228,8 @@ TEST_F(DtlsDeviceTest, WrongKeyFailsTheHandshakeAndNeverRegisters) {
     if (!failed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(failed);
-  EXPECT_FALSE(seen_ep(*h_, "LESHAN_REG_NEW", "dtls-unknown", std::chrono::milliseconds(200)));
+  EXPECT_FALSE(
+      seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-unknown", std::chrono::milliseconds(200)));
   ASSERT_TRUE(stop_device(u));
 }
 
@@ -275,7 +252,7 @@ TEST_F(DtlsDeviceTest, StopDuringTheHandshakeReturnsAtOnce) {
     EXPECT_FALSE(devices_.back()->running());
   });
   ASSERT_EQ(done.wait_for(std::chrono::seconds(2)), std::future_status::ready);
-  EXPECT_FALSE(seen_ep(*h_, "LESHAN_REG_NEW", "dtls-quick", std::chrono::milliseconds(300)));
+  EXPECT_FALSE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-quick", std::chrono::milliseconds(300)));
 }
 
 TEST_F(DtlsDeviceTest, ManyDevicesRegisterEachFromItsOwnPort) {
@@ -289,7 +266,7 @@ TEST_F(DtlsDeviceTest, ManyDevicesRegisterEachFromItsOwnPort) {
     start_device(ep, ep + "-id", ep + "-secret", static_cast<uint64_t>(i + 1));
   }
   for (int i = 0; i < kDevices; ++i)
-    EXPECT_TRUE(seen_ep(*h_, "LESHAN_REG_NEW", "dtls-many-" + std::to_string(i)));
+    EXPECT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-many-" + std::to_string(i)));
   std::set<uint16_t> ports;
   h_->on_io([&] {
     for (auto& d : devices_) ports.insert(d->local_endpoint().port());
@@ -297,11 +274,11 @@ TEST_F(DtlsDeviceTest, ManyDevicesRegisterEachFromItsOwnPort) {
   EXPECT_EQ(ports.size(), static_cast<size_t>(kDevices));
   auto r =
       ask(*h_, "dtls-many-7", R"({"kind":"read","path":"/3313/0/5701","contentFormat":"TEXT"})");
-  ASSERT_EQ(code(r), "CONTENT") << error(r);
+  ASSERT_EQ(reply_code(r), "CONTENT") << reply_error(r);
   EXPECT_EQ(r.body.at("content").at("value").as_string(), "m/s2");
   for (size_t i = 0; i < devices_.size(); ++i) EXPECT_TRUE(stop_device(i));
   for (int i = 0; i < kDevices; ++i)
-    EXPECT_TRUE(seen_ep(*h_, "LESHAN_REG_DEL", "dtls-many-" + std::to_string(i)));
+    EXPECT_TRUE(seen_endpoint(*h_, "LESHAN_REG_DEL", "dtls-many-" + std::to_string(i)));
 }
 
 // Resident memory of this process in bytes (/proc/self/statm).

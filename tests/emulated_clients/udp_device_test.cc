@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "lwm2m/codec/codec.h"
+#include "tests/support/child_process.h"
 
 extern char** environ;
 
@@ -432,65 +433,7 @@ TEST(UdpDevice, UnacknowledgedConNotificationEndsTheObservation) {
 
 // ---- Interoperability with libcoap's coap-client ---------------------------------------
 
-struct ChildResult {
-  bool exited = false;
-  int status = -1;  // exit status when exited
-  std::string out, err;
-};
-
-// Runs argv[0] (a path) with stdout and stderr captured while `io` keeps
-// running; waits for its exit through a pidfd, kills it after `timeout`.
-ChildResult run_child(asio::io_context& io, const std::vector<std::string>& args,
-                      std::chrono::milliseconds timeout = 20s) {
-  ChildResult r;
-  int out[2], err[2];
-  if (pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0) return r;
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  close(out[1]);
-  close(err[1]);
-  if (rc == 0) {
-    // glibc 2.36's <sys/pidfd.h> lacks extern "C" for C++; use the system call.
-    const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-    auto exited = std::make_shared<bool>(false);
-    if (pidfd >= 0) {
-      asio::posix::stream_descriptor pd(io, pidfd);
-      auto done = std::make_shared<bool>(false);
-      pd.async_wait(asio::posix::stream_descriptor::wait_read,
-                    [exited, done](const boost::system::error_code& ec) {
-                      *done = true;
-                      if (!ec) *exited = true;
-                    });
-      run_until(
-          io, [&] { return *exited; }, timeout);
-      pd.cancel();
-      run_until(
-          io, [&] { return *done; }, 1s);
-    }
-    if (!*exited) kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    r.exited = *exited && WIFEXITED(status);
-    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  auto slurp = [](int fd, std::string& s) {
-    char buf[4096];
-    ssize_t n;
-    while ((n = read(fd, buf, sizeof buf)) > 0) s.append(buf, static_cast<size_t>(n));
-    close(fd);
-  };
-  slurp(out[0], r.out);
-  slurp(err[0], r.err);
-  return r;
-}
+using test::ChildResult;
 
 constexpr const char* kCoapClient = "/usr/bin/coap-client-notls";
 
@@ -507,7 +450,7 @@ class CoapClientInterop : public ::testing::Test {
   }
   ChildResult coap_client(std::vector<std::string> args) {
     args.insert(args.begin(), {kCoapClient, "-B", "10"});
-    return run_child(io_, args);
+    return test::run_child(io_, args);
   }
   asio::io_context io_;
   std::unique_ptr<UdpDevice> dev_;

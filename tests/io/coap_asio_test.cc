@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/coap_loopback.h"
 #include "tests/support/test_util.h"
 
 namespace fogm2m::io {
@@ -21,16 +22,6 @@ namespace {
 
 using namespace std::chrono_literals;
 using test::run_until;
-
-coap_address_t loopback(uint16_t port) {
-  coap_address_t a;
-  coap_address_init(&a);
-  a.addr.sin.sin_family = AF_INET;
-  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.addr.sin.sin_port = htons(port);
-  a.size = sizeof(sockaddr_in);
-  return a;
-}
 
 // What the client context's handlers saw; reached through coap_get_app_data.
 struct ClientLog {
@@ -111,7 +102,7 @@ class CoapAsioTest : public ::testing::Test {
     coap_endpoint_t* ep = nullptr;
     for (int attempt = 0; attempt < 10 && ep == nullptr; ++attempt) {
       server_port_ = test::free_loopback_port(SOCK_DGRAM);
-      coap_address_t addr = loopback(server_port_);
+      coap_address_t addr = test::loopback_coap_address(server_port_);
       ep = coap_new_endpoint(server_, &addr, proto);
     }
     ASSERT_NE(ep, nullptr);
@@ -168,7 +159,7 @@ TEST_F(CoapAsioTest, ContextHasAnEpollDescriptor) {
 TEST_F(CoapAsioTest, GetIsAnsweredOverUdp) {
   make_server(COAP_PROTO_UDP);
   start_drivers();
-  coap_address_t dst = loopback(server_port_);
+  coap_address_t dst = test::loopback_coap_address(server_port_);
   coap_session_t* session = coap_new_client_session(client_, nullptr, &dst, COAP_PROTO_UDP);
   ASSERT_NE(session, nullptr);
   send_get(session);
@@ -202,7 +193,7 @@ TEST_F(CoapAsioTest, UnansweredConIsRetransmittedThenNacked) {
   ASSERT_EQ(::getsockname(silent, reinterpret_cast<sockaddr*>(&addr), &len), 0);
 
   start_drivers();
-  coap_address_t dst = loopback(ntohs(addr.sin_port));
+  coap_address_t dst = test::loopback_coap_address(ntohs(addr.sin_port));
   coap_session_t* session = coap_new_client_session(client_, nullptr, &dst, COAP_PROTO_UDP);
   ASSERT_NE(session, nullptr);
   // libcoap's minimum ACK_TIMEOUT is 1 s; a random factor of 1 makes the
@@ -233,7 +224,7 @@ TEST_F(CoapAsioTest, UnansweredConIsRetransmittedThenNacked) {
 TEST_F(CoapAsioTest, IdleContextsUseNoCpu) {
   make_server(COAP_PROTO_UDP);
   start_drivers();
-  coap_address_t dst = loopback(server_port_);
+  coap_address_t dst = test::loopback_coap_address(server_port_);
   coap_session_t* session = coap_new_client_session(client_, nullptr, &dst, COAP_PROTO_UDP);
   ASSERT_NE(session, nullptr);
   send_get(session);
@@ -261,7 +252,7 @@ TEST_F(CoapAsioTest, StopDetachesAndStartResumes) {
   server_driver_->stop();  // idempotent
   EXPECT_FALSE(server_driver_->running());
 
-  coap_address_t dst = loopback(server_port_);
+  coap_address_t dst = test::loopback_coap_address(server_port_);
   coap_session_t* session = coap_new_client_session(client_, nullptr, &dst, COAP_PROTO_UDP);
   ASSERT_NE(session, nullptr);
   send_get(session);
@@ -300,7 +291,7 @@ TEST_F(CoapAsioTest, GetIsAnsweredOverDtlsPsk) {
   cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
   cpsk.psk_info.identity = {std::strlen(kIdentity), reinterpret_cast<const uint8_t*>(kIdentity)};
   cpsk.psk_info.key = {std::strlen(kKey), reinterpret_cast<const uint8_t*>(kKey)};
-  coap_address_t dst = loopback(server_port_);
+  coap_address_t dst = test::loopback_coap_address(server_port_);
   coap_session_t* session =
       coap_new_client_session_psk2(client_, nullptr, &dst, COAP_PROTO_DTLS, &cpsk);
   ASSERT_NE(session, nullptr);

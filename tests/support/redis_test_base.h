@@ -1,6 +1,6 @@
 // GoogleTest glue for RedisServer: a fixture base whose test suite shares one
 // redis-server, started before the suite's first test and stopped after its
-// last. Header-only; the process handling lives in redis_server_fixture.h/.cc.
+// last. Header-only; the process handling lives in redis_server.h/.cc.
 #pragma once
 
 #include <gtest/gtest.h>

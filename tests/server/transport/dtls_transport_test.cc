@@ -25,6 +25,8 @@
 #include "io/coap_asio.h"
 #include "io/coap_pdu_convert.h"
 #include "lwm2m/coap_code.h"
+#include "tests/support/child_process.h"
+#include "tests/support/coap_loopback.h"
 #include "tests/support/test_util.h"
 
 extern char** environ;
@@ -58,16 +60,6 @@ CoapMessage created(std::string_view location) {
   return m;
 }
 
-coap_address_t loopback(uint16_t port) {
-  coap_address_t a;
-  coap_address_init(&a);
-  a.addr.sin.sin_family = AF_INET;
-  a.addr.sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.addr.sin.sin_port = htons(port);
-  a.size = sizeof(sockaddr_in);
-  return a;
-}
-
 std::string cipher_of(coap_session_t* session) {
   coap_tls_library_t library = COAP_TLS_LIBRARY_NOTLS;
   auto* ssl = static_cast<SSL*>(coap_session_get_tls(session, &library));
@@ -78,69 +70,6 @@ std::string cipher_of(coap_session_t* session) {
 // ---------------------------------------------------------------------------
 // coap-client-openssl as a child process
 // ---------------------------------------------------------------------------
-
-// Runs coap-client-openssl with `args`, stdout and stderr into a temporary
-// file. The destructor kills it if it is still running and reaps it.
-class CoapClientProcess {
- public:
-  static bool available() { return ::access(kClientPath, X_OK) == 0; }
-
-  explicit CoapClientProcess(const std::vector<std::string>& args) {
-    char path[] = "/tmp/fogm2m-dtls-client-XXXXXX";
-    int fd = ::mkstemp(path);
-    if (fd < 0) return;
-    output_path_ = path;
-    std::vector<std::string> argv_storage{kClientPath};
-    argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : argv_storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fd, STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fd);
-    if (::posix_spawn(&pid_, kClientPath, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fd);
-  }
-
-  ~CoapClientProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-    }
-    if (!output_path_.empty()) ::unlink(output_path_.c_str());
-  }
-
-  CoapClientProcess(const CoapClientProcess&) = delete;
-  CoapClientProcess& operator=(const CoapClientProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-
-  // True once the child has exited (reaps it).
-  bool exited() {
-    if (exited_ || pid_ <= 0) return true;
-    if (::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-    return exited_;
-  }
-
-  // Exit status, -1 when it did not exit normally.
-  int exit_code() const { return exited_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
-
-  std::string output() const {
-    std::ifstream in(output_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool exited_ = false;
-  std::string output_path_;
-};
 
 // ---------------------------------------------------------------------------
 // A device on libcoap: a DTLS client session to the transport, serving an
@@ -175,7 +104,7 @@ class Device {
     cpsk.version = COAP_DTLS_CPSK_SETUP_VERSION;
     cpsk.psk_info.identity = {std::strlen(identity), reinterpret_cast<const uint8_t*>(identity)};
     cpsk.psk_info.key = {std::strlen(key), reinterpret_cast<const uint8_t*>(key)};
-    coap_address_t server = loopback(port);
+    coap_address_t server = test::loopback_coap_address(port);
     session_ = coap_new_client_session_psk2(ctx_, nullptr, &server, COAP_PROTO_DTLS, &cpsk);
     ASSERT_NE(session_, nullptr);
     if (only_cipher != nullptr) {
@@ -339,7 +268,7 @@ class DtlsTransportTest : public ::testing::Test {
   }
 
   // Runs the io_context until `client` has exited.
-  void wait_for(CoapClientProcess& client) {
+  void wait_for(test::ChildProcess& client) {
     ASSERT_TRUE(client.started());
     ASSERT_TRUE(run_until(
         io_, [&] { return client.exited(); }, 40s))
@@ -423,14 +352,15 @@ TEST_F(DtlsTransportTest, EphemeralPortIsReportedAndSecondStartFails) {
 // ---------------------------------------------------------------------------
 
 TEST_F(DtlsTransportTest, CoapClientRegistersWithTheRightKey) {
-  if (!CoapClientProcess::available())
+  if (!test::ChildProcess::executable(kClientPath))
     GTEST_SKIP() << kClientPath << " not installed (Debian libcoap3-bin)";
   std::optional<std::string> cipher;
   on_request_ = [&](const PeerInfo& peer, const CoapMessage&, Responder respond) {
     cipher = transport_->cipher_suite(peer.address);
     respond(created("/rd/reg1"));
   };
-  CoapClientProcess client(client_args(kIdentity, kKey, "/rd?ep=dev-1&lt=300&lwm2m=1.1&b=U"));
+  test::ChildProcess client(kClientPath,
+                            client_args(kIdentity, kKey, "/rd?ep=dev-1&lt=300&lwm2m=1.1&b=U"));
   wait_for(client);
   const std::string out = client.output();
 
@@ -465,9 +395,9 @@ TEST_F(DtlsTransportTest, CoapClientRegistersWithTheRightKey) {
 }
 
 TEST_F(DtlsTransportTest, CoapClientWithWrongKeyFailsTheHandshake) {
-  if (!CoapClientProcess::available())
+  if (!test::ChildProcess::executable(kClientPath))
     GTEST_SKIP() << kClientPath << " not installed (Debian libcoap3-bin)";
-  CoapClientProcess client(client_args(kIdentity, "not-the-key", "/rd?ep=dev-1", 3));
+  test::ChildProcess client(kClientPath, client_args(kIdentity, "not-the-key", "/rd?ep=dev-1", 3));
   wait_for(client);
   const std::string out = client.output();
   EXPECT_TRUE(seen_.empty());
@@ -482,9 +412,9 @@ TEST_F(DtlsTransportTest, CoapClientWithWrongKeyFailsTheHandshake) {
 }
 
 TEST_F(DtlsTransportTest, CoapClientWithUnknownIdentityFailsTheHandshake) {
-  if (!CoapClientProcess::available())
+  if (!test::ChildProcess::executable(kClientPath))
     GTEST_SKIP() << kClientPath << " not installed (Debian libcoap3-bin)";
-  CoapClientProcess client(client_args("urn:imei:stranger", kKey, "/rd?ep=dev-1", 3));
+  test::ChildProcess client(kClientPath, client_args("urn:imei:stranger", kKey, "/rd?ep=dev-1", 3));
   wait_for(client);
   const std::string out = client.output();
   EXPECT_TRUE(seen_.empty());
@@ -494,7 +424,7 @@ TEST_F(DtlsTransportTest, CoapClientWithUnknownIdentityFailsTheHandshake) {
 }
 
 TEST_F(DtlsTransportTest, DeferredResponseReachesTheClientAsSeparateResponse) {
-  if (!CoapClientProcess::available())
+  if (!test::ChildProcess::executable(kClientPath))
     GTEST_SKIP() << kClientPath << " not installed (Debian libcoap3-bin)";
   boost::asio::steady_timer later(io_);
   bool returned_before_answer = false;
@@ -510,7 +440,7 @@ TEST_F(DtlsTransportTest, DeferredResponseReachesTheClientAsSeparateResponse) {
     returned_before_answer = true;
   };
   const auto t0 = std::chrono::steady_clock::now();
-  CoapClientProcess client(client_args(kIdentity, kKey, "/rd?ep=dev-2"));
+  test::ChildProcess client(kClientPath, client_args(kIdentity, kKey, "/rd?ep=dev-2"));
   wait_for(client);
   const std::string out = client.output();
   ASSERT_EQ(seen_.size(), 1u) << out;

@@ -30,6 +30,7 @@
 
 #include "io/timer_wheel.h"
 #include "lwm2m/coap_message.h"
+#include "tests/support/child_process.h"
 #include "tests/support/test_util.h"
 
 extern char** environ;
@@ -48,62 +49,6 @@ constexpr char kCoapClient[] = "/usr/bin/coap-client-notls";
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
-
-// coap-client-notls with `args`; stdout and stderr go to a temporary file.
-// The destructor kills it if it still runs, and reaps it.
-class CoapClientProcess {
- public:
-  static bool available() { return ::access(kCoapClient, X_OK) == 0; }
-
-  explicit CoapClientProcess(const std::vector<std::string>& args) {
-    char path[] = "/tmp/fogm2m-udp-client-XXXXXX";
-    int fd = ::mkstemp(path);
-    if (fd < 0) return;
-    output_path_ = path;
-    std::vector<std::string> storage{kCoapClient};
-    storage.insert(storage.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : storage) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fd, STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fd, STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fd);
-    if (::posix_spawn(&pid_, kCoapClient, &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(fd);
-  }
-  ~CoapClientProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status_, 0);
-    }
-    if (!output_path_.empty()) ::unlink(output_path_.c_str());
-  }
-  CoapClientProcess(const CoapClientProcess&) = delete;
-  CoapClientProcess& operator=(const CoapClientProcess&) = delete;
-
-  bool started() const { return pid_ > 0; }
-  bool exited() {
-    if (exited_ || pid_ <= 0) return true;
-    if (::waitpid(pid_, &status_, WNOHANG) == pid_) exited_ = true;
-    return exited_;
-  }
-  int exit_code() const { return exited_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
-  std::string output() const {
-    std::ifstream in(output_path_);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
- private:
-  pid_t pid_ = -1;
-  int status_ = 0;
-  bool exited_ = false;
-  std::string output_path_;
-};
 
 PeerInfo peer_at(std::string address, uint16_t port) {
   PeerInfo p;
@@ -260,7 +205,7 @@ class UdpTransportTest : public ::testing::Test {
   }
 
   // Runs the client to completion while the io_context serves it.
-  void run_client(CoapClientProcess& client) {
+  void run_client(test::ChildProcess& client) {
     ASSERT_TRUE(client.started());
     EXPECT_TRUE(run_until(
         io, [&] { return client.exited(); }, milliseconds(30000)))
@@ -374,14 +319,14 @@ TEST(UdpTransportTimerWheel, CancelAndScheduleFromCallbacks) {
 // ---------------------------------------------------------------------------
 
 TEST_F(UdpTransportTest, AnswersCoapClientConRequest) {
-  if (!CoapClientProcess::available()) GTEST_SKIP() << kCoapClient << " not installed";
+  if (!test::ChildProcess::executable(kCoapClient)) GTEST_SKIP() << kCoapClient << " not installed";
   auto t = make();
   CoapMessage answer = response(static_cast<uint8_t>(CoapCode::kCreated), "registered-abc");
   answer.set_location_path("/rd/abc");
   rec.auto_answer = answer;
-  CoapClientProcess client(
-      {"-m", "post", "-e", "</1/0>", "-B", "20",
-       "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/rd?ep=x&lt=60"});
+  test::ChildProcess client(
+      kCoapClient, {"-m", "post", "-e", "</1/0>", "-B", "20",
+                    "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/rd?ep=x&lt=60"});
   run_client(client);
   EXPECT_EQ(client.exit_code(), 0) << client.output();
   EXPECT_NE(client.output().find("registered-abc"), std::string::npos) << client.output();
@@ -404,10 +349,11 @@ TEST_F(UdpTransportTest, AnswersCoapClientConRequest) {
 }
 
 TEST_F(UdpTransportTest, AnswersCoapClientNonRequestWithNon) {
-  if (!CoapClientProcess::available()) GTEST_SKIP() << kCoapClient << " not installed";
+  if (!test::ChildProcess::executable(kCoapClient)) GTEST_SKIP() << kCoapClient << " not installed";
   auto t = make();
   rec.auto_answer = response(kContent, "non-answer");
-  CoapClientProcess client(
+  test::ChildProcess client(
+      kCoapClient,
       {"-N", "-B", "20", "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/3/0/0"});
   run_client(client);
   EXPECT_EQ(client.exit_code(), 0) << client.output();
@@ -417,7 +363,7 @@ TEST_F(UdpTransportTest, AnswersCoapClientNonRequestWithNon) {
 }
 
 TEST_F(UdpTransportTest, DeferredAnswerReachesCoapClientPiggyBacked) {
-  if (!CoapClientProcess::available()) GTEST_SKIP() << kCoapClient << " not installed";
+  if (!test::ChildProcess::executable(kCoapClient)) GTEST_SKIP() << kCoapClient << " not installed";
   auto opts = loopback_options();
   opts.separate_response_after = milliseconds(5000);  // 300 ms stays piggy-backed whatever the load
   auto t = make(opts);
@@ -431,8 +377,8 @@ TEST_F(UdpTransportTest, DeferredAnswerReachesCoapClientPiggyBacked) {
     });
   };
   t->set_handlers(h);
-  CoapClientProcess client(
-      {"-B", "20", "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/3/0/0"});
+  test::ChildProcess client(
+      kCoapClient, {"-B", "20", "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/3/0/0"});
   run_client(client);
   EXPECT_EQ(client.exit_code(), 0) << client.output();
   EXPECT_NE(client.output().find("late-but-fine"), std::string::npos) << client.output();
@@ -441,12 +387,12 @@ TEST_F(UdpTransportTest, DeferredAnswerReachesCoapClientPiggyBacked) {
 }
 
 TEST_F(UdpTransportTest, SlowAnswerGoesAsSeparateResponseToCoapClient) {
-  if (!CoapClientProcess::available()) GTEST_SKIP() << kCoapClient << " not installed";
+  if (!test::ChildProcess::executable(kCoapClient)) GTEST_SKIP() << kCoapClient << " not installed";
   auto opts = loopback_options();
   opts.separate_response_after = milliseconds(100);
   auto t = make(opts);
-  CoapClientProcess client(
-      {"-B", "20", "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/3/0/0"});
+  test::ChildProcess client(
+      kCoapClient, {"-B", "20", "coap://127.0.0.1:" + std::to_string(t->local_port()) + "/3/0/0"});
   ASSERT_TRUE(client.started());
   ASSERT_TRUE(run_until(io, [&] { return rec.responders.size() == 1; }));
   // Wait for the empty ACK to go out, then answer.
