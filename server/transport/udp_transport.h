@@ -37,11 +37,11 @@
 // one asio steady_timer; a request answered at once sets no timer.
 //
 // Cost (tests/server/udp_transport_test.cc, UdpTransportPerf, loopback, one
-// core of the 2-core dev VM): ~7 us CPU per CON request/piggy-backed answer
-// with 1k peers, ~7.7 us with 10k, of which ~4.8 us are the recvfrom/sendto
-// syscalls themselves; ~8.5 us for a request from a new peer. (Measured
-// before reception moved to recvmmsg, which reads up to 32 datagrams per
-// syscall; see "Receiving" in udp_transport.cc.)
+// core of the 2-core dev VM, quiet machine): ~6.1 us CPU per CON
+// request/piggy-backed answer with 1k peers, ~6.7 us with 10k; ~6.5/6.8 us
+// for a request from a new peer and for a server->device request. The bare
+// recvfrom/sendto pair costs ~4.8 us of that; recvmmsg reads up to 32
+// datagrams per wakeup (see "Receiving" in udp_transport.cc).
 //
 // Threading: everything, including Responders and send_request, runs on the
 // one thread that runs the io_context (the node's single event loop). The

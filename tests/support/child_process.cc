@@ -73,7 +73,9 @@ ChildProcess::~ChildProcess() {
   if (!err_path_.empty()) ::unlink(err_path_.c_str());
 }
 
-bool ChildProcess::executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+bool ChildProcess::executable(const std::string& path) {
+  return ::access(path.c_str(), X_OK) == 0;
+}
 
 bool ChildProcess::exited() {
   if (exited_ || pid_ <= 0) return true;
@@ -81,18 +83,25 @@ bool ChildProcess::exited() {
   return exited_;
 }
 
-int ChildProcess::exit_code() const { return exited_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1; }
+int ChildProcess::exit_code() const {
+  return exited_ && WIFEXITED(status_) ? WEXITSTATUS(status_) : -1;
+}
 
-std::string ChildProcess::out() const { return slurp(out_path_); }
+std::string ChildProcess::out() const {
+  return slurp(out_path_);
+}
 
-std::string ChildProcess::err() const { return slurp(err_path_); }
+std::string ChildProcess::err() const {
+  return slurp(err_path_);
+}
 
 ChildResult run_child(boost::asio::io_context& io, const std::vector<std::string>& argv,
                       std::chrono::milliseconds timeout) {
   ChildProcess child(argv);
   ChildResult r;
   if (!child.started()) return r;
-  r.exited = run_until(io, [&] { return child.exited(); }, timeout);
+  r.exited = run_until(
+      io, [&] { return child.exited(); }, timeout);
   r.status = child.exit_code();
   r.out = child.out();
   r.err = child.err();
