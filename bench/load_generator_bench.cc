@@ -80,7 +80,7 @@ class Responder {
     if (r.kind == bus::RequestKind::kObserve) observe_tickets_.push_back(r.ticket);
     // What the node answers a read of one float resource with.
     bus::DeviceResponse rep;
-    rep.code = static_cast<uint8_t>(lwm2m::CoapCode::kContent);
+    rep.code = lwm2m::coap_code(lwm2m::CoapCode::kContent);
     rep.content_format = lwm2m::ContentFormat::kTlv;
     rep.content = lwm2m::Resource::single(5702, 1.25);
     publish(bus::format_rep(r.ticket, rep));
@@ -93,7 +93,7 @@ class Responder {
     budget_ += per_ms_ * std::chrono::duration<double, std::milli>(now - last_).count();
     last_ = now;
     bus::DeviceResponse notification;
-    notification.code = static_cast<uint8_t>(lwm2m::CoapCode::kContent);
+    notification.code = lwm2m::coap_code(lwm2m::CoapCode::kContent);
     notification.content_format = lwm2m::ContentFormat::kTlv;
     notification.content = lwm2m::ObjectInstance{
         0,

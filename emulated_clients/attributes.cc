@@ -4,21 +4,18 @@
 #include <charconv>
 #include <cmath>
 
-#include "lwm2m/coap_code.h"
+#include "emulated_clients/response_codes.h"
 #include "lwm2m/codec/text.h"
 
 namespace fogm2m::emulated {
 
+using namespace response_code;
+
 namespace {
 
-using lwm2m::CoapCode;
 using lwm2m::Path;
 
 constexpr size_t kMaxEntries = 64;
-
-constexpr uint8_t code_of(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
 
 bool parse_uint32(std::string_view text, uint32_t* out) {
   if (text.empty()) return false;
@@ -109,7 +106,6 @@ Attributes AttributeTable::effective(const Path& path, const Attributes& default
 
 uint8_t AttributeTable::write(const Path& path, const std::vector<std::string_view>& queries,
                               bool numeric) {
-  constexpr uint8_t kBadRequest = code_of(CoapCode::kBadRequest);
   Attributes a;
   if (const Attributes* old = at(path)) a = *old;
   for (std::string_view q : queries) {
@@ -160,10 +156,10 @@ uint8_t AttributeTable::write(const Path& path, const std::vector<std::string_vi
   } else if (it != entries_.end()) {
     it->attributes = a;
   } else {
-    if (entries_.size() >= kMaxEntries) return code_of(CoapCode::kInternalServerError);
+    if (entries_.size() >= kMaxEntries) return kInternalError;
     entries_.push_back(Entry{path, a});
   }
-  return code_of(CoapCode::kChanged);
+  return kChanged;
 }
 
 void AttributeTable::remove_under(const Path& path) {

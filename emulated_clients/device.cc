@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "emulated_clients/response_codes.h"
 #include "emulated_clients/splitmix.h"
 #include "lwm2m/codec/codec.h"
 
@@ -19,22 +20,9 @@ using lwm2m::Resource;
 using lwm2m::ResourceType;
 namespace coap_option = lwm2m::coap_option;
 
+using namespace response_code;
+
 namespace {
-
-constexpr uint8_t code_of(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
-
-constexpr uint8_t kContent = code_of(CoapCode::kContent);
-constexpr uint8_t kChanged = code_of(CoapCode::kChanged);
-constexpr uint8_t kCreated = code_of(CoapCode::kCreated);
-constexpr uint8_t kDeleted = code_of(CoapCode::kDeleted);
-constexpr uint8_t kBadRequest = code_of(CoapCode::kBadRequest);
-constexpr uint8_t kNotFound = code_of(CoapCode::kNotFound);
-constexpr uint8_t kMethodNotAllowed = code_of(CoapCode::kMethodNotAllowed);
-constexpr uint8_t kNotAcceptable = code_of(CoapCode::kNotAcceptable);
-constexpr uint8_t kUnsupportedFormat = code_of(CoapCode::kUnsupportedContentFormat);
-constexpr uint8_t kInternalError = code_of(CoapCode::kInternalServerError);
 
 constexpr uint16_t kSecurity = 0;
 constexpr int kMaxCatchUpSamples = 200;

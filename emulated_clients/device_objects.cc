@@ -5,12 +5,11 @@
 #include <cstring>
 #include <limits>
 
+#include "emulated_clients/response_codes.h"
 #include "emulated_clients/splitmix.h"
-#include "lwm2m/coap_code.h"
 
 namespace fogm2m::emulated {
 
-using lwm2m::CoapCode;
 using lwm2m::Node;
 using lwm2m::Object;
 using lwm2m::ObjectInstance;
@@ -19,20 +18,9 @@ using lwm2m::Resource;
 using lwm2m::ResourceInstance;
 using lwm2m::Value;
 
+using namespace response_code;
+
 namespace {
-
-constexpr uint8_t code_of(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
-
-constexpr uint8_t kContent = code_of(CoapCode::kContent);
-constexpr uint8_t kChanged = code_of(CoapCode::kChanged);
-constexpr uint8_t kCreated = code_of(CoapCode::kCreated);
-constexpr uint8_t kDeleted = code_of(CoapCode::kDeleted);
-constexpr uint8_t kBadRequest = code_of(CoapCode::kBadRequest);
-constexpr uint8_t kNotFound = code_of(CoapCode::kNotFound);
-constexpr uint8_t kMethodNotAllowed = code_of(CoapCode::kMethodNotAllowed);
-constexpr uint8_t kInternalError = code_of(CoapCode::kInternalServerError);
 
 constexpr uint16_t kSecurity = 0, kServer = 1, kDevice = 3, kTemperature = 3303,
                    kAccelerometer = 3313;

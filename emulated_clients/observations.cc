@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "lwm2m/coap_code.h"
+#include "emulated_clients/response_codes.h"
 #include "lwm2m/codec/codec.h"
 
 namespace fogm2m::emulated {
@@ -210,7 +210,7 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects,
     }
     CoapMessage n;
     n.type = con ? CoapType::kCon : CoapType::kNon;
-    n.code = static_cast<uint8_t>(lwm2m::CoapCode::kContent);
+    n.code = response_code::kContent;
     n.token.assign(o.token_view());
     n.add_uint_option(lwm2m::coap_option::kObserve, next_observe_number());
     n.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(o.format));

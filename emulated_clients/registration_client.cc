@@ -10,15 +10,12 @@
 
 namespace fogm2m::emulated {
 
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 
 namespace {
-
-constexpr uint8_t code_of(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
 
 // An Update goes out at 90% of the lifetime (at least a second after the last).
 Duration update_interval(uint32_t lifetime_s) {
@@ -59,7 +56,7 @@ std::optional<CoapMessage> RegistrationClient::deregister(TimePoint now,
     pending_ = false;
     return std::nullopt;
   }
-  CoapMessage m = make_request(code_of(CoapCode::kDelete));
+  CoapMessage m = make_request(coap_code(CoapCode::kDelete));
   m.set_uri_path(location_);
   state_ = RegistrationState::kDeregistering;
   pending_deadline_ = now + config.request_timeout;
@@ -118,7 +115,7 @@ CoapMessage RegistrationClient::make_request(uint8_t code) {
 
 CoapMessage RegistrationClient::make_register(const DeviceObjects& objects,
                                               const std::string& endpoint) {
-  CoapMessage m = make_request(code_of(CoapCode::kPost));
+  CoapMessage m = make_request(coap_code(CoapCode::kPost));
   m.set_uri_path("/rd");
   m.add_uri_query("ep=" + endpoint);
   m.add_uri_query("lt=" + std::to_string(objects.lifetime_s()));
@@ -132,7 +129,7 @@ CoapMessage RegistrationClient::make_register(const DeviceObjects& objects,
 }
 
 CoapMessage RegistrationClient::make_update(const DeviceObjects& objects) {
-  CoapMessage m = make_request(code_of(CoapCode::kPost));
+  CoapMessage m = make_request(coap_code(CoapCode::kPost));
   m.set_uri_path(location_);
   if (send_lifetime_) m.add_uri_query("lt=" + std::to_string(objects.lifetime_s()));
   if (send_binding_) m.add_uri_query("b=" + std::string(objects.binding()));
@@ -186,7 +183,7 @@ RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage
   switch (state_) {
     case RegistrationState::kRegistering: {
       std::string location = response.location_path();
-      if (response.code == code_of(CoapCode::kCreated) && !location.empty()) {
+      if (response.code == coap_code(CoapCode::kCreated) && !location.empty()) {
         location_ = std::move(location);
         state_ = RegistrationState::kRegistered;
         deadline_ = now + update_interval(lifetime_s);
@@ -198,13 +195,13 @@ RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage
       break;
     }
     case RegistrationState::kUpdating:
-      if (response.code == code_of(CoapCode::kChanged)) {
+      if (response.code == coap_code(CoapCode::kChanged)) {
         state_ = RegistrationState::kRegistered;
         deadline_ = now + update_interval(lifetime_s);
         failures_ = 0;
         ++counters.updates;
       } else {
-        failed(now, response.code == code_of(CoapCode::kNotFound), config, counters);
+        failed(now, response.code == coap_code(CoapCode::kNotFound), config, counters);
       }
       break;
     case RegistrationState::kDeregistering:

@@ -162,7 +162,7 @@ void UdpDevice::on_request(const CoapMessage& msg, TimePoint now) {
   if (options_.duplicate_cache_size > 0)
     cache_.remember(msg.message_id, now + options_.transmission.exchange_lifetime) =
         CachedResponse{sender_, std::move(*bytes)};
-  if (resp.code == static_cast<uint8_t>(lwm2m::CoapCode::kContent) &&
+  if (resp.code == lwm2m::coap_code(lwm2m::CoapCode::kContent) &&
       resp.has_option(lwm2m::coap_option::kObserve)) {
     auto it = std::find_if(observers_.begin(), observers_.end(),
                            [&](const Observer& o) { return o.token == msg.token; });

@@ -42,6 +42,10 @@ enum class CoapCode : uint8_t {
   kProxyingNotSupported = 165,
 };
 
+// The code's byte, as CoapMessage::code holds it.
+constexpr uint8_t coap_code(CoapCode code) {
+  return static_cast<uint8_t>(code);
+}
 constexpr uint8_t coap_code(int cls, int detail) {
   return static_cast<uint8_t>(cls << 5 | detail);
 }

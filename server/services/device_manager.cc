@@ -12,6 +12,7 @@
 namespace fogm2m::server {
 
 using bus::RequestKind;
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::ContentFormat;
@@ -152,7 +153,7 @@ Result<bus::DeviceResponse> DeviceManager::interpret(RequestKind kind, const lwm
     return rep;
   }
   if (kind != RequestKind::kRead && kind != RequestKind::kObserve) return rep;
-  if (response.code != static_cast<uint8_t>(CoapCode::kContent)) return rep;
+  if (response.code != coap_code(CoapCode::kContent)) return rep;
   auto content = decode_content(path, requested, response);
   if (!content) return content.error();
   rep.content_format = content->format;

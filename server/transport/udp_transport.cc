@@ -680,7 +680,7 @@ void UdpTransport::Impl::handle_request(Peer& p, const CoapMessage& msg, uint64_
     handlers_.on_request(p.info, msg, std::move(respond));
   } else {
     CoapMessage r;
-    r.code = static_cast<uint8_t>(lwm2m::CoapCode::kNotImplemented);
+    r.code = lwm2m::coap_code(lwm2m::CoapCode::kNotImplemented);
     respond(std::move(r));
   }
   if (stopped_) return;
@@ -743,7 +743,7 @@ void UdpTransport::Impl::respond(uint64_t id, CoapMessage response) {
                  p.info.address.to_string(), bytes.error().message);
     CoapMessage fallback;
     fallback.type = response.type;
-    fallback.code = static_cast<uint8_t>(lwm2m::CoapCode::kInternalServerError);
+    fallback.code = lwm2m::coap_code(lwm2m::CoapCode::kInternalServerError);
     fallback.message_id = response.message_id;
     fallback.token = response.token;
     bytes = lwm2m::encode_coap(fallback);

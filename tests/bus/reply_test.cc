@@ -47,7 +47,7 @@ json::object dom(const DeviceResponse& r) {
 std::vector<DeviceResponse> responses() {
   std::vector<DeviceResponse> out;
   DeviceResponse content;
-  content.code = static_cast<uint8_t>(CoapCode::kContent);
+  content.code = coap_code(CoapCode::kContent);
   content.content_format = ContentFormat::kTlv;
   content.content = Resource::single(5702, 1.25);
   out.push_back(content);
@@ -59,20 +59,20 @@ std::vector<DeviceResponse> responses() {
   instance.token_hex = "0a0b0c0d";
   out.push_back(instance);
   DeviceResponse error;
-  error.code = static_cast<uint8_t>(CoapCode::kNotFound);
+  error.code = coap_code(CoapCode::kNotFound);
   error.error_message = "no \"such\" resource\n";
   out.push_back(error);
   DeviceResponse created;
-  created.code = static_cast<uint8_t>(CoapCode::kCreated);
+  created.code = coap_code(CoapCode::kCreated);
   created.location = "/3313/1";
   out.push_back(created);
   DeviceResponse discover;
-  discover.code = static_cast<uint8_t>(CoapCode::kContent);
+  discover.code = coap_code(CoapCode::kContent);
   discover.links =
       std::vector<Link>{{"/3313/0", {{"dim", "2"}, {"obs", std::nullopt}}}, {"/3313/0/5702", {}}};
   out.push_back(discover);
   DeviceResponse changed;
-  changed.code = static_cast<uint8_t>(CoapCode::kChanged);
+  changed.code = coap_code(CoapCode::kChanged);
   out.push_back(changed);
   return out;
 }
@@ -118,7 +118,7 @@ TEST(BusReply, NotificationsAreTheDomByteForByte) {
 }
 
 TEST(BusReply, CancelAndSecInfoShapes) {
-  EXPECT_EQ(format_cancelled("c1", "o1", static_cast<uint8_t>(CoapCode::kContent), ""),
+  EXPECT_EQ(format_cancelled("c1", "o1", coap_code(CoapCode::kContent), ""),
             R"({"ticket":"c1","rep":{"code":"CANCELLED","observeTicket":"o1","coapCode":"2.05"}})");
   EXPECT_EQ(format_cancelled("c1", "o1", std::nullopt, "no response within 5000 ms"),
             R"({"ticket":"c1","rep":{"code":"CANCELLED","observeTicket":"o1","coapCode":null,)"

@@ -14,7 +14,7 @@ TEST(DeviceWriteAttributes, StoredPerPathAndValidated) {
   Device d = make_device();
   auto code_of = [&](const CoapMessage& m) { return d.handle_request(m, T0).code; };
   EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"pmin=1", "pmax=5", "gt=3", "st=0.5"})),
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   auto a = d.attributes_at(Path(3313, 0, 5702));
   ASSERT_TRUE(a.has_value());
   EXPECT_EQ(a->pmin, 1u);
@@ -23,34 +23,37 @@ TEST(DeviceWriteAttributes, StoredPerPathAndValidated) {
   EXPECT_DOUBLE_EQ(a->st, 0.5);
   EXPECT_FALSE(a->has(Attributes::kLt));
   // A bare name removes the attribute; removing all removes the entry.
-  EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"pmin", "gt"})), code(CoapCode::kChanged));
+  EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"pmin", "gt"})),
+            coap_code(CoapCode::kChanged));
   a = d.attributes_at(Path(3313, 0, 5702));
   ASSERT_TRUE(a.has_value());
   EXPECT_FALSE(a->has(Attributes::kPmin));
   EXPECT_TRUE(a->has(Attributes::kPmax));
-  EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"pmax", "st"})), code(CoapCode::kChanged));
+  EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"pmax", "st"})),
+            coap_code(CoapCode::kChanged));
   EXPECT_FALSE(d.attributes_at(Path(3313, 0, 5702)).has_value());
 
   EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin=2", "epmin=1", "epmax=9"})),
-            code(CoapCode::kChanged));
-  EXPECT_EQ(code_of(write_attributes("/3313/0", {"foo=1"})), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_attributes("/3313/0", {"gt=1"})), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_attributes("/3/0/14", {"gt=1"})), code(CoapCode::kBadRequest));  // String
+            coap_code(CoapCode::kChanged));
+  EXPECT_EQ(code_of(write_attributes("/3313/0", {"foo=1"})), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_attributes("/3313/0", {"gt=1"})), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_attributes("/3/0/14", {"gt=1"})),
+            coap_code(CoapCode::kBadRequest));  // String
   EXPECT_EQ(code_of(write_attributes("/3/0/7", {"lt=1"})),
-            code(CoapCode::kBadRequest));  // multiple
+            coap_code(CoapCode::kBadRequest));  // multiple
   EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"gt=1", "lt=2"})),
-            code(CoapCode::kBadRequest));
+            coap_code(CoapCode::kBadRequest));
   EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"gt=10", "lt=2", "st=4"})),
-            code(CoapCode::kBadRequest));
+            coap_code(CoapCode::kBadRequest));
   EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"gt=10", "lt=2", "st=3"})),
-            code(CoapCode::kChanged));
-  EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"st=-1"})), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin=abc"})), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin=-1"})), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin="})), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_attributes("/3313/7", {"pmin=1"})), code(CoapCode::kNotFound));
-  EXPECT_EQ(code_of(write_attributes("/0/0", {"pmin=1"})), code(CoapCode::kNotFound));
-  EXPECT_EQ(code_of(write_attributes("/3/0/99", {"pmin=1"})), code(CoapCode::kNotFound));
+            coap_code(CoapCode::kChanged));
+  EXPECT_EQ(code_of(write_attributes("/3313/0/5702", {"st=-1"})), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin=abc"})), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin=-1"})), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_attributes("/3313/0", {"pmin="})), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_attributes("/3313/7", {"pmin=1"})), coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(code_of(write_attributes("/0/0", {"pmin=1"})), coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(code_of(write_attributes("/3/0/99", {"pmin=1"})), coap_code(CoapCode::kNotFound));
   // The failed writes changed nothing.
   a = d.attributes_at(Path(3313, 0));
   ASSERT_TRUE(a.has_value());
@@ -60,9 +63,10 @@ TEST(DeviceWriteAttributes, StoredPerPathAndValidated) {
 
 TEST(AttributeTable, PeriodsInheritGtLtStDoNot) {
   AttributeTable table;
-  EXPECT_EQ(table.write(Path(3313), {"pmin=5", "pmax=60"}, false), code(CoapCode::kChanged));
-  EXPECT_EQ(table.write(Path(3313, 0), {"pmin=2"}, false), code(CoapCode::kChanged));
-  EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=1.5", "st=0.5"}, true), code(CoapCode::kChanged));
+  EXPECT_EQ(table.write(Path(3313), {"pmin=5", "pmax=60"}, false), coap_code(CoapCode::kChanged));
+  EXPECT_EQ(table.write(Path(3313, 0), {"pmin=2"}, false), coap_code(CoapCode::kChanged));
+  EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=1.5", "st=0.5"}, true),
+            coap_code(CoapCode::kChanged));
   Attributes defaults;
   defaults.set = Attributes::kPmax | Attributes::kPmin;
   defaults.pmin = 1;
@@ -79,7 +83,7 @@ TEST(AttributeTable, PeriodsInheritGtLtStDoNot) {
 
 TEST(AttributeTable, RefusesWhatTheSpecificationForbids) {
   AttributeTable table;
-  const uint8_t bad = code(CoapCode::kBadRequest);
+  const uint8_t bad = coap_code(CoapCode::kBadRequest);
   EXPECT_EQ(table.write(Path(3313, 0), {"gt=1"}, false), bad);  // not a numeric resource
   EXPECT_EQ(table.write(Path(3313, 0, 5702), {"gt=1", "lt=2"}, true),
             bad);  // lt must stay below gt
@@ -93,18 +97,19 @@ TEST(AttributeTable, RefusesWhatTheSpecificationForbids) {
 
 TEST(AttributeTable, ClearsRemovesUnderAndIsBounded) {
   AttributeTable table;
-  ASSERT_EQ(table.write(Path(3313, 0), {"pmin=1"}, false), code(CoapCode::kChanged));
+  ASSERT_EQ(table.write(Path(3313, 0), {"pmin=1"}, false), coap_code(CoapCode::kChanged));
   ASSERT_EQ(table.write(Path(3313, 0), {"pmin"}, false),
-            code(CoapCode::kChanged));  // a bare name clears
+            coap_code(CoapCode::kChanged));  // a bare name clears
   EXPECT_EQ(table.at(Path(3313, 0)), nullptr);
-  ASSERT_EQ(table.write(Path(3313, 1), {"pmax=9"}, false), code(CoapCode::kChanged));
-  ASSERT_EQ(table.write(Path(3313, 1, 5702), {"pmax=8"}, false), code(CoapCode::kChanged));
+  ASSERT_EQ(table.write(Path(3313, 1), {"pmax=9"}, false), coap_code(CoapCode::kChanged));
+  ASSERT_EQ(table.write(Path(3313, 1, 5702), {"pmax=8"}, false), coap_code(CoapCode::kChanged));
   table.remove_under(Path(3313, 1));
   EXPECT_EQ(table.at(Path(3313, 1)), nullptr);
   EXPECT_EQ(table.at(Path(3313, 1, 5702)), nullptr);
   for (uint16_t i = 0; i < 64; ++i)
-    ASSERT_EQ(table.write(Path(3313, i), {"pmin=1"}, false), code(CoapCode::kChanged));
-  EXPECT_EQ(table.write(Path(3313, 64), {"pmin=1"}, false), code(CoapCode::kInternalServerError));
+    ASSERT_EQ(table.write(Path(3313, i), {"pmin=1"}, false), coap_code(CoapCode::kChanged));
+  EXPECT_EQ(table.write(Path(3313, 64), {"pmin=1"}, false),
+            coap_code(CoapCode::kInternalServerError));
 }
 
 }  // namespace

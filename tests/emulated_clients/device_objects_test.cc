@@ -62,11 +62,11 @@ TEST(DeviceSensor, TickSamplesOncePerPeriodAndCatchesUp) {
 TEST(DeviceObjectsTree, WritesThatAnUpdateMustCarryAreCollected) {
   DeviceObjects objects(config(), DeviceIdentity{"dev-1", 1, "", ""});
   EXPECT_EQ(objects.write_resource(1, 0, Resource::single(1, int64_t{600}), T0, /*apply=*/false),
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   EXPECT_EQ(objects.lifetime_s(), 300u);  // checked, not applied
   const uint32_t version = objects.data_version();
   EXPECT_EQ(objects.write_resource(1, 0, Resource::single(1, int64_t{600}), T0, /*apply=*/true),
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   EXPECT_EQ(objects.lifetime_s(), 600u);
   EXPECT_GT(objects.data_version(), version);
   DeviceObjects::Changes changes = objects.take_changes();
@@ -75,15 +75,16 @@ TEST(DeviceObjectsTree, WritesThatAnUpdateMustCarryAreCollected) {
   EXPECT_FALSE(objects.take_changes().update);  // taken once
 
   EXPECT_EQ(objects.create(3313, ObjectInstance{objects.free_instance_id(3313), {}}),
-            code(CoapCode::kCreated));
+            coap_code(CoapCode::kCreated));
   changes = objects.take_changes();
   EXPECT_TRUE(changes.objects && changes.update);
-  EXPECT_EQ(objects.create(3313, ObjectInstance{1, {}}), code(CoapCode::kBadRequest));  // taken id
-  EXPECT_EQ(objects.creatable(3), code(CoapCode::kMethodNotAllowed));
-  EXPECT_EQ(objects.remove(Path(3313, 1)), code(CoapCode::kDeleted));
-  EXPECT_EQ(objects.remove(Path(3, 0)), code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(objects.create(3313, ObjectInstance{1, {}}),
+            coap_code(CoapCode::kBadRequest));  // taken id
+  EXPECT_EQ(objects.creatable(3), coap_code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(objects.remove(Path(3313, 1)), coap_code(CoapCode::kDeleted));
+  EXPECT_EQ(objects.remove(Path(3, 0)), coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(objects.execute(Path(1, 0, 8)),
-            code(CoapCode::kChanged));  // Registration Update Trigger
+            coap_code(CoapCode::kChanged));  // Registration Update Trigger
   changes = objects.take_changes();
   EXPECT_TRUE(changes.update && changes.objects);  // the delete, then the trigger
   EXPECT_NE(objects.registration_links().find("</3313/0>"), std::string::npos);

@@ -18,7 +18,7 @@ TEST(DeviceRead, SingleResourceInEveryFormat) {
   ASSERT_TRUE(x.is<double>());
 
   auto text = d.handle_request(get("/3313/0/5702", ContentFormat::kText), T0);
-  EXPECT_EQ(text.code, code(CoapCode::kContent));
+  EXPECT_EQ(text.code, coap_code(CoapCode::kContent));
   EXPECT_EQ(text.type, CoapType::kAck);
   EXPECT_EQ(text.message_id, 0x1234);
   EXPECT_EQ(text.token, "tk");
@@ -28,7 +28,7 @@ TEST(DeviceRead, SingleResourceInEveryFormat) {
   for (ContentFormat f : kAllFormats) {
     SCOPED_TRACE(lwm2m::to_name(f));
     auto resp = d.handle_request(get("/3313/0/5702", f), T0);
-    ASSERT_EQ(resp.code, code(CoapCode::kContent));
+    ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
     EXPECT_EQ(resp.content_format(), static_cast<uint32_t>(f));
     EXPECT_EQ(payload_node(resp, "/3313/0/5702"), Node(Resource::single(5702, x)));
   }
@@ -38,7 +38,7 @@ TEST(DeviceRead, SingleResourceInEveryFormat) {
   EXPECT_EQ(tlv.payload.size(), 1u + 2u + 4u);  // type, 16-bit id, value
   // A float is not opaque.
   EXPECT_EQ(d.handle_request(get("/3313/0/5702", ContentFormat::kOpaque), T0).code,
-            code(CoapCode::kNotAcceptable));
+            coap_code(CoapCode::kNotAcceptable));
   // Strings in text.
   auto units = d.handle_request(get("/3313/0/5701", ContentFormat::kText), T0);
   EXPECT_EQ(units.payload, "m/s2");
@@ -49,7 +49,7 @@ TEST(DeviceRead, DeviceInstanceInEveryFormat) {
   for (ContentFormat f : kAllFormats) {
     SCOPED_TRACE(lwm2m::to_name(f));
     auto resp = d.handle_request(get("/3/0", f), T0 + 2500ms);
-    ASSERT_EQ(resp.code, code(CoapCode::kContent));
+    ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
     Node node = payload_node(resp, "/3/0");
     ASSERT_TRUE(std::holds_alternative<ObjectInstance>(node));
     const auto& oi = std::get<ObjectInstance>(node);
@@ -68,7 +68,7 @@ TEST(DeviceRead, DeviceInstanceInEveryFormat) {
     EXPECT_EQ(find_resource(oi, 16)->value, Value("U"));
   }
   EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kText), T0).code,
-            code(CoapCode::kNotAcceptable));
+            coap_code(CoapCode::kNotAcceptable));
 }
 
 TEST(DeviceRead, ObjectAndResourceInstance) {
@@ -76,7 +76,7 @@ TEST(DeviceRead, ObjectAndResourceInstance) {
   for (ContentFormat f : kAllFormats) {
     SCOPED_TRACE(lwm2m::to_name(f));
     auto resp = d.handle_request(get("/3313", f), T0);
-    ASSERT_EQ(resp.code, code(CoapCode::kContent));
+    ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
     Node node = payload_node(resp, "/3313");
     ASSERT_TRUE(std::holds_alternative<Object>(node));
     const auto& o = std::get<Object>(node);
@@ -85,36 +85,36 @@ TEST(DeviceRead, ObjectAndResourceInstance) {
     EXPECT_EQ(o.instances[0].find(5603)->value, Value(-20.0));
 
     auto ri = d.handle_request(get("/3/0/7/1", f), T0);
-    ASSERT_EQ(ri.code, code(CoapCode::kContent));
+    ASSERT_EQ(ri.code, coap_code(CoapCode::kContent));
     EXPECT_EQ(payload_node(ri, "/3/0/7/1"), Node(ResourceInstance{1, Value(int64_t{5000})}));
   }
   auto text = d.handle_request(get("/3/0/7/0", ContentFormat::kText), T0);
   EXPECT_EQ(text.payload, "3800");
   // A multiple resource has no text form.
   EXPECT_EQ(d.handle_request(get("/3/0/7", ContentFormat::kText), T0).code,
-            code(CoapCode::kNotAcceptable));
+            coap_code(CoapCode::kNotAcceptable));
 }
 
 TEST(DeviceRead, Errors) {
   Device d = make_device();
   auto code_of = [&](const CoapMessage& m) { return d.handle_request(m, T0).code; };
-  EXPECT_EQ(code_of(get("/4/0")), code(CoapCode::kNotFound));      // object not present
-  EXPECT_EQ(code_of(get("/3313/1")), code(CoapCode::kNotFound));   // instance absent
-  EXPECT_EQ(code_of(get("/3/0/99")), code(CoapCode::kNotFound));   // resource absent
-  EXPECT_EQ(code_of(get("/3/0/7/5")), code(CoapCode::kNotFound));  // resource instance absent
-  EXPECT_EQ(code_of(get("/3/0/0/0")), code(CoapCode::kNotFound));  // single resource
-  EXPECT_EQ(code_of(get("/0/0")), code(CoapCode::kNotFound));      // Security is hidden
-  EXPECT_EQ(code_of(get("/0/0/0")), code(CoapCode::kNotFound));
-  EXPECT_EQ(code_of(get("/rd/abc")), code(CoapCode::kNotFound));         // not an LwM2M path
-  EXPECT_EQ(code_of(get("/3/0/4")), code(CoapCode::kMethodNotAllowed));  // executable
-  EXPECT_EQ(code_of(get("/")), code(CoapCode::kMethodNotAllowed));
-  EXPECT_EQ(code_of(get("/3/0", ContentFormat::kCbor)), code(CoapCode::kNotAcceptable));
-  EXPECT_EQ(code_of(get("/3/0", ContentFormat::kSenmlCbor)), code(CoapCode::kNotAcceptable));
+  EXPECT_EQ(code_of(get("/4/0")), coap_code(CoapCode::kNotFound));      // object not present
+  EXPECT_EQ(code_of(get("/3313/1")), coap_code(CoapCode::kNotFound));   // instance absent
+  EXPECT_EQ(code_of(get("/3/0/99")), coap_code(CoapCode::kNotFound));   // resource absent
+  EXPECT_EQ(code_of(get("/3/0/7/5")), coap_code(CoapCode::kNotFound));  // resource instance absent
+  EXPECT_EQ(code_of(get("/3/0/0/0")), coap_code(CoapCode::kNotFound));  // single resource
+  EXPECT_EQ(code_of(get("/0/0")), coap_code(CoapCode::kNotFound));      // Security is hidden
+  EXPECT_EQ(code_of(get("/0/0/0")), coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(code_of(get("/rd/abc")), coap_code(CoapCode::kNotFound));         // not an LwM2M path
+  EXPECT_EQ(code_of(get("/3/0/4")), coap_code(CoapCode::kMethodNotAllowed));  // executable
+  EXPECT_EQ(code_of(get("/")), coap_code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(code_of(get("/3/0", ContentFormat::kCbor)), coap_code(CoapCode::kNotAcceptable));
+  EXPECT_EQ(code_of(get("/3/0", ContentFormat::kSenmlCbor)), coap_code(CoapCode::kNotAcceptable));
   CoapMessage odd = get("/3/0");
   odd.add_uint_option(opt::kAccept, 9999);
-  EXPECT_EQ(code_of(odd), code(CoapCode::kNotAcceptable));
+  EXPECT_EQ(code_of(odd), coap_code(CoapCode::kNotAcceptable));
   CoapMessage fetch = request(CoapCode::kFetch, "/3/0");
-  EXPECT_EQ(code_of(fetch), code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(code_of(fetch), coap_code(CoapCode::kMethodNotAllowed));
   // Error responses carry no payload or Content-Format.
   auto resp = d.handle_request(get("/4/0"), T0);
   EXPECT_TRUE(resp.payload.empty());
@@ -151,11 +151,11 @@ TEST(DeviceRead, Lwm2m10HasNoSenml) {
   c->version = Lwm2mVersion::k1_0;
   Device d = make_device(c);
   EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kSenmlJson), T0).code,
-            code(CoapCode::kNotAcceptable));
+            coap_code(CoapCode::kNotAcceptable));
   EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kLwm2mJson), T0).code,
-            code(CoapCode::kContent));
+            coap_code(CoapCode::kContent));
   EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kOldTlv), T0).code,
-            code(CoapCode::kContent));
+            coap_code(CoapCode::kContent));
 }
 
 // ---- Discover ---------------------------------------------------------------------------
@@ -187,21 +187,21 @@ TEST(DeviceDiscover, ObjectInstanceAndResource) {
   EXPECT_FALSE(discover(d, "/3313")[0].has_attribute("ver"));  // IPSO object 1.0
 
   EXPECT_EQ(d.handle_request(get("/0", ContentFormat::kLinkFormat), T0).code,
-            code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(get("/3313/4", ContentFormat::kLinkFormat), T0).code,
-            code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(get("/3/0/7/0", ContentFormat::kLinkFormat), T0).code,
-            code(CoapCode::kBadRequest));
+            coap_code(CoapCode::kBadRequest));
 }
 
 TEST(DeviceDiscover, ShowsAttributes) {
   Device d = make_device();
   ASSERT_EQ(d.handle_request(write_attributes("/3", {"pmin=10"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_EQ(d.handle_request(write_attributes("/3/0", {"pmax=60"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_EQ(d.handle_request(write_attributes("/3/0/9", {"gt=50", "lt=20.5"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   auto object = discover(d, "/3");
   EXPECT_EQ(object[0].attribute("pmin"), "10");
   EXPECT_EQ(object[1].attribute("pmax"), "60");
@@ -224,7 +224,7 @@ TEST(DeviceDiscover, ShowsAttributes) {
 TEST(DeviceWrite, ResourceInEveryFormat) {
   Device d = make_device();
   auto resp = d.handle_request(write_text(CoapCode::kPut, "/3/0/15", "Europe/Paris"), T0);
-  EXPECT_EQ(resp.code, code(CoapCode::kChanged));
+  EXPECT_EQ(resp.code, coap_code(CoapCode::kChanged));
   EXPECT_EQ(local_value(d, "/3/0/15"), Value("Europe/Paris"));
 
   const ContentFormat formats[] = {ContentFormat::kTlv, ContentFormat::kLwm2mJson,
@@ -235,11 +235,11 @@ TEST(DeviceWrite, ResourceInEveryFormat) {
     ++lifetime;
     auto r = d.handle_request(
         write(CoapCode::kPut, "/1/0/1", f, Resource::single(1, Value(lifetime))), T0);
-    EXPECT_EQ(r.code, code(CoapCode::kChanged));
+    EXPECT_EQ(r.code, coap_code(CoapCode::kChanged));
     EXPECT_EQ(local_value(d, "/1/0/1"), Value(lifetime));
     auto tz = d.handle_request(
         write(CoapCode::kPut, "/3/0/14", f, Resource::single(14, Value("+02:00"))), T0);
-    EXPECT_EQ(tz.code, code(CoapCode::kChanged));
+    EXPECT_EQ(tz.code, coap_code(CoapCode::kChanged));
     EXPECT_EQ(local_value(d, "/3/0/14"), Value("+02:00"));
   }
 }
@@ -251,25 +251,25 @@ TEST(DeviceWrite, InstanceReplaceAndPartialUpdate) {
   for (ContentFormat f : kAllFormats) {
     SCOPED_TRACE(lwm2m::to_name(f));
     EXPECT_EQ(d.handle_request(write(CoapCode::kPut, "/3/0", f, oi), T0).code,
-              code(CoapCode::kChanged));
+              coap_code(CoapCode::kChanged));
     EXPECT_EQ(local_value(d, "/3/0/15"), Value("America/New_York"));
     ObjectInstance part{0, {Resource::single(15, Value("Asia/Tokyo"))}};
     EXPECT_EQ(d.handle_request(write(CoapCode::kPost, "/3/0", f, part), T0).code,
-              code(CoapCode::kChanged));
+              coap_code(CoapCode::kChanged));
     EXPECT_EQ(local_value(d, "/3/0/15"), Value("Asia/Tokyo"));
     EXPECT_EQ(local_value(d, "/3/0/14"), Value("-05:00"));
   }
   // One read-only resource spoils the whole write: nothing is applied.
   ObjectInstance bad{0, {Resource::single(0, Value("evil")), Resource::single(15, Value("UTC"))}};
   EXPECT_EQ(d.handle_request(write(CoapCode::kPost, "/3/0", ContentFormat::kTlv, bad), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(local_value(d, "/3/0/15"), Value("Asia/Tokyo"));
 }
 
 TEST(DeviceWrite, CurrentTimeKeepsTicking) {
   Device d = make_device();
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/13", "1000"), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   EXPECT_EQ(local_value(d, "/3/0/13", T0), Value(lwm2m::Time{1000}));
   EXPECT_EQ(local_value(d, "/3/0/13", T0 + 5s), Value(lwm2m::Time{1005}));
 }
@@ -278,42 +278,45 @@ TEST(DeviceWrite, Errors) {
   Device d = make_device();
   auto code_of = [&](const CoapMessage& m) { return d.handle_request(m, T0).code; };
   // Type mismatches.
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/1/0/1", "abc")), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/13", "soon")), code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/1/0/1", "abc")), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/13", "soon")),
+            coap_code(CoapCode::kBadRequest));
   EXPECT_EQ(code_of(write(CoapCode::kPut, "/1/0/1", ContentFormat::kSenmlJson,
                           Resource::single(1, Value("300")))),
-            code(CoapCode::kBadRequest));
+            coap_code(CoapCode::kBadRequest));
   // Range checks.
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/1/0/1", "0")), code(CoapCode::kBadRequest));
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/1/0/7", "X")), code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/1/0/1", "0")), coap_code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/1/0/7", "X")), coap_code(CoapCode::kBadRequest));
   // Not writable / not there.
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/0", "x")), code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/0", "x")),
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3313/0/5702", "1.5")),
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/7/0", "1")),
-            code(CoapCode::kMethodNotAllowed));
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/99", "1")), code(CoapCode::kNotFound));
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/5/0/1", "x")), code(CoapCode::kNotFound));
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/0/0/0", "coap://x")), code(CoapCode::kNotFound));
-  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3", "x")), code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0/99", "1")), coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/5/0/1", "x")), coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/0/0/0", "coap://x")),
+            coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3", "x")), coap_code(CoapCode::kMethodNotAllowed));
   // Formats.
   CoapMessage no_format = request(CoapCode::kPut, "/3/0/15");
   no_format.payload = "UTC";
-  EXPECT_EQ(code_of(no_format), code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(no_format), coap_code(CoapCode::kBadRequest));
   CoapMessage cbor = write_text(CoapCode::kPut, "/3/0/15", "UTC");
   cbor.remove_option(opt::kContentFormat);
   cbor.add_uint_option(opt::kContentFormat, 60);
-  EXPECT_EQ(code_of(cbor), code(CoapCode::kUnsupportedContentFormat));
+  EXPECT_EQ(code_of(cbor), coap_code(CoapCode::kUnsupportedContentFormat));
   cbor.remove_option(opt::kContentFormat);
   cbor.add_uint_option(opt::kContentFormat, 40);
-  EXPECT_EQ(code_of(cbor), code(CoapCode::kUnsupportedContentFormat));
+  EXPECT_EQ(code_of(cbor), coap_code(CoapCode::kUnsupportedContentFormat));
   EXPECT_EQ(code_of(write_text(CoapCode::kPut, "/3/0", "UTC")),
-            code(CoapCode::kUnsupportedContentFormat));  // text cannot carry an instance
+            coap_code(CoapCode::kUnsupportedContentFormat));  // text cannot carry an instance
   CoapMessage garbage = write_text(CoapCode::kPut, "/3/0", "");
   garbage.remove_option(opt::kContentFormat);
   garbage.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
   garbage.payload = std::string("\xC8\x0E\x09", 3);  // length beyond the end
-  EXPECT_EQ(code_of(garbage), code(CoapCode::kBadRequest));
+  EXPECT_EQ(code_of(garbage), coap_code(CoapCode::kBadRequest));
   EXPECT_EQ(local_value(d, "/3/0/15"), Value("Etc/UTC"));
 }
 
@@ -322,22 +325,22 @@ TEST(DeviceWrite, Errors) {
 TEST(DeviceExecute, RebootResetsAndOthersRefuse) {
   Device d = make_device();
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/15", "Europe/Paris"), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   for (int i = 0; i < 50; ++i) d.sample();
   CoapMessage reboot = request(CoapCode::kPost, "/3/0/4");
   reboot.payload = "0='now'";  // arguments are accepted and ignored
-  EXPECT_EQ(d.handle_request(reboot, T0).code, code(CoapCode::kChanged));
+  EXPECT_EQ(d.handle_request(reboot, T0).code, coap_code(CoapCode::kChanged));
   EXPECT_EQ(local_value(d, "/3/0/15"), Value("Etc/UTC"));
   EXPECT_EQ(local_value(d, "/3313/0/5702"), Value(0.0));
   EXPECT_EQ(local_value(d, "/3313/0/5704"), Value(2511.0 / 256));  // g, quantised
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/3313/0/5702"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/3/0/99"), T0).code,
-            code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/3/0/7/0"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/0/0/1"), T0).code,
-            code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
 }
 
 TEST(DeviceCreate, InstanceInEveryFormat) {
@@ -351,7 +354,7 @@ TEST(DeviceCreate, InstanceInEveryFormat) {
                         {Resource::single(5603, Value(-5.0)), Resource::single(5604, Value(5.0)),
                          Resource::single(5702, Value(1.5))}}}};
     auto resp = d.handle_request(write(CoapCode::kPost, "/3313", f, o), T0);
-    ASSERT_EQ(resp.code, code(CoapCode::kCreated));
+    ASSERT_EQ(resp.code, coap_code(CoapCode::kCreated));
     EXPECT_EQ(resp.location_path(), "/3313/" + std::to_string(id));
     EXPECT_EQ(local_value(d, "/3313/" + std::to_string(id) + "/5702"), Value(1.5));
     EXPECT_EQ(local_value(d, "/3313/" + std::to_string(id) + "/5604"), Value(5.0));
@@ -367,31 +370,33 @@ TEST(DeviceCreate, InstanceInEveryFormat) {
   // Existing id, bad values, wrong objects.
   Object dup{3313, {ObjectInstance{1, {}}}};
   EXPECT_EQ(d.handle_request(write(CoapCode::kPost, "/3313", ContentFormat::kTlv, dup), T0).code,
-            code(CoapCode::kBadRequest));
+            coap_code(CoapCode::kBadRequest));
   Object inverted{
       3313,
       {ObjectInstance{9,
                       {Resource::single(5603, Value(5.0)), Resource::single(5604, Value(-5.0))}}}};
   EXPECT_EQ(
       d.handle_request(write(CoapCode::kPost, "/3313", ContentFormat::kTlv, inverted), T0).code,
-      code(CoapCode::kBadRequest));
+      coap_code(CoapCode::kBadRequest));
   Object outside{3313, {ObjectInstance{9, {Resource::single(5702, Value(25.0))}}}};
   EXPECT_EQ(
       d.handle_request(write(CoapCode::kPost, "/3313", ContentFormat::kTlv, outside), T0).code,
-      code(CoapCode::kBadRequest));
+      coap_code(CoapCode::kBadRequest));
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/3"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/1"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
-  EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/4"), T0).code, code(CoapCode::kNotFound));
-  EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/0"), T0).code, code(CoapCode::kNotFound));
+            coap_code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/4"), T0).code,
+            coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(d.handle_request(request(CoapCode::kPost, "/0"), T0).code,
+            coap_code(CoapCode::kNotFound));
 }
 
 TEST(DeviceCreate, WithoutInstanceIdTheDevicePicksOne) {
   Device d = make_device();
   // Empty payload: defaults.
   auto empty = d.handle_request(request(CoapCode::kPost, "/3313"), T0);
-  ASSERT_EQ(empty.code, code(CoapCode::kCreated));
+  ASSERT_EQ(empty.code, coap_code(CoapCode::kCreated));
   EXPECT_EQ(empty.location_path(), "/3313/1");
   // TLV resources with no object-instance wrapper.
   ObjectInstance oi{0, {Resource::single(5702, Value(2.0))}};
@@ -401,39 +406,40 @@ TEST(DeviceCreate, WithoutInstanceIdTheDevicePicksOne) {
   m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
   m.payload.assign(bytes->begin(), bytes->end());
   auto resp = d.handle_request(m, T0);
-  ASSERT_EQ(resp.code, code(CoapCode::kCreated));
+  ASSERT_EQ(resp.code, coap_code(CoapCode::kCreated));
   EXPECT_EQ(resp.location_path(), "/3313/2");
   EXPECT_EQ(local_value(d, "/3313/2/5702"), Value(2.0));
 }
 
 TEST(DeviceDelete, InstancesOfAccelerometerOnly) {
   Device d = make_device();
-  ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/3313"), T0).code, code(CoapCode::kCreated));
+  ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/3313"), T0).code,
+            coap_code(CoapCode::kCreated));
   ASSERT_EQ(d.handle_request(write_attributes("/3313/1/5702", {"pmin=5"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/3313/1"), T0).code,
-            code(CoapCode::kDeleted));
+            coap_code(CoapCode::kDeleted));
   EXPECT_FALSE(d.attributes_at(Path(3313, 1, 5702)).has_value());
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/3313/1"), T0).code,
-            code(CoapCode::kNotFound));
-  EXPECT_EQ(d.handle_request(get("/3313/1"), T0).code, code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
+  EXPECT_EQ(d.handle_request(get("/3313/1"), T0).code, coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/3/0"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/1/0"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/1/7"), T0).code,
-            code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/0/0"), T0).code,
-            code(CoapCode::kNotFound));
+            coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/3313"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/3313/0/5702"), T0).code,
-            code(CoapCode::kMethodNotAllowed));
+            coap_code(CoapCode::kMethodNotAllowed));
   EXPECT_EQ(d.handle_request(request(CoapCode::kDelete, "/3313/0"), T0).code,
-            code(CoapCode::kDeleted));
+            coap_code(CoapCode::kDeleted));
   // No instances left: the object reads empty.
   auto resp = d.handle_request(get("/3313", ContentFormat::kSenmlJson), T0);
-  EXPECT_EQ(resp.code, code(CoapCode::kContent));
+  EXPECT_EQ(resp.code, coap_code(CoapCode::kContent));
   EXPECT_EQ(resp.payload, "[]");
 }
 

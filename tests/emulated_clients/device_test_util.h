@@ -19,6 +19,7 @@
 namespace fogm2m::emulated::testing {
 
 using namespace std::chrono_literals;
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
@@ -31,10 +32,6 @@ using lwm2m::Resource;
 using lwm2m::ResourceInstance;
 using lwm2m::Value;
 namespace opt = lwm2m::coap_option;
-
-inline constexpr uint8_t code(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
 
 // 2023-11-14T22:13:20Z at the fake clock's T0.
 inline constexpr int64_t kUnixAtT0 = 1'700'000'000;
@@ -55,7 +52,7 @@ inline Device make_device(std::shared_ptr<DeviceConfig> c = config(), uint64_t s
 inline CoapMessage request(CoapCode method, std::string_view path, std::string token = "tk") {
   CoapMessage m;
   m.type = CoapType::kCon;
-  m.code = code(method);
+  m.code = coap_code(method);
   m.message_id = 0x1234;
   m.token = std::move(token);
   m.set_uri_path(path);
@@ -119,7 +116,7 @@ inline const ContentFormat kAllFormats[] = {ContentFormat::kTlv, ContentFormat::
 
 inline std::vector<lwm2m::Link> discover(Device& d, std::string_view path) {
   auto resp = d.handle_request(get(path, ContentFormat::kLinkFormat), T0);
-  EXPECT_EQ(resp.code, code(CoapCode::kContent)) << path;
+  EXPECT_EQ(resp.code, coap_code(CoapCode::kContent)) << path;
   EXPECT_EQ(resp.content_format(), 40u);
   auto links = lwm2m::parse_link_format(resp.payload);
   EXPECT_TRUE(links.ok()) << resp.payload;
@@ -135,14 +132,14 @@ inline CoapMessage write_attributes(std::string_view path, std::vector<std::stri
 // Lifetime (/1/0/1) is a writable Integer: the test drives it through gt/lt/st.
 inline std::vector<CoapMessage> set_lifetime(Device& d, int value, TimePoint now) {
   EXPECT_EQ(d.handle_request(write_text(CoapCode::kPut, "/1/0/1", std::to_string(value)), now).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   return d.collect_notifications(now);
 }
 
 inline CoapMessage response_to(const CoapMessage& req, CoapCode c, std::string location = "") {
   CoapMessage r;
   r.type = CoapType::kAck;
-  r.code = code(c);
+  r.code = coap_code(c);
   r.message_id = req.message_id;
   r.token = req.token;
   if (!location.empty()) r.set_location_path(location);

@@ -17,7 +17,7 @@ TEST(DeviceObserve, NotifiesEverySampleByDefault) {
   Device d = make_device(c);
   d.start(T0, /*register_with_server=*/false);
   auto resp = d.handle_request(observe("/3313/0/5702", "ob1", 0, ContentFormat::kText), T0);
-  ASSERT_EQ(resp.code, code(CoapCode::kContent));
+  ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
   ASSERT_TRUE(resp.observe().has_value());
   EXPECT_EQ(d.observation_count(), 1u);
   uint32_t last_seq = *resp.observe();
@@ -38,7 +38,7 @@ TEST(DeviceObserve, NotifiesEverySampleByDefault) {
     ASSERT_EQ(out.size(), 1u);
     const CoapMessage& n = out[0];
     EXPECT_EQ(n.token, "ob1");
-    EXPECT_EQ(n.code, code(CoapCode::kContent));
+    EXPECT_EQ(n.code, coap_code(CoapCode::kContent));
     EXPECT_EQ(n.content_format(), 0u);
     EXPECT_EQ(std::stod(n.payload), x.as<double>());
     ASSERT_TRUE(n.observe().has_value());
@@ -58,7 +58,7 @@ TEST(DeviceObserve, NotifiesEverySampleByDefault) {
 
   // Cancel with Observe 1: the current value, no Observe option, no more notifications.
   auto cancel = d.handle_request(observe("/3313/0/5702", "ob1", 1, ContentFormat::kText), T0 + 2s);
-  EXPECT_EQ(cancel.code, code(CoapCode::kContent));
+  EXPECT_EQ(cancel.code, coap_code(CoapCode::kContent));
   EXPECT_FALSE(cancel.observe().has_value());
   EXPECT_EQ(d.observation_count(), 0u);
   out.clear();
@@ -97,24 +97,25 @@ TEST(DeviceObserve, InstanceInChosenFormatAndTooMany) {
 
   ASSERT_TRUE(d.handle_request(observe("/3313/0/5702", "i2"), T0).observe().has_value());
   auto third = d.handle_request(observe("/3313/0/5703", "i3"), T0);
-  EXPECT_EQ(third.code, code(CoapCode::kContent));
+  EXPECT_EQ(third.code, coap_code(CoapCode::kContent));
   EXPECT_FALSE(third.observe().has_value());  // answered, not observed
   EXPECT_EQ(d.observation_count(), 2u);
   // Observing the same token again replaces the observation.
   ASSERT_TRUE(d.handle_request(observe("/3313/0/5704", "i2"), T0).observe().has_value());
   EXPECT_EQ(d.observation_count(), 2u);
   // Errors are not observed.
-  EXPECT_EQ(d.handle_request(observe("/3/0/4", "x"), T0).code, code(CoapCode::kMethodNotAllowed));
-  EXPECT_EQ(d.handle_request(observe("/0/0", "x"), T0).code, code(CoapCode::kNotFound));
+  EXPECT_EQ(d.handle_request(observe("/3/0/4", "x"), T0).code,
+            coap_code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(d.handle_request(observe("/0/0", "x"), T0).code, coap_code(CoapCode::kNotFound));
   EXPECT_EQ(d.handle_request(observe("/3313/0/5702", "x", 0, ContentFormat::kCbor), T0).code,
-            code(CoapCode::kNotAcceptable));
+            coap_code(CoapCode::kNotAcceptable));
   EXPECT_FALSE(d.has_observation("x"));
 }
 
 TEST(DeviceObserve, PminHoldsBackAndPmaxForces) {
   Device d = make_device(config(0ms));  // no sampling: the test moves values
   ASSERT_EQ(d.handle_request(write_attributes("/3313/0/5702", {"pmin=2", "pmax=5"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_TRUE(d.handle_request(observe("/3313/0/5702", "p"), T0).observe().has_value());
   EXPECT_EQ(d.next_deadline(), T0 + 5s);  // pmax
   EXPECT_TRUE(d.collect_notifications(T0 + 500ms).empty());
@@ -137,9 +138,9 @@ TEST(DeviceObserve, PminHoldsBackAndPmaxForces) {
 
   // Attributes inherit: pmax from the object level when the resource has none.
   ASSERT_EQ(d.handle_request(write_attributes("/3313/0/5702", {"pmin", "pmax"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_EQ(d.handle_request(write_attributes("/3313", {"pmax=3"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   // New attributes make the device look again once pmin allows.
   EXPECT_EQ(d.next_deadline(), T0 + 7s);
   EXPECT_TRUE(d.collect_notifications(T0 + 7s).empty());
@@ -147,7 +148,7 @@ TEST(DeviceObserve, PminHoldsBackAndPmaxForces) {
   EXPECT_EQ(d.collect_notifications(T0 + 10s).size(), 1u);
   // pmax below pmin is ignored.
   ASSERT_EQ(d.handle_request(write_attributes("/3313/0", {"pmin=4"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   EXPECT_EQ(d.next_deadline(), T0 + 14s);
   EXPECT_TRUE(d.collect_notifications(T0 + 13s).empty());
   EXPECT_TRUE(d.collect_notifications(T0 + 14s).empty());
@@ -157,9 +158,9 @@ TEST(DeviceObserve, PminHoldsBackAndPmaxForces) {
 TEST(DeviceObserve, ServerDefaultPeriods) {
   Device d = make_device(config(0ms));
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/1/0/2", "3"), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/1/0/3", "30"), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_TRUE(d.handle_request(observe("/3313/0/5703", "o"), T0).observe().has_value());
   d.sample();
   EXPECT_EQ(d.next_deadline(), T0 + 3s);
@@ -171,9 +172,9 @@ TEST(DeviceObserve, ServerDefaultPeriods) {
 TEST(DeviceObserve, GreaterThanAndLessThanNotifyOnCrossing) {
   Device d = make_device(config(0ms));
   ASSERT_EQ(d.handle_request(write_attributes("/1/0/1", {"gt=100", "lt=20"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/1/0/1", "50"), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_TRUE(
       d.handle_request(observe("/1/0/1", "g", 0, ContentFormat::kText), T0).observe().has_value());
   TimePoint t = T0;
@@ -195,9 +196,9 @@ TEST(DeviceObserve, GreaterThanAndLessThanNotifyOnCrossing) {
 TEST(DeviceObserve, StepMeasuresFromLastNotifiedValue) {
   Device d = make_device(config(0ms));
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/1/0/1", "100"), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_EQ(d.handle_request(write_attributes("/1/0/1", {"st=10"}), T0).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   ASSERT_TRUE(
       d.handle_request(observe("/1/0/1", "s", 0, ContentFormat::kText), T0).observe().has_value());
   TimePoint t = T0;
@@ -212,13 +213,14 @@ TEST(DeviceObserve, StepMeasuresFromLastNotifiedValue) {
 
 TEST(DeviceObserve, DeletedTargetEndsWithNotFound) {
   Device d = make_device(config(0ms));
-  ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/3313"), T0).code, code(CoapCode::kCreated));
+  ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/3313"), T0).code,
+            coap_code(CoapCode::kCreated));
   ASSERT_TRUE(d.handle_request(observe("/3313/1/5702", "del"), T0).observe().has_value());
   ASSERT_EQ(d.handle_request(request(CoapCode::kDelete, "/3313/1"), T0).code,
-            code(CoapCode::kDeleted));
+            coap_code(CoapCode::kDeleted));
   auto notes = d.collect_notifications(T0 + 1s);
   ASSERT_EQ(notes.size(), 1u);
-  EXPECT_EQ(notes[0].code, code(CoapCode::kNotFound));
+  EXPECT_EQ(notes[0].code, coap_code(CoapCode::kNotFound));
   EXPECT_EQ(notes[0].type, CoapType::kCon);
   EXPECT_EQ(notes[0].token, "del");
   EXPECT_EQ(d.observation_count(), 0u);

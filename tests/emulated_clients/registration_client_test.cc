@@ -22,7 +22,7 @@ TEST(DeviceRegistration, RegisterUpdateReRegisterDeregister) {
   ASSERT_EQ(out.size(), 1u);
   const CoapMessage reg = out[0];
   EXPECT_EQ(reg.type, CoapType::kCon);
-  EXPECT_EQ(reg.code, code(CoapCode::kPost));
+  EXPECT_EQ(reg.code, coap_code(CoapCode::kPost));
   EXPECT_EQ(reg.uri_path(), "/rd");
   EXPECT_FALSE(reg.token.empty());
   EXPECT_EQ(reg.query_value("ep"), "dev-001");
@@ -55,7 +55,7 @@ TEST(DeviceRegistration, RegisterUpdateReRegisterDeregister) {
   out = tick(d, T0 + 271s);
   ASSERT_EQ(out.size(), 1u);
   const CoapMessage upd = out[0];
-  EXPECT_EQ(upd.code, code(CoapCode::kPost));
+  EXPECT_EQ(upd.code, coap_code(CoapCode::kPost));
   EXPECT_EQ(upd.uri_path(), "/rd/abc");
   EXPECT_TRUE(upd.uri_queries().empty());
   EXPECT_TRUE(upd.payload.empty());
@@ -85,7 +85,7 @@ TEST(DeviceRegistration, RegisterUpdateReRegisterDeregister) {
   // De-register.
   auto dereg = d.deregister(T0 + 600s);
   ASSERT_TRUE(dereg.has_value());
-  EXPECT_EQ(dereg->code, code(CoapCode::kDelete));
+  EXPECT_EQ(dereg->code, coap_code(CoapCode::kDelete));
   EXPECT_EQ(dereg->uri_path(), "/rd/def");
   EXPECT_EQ(d.registration_state(), RegistrationState::kDeregistering);
   ASSERT_TRUE(d.handle_response(response_to(*dereg, CoapCode::kDeleted), T0 + 601s));
@@ -144,7 +144,7 @@ TEST(DeviceRegistration, ChangesTriggerUpdates) {
 
   // Registration Update Trigger.
   ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/1/0/8"), T0 + 2s).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   EXPECT_LE(d.next_deadline(), T0 + 2s);
   out = tick(d, T0 + 2s);
   ASSERT_EQ(out.size(), 1u);
@@ -154,7 +154,7 @@ TEST(DeviceRegistration, ChangesTriggerUpdates) {
 
   // Lifetime and binding writes: lt= and b=.
   ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/1/0/1", "120"), T0 + 3s).code,
-            code(CoapCode::kChanged));
+            coap_code(CoapCode::kChanged));
   out = tick(d, T0 + 3s);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].query_value("lt"), "120");
@@ -164,7 +164,7 @@ TEST(DeviceRegistration, ChangesTriggerUpdates) {
 
   // Create: the object list.
   ASSERT_EQ(d.handle_request(request(CoapCode::kPost, "/3313"), T0 + 4s).code,
-            code(CoapCode::kCreated));
+            coap_code(CoapCode::kCreated));
   out = tick(d, T0 + 4s);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].content_format(), 40u);

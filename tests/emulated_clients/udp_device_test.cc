@@ -30,15 +30,12 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::udp;
 using namespace std::chrono_literals;
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 using lwm2m::ContentFormat;
 namespace opt = lwm2m::coap_option;
-
-constexpr uint8_t code(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
 
 // Runs `io` one handler at a time until `done()` or `timeout`; true when done.
 // Waits on events only (run_one_for returns as soon as a handler ran).
@@ -135,7 +132,7 @@ UdpDeviceOptions fast_options(bool register_on_start = true) {
 CoapMessage ack(const CoapMessage& req, CoapCode c) {
   CoapMessage r;
   r.type = CoapType::kAck;
-  r.code = code(c);
+  r.code = coap_code(c);
   r.message_id = req.message_id;
   r.token = req.token;
   return r;
@@ -161,7 +158,7 @@ TEST(UdpDevice, RegistersThenDeregistersOnStop) {
   ASSERT_TRUE(reg.has_value());
   EXPECT_EQ(reg->from.port(), dev.local_endpoint().port());
   EXPECT_EQ(reg->message.type, CoapType::kCon);
-  EXPECT_EQ(reg->message.code, code(CoapCode::kPost));
+  EXPECT_EQ(reg->message.code, coap_code(CoapCode::kPost));
   EXPECT_EQ(reg->message.uri_path(), "/rd");
   EXPECT_EQ(reg->message.query_value("ep"), "udp-1");
   EXPECT_EQ(reg->message.query_value("lwm2m"), "1.1");
@@ -177,7 +174,7 @@ TEST(UdpDevice, RegistersThenDeregistersOnStop) {
   dev.stop([&] { stopped = true; });
   auto dereg = server.next();
   ASSERT_TRUE(dereg.has_value());
-  EXPECT_EQ(dereg->message.code, code(CoapCode::kDelete));
+  EXPECT_EQ(dereg->message.code, coap_code(CoapCode::kDelete));
   EXPECT_EQ(dereg->message.uri_path(), "/rd/abc");
   EXPECT_FALSE(stopped);  // waits for the answer
   server.send(ack(dereg->message, CoapCode::kDeleted), dereg->from);
@@ -265,7 +262,7 @@ TEST(UdpDevice, SeparateResponse) {
   EXPECT_TRUE(server.drain(250ms).empty());
   CoapMessage created;
   created.type = CoapType::kCon;
-  created.code = code(CoapCode::kCreated);
+  created.code = coap_code(CoapCode::kCreated);
   created.message_id = 4242;
   created.token = reg->message.token;
   created.set_location_path("rd/sep");
@@ -286,7 +283,7 @@ CoapMessage get(std::string_view path, uint16_t mid,
                 CoapType type = CoapType::kCon) {
   CoapMessage m;
   m.type = type;
-  m.code = code(CoapCode::kGet);
+  m.code = coap_code(CoapCode::kGet);
   m.message_id = mid;
   m.token = "t" + std::to_string(mid);
   m.set_uri_path(path);
@@ -308,7 +305,7 @@ TEST(UdpDevice, AnswersRequestsOnceAndDuplicatesFromCache) {
   EXPECT_EQ(r1->message.type, CoapType::kAck);
   EXPECT_EQ(r1->message.message_id, 77);
   EXPECT_EQ(r1->message.token, "t77");
-  EXPECT_EQ(r1->message.code, code(CoapCode::kContent));
+  EXPECT_EQ(r1->message.code, coap_code(CoapCode::kContent));
   EXPECT_EQ(r1->message.payload, "fogm2m");
 
   client.send(get("/3/0/0", 77, ContentFormat::kText), device);  // a retransmission

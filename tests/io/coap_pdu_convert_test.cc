@@ -11,6 +11,7 @@
 namespace fogm2m::io {
 namespace {
 
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
@@ -26,7 +27,7 @@ TEST(CoapPduConvert, MessageSurvivesTheTripThroughLibcoap) {
   CoapLibrary library;
   CoapMessage m;
   m.type = CoapType::kNon;
-  m.code = static_cast<uint8_t>(CoapCode::kPost);
+  m.code = coap_code(CoapCode::kPost);
   m.message_id = 0xBEEF;
   m.token = std::string("\x01\x00\xff", 3);
   m.set_uri_path("/rd/abc");

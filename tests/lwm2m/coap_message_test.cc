@@ -14,7 +14,7 @@ std::string bytes(std::initializer_list<int> b) {
 TEST(CoapMessage, EncodesRegisterRequestExactly) {
   CoapMessage m;
   m.type = CoapType::kCon;
-  m.code = static_cast<uint8_t>(CoapCode::kPost);
+  m.code = coap_code(CoapCode::kPost);
   m.message_id = 0x1234;
   m.token = bytes({0xa1, 0xb2});
   m.set_uri_path("/rd");
@@ -41,7 +41,7 @@ TEST(CoapMessage, EncodesRegisterRequestExactly) {
 
 TEST(CoapMessage, ExtendedDeltasAndLengths) {
   CoapMessage m;
-  m.code = static_cast<uint8_t>(CoapCode::kContent);
+  m.code = coap_code(CoapCode::kContent);
   m.type = CoapType::kAck;
   m.add_option(coap_option::kSize1, std::string(20, 'x'));  // delta 60 -> 13+47, length 20 -> 13+7
   m.add_option(2048, std::string(300, 'y'));                // delta 1988 -> 14, length 300 -> 14

@@ -31,13 +31,13 @@ TEST(Node, RunsOnAnInjectedTransportAndClock) {
   ASSERT_TRUE(ready->ok());
 
   lwm2m::CoapMessage reg;
-  reg.code = static_cast<uint8_t>(lwm2m::CoapCode::kPost);
+  reg.code = lwm2m::coap_code(lwm2m::CoapCode::kPost);
   reg.set_uri_path("/rd");
   reg.add_uri_query("ep=dev-1");
   reg.add_uri_query("lt=10");
   transport.deliver(PeerInfo{{"10.0.0.1", 1000}, false, ""}, reg);
   ASSERT_TRUE(test::run_until(io, [&] { return transport.last_response().has_value(); }));
-  EXPECT_EQ(transport.last_response()->code, static_cast<uint8_t>(lwm2m::CoapCode::kCreated));
+  EXPECT_EQ(transport.last_response()->code, lwm2m::coap_code(lwm2m::CoapCode::kCreated));
   ASSERT_NE(node.devices().by_endpoint("dev-1"), nullptr);
   EXPECT_EQ(node.devices().by_endpoint("dev-1")->registration.registration_date_ms, now);
 

@@ -14,6 +14,7 @@
 namespace fogm2m::server {
 namespace {
 
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::ContentFormat;
@@ -54,7 +55,7 @@ class DeviceManagerTest : public testing::ServiceFixture {
   // The device's 2.05 answer carrying `node` in TLV.
   static CoapMessage content(const Path& path, const lwm2m::Node& node) {
     CoapMessage m;
-    m.code = static_cast<uint8_t>(CoapCode::kContent);
+    m.code = coap_code(CoapCode::kContent);
     m.add_uint_option(lwm2m::coap_option::kContentFormat,
                       static_cast<uint32_t>(ContentFormat::kTlv));
     auto bytes = lwm2m::encode(ContentFormat::kTlv, path, node);
@@ -77,7 +78,7 @@ TEST_F(DeviceManagerTest, ReadGoesOutAsGetAndComesBackDecoded) {
             "");  // waits for the device
   ASSERT_EQ(transport.sent.size(), 1u);
   const CoapMessage& get = transport.last_request();
-  EXPECT_EQ(get.code, static_cast<uint8_t>(CoapCode::kGet));
+  EXPECT_EQ(get.code, coap_code(CoapCode::kGet));
   EXPECT_EQ(get.uri_path_segments(), (std::vector<std::string_view>{"3313", "0", "5702"}));
   EXPECT_EQ(get.uint_option(lwm2m::coap_option::kAccept),
             static_cast<uint32_t>(ContentFormat::kTlv));
@@ -95,14 +96,14 @@ TEST_F(DeviceManagerTest, WritesExecutesAndAttributesBecomeTheirCoapRequests) {
   bus::Request write = request(bus::RequestKind::kWrite, Path(3, 0, 14));
   write.node = bus::single_value_node(write.path, boost::json::value("+02:00"));
   perform(write);
-  EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kPut));
+  EXPECT_EQ(transport.last_request().code, coap_code(CoapCode::kPut));
   EXPECT_EQ(transport.last_request().content_format(), static_cast<uint32_t>(ContentFormat::kText));
   EXPECT_EQ(transport.last_request().payload, "+02:00");
 
   bus::Request exec = request(bus::RequestKind::kExecute, Path(3, 0, 4));
   exec.parameters = "0='x'";
   perform(exec);
-  EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kPost));
+  EXPECT_EQ(transport.last_request().code, coap_code(CoapCode::kPost));
   EXPECT_EQ(transport.last_request().payload, "0='x'");
 
   bus::Request attributes = request(bus::RequestKind::kWriteAttributes, Path(3313, 0, 5702));
@@ -113,7 +114,7 @@ TEST_F(DeviceManagerTest, WritesExecutesAndAttributesBecomeTheirCoapRequests) {
             (std::vector<std::string_view>{"pmin=1", "gt=2.5"}));
 
   perform(request(bus::RequestKind::kDelete, Path(3313, 1)));
-  EXPECT_EQ(transport.last_request().code, static_cast<uint8_t>(CoapCode::kDelete));
+  EXPECT_EQ(transport.last_request().code, coap_code(CoapCode::kDelete));
   perform(request(bus::RequestKind::kDiscover, Path(3313)));
   EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept),
             static_cast<uint32_t>(ContentFormat::kLinkFormat));
@@ -141,7 +142,7 @@ TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
 
   perform(request(bus::RequestKind::kRead, Path(3313, 0)));
   CoapMessage garbage;
-  garbage.code = static_cast<uint8_t>(CoapCode::kContent);
+  garbage.code = coap_code(CoapCode::kContent);
   garbage.add_uint_option(lwm2m::coap_option::kContentFormat,
                           static_cast<uint32_t>(ContentFormat::kTlv));
   garbage.payload = "\xff\xff";
@@ -155,7 +156,7 @@ TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
   // A device error code is the device's answer: a rep, not an err.
   perform(request(bus::RequestKind::kRead, Path(3313, 9)));
   CoapMessage not_found;
-  not_found.code = static_cast<uint8_t>(CoapCode::kNotFound);
+  not_found.code = coap_code(CoapCode::kNotFound);
   transport.answer(not_found);
   settle();
   EXPECT_EQ(reply(replies.back()).body.at("code"), "NOT_FOUND");
@@ -213,7 +214,7 @@ TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {
   settle();
   ASSERT_EQ(manager.observation_count(), 1u);
   CoapMessage gone;
-  gone.code = static_cast<uint8_t>(CoapCode::kNotFound);
+  gone.code = coap_code(CoapCode::kNotFound);
   gone.token = token;
   EXPECT_TRUE(manager.on_notification(device().peer, gone));
   EXPECT_EQ(manager.observation_count(), 0u);

@@ -13,6 +13,7 @@
 namespace fogm2m::server {
 namespace {
 
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using testing::ServiceFixture;
@@ -36,10 +37,6 @@ CoapMessage request(CoapCode method, const std::string& path, std::vector<std::s
   return m;
 }
 
-uint8_t code(CoapCode c) {
-  return static_cast<uint8_t>(c);
-}
-
 class RegistrationServiceTest : public ServiceFixture {
  protected:
   // Registers `ep` from `from`; returns the regId (empty on failure).
@@ -51,7 +48,7 @@ class RegistrationServiceTest : public ServiceFixture {
                               "</1/0>,</3/0>,</3313/0>"));
     settle();
     const auto& r = transport.last_response();
-    if (!r || r->code != code(CoapCode::kCreated)) return "";
+    if (!r || r->code != coap_code(CoapCode::kCreated)) return "";
     const std::string location = r->location_path();  // "/rd/<id>"
     return location.substr(location.rfind('/') + 1);
   }
@@ -91,7 +88,7 @@ TEST_F(RegistrationServiceTest, RegisterUpdateDeregister) {
   now_ms += 30'000;
   handle(peer(40001),
          request(CoapCode::kPost, "/rd/" + reg_id, {"lt=120"}));  // a new address (NAT rebinding)
-  EXPECT_EQ(last_code(), code(CoapCode::kChanged));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kChanged));
   local = devices.by_endpoint("dev-1");
   EXPECT_EQ(local->registration.lifetime_s, 120);
   EXPECT_EQ(local->registration.last_update_ms, now_ms);
@@ -99,7 +96,7 @@ TEST_F(RegistrationServiceTest, RegisterUpdateDeregister) {
   ASSERT_EQ(on("LESHAN_REG_UPD").size(), 1u);
 
   handle(peer(40001), request(CoapCode::kDelete, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), code(CoapCode::kDeleted));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kDeleted));
   EXPECT_EQ(devices.by_endpoint("dev-1"), nullptr);
   EXPECT_EQ(on("LESHAN_REG_DEL").size(), 1u);
   EXPECT_EQ(ctx.counters.registrations, 1u);
@@ -124,7 +121,7 @@ TEST_F(RegistrationServiceTest, BadRequestsHaveTheirCodes) {
         Case{request(CoapCode::kDelete, "/rd/unknown"), CoapCode::kNotFound},
         Case{request(CoapCode::kPost, "/rd/a/b"), CoapCode::kNotFound}}) {
     handle(peer(), c.message);
-    EXPECT_EQ(last_code(), code(c.expected)) << lwm2m::to_debug_string(c.message);
+    EXPECT_EQ(last_code(), coap_code(c.expected)) << lwm2m::to_debug_string(c.message);
   }
   EXPECT_TRUE(on("LESHAN_REG_NEW").empty());
   EXPECT_EQ(devices.size(), 0u);
@@ -134,43 +131,43 @@ TEST_F(RegistrationServiceTest, ADeviceWithAKeyMustRegisterOverDtlsWithItsIdenti
   ctx.security.put(store::SecurityInfo{"secure-1", "secure-1-id", "key"}, [](Result<bool>) {});
   settle();
   EXPECT_EQ(register_device("secure-1"), "");
-  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kForbidden));
   EXPECT_EQ(register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "someone-else"}), "");
-  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kForbidden));
   const std::string reg_id =
       register_device("secure-1", PeerInfo{{"10.0.0.7", 1}, true, "secure-1-id"});
   ASSERT_FALSE(reg_id.empty());
   // A plain peer may not update or remove a secure registration.
   handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kForbidden));
   handle(peer(), request(CoapCode::kDelete, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kForbidden));
   // And a DTLS peer without a key in the store may not register at all.
   EXPECT_EQ(register_device("plain-1", PeerInfo{{"10.0.0.8", 1}, true, "nobody"}), "");
-  EXPECT_EQ(last_code(), code(CoapCode::kForbidden));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kForbidden));
 }
 
 TEST_F(RegistrationServiceTest, StoreFailuresAreAnsweredWith500) {
   faults.failing = {"security.get_by_endpoint"};
   EXPECT_EQ(register_device("dev-1"), "");
-  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
   EXPECT_EQ(transport.last_response()->payload, "security store unavailable");
   faults.failing = {"registrations.add"};
   EXPECT_EQ(register_device("dev-1"), "");
-  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
   faults.failing = {};
   const std::string reg_id = register_device("dev-1");
   ASSERT_FALSE(reg_id.empty());
   faults.failing = {"registrations.update"};
   handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
   faults.failing = {"registrations.remove"};
   handle(peer(), request(CoapCode::kDelete, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
   devices.erase("dev-1");  // not known locally: the update looks the regId up first
   faults.failing = {"registrations.get_by_reg_id"};
   handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), code(CoapCode::kInternalServerError));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
   EXPECT_EQ(ctx.counters.store_errors, 5u);  // one per failure above
   EXPECT_EQ(on("LESHAN_REG_DEL").size(), 0u);
 }

@@ -35,6 +35,7 @@ namespace fogm2m::server {
 namespace {
 
 using namespace std::chrono_literals;
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
@@ -133,7 +134,7 @@ class Device {
   // Registers: POST /rd?ep=<endpoint> and waits for the server's answer.
   void register_as(boost::asio::io_context& io, const std::string& endpoint) {
     CoapMessage reg;
-    reg.code = static_cast<uint8_t>(CoapCode::kPost);
+    reg.code = coap_code(CoapCode::kPost);
     reg.token = "reg1";
     reg.set_uri_path("/rd");
     reg.add_uri_query("ep=" + endpoint);
@@ -287,7 +288,7 @@ class DtlsTransportTest : public ::testing::Test {
 
   CoapMessage read_request(std::string token) {
     CoapMessage get;
-    get.code = static_cast<uint8_t>(CoapCode::kGet);
+    get.code = coap_code(CoapCode::kGet);
     get.token = std::move(token);
     get.set_uri_path("/3/0/0");
     return get;
@@ -366,7 +367,7 @@ TEST_F(DtlsTransportTest, CoapClientRegistersWithTheRightKey) {
 
   ASSERT_EQ(seen_.size(), 1u) << out;
   const SeenRequest& r = seen_[0];
-  EXPECT_EQ(r.request.code, static_cast<uint8_t>(CoapCode::kPost));
+  EXPECT_EQ(r.request.code, coap_code(CoapCode::kPost));
   EXPECT_EQ(r.request.type, CoapType::kCon);
   EXPECT_EQ(r.request.uri_path(), "/rd");
   EXPECT_EQ(r.request.query_value("ep"), "dev-1");
@@ -459,14 +460,14 @@ TEST_F(DtlsTransportTest, DeferredResponseReachesTheClientAsSeparateResponse) {
 TEST_F(DtlsTransportTest, ServerReadsTheDeviceOverItsSession) {
   PeerInfo peer = connect_device();
   ASSERT_EQ(peer.psk_identity, kIdentity);
-  EXPECT_EQ(device_->responses[0].code, static_cast<uint8_t>(CoapCode::kCreated));
+  EXPECT_EQ(device_->responses[0].code, coap_code(CoapCode::kCreated));
   EXPECT_EQ(device_->responses[0].location_path(), "/rd/reg1");
   EXPECT_EQ(transport_->peer_count(), 1u);
 
   auto result = exchange(peer, read_request("rd1"));
   ASSERT_TRUE(result.has_value());
   ASSERT_TRUE(result->ok()) << result->error().message;
-  EXPECT_EQ((*result)->code, static_cast<uint8_t>(CoapCode::kContent));
+  EXPECT_EQ((*result)->code, coap_code(CoapCode::kContent));
   EXPECT_EQ((*result)->token, "rd1");
   EXPECT_EQ((*result)->payload, "reading 1");
   EXPECT_EQ((*result)->content_format(), 0u);
@@ -480,7 +481,7 @@ TEST_F(DtlsTransportTest, ServerReadsTheDeviceOverItsSession) {
   missing.set_uri_path("/5/0/1");
   result = exchange(peer, missing);
   ASSERT_TRUE(result && result->ok());
-  EXPECT_EQ((*result)->code, static_cast<uint8_t>(CoapCode::kNotFound));
+  EXPECT_EQ((*result)->code, coap_code(CoapCode::kNotFound));
 
   std::optional<std::string> cipher = transport_->cipher_suite(peer.address);
   ASSERT_TRUE(cipher.has_value());
@@ -556,7 +557,7 @@ TEST_F(DtlsTransportTest, RetransmittedRequestIsAnsweredWithoutCallingTheHandler
   // The device sends one more request twice with the same message id, as
   // when the server's ACK is lost: on_request runs once, both get the ACK.
   CoapMessage update;
-  update.code = static_cast<uint8_t>(CoapCode::kPost);
+  update.code = coap_code(CoapCode::kPost);
   update.token = "upd1";
   update.set_uri_path("/rd/reg1");
   const auto mid = static_cast<uint16_t>(coap_new_message_id(device_->session()));
@@ -567,7 +568,7 @@ TEST_F(DtlsTransportTest, RetransmittedRequestIsAnsweredWithoutCallingTheHandler
       << "the device still waits for an ACK";
   EXPECT_EQ(seen_.size(), 2u);  // Register + one Update
   ASSERT_GE(device_->responses.size(), 2u);
-  EXPECT_EQ(device_->responses[1].code, static_cast<uint8_t>(CoapCode::kCreated));
+  EXPECT_EQ(device_->responses[1].code, coap_code(CoapCode::kCreated));
   (void)peer;
 }
 
@@ -615,7 +616,7 @@ TEST_F(DtlsTransportTest, StopInsideTheRequestHandlerIsSafe) {
   device_ = std::make_unique<Device>();
   device_->connect(io_, port_, kIdentity, kKey);
   CoapMessage reg;
-  reg.code = static_cast<uint8_t>(CoapCode::kPost);
+  reg.code = coap_code(CoapCode::kPost);
   reg.token = "r";
   reg.set_uri_path("/rd");
   reg.add_uri_query("ep=dev-stop");

@@ -38,6 +38,7 @@ extern char** environ;
 namespace fogm2m::server {
 namespace {
 
+using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::CoapType;
@@ -137,7 +138,7 @@ class RawPeer {
 };
 
 CoapMessage request(CoapType type, uint16_t mid, std::string token, const char* path,
-                    uint8_t code = static_cast<uint8_t>(CoapCode::kGet)) {
+                    uint8_t code = coap_code(CoapCode::kGet)) {
   CoapMessage m;
   m.type = type;
   m.code = code;
@@ -154,7 +155,7 @@ CoapMessage response(uint8_t code, std::string payload) {
   return m;
 }
 
-constexpr uint8_t kContent = static_cast<uint8_t>(CoapCode::kContent);
+constexpr uint8_t kContent = coap_code(CoapCode::kContent);
 
 UdpTransportOptions loopback_options(const char* address = "127.0.0.1") {
   UdpTransportOptions o;
@@ -321,7 +322,7 @@ TEST(UdpTransportTimerWheel, CancelAndScheduleFromCallbacks) {
 TEST_F(UdpTransportTest, AnswersCoapClientConRequest) {
   if (!test::ChildProcess::executable(kCoapClient)) GTEST_SKIP() << kCoapClient << " not installed";
   auto t = make();
-  CoapMessage answer = response(static_cast<uint8_t>(CoapCode::kCreated), "registered-abc");
+  CoapMessage answer = response(coap_code(CoapCode::kCreated), "registered-abc");
   answer.set_location_path("/rd/abc");
   rec.auto_answer = answer;
   test::ChildProcess client(
@@ -333,7 +334,7 @@ TEST_F(UdpTransportTest, AnswersCoapClientConRequest) {
   ASSERT_EQ(rec.requests.size(), 1u);
   const CoapMessage& req = rec.requests[0];
   EXPECT_EQ(req.type, CoapType::kCon);
-  EXPECT_EQ(req.code, static_cast<uint8_t>(CoapCode::kPost));
+  EXPECT_EQ(req.code, coap_code(CoapCode::kPost));
   EXPECT_EQ(req.uri_path(), "/rd");
   EXPECT_EQ(req.query_value("ep"), "x");
   EXPECT_EQ(req.query_value("lt"), "60");
@@ -506,7 +507,7 @@ TEST_F(UdpTransportTest, DuplicateConRequestIsAnsweredFromTheCache) {
   rec.auto_answer = response(kContent, "once");
   RawPeer peer;
   const CoapMessage req =
-      request(CoapType::kCon, 0x1234, "t1", "/rd/abc", static_cast<uint8_t>(CoapCode::kPost));
+      request(CoapType::kCon, 0x1234, "t1", "/rd/abc", coap_code(CoapCode::kPost));
   peer.send(req, t->local_port());
   auto first = peer.recv_bytes(io);
   ASSERT_TRUE(first.has_value());
