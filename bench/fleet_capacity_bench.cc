@@ -26,7 +26,9 @@
 #include <vector>
 
 #include "bench/process_usage.h"
+#include "bus/request.h"
 #include "io/redis_asio.h"
+#include "tests/support/bus_peer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -132,25 +134,25 @@ int main(int argc, char** argv) {
 
   // Observe X of the first `observed` devices through the bus.
   boost::asio::io_context io;
-  io::RedisConnection pub(io), sub(io);
-  int ready = 0;
-  bool up = false;
+  test::BusPeer client(io);
   std::atomic<uint64_t> replies{0};
-  sub.set_message_handler([&](std::string_view, std::string_view m) {
-    if (m.find("\"rep\"") != std::string_view::npos &&
-        m.find("\"notification\":true") == std::string_view::npos)
-      ++replies;
-  });
-  pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
-  sub.connect((*redis_server)->host(), (*redis_server)->port(),
-              [&](Status) { sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; }); });
-  test::run_until(io, [&] { return up && ready == 1; });
-  for (uint32_t i = 0; i < observed; ++i)
-    pub.command(
-        {"PUBLISH", "LWM2M_REQ",
-         R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
-             R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
-        [](Result<io::RedisReply>) {});
+  const bool up =
+      client.start((*redis_server)->host(), (*redis_server)->port(), {client.channels().responses},
+                   [&](std::string_view, std::string_view m) {
+                     if (m.find("\"rep\"") != std::string_view::npos &&
+                         m.find("\"notification\":true") == std::string_view::npos)
+                       ++replies;
+                   });
+  if (!up) std::fprintf(stderr, "bus: not subscribed, observe replies go uncounted\n");
+  bus::Request observe;
+  observe.kind = bus::RequestKind::kObserve;
+  observe.path = lwm2m::Path(3313, 0, 5702);
+  observe.content_format = lwm2m::ContentFormat::kText;
+  for (uint32_t i = 0; i < observed; ++i) {
+    observe.endpoint = "bench-" + std::to_string(i);
+    observe.ticket = "obs-" + std::to_string(i);
+    client.publish(client.channels().requests, bus::format_request(observe));
+  }
   test::run_until(
       io, [&] { return replies >= observed; }, std::chrono::seconds(60));
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -186,8 +188,6 @@ int main(int argc, char** argv) {
   for (pid_t f : fleets) waitpid(f, nullptr, 0);
   kill(node, SIGTERM);
   waitpid(node, nullptr, 0);
-  pub.disconnect();
-  sub.disconnect();
   io.poll();
   std::filesystem::remove_all(dir);
   return 0;

@@ -29,6 +29,7 @@
 #include "io/redis_asio.h"
 #include "lwm2m/coap_code.h"
 #include "runner/load_generator.h"
+#include "tests/support/bus_peer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -42,17 +43,11 @@ namespace {
 class Responder {
  public:
   Responder(boost::asio::io_context& io, double notifications_per_s)
-      : io_(io), sub_(io), pub_(io), timer_(io), per_ms_(notifications_per_s / 1000.0) {}
+      : io_(io), peer_(io), timer_(io), per_ms_(notifications_per_s / 1000.0) {}
 
   bool start(const std::string& host, uint16_t port) {
-    bool pub_up = false, sub_up = false;
-    pub_.connect(host, port, [&](Status s) { pub_up = s.ok(); });
-    sub_.set_message_handler([this](std::string_view, std::string_view m) { on_request(m); });
-    sub_.connect(host, port, [&](Status s) {
-      if (s.ok())
-        sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
-    });
-    return test::run_until(io_, [&] { return pub_up && sub_up; });
+    return peer_.start(host, port, {peer_.channels().requests},
+                       [this](std::string_view, std::string_view m) { on_request(m); });
   }
 
   void start_notifications() {
@@ -67,10 +62,7 @@ class Responder {
   uint64_t notifications() const { return notifications_; }
 
  private:
-  void publish(const std::string& m) {
-    const std::string_view argv[] = {"PUBLISH", "LWM2M_RESP", m};
-    pub_.command_unawaited(argv, [](Result<io::RedisReply>) {});
-  }
+  void publish(std::string m) { peer_.publish(peer_.channels().responses, std::move(m)); }
 
   void on_request(std::string_view message) {
     bus::ParsedRequest parsed = bus::parse_request(message);
@@ -115,7 +107,7 @@ class Responder {
   }
 
   boost::asio::io_context& io_;
-  io::RedisConnection sub_, pub_;
+  test::BusPeer peer_;
   boost::asio::steady_timer timer_;
   double per_ms_;
   double budget_ = 0;

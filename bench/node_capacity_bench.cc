@@ -27,8 +27,10 @@
 #include <vector>
 
 #include "bench/process_usage.h"
+#include "bus/request.h"
 #include "emulated_clients/udp_device.h"
 #include "io/redis_asio.h"
+#include "tests/support/bus_peer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -105,25 +107,25 @@ int main(int argc, char** argv) {
   const long rss_registered = rss_kb(node);
 
   // Observe every device's X value through the bus.
-  io::RedisConnection pub(io), sub(io);
-  bool up = false;
-  int ready = 0;
+  test::BusPeer client(io);
   uint64_t replies = 0;
-  sub.set_message_handler([&](std::string_view, std::string_view m) {
-    if (m.find("\"notification\":true") == std::string_view::npos &&
-        m.find("\"rep\"") != std::string_view::npos)
-      ++replies;
-  });
-  pub.connect((*redis_server)->host(), (*redis_server)->port(), [&](Status) { ++ready; });
-  sub.connect((*redis_server)->host(), (*redis_server)->port(),
-              [&](Status) { sub.subscribe({"LWM2M_RESP"}, [&](Status) { up = true; }); });
-  test::run_until(io, [&] { return up && ready == 1; });
-  for (int i = 0; i < devices; ++i)
-    pub.command(
-        {"PUBLISH", "LWM2M_REQ",
-         R"({"ep":"bench-)" + std::to_string(i) + R"(","ticket":"obs-)" + std::to_string(i) +
-             R"(","req":{"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"}})"},
-        [](Result<io::RedisReply>) {});
+  const bool up =
+      client.start((*redis_server)->host(), (*redis_server)->port(), {client.channels().responses},
+                   [&](std::string_view, std::string_view m) {
+                     if (m.find("\"rep\"") != std::string_view::npos &&
+                         m.find("\"notification\":true") == std::string_view::npos)
+                       ++replies;
+                   });
+  if (!up) std::fprintf(stderr, "bus: not subscribed, observe replies go uncounted\n");
+  bus::Request observe;
+  observe.kind = bus::RequestKind::kObserve;
+  observe.path = lwm2m::Path(3313, 0, 5702);
+  observe.content_format = lwm2m::ContentFormat::kText;
+  for (int i = 0; i < devices; ++i) {
+    observe.endpoint = "bench-" + std::to_string(i);
+    observe.ticket = "obs-" + std::to_string(i);
+    client.publish(client.channels().requests, bus::format_request(observe));
+  }
   test::run_until(
       io, [&] { return replies >= static_cast<uint64_t>(devices); }, std::chrono::seconds(60));
   const long rss_observed = rss_kb(node);
@@ -144,7 +146,7 @@ int main(int argc, char** argv) {
   const auto published = [&] {
     long long calls = -1;
     bool done = false;
-    pub.command({"INFO", "commandstats"}, [&](Result<io::RedisReply> reply) {
+    client.commands().command({"INFO", "commandstats"}, [&](Result<io::RedisReply> reply) {
       done = true;
       if (!reply || !reply->is_string()) return;
       const auto at = reply->str.find("cmdstat_publish:calls=");
@@ -189,8 +191,6 @@ int main(int argc, char** argv) {
   kill(node, SIGTERM);
   waitpid(node, nullptr, 0);
   fleet.clear();
-  pub.disconnect();
-  sub.disconnect();
   io.poll();
   return 0;
 }

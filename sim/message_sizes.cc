@@ -1,6 +1,7 @@
 // Message sizes from the real encoders (see message_sizes.h).
 #include "sim/message_sizes.h"
 
+#include "bus/channels.h"
 #include "bus/registration_event.h"
 #include "bus/reply.h"
 #include "bus/request.h"
@@ -181,27 +182,28 @@ MessageSizes compute_message_sizes(const std::string& observe_path,
   request.path = read_path;
   request.content_format = format;
   const size_t req_json = bus::format_request(request).size();
-  s.bus_request_publish = resp_publish_size("LWM2M_REQ", req_json);
-  s.bus_request_message = resp_publish_size("LWM2M_REQ", req_json);
-  s.bus_ack_publish = resp_publish_size("LWM2M_RESP", bus::format_ack(kTicket).size());
+  const bus::Channels channels;  // the default names; a deployment may rename them
+  s.bus_request_publish = resp_publish_size(channels.requests, req_json);
+  s.bus_request_message = resp_publish_size(channels.requests, req_json);
+  s.bus_ack_publish = resp_publish_size(channels.responses, bus::format_ack(kTicket).size());
   bus::DeviceResponse read_reply;
   read_reply.code = code(lwm2m::CoapCode::kContent);
   read_reply.content_format = format;
   read_reply.content = device.node(read_path);
   const size_t rep_json = bus::format_rep(kTicket, read_reply).size();
-  s.bus_rep_publish = resp_publish_size("LWM2M_RESP", rep_json);
-  s.bus_rep_message = resp_publish_size("LWM2M_RESP", rep_json);
+  s.bus_rep_publish = resp_publish_size(channels.responses, rep_json);
+  s.bus_rep_message = resp_publish_size(channels.responses, rep_json);
   bus::DeviceResponse notification = read_reply;
   notification.content = device.node(observed);
   const size_t notification_json =
       bus::format_notification(kTicket, notification, bus::NotificationSource{kEndpoint, observed})
           .size();
-  s.bus_notification_publish = resp_publish_size("LWM2M_RESP", notification_json);
-  s.bus_notification_message = resp_publish_size("LWM2M_RESP", notification_json);
+  s.bus_notification_publish = resp_publish_size(channels.responses, notification_json);
+  s.bus_notification_message = resp_publish_size(channels.responses, notification_json);
   const store::Registration registration = representative_registration(links);
   const size_t record_json =
       bus::format_registration_event(bus::RegistrationEventKind::kNew, registration).size();
-  s.bus_registration_publish = resp_publish_size("LESHAN_REG_NEW", record_json);
+  s.bus_registration_publish = resp_publish_size(channels.registration_new, record_json);
   s.store_command = resp_array(
       {3, store::keys::registration(kEndpoint).size(), store::to_json_string(registration).size()});
   s.redis_reply = 5;

@@ -13,6 +13,7 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "tests/support/bus_peer.h"
 #include "tests/support/redis_test_base.h"
 #include "tests/support/test_util.h"
 
@@ -26,17 +27,11 @@ using namespace std::chrono_literals;
 class Responder {
  public:
   Responder(boost::asio::io_context& io, std::chrono::milliseconds delay)
-      : io_(io), sub_(io), pub_(io), delay_(delay) {}
+      : io_(io), peer_(io), delay_(delay) {}
 
   bool start(const std::string& host, uint16_t port) {
-    bool pub_up = false, sub_up = false;
-    pub_.connect(host, port, [&](Status s) { pub_up = s.ok(); });
-    sub_.set_message_handler([this](std::string_view, std::string_view m) { on_request(m); });
-    sub_.connect(host, port, [&](Status s) {
-      if (s.ok())
-        sub_.subscribe({std::string_view("LWM2M_REQ")}, [&](Status ok) { sub_up = ok.ok(); });
-    });
-    return test::run_until(io_, [&] { return pub_up && sub_up; });
+    return peer_.start(host, port, {peer_.channels().requests},
+                       [this](std::string_view, std::string_view m) { on_request(m); });
   }
 
   // Publishes a message on LWM2M_RESP every `period` until stopped.
@@ -54,10 +49,7 @@ class Responder {
   std::map<std::string, int> kinds;
 
  private:
-  void publish(const std::string& m) {
-    pub_.command({std::string_view("PUBLISH"), std::string_view("LWM2M_RESP"), std::string_view(m)},
-                 [](Result<io::RedisReply>) {});
-  }
+  void publish(std::string m) { peer_.publish(peer_.channels().responses, std::move(m)); }
 
   void on_request(std::string_view message) {
     ++requests_;
@@ -82,7 +74,7 @@ class Responder {
   }
 
   boost::asio::io_context& io_;
-  io::RedisConnection sub_, pub_;
+  test::BusPeer peer_;
   std::chrono::milliseconds delay_;
   int requests_ = 0;
   bool stopped_ = false;
