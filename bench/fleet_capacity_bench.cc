@@ -13,7 +13,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -25,10 +24,9 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bus_observer.h"
 #include "bench/process_usage.h"
-#include "bus/request.h"
 #include "io/redis_asio.h"
-#include "tests/support/bus_peer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -134,27 +132,9 @@ int main(int argc, char** argv) {
 
   // Observe X of the first `observed` devices through the bus.
   boost::asio::io_context io;
-  test::BusPeer client(io);
-  std::atomic<uint64_t> replies{0};
-  const bool up =
-      client.start((*redis_server)->host(), (*redis_server)->port(), {client.channels().responses},
-                   [&](std::string_view, std::string_view m) {
-                     if (m.find("\"rep\"") != std::string_view::npos &&
-                         m.find("\"notification\":true") == std::string_view::npos)
-                       ++replies;
-                   });
-  if (!up) std::fprintf(stderr, "bus: not subscribed, observe replies go uncounted\n");
-  bus::Request observe;
-  observe.kind = bus::RequestKind::kObserve;
-  observe.path = lwm2m::Path(3313, 0, 5702);
-  observe.content_format = lwm2m::ContentFormat::kText;
-  for (uint32_t i = 0; i < observed; ++i) {
-    observe.endpoint = "bench-" + std::to_string(i);
-    observe.ticket = "obs-" + std::to_string(i);
-    client.publish(client.channels().requests, bus::format_request(observe));
-  }
-  test::run_until(
-      io, [&] { return replies >= observed; }, std::chrono::seconds(60));
+  bench::BusObserver client(io);
+  const uint64_t replies = client.observe((*redis_server)->host(), (*redis_server)->port(),
+                                          observed, std::chrono::seconds(60));
   std::this_thread::sleep_for(std::chrono::seconds(1));
 
   double cpu0 = 0;
@@ -178,7 +158,7 @@ int main(int argc, char** argv) {
       "fleet RSS                   %ld KiB in all, %.0f B per device, %.0f devices per GB\n", rss,
       1024.0 * rss / devices, devices / (rss / 1024.0 / 1024.0));
   std::printf("observed devices            %llu of %u answered the observe\n",
-              (unsigned long long)replies.load(), observed);
+              (unsigned long long)replies, observed);
   std::printf("notifications sent          %llu in %.1f s (%.0f/s)\n", (unsigned long long)sent,
               wall, sent / wall);
   std::printf("fleet CPU                   %.2f s (%.0f%% of a core)\n", cpu, 100.0 * cpu / wall);

@@ -26,11 +26,10 @@
 #include <thread>
 #include <vector>
 
+#include "bench/bus_observer.h"
 #include "bench/process_usage.h"
-#include "bus/request.h"
 #include "emulated_clients/udp_device.h"
 #include "io/redis_asio.h"
-#include "tests/support/bus_peer.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -107,30 +106,14 @@ int main(int argc, char** argv) {
   const long rss_registered = rss_kb(node);
 
   // Observe every device's X value through the bus.
-  test::BusPeer client(io);
-  uint64_t replies = 0;
-  const bool up =
-      client.start((*redis_server)->host(), (*redis_server)->port(), {client.channels().responses},
-                   [&](std::string_view, std::string_view m) {
-                     if (m.find("\"rep\"") != std::string_view::npos &&
-                         m.find("\"notification\":true") == std::string_view::npos)
-                       ++replies;
-                   });
-  if (!up) std::fprintf(stderr, "bus: not subscribed, observe replies go uncounted\n");
-  bus::Request observe;
-  observe.kind = bus::RequestKind::kObserve;
-  observe.path = lwm2m::Path(3313, 0, 5702);
-  observe.content_format = lwm2m::ContentFormat::kText;
-  for (int i = 0; i < devices; ++i) {
-    observe.endpoint = "bench-" + std::to_string(i);
-    observe.ticket = "obs-" + std::to_string(i);
-    client.publish(client.channels().requests, bus::format_request(observe));
-  }
-  test::run_until(
-      io, [&] { return replies >= static_cast<uint64_t>(devices); }, std::chrono::seconds(60));
+  bench::BusObserver client(io);
+  const uint64_t replies = client.observe((*redis_server)->host(), (*redis_server)->port(), devices,
+                                          std::chrono::seconds(60));
   const long rss_observed = rss_kb(node);
 
   std::printf("devices registered          %d of %d in %.1f s\n", registered, devices, reg_seconds);
+  std::printf("observed devices            %llu of %d answered the observe\n",
+              static_cast<unsigned long long>(replies), devices);
   std::printf("node RSS                    empty %ld KiB, registered %ld KiB, observed %ld KiB\n",
               rss_empty, rss_registered, rss_observed);
   std::printf("node memory per device      %.0f B registered, %.0f B registered+observed\n",
