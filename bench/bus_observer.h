@@ -43,7 +43,8 @@ class BusObserver {
       request.ticket = "obs-" + std::to_string(i);
       peer_.publish(peer_.channels().requests, bus::format_request(request));
     }
-    test::run_until(io_, [&] { return replies_ >= devices; }, timeout);
+    test::run_until(
+        io_, [&] { return replies_ >= devices; }, timeout);
     return replies_;
   }
 
