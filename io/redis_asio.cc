@@ -132,11 +132,15 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   bool owner_alive = true;  // false once the RedisConnection is destroyed: no more callbacks
   bool started = false;     // connect() was called
   bool connected = false;
-  bool closing = false;  // disconnect() requested
-  bool closed = false;   // the hiredis context is gone
+  bool closing = false;      // disconnect() requested
+  std::string abort_reason;  // set by abort(): the end is a loss
+  bool closed = false;       // the hiredis context is gone
   bool subscriber = false;
   int in_hiredis = 0;  // depth of calls into hiredis that may call back
   size_t pending_commands = 0;
+  // When a reply last arrived, or when the first of the pending commands
+  // was sent (unanswered_for()).
+  std::chrono::steady_clock::time_point progress_at;
   size_t unawaited_pending = 0;  // of pending_commands, sent by command_unawaited
   // Reads are deferred (no wait on the socket; the timer reads instead)
   // while unawaited commands were sent recently and no other reply is
@@ -385,7 +389,10 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     if (!s->owner_alive || !s->on_disconnect) return;
     DisconnectHandler handler = std::move(s->on_disconnect);
     s->on_disconnect = nullptr;
-    if (status == REDIS_OK) {
+    if (!s->abort_reason.empty()) {
+      // hiredis reports a context it was asked to free as a clean close.
+      handler(make_error(ErrorKind::kIo, "redis: connection lost: " + s->abort_reason));
+    } else if (status == REDIS_OK) {
       handler(Status{});
     } else {
       handler(make_error(ErrorKind::kIo,
@@ -405,6 +412,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     std::unique_ptr<PendingCommand> p(static_cast<PendingCommand*>(privdata));
     State* s = p->state;
     --s->pending_commands;
+    s->progress_at = std::chrono::steady_clock::now();
     if (p->unawaited) --s->unawaited_pending;
     if (!s->owner_alive || !p->handler) return;
     const auto* r = static_cast<const redisReply*>(reply);
@@ -479,7 +487,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
       return make_error(ErrorKind::kIo, "redis: command refused: " + context_error(ac, "closing"));
     }
     pending.release();  // owned by hiredis until on_command_reply
-    ++pending_commands;
+    if (pending_commands++ == 0) progress_at = std::chrono::steady_clock::now();
     if (unawaited) {
       ++unawaited_pending;
       unawaited_mode = true;
@@ -602,6 +610,25 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     later_on_context([](redisAsyncContext* c) { redisAsyncDisconnect(c); });
   }
 
+  void abort(std::string_view why) {
+    if (ac == nullptr) return;
+    closing = true;
+    abort_reason = std::string(why);
+    // Recorded as hiredis records its own errors, so every pending callback
+    // and the disconnect handler report this reason as a loss.
+    ac->c.err = REDIS_ERR_OTHER;
+    std::snprintf(ac->c.errstr, sizeof ac->c.errstr, "%.*s", static_cast<int>(why.size()),
+                  why.data());
+    ac->err = REDIS_ERR_OTHER;
+    if (in_hiredis > 0) {
+      later_on_context([](redisAsyncContext* c) { redisAsyncFree(c); });
+    } else {
+      auto keep = shared_from_this();
+      HiredisCall call(*this);
+      redisAsyncFree(ac);
+    }
+  }
+
   void owner_gone() {
     owner_alive = false;
     if (ac == nullptr) return;
@@ -691,6 +718,10 @@ void RedisConnection::disconnect() {
   state_->disconnect();
 }
 
+void RedisConnection::abort(std::string_view why) {
+  state_->abort(why);
+}
+
 bool RedisConnection::connected() const {
   return state_->connected && !state_->closed;
 }
@@ -701,6 +732,11 @@ bool RedisConnection::open() const {
 
 size_t RedisConnection::pending() const {
   return state_->pending_commands;
+}
+
+std::chrono::steady_clock::duration RedisConnection::unanswered_for() const {
+  if (state_->pending_commands == 0) return {};
+  return std::chrono::steady_clock::now() - state_->progress_at;
 }
 
 }  // namespace fogm2m::io

@@ -25,6 +25,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -153,12 +154,22 @@ class RedisConnection {
   // Idempotent; a no-op when not connected.
   void disconnect();
 
+  // Ends the connection at once, as a loss: every pending callback runs with
+  // kIo (`why` in its message), then the disconnect handler with kIo. For a
+  // connection that stopped answering (a paused server, a cut link), which
+  // TCP alone would notice only minutes later. A no-op when not open.
+  void abort(std::string_view why);
+
   // True between a successful connect and the end of the connection.
   bool connected() const;
   // True once connect() was called, until the connection has ended.
   bool open() const;
   // Commands sent whose callbacks have not run yet.
   size_t pending() const;
+  // How long commands have been pending without any reply arriving: zero
+  // when none is pending, else the time since the last reply (or since the
+  // first of them was sent). A healthy server keeps it near its round trip.
+  std::chrono::steady_clock::duration unanswered_for() const;
 
  private:
   struct State;

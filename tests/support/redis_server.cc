@@ -128,8 +128,8 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(RedisServerOptions optio
     return make_error(ErrorKind::kNotFound, "redis-server not found at " + options.binary);
   }
   std::unique_ptr<RedisServer> server(new RedisServer());
-  server->stop_timeout_ = options.stop_timeout;
-  Status st = server->launch(options);
+  server->options_ = std::move(options);
+  Status st = server->launch();
   if (!st) return st.error();  // the destructor cleans up what launch() left
   return server;
 }
@@ -137,7 +137,7 @@ Result<std::unique_ptr<RedisServer>> RedisServer::start(RedisServerOptions optio
 // Forks and execs the server, then waits for PING. A port taken between
 // pick_free_port() and the server's bind() shows up as an early exit with
 // "Address already in use" in the log; then it tries another port.
-Status RedisServer::launch(const RedisServerOptions& options) {
+Status RedisServer::launch() {
   remove_stale_dirs(temp_root());
   std::string templ =
       temp_root() + "/" + std::string(kDirPrefix) + std::to_string(::getpid()) + "-XXXXXX";
@@ -147,7 +147,6 @@ Status RedisServer::launch(const RedisServerOptions& options) {
     return make_error(ErrorKind::kIo, "mkdtemp " + templ + ": " + std::strerror(errno));
   }
   dir_ = buf.data();
-  const std::string log_path = dir_ + "/redis.log";
 
   constexpr int kAttempts = 5;
   std::string last_log;
@@ -155,83 +154,123 @@ Status RedisServer::launch(const RedisServerOptions& options) {
     Result<uint16_t> port = pick_free_port();
     if (!port) return port.error();
     port_ = *port;
-
-    // Everything the child needs is prepared before fork(): between fork and
-    // exec only async-signal-safe calls are allowed in a threaded process.
-    std::vector<std::string> args = {options.binary,
-                                     "--port",
-                                     std::to_string(port_),
-                                     "--bind",
-                                     host_,
-                                     "--save",
-                                     "",
-                                     "--appendonly",
-                                     "no",
-                                     "--daemonize",
-                                     "no",
-                                     "--dir",
-                                     dir_,
-                                     "--logfile",
-                                     "",
-                                     "--protected-mode",
-                                     "yes"};
-    args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    const char* binary = options.binary.c_str();
-    const char* log_file = log_path.c_str();
-
-    pid_t child = ::fork();
-    if (child < 0) return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
-    if (child == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
-      int null_fd = ::open("/dev/null", O_RDONLY);
-      int log_fd = ::open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
-      if (null_fd < 0 || log_fd < 0) ::_exit(125);
-      ::dup2(null_fd, STDIN_FILENO);
-      ::dup2(log_fd, STDOUT_FILENO);
-      ::dup2(log_fd, STDERR_FILENO);
-      // Do not hand the test's sockets (redis connections, CoAP endpoints)
-      // to the server: a copy would keep them open after the test closes them.
-      if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
-        for (int fd = 3; fd < 4096; ++fd) ::close(fd);
-      }
-      ::execv(binary, argv.data());
-      ::_exit(127);
-    }
-    pid_ = child;
-
-    auto deadline = Clock::now() + options.start_timeout;
-    bool exited = false;
-    int status = 0;
-    while (Clock::now() < deadline) {
-      pid_t r = ::waitpid(pid_, &status, WNOHANG);
-      if (r == pid_) {
-        exited = true;
-        break;
-      }
-      if (answers_ping(port_, std::chrono::milliseconds(200))) return {};
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!exited) {
-      std::string log_text = tail(read_file(log_path));
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      pid_ = -1;
-      return make_error(ErrorKind::kTimeout, "redis-server did not answer PING on port " +
-                                                 std::to_string(port_) + " within " +
-                                                 std::to_string(options.start_timeout.count()) +
-                                                 " ms; log:\n" + log_text);
-    }
-    pid_ = -1;
-    last_log = read_file(log_path);
+    last_log.clear();
+    Status st = spawn_and_wait(last_log);
+    if (st || last_log.empty()) return st;
     if (last_log.find("Address already in use") == std::string::npos) break;
-    if (::truncate(log_path.c_str(), 0) != 0) break;
+    if (::truncate(log_path().c_str(), 0) != 0) break;
   }
   return make_error(ErrorKind::kIo, "redis-server exited during start-up; log:\n" + tail(last_log));
+}
+
+std::string RedisServer::log_path() const {
+  return dir_ + "/redis.log";
+}
+
+// Forks and execs the server on port_ in dir_, then waits for PING. After
+// an early exit, `exit_log` holds the server's whole log.
+Status RedisServer::spawn_and_wait(std::string& exit_log) {
+  // Everything the child needs is prepared before fork(): between fork and
+  // exec only async-signal-safe calls are allowed in a threaded process.
+  std::vector<std::string> args = {options_.binary,
+                                   "--port",
+                                   std::to_string(port_),
+                                   "--bind",
+                                   host_,
+                                   "--save",
+                                   "",
+                                   "--appendonly",
+                                   "no",
+                                   "--daemonize",
+                                   "no",
+                                   "--dir",
+                                   dir_,
+                                   "--logfile",
+                                   "",
+                                   "--protected-mode",
+                                   "yes"};
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t parent = ::getpid();
+  const char* binary = options_.binary.c_str();
+  const std::string log_file_path = log_path();
+  const char* log_file = log_file_path.c_str();
+
+  pid_t child = ::fork();
+  if (child < 0) return make_error(ErrorKind::kIo, std::string("fork: ") + std::strerror(errno));
+  if (child == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
+    int null_fd = ::open("/dev/null", O_RDONLY);
+    int log_fd = ::open(log_file, O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (null_fd < 0 || log_fd < 0) ::_exit(125);
+    ::dup2(null_fd, STDIN_FILENO);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    // Do not hand the test's sockets (redis connections, CoAP endpoints)
+    // to the server: a copy would keep them open after the test closes them.
+    if (::syscall(SYS_close_range, 3U, ~0U, 0U) != 0) {
+      for (int fd = 3; fd < 4096; ++fd) ::close(fd);
+    }
+    ::execv(binary, argv.data());
+    ::_exit(127);
+  }
+  pid_ = child;
+
+  auto deadline = Clock::now() + options_.start_timeout;
+  int status = 0;
+  while (Clock::now() < deadline) {
+    pid_t r = ::waitpid(pid_, &status, WNOHANG);
+    if (r == pid_) {
+      pid_ = -1;
+      exit_log = read_file(log_file_path);
+      return make_error(ErrorKind::kIo, "redis-server exited during start-up");
+    }
+    if (answers_ping(port_, std::chrono::milliseconds(200))) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::string log_text = tail(read_file(log_file_path));
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  return make_error(ErrorKind::kTimeout, "redis-server did not answer PING on port " +
+                                             std::to_string(port_) + " within " +
+                                             std::to_string(options_.start_timeout.count()) +
+                                             " ms; log:\n" + log_text);
+}
+
+void RedisServer::kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGCONT);  // a paused server must not stay a stopped zombie-to-be
+  ::kill(pid_, SIGKILL);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+Status RedisServer::restart() {
+  kill();
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::string exit_log;
+    Status st = spawn_and_wait(exit_log);
+    if (st || exit_log.empty()) return st;
+    // The port may linger a moment after a kill.
+    if (exit_log.find("Address already in use") == std::string::npos)
+      return make_error(ErrorKind::kIo, "redis-server exited on restart; log:\n" + tail(exit_log));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return make_error(ErrorKind::kIo,
+                    "redis-server could not take port " + std::to_string(port_) + " back");
+}
+
+void RedisServer::pause() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+
+void RedisServer::resume() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 bool RedisServer::running() {
@@ -246,8 +285,9 @@ bool RedisServer::running() {
 Status RedisServer::stop() {
   Status result;
   if (pid_ > 0) {
+    ::kill(pid_, SIGCONT);  // a paused server would not see the SIGTERM
     ::kill(pid_, SIGTERM);
-    auto deadline = Clock::now() + stop_timeout_;
+    auto deadline = Clock::now() + options_.stop_timeout;
     int status = 0;
     pid_t r = 0;
     while ((r = ::waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < deadline) {
@@ -257,7 +297,7 @@ Status RedisServer::stop() {
       ::kill(pid_, SIGKILL);
       ::waitpid(pid_, &status, 0);
       result = make_error(ErrorKind::kTimeout, "redis-server ignored SIGTERM for " +
-                                                   std::to_string(stop_timeout_.count()) +
+                                                   std::to_string(options_.stop_timeout.count()) +
                                                    " ms and was killed");
     } else if (r == pid_ && !(WIFEXITED(status) && WEXITSTATUS(status) == 0) &&
                !(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM)) {

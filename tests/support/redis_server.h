@@ -5,7 +5,8 @@
 // benchmarks and the testbed's tests can use it; every test binary links it
 // through the fogm2m_test_support library.
 //
-// The server runs with persistence off (--save "" --appendonly no),
+// The server runs with persistence off (--save "" --appendonly no; later
+// extra_args such as {"--appendonly", "yes"} override it),
 // bound to 127.0.0.1 only, in the foreground (--daemonize no) as a child of
 // this process. The child gets PR_SET_PDEATHSIG(SIGKILL), so it dies with the
 // test process even when that crashes or is killed; note that Linux sends the
@@ -55,6 +56,17 @@ class RedisServer {
   // either way).
   Status stop();
 
+  // Faults, for tests of what survives them. kill(): SIGKILL, reaped; the
+  // directory (and an AOF file in it) stays. restart(): kill() if running,
+  // then a new server on the same port and directory (it reloads its AOF
+  // when extra_args turned persistence on); returns once it answers PING.
+  // pause()/resume(): SIGSTOP/SIGCONT: connections stay open, nothing is
+  // answered meanwhile.
+  void kill();
+  Status restart();
+  void pause();
+  void resume();
+
   // True while the child process has not exited (reaps it if it has).
   bool running();
 
@@ -67,14 +79,16 @@ class RedisServer {
 
  private:
   RedisServer() = default;
-  Status launch(const RedisServerOptions& options);
+  Status launch();
+  Status spawn_and_wait(std::string& exit_log);
+  std::string log_path() const;
   void remove_dir();
 
   std::string host_ = "127.0.0.1";
   uint16_t port_ = 0;
   pid_t pid_ = -1;
   std::string dir_;
-  std::chrono::milliseconds stop_timeout_{5000};
+  RedisServerOptions options_;
 };
 
 }  // namespace fogm2m::test
