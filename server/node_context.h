@@ -33,6 +33,8 @@ struct NodeCounters {
   uint64_t device_timeouts = 0;
   uint64_t notifications = 0;  // notifications forwarded
   uint64_t store_errors = 0;
+  uint64_t updates_from_memory = 0;      // Updates answered while the store was away
+  uint64_t updates_written_through = 0;  // of those, written to the store later
 };
 
 struct NodeContext {

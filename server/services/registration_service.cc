@@ -85,6 +85,22 @@ bool supported_version(const std::string& v) {
   return v == "1.0" || v == "1.1" || v == "1.2";
 }
 
+// How long a device should wait before trying again while a store is out
+// of reach (the node reconnects within about two seconds of Redis' return).
+constexpr uint32_t kRetryAfterS = 2;
+
+// The answer to a store failure: 5.03 with Max-Age (RFC 7252 5.9.3.4: when
+// to try again) when the store is out of reach, 5.00 for anything else.
+CoapMessage store_failure(const Error& error, std::string_view store) {
+  if (error.kind == ErrorKind::kIo) {
+    CoapMessage m =
+        coap_response(CoapCode::kServiceUnavailable, std::string(store) + " unavailable");
+    m.add_uint_option(lwm2m::coap_option::kMaxAge, kRetryAfterS);
+    return m;
+  }
+  return coap_response(CoapCode::kInternalServerError, std::string(store) + " failed");
+}
+
 }  // namespace
 
 void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& request,
@@ -146,8 +162,7 @@ void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& r
                                     Result<std::optional<store::SecurityInfo>> info) mutable {
         if (!info) {
           ++ctx_.counters.store_errors;
-          return respond(
-              coap_response(CoapCode::kInternalServerError, "security store unavailable"));
+          return respond(store_failure(info.error(), "security store"));
         }
         const bool allowed =
             *info ? (peer.secure && peer.psk_identity == (*info)->identity) : !peer.secure;
@@ -168,8 +183,7 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
         if (!previous) {
           ++ctx_.counters.store_errors;
           spdlog::error("register of {}: {}", reg.endpoint, previous.error().message);
-          return respond(
-              coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+          return respond(store_failure(previous.error(), "registration store"));
         }
         if (*previous) {
           ctx_.devices.erase((*previous)->endpoint);
@@ -207,15 +221,19 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
     // A secure registration may only be updated by the same PSK identity.
     if (current.secure != peer.secure || (peer.secure && current.psk_identity != peer.psk_identity))
       return respond(coap_response(CoapCode::kForbidden));
+    // Once a device has an Update waiting for the store, later ones join it,
+    // so the store sees them in order.
+    if (unwritten_.contains(update.reg_id)) return update_from_memory(peer, update, respond);
     ctx_.registrations.update(
         update, ctx_.node_id,
-        lifetime_.guard([this, peer, respond](Result<store::UpdatedRegistration> r) {
+        lifetime_.guard([this, peer, update, respond](Result<store::UpdatedRegistration> r) {
           if (!r) {
             if (r.error().kind == ErrorKind::kNotFound)
               return respond(coap_response(CoapCode::kNotFound));
             ++ctx_.counters.store_errors;
-            return respond(
-                coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+            if (r.error().kind == ErrorKind::kIo && ctx_.devices.by_reg_id(update.reg_id))
+              return update_from_memory(peer, update, respond);
+            return respond(store_failure(r.error(), "registration store"));
           }
           ctx_.devices.put(LocalDevice{r->current, peer});
           ++ctx_.counters.updates;
@@ -233,12 +251,67 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
                   [this, apply, respond](Result<std::optional<store::Registration>> found) mutable {
                     if (!found) {
                       ++ctx_.counters.store_errors;
-                      return respond(coap_response(CoapCode::kInternalServerError,
-                                                   "registration store unavailable"));
+                      return respond(store_failure(found.error(), "registration store"));
                     }
                     if (!*found) return respond(coap_response(CoapCode::kNotFound));
                     apply(**found);
                   }));
+}
+
+// A device this node owns updates while the store is out of reach: the
+// in-memory registration takes the Update, the store gets it later.
+void RegistrationService::update_from_memory(const PeerInfo& peer,
+                                             const store::RegistrationUpdate& update,
+                                             const Responder& respond) {
+  const LocalDevice* local = ctx_.devices.by_reg_id(update.reg_id);
+  if (!local) return respond(coap_response(CoapCode::kNotFound));
+  store::Registration current = local->registration;
+  store::apply_update(current, update);
+  ctx_.devices.put(LocalDevice{std::move(current), peer});
+  unwritten_.add(update);
+  ++ctx_.counters.updates;
+  ++ctx_.counters.updates_from_memory;
+  respond(coap_response(CoapCode::kChanged));
+  write_one(update.reg_id);  // fails at once while the store is away; kept
+}
+
+void RegistrationService::write_through() {
+  if (unwritten_.size() > 0)
+    spdlog::info("writing {} registration updates kept while Redis was away", unwritten_.size());
+  for (const std::string& reg_id : unwritten_.reg_ids()) write_one(reg_id);
+}
+
+void RegistrationService::write_one(const std::string& reg_id) {
+  auto write = unwritten_.begin_write(reg_id);
+  if (!write) return;
+  ctx_.registrations.update(
+      write->update, ctx_.node_id,
+      lifetime_.guard(
+          [this, reg_id, version = write->version](Result<store::UpdatedRegistration> r) {
+            if (r) {
+              ++ctx_.counters.updates_written_through;
+              ctx_.bus.publish(
+                  ctx_.channels.registration_update,
+                  bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
+              if (unwritten_.written(reg_id, version)) write_one(reg_id);
+              return;
+            }
+            if (r.error().kind != ErrorKind::kNotFound) return unwritten_.write_failed(reg_id);
+            // The store lost the record (a Redis restart without persistence,
+            // or its expiry passed while the Update waited): the device is
+            // alive and ours, so its registration is written whole again.
+            const LocalDevice* local = ctx_.devices.by_reg_id(reg_id);
+            if (!local) return unwritten_.erase(reg_id);
+            store::Registration reg = local->registration;
+            reg.owner = ctx_.node_id;
+            ctx_.registrations.add(
+                reg, lifetime_.guard(
+                         [this, reg_id, version](Result<std::optional<store::Registration>> added) {
+                           if (!added) return unwritten_.write_failed(reg_id);
+                           ++ctx_.counters.updates_written_through;
+                           if (unwritten_.written(reg_id, version)) write_one(reg_id);
+                         }));
+          }));
 }
 
 void RegistrationService::do_deregister(const PeerInfo& peer, const std::string& reg_id,
@@ -253,8 +326,7 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
           if (removed.error().kind == ErrorKind::kNotFound)
             return respond(coap_response(CoapCode::kNotFound));
           ++ctx_.counters.store_errors;
-          return respond(
-              coap_response(CoapCode::kInternalServerError, "registration store unavailable"));
+          return respond(store_failure(removed.error(), "registration store"));
         }
         ++ctx_.counters.deregistrations;
         publish_removed(*removed);
@@ -263,6 +335,7 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
 }
 
 void RegistrationService::publish_removed(const store::Registration& reg) {
+  unwritten_.erase(reg.reg_id);
   ctx_.devices.erase(reg.endpoint);
   if (on_removed) on_removed(reg);
   ctx_.bus.publish(ctx_.channels.registration_delete,
@@ -270,15 +343,24 @@ void RegistrationService::publish_removed(const store::Registration& reg) {
 }
 
 void RegistrationService::sweep_expired(int64_t grace_ms) {
+  if (sweeping_) return;  // a slow store gets one sweep at a time
+  sweeping_ = true;
   ctx_.registrations.remove_expired(
       ctx_.now_ms(), grace_ms,
       lifetime_.guard([this](Result<std::vector<store::Registration>> expired) {
+        sweeping_ = false;
         if (!expired) {
           ++ctx_.counters.store_errors;
           spdlog::warn("expiry sweep: {}", expired.error().message);
           return;
         }
         for (const store::Registration& reg : *expired) {
+          // Kept alive from memory while the store was away: not expired,
+          // the record is written again instead.
+          if (unwritten_.contains(reg.reg_id) && ctx_.devices.by_reg_id(reg.reg_id)) {
+            write_one(reg.reg_id);
+            continue;
+          }
           ++ctx_.counters.expirations;
           spdlog::info("registration of {} expired", reg.endpoint);
           publish_removed(reg);

@@ -6,7 +6,12 @@
 //   DELETE /rd/<regId>                    -> 2.02 Deleted
 // Errors: 4.00 (bad parameters or payload), 4.03 (security mismatch),
 // 4.04 (unknown regId or path), 4.05 (method), 4.12 (unsupported LwM2M
-// version), 5.00 (store failure).
+// version), 5.03 with Max-Age (a store out of reach: Redis lost), 5.00
+// (any other store failure).
+//
+// While the store is out of reach, an Update of a device this node owns is
+// still answered 2.04 from the in-memory registration and written through
+// when the store is back (unwritten_updates.h says in which order).
 //
 // Registrations are matched by regId, never by address alone: a device whose
 // address changed (NAT rebinding) and whose Update lands on another node is
@@ -17,6 +22,7 @@
 
 #include "io/lifetime.h"
 #include "server/node_context.h"
+#include "server/services/unwritten_updates.h"
 
 namespace fogm2m::server {
 
@@ -28,8 +34,14 @@ class RegistrationService {
   void handle(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond);
 
   // Removes registrations expired for more than `grace_ms` (any node may
-  // call this; each expired registration is handled by one node).
+  // call this; each expired registration is handled by one node). A call
+  // while the previous sweep is still waiting for the store does nothing.
   void sweep_expired(int64_t grace_ms);
+
+  // Writes the Updates accepted from memory while the store was out of
+  // reach; the node calls it when Redis is back.
+  void write_through();
+  size_t unwritten_updates() const { return unwritten_.size(); }
 
   // A registration event from the bus (ours or another node's): drops local
   // devices that another node took over or that were removed.
@@ -46,8 +58,13 @@ class RegistrationService {
   void do_deregister(const PeerInfo& peer, const std::string& reg_id, Responder respond);
   void finish_register(const PeerInfo& peer, store::Registration reg, Responder respond);
   void publish_removed(const store::Registration& reg);
+  void update_from_memory(const PeerInfo& peer, const store::RegistrationUpdate& update,
+                          const Responder& respond);
+  void write_one(const std::string& reg_id);
 
   NodeContext& ctx_;
+  UnwrittenUpdates unwritten_;
+  bool sweeping_ = false;
   io::Lifetime lifetime_;  // last: ends first
 };
 

@@ -147,29 +147,97 @@ TEST_F(RegistrationServiceTest, ADeviceWithAKeyMustRegisterOverDtlsWithItsIdenti
   EXPECT_EQ(last_code(), coap_code(CoapCode::kForbidden));
 }
 
-TEST_F(RegistrationServiceTest, StoreFailuresAreAnsweredWith500) {
+// A store out of reach (kIo: Redis lost) is answered 5.03 with Max-Age, so
+// the device tries again later; it is counted, and nothing is published.
+TEST_F(RegistrationServiceTest, AnUnreachableStoreIsAnswered503WithMaxAge) {
+  auto expect_503 = [&](const char* what) {
+    EXPECT_EQ(last_code(), coap_code(CoapCode::kServiceUnavailable)) << what;
+    EXPECT_EQ(transport.last_response()->uint_option(lwm2m::coap_option::kMaxAge), 2u) << what;
+  };
   faults.failing = {"security.get_by_endpoint"};
   EXPECT_EQ(register_device("dev-1"), "");
-  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
+  expect_503("register, security store");
   EXPECT_EQ(transport.last_response()->payload, "security store unavailable");
   faults.failing = {"registrations.add"};
   EXPECT_EQ(register_device("dev-1"), "");
-  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
+  expect_503("register, registration store");
   faults.failing = {};
   const std::string reg_id = register_device("dev-1");
   ASSERT_FALSE(reg_id.empty());
-  faults.failing = {"registrations.update"};
-  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
   faults.failing = {"registrations.remove"};
   handle(peer(), request(CoapCode::kDelete, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
+  expect_503("de-register");
   devices.erase("dev-1");  // not known locally: the update looks the regId up first
   faults.failing = {"registrations.get_by_reg_id"};
   handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
-  EXPECT_EQ(last_code(), coap_code(CoapCode::kInternalServerError));
-  EXPECT_EQ(ctx.counters.store_errors, 5u);  // one per failure above
+  expect_503("update of a device that is not ours");
+  EXPECT_EQ(ctx.counters.store_errors, 4u);  // one per failure above
   EXPECT_EQ(on("LESHAN_REG_DEL").size(), 0u);
+}
+
+// A device this node owns keeps updating while the store is out of reach:
+// 2.04 from memory, and the store gets the Updates, merged and in order,
+// once it is back.
+TEST_F(RegistrationServiceTest, UpdatesOfOwnedDevicesAreServedFromMemoryAndWrittenThrough) {
+  const std::string reg_id = register_device("dev-1", peer(), 60);
+  ASSERT_FALSE(reg_id.empty());
+  faults.failing = {"registrations.update"};
+  now_ms += 1'000;
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id, {"lt=120"}));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kChanged));
+  now_ms += 1'000;
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id, {"b=UQ"}));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kChanged));
+  EXPECT_EQ(service.unwritten_updates(), 1u);
+  EXPECT_EQ(ctx.counters.updates_from_memory, 2u);
+  // The node's view moved on; the store's did not.
+  EXPECT_EQ(devices.by_reg_id(reg_id)->registration.lifetime_s, 120);
+  EXPECT_EQ(devices.by_reg_id(reg_id)->registration.binding, "UQ");
+  auto stored = [&] {
+    std::optional<store::Registration> out;
+    ctx.registrations.get_by_reg_id(reg_id, [&](Result<std::optional<store::Registration>> r) {
+      if (r && *r) out = **r;
+    });
+    settle();
+    return out;
+  };
+  ASSERT_TRUE(stored());
+  EXPECT_EQ(stored()->lifetime_s, 60);
+
+  faults.failing = {};
+  service.write_through();
+  settle();
+  EXPECT_EQ(service.unwritten_updates(), 0u);
+  EXPECT_EQ(ctx.counters.updates_written_through, 1u);  // both Updates, merged
+  ASSERT_TRUE(stored());
+  EXPECT_EQ(stored()->lifetime_s, 120);
+  EXPECT_EQ(stored()->binding, "UQ");
+  EXPECT_EQ(stored()->last_update_ms, now_ms);
+  EXPECT_EQ(on("LESHAN_REG_UPD").size(), 1u);
+}
+
+// A record the store lost meanwhile (Redis restarted without persistence)
+// is written whole again by its owner.
+TEST_F(RegistrationServiceTest, AnOwnedRegistrationTheStoreLostIsWrittenAgain) {
+  const std::string reg_id = register_device("dev-1", peer(), 60);
+  ASSERT_FALSE(reg_id.empty());
+  faults.failing = {"registrations.update"};
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kChanged));
+  faults.failing = {};
+  ctx.registrations.remove(reg_id, [](Result<store::Registration>) {});
+  settle();
+  service.write_through();
+  settle();
+  EXPECT_EQ(service.unwritten_updates(), 0u);
+  std::optional<store::Registration> back;
+  ctx.registrations.get_by_endpoint("dev-1", [&](Result<std::optional<store::Registration>> r) {
+    if (r && *r) back = **r;
+  });
+  settle();
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->reg_id, reg_id);
+  EXPECT_EQ(back->owner, ctx.node_id);
 }
 
 TEST_F(RegistrationServiceTest, ExpiresOnTheClockAfterLifetimeAndGrace) {
