@@ -49,7 +49,7 @@ class BusObserver {
   }
 
   // The bus peer's command connection, for other commands (INFO, ...).
-  io::RedisConnection& commands() { return peer_.commands(); }
+  io::RedisLink& commands() { return peer_.commands(); }
 
  private:
   boost::asio::io_context& io_;

@@ -3,12 +3,12 @@
 namespace fogm2m::bus {
 
 void RedisBus::publish(std::string_view channel, std::string message) {
-  // Nobody waits on the reply (it only counts failures): read it late, so a
-  // stream of notifications does not wake the node once per reply.
+  // Fire-and-forget: nobody waits on the reply (the number of receivers),
+  // so it is read late and a stream of notifications does not wake the node
+  // once per reply. A publish while Redis is unreachable is lost, as is
+  // every message of a pub/sub bus nobody listens to.
   const std::string_view argv[] = {"PUBLISH", channel, message};
-  commands_.command_unawaited(argv, lifetime_.guard([this](Result<io::RedisReply> r) {
-    if (!r) ++failed_;
-  }));
+  commands_.command_unawaited(argv, {});
 }
 
 void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handler,

@@ -8,27 +8,23 @@
 
 #include "bus/bus.h"
 #include "io/lifetime.h"
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 
 namespace fogm2m::bus {
 
 class RedisBus final : public Bus {
  public:
-  // Both connections must be connected (or connecting) and outlive the bus.
-  RedisBus(io::RedisConnection& commands, io::RedisConnection& subscriber)
+  // Both links must outlive the bus; subscriptions survive their reconnections.
+  RedisBus(io::RedisLink& commands, io::RedisLink& subscriber)
       : commands_(commands), subscriber_(subscriber) {}
 
   void publish(std::string_view channel, std::string message) override;
   void subscribe(std::vector<std::string> channels, MessageHandler handler,
                  std::function<void(Status)> ready) override;
 
-  // Publishes that failed (connection lost or refused).
-  size_t failed_publishes() const { return failed_; }
-
  private:
-  io::RedisConnection& commands_;
-  io::RedisConnection& subscriber_;
-  size_t failed_ = 0;
+  io::RedisLink& commands_;
+  io::RedisLink& subscriber_;
   bool dispatching_ = false;
   std::map<std::string, std::shared_ptr<MessageHandler>, std::less<>> handlers_;  // by channel
   io::Lifetime lifetime_;  // last: ends first

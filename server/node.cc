@@ -73,8 +73,11 @@ void Node::start(std::function<void(Status)> ready) {
     membership_ = std::make_unique<SingleNodeMembership>(options_.node_id);
     return on_connected();
   }
-  redis_ = std::make_unique<io::RedisConnection>(io_);
-  subscriber_ = std::make_unique<io::RedisConnection>(io_);
+  io::RedisLinkOptions link;
+  link.host = options_.redis_host;
+  link.port = options_.redis_port;
+  redis_ = std::make_unique<io::RedisLink>(io_, link);
+  subscriber_ = std::make_unique<io::RedisLink>(io_, link);
   auto pending = std::make_shared<int>(2);
   auto failed = std::make_shared<bool>(false);
   auto connected = lifetime_.guard([this, pending, failed](Status s) {
@@ -88,13 +91,10 @@ void Node::start(std::function<void(Status)> ready) {
     }
     if (--*pending == 0 && !*failed) on_connected();
   });
-  redis_->connect(options_.redis_host, options_.redis_port, connected);
-  subscriber_->connect(options_.redis_host, options_.redis_port, connected);
-  auto lost = lifetime_.guard([this](Status s) {
-    if (!stopping_ && !s) spdlog::error("Redis connection lost: {}", s.error().message);
-  });
-  redis_->set_disconnect_handler(lost);
-  subscriber_->set_disconnect_handler(lost);
+  redis_->start(connected);
+  subscriber_->start(connected);
+  redis_->set_state_handler(
+      lifetime_.guard([this](bool up, const Status& why) { on_redis_state(up, why); }));
   registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
   observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
   security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
@@ -167,11 +167,31 @@ void Node::on_connected() {
                   }));
 }
 
+// The command link decides: it is the one whose commands time out when the
+// server stops answering. The subscriber follows it down, so its
+// subscriptions are made afresh on the server that comes back.
+void Node::on_redis_state(bool up, const Status& why) {
+  if (stopping_) return;
+  if (!up) {
+    redis_down_since_ = std::chrono::steady_clock::now();
+    spdlog::error("Redis lost ({}): new registrations get 5.03 until it is back; reconnecting",
+                  why.error().message);
+    subscriber_->reconnect(why.error().message);
+    return;
+  }
+  const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - redis_down_since_);
+  spdlog::info("Redis back after {} ms (reconnection {})", down_ms.count(), redis_->reconnects());
+  if (registration_) registration_->write_through();
+}
+
 void Node::schedule_sweep() {
   sweep_timer_.expires_after(options_.sweep_interval);
   sweep_timer_.async_wait(lifetime_.guard([this](boost::system::error_code ec) {
     if (ec || stopping_) return;
-    registration_->sweep_expired(options_.expiry_grace_ms);
+    // While Redis is away there is nothing to sweep (and no error to log
+    // every second): expiry resumes when it is back.
+    if (!redis_ || redis_->up()) registration_->sweep_expired(options_.expiry_grace_ms);
     schedule_sweep();
   }));
 }
@@ -184,7 +204,7 @@ void Node::stop(std::function<void()> done, std::chrono::milliseconds flush_time
 }
 
 void Node::flush(std::chrono::steady_clock::time_point deadline, std::function<void()> done) {
-  const bool pending = redis_ && redis_->connected() && redis_->pending() > 0;
+  const bool pending = redis_ && redis_->up() && redis_->pending() > 0;
   if (pending && std::chrono::steady_clock::now() < deadline) {
     sweep_timer_.expires_after(std::chrono::milliseconds(5));
     sweep_timer_.async_wait(lifetime_.guard(

@@ -18,7 +18,7 @@
 #include "bus/bus.h"
 #include "bus/channels.h"
 #include "io/lifetime.h"
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "io/unix_clock.h"
 #include "lwm2m/model.h"
 #include "server/node_context.h"
@@ -68,10 +68,17 @@ class Node {
   const LocalDevices& devices() const { return devices_; }
   size_t observation_count() const;
   const NodeOptions& options() const { return options_; }
+  // Both Redis links are up (false for an in-memory node). While not, new
+  // registrations get 5.03 and owned devices' Updates wait in memory.
+  bool redis_up() const { return redis_ && redis_->up() && subscriber_->up(); }
+  size_t unwritten_updates() const {
+    return registration_ ? registration_->unwritten_updates() : 0;
+  }
 
  private:
   class RoutingTransport;
   void on_connected();
+  void on_redis_state(bool up, const Status& why);
   void schedule_sweep();
   void flush(std::chrono::steady_clock::time_point deadline, std::function<void()> done);
 
@@ -80,7 +87,8 @@ class Node {
   const lwm2m::ModelRegistry& models_;
   LocalDevices devices_;
   PskCache psk_;
-  std::unique_ptr<io::RedisConnection> redis_, subscriber_;
+  std::unique_ptr<io::RedisLink> redis_, subscriber_;
+  std::chrono::steady_clock::time_point redis_down_since_;
   std::unique_ptr<store::RegistrationStore> registrations_;
   std::unique_ptr<store::ObservationStore> observations_;
   std::unique_ptr<store::SecurityStore> security_;

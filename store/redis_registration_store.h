@@ -9,7 +9,7 @@
 #pragma once
 
 #include "io/lifetime.h"
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "store/registration_store.h"
 
 namespace fogm2m::store {
@@ -17,7 +17,7 @@ namespace fogm2m::store {
 class RedisRegistrationStore final : public RegistrationStore {
  public:
   // `redis` must be a connected command connection that outlives the store.
-  explicit RedisRegistrationStore(io::RedisConnection& redis) : redis_(redis) {}
+  explicit RedisRegistrationStore(io::RedisLink& redis) : redis_(redis) {}
 
   void add(const Registration& reg, Done<std::optional<Registration>> done) override;
   void update(const RegistrationUpdate& update, const std::string& owner,
@@ -48,7 +48,7 @@ class RedisRegistrationStore final : public RegistrationStore {
   void scan_page(std::string cursor, std::shared_ptr<std::vector<Registration>> out,
                  Done<std::vector<Registration>> done);
 
-  io::RedisConnection& redis_;
+  io::RedisLink& redis_;
   io::Lifetime lifetime_;  // last: ends first
 };
 

@@ -15,7 +15,7 @@
 #include <string>
 
 #include "io/lifetime.h"
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "io/unix_clock.h"
 
 namespace fogm2m::server {
@@ -54,7 +54,7 @@ class SingleNodeMembership final : public ClusterMembership {
 // `liveness`. Beats and view refreshes happen every `period`.
 class RedisMembership final : public ClusterMembership {
  public:
-  RedisMembership(boost::asio::io_context& io, io::RedisConnection& redis, std::string node_id,
+  RedisMembership(boost::asio::io_context& io, io::RedisLink& redis, std::string node_id,
                   io::UnixClock clock = io::system_unix_ms,
                   std::chrono::milliseconds period = std::chrono::milliseconds(1000),
                   std::chrono::milliseconds liveness = std::chrono::milliseconds(3500));
@@ -68,7 +68,7 @@ class RedisMembership final : public ClusterMembership {
  private:
   void beat();
 
-  io::RedisConnection& redis_;
+  io::RedisLink& redis_;
   std::string node_id_;
   io::UnixClock clock_;
   std::chrono::milliseconds period_, liveness_;

@@ -127,18 +127,19 @@ bool ClusterHarness::start() {
       nodes_.push_back(std::move(node));
     }
     if (!options_.redis) return;
-    observer_ = std::make_unique<io::RedisConnection>(io_);
-    commands_ = std::make_unique<io::RedisConnection>(io_);
+    // Links, like the nodes': they come back after a Redis restart.
+    const io::RedisLinkOptions link{redis_server_->host(), redis_server_->port()};
+    observer_ = std::make_unique<io::RedisLink>(io_, link);
+    commands_ = std::make_unique<io::RedisLink>(io_, link);
     observer_->set_message_handler(
         [this](std::string_view c, std::string_view m) { record(c, m); });
-    observer_->connect(
-        redis_server_->host(), redis_server_->port(), [this, one_done, channels](Status s) {
-          if (!s) return one_done(s);
-          observer_->subscribe({channels.responses, channels.registration_new,
-                                channels.registration_update, channels.registration_delete},
-                               one_done);
-        });
-    commands_->connect(redis_server_->host(), redis_server_->port(), one_done);
+    observer_->start([this, one_done, channels](Status s) {
+      if (!s) return one_done(s);
+      observer_->subscribe({channels.responses, channels.registration_new,
+                            channels.registration_update, channels.registration_delete},
+                           one_done);
+    });
+    commands_->start(one_done);
   });
   auto f = started->get_future();
   if (f.wait_for(std::chrono::seconds(15)) != std::future_status::ready) {
@@ -152,7 +153,7 @@ bool ClusterHarness::start() {
 void ClusterHarness::publish(const std::string& channel, const std::string& message) {
   on_io([&] {
     if (commands_)
-      commands_->command({"PUBLISH", channel, message}, [](Result<io::RedisReply>) {});
+      commands_->command({"PUBLISH", channel, message}, {});
     else
       nodes_[0]->bus().publish(channel, message);
   });
@@ -188,6 +189,23 @@ bool ClusterHarness::wait_for(const std::string& channel,
                               std::chrono::milliseconds timeout) {
   std::unique_lock lock(mu_);
   return cv_.wait_for(lock, timeout, [&] { return pred(seen_[channel]); });
+}
+
+bool ClusterHarness::redis_up(int node) {
+  bool up = false;
+  on_io([&] { up = nodes_[node]->redis_up(); });
+  return up;
+}
+
+bool ClusterHarness::wait_for_redis(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool up = false;
+    on_io([&] { up = commands_ && commands_->up() && observer_->up(); });
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 Result<io::RedisReply> ClusterHarness::redis(std::vector<std::string> argv) {

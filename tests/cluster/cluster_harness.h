@@ -20,7 +20,7 @@
 #include <thread>
 #include <vector>
 
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "lwm2m/model.h"
 #include "server/node.h"
 #include "server/transport/dtls_transport.h"
@@ -76,6 +76,10 @@ class ClusterHarness {
   bool wait_for(const std::string& channel,
                 const std::function<bool(const std::vector<std::string>&)>& pred,
                 std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // True while every node's Redis links are up (false without Redis).
+  bool redis_up(int node);
+  // Waits until the harness' own Redis links are up again (after a fault).
+  bool wait_for_redis(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // A Redis command from the test thread (through the io thread).
   Result<io::RedisReply> redis(std::vector<std::string> argv);
 
@@ -92,7 +96,7 @@ class ClusterHarness {
   std::vector<std::unique_ptr<server::Node>> nodes_;
   std::vector<std::unique_ptr<server::UdpTransport>> udp_;
   std::vector<std::unique_ptr<server::DtlsTransport>> dtls_;
-  std::unique_ptr<io::RedisConnection> observer_, commands_;
+  std::unique_ptr<io::RedisLink> observer_, commands_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::vector<std::string>> seen_;

@@ -6,7 +6,7 @@
 #include <memory>
 #include <optional>
 
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "store/keys.h"
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
@@ -27,7 +27,7 @@ using test::RedisServer;
 struct Backend {
   boost::asio::io_context io;
   std::unique_ptr<RedisServer> redis_server;
-  std::unique_ptr<io::RedisConnection> redis;
+  std::unique_ptr<io::RedisLink> redis;
   std::unique_ptr<RegistrationStore> registrations;
   std::unique_ptr<ObservationStore> observations;
   std::unique_ptr<SecurityStore> security;
@@ -59,10 +59,10 @@ std::unique_ptr<Backend> make_redis() {
     return nullptr;
   }
   b->redis_server = std::move(*server);
-  b->redis = std::make_unique<io::RedisConnection>(b->io);
+  b->redis = std::make_unique<io::RedisLink>(
+      b->io, io::RedisLinkOptions{b->redis_server->host(), b->redis_server->port()});
   std::optional<Status> connected;
-  b->redis->connect(b->redis_server->host(), b->redis_server->port(),
-                    [&](Status s) { connected = s; });
+  b->redis->start([&](Status s) { connected = s; });
   if (!test::run_until(b->io, [&] { return connected.has_value(); }) || !connected->ok()) {
     ADD_FAILURE() << "cannot connect to redis";
     return nullptr;

@@ -7,7 +7,7 @@
 
 #include <optional>
 
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "store/keys.h"
 #include "tests/support/redis_test_base.h"
 #include "tests/support/test_util.h"
@@ -28,9 +28,9 @@ class ClusterMembershipTest : public test::RedisServerTest {
     ASSERT_TRUE(test::run_until(io, [&] { return cleared; }));
   }
 
-  void connect(io::RedisConnection& c) {
+  void connect(io::RedisLink& c) {
     std::optional<Status> up;
-    c.connect(redis_host(), redis_port(), [&](Status s) { up = s; });
+    c.start([&](Status s) { up = s; });
     ASSERT_TRUE(test::run_until(io, [&] { return up.has_value(); }));
     ASSERT_TRUE(up->ok());
   }
@@ -43,7 +43,8 @@ class ClusterMembershipTest : public test::RedisServerTest {
 
   boost::asio::io_context io;
   int64_t now_a = 1'700'000'000'000, now_b = 1'700'000'000'000;
-  io::RedisConnection redis_a{io}, redis_b{io};
+  io::RedisLink redis_a{io, {redis_host(), redis_port()}},
+      redis_b{io, {redis_host(), redis_port()}};
   RedisMembership a{io, redis_a, "node-a", [this] { return now_a; }, 20ms, 3500ms};
   RedisMembership b{io, redis_b, "node-b", [this] { return now_b; }, 20ms, 3500ms};
 };
