@@ -60,7 +60,9 @@ void ClusterHarness::record(std::string_view channel, std::string_view message) 
 
 bool ClusterHarness::start() {
   if (options_.redis) {
-    auto server = RedisServer::start();
+    RedisServerOptions redis_options;
+    redis_options.extra_args = options_.redis_args;
+    auto server = RedisServer::start(redis_options);
     if (!server) {
       error_ = server.error().message;
       return false;

@@ -31,7 +31,8 @@ namespace fogm2m::test {
 
 struct HarnessOptions {
   int nodes = 1;
-  bool redis = true;  // false: one in-memory node
+  bool redis = true;                    // false: one in-memory node
+  std::vector<std::string> redis_args;  // e.g. {"--appendonly", "yes"}
   bool dtls = false;
   std::chrono::milliseconds device_timeout{3000};
   std::chrono::milliseconds sweep_interval{200};
