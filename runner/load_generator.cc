@@ -131,17 +131,16 @@ bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point d
 Status LoadGenerator::connect() {
   if (pub_)
     return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
-  pub_ = std::make_unique<io::RedisConnection>(io_);
-  sub_ = std::make_unique<io::RedisConnection>(io_);
-  auto lost = lifetime_.guard([this](Status s) {
-    if (!bus_error_) {
-      bus_error_ =
-          s.ok() ? make_error(ErrorKind::kIo, "load generator: the bus connection was closed")
-                 : make_error(ErrorKind::kIo, "load generator: lost the bus: " + s.error().message);
-    }
-  });
-  pub_->set_disconnect_handler(lost);
-  sub_->set_disconnect_handler(lost);
+  io::RedisLinkOptions link;
+  link.host = options_.host;
+  link.port = options_.port;
+  pub_ = std::make_unique<io::RedisLink>(io_, link);
+  sub_ = std::make_unique<io::RedisLink>(io_, link);
+  // A loss is ridden out: requests in flight time out or fail, the run
+  // goes on once the links are back.
+  pub_->set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
+    if (!up) sub_->reconnect(why.error().message);
+  }));
   sub_->set_message_handler(
       lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
 
@@ -150,7 +149,7 @@ Status LoadGenerator::connect() {
   // The flags live on this stack frame: a late callback (after a timeout
   // returned) must not touch them, so the callbacks go through `up`, which
   // is cleared before returning.
-  pub_->connect(options_.host, options_.port, lifetime_.guard([this, up](Status s) {
+  pub_->start(lifetime_.guard([this, up](Status s) {
     if (!s) {
       if (!bus_error_)
         bus_error_ = make_error(ErrorKind::kIo,
@@ -159,7 +158,7 @@ Status LoadGenerator::connect() {
       *up->first = true;
     }
   }));
-  sub_->connect(options_.host, options_.port, lifetime_.guard([this, up](Status s) {
+  sub_->start(lifetime_.guard([this, up](Status s) {
     if (!s) {
       if (!bus_error_)
         bus_error_ = make_error(ErrorKind::kIo,
@@ -196,14 +195,61 @@ std::string LoadGenerator::next_ticket(std::string_view kind) {
   return ticket_prefix_ + std::string(kind) + "-" + std::to_string(++ticket_count_);
 }
 
-void LoadGenerator::publish(std::string message) {
+void LoadGenerator::publish(std::string message, std::function<void(const Error&)> on_failure) {
   pub_->command({std::string_view("PUBLISH"), std::string_view(options_.channels.requests),
                  std::string_view(message)},
-                lifetime_.guard([this](Result<io::RedisReply> reply) {
-                  if (!reply && !bus_error_)
-                    bus_error_ = make_error(
-                        ErrorKind::kIo, "load generator: PUBLISH failed: " + reply.error().message);
+                lifetime_.guard([on_failure = std::move(on_failure)](Result<io::RedisReply> reply) {
+                  if (!reply) on_failure(reply.error());
                 }));
+}
+
+LoadSecond* LoadGenerator::second_at(Clock::time_point t) {
+  if (!run_ || !run_->plan.timeline || t < run_->start) return nullptr;
+  const auto index = static_cast<size_t>(std::chrono::duration<double>(t - run_->start).count());
+  auto& timeline = run_->result.timeline;
+  if (index >= timeline.size()) timeline.resize(index + 1);
+  return &timeline[index];
+}
+
+void LoadGenerator::count(const Pending& p, Outcome outcome, Clock::time_point now) {
+  Run& r = *run_;
+  if (p.measured) {
+    --r.measured_outstanding;
+    switch (outcome) {
+      case Outcome::kAnswered: {
+        ++r.result.answered;
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
+        r.result.latencies_us.push_back(
+            static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+        break;
+      }
+      case Outcome::kErr:
+        ++r.result.err_replies;
+        break;
+      case Outcome::kTimedOut:
+        ++r.result.timed_out;
+        break;
+    }
+  }
+  if (LoadSecond* second = second_at(p.scheduled)) {
+    switch (outcome) {
+      case Outcome::kAnswered: {
+        ++second->answered;
+        const auto us =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
+        second->latencies_us.push_back(
+            static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+        break;
+      }
+      case Outcome::kErr:
+        ++second->err_replies;
+        break;
+      case Outcome::kTimedOut:
+        ++second->timed_out;
+        break;
+    }
+  }
 }
 
 // --- replies ------------------------------------------------------------------
@@ -222,19 +268,13 @@ void LoadGenerator::on_message(std::string_view message) {
     if (auto it = r.pending.find(head->ticket); it != r.pending.end()) {
       const Pending p = it->second;
       r.pending.erase(it);
-      if (!p.measured) return;
-      --r.measured_outstanding;
       if (now - p.scheduled > r.timeout) {
-        ++r.result.timed_out;  // late: the sweep had not got to it yet
+        count(p, Outcome::kTimedOut, now);  // late: the sweep had not got to it yet
       } else if (rep) {
-        ++r.result.answered;
-        const auto us =
-            std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
-        r.result.latencies_us.push_back(
-            static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
+        count(p, Outcome::kAnswered, now);
       } else {
-        ++r.result.err_replies;
-        count_reason(r.result.error_messages, error_message(message));
+        count(p, Outcome::kErr, now);
+        if (p.measured) count_reason(r.result.error_messages, error_message(message));
       }
       return;
     }
@@ -262,9 +302,13 @@ void LoadGenerator::on_message(std::string_view message) {
 
   // A notification (or a rep to another client); late reps to this
   // generator's own requests are not.
-  if (rep && run_ && !head->ticket.starts_with(run_ticket_prefix_) && now >= run_->window_start &&
-      now < run_->window_end)
-    run_->result.notifications += 1;
+  if (!rep || !run_ || head->ticket.starts_with(run_ticket_prefix_)) return;
+  if (now >= run_->window_start && now < run_->window_end) run_->result.notifications += 1;
+  if (!run_->plan.timeline) return;
+  if (LoadSecond* second = second_at(now)) ++second->notifications;
+  if (auto ep = observed_by_ticket_.find(head->ticket); ep != observed_by_ticket_.end())
+    run_->result.notifications_by_device[ep->second].push_back(
+        std::chrono::duration<float>(now - run_->start).count());
 }
 
 // --- observe_all --------------------------------------------------------------
@@ -302,7 +346,13 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
       observe.ticket = next_ticket("obs");
       observe.endpoint = endpoints[next++];
       observes_[observe.ticket] = now + timeout;
-      publish(bus::format_request(observe));
+      observed_by_ticket_[observe.ticket] = observe.endpoint;
+      publish(bus::format_request(observe),
+              lifetime_.guard([this, ticket = observe.ticket](const Error& e) {
+                if (observes_.erase(ticket) == 0) return;
+                ++observe_result_.failed;
+                count_reason(observe_result_.errors, "bus: " + e.message);
+              }));
     }
     return bus_error_.has_value() || (next == endpoints.size() && observes_.empty());
   };
@@ -332,9 +382,20 @@ void LoadGenerator::send_due() {
     r.result.max_send_lag_ms =
         std::max(r.result.max_send_lag_ms,
                  std::chrono::duration<double, std::milli>(now - r.next_due).count());
+    if (LoadSecond* second = second_at(r.next_due)) ++second->sent;
     bus::Request request = r.mix.next();
     request.ticket = ticket;
-    publish(bus::format_request(request));
+    // A request the bus would not take (Redis away) is an error at once.
+    publish(bus::format_request(request),
+            lifetime_.guard([this, ticket, id = r.id](const Error& e) {
+              if (!run_ || run_->id != id) return;
+              auto it = run_->pending.find(ticket);
+              if (it == run_->pending.end()) return;
+              const Pending p = it->second;
+              run_->pending.erase(it);
+              count(p, Outcome::kErr, Clock::now());
+              if (p.measured) count_reason(run_->result.error_messages, "bus: " + e.message);
+            }));
     r.next_due = r.start + std::chrono::duration_cast<Clock::duration>(r.schedule.next());
   }
   if (r.next_due >= r.window_end) r.sending_done = true;
@@ -351,11 +412,9 @@ void LoadGenerator::sweep_timeouts() {
   const auto now = Clock::now();
   while (!r.deadlines.empty() && r.deadlines.front().first <= now) {
     if (auto it = r.pending.find(r.deadlines.front().second); it != r.pending.end()) {
-      if (it->second.measured) {
-        ++r.result.timed_out;
-        --r.measured_outstanding;
-      }
+      const Pending p = it->second;
       r.pending.erase(it);
+      count(p, Outcome::kTimedOut, now);
     }
     r.deadlines.pop_front();
   }

@@ -36,7 +36,7 @@
 
 #include "bus/channels.h"
 #include "io/lifetime.h"
-#include "io/redis_asio.h"
+#include "io/redis_link.h"
 #include "lwm2m/result.h"
 #include "runner/arrival_schedule.h"
 #include "runner/load_result.h"
@@ -62,6 +62,8 @@ struct LoadPlan {
   double warmup_s = 0;   // load runs, nothing counted
   double window_s = 10;  // measured: requests scheduled in here count
   double request_timeout_s = 5;
+  // Also keep LoadResult::timeline and notifications_by_device (fault runs).
+  bool timeline = false;
 };
 
 // The plan of one run of `scenario` at `point` (rate, arrival, mix, warm-up,
@@ -99,8 +101,11 @@ class LoadGenerator {
 
   // Runs `plan`: warm-up, then the measured window, then waits until every
   // measured request is answered or timed out. Errors: kInvalidArgument for
-  // a bad plan, kIo when the bus fails. After stop(), returns what was
-  // measured so far with `interrupted` set.
+  // a bad plan, kIo when the bus could not be reached at connect(). A Redis
+  // lost during the run is ridden out: a request the bus refuses counts as
+  // an err ("bus: ..."), one it swallowed as timed out, and requests flow
+  // again once the links are back. After stop(), returns what was measured
+  // so far with `interrupted` set.
   Result<LoadResult> run(const LoadPlan& plan);
 
   // Ends a blocking call early. Safe from any thread (not from a signal
@@ -114,6 +119,10 @@ class LoadGenerator {
     std::chrono::steady_clock::time_point scheduled;
     bool measured = false;
   };
+  // A request's outcome, counted in the result and its timeline second.
+  enum class Outcome { kAnswered, kErr, kTimedOut };
+  void count(const Pending& p, Outcome outcome, std::chrono::steady_clock::time_point now);
+  LoadSecond* second_at(std::chrono::steady_clock::time_point t);
   struct Run;
 
   // Drives the io_context until `done()` or `deadline` or stop(); returns
@@ -121,21 +130,26 @@ class LoadGenerator {
   bool drive(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline,
              std::chrono::milliseconds tick = std::chrono::milliseconds(50));
   void on_message(std::string_view message);
-  void publish(std::string message);
+  // `on_failure` runs when the bus could not take the message.
+  void publish(std::string message, std::function<void(const Error&)> on_failure);
   void send_due();
   void sweep_timeouts();
   std::string next_ticket(std::string_view kind);
 
   boost::asio::io_context& io_;
   BusOptions options_;
-  std::unique_ptr<io::RedisConnection> pub_;
-  std::unique_ptr<io::RedisConnection> sub_;
+  // Links: a Redis restart during a run costs the requests in flight, not
+  // the run.
+  std::unique_ptr<io::RedisLink> pub_;
+  std::unique_ptr<io::RedisLink> sub_;
   std::optional<Error> bus_error_;  // the bus failed: every call after returns it
   std::atomic<bool> stop_requested_{false};
   std::string ticket_prefix_;      // unique to this generator: "lg-<hex>-"
   std::string run_ticket_prefix_;  // of the requests of run(): "lg-<hex>-r-"
   uint64_t ticket_count_ = 0;
 
+  // observe_all's tickets -> endpoint: whose notifications carry them.
+  std::unordered_map<std::string, std::string> observed_by_ticket_;
   // observe_all: ticket -> deadline, and what came back.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> observes_;
   ObserveResult observe_result_;

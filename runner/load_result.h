@@ -11,6 +11,14 @@
 
 namespace fogm2m::runner {
 
+// One second of a run (warm-up included), by the second a request was
+// scheduled in, or a notification arrived in.
+struct LoadSecond {
+  uint32_t sent = 0, answered = 0, err_replies = 0, timed_out = 0;
+  uint32_t notifications = 0;
+  std::vector<uint32_t> latencies_us;  // answered requests'
+};
+
 // Counts cover only requests scheduled inside the measured window (not the
 // warm-up); sent == answered + err_replies + timed_out once a run is over.
 struct LoadResult {
@@ -33,6 +41,13 @@ struct LoadResult {
   std::map<std::string, uint32_t> error_messages;
   // stop() ended the run early: the counts are partial, do not record them.
   bool interrupted = false;
+
+  // Second by second from the start of the load (LoadPlan::timeline).
+  std::vector<LoadSecond> timeline;
+  // Arrival times (seconds from the start of the load) of each observed
+  // device's notifications, by endpoint (LoadPlan::timeline; devices
+  // observed by observe_all()).
+  std::map<std::string, std::vector<float>> notifications_by_device;
 };
 
 // Copies the load's figures into `record`: requests_* (errored = err

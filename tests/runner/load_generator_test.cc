@@ -143,6 +143,37 @@ TEST_F(LoadGeneratorTest, ConstantRateEveryRequestAnswered) {
   EXPECT_GE(record.latency().p50_ms(), 5.0);
 }
 
+// Redis restarts one second into the run: the requests it swallows are
+// errors or timeouts, the run goes on, and once both sides are reconnected
+// every request is answered again. The timeline shows where.
+TEST_F(LoadGeneratorTest, ARedisRestartMidRunCostsTheRequestsInFlightNotTheRun) {
+  LoadPlan p = plan({"ok-1", "ok-2"}, 100, 3.0);
+  p.warmup_s = 0;
+  p.request_timeout_s = 1;
+  p.timeline = true;
+  // On this thread (the run drives io_ here): a server started from
+  // another thread would die with it (PR_SET_PDEATHSIG).
+  boost::asio::steady_timer fault(io_, 1s);
+  fault.async_wait([](boost::system::error_code ec) {
+    if (!ec) {
+      EXPECT_TRUE(redis_server().restart());
+    }
+  });
+  auto r = gen_->run(p);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->answered + r->err_replies + r->timed_out, r->sent);
+  EXPECT_GT(r->errored(), 0u);
+  EXPECT_GT(r->answered, 200u);
+  ASSERT_GE(r->timeline.size(), 3u);
+  uint32_t sent = 0;
+  for (const LoadSecond& s : r->timeline) sent += s.sent;
+  EXPECT_EQ(sent, r->sent);
+  EXPECT_EQ(r->timeline[0].answered, r->timeline[0].sent);  // before the restart
+  const LoadSecond& last = r->timeline[2];                  // a second after it
+  EXPECT_EQ(last.answered, last.sent) << last.err_replies << " err, " << last.timed_out << " lost";
+  EXPECT_EQ(last.latencies_us.size(), last.answered);
+}
+
 TEST_F(LoadGeneratorTest, ErrorsAndTimeoutsAreCountedNeverDropped) {
   LoadPlan p = plan({"ok-1", "err-1", "silent-1"}, 150, 1.0);
   p.request_timeout_s = 0.3;
