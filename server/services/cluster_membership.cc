@@ -60,13 +60,21 @@ bool RedisMembership::is_alive(const std::string& node_id) const {
 
 void RedisMembership::check_alive(const std::string& node_id, std::function<void(bool)> done) {
   if (is_alive(node_id)) return done(true);
+  check_alive_now(node_id, std::move(done));
+}
+
+void RedisMembership::check_alive_now(const std::string& node_id, std::function<void(bool)> done) {
   const int64_t oldest = clock_() - liveness_.count();
   redis_.command({"ZSCORE", store::keys::kNodes, node_id},
                  lifetime_.guard([this, node_id, oldest, done](Result<io::RedisReply> r) {
                    const bool alive =
                        r && r->is_string() &&
                        std::strtod(r->str.c_str(), nullptr) >= static_cast<double>(oldest);
-                   if (alive) alive_.insert(node_id);
+                   if (alive) {
+                     alive_.insert(node_id);
+                   } else if (node_id != node_id_) {
+                     alive_.erase(node_id);
+                   }
                    done(alive);
                  }));
 }

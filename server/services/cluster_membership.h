@@ -31,6 +31,11 @@ class ClusterMembership {
   // Asks the cluster afresh whether `node_id` is alive (the cached view may
   // not know a node that joined within the last period); `done` runs once.
   virtual void check_alive(const std::string& node_id, std::function<void(bool)> done) = 0;
+  // As check_alive(), but always asks the store (for a node that looked
+  // alive a liveness period ago).
+  virtual void check_alive_now(const std::string& node_id, std::function<void(bool)> done) = 0;
+  // How long a node that stopped beating still counts as alive.
+  virtual std::chrono::milliseconds liveness() const = 0;
 };
 
 // A node alone: always the fallback, only itself alive.
@@ -44,6 +49,10 @@ class SingleNodeMembership final : public ClusterMembership {
   void check_alive(const std::string& node_id, std::function<void(bool)> done) override {
     done(is_alive(node_id));
   }
+  void check_alive_now(const std::string& node_id, std::function<void(bool)> done) override {
+    done(is_alive(node_id));
+  }
+  std::chrono::milliseconds liveness() const override { return {}; }
 
  private:
   std::string node_id_;
@@ -64,6 +73,8 @@ class RedisMembership final : public ClusterMembership {
   bool is_fallback() const override;
   bool is_alive(const std::string& node_id) const override;
   void check_alive(const std::string& node_id, std::function<void(bool)> done) override;
+  void check_alive_now(const std::string& node_id, std::function<void(bool)> done) override;
+  std::chrono::milliseconds liveness() const override { return liveness_; }
 
  private:
   void beat();

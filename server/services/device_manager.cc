@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 
 #include "bus/node_json.h"
+#include "bus/registration_event.h"
 #include "lwm2m/codec/codec.h"
 #include "lwm2m/hex.h"
 #include "lwm2m/link_format.h"
@@ -287,9 +288,14 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
 }
 
 bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) {
-  (void)peer;
   auto it = observations_.find(n.token);
-  if (it == observations_.end()) return false;
+  if (it == observations_.end()) return adopt_observation(peer, n);
+  forward(it, n);
+  return true;
+}
+
+void DeviceManager::forward(std::unordered_map<std::string, store::Observation>::iterator it,
+                            const CoapMessage& n) {
   const store::Observation& obs = it->second;
   ++ctx_.counters.notifications;
   const bus::NotificationSource source{obs.endpoint, obs.path};
@@ -301,7 +307,72 @@ bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) 
     ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
     observations_.erase(it);
   }
+}
+
+// A notification of an observation this node does not hold: the node that
+// held it died (or hangs, or was cut off), and the load balancer now sends
+// the device here. The observation is in the store, found through the
+// device's address: this node takes the device and the observation over and
+// forwards the notification. The notification is acknowledged at once (the
+// lookup takes two round trips), so the device keeps its observation; its
+// content is forwarded when the lookup succeeds. A token the store does not
+// know is remembered and reset from then on.
+bool DeviceManager::adopt_observation(const PeerInfo& peer, const CoapMessage& n) {
+  if (n.token.empty() || unknown_tokens_.count(n.token) != 0) return false;
+  if (!adopting_.insert(n.token).second) return true;  // looked up already; this one is lost
+  ctx_.registrations.get_by_address(
+      peer.address,
+      lifetime_.guard([this, peer, n](Result<std::optional<store::Registration>> reg) mutable {
+        if (!reg || !*reg) return not_adopted(n.token, !reg);
+        // Copied first: the callback below takes the registration by move,
+        // and argument evaluation order is unspecified.
+        const std::string endpoint = (*reg)->endpoint;
+        ctx_.observations.get(
+            endpoint, to_hex(n.token),
+            lifetime_.guard([this, peer, n, reg = std::move(**reg)](
+                                Result<std::optional<store::Observation>> obs) mutable {
+              if (!obs || !*obs) return not_adopted(n.token, !obs);
+              adopting_.erase(n.token);
+              take_over(peer, std::move(reg));
+              ++ctx_.counters.observations_adopted;
+              auto [it, fresh] = observations_.emplace(n.token, std::move(**obs));
+              forward(it, n);
+            }));
+      }));
   return true;
+}
+
+void DeviceManager::not_adopted(const std::string& token, bool store_failed) {
+  adopting_.erase(token);
+  if (store_failed) return;  // asked again with the next notification
+  if (unknown_tokens_.size() >= 10'000) unknown_tokens_.clear();
+  unknown_tokens_.insert(token);
+}
+
+// Makes this node the device's owner: in memory, in the store (ownership
+// and the address it talks from), and on the bus (so a former owner that
+// only hung lets the device go when it wakes up).
+void DeviceManager::take_over(const PeerInfo& peer, store::Registration reg) {
+  if (ctx_.devices.by_endpoint(reg.endpoint)) return;
+  spdlog::info("taking over {} (owned by {})", reg.endpoint, reg.owner);
+  ++ctx_.counters.devices_taken_over;
+  store::RegistrationUpdate update;
+  update.reg_id = reg.reg_id;
+  update.peer = peer.address;
+  update.now_ms = reg.last_update_ms;  // not an Update of the device: its lifetime runs on
+  store::apply_update(reg, update);
+  reg.owner = ctx_.node_id;
+  ctx_.devices.put(LocalDevice{reg, peer});
+  ctx_.registrations.update(
+      update, ctx_.node_id, lifetime_.guard([this](Result<store::UpdatedRegistration> r) {
+        if (!r) {
+          ++ctx_.counters.store_errors;
+          return;
+        }
+        ctx_.bus.publish(
+            ctx_.channels.registration_update,
+            bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
+      }));
 }
 
 void DeviceManager::drop_observations(const store::Registration& reg) {

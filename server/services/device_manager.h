@@ -21,6 +21,8 @@
 
 #include <functional>
 #include <random>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "bus/reply.h"
 #include "bus/request.h"
@@ -42,7 +44,9 @@ class DeviceManager {
   void perform(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
 
   // A notification arrived from `peer`; forwards it on the bus with its
-  // observation's ticket. Returns false when no observation has its token.
+  // observation's ticket. An observation this node does not hold is looked
+  // up in the store and taken over with its device (a dead node's). Returns
+  // false (reset it) when the token is known to belong to no observation.
   bool on_notification(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
 
   // Forgets every observation of `reg` (the registration ended).
@@ -71,13 +75,20 @@ class DeviceManager {
                                  const lwm2m::CoapMessage& response) const;
   lwm2m::ContentFormat default_format(const LocalDevice& device, const lwm2m::Path& path) const;
   std::string new_token();
+  void forward(std::unordered_map<std::string, store::Observation>::iterator it,
+               const lwm2m::CoapMessage& notification);
+  bool adopt_observation(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
+  void not_adopted(const std::string& token, bool store_failed);
+  void take_over(const PeerInfo& peer, store::Registration reg);
 
   NodeContext& ctx_;
   std::mt19937_64 rng_;
   // Observations this node holds, by raw CoAP token (at most 8 bytes, so
   // the per-notification lookup allocates nothing); mirrored in the store.
   std::unordered_map<std::string, store::Observation> observations_;
-  io::Lifetime lifetime_;  // last: ends first
+  std::unordered_set<std::string> adopting_;        // tokens being looked up
+  std::unordered_set<std::string> unknown_tokens_;  // tokens the store does not know
+  io::Lifetime lifetime_;                           // last: ends first
 };
 
 }  // namespace fogm2m::server

@@ -58,14 +58,45 @@ void RequestRouter::answer_unowned(const bus::Request& request) {
           return;  // registered here a moment ago: this node's device path answers
         // A live node owns it and answers; the cached view may lag a node that
         // just joined, so a node missing from it is asked about afresh.
-        membership_.check_alive(
-            **owner, lifetime_.guard([this, request, owner = **owner](bool alive) {
-              if (alive) return;
-              publish_reply(bus::format_err(request.ticket, "endpoint " + request.endpoint +
-                                                                " is owned by node " + owner +
-                                                                ", which is not running"));
-            }));
+        membership_.check_alive(**owner,
+                                lifetime_.guard([this, request, owner = **owner](bool alive) {
+                                  if (alive) return look_again_later(request, owner);
+                                  answer_for_dead_owner(request, owner);
+                                }));
       }));
+}
+
+// The owner looked alive, but may have died a moment ago without its
+// heartbeats showing it yet: once they would, ask again, so a request to a
+// dead node's device gets an answer before its requester gives up, never
+// silence.
+void RequestRouter::look_again_later(const bus::Request& request, const std::string& owner) {
+  const auto liveness = membership_.liveness();
+  if (liveness.count() <= 0) return;
+  auto timer = std::make_shared<boost::asio::steady_timer>(ctx_.io, liveness);
+  timer->async_wait(lifetime_.guard([this, timer, request, owner](boost::system::error_code ec) {
+    if (ec) return;
+    membership_.check_alive_now(owner, lifetime_.guard([this, request, owner](bool alive) {
+      if (!alive) answer_for_dead_owner(request, owner);
+    }));
+  }));
+}
+
+// The owner is gone: a survivor that has taken the device over meanwhile
+// (its notifications or an Update came here) serves the request; otherwise
+// it is answered with an error.
+void RequestRouter::answer_for_dead_owner(const bus::Request& request, const std::string& owner) {
+  if (const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint)) {
+    ++ctx_.counters.bus_requests_owned;
+    publish_reply(bus::format_ack(request.ticket));
+    device_manager_.perform(*device, request, lifetime_.guard([this](std::string reply) {
+      publish_reply(std::move(reply));
+    }));
+    return;
+  }
+  publish_reply(bus::format_err(
+      request.ticket,
+      "endpoint " + request.endpoint + " is owned by node " + owner + ", which is not running"));
 }
 
 void RequestRouter::handle_sec_info(const bus::Request& request) {

@@ -183,7 +183,12 @@ TEST_F(DeviceManagerTest, ObservationsForwardNotificationsUntilCancelled) {
   EXPECT_EQ(forwarded.ticket, "obs-1");
   EXPECT_EQ(forwarded.body.at("notification"), true);
   EXPECT_EQ(forwarded.body.at("content").at("value").to_number<double>(), 2.0);
+  // A token this node does not hold is looked up in the store first (a
+  // dead node's observation would be there), acknowledged meanwhile; once
+  // the store said it is nobody's, it is reset.
   n.token = "unknown";
+  EXPECT_TRUE(manager.on_notification(device().peer, n));
+  settle();
   EXPECT_FALSE(manager.on_notification(device().peer, n));  // the transport resets it
 
   bus::Request cancel = request(bus::RequestKind::kCancelObserve, Path(3313, 0, 5702), "c-1");
@@ -202,6 +207,53 @@ TEST_F(DeviceManagerTest, ObservationsForwardNotificationsUntilCancelled) {
   const size_t sent = transport.sent.size();
   EXPECT_EQ(reply(perform(cancel)).type, bus::ReplyType::kErr);
   EXPECT_EQ(transport.sent.size(), sent);
+}
+
+// The node that held an observation died; the load balancer now sends the
+// device's notifications here. The observation is in the store: this node
+// takes the device and the observation over, forwards the notification with
+// the observation's ticket, and says on the bus that it owns the device now.
+TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
+  store::Registration reg;
+  reg.endpoint = "dev-2";
+  reg.reg_id = "R2";
+  reg.peer = {"10.0.0.8", 40001};
+  reg.owner = "node-2";
+  reg.last_update_ms = now_ms - 5'000;
+  registrations.add(reg, [](Result<std::optional<store::Registration>>) {});
+  const std::string token("\x0a\x0b\x0c", 3);
+  observations.add(store::Observation{"0a0b0c", "dev-2", "R2", Path(3313, 0, 5702),
+                                      ContentFormat::kTlv, "obs-9", 3},
+                   [](Result<bool>) {});
+  settle();
+
+  const PeerInfo from{reg.peer, false, ""};
+  CoapMessage n = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 7.0));
+  n.token = token;
+  EXPECT_TRUE(manager.on_notification(from, n));  // acknowledged while looked up
+  settle();
+  ASSERT_FALSE(on("LWM2M_RESP").empty());
+  const bus::Reply forwarded = reply(on("LWM2M_RESP").back());
+  EXPECT_EQ(forwarded.ticket, "obs-9");
+  EXPECT_EQ(forwarded.body.at("content").at("value").to_number<double>(), 7.0);
+  ASSERT_NE(devices.by_endpoint("dev-2"), nullptr);
+  EXPECT_EQ(devices.by_endpoint("dev-2")->registration.owner, "node-1");
+  EXPECT_EQ(devices.by_endpoint("dev-2")->registration.last_update_ms, reg.last_update_ms);
+  std::optional<std::string> owner;
+  registrations.owner_of("dev-2", [&](Result<std::optional<std::string>> r) {
+    if (r) owner = *r;
+  });
+  settle();
+  EXPECT_EQ(owner, "node-1");
+  ASSERT_EQ(on("LESHAN_REG_UPD").size(), 1u);
+  EXPECT_EQ(ctx.counters.devices_taken_over, 1u);
+  EXPECT_EQ(ctx.counters.observations_adopted, 1u);
+
+  // From now on its notifications are forwarded at once.
+  EXPECT_EQ(manager.observation_count(), 1u);
+  EXPECT_TRUE(manager.on_notification(from, n));
+  settle();
+  EXPECT_EQ(on("LWM2M_RESP").size(), 2u);
 }
 
 TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {

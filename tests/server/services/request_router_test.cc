@@ -93,6 +93,41 @@ TEST_F(RequestRouterTest, TheFallbackAnswersForNobody) {
   EXPECT_TRUE(replies_to("t6").empty());
 }
 
+// An owner that dies right after a request came in still looks alive to
+// its heartbeats for a while: the fallback looks again once they would show
+// it, and answers before the requester gives up; by then a survivor may
+// have taken the device over and serves the request instead.
+TEST_F(RequestRouterTest, ARequestForADyingOwnersDeviceIsAnsweredOnceItsDeathShows) {
+  membership.liveness_period = std::chrono::milliseconds(20);
+  membership.alive.insert("node-2");
+  owned_by("elsewhere", "node-2");
+  receive(request_for("elsewhere", "t7", R"({"kind":"read","path":"/3"})"));
+  EXPECT_TRUE(replies_to("t7").empty());
+  membership.alive.erase("node-2");  // it died
+  io.restart();
+  io.run_for(std::chrono::milliseconds(60));
+  auto replies = replies_to("t7");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].body.at("errorMessage"),
+            "endpoint elsewhere is owned by node node-2, which is not running");
+
+  membership.alive.insert("node-2");
+  receive(request_for("elsewhere", "t8", R"({"kind":"read","path":"/3"})"));
+  membership.alive.erase("node-2");
+  store::Registration taken;  // taken over here meanwhile (its notifications came here)
+  taken.endpoint = "elsewhere";
+  taken.reg_id = "R-elsewhere";
+  taken.peer = {"10.0.0.9", 40002};
+  devices.put(LocalDevice{taken, PeerInfo{taken.peer, false, ""}});
+  const size_t sent = transport.sent.size();
+  io.restart();
+  io.run_for(std::chrono::milliseconds(60));
+  replies = replies_to("t8");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kAck);
+  EXPECT_EQ(transport.sent.size(), sent + 1);  // asked the device
+}
+
 TEST_F(RequestRouterTest, MalformedMessagesGetAnErrWhenTheyCarryATicket) {
   receive(R"({"ep":"stranger","ticket":"m1","req":{"kind":"frobnicate","path":"/3"}})");
   auto replies = replies_to("m1");

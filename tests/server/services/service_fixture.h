@@ -183,7 +183,12 @@ class FakeMembership final : public ClusterMembership {
     ++checks;
     done(is_alive(node_id));
   }
+  void check_alive_now(const std::string& node_id, std::function<void(bool)> done) override {
+    done(is_alive(node_id));
+  }
+  std::chrono::milliseconds liveness() const override { return liveness_period; }
   bool fallback = true;
+  std::chrono::milliseconds liveness_period{0};  // 0: no second look
   std::set<std::string> alive{"node-1"};
   int checks = 0;
 };
