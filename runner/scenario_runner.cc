@@ -11,6 +11,8 @@
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
 #include "emulated_clients/name_pattern.h"
@@ -18,9 +20,12 @@
 #include "results/record_reader.h"
 #include "results/record_writer.h"
 #include "results/run_metadata.h"
+#include "runner/fault_injector.h"
+#include "runner/fault_stats.h"
 #include "runner/load_generator.h"
 #include "runner/load_result.h"
 #include "scenario/loader.h"
+#include "store/keys.h"
 #include "testbed/deployment.h"
 #include "testbed/netns.h"
 #include "testbed/sampler.h"
@@ -55,6 +60,7 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   c.seed = scenario.seed();
   c.fogm2m_binary = options.fogm2m_binary;
   c.fleet_args = {"--stats-interval", "0.25"};  // fresh counters at the window edges
+  c.redis_appendfsync = scenario.redis_persistence();
   c.work_dir = work_dir;
   return c;
 }
@@ -183,6 +189,19 @@ void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d
   }
 }
 
+// Endpoints with a registration record in Redis (empty when unreachable).
+std::set<std::string> registered(const testbed::Deployment& d) {
+  std::set<std::string> endpoints;
+  auto redis = d.redis();
+  if (!redis) return endpoints;
+  auto keys = redis->keys(std::string(store::keys::kRegistrationPattern));
+  if (!keys) return endpoints;
+  for (const auto& key : *keys)
+    if (auto ep = store::keys::endpoint_of(key, store::keys::kRegistrationPrefix))
+      endpoints.insert(*ep);
+  return endpoints;
+}
+
 // One measured run on the deployed cluster.
 Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenario::PlannedRun& run,
                const RunnerOptions& options, const std::string& out_dir,
@@ -194,8 +213,18 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   sampler.start();
 
   const uint64_t seed = scenario.seed() * 1000003ULL + run.point_index * 1009ULL + run.repetition;
-  const LoadPlan plan = make_load_plan(scenario, run.point, cluster.endpoints, seed);
+  LoadPlan plan = make_load_plan(scenario, run.point, cluster.endpoints, seed);
+  const bool faulty = scenario.faults_size() > 0;
+  plan.timeline = faulty;
+  const std::set<std::string> registered_before = faulty ? registered(d) : std::set<std::string>{};
   const auto load_start = Clock::now();
+  std::optional<FaultInjector> injector;
+  if (faulty) {
+    injector.emplace(d,
+                     std::vector<schema::Fault>(scenario.faults().begin(), scenario.faults().end()),
+                     load_start);
+    if (Status s = injector->start(); !s) return s;
+  }
   const auto window_start =
       load_start + std::chrono::milliseconds(static_cast<int64_t>(plan.warmup_s * 1000));
   // The fleets' counters and a sample at the start of the measured window,
@@ -211,6 +240,7 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
     sampler.sample_now();
   });
   auto load = cluster.load->run(plan);
+  if (injector) injector->stop();
   {
     std::lock_guard lock(window_mutex);
     load_done = true;
@@ -282,6 +312,26 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
       fleets_total.memory_peak_bytes += s->memory_peak_bytes;
     }
   fill_process(fleets_total, fleet->mutable_process());
+
+  if (injector) {
+    schema::FaultStats stats =
+        fault_stats(*load, injector->faults(), plan.warmup_s + plan.window_s);
+    const std::set<std::string> registered_after = registered(d);
+    stats.set_registrations_before(static_cast<uint32_t>(registered_before.size()));
+    stats.set_registrations_after(static_cast<uint32_t>(registered_after.size()));
+    stats.set_registrations_lost(registrations_lost(registered_before, registered_after));
+    stats.set_notifications_lost(
+        std::max(0.0, fleet->notifications_sent() - record.notifications_received()));
+    const std::string timeline = "timeline/" + std::to_string(run.point_index) + "-" +
+                                 std::to_string(run.repetition) + ".csv";
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir + "/timeline", ec);
+    if (Status s = write_timeline_csv(out_dir + "/" + timeline, *load, injector->events()); s)
+      stats.set_timeline_file(timeline);
+    else
+      spdlog::warn("timeline: {}", s.error().message);
+    *record.mutable_faults() = std::move(stats);
+  }
 
   const std::string series = out_dir + "/samples/" + std::to_string(run.point_index) + "-" +
                              std::to_string(run.repetition) + ".csv";
@@ -388,6 +438,8 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
       publish_load();
     }
     if (status) status = measure(cluster, sc, run, options, summary.output_dir, record);
+    // Faults leave the cluster changed: the next run starts from a fresh one.
+    if (status && sc.faults_size() > 0) cluster.down();
     if (cancelled(options.cancel)) break;  // an interrupted run is not recorded
     if (!status) {
       record.set_error(status.error().message);

@@ -22,6 +22,7 @@
 #include "bus/request.h"
 #include "lwm2m/content_format.h"
 #include "lwm2m/path.h"
+#include "scenario/faults.h"
 
 namespace fogm2m::scenario {
 namespace {
@@ -648,6 +649,8 @@ class Loader {
       return invalid("observe_path",
                      "observe_path is not an LwM2M path: " + quoted(s.observe_path()));
 
+    if (Status st = validate_faults(s); !st) return st;
+
     for (int i = 0; i < s.mix_size(); ++i) {
       const schema::RequestSpec& r = s.mix(i);
       const std::string p = "mix[" + std::to_string(i) + "]";
@@ -665,6 +668,56 @@ class Loader {
       if (!(r.weight() > 0))
         return invalid(p + ".weight", "weight must be > 0, got " + format_number(r.weight()));
       if (r.kind() == "write" && r.value().empty()) return invalid(p, "a write needs a value");
+    }
+    return {};
+  }
+
+  // The fewest nodes any run of the scenario deploys.
+  static uint32_t fewest_nodes(const schema::Scenario& s) {
+    uint32_t fewest = s.defaults().nodes();
+    if (s.sweep().nodes_size() > 0)
+      fewest = *std::min_element(s.sweep().nodes().begin(), s.sweep().nodes().end());
+    for (const auto& p : s.points()) fewest = std::min(fewest, p.nodes());
+    return fewest;
+  }
+
+  Status validate_faults(const schema::Scenario& s) const {
+    const std::string& persistence = s.redis_persistence();
+    if (!persistence.empty() && persistence != "always" && persistence != "everysec" &&
+        persistence != "no")
+      return invalid("redis_persistence",
+                     "redis_persistence must be always, everysec or no (AOF appendfsync), or left "
+                     "out for none, got " +
+                         quoted(persistence));
+    const double load_s = s.warmup_s() + s.window_s();
+    for (int i = 0; i < s.faults_size(); ++i) {
+      const schema::Fault& f = s.faults(i);
+      const std::string p = "faults[" + std::to_string(i) + "]";
+      if (!is_fault_kind(f.kind()))
+        return invalid(p + ".kind", "unknown fault kind " + quoted(f.kind()) +
+                                        " (one of: " + join(fault_kinds()) + ")");
+      if (!(f.at_s() >= 0) || f.at_s() >= load_s)
+        return invalid(p + ".at_s", "at_s must fall within the load, 0 to warmup_s + window_s = " +
+                                        format_number(load_s) + ", got " + format_number(f.at_s()));
+      if (fault_has_duration(f.kind())) {
+        if (!(f.duration_s() > 0))
+          return invalid(p + ".duration_s",
+                         f.kind() + " needs duration_s > 0, got " + format_number(f.duration_s()));
+      } else if (f.duration_s() != 0) {
+        return invalid(p + ".duration_s",
+                       "duration_s applies to stop_node and partition_node only, not " + f.kind());
+      }
+      if (fault_targets_node(f.kind())) {
+        auto index = fault_node_index(f.target());
+        if (!index) return invalid(p + ".target", index.error().message);
+        if (static_cast<uint32_t>(*index) > fewest_nodes(s))
+          return invalid(p + ".target", "target " + quoted(f.target()) +
+                                            " does not exist in every run: the scenario deploys " +
+                                            std::to_string(fewest_nodes(s)) + " node(s)");
+      } else if (!f.target().empty() && f.target() != "redis") {
+        return invalid(p + ".target",
+                       "restart_redis takes target redis (or none), got " + quoted(f.target()));
+      }
     }
     return {};
   }

@@ -1,7 +1,9 @@
 #include "testbed/deployment.h"
 
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -121,29 +123,21 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
                                          "--save",
                                          "",
                                          "--appendonly",
-                                         config_.redis_aof ? "yes" : "no",
+                                         config_.redis_appendfsync.empty() ? "no" : "yes",
                                          "--daemonize",
                                          "no",
                                          "--dir",
                                          config_.work_dir,
                                          "--logfile",
                                          ""};
+  if (!config_.redis_appendfsync.empty()) {
+    redis_argv.push_back("--appendfsync");
+    redis_argv.push_back(config_.redis_appendfsync);
+  }
   Result<Member> redis = start_member("redis", Side::kBack, kRedisHost, CgroupLimits{}, redis_argv);
   if (!redis) return redis.error();
   redis_ = std::move(*redis);
-  for (;;) {
-    if (cancelled(cancel)) return interrupted();
-    Result<RedisClient> client = this->redis();
-    if (client && client->command({"PING"})) break;
-    if (!redis_.process->running()) {
-      return make_error(ErrorKind::kIo, "redis-server exited: " + log_tail(redis_.log_path));
-    }
-    if (Clock::now() - phase > config_.ready_timeout) {
-      return make_error(ErrorKind::kTimeout,
-                        "redis-server does not answer: " + log_tail(redis_.log_path));
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  if (Status s = wait_redis_answers(cancel); !s) return s;
   if (config_.dtls && config_.devices > 0) {
     if (Status s = provision_psks(); !s) return s;
   }
@@ -226,6 +220,23 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
   return {};
 }
 
+Status Deployment::wait_redis_answers(const std::atomic<bool>* cancel) {
+  const auto start = Clock::now();
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    Result<RedisClient> client = this->redis();
+    if (client && client->command({"PING"})) return {};
+    if (!redis_.process || !redis_.process->running()) {
+      return make_error(ErrorKind::kIo, "redis-server exited: " + log_tail(redis_.log_path));
+    }
+    if (Clock::now() - start > config_.ready_timeout) {
+      return make_error(ErrorKind::kTimeout,
+                        "redis-server does not answer: " + log_tail(redis_.log_path));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 Result<Member> Deployment::start_member(const std::string& name, Side side, int host_number,
                                         const CgroupLimits& limits, std::vector<std::string> argv) {
   Result<Host> host = topology_->add_host(name, side, host_number);
@@ -242,22 +253,113 @@ Result<Member> Deployment::start_member(const std::string& name, Side side, int 
     return cgroup.error();
   }
   member.cgroup.emplace(std::move(*cgroup));
+  member.argv = std::move(argv);
+  if (Status s = relaunch(member); !s) {
+    (void)member.cgroup->destroy();
+    (void)topology_->remove_host(name);
+    return s.error();
+  }
+  return member;
+}
+
+// Starts the member's process (again) in its namespace and cgroup.
+Status Deployment::relaunch(Member& member) {
   LaunchOptions launch;
-  launch.argv = std::move(argv);
+  launch.argv = member.argv;
   launch.netns = member.netns;
   launch.log_path = member.log_path;
   launch.detach = config_.detach;
   Cgroup* group = &*member.cgroup;
   launch.before_exec = [group](pid_t pid) { return group->add_process(pid); };
   Result<Process> process = Process::launch(launch);
-  if (!process) {
-    (void)member.cgroup->destroy();
-    (void)topology_->remove_host(name);
-    return process.error();
-  }
+  if (!process) return process.error();
   member.start_time = process_start_time(process->pid());
   member.process.emplace(std::move(*process));
-  return member;
+  return {};
+}
+
+namespace {
+
+Status about(const std::string& member, Status s) {
+  if (s) return s;
+  return make_error(s.error().kind, member + ": " + s.error().message);
+}
+
+}  // namespace
+
+Status Deployment::kill_node(int index) {
+  Member* n = node(index);
+  if (n == nullptr || !n->process)
+    return make_error(ErrorKind::kNotFound, "no running node " + std::to_string(index));
+  if (Status s = n->process->signal(SIGKILL); !s) return about(n->name, s);
+  (void)n->process->wait(std::chrono::milliseconds(5000));
+  n->process.reset();
+  n->start_time = 0;
+  return {};
+}
+
+Status Deployment::pause_node(int index) {
+  Member* n = node(index);
+  if (n == nullptr || !n->process)
+    return make_error(ErrorKind::kNotFound, "no running node " + std::to_string(index));
+  return about(n->name, n->process->signal(SIGSTOP));
+}
+
+Status Deployment::resume_node(int index) {
+  Member* n = node(index);
+  if (n == nullptr || !n->process)
+    return make_error(ErrorKind::kNotFound, "no running node " + std::to_string(index));
+  return about(n->name, n->process->signal(SIGCONT));
+}
+
+bool Deployment::node_running(int index) {
+  Member* n = node(index);
+  return n != nullptr && n->process && n->process->running();
+}
+
+Status Deployment::restart_node(int index) {
+  Member* n = node(index);
+  if (n == nullptr) return make_error(ErrorKind::kNotFound, "no node " + std::to_string(index));
+  if (n->process) {
+    (void)n->process->signal(SIGCONT);  // a paused node could not drain
+    (void)n->process->stop(std::chrono::milliseconds(5000));
+    n->process.reset();
+  }
+  // Its old heartbeat would count as joined at once.
+  if (auto client = redis(); client)
+    (void)client->command({"ZREM", std::string(store::keys::kNodes), n->name});
+  if (Status s = relaunch(*n); !s) return about(n->name, s);
+  return wait_joined({index}, nullptr);
+}
+
+Status Deployment::restart_redis() {
+  if (!redis_.cgroup) return make_error(ErrorKind::kNotFound, "no redis");
+  if (redis_.process) {
+    (void)redis_.process->signal(SIGCONT);
+    (void)redis_.process->signal(SIGKILL);
+    (void)redis_.process->wait(std::chrono::milliseconds(5000));
+    redis_.process.reset();
+  }
+  if (Status s = relaunch(redis_); !s) return about("redis", s);
+  return wait_redis_answers(nullptr);
+}
+
+Status Deployment::set_node_link(int index, bool up) {
+  Member* n = node(index);
+  if (n == nullptr || !topology_)
+    return make_error(ErrorKind::kNotFound, "no node " + std::to_string(index));
+  return about(n->name, topology_->set_host_link(n->name, up));
+}
+
+Status Deployment::set_balanced_nodes(const std::vector<int>& indexes) {
+  if (!lb_) return make_error(ErrorKind::kInvalidArgument, "deployment is down");
+  std::vector<std::string> addresses;
+  for (const auto& n : nodes_) {
+    const int i = std::stoi(n.name.substr(4));
+    if (std::find(indexes.begin(), indexes.end(), i) != indexes.end())
+      addresses.push_back(n.address);
+  }
+  return lb_->set_backends(addresses);
 }
 
 Result<Member> Deployment::start_node(int index) {
@@ -399,6 +501,7 @@ Status Deployment::remove_node(int index) {
 Status Deployment::stop_member(Member& member) {
   Status result;
   if (member.process) {
+    (void)member.process->signal(SIGCONT);  // a paused member would not see SIGTERM
     Result<int> code = member.process->stop(std::chrono::milliseconds(5000));
     if (!code) result = code.error();
     member.process.reset();

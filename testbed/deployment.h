@@ -54,7 +54,10 @@ struct DeploymentConfig {
       "dev-{n}";  // {n}/{n:W} count from 1 over all fleets (emulated_clients/name_pattern.h)
   std::string fogm2m_binary;  // path of the fogm2m executable
   std::string redis_binary = "/usr/bin/redis-server";
-  bool redis_aof = false;
+  // Redis persistence: "" (none, the reference study's), or an AOF with
+  // this appendfsync policy: "always" (no acknowledged write lost),
+  // "everysec", "no".
+  std::string redis_appendfsync;
   std::string work_dir;  // logs, Redis dir, fleet stats; empty: /tmp/fogm2m-<run>
   std::string front_network = "10.77.0.0";
   std::string back_network = "10.78.0.0";
@@ -78,6 +81,7 @@ struct Member {
   unsigned long long start_time = 0;  // of the process (/proc/<pid>/stat), 0 when stopped
   int first_device = 0, devices = 0;  // fleets
   std::string stats_path;             // fleets: the --stats-file
+  std::vector<std::string> argv;      // how it was started (restarts reuse it)
   pid_t pid() const { return process ? process->pid() : -1; }
 };
 
@@ -109,6 +113,27 @@ class Deployment {
   Result<int> add_node();
   // Takes node <index> out of the load balancer, then stops and removes it.
   Status remove_node(int index);
+
+  // Faults (runner/fault_injector.h drives them from a scenario's faults:).
+  // Processes stay in their namespace and cgroup, so a restart is the same
+  // member again. Errors name the member.
+  // SIGKILL (nothing flushed, nothing said to the cluster).
+  Status kill_node(int index);
+  // SIGSTOP / SIGCONT: a node that hangs, keeping its sockets.
+  Status pause_node(int index);
+  Status resume_node(int index);
+  // Stops node<index> (SIGTERM: a graceful drain) if it runs, starts it
+  // again and returns once it has joined the cluster.
+  Status restart_node(int index);
+  // SIGKILLs Redis and starts it again on its directory (an AOF reloads);
+  // returns once it answers PING.
+  Status restart_redis();
+  // Cuts node<index>'s cable to the cluster network, or mends it.
+  Status set_node_link(int index, bool up);
+  // Puts exactly these nodes (by index) into the load balancer.
+  Status set_balanced_nodes(const std::vector<int>& indexes);
+  // Whether node<index>'s process runs (a paused one does).
+  bool node_running(int index);
 
   // Waits until `count` registrations are in Redis (REG:EP:* keys).
   Status wait_registered(size_t count, std::chrono::milliseconds timeout,
@@ -144,6 +169,8 @@ class Deployment {
   Status wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel);
   Status provision_psks();
   Status stop_member(Member& member);
+  Status relaunch(Member& member);
+  Status wait_redis_answers(const std::atomic<bool>* cancel);
   std::string check_processes(std::vector<Member>& members);
 
   DeploymentConfig config_;

@@ -255,6 +255,14 @@ Result<int> Process::stop(std::chrono::milliseconds grace) {
   return wait(std::chrono::milliseconds(10000));
 }
 
+Status Process::signal(int signo) {
+  if (pid_ <= 0 || released_) return make_error(ErrorKind::kInvalidArgument, "signal: no process");
+  if (!running()) return make_error(ErrorKind::kNotFound, "signal: the process has exited");
+  if (::kill(-pid_, signo) != 0 && ::kill(pid_, signo) != 0)
+    return make_error(ErrorKind::kIo, std::string("kill: ") + std::strerror(errno));
+  return {};
+}
+
 void Process::release() {
   released_ = true;
 }

@@ -69,6 +69,10 @@ class Process {
   // SIGKILL. Returns the exit code as wait() does. Idempotent.
   Result<int> stop(std::chrono::milliseconds grace = std::chrono::milliseconds(5000));
 
+  // Sends `signo` to the child's process group (SIGKILL, SIGSTOP, SIGCONT
+  // for faults); use wait()/running() to see the effect.
+  Status signal(int signo);
+
   // Forgets the child without stopping it (it keeps running detached);
   // pid() stays valid, running()/wait()/stop() no longer act on it.
   void release();

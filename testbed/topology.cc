@@ -153,6 +153,11 @@ Status Topology::remove_host(const std::string& name) {
   return deleted;
 }
 
+Status Topology::set_host_link(const std::string& name, bool up) {
+  if (hosts_.count(name) == 0) return make_error(ErrorKind::kNotFound, "no host " + name);
+  return ip_batch(lb_netns_, {"link set " + name + (up ? " up" : " down")});
+}
+
 Status Topology::destroy() {
   if (!alive_) return {};
   Status result;

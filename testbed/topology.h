@@ -62,6 +62,10 @@ class Topology {
   // be stopped first; the namespace lives on until they are gone.
   Status remove_host(const std::string& name);
 
+  // Takes the bridge end of the host's veth down (a cut cable: the host
+  // keeps its address and routes, nothing passes) or up again.
+  Status set_host_link(const std::string& name, bool up);
+
   // Deletes every host namespace and the load-balancer namespace. Idempotent.
   Status destroy();
 

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+#include "scenario/faults.h"
+
 namespace fogm2m::scenario {
 namespace {
 
@@ -260,6 +262,45 @@ TEST(ScenarioLoader, ImpossibleValues) {
 TEST(ScenarioLoader, QuotaMayExceedPeriod) {
   auto s = load_ok("defaults: {cpu_quota_us: 200000, cpu_period_us: 100000}\n");
   EXPECT_EQ(s.defaults().cpu_quota_us(), 200000u);
+}
+
+TEST(ScenarioLoaderFaults, AFaultListIsReadWithItsTargets) {
+  auto s = load_scenario_text(
+      "defaults: {nodes: 3}\nwarmup_s: 5\nwindow_s: 80\nredis_persistence: always\nfaults:\n"
+      "  - {at_s: 20, kind: kill_node, target: node-2}\n"
+      "  - {at_s: 40, kind: restart_redis}\n"
+      "  - {at_s: 60, kind: partition_node, target: node3, duration_s: 10}\n",
+      "f.yaml");
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  ASSERT_EQ(s->faults_size(), 3);
+  EXPECT_EQ(s->redis_persistence(), "always");
+  EXPECT_EQ(s->faults(0).kind(), "kill_node");
+  EXPECT_EQ(*fault_node_index(s->faults(0).target()), 2);
+  EXPECT_EQ(*fault_node_index(s->faults(2).target()), 3);
+  EXPECT_EQ(s->faults(2).duration_s(), 10);
+}
+
+TEST(ScenarioLoaderFaults, BadFaultsNameTheirLine) {
+  const std::string head = "defaults: {nodes: 2}\nwindow_s: 30\nfaults:\n";
+  auto expect = [&](const std::string& fault, const std::string& words) {
+    auto s = load_scenario_text(head + fault, "f.yaml");
+    ASSERT_FALSE(s.ok()) << fault;
+    EXPECT_NE(s.error().message.find("f.yaml:4: "), std::string::npos) << s.error().message;
+    EXPECT_NE(s.error().message.find(words), std::string::npos) << s.error().message;
+  };
+  expect("  - {at_s: 1, kind: melt_node, target: node-1}\n", "unknown fault kind \"melt_node\"");
+  expect("  - {at_s: 1, kind: kill_node, target: node-3}\n", "deploys 2 node(s)");
+  expect("  - {at_s: 1, kind: kill_node, target: redis}\n", "is not a node");
+  expect("  - {at_s: 1, kind: stop_node, target: node-1}\n", "needs duration_s > 0");
+  expect("  - {at_s: 1, kind: kill_node, target: node-1, duration_s: 3}\n",
+         "duration_s applies to stop_node and partition_node only");
+  expect("  - {at_s: 99, kind: restart_redis}\n", "at_s must fall within the load");
+  expect("  - {at_s: 1, kind: restart_redis, target: node-1}\n", "takes target redis");
+  auto persistence = load_scenario_text("redis_persistence: sometimes\n", "f.yaml");
+  ASSERT_FALSE(persistence.ok());
+  EXPECT_NE(persistence.error().message.find("f.yaml:1: redis_persistence must be"),
+            std::string::npos)
+      << persistence.error().message;
 }
 
 }  // namespace
