@@ -50,9 +50,17 @@ void RedisLink::open_connection() {
     on_lost(s ? make_error(ErrorKind::kIo, "redis: the server closed the connection") : s);
   }));
   attempt_started_ = std::chrono::steady_clock::now();
-  connection_->connect(options_.host, options_.port, lifetime_.guard([this, attempt](Status s) {
-    if (attempt == attempt_) on_connected(std::move(s));
-  }));
+  auto connect = [&] {
+    connection_->connect(options_.host, options_.port, lifetime_.guard([this, attempt](Status s) {
+      if (attempt == attempt_) on_connected(std::move(s));
+    }));
+  };
+  if (!options_.around_connect) return connect();
+  options_.around_connect(connect);
+  // The wrapper may decline (it could not enter its namespace): a lost
+  // attempt, retried after the back-off.
+  if (!connection_->open() && attempt == attempt_)
+    on_lost(make_error(ErrorKind::kIo, "redis: the connection attempt was not made"));
 }
 
 // The connection is up at the TCP level: make the server answer on it.

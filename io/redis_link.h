@@ -43,6 +43,14 @@
 namespace fogm2m::io {
 
 struct RedisLinkOptions {
+  // The defaults, for the server at host:port.
+  static RedisLinkOptions at(std::string host, uint16_t port) {
+    RedisLinkOptions o;
+    o.host = std::move(host);
+    o.port = port;
+    return o;
+  }
+
   std::string host = "127.0.0.1";
   uint16_t port = 6379;
   std::chrono::milliseconds initial_backoff{100};
@@ -50,6 +58,12 @@ struct RedisLinkOptions {
   // A connection that leaves a command (or its opening PING) unanswered
   // this long is aborted as lost.
   std::chrono::milliseconds command_timeout{2000};
+  // Runs each connection attempt (the socket is made inside it). The
+  // testbed makes its bus sockets inside a cluster's control namespace, and
+  // a reconnection must land there too. A wrapper that does not call
+  // `connect` fails the attempt (retried after the back-off). Empty:
+  // attempts run as they are.
+  std::function<void(const std::function<void()>& connect)> around_connect;
 };
 
 class RedisLink {

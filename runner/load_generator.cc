@@ -134,6 +134,7 @@ Status LoadGenerator::connect() {
   io::RedisLinkOptions link;
   link.host = options_.host;
   link.port = options_.port;
+  link.around_connect = options_.around_connect;
   pub_ = std::make_unique<io::RedisLink>(io_, link);
   sub_ = std::make_unique<io::RedisLink>(io_, link);
   // A loss is ridden out: requests in flight time out or fail, the run

@@ -50,6 +50,9 @@ struct BusOptions {
   uint16_t port = 6379;
   bus::Channels channels;  // requests go out on .requests, replies come in on .responses
   std::chrono::milliseconds connect_timeout{5000};
+  // Wraps every connection attempt, reconnections included (the testbed
+  // enters the cluster's control namespace): io::RedisLinkOptions.
+  std::function<void(const std::function<void()>& connect)> around_connect;
 };
 
 // One load: what to send, how often, for how long.

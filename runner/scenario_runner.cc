@@ -149,13 +149,16 @@ Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::
   BusOptions bus;
   bus.host = cluster.deployment->redis_host();
   bus.port = cluster.deployment->redis_port();
+  // The bus sockets are made inside the cluster's control namespace, also
+  // when they reconnect after a Redis restart.
+  bus.around_connect =
+      [netns = cluster.deployment->control_netns()](const std::function<void()>& connect) {
+        auto inside = testbed::ScopedNetns::enter(netns);
+        if (!inside) return spdlog::warn("bus connection: {}", inside.error().message);
+        connect();
+      };
   cluster.load = std::make_unique<LoadGenerator>(*cluster.io, bus);
-  {
-    // The bus sockets are made inside the cluster's control namespace.
-    auto inside = testbed::ScopedNetns::enter(cluster.deployment->control_netns());
-    if (!inside) return inside.error();
-    if (Status s = cluster.load->connect(); !s) return s;
-  }
+  if (Status s = cluster.load->connect(); !s) return s;
   if (scenario.observe_all() && !cluster.endpoints.empty()) {
     auto observed = cluster.load->observe_all(cluster.endpoints, scenario.observe_path());
     if (!observed) return observed.error();
@@ -189,13 +192,13 @@ void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d
   }
 }
 
-// Endpoints with a registration record in Redis (empty when unreachable).
-std::set<std::string> registered(const testbed::Deployment& d) {
+// Endpoints with a registration record in Redis.
+Result<std::set<std::string>> registered(const testbed::Deployment& d) {
   std::set<std::string> endpoints;
   auto redis = d.redis();
-  if (!redis) return endpoints;
+  if (!redis) return redis.error();
   auto keys = redis->keys(std::string(store::keys::kRegistrationPattern));
-  if (!keys) return endpoints;
+  if (!keys) return keys.error();
   for (const auto& key : *keys)
     if (auto ep = store::keys::endpoint_of(key, store::keys::kRegistrationPrefix))
       endpoints.insert(*ep);
@@ -216,7 +219,8 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   LoadPlan plan = make_load_plan(scenario, run.point, cluster.endpoints, seed);
   const bool faulty = scenario.faults_size() > 0;
   plan.timeline = faulty;
-  const std::set<std::string> registered_before = faulty ? registered(d) : std::set<std::string>{};
+  Result<std::set<std::string>> registered_before = std::set<std::string>{};
+  if (faulty) registered_before = registered(d);
   const auto load_start = Clock::now();
   std::optional<FaultInjector> injector;
   if (faulty) {
@@ -316,10 +320,16 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   if (injector) {
     schema::FaultStats stats =
         fault_stats(*load, injector->faults(), plan.warmup_s + plan.window_s);
-    const std::set<std::string> registered_after = registered(d);
-    stats.set_registrations_before(static_cast<uint32_t>(registered_before.size()));
-    stats.set_registrations_after(static_cast<uint32_t>(registered_after.size()));
-    stats.set_registrations_lost(registrations_lost(registered_before, registered_after));
+    const auto registered_after = registered(d);
+    if (registered_before && registered_after) {
+      stats.set_registrations_before(static_cast<uint32_t>(registered_before->size()));
+      stats.set_registrations_after(static_cast<uint32_t>(registered_after->size()));
+      stats.set_registrations_lost(registrations_lost(*registered_before, *registered_after));
+    } else {
+      spdlog::warn(
+          "fault run: cannot count registrations: {}",
+          (registered_before ? registered_after.error() : registered_before.error()).message);
+    }
     stats.set_notifications_lost(
         std::max(0.0, fleet->notifications_sent() - record.notifications_received()));
     const std::string timeline = "timeline/" + std::to_string(run.point_index) + "-" +

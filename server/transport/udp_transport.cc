@@ -279,6 +279,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   void complete(uint64_t id, Result<CoapMessage> result);
   void drop_outgoing(uint64_t id);
   uint64_t find_outgoing_by_mid(Peer& p, uint16_t mid);
+  void resend_with_fresh_mid(uint64_t id, Outgoing& o, Peer& p);
   lwm2m::ConRetransmission new_retransmission();
 
   // Peers and remembered message ids.
@@ -655,10 +656,29 @@ void UdpTransport::Impl::handle_ack_or_rst(Peer& p, const CoapMessage& msg) {
     complete(id, msg);  // piggy-backed response
     return;
   }
+  if (!msg.is_empty() && msg.is_response() && !o->acked) {
+    // A response for another token under our message id: the peer answered
+    // from its duplicate cache, for an older exchange that used this id
+    // (another node behind the same virtual address, or this one before a
+    // restart). Our request never reached its handler: send it again under
+    // a fresh id.
+    ++stats_.mid_collisions;
+    return resend_with_fresh_mid(id, *o, p);
+  }
   // Empty ACK (or one whose token does not match): stop retransmitting, keep
   // waiting for the separate response until the deadline.
   o->acked = true;
   schedule_outgoing(id, *o);
+}
+
+void UdpTransport::Impl::resend_with_fresh_mid(uint64_t id, Outgoing& o, Peer& p) {
+  o.mid = p.next_mid++;
+  o.bytes[2] = static_cast<char>(o.mid >> 8);  // the header's message id, big-endian
+  o.bytes[3] = static_cast<char>(o.mid & 0xff);
+  o.retransmission = new_retransmission();
+  o.next_retransmit = now_ + o.retransmission.timeout();
+  send_string(p.endpoint, o.bytes);
+  schedule_outgoing(id, o);
 }
 
 void UdpTransport::Impl::handle_request(Peer& p, const CoapMessage& msg, uint64_t seq) {
@@ -1105,13 +1125,12 @@ std::string UdpTransportStats::to_string() const {
   return fmt::format(
       "in={}/{}B out={}/{}B wakeups={} malformed={} dup={} retx={} timeouts={} send_errors={} "
       "requests={} "
-      "responses={} notifications={} resets={} separate={} evictions={} peers={} dedup={} "
-      "outstanding={} "
-      "pending={} timers={}",
+      "responses={} notifications={} resets={} separate={} evictions={} mid_collisions={} "
+      "peers={} dedup={} outstanding={} pending={} timers={}",
       datagrams_in, bytes_in, datagrams_out, bytes_out, wakeups, malformed, duplicates,
       retransmissions, timeouts, send_errors, requests_in, responses_in, notifications_in,
-      resets_in, separate_responses, dedup_evictions, peers, dedup_entries, outstanding,
-      pending_answers, timers);
+      resets_in, separate_responses, dedup_evictions, mid_collisions, peers, dedup_entries,
+      outstanding, pending_answers, timers);
 }
 
 }  // namespace fogm2m::server

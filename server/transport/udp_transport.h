@@ -105,6 +105,7 @@ struct UdpTransportStats {
   uint64_t resets_in = 0;           // RSTs matching a message we sent
   uint64_t separate_responses = 0;  // answers sent as separate CON responses
   uint64_t dedup_evictions = 0;     // remembered ids dropped early by a cap
+  uint64_t mid_collisions = 0;      // requests resent: the peer had seen their message id
   size_t peers = 0;
   size_t dedup_entries = 0;    // remembered received message ids
   size_t outstanding = 0;      // our CONs awaiting ACK / response

@@ -130,7 +130,7 @@ bool ClusterHarness::start() {
     }
     if (!options_.redis) return;
     // Links, like the nodes': they come back after a Redis restart.
-    const io::RedisLinkOptions link{redis_server_->host(), redis_server_->port()};
+    const auto link = io::RedisLinkOptions::at(redis_server_->host(), redis_server_->port());
     observer_ = std::make_unique<io::RedisLink>(io_, link);
     commands_ = std::make_unique<io::RedisLink>(io_, link);
     observer_->set_message_handler(

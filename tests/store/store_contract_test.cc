@@ -60,7 +60,7 @@ std::unique_ptr<Backend> make_redis() {
   }
   b->redis_server = std::move(*server);
   b->redis = std::make_unique<io::RedisLink>(
-      b->io, io::RedisLinkOptions{b->redis_server->host(), b->redis_server->port()});
+      b->io, io::RedisLinkOptions::at(b->redis_server->host(), b->redis_server->port()));
   std::optional<Status> connected;
   b->redis->start([&](Status s) { connected = s; });
   if (!test::run_until(b->io, [&] { return connected.has_value(); }) || !connected->ok()) {

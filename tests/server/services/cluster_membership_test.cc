@@ -43,8 +43,8 @@ class ClusterMembershipTest : public test::RedisServerTest {
 
   boost::asio::io_context io;
   int64_t now_a = 1'700'000'000'000, now_b = 1'700'000'000'000;
-  io::RedisLink redis_a{io, {redis_host(), redis_port()}},
-      redis_b{io, {redis_host(), redis_port()}};
+  io::RedisLink redis_a{io, io::RedisLinkOptions::at(redis_host(), redis_port())},
+      redis_b{io, io::RedisLinkOptions::at(redis_host(), redis_port())};
   RedisMembership a{io, redis_a, "node-a", [this] { return now_a; }, 20ms, 3500ms};
   RedisMembership b{io, redis_b, "node-b", [this] { return now_b; }, 20ms, 3500ms};
 };

@@ -616,6 +616,40 @@ TEST_F(UdpTransportTest, RetransmitsUntilThePeerAnswers) {
   EXPECT_EQ(results.size(), 1u);
 }
 
+// Behind one virtual address, two nodes share a device's message-id space:
+// a request whose id the device saw from the other node (within its
+// exchange lifetime) is answered from the device's duplicate cache, with
+// the other exchange's token. The request is sent again under a fresh id.
+TEST_F(UdpTransportTest, AnAnswerForAnotherTokenUnderOurIdIsACollisionAndIsResent) {
+  auto t = make(fast_options());
+  RawPeer peer;
+  std::vector<Result<CoapMessage>> results;
+  t->send_request(peer.info(), request(CoapType::kCon, 0, "mine", "/3/0/0"), milliseconds(20000),
+                  [&](Result<CoapMessage> r) { results.push_back(std::move(r)); });
+  auto first = peer.recv(io);
+  ASSERT_TRUE(first.has_value());
+  CoapMessage replay = response(kContent, "an older exchange's answer");
+  replay.type = CoapType::kAck;
+  replay.message_id = first->message_id;
+  replay.token = "theirs";
+  peer.send(replay, t->local_port());
+  auto again = peer.recv(io);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_NE(again->message_id, first->message_id);
+  EXPECT_EQ(again->token, "mine");
+  EXPECT_EQ(again->uri_path(), first->uri_path());
+  EXPECT_EQ(t->stats().mid_collisions, 1u);
+  EXPECT_TRUE(results.empty());
+  CoapMessage ack = response(kContent, "mine, at last");
+  ack.type = CoapType::kAck;
+  ack.message_id = again->message_id;
+  ack.token = again->token;
+  peer.send(ack, t->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return !results.empty(); }));
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->payload, "mine, at last");
+}
+
 TEST_F(UdpTransportTest, TimesOutWhenNobodyAnswersAndCompletesOnce) {
   auto opts = fast_options();
   opts.transmission.max_retransmit = 2;
