@@ -91,13 +91,27 @@ std::string NftablesLoadBalancer::ruleset(const LoadBalancerConfig& config) {
   // The bucket goes through the packet mark because nft 1.0.6 cannot list
   // (segfaults on) a map declared as `typeof jhash ...`; a mark-keyed map
   // lists fine. Only the first packet of a flow passes a nat chain.
+  // postrouting: a node's own packets to a device (a request the node
+  // starts, not an answer inside a flow the device started) leave as from
+  // the virtual address too, so the device, which talks to the VIP, takes
+  // them; and its answer comes back to that node through the entry they
+  // create. Without it, a request a node sends before the device's next
+  // packet re-creates the flow (after a conntrack flush, after a takeover)
+  // arrives from an address the device ignores, and pins a flow that does.
   return "table ip " + config.table + " {\n" + "  map backends { type mark : ipv4_addr; }\n" +
+         "  set nodes { type ipv4_addr; }\n" +
          "  chain prerouting {\n"
          "    type nat hook prerouting priority dstnat; policy accept;\n"
          "    ip daddr " +
          config.vip + " udp dport " + port_set(config.ports) + " meta mark set " +
          hash_expression(config.buckets) +
          " dnat to meta mark map @backends\n"
+         "  }\n"
+         "  chain postrouting {\n"
+         "    type nat hook postrouting priority srcnat; policy accept;\n"
+         "    ip saddr @nodes udp sport " +
+         port_set(config.ports) + " snat to " + config.vip +
+         "\n"
          "  }\n"
          "}\n";
 }
@@ -138,8 +152,12 @@ Status NftablesLoadBalancer::set_backends(const std::vector<std::string>& addres
   if (unique.size() != addresses.size())
     return make_error(ErrorKind::kInvalidArgument, "duplicate node address");
   std::vector<std::string> owners = assign_buckets(owners_, addresses, config_.buckets);
-  std::string script = "flush map ip " + config_.table + " backends\n";
+  std::string script = "flush map ip " + config_.table + " backends\n" + "flush set ip " +
+                       config_.table + " nodes\n";
   if (!addresses.empty()) {
+    script += "add element ip " + config_.table + " nodes { ";
+    for (size_t i = 0; i < addresses.size(); ++i) script += (i ? ", " : "") + addresses[i];
+    script += " }\n";
     script += "add element ip " + config_.table + " backends { ";
     for (uint32_t b = 0; b < config_.buckets; ++b)
       script += (b ? ", " : "") + std::to_string(b) + " : " + owners[b];
