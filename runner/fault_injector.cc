@@ -77,6 +77,7 @@ void FaultInjector::loop() {
       }
     }
     check_health();
+    if (ownership_.empty() || now_s() - ownership_.back().t_s >= 1.0) sample_ownership();
     std::this_thread::sleep_until(tick_end);
   }
 }
@@ -94,7 +95,13 @@ void FaultInjector::inject(InjectedFault& f) {
   } else if (kind == "stop_node") {
     s = deployment_.pause_node(index);
   } else if (kind == "restart_node") {
+    // A graceful restart drains first, as an operator would: out of the
+    // load balancer (its devices move on and are taken over), then SIGTERM.
+    kept_out_.insert(index);
+    check_health();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
     s = deployment_.restart_node(index);
+    kept_out_.erase(index);
   } else if (kind == "restart_redis") {
     s = deployment_.restart_redis();
   } else if (kind == "partition_node") {
@@ -118,6 +125,18 @@ void FaultInjector::heal(const schema::Fault& f) {
   Status s = f.kind() == "stop_node" ? deployment_.resume_node(index)
                                      : deployment_.set_node_link(index, true);
   if (!s) spdlog::warn("ending {}: {}", f.kind(), s.error().message);
+}
+
+void FaultInjector::sample_ownership() {
+  OwnershipSample sample;
+  sample.t_s = now_s();
+  auto redis = deployment_.redis();
+  if (!redis) return;  // Redis restarting: no sample this second
+  auto owners = redis->owners();
+  if (!owners) return;
+  for (const auto& n : deployment_.nodes()) sample.by_node[n.name] = 0;
+  for (const auto& [ep, node] : *owners) ++sample.by_node[node];
+  ownership_.push_back(std::move(sample));
 }
 
 void FaultInjector::check_health() {

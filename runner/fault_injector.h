@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -38,6 +39,12 @@ struct FaultEvent {
   std::string what;  // "kill_node node-2", "lb: node1 node3", ...
 };
 
+// Devices each node owns (ownership keys in Redis), sampled once a second.
+struct OwnershipSample {
+  double t_s = 0;
+  std::map<std::string, int> by_node;  // node id -> devices
+};
+
 class FaultInjector {
  public:
   FaultInjector(testbed::Deployment& deployment, std::vector<schema::Fault> faults,
@@ -54,6 +61,7 @@ class FaultInjector {
   // After stop().
   const std::vector<InjectedFault>& faults() const { return faults_; }
   const std::vector<FaultEvent>& events() const { return events_; }
+  const std::vector<OwnershipSample>& ownership() const { return ownership_; }
 
  private:
   void loop();
@@ -62,10 +70,12 @@ class FaultInjector {
   void heal(const schema::Fault& f);
   void check_health();
   void event(std::string what);
+  void sample_ownership();
 
   testbed::Deployment& deployment_;
   std::vector<InjectedFault> faults_;
   std::vector<FaultEvent> events_;
+  std::vector<OwnershipSample> ownership_;
   std::chrono::steady_clock::time_point load_start_;
   std::optional<testbed::HealthCheck> health_;
   std::set<int> kept_out_;  // lb_remove_node, until lb_add_node

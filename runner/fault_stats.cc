@@ -118,16 +118,25 @@ uint32_t registrations_lost(const std::set<std::string>& before,
 }
 
 Status write_timeline_csv(const std::string& path, const LoadResult& load,
-                          const std::vector<FaultEvent>& events) {
+                          const std::vector<FaultEvent>& events,
+                          const std::vector<OwnershipSample>& ownership) {
   std::map<size_t, std::string> by_second;
   for (const auto& e : events) {
     std::string& text = by_second[static_cast<size_t>(std::max(0.0, e.t_s))];
     if (!text.empty()) text += "; ";
     text += e.what;
   }
+  std::set<std::string> nodes;
+  std::map<size_t, const OwnershipSample*> owned_at;
+  for (const auto& o : ownership) {
+    for (const auto& [node, _] : o.by_node) nodes.insert(node);
+    owned_at[static_cast<size_t>(std::max(0.0, o.t_s))] = &o;
+  }
   std::ofstream out(path, std::ios::trunc);
   if (!out) return make_error(ErrorKind::kIo, "cannot write " + path);
-  out << "second,sent,answered,err,timed_out,p99_ms,notifications,events\n";
+  out << "second,sent,answered,err,timed_out,p99_ms,notifications,events";
+  for (const auto& node : nodes) out << ",owned_" << node;
+  out << '\n';
   const size_t seconds =
       std::max(load.timeline.size(), by_second.empty() ? 0 : by_second.rbegin()->first + 1);
   for (size_t s = 0; s < seconds; ++s) {
@@ -137,7 +146,14 @@ Status write_timeline_csv(const std::string& path, const LoadResult& load,
     std::replace(what.begin(), what.end(), '"', '\'');
     out << s << ',' << sec.sent << ',' << sec.answered << ',' << sec.err_replies << ','
         << sec.timed_out << ',' << p99_ms(sec.latencies_us) << ',' << sec.notifications << ",\""
-        << what << "\"\n";
+        << what << '"';
+    const auto owned = owned_at.find(s);
+    for (const auto& node : nodes) {
+      out << ',';
+      if (owned != owned_at.end() && owned->second->by_node.count(node))
+        out << owned->second->by_node.at(node);
+    }
+    out << '\n';
   }
   out.flush();
   if (!out) return make_error(ErrorKind::kIo, "cannot write " + path);

@@ -30,8 +30,11 @@ uint32_t registrations_lost(const std::set<std::string>& before,
                             const std::set<std::string>& after);
 
 // The timeline as CSV: second, sent, answered, err, timed_out, p99_ms,
-// notifications, events (what the injector did in that second).
+// notifications, events (what the injector did in that second), then
+// owned_<node> for every node sampled (devices it owned during that second;
+// empty when not sampled).
 Status write_timeline_csv(const std::string& path, const LoadResult& load,
-                          const std::vector<FaultEvent>& events);
+                          const std::vector<FaultEvent>& events,
+                          const std::vector<OwnershipSample>& ownership = {});
 
 }  // namespace fogm2m::runner

@@ -336,7 +336,9 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
                                  std::to_string(run.repetition) + ".csv";
     std::error_code ec;
     std::filesystem::create_directories(out_dir + "/timeline", ec);
-    if (Status s = write_timeline_csv(out_dir + "/" + timeline, *load, injector->events()); s)
+    if (Status s = write_timeline_csv(out_dir + "/" + timeline, *load, injector->events(),
+                                      injector->ownership());
+        s)
       stats.set_timeline_file(timeline);
     else
       spdlog::warn("timeline: {}", s.error().message);

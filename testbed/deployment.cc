@@ -83,6 +83,7 @@ Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config,
 
 Status Deployment::bring_up(const std::atomic<bool>* cancel) {
   const auto start = Clock::now();
+  launcher_ = std::this_thread::get_id();
   Result<RunLock> lock = RunLock::acquire(config_.run_id);
   if (!lock) return lock.error();
   lock_.emplace(std::move(*lock));
@@ -269,6 +270,10 @@ Status Deployment::relaunch(Member& member) {
   launch.netns = member.netns;
   launch.log_path = member.log_path;
   launch.detach = config_.detach;
+  // Started from another thread than up()'s (a fault injector's, which
+  // ends before the run does): it must not die with that thread. down()
+  // stops it like the others; the cleanup of a crashed run removes it.
+  launch.die_with_thread = std::this_thread::get_id() == launcher_;
   Cgroup* group = &*member.cgroup;
   launch.before_exec = [group](pid_t pid) { return group->add_process(pid); };
   Result<Process> process = Process::launch(launch);

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lwm2m/result.h"
@@ -174,6 +175,7 @@ class Deployment {
   std::string check_processes(std::vector<Member>& members);
 
   DeploymentConfig config_;
+  std::thread::id launcher_;  // the thread that ran up()
   std::optional<RunLock> lock_;
   std::optional<CgroupHost> cgroup_host_;
   std::optional<Topology> topology_;

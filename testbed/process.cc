@@ -89,6 +89,7 @@ Result<Process> Process::launch(const LaunchOptions& options) {
   const std::string log_path = options.log_path.empty() ? "/dev/null" : options.log_path;
   const pid_t parent = ::getpid();
   const bool detach = options.detach;
+  const bool die_with_thread = options.die_with_thread;
 
   int go[2];    // parent -> child: "you are in your cgroup, go on"
   int exec[2];  // child -> parent: a ChildFailure, or EOF once exec succeeded
@@ -116,8 +117,10 @@ Result<Process> Process::launch(const LaunchOptions& options) {
     if (detach) {
       ::setsid();
     } else {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-      if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
+      if (die_with_thread) {
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) ::_exit(126);  // the parent died before prctl
+      }
       ::setpgid(0, 0);
     }
     char byte = 0;

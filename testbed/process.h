@@ -42,6 +42,10 @@ struct LaunchOptions {
   std::function<Status(pid_t)> before_exec;
   // New session instead of a new process group, and no PDEATHSIG.
   bool detach = false;
+  // PR_SET_PDEATHSIG(SIGKILL) (when not detached): the child dies with the
+  // thread that launched it. Off for a child (re)started from a short-lived
+  // thread (a fault injector's), which its owner stops by other means.
+  bool die_with_thread = true;
 };
 
 // One child process. Move-only; destroying a Process that still runs stops

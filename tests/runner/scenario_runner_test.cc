@@ -119,6 +119,53 @@ TEST_F(ScenarioRunner, RunsEveryPointOnARealClusterAndRecordsPlausibleFigures) {
   EXPECT_EQ(again->skipped, 2u);
 }
 
+// A fault run: a node killed, Redis restarted from its AOF, a node cut off.
+// The record says what each fault cost; nothing registered is lost.
+TEST_F(ScenarioRunner, AFaultRunRecordsWhatEachFaultCost) {
+  std::ofstream(scenario_) << R"(name: faulty
+mode: emulate
+defaults: {devices: 30, nodes: 3, request_rate: 40, cpu_quota_us: 50000, cpu_period_us: 100000, memory_limit_mb: 256, sampling_interval_ms: 100}
+warmup_s: 1
+window_s: 14
+observe_all: true
+request_timeout_s: 3
+redis_persistence: always
+faults:
+  - {at_s: 3, kind: kill_node, target: node-2}
+  - {at_s: 6, kind: restart_redis}
+  - {at_s: 9, kind: partition_node, target: node-3, duration_s: 3}
+)";
+  auto summary = run_scenario(options("faults"));
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  auto records = results::read_records((dir_ / "faults").string());
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  const schema::ResultRecord& r = records->front();
+  ASSERT_TRUE(r.error().empty()) << r.error();
+  EXPECT_EQ(r.requests_answered() + r.requests_errored(), r.requests_sent());
+  const schema::FaultStats& f = r.faults();
+  ASSERT_EQ(f.faults_size(), 3);
+  for (const auto& o : f.faults()) {
+    SCOPED_TRACE(o.fault().kind());
+    EXPECT_TRUE(o.error().empty()) << o.error();
+    EXPECT_GE(o.recovery_s(), 0) << "did not recover within the run";
+  }
+  // The health check took the dead and the cut-off node out of the balancer.
+  EXPECT_GT(f.faults(0).lb_removed_after_s(), 0);
+  EXPECT_GT(f.faults(2).lb_removed_after_s(), 0);
+  EXPECT_EQ(f.faults(1).lb_removed_after_s(), -1);
+  EXPECT_EQ(f.registrations_before(), 30u);
+  EXPECT_EQ(f.registrations_lost(), 0u);
+  EXPECT_EQ(f.observed_devices(), 30u);
+  EXPECT_EQ(f.observations_lost(), 0u);
+  std::ifstream timeline(dir_ / "faults" / f.timeline_file());
+  std::string header;
+  std::getline(timeline, header);
+  EXPECT_EQ(header.rfind("second,sent,answered,err,timed_out,p99_ms,notifications,events", 0), 0u)
+      << header;
+  EXPECT_NE(header.find("owned_node1"), std::string::npos) << header;
+}
+
 TEST_F(ScenarioRunner, RejectsABadScenarioBeforeDeployingAnything) {
   std::ofstream(scenario_) << "name: bad\nsweep:\n  nodes: [1, 0]\n";
   auto summary = run_scenario(options("bad-out"));
