@@ -4,8 +4,9 @@
     python3 analysis/report.py RESULTS_DIR [--out DIR] [--devices 50,100,...]
 
 RESULTS_DIR holds records.csv, metadata.json and latency/ as the testbed
-runner and the simulator write them. The report (index.html, every figure as
-PNG and SVG, knees.csv, comparison.csv) goes to DIR, by default
+runner and the simulator write them (and, for scenarios with faults,
+records.jsonl and timeline/). The report (index.html, every figure as PNG
+and SVG, knees.csv, comparison.csv) goes to DIR, by default
 RESULTS_DIR/report. `fogm2m report` runs this script.
 
 Exit status: 0 written; 1 the results cannot be read; 2 bad arguments;
@@ -63,7 +64,11 @@ def main(argv: list[str]) -> int:
     for warning in report.warnings:
         print(f"report: warning: {warning}", file=sys.stderr)
     drawn = sum(1 for f in report.figures if f.files)
-    print(f"report: {drawn} of {len(report.figures)} figures, {len(report.knees)} curves; "
+    timelines = ""
+    if report.fault_timelines:
+        read = sum(1 for t in report.fault_timelines if t.figure.files)
+        timelines = f", {read} of {len(report.fault_timelines)} fault timelines"
+    print(f"report: {drawn} of {len(report.figures)} figures, {len(report.knees)} curves{timelines}; "
           f"wrote {report.index.resolve()}")
     return 0
 

@@ -1,6 +1,7 @@
 """fogm2m analysis: turns a results directory (records.csv, metadata.json,
-latency/*.u32) into plots in the style of the reference study, a knee table,
-a side-by-side table against the study's points and one HTML report.
+latency/*.u32; records.jsonl and timeline/*.csv of runs with faults) into
+plots in the style of the reference study, a knee table, a side-by-side
+table against the study's points, fault timelines and one HTML report.
 
 Modules, in the order data flows through them:
   records          load and check records.csv / metadata.json
@@ -10,6 +11,8 @@ Modules, in the order data flows through them:
   latency_samples  raw per-request latency files
   panels           panel layout, colours and line styles shared by figures
   figures          the matplotlib figures (PNG + SVG)
+  faults           fault runs from records.jsonl and their timeline CSVs
+  fault_timeline   the timeline figure of a run with faults
   html_page        index.html
   report           the whole pipeline
 """

@@ -1,5 +1,6 @@
-"""index.html of a report: figures, knee table, side-by-side table against the
-reference study, failed points, every point, run metadata and scenario.
+"""index.html of a report: figures, the faults of runs that had some, knee
+table, side-by-side table against the reference study, failed points, every
+point, run metadata and scenario.
 
 A static page with its style inline and no script: the folder it sits in
 (index.html + the figures' PNG and SVG files) is the whole report. Every
@@ -12,10 +13,13 @@ import datetime
 import html
 import json
 import math
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .fault_timeline import FaultTimeline
+from .faults import NOT_RECOVERED, RUN_FIGURES
 from .figures import FigureOutput
 from .knee import FACTOR
 
@@ -47,6 +51,7 @@ class Page:
     points: pd.DataFrame
     metadata: dict | None
     warnings: list[str]
+    faults: list[FaultTimeline] = field(default_factory=list)  # runs with faults; no section when empty
 
 
 def render(page: Page) -> str:
@@ -58,7 +63,7 @@ def render(page: Page) -> str:
         f"<h1>{_e(page.title)}</h1>",
         f"<p>Results: <code>{_e(page.results_dir)}</code>. Generated {_e(page.generated_utc)} by "
         "<code>fogm2m report</code>.</p>",
-        _contents(),
+        _contents(bool(page.faults)),
         '<h2 id="summary">Summary</h2>',
         _key_values(page.summary),
     ]
@@ -67,6 +72,10 @@ def render(page: Page) -> str:
     parts.append('<h2 id="figures">Figures</h2>')
     for figure in page.figures:
         parts.append(_figure(figure))
+    if page.faults:
+        parts.append('<h2 id="faults">Faults</h2>')
+        parts.append(_faults_intro())
+        parts += [_fault_run(timeline) for timeline in page.faults]
     parts += [
         '<h2 id="knees">Knees</h2>',
         f"<p>The knee of a curve is the lowest request rate whose mean latency (below p95) exceeds {FACTOR:g}× the "
@@ -88,10 +97,10 @@ def render(page: Page) -> str:
     return "\n".join(parts) + "\n"
 
 
-def _contents() -> str:
-    links = [("summary", "Summary"), ("figures", "Figures"), ("knees", "Knees"),
-             ("reference", "Against the reference study"), ("failed", "Failed points"), ("points", "Every point"),
-             ("metadata", "Run metadata"), ("scenario", "Scenario")]
+def _contents(faults: bool) -> str:
+    links = [("summary", "Summary"), ("figures", "Figures")] + ([("faults", "Faults")] if faults else [])
+    links += [("knees", "Knees"), ("reference", "Against the reference study"), ("failed", "Failed points"),
+              ("points", "Every point"), ("metadata", "Run metadata"), ("scenario", "Scenario")]
     return "<nav><p>" + " · ".join(f'<a href="#{a}">{_e(t)}</a>' for a, t in links) + "</p></nav>"
 
 
@@ -109,6 +118,62 @@ def _figure(figure: FigureOutput) -> str:
         out.append(f"<figcaption>{_e(figure.caption)} Files: {links}.</figcaption>")
     out.append("</figure>")
     return "\n".join(out)
+
+
+def _faults_intro() -> str:
+    return ("<p>Runs of a scenario with <code>faults:</code>. Per fault: the requests scheduled from the fault "
+            "until it was over and the cluster had recovered (or to the end of the run), by outcome; recovery, the "
+            "seconds from the fault to the first second in which no request failed, p99 latency was within 2× its "
+            "value before the first fault and every observed device had notified since the fault; and, for node "
+            "faults, the seconds until the load balancer's health check took the node out. Then what the whole "
+            "run lost, and its timeline.</p>")
+
+
+def _fault_run(timeline: FaultTimeline) -> str:
+    run = timeline.run
+    anchor = re.sub(r"[^a-z0-9_-]", "_", f"faults-{run.mode}-{run.point_index}-{run.repetition}")
+    rate = f"{run.request_rate:g} req/s"
+    out = [f'<h3 id="{_e(anchor)}">{_e(run.name.capitalize())}: {run.devices} devices, {run.nodes} '
+           f"node{'s' if run.nodes != 1 else ''}, {_e(rate)}</h3>"]
+    if run.error:
+        out.append(f'<p class="warning">The run failed: {_e(run.error)}</p>')
+    if run.outcomes:
+        outcomes = pd.DataFrame([vars(o) for o in run.outcomes])
+        columns = [("kind", "fault", _text), ("target", "target", _text), ("at_s", "at (s)", _num),
+                   ("duration_s", "lasting (s)", _duration), ("requests_sent", "requests sent", _int),
+                   ("requests_err", "error replies", _int), ("requests_timed_out", "timed out", _int),
+                   ("recovery_s", "recovered after (s)", _recovery),
+                   ("lb_removed_after_s", "out of the load balancer after (s)", _lb_removed)]
+        if (outcomes["error"] != "").any():
+            columns.append(("error", "injection error", _text))
+        out.append(_table(outcomes, columns, css_id=f"{anchor}-table"))
+    else:
+        out.append('<p class="note">The record lists no fault outcome.</p>')
+    figures = [(title, _run_figure(name, run.figures[name])) for name, title in RUN_FIGURES]
+    out.append(_key_values(figures, css_id=f"{anchor}-run"))
+    if timeline.problem:
+        out.append(f'<p class="warning">The timeline could not be read: {_e(timeline.problem)}</p>')
+    else:
+        out.append(_figure(timeline.figure))
+        out.append(_events(timeline.timeline.events(), css_id=f"{anchor}-events"))
+    return "\n".join(out)
+
+
+def _events(events: list[tuple[float, str]], css_id: str) -> str:
+    """What the fault injector and the load balancer did, second by second (folded)."""
+    if not events:
+        return ""
+    rows = "".join(f'<tr><td class="num">{second:g}</td><td>{_e(text)}</td></tr>' for second, text in events)
+    return (f"<details><summary>{len(events)} second{'s' if len(events) != 1 else ''} with events (fault "
+            f'injector, load balancer)</summary><table id="{css_id}"><thead><tr><th>second</th><th>events</th>'
+            f"</tr></thead><tbody>{rows}</tbody></table></details>")
+
+
+def _run_figure(name: str, value: float) -> str:
+    """Seconds to 3 significant digits, counts whole."""
+    if math.isnan(value):
+        return ""
+    return _num(value)[0] if name.endswith("_s") else f"{value:,.0f}"
 
 
 def _knee_table(knees: pd.DataFrame) -> str:
@@ -188,9 +253,10 @@ def _scenario(metadata: dict | None) -> str:
 
 # --- HTML pieces ------------------------------------------------------------
 
-def _key_values(rows) -> str:
+def _key_values(rows, css_id: str = "") -> str:
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f"<table>{body}</table>"
+    attribute = f' id="{_e(css_id)}"' if css_id else ""
+    return f"<table{attribute}>{body}</table>"
 
 
 def _table(frame: pd.DataFrame, columns, css_id: str) -> str:
@@ -222,6 +288,24 @@ def _num(value):
     if value == 0 or abs(value) >= 100:
         return f"{value:,.0f}", True
     return f"{value:.3g}", True
+
+
+def _recovery(value):
+    if value is not None and not pd.isna(value) and float(value) == NOT_RECOVERED:
+        return "not within the run", False
+    return _num(value)
+
+
+def _lb_removed(value):
+    if value is not None and not pd.isna(value) and float(value) == NOT_RECOVERED:
+        return "—", False
+    return _num(value)
+
+
+def _duration(value):
+    if value is None or pd.isna(value) or float(value) <= 0:
+        return "—", False
+    return f"{float(value):g}", True
 
 
 def _e(value) -> str:

@@ -1,5 +1,6 @@
 """The whole report: results directory in, one self-contained folder out
-(index.html, the figures as PNG and SVG, knees.csv and comparison.csv)."""
+(index.html, the figures as PNG and SVG, knees.csv and comparison.csv; for
+runs with faults their timeline figures)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import figures, html_page
+from . import fault_timeline, figures, html_page
 from .aggregate import average_points, varying_columns, with_variant
+from .faults import load_fault_runs
 from .knee import knee_table
 from .records import load_results
 from .reference import DEFAULT_FILE, ReferenceError, load_reference, side_by_side
@@ -23,6 +25,7 @@ class Report:
     knees: pd.DataFrame
     comparison: pd.DataFrame | None
     warnings: list[str]
+    fault_timelines: list[fault_timeline.FaultTimeline]  # records with faults (records.jsonl)
 
 
 def build_report(results_dir: str | Path, out_dir: str | Path | None = None, devices: list[int] | None = None,
@@ -53,6 +56,8 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, dev
     ctx = figures.Context(points=points, records=ok, reference=reference, results_dir=results.directory,
                           out_dir=out, devices=devices or [], warnings=warnings)
     outputs = figures.build_all(ctx)
+    timelines = fault_timeline.draw_all(load_fault_runs(results.directory, warnings), results.directory, out,
+                                        _warmup_s(results.metadata), warnings)
 
     knees.to_csv(out / "knees.csv", index=False)
     if comparison is not None:
@@ -62,7 +67,7 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, dev
         title=_title(results.metadata, results.records),
         results_dir=str(results.directory.resolve()),
         generated_utc=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        summary=_summary(results.records, points, present),
+        summary=_summary(results.records, points, present, timelines),
         figures=outputs,
         knees=knees,
         comparison=comparison,
@@ -71,10 +76,12 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, dev
         points=points,
         metadata=results.metadata,
         warnings=warnings,
+        faults=timelines,
     )
     index = out / "index.html"
     index.write_text(html_page.render(page), encoding="utf-8")
-    return Report(index=index, figures=outputs, knees=knees, comparison=comparison, warnings=warnings)
+    return Report(index=index, figures=outputs, knees=knees, comparison=comparison, warnings=warnings,
+                  fault_timelines=timelines)
 
 
 def _title(metadata: dict | None, records: pd.DataFrame) -> str:
@@ -86,7 +93,18 @@ def _title(metadata: dict | None, records: pd.DataFrame) -> str:
     return f"fogm2m report: {name}" if name else "fogm2m report"
 
 
-def _summary(records: pd.DataFrame, points: pd.DataFrame, devices: list[int]) -> list[tuple[str, str]]:
+def _warmup_s(metadata: dict | None) -> float:
+    """The scenario's warm-up (metadata.json), 0 when unknown."""
+    scenario = metadata.get("scenario") if metadata else None
+    value = scenario.get("warmup_s", 0) if isinstance(scenario, dict) else 0
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def _summary(records: pd.DataFrame, points: pd.DataFrame, devices: list[int],
+             timelines: list[fault_timeline.FaultTimeline]) -> list[tuple[str, str]]:
     failed = int(records["failed"].sum()) if not records.empty else 0
 
     def values(column: str) -> str:
@@ -95,7 +113,7 @@ def _summary(records: pd.DataFrame, points: pd.DataFrame, devices: list[int]) ->
         return ", ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in sorted(set(points[column])))
 
     modes = ", ".join(sorted(set(records["mode"]))) if not records.empty else "none"
-    return [
+    rows = [
         ("records", f"{len(records)} ({failed} failed)"),
         ("points plotted", str(len(points))),
         ("modes", modes),
@@ -104,3 +122,6 @@ def _summary(records: pd.DataFrame, points: pd.DataFrame, devices: list[int]) ->
         ("request rates (req/s)", values("request_rate")),
         ("transports", values("transport")),
     ]
+    if timelines:
+        rows.append(("runs with faults", str(len(timelines))))
+    return rows
