@@ -3,10 +3,41 @@
 namespace fogm2m::bus {
 
 void RedisBus::publish(std::string_view channel, std::string message) {
+  if (!commands_.up()) {
+    if (held_.size() >= kHeld) {
+      held_.pop_front();
+      ++dropped_;
+    }
+    held_.push_back(Held{std::chrono::steady_clock::now(), std::string(channel), std::move(message)});
+    return;
+  }
+  if (!held_.empty()) publish_held();
+  send(channel, message);
+}
+
+size_t RedisBus::publish_held() {
+  if (!commands_.up()) return 0;
+  const auto oldest = std::chrono::steady_clock::now() - kHeldFor;
+  size_t sent = 0;
+  while (!held_.empty()) {
+    const Held& h = held_.front();
+    if (h.at < oldest) {
+      ++dropped_;
+    } else {
+      send(h.channel, h.message);
+      ++sent;
+    }
+    held_.pop_front();
+  }
+  return sent;
+}
+
+void RedisBus::send(std::string_view channel, std::string_view message) {
   // Fire-and-forget: nobody waits on the reply (the number of receivers),
   // so it is read late and a stream of notifications does not wake the node
-  // once per reply. A publish while Redis is unreachable is lost, as is
-  // every message of a pub/sub bus nobody listens to.
+  // once per reply. A message published as the connection dies (before the
+  // link notices) is lost, as is every message of a pub/sub bus nobody
+  // listens to.
   const std::string_view argv[] = {"PUBLISH", channel, message};
   commands_.command_unawaited(argv, {});
 }

@@ -98,7 +98,9 @@ void Node::start(std::function<void(Status)> ready) {
   registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
   observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
   security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
-  bus_ = std::make_unique<bus::RedisBus>(*redis_, *subscriber_);
+  auto redis_bus = std::make_unique<bus::RedisBus>(*redis_, *subscriber_);
+  redis_bus_ = redis_bus.get();
+  bus_ = std::move(redis_bus);
   membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id, options_.clock);
   psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
 }
@@ -183,6 +185,12 @@ void Node::on_redis_state(bool up, const Status& why) {
       std::chrono::steady_clock::now() - redis_down_since_);
   spdlog::info("Redis back after {} ms (reconnection {})", down_ms.count(), redis_->reconnects());
   if (registration_) registration_->write_through();
+  if (redis_bus_) {
+    const size_t dropped = redis_bus_->dropped();
+    const size_t sent = redis_bus_->publish_held();
+    spdlog::info("published {} bus messages held while Redis was away ({} dropped in all)", sent,
+                 dropped);
+  }
 }
 
 void Node::schedule_sweep() {

@@ -17,6 +17,7 @@
 
 #include "bus/bus.h"
 #include "bus/channels.h"
+#include "bus/redis_bus.h"
 #include "io/lifetime.h"
 #include "io/redis_link.h"
 #include "io/unix_clock.h"
@@ -93,6 +94,7 @@ class Node {
   std::unique_ptr<store::ObservationStore> observations_;
   std::unique_ptr<store::SecurityStore> security_;
   std::unique_ptr<bus::Bus> bus_;
+  bus::RedisBus* redis_bus_ = nullptr;  // bus_, when it is on Redis
   std::unique_ptr<ClusterMembership> membership_;
   std::unique_ptr<RoutingTransport> routing_;
   std::unique_ptr<NodeContext> ctx_;
