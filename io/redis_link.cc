@@ -191,6 +191,13 @@ void RedisLink::fail_later(ReplyHandler handler) {
   }));
 }
 
+void RedisLink::refuse_later(std::function<void(Status)> done) {
+  if (!done) return;
+  boost::asio::post(io_, lifetime_.guard([done = std::move(done), error = unavailable()] {
+    done(Status(error));
+  }));
+}
+
 void RedisLink::command(std::span<const std::string_view> argv, ReplyHandler on_reply) {
   if (state_ != State::kUp) return fail_later(std::move(on_reply));
   connection_->command(argv, std::move(on_reply));
@@ -218,11 +225,7 @@ void RedisLink::subscribe(std::span<const std::string_view> channels,
                           std::function<void(Status)> on_subscribed) {
   for (std::string_view c : channels) channels_.emplace(c);
   if (state_ == State::kUp) return connection_->subscribe(channels, std::move(on_subscribed));
-  if (on_subscribed) {
-    boost::asio::post(io_, lifetime_.guard([done = std::move(on_subscribed), e = unavailable()] {
-      done(Status(e));
-    }));
-  }
+  refuse_later(std::move(on_subscribed));
 }
 
 void RedisLink::subscribe(std::initializer_list<std::string_view> channels,
@@ -235,11 +238,7 @@ void RedisLink::psubscribe(std::span<const std::string_view> patterns,
                            std::function<void(Status)> on_subscribed) {
   for (std::string_view p : patterns) patterns_.emplace(p);
   if (state_ == State::kUp) return connection_->psubscribe(patterns, std::move(on_subscribed));
-  if (on_subscribed) {
-    boost::asio::post(io_, lifetime_.guard([done = std::move(on_subscribed), e = unavailable()] {
-      done(Status(e));
-    }));
-  }
+  refuse_later(std::move(on_subscribed));
 }
 
 size_t RedisLink::pending() const {

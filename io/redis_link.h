@@ -135,6 +135,7 @@ class RedisLink {
   void watch();
   Error unavailable() const;
   void fail_later(ReplyHandler handler);
+  void refuse_later(std::function<void(Status)> done);
   std::chrono::milliseconds next_backoff();
 
   boost::asio::io_context& io_;
