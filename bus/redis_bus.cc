@@ -8,7 +8,8 @@ void RedisBus::publish(std::string_view channel, std::string message) {
       held_.pop_front();
       ++dropped_;
     }
-    held_.push_back(Held{std::chrono::steady_clock::now(), std::string(channel), std::move(message)});
+    held_.push_back(
+        Held{std::chrono::steady_clock::now(), std::string(channel), std::move(message)});
     return;
   }
   if (!held_.empty()) publish_held();
