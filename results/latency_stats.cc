@@ -46,4 +46,27 @@ schema::Latency latency_stats(std::span<const uint32_t> samples_us) {
   return out;
 }
 
+namespace {
+
+template <class T>
+T nearest_rank_unsorted(std::vector<T>& values, double p) {
+  const auto n = static_cast<double>(values.size());
+  const size_t rank =
+      std::clamp<size_t>(static_cast<size_t>(std::ceil(p / 100.0 * n)), 1, values.size());
+  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(rank - 1), values.end());
+  return values[rank - 1];
+}
+
+}  // namespace
+
+double percentile_ms(std::vector<uint32_t> samples_us, double p) {
+  if (samples_us.empty()) return 0;
+  return nearest_rank_unsorted(samples_us, p) / 1000.0;
+}
+
+double percentile_of(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  return nearest_rank_unsorted(values, p);
+}
+
 }  // namespace fogm2m::results

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 #include "schema/result.pb.h"
 
@@ -18,6 +19,13 @@ namespace fogm2m::results {
 // The nearest-rank percentile `p` (0 < p <= 100) of `sorted_us` (ascending,
 // non-empty), in microseconds.
 uint32_t nearest_rank(std::span<const uint32_t> sorted_us, double p);
+
+// The nearest-rank percentile `p` (0 < p <= 100) of `samples_us` (any
+// order; partially sorted in place), in milliseconds; 0 without samples.
+// For many small sets (a second of a run's timeline).
+double percentile_ms(std::vector<uint32_t> samples_us, double p);
+// The same of `values` (any order, any unit); 0 when empty.
+double percentile_of(std::vector<double> values, double p);
 
 // Mean, mean below p95, p50/p90/p99/p99.9 and max of `samples_us`
 // (microseconds, any order), in milliseconds. No samples: all zero.

@@ -5,23 +5,14 @@
 #include <fstream>
 #include <map>
 
+#include "results/latency_stats.h"
+
 namespace fogm2m::runner {
 
 namespace {
 
-// p99 of `values` in milliseconds (0 when empty).
 double p99_ms(std::vector<uint32_t> values) {
-  if (values.empty()) return 0;
-  const size_t k = static_cast<size_t>(std::ceil(0.99 * static_cast<double>(values.size()))) - 1;
-  std::nth_element(values.begin(), values.begin() + static_cast<ptrdiff_t>(k), values.end());
-  return values[k] / 1000.0;
-}
-
-double percentile(std::vector<double> values, double q) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  const size_t k = static_cast<size_t>(std::ceil(q * static_cast<double>(values.size()))) - 1;
-  return values[std::min(k, values.size() - 1)];
+  return results::percentile_ms(std::move(values), 99);
 }
 
 // Whether `times` (sorted) holds one in [from, to).
@@ -105,8 +96,8 @@ schema::FaultStats fault_stats(const LoadResult& load, const std::vector<Injecte
   stats.set_observed_devices(static_cast<uint32_t>(observed.size()));
   stats.set_observations_reestablished(reestablished);
   stats.set_observations_lost(lost);
-  stats.set_notification_gap_max_s(longest.empty() ? 0 : percentile(longest, 1.0));
-  stats.set_notification_gap_p99_s(percentile(longest, 0.99));
+  stats.set_notification_gap_max_s(results::percentile_of(longest, 100));
+  stats.set_notification_gap_p99_s(results::percentile_of(longest, 99));
   return stats;
 }
 

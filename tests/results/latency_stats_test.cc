@@ -18,6 +18,18 @@ TEST(LatencyStats, NoSamplesIsAllZero) {
   EXPECT_EQ(l.max_ms(), 0);
 }
 
+// The unsorted forms agree with latency_stats' nearest rank.
+TEST(LatencyStats, PercentilesOfUnsortedSets) {
+  std::vector<uint32_t> us;
+  for (uint32_t i = 100; i >= 1; --i) us.push_back(i * 1000);
+  EXPECT_DOUBLE_EQ(percentile_ms(us, 99), 99.0);
+  EXPECT_DOUBLE_EQ(percentile_ms(us, 100), 100.0);
+  EXPECT_DOUBLE_EQ(percentile_ms({}, 99), 0.0);
+  EXPECT_DOUBLE_EQ(percentile_of({3.0, 1.0, 2.0}, 50), 2.0);
+  EXPECT_DOUBLE_EQ(percentile_of({3.0, 1.0, 2.0}, 100), 3.0);
+  EXPECT_DOUBLE_EQ(percentile_of({}, 99), 0.0);
+}
+
 TEST(LatencyStats, OneToHundredMilliseconds) {
   // 1..100 ms, shuffled: nearest rank gives p50 = 50, p90 = 90, p95 = 95,
   // p99 = 99, p99.9 = 100 (rank ceil(99.9) = 100).
