@@ -6,6 +6,7 @@
 #include <string>
 
 #include "results/latency_stats.h"
+#include "scenario/faults.h"
 #include "sim/cfs_server.h"
 #include "sim/load_balancer.h"
 #include "sim/message_sizes.h"
@@ -30,6 +31,8 @@ enum EventType : uint16_t {
   kDeviceReply,    // entity: device. Its Register/Update was answered.
   kLoadArrival,    // the load generator's next scheduled request
   kWindowStart,    // snapshot of registrations/observations for memory means
+  kFault,          // entity: index in the scenario's faults (kill_node)
+  kLbRemove,       // entity: node. The health check takes the node out of the LB.
 };
 
 enum Job : uint32_t {
@@ -40,6 +43,10 @@ enum Job : uint32_t {
   kJobBusRequest,
   kJobDeviceResponse,
   kJobRedisReply,  // Redis answers a command of the node (PUBLISH: ":1"); costs a wakeup at most
+  // Faults only:
+  kJobTakeoverDone,   // id: device. The takeover's write came back: the node owns it.
+  kJobFallbackOwner,  // id: request. The fallback node learnt the device's owner.
+  kJobFallbackAgain,  // id: request. It looks at a live-looking owner again.
 };
 
 enum Command : uint32_t {
@@ -50,17 +57,24 @@ enum Command : uint32_t {
   kCmdNotification,    // PUBLISH LWM2M_RESP notification
   kCmdRegistration,    // store writes + LESHAN_REG_NEW
   kCmdUpdate,          // store writes + LESHAN_REG_UPD
+  // Faults only (id: device, or request for the fallback's lookup):
+  kCmdTakeoverRegistration,  // GET the registration by the device's address
+  kCmdTakeoverObservation,   // GET the observation
+  kCmdTakeoverWrite,         // SET the owner + PUBLISH LESHAN_REG event
+  kCmdFallbackLookup,        // GET EP#UID: who owns the request's device
 };
 
 // ---- State ---------------------------------------------------------------
 
 struct DeviceState {
   SimTime last_notify = INT64_MIN / 2;
-  uint16_t node = 0;  // where the load balancer sends it
+  uint16_t node = 0;   // where the load balancer sends it
+  uint16_t owner = 0;  // the node holding its registration (== node without faults)
   uint8_t flags = 0;
   uint8_t since_con = 0;  // notifications since the last CON one
 };
-constexpr uint8_t kRegistered = 1, kObserved = 2;
+constexpr uint8_t kRegistered = 1, kObserved = 2, kTakingOver = 4;
+constexpr SimTime kNever = INT64_MAX;
 
 struct Request {
   SimTime scheduled = 0;
@@ -68,7 +82,9 @@ struct Request {
   bool observe = false;   // observe_all's observation, not part of the load
   bool measured = false;  // scheduled inside the window
   bool done = false;
-  bool error = false;  // answered with err (endpoint not registered)
+  bool error = false;       // answered with err (endpoint not registered)
+  uint16_t server = 0;      // the node that sent it to the device
+  uint16_t owner_seen = 0;  // faults: the owner the fallback node's lookup found
 };
 
 struct NodeState {
@@ -79,6 +95,22 @@ struct NodeState {
   double rx_bytes = 0, tx_bytes = 0, rx_packets = 0, tx_packets = 0;
   uint32_t registrations = 0, observations = 0;
   uint32_t registrations_at_start = 0, observations_at_start = 0;
+  SimTime dead_at = kNever;        // killed (it does nothing from then on)
+  SimTime looks_dead_at = kNever;  // its last heartbeat + node_liveness_s
+  SimTime lb_removed_at = kNever;  // out of the load balancer
+};
+
+// Per observed device, its notifications' arrivals on the bus (fault runs).
+struct NotificationWatch {
+  SimTime first = -1, last = -1, max_gap = 0;
+  bool broke = false;  // a gap over 2 s that began around or after the first fault
+};
+
+// One second of the load (from its start, warm-up included), by the second
+// requests were scheduled in (fault runs).
+struct LoadSecond {
+  uint32_t sent = 0, err = 0, timed_out = 0;
+  std::vector<uint32_t> latencies_us;
 };
 
 // Wire sizes (bytes on the interface) and one-hop transit times.
@@ -118,6 +150,19 @@ class ClusterModel {
   void on_device_reply(uint32_t device);
   void on_load_arrival();
   void on_window_start();
+  // Faults.
+  void on_fault(uint32_t fault);
+  void on_lb_remove(uint32_t node);
+  void serve_request(uint32_t node, uint32_t request, SimTime t);
+  void answer_for_dead_owner(uint32_t node, uint32_t request, SimTime t);
+  void take_over(uint32_t node, uint32_t device, SimTime t);
+  void transfer_owner(uint32_t device, uint32_t node);
+  bool looks_alive(uint32_t node, SimTime t) const { return t < nodes_[node].looks_dead_at; }
+  uint32_t fallback_node(SimTime t) const;
+  bool sent_by_dead_node(Command cmd, uint32_t id, uint32_t node, SimTime arrival) const;
+  void notification_received(uint32_t device, SimTime t);
+  void request_outcome(const Request& r, SimTime received);
+  schema::FaultStats fault_stats();
   // Helpers.
   Wire udp(uint32_t coap_bytes) const;
   Wire tcp(uint32_t resp_bytes) const;
@@ -178,6 +223,21 @@ class ClusterModel {
   double notifications_sent_ = 0, notifications_received_ = 0, device_requests_answered_ = 0;
   double fleet_messages_ = 0;
   std::vector<uint32_t> latency_us_;
+
+  // Faults (kill_node): empty without.
+  struct FaultRun {
+    SimTime at = 0;  // absolute
+    uint32_t node = 0;
+    bool modelled = false;  // kill_node; other kinds are recorded as not modelled
+    bool injected = false;
+  };
+  std::vector<FaultRun> faults_;
+  bool any_dead_ = false;
+  SimTime first_fault_ = kNever;  // absolute
+  std::vector<LoadSecond> timeline_;
+  std::vector<NotificationWatch> watch_;           // per device
+  std::vector<std::vector<SimTime>> since_fault_;  // per fault, per device: first arrival
+                                                   // at or after it (-1: none yet)
 };
 
 // ---- Wire sizes ----------------------------------------------------------
@@ -307,10 +367,29 @@ void ClusterModel::setup(uint32_t repetition) {
   for (auto& shard : redis_) shard.set_window(window_start_, window_end_);
   for (uint32_t d = 0; d < point_.devices(); ++d) {
     devices_[d].node = static_cast<uint16_t>(pick_node(device_address(d, fleets), point_.nodes()));
+    devices_[d].owner = devices_[d].node;
     sim_.schedule_at(device_start_time(d), kDeviceStart, d);
   }
   if (arrival_mean_ > 0 && point_.devices() > 0) sim_.schedule_at(load_start_, kLoadArrival, 0);
   sim_.schedule_at(window_start_, kWindowStart, 0);
+  for (int i = 0; i < scenario_.faults_size(); ++i) {
+    const schema::Fault& f = scenario_.faults(i);
+    FaultRun run;
+    run.at = load_start_ + from_seconds(f.at_s());
+    run.modelled = f.kind() == "kill_node";
+    if (run.modelled)
+      run.node = static_cast<uint32_t>(*scenario::fault_node_index(f.target()) - 1);  // checked
+    faults_.push_back(run);
+    if (run.modelled && run.at < window_end_) {
+      first_fault_ = std::min(first_fault_, run.at);
+      sim_.schedule_at(run.at, kFault, static_cast<uint32_t>(i));
+    }
+  }
+  if (!faults_.empty()) {
+    timeline_.resize(static_cast<size_t>((window_end_ - load_start_ + kSecond - 1) / kSecond));
+    watch_.resize(point_.devices());
+    since_fault_.assign(faults_.size(), std::vector<SimTime>(point_.devices(), -1));
+  }
   requests_.reserve(static_cast<size_t>(point_.request_rate() *
                                         (scenario_.window_s() + scenario_.warmup_s() + 1)) +
                     point_.devices());
@@ -340,6 +419,10 @@ void ClusterModel::handle(const Event& e) {
       return on_load_arrival();
     case kWindowStart:
       return on_window_start();
+    case kFault:
+      return on_fault(e.entity);
+    case kLbRemove:
+      return on_lb_remove(e.entity);
     default:
       return;
   }
@@ -397,6 +480,10 @@ void ClusterModel::on_device_request(uint32_t device, uint32_t request) {
   DeviceState& d = devices_[device];
   const SimTime t = sim_.now();
   const Request& r = requests_[request];
+  if (any_dead_) {  // the node died before it sent the request
+    const Wire& req = r.observe ? observe_req_ : read_req_;
+    if (t - req.back - req.front >= nodes_[r.server].dead_at) return;
+  }
   if (in_window(t)) device_requests_answered_ += 1;
   fleet_message(t);
   const Wire& resp = r.observe ? observe_resp_ : read_resp_;
@@ -413,6 +500,7 @@ void ClusterModel::on_device_request(uint32_t device, uint32_t request) {
 void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
   NodeState& n = nodes_[node_index];
   const SimTime t = sim_.now();
+  if (t >= n.dead_at) return;       // killed: whatever reaches it is lost
   const SimTime dtls = cost_dtls_;  // 0 without DTLS
   switch (job) {
     case kJobNotification:
@@ -421,6 +509,8 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       node_rx(n, t, notification_);
       const SimTime f = node_job(n, t, cost_notification_ + (con ? 2 : 1) * dtls);
       if (con) node_tx(n, f, empty_ack_);
+      if (any_dead_ && devices_[id].owner != node_index && !(devices_[id].flags & kTakingOver))
+        return take_over(node_index, id, f);
       node_tx(n, f, bus_notif_pub_);
       reply_after_start(node_index);
       sim_.schedule_at(f + bus_notif_pub_.back, kRedisArrival, kCmdNotification, id, node_index);
@@ -441,6 +531,8 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       node_tx(n, f, bus_reg_pub_);
       reply_after_start(node_index);
       if (reg) ++n.registrations;
+      // An Update of a dead node's device that reaches a survivor: it takes it over.
+      if (!reg && any_dead_ && devices_[id].owner != node_index) transfer_owner(id, node_index);
       sim_.schedule_at(f + resp.back + resp.front, kDeviceReply, id);
       sim_.schedule_at(f + bus_reg_pub_.back, kRedisArrival, reg ? kCmdRegistration : kCmdUpdate,
                        id, node_index);
@@ -448,30 +540,24 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     }
     case kJobBusRequest: {
       node_rx(n, t, bus_req_msg_);
-      Request& r = requests_[id];
-      const DeviceState& d = devices_[r.device];
-      if (d.node != node_index) {  // not the owner: parse and drop
-        node_job(n, t, cost_ignored_);
+      if (devices_[requests_[id].device].owner != node_index) {  // not the owner: parse and drop
+        const SimTime f = node_job(n, t, cost_ignored_);
+        // With a node dead, the fallback node asks Redis who owns the device
+        // (modelled from the first kill on only: before, the owner answers).
+        if (any_dead_ && node_index == fallback_node(t)) {
+          node_tx(n, f, store_cmd_);
+          sim_.schedule_at(f + store_cmd_.back, kRedisArrival, kCmdFallbackLookup, id, node_index);
+        }
         return;
       }
-      const SimTime f = node_job(n, t, cost_owned_in_ + dtls);
-      node_tx(n, f, bus_ack_pub_);
-      reply_after_start(node_index);
-      sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
-      if (!(d.flags & kRegistered)) {  // unknown endpoint: an err reply at once
-        r.error = true;
-        node_tx(n, f, bus_rep_pub_);
-        sim_.schedule_at(f + bus_rep_pub_.back, kRedisArrival, kCmdRepPublish, id, node_index);
-        return;
-      }
-      const Wire& req = r.observe ? observe_req_ : read_req_;
-      node_tx(n, f, req);
-      sim_.schedule_at(f + req.back + req.front, kDeviceRequest, r.device, id);
-      return;
+      return serve_request(node_index, id, t);
     }
     case kJobDeviceResponse: {
       const Request& r = requests_[id];
       node_rx(n, t, r.observe ? observe_resp_ : read_resp_);
+      // A response reaching a node that did not send the request (the LB moved
+      // the device): it knows no such exchange and drops it.
+      if (any_dead_ && r.server != node_index) return;
       const SimTime f = node_job(n, t, cost_owned_out_ + dtls);
       if (r.observe) ++n.observations;
       const Wire& rep = r.observe ? bus_notif_pub_ : bus_rep_pub_;
@@ -484,7 +570,160 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       node_rx(n, t, redis_reply_);
       n.cpu.submit(t, 0);
       return;
+    case kJobTakeoverDone: {
+      node_rx(n, t, redis_reply_);
+      const SimTime f = n.cpu.submit(t, 0);
+      transfer_owner(id, node_index);
+      devices_[id].flags &= static_cast<uint8_t>(~kTakingOver);
+      // The notification that started it goes on to the bus.
+      node_tx(n, f, bus_notif_pub_);
+      sim_.schedule_at(f + bus_notif_pub_.back, kRedisArrival, kCmdNotification, id, node_index);
+      return;
+    }
+    case kJobFallbackOwner: {
+      node_rx(n, t, redis_reply_);
+      n.cpu.submit(t, 0);
+      const uint32_t owner = requests_[id].owner_seen;
+      if (owner == node_index) return;  // registered here a moment ago: its own path answers
+      if (looks_alive(owner, t)) {
+        // It may have died without its heartbeats showing it yet: look again
+        // once they would.
+        sim_.schedule_at(t + from_seconds(p_.node_liveness_s), kNodeArrival, node_index,
+                         kJobFallbackAgain, id);
+        return;
+      }
+      return answer_for_dead_owner(node_index, id, t);
+    }
+    case kJobFallbackAgain:
+      if (looks_alive(requests_[id].owner_seen, t)) return;
+      return answer_for_dead_owner(node_index, id, t);
   }
+}
+
+// The owner's path of a bus request: ack, then the CoAP request to the
+// device (or an err reply for an unknown endpoint).
+void ClusterModel::serve_request(uint32_t node_index, uint32_t id, SimTime t) {
+  NodeState& n = nodes_[node_index];
+  Request& r = requests_[id];
+  const DeviceState& d = devices_[r.device];
+  const SimTime f = node_job(n, t, cost_owned_in_ + cost_dtls_);
+  node_tx(n, f, bus_ack_pub_);
+  reply_after_start(node_index);
+  sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
+  if (!(d.flags & kRegistered)) {  // unknown endpoint: an err reply at once
+    r.error = true;
+    node_tx(n, f, bus_rep_pub_);
+    sim_.schedule_at(f + bus_rep_pub_.back, kRedisArrival, kCmdRepPublish, id, node_index);
+    return;
+  }
+  const Wire& req = r.observe ? observe_req_ : read_req_;
+  r.server = static_cast<uint16_t>(node_index);
+  node_tx(n, f, req);
+  sim_.schedule_at(f + req.back + req.front, kDeviceRequest, r.device, id);
+}
+
+// ---- Faults ----------------------------------------------------------------
+
+void ClusterModel::on_fault(uint32_t fault) {
+  FaultRun& run = faults_[fault];
+  run.injected = true;
+  NodeState& n = nodes_[run.node];
+  const SimTime t = sim_.now();
+  if (n.dead_at != kNever) return;  // killed already
+  n.dead_at = t;
+  any_dead_ = true;
+  // Heartbeats every interval since the start, at a phase of its own.
+  const SimTime beat = std::max<SimTime>(1, from_seconds(p_.heartbeat_interval_s));
+  const SimTime phase =
+      static_cast<SimTime>(mix64(seed_, 0x6265'6174'0000'0000ULL + run.node) % beat);
+  const SimTime last_beat = t < phase ? t : phase + (t - phase) / beat * beat;
+  n.looks_dead_at = last_beat + from_seconds(p_.node_liveness_s);
+  sim_.schedule_at(t + from_seconds(p_.lb_removal_delay_s), kLbRemove, run.node);
+}
+
+// The health check took the node out: its hash buckets go to the nodes
+// left, spread evenly; every other device keeps its node.
+void ClusterModel::on_lb_remove(uint32_t node) {
+  if (nodes_[node].lb_removed_at != kNever) return;
+  nodes_[node].lb_removed_at = sim_.now();
+  std::vector<uint16_t> rest;
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    if (nodes_[i].lb_removed_at == kNever) rest.push_back(static_cast<uint16_t>(i));
+  if (rest.empty()) return;
+  const uint64_t salt = mix64(seed_, 0x6c62'7370'7265'6164ULL + node);
+  for (uint32_t d = 0; d < devices_.size(); ++d)
+    if (devices_[d].node == node) devices_[d].node = rest[mix64(salt, d) % rest.size()];
+}
+
+uint32_t ClusterModel::fallback_node(SimTime t) const {
+  for (uint32_t i = 0; i < nodes_.size(); ++i)
+    if (looks_alive(i, t)) return i;
+  return UINT32_MAX;
+}
+
+void ClusterModel::transfer_owner(uint32_t device, uint32_t node) {
+  DeviceState& d = devices_[device];
+  if (d.owner == node) return;
+  NodeState& from = nodes_[d.owner];
+  NodeState& to = nodes_[node];
+  if (from.registrations > 0) --from.registrations;
+  ++to.registrations;
+  if (d.flags & kObserved) {
+    if (from.observations > 0) --from.observations;
+    ++to.observations;
+  }
+  d.owner = static_cast<uint16_t>(node);
+}
+
+// A notification of an observation the node does not hold: it looks the
+// registration (by address) and the observation up in Redis, then writes
+// itself as the owner and publishes the registration event.
+void ClusterModel::take_over(uint32_t node, uint32_t device, SimTime f) {
+  devices_[device].flags |= kTakingOver;
+  node_tx(nodes_[node], f, store_cmd_);
+  sim_.schedule_at(f + store_cmd_.back, kRedisArrival, kCmdTakeoverRegistration, device, node);
+}
+
+// The owner is gone: serve the request when this node has taken the device
+// over meanwhile, else answer it with an error.
+void ClusterModel::answer_for_dead_owner(uint32_t node, uint32_t request, SimTime t) {
+  Request& r = requests_[request];
+  if (devices_[r.device].owner == node) return serve_request(node, request, t);
+  NodeState& n = nodes_[node];
+  const SimTime f = node_job(n, t, cost_owned_in_);
+  r.error = true;
+  node_tx(n, f, bus_rep_pub_);
+  reply_after_start(node);
+  sim_.schedule_at(f + bus_rep_pub_.back, kRedisArrival, kCmdRepPublish, request, node);
+}
+
+// Whether a node's command reaching Redis at `arrival` left the node after
+// it died (so never left).
+bool ClusterModel::sent_by_dead_node(Command cmd, uint32_t id, uint32_t node,
+                                     SimTime arrival) const {
+  SimTime back = 0;
+  switch (cmd) {
+    case kCmdOwnerLookup:
+    case kCmdRequestPublish:
+      return false;  // from the load generator
+    case kCmdAckPublish:
+      back = bus_ack_pub_.back;
+      break;
+    case kCmdRepPublish:
+      back = requests_[id].observe ? bus_notif_pub_.back : bus_rep_pub_.back;
+      break;
+    case kCmdNotification:
+      back = bus_notif_pub_.back;
+      break;
+    case kCmdRegistration:
+    case kCmdUpdate:
+      back = bus_reg_pub_.back;
+      break;
+    default:
+      back = store_cmd_.back;
+      break;
+  }
+  return arrival - back >= nodes_[node].dead_at;
 }
 
 // ---- Redis -------------------------------------------------------------------
@@ -508,6 +747,7 @@ void ClusterModel::reply_after_start(uint32_t node) {
 
 void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
   const SimTime t = sim_.now();
+  if (any_dead_ && sent_by_dead_node(cmd, id, node, t)) return;
   const SimTime command = cost_redis_command_;
   const SimTime per_subscriber = cost_redis_subscriber_;
   switch (cmd) {
@@ -527,7 +767,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
         for (uint32_t j = 0; j < nodes_.size(); ++j)
           sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, j, kJobBusRequest, id);
       } else {
-        sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, devices_[r.device].node,
+        sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, devices_[r.device].owner,
                          kJobBusRequest, id);
       }
       return;
@@ -541,6 +781,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
       const SimTime g = redis_for(r.device).submit(t, command + per_subscriber);
       reply_to_node(node, g);
       const SimTime received = g + msg.back;
+      if (!faults_.empty() && !r.done && !r.observe) request_outcome(r, received);
       if (r.done || !r.measured) {
         r.done = true;
         return;
@@ -562,6 +803,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
       const SimTime g = redis_for(id).submit(t, command + per_subscriber);
       reply_to_node(node, g);
       if (in_window(g + bus_notif_msg_.back)) notifications_received_ += 1;
+      if (!faults_.empty()) notification_received(id, g + bus_notif_msg_.back);
       return;
     }
     case kCmdRegistration:
@@ -576,6 +818,27 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
         const SimTime seen = g + bus_reg_pub_.back;
         publish_request(seen, new_request(seen, id, true));
       }
+      return;
+    }
+    case kCmdTakeoverRegistration:
+    case kCmdTakeoverObservation: {
+      const SimTime back = redis_for(id).submit(t, command) + redis_reply_.back;
+      sim_.schedule_at(back, kNodeArrival, node, kJobRedisReply, 0);
+      sim_.schedule_at(
+          back + store_cmd_.back, kRedisArrival,
+          cmd == kCmdTakeoverRegistration ? kCmdTakeoverObservation : kCmdTakeoverWrite, id, node);
+      return;
+    }
+    case kCmdTakeoverWrite: {
+      const SimTime g = redis_for(id).submit(t, 2 * command + per_subscriber);
+      sim_.schedule_at(g + redis_reply_.back, kNodeArrival, node, kJobTakeoverDone, id);
+      return;
+    }
+    case kCmdFallbackLookup: {
+      Request& r = requests_[id];
+      const SimTime g = redis_for(r.device).submit(t, command);
+      r.owner_seen = devices_[r.device].owner;
+      sim_.schedule_at(g + redis_reply_.back, kNodeArrival, node, kJobFallbackOwner, id);
       return;
     }
   }
@@ -594,7 +857,130 @@ uint32_t ClusterModel::new_request(SimTime scheduled, uint32_t device, bool obse
     ++requests_sent_;
     ++measured_open_;
   }
+  if (!faults_.empty() && !observe && scheduled >= load_start_) {
+    const auto second = static_cast<size_t>((scheduled - load_start_) / kSecond);
+    if (second < timeline_.size()) ++timeline_[second].sent;
+  }
   return static_cast<uint32_t>(requests_.size() - 1);
+}
+
+// ---- Fault statistics (as runner/fault_stats.cc computes them) ---------------
+
+// A load request's outcome, in the second it was scheduled in (received:
+// when its reply reached the load generator; kNever: none did).
+void ClusterModel::request_outcome(const Request& r, SimTime received) {
+  if (r.scheduled < load_start_) return;
+  const auto second = static_cast<size_t>((r.scheduled - load_start_) / kSecond);
+  if (second >= timeline_.size()) return;
+  LoadSecond& s = timeline_[second];
+  const SimTime latency = received == kNever ? kNever : received - r.scheduled;
+  if (latency > timeout_) {
+    ++s.timed_out;
+  } else if (r.error) {
+    ++s.err;
+  } else {
+    s.latencies_us.push_back(
+        static_cast<uint32_t>(std::min<SimTime>(latency / kMicrosecond, UINT32_MAX)));
+  }
+}
+
+void ClusterModel::notification_received(uint32_t device, SimTime t) {
+  if (t < load_start_ || t >= window_end_) return;  // the load generator listens meanwhile
+  NotificationWatch& w = watch_[device];
+  if (w.first < 0) {
+    w.first = t;
+  } else {
+    const SimTime gap = t - w.last;
+    w.max_gap = std::max(w.max_gap, gap);
+    if (gap > 2 * kSecond && w.last >= first_fault_ - 2 * kSecond) w.broke = true;
+  }
+  w.last = t;
+  for (size_t f = 0; f < faults_.size(); ++f)
+    if (faults_[f].injected && t >= faults_[f].at && since_fault_[f][device] < 0)
+      since_fault_[f][device] = t;
+}
+
+namespace {
+
+double p99_ms(std::vector<uint32_t> values) {
+  return results::percentile_ms(std::move(values), 99);
+}
+
+}  // namespace
+
+schema::FaultStats ClusterModel::fault_stats() {
+  schema::FaultStats stats;
+  const double run_s = to_seconds(window_end_ - load_start_);
+  const double first_fault_s =
+      first_fault_ == kNever ? run_s : to_seconds(first_fault_ - load_start_);
+  std::vector<uint32_t> before;
+  for (size_t s = 1; s < timeline_.size() && static_cast<double>(s + 1) <= first_fault_s; ++s)
+    before.insert(before.end(), timeline_[s].latencies_us.begin(), timeline_[s].latencies_us.end());
+  const double allowed_p99_ms = std::max(5.0, 2 * p99_ms(before));
+
+  std::vector<uint32_t> observed;  // devices that notified before the first fault
+  for (uint32_t d = 0; d < watch_.size(); ++d)
+    if (watch_[d].first >= 0 && to_seconds(watch_[d].first - load_start_) < first_fault_s)
+      observed.push_back(d);
+
+  for (size_t i = 0; i < faults_.size(); ++i) {
+    const FaultRun& run = faults_[i];
+    schema::FaultOutcome* out = stats.add_faults();
+    *out->mutable_fault() = scenario_.faults(static_cast<int>(i));
+    out->set_recovery_s(-1);
+    out->set_lb_removed_after_s(-1);
+    if (!run.modelled) {
+      out->set_error("not modelled by the simulator (it models kill_node only)");
+      continue;
+    }
+    if (!run.injected) continue;
+    const SimTime removed = nodes_[run.node].lb_removed_at;
+    if (removed != kNever) out->set_lb_removed_after_s(std::max(0.0, to_seconds(removed - run.at)));
+    const double at_s = to_seconds(run.at - load_start_);
+    // When every observed device had notified since the fault.
+    double all_notified_s = 0;
+    for (uint32_t d : observed) {
+      const SimTime first = since_fault_[i][d];
+      all_notified_s =
+          std::max(all_notified_s, first < 0 ? HUGE_VAL : to_seconds(first - load_start_));
+    }
+    size_t last = timeline_.size();
+    for (size_t s = static_cast<size_t>(at_s); s < timeline_.size(); ++s) {
+      const LoadSecond& sec = timeline_[s];
+      const bool failures = sec.err + sec.timed_out > 0;
+      const bool slow = p99_ms(sec.latencies_us) > allowed_p99_ms;
+      const bool silent = all_notified_s >= static_cast<double>(s + 1);
+      if (!failures && !slow && !silent) {
+        out->set_recovery_s(std::max(0.0, static_cast<double>(s) - at_s));
+        last = s;
+        break;
+      }
+    }
+    for (size_t s = static_cast<size_t>(at_s); s < last; ++s) {
+      out->set_requests_sent(out->requests_sent() + timeline_[s].sent);
+      out->set_requests_err(out->requests_err() + timeline_[s].err);
+      out->set_requests_timed_out(out->requests_timed_out() + timeline_[s].timed_out);
+    }
+  }
+
+  std::vector<double> longest;
+  uint32_t reestablished = 0, lost = 0;
+  for (uint32_t d : observed) {
+    const NotificationWatch& w = watch_[d];
+    const double trailing = run_s - to_seconds(w.last - load_start_);
+    longest.push_back(std::max(to_seconds(w.max_gap), trailing));
+    if (trailing > 2.0) {
+      ++lost;
+    } else if (w.broke) {
+      ++reestablished;
+    }
+  }
+  stats.set_observed_devices(static_cast<uint32_t>(observed.size()));
+  stats.set_observations_reestablished(reestablished);
+  stats.set_observations_lost(lost);
+  stats.set_notification_gap_max_s(results::percentile_of(longest, 100));
+  stats.set_notification_gap_p99_s(results::percentile_of(longest, 99));
+  return stats;
 }
 
 void ClusterModel::publish_request(SimTime at, uint32_t request) {
@@ -625,6 +1011,7 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
   if (point_.nodes() == 0 || point_.nodes() > 65535)
     return make_error(ErrorKind::kInvalidArgument,
                       "sim: nodes must be 1..65535, got " + std::to_string(point_.nodes()));
+  if (Status s = check_sim_faults(scenario_, point_.nodes()); !s) return s.error();
   if (!(scenario_.window_s() > 0) || scenario_.window_s() > 1e6 || scenario_.warmup_s() < 0 ||
       scenario_.warmup_s() > 1e6)
     return make_error(ErrorKind::kInvalidArgument,
@@ -641,6 +1028,9 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
     sim_.run_until(std::min(drain_end, sim_.now() + 10 * kMillisecond), handler);
   requests_timed_out_ += measured_open_;
   requests_errored_ += measured_open_;
+  if (!faults_.empty())
+    for (const Request& r : requests_)
+      if (!r.observe && !r.done) request_outcome(r, kNever);
 
   PointOutcome out;
   out.events = sim_.events_processed();
@@ -702,11 +1092,35 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
   rec.mutable_redis()->set_memory_mean_bytes(redis_memory);
   rec.mutable_redis()->set_memory_peak_bytes(redis_memory);
   rec.set_notifications_received(notifications_received_);
+  if (!faults_.empty()) {
+    schema::FaultStats stats = fault_stats();
+    stats.set_registrations_before(registered);  // the model loses none
+    stats.set_registrations_after(registered);
+    stats.set_registrations_lost(0);
+    stats.set_notifications_lost(std::max(0.0, notifications_sent_ - notifications_received_));
+    *rec.mutable_faults() = std::move(stats);
+  }
   out.latency_us = std::move(latency_us_);
   return out;
 }
 
 }  // namespace
+
+Status check_sim_faults(const schema::Scenario& scenario, uint32_t nodes) {
+  for (const schema::Fault& f : scenario.faults()) {
+    if (f.kind() != "kill_node") continue;  // recorded as not modelled
+    auto index = scenario::fault_node_index(f.target());
+    if (!index)
+      return make_error(ErrorKind::kInvalidArgument, "sim: kill_node: " + index.error().message);
+    if (nodes > 0 && static_cast<uint32_t>(*index) > nodes)
+      return make_error(ErrorKind::kInvalidArgument, "sim: kill_node target \"" + f.target() +
+                                                         "\" but the point has " +
+                                                         std::to_string(nodes) + " nodes");
+    if (!(f.at_s() >= 0) || f.at_s() > 1e6)
+      return make_error(ErrorKind::kInvalidArgument, "sim: kill_node at_s must be in [0, 1e6]");
+  }
+  return {};
+}
 
 Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
                                     uint32_t point_index, uint32_t repetition,

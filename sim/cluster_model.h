@@ -31,6 +31,12 @@
 // bytes and a CPU cost per record but no handshake (registration happens
 // before the window); devices' values change on every sample, so pmax
 // never triggers a notification; no packet loss, so no retransmissions.
+// Faults: kill_node only (others are recorded as not modelled, with an
+// error in their FaultOutcome): the dead node drops all it has not
+// sent; the LB moves its devices to the rest after lb_removal_delay_s; a
+// survivor a notification reaches takes the device over (3 Redis round trips);
+// the fallback node answers as server/services/request_router.cc does; no CON
+// retransmission; requests in flight at the dead node (routed: to it) time out.
 #pragma once
 
 #include <cstdint>
@@ -49,12 +55,19 @@ struct PointOutcome {
   uint64_t events = 0;               // kernel events the point took
 };
 
+// kInvalidArgument when a kill_node fault cannot be simulated (a target that
+// is not a node of `nodes`; nodes 0: targets are not checked; a negative or
+// absurd at_s). Other kinds are not simulated: their FaultOutcome says so.
+Status check_sim_faults(const schema::Scenario& scenario, uint32_t nodes = 0);
+
 // Simulates `point` (index `point_index` of the scenario's expansion,
 // repetition `repetition`) with the scenario's run settings (warmup, window,
 // mix, arrival, seed, timeout, observe_all). Deterministic: the same
 // arguments give the same outcome bit for bit. Errors (kInvalidArgument)
 // for points the model cannot run (no nodes, more than 65535 nodes, a
-// negative or absurd window).
+// negative or absurd window, faults check_sim_faults refuses).
+// Scenarios with faults: the record's `faults` (FaultStats) as the testbed
+// fills it (timeline_file left empty).
 Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
                                     uint32_t point_index, uint32_t repetition,
                                     const SimParams& params);

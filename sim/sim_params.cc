@@ -53,6 +53,9 @@ constexpr NumberField kNumbers[] = {
     {"fleet_memory_base_bytes", &SimParams::fleet_memory_base_bytes},
     {"fleet_memory_per_device_bytes", &SimParams::fleet_memory_per_device_bytes},
     {"default_request_timeout_s", &SimParams::default_request_timeout_s},
+    {"lb_removal_delay_s", &SimParams::lb_removal_delay_s},
+    {"heartbeat_interval_s", &SimParams::heartbeat_interval_s},
+    {"node_liveness_s", &SimParams::node_liveness_s},
 };
 
 Error bad(const std::string& why) {
@@ -85,6 +88,7 @@ Status validate(const SimParams& p) {
   if (p.front_bandwidth_bps <= 0 || p.back_bandwidth_bps <= 0) return bad("bandwidths must be > 0");
   if (p.owned_request_split > 1) return bad("owned_request_split must be in [0, 1]");
   if (p.node_cpu_background >= 1) return bad("node_cpu_background must be below 1");
+  if (p.heartbeat_interval_s <= 0) return bad("heartbeat_interval_s must be > 0");
   if (p.redis_shards < 1 || p.redis_shards > 16384 || p.redis_shards != std::floor(p.redis_shards))
     return bad("redis_shards must be an integer in 1..16384");
   return {};

@@ -76,6 +76,14 @@ struct SimParams {
   double fleet_memory_base_bytes = 8e6;
   double fleet_memory_per_device_bytes = 3000;
   double default_request_timeout_s = 5.0;  // when the scenario gives none
+  // ---- Faults (kill_node) ----
+  double lb_removal_delay_s = 0.47;   // the load balancer's health check (CoAP ping every
+                                      // 250 ms, 2 missed rounds) takes a dead node out
+                                      // (measured on the testbed, scenarios/faults.yaml)
+  double heartbeat_interval_s = 1.0;  // a node's membership heartbeat
+  double node_liveness_s = 3.5;       // a node looks dead this long after its last heartbeat;
+                                      // the fallback node looks at a live-looking owner again
+                                      // after as long
   BusMode bus_mode = BusMode::kBroadcast;
 };
 

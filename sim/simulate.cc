@@ -7,6 +7,7 @@
 #include "results/record_writer.h"
 #include "results/run_metadata.h"
 #include "scenario/sweep.h"
+#include "sim/cluster_model.h"
 #include "sim/sweep_runner.h"
 
 namespace fogm2m::sim {
@@ -35,6 +36,8 @@ Result<SimParams> resolve_sim_params(const std::string& params_file,
 
 Result<SimulationSummary> simulate_scenario(const SimulationOptions& options) {
   const schema::Scenario& scenario = options.scenario;
+  // A kill_node the model cannot simulate refuses the scenario, before any output.
+  if (Status s = check_sim_faults(scenario); !s) return s.error();
   SimulationSummary summary;
   summary.output_dir = options.output_dir.empty() ? scenario.output_dir() : options.output_dir;
   auto writer = results::RecordWriter::open(summary.output_dir);
