@@ -125,6 +125,9 @@ void Node::on_connected() {
   registration_->on_removed = [this](const store::Registration& reg) {
     device_manager_->drop_observations(reg);
   };
+  registration_->on_taken_over = [this](const LocalDevice& device) {
+    device_manager_->reestablish_observations(device);
+  };
 
   CoapTransport::Handlers handlers;
   // The transports may outlive the node: once it is gone, requests go

@@ -33,10 +33,11 @@ struct NodeCounters {
   uint64_t device_timeouts = 0;
   uint64_t notifications = 0;  // notifications forwarded
   uint64_t store_errors = 0;
-  uint64_t updates_from_memory = 0;      // Updates answered while the store was away
-  uint64_t updates_written_through = 0;  // of those, written to the store later
-  uint64_t devices_taken_over = 0;       // from a node that died, hung or was cut off
-  uint64_t observations_adopted = 0;     // their observations, found in the store
+  uint64_t updates_from_memory = 0;         // Updates answered while the store was away
+  uint64_t updates_written_through = 0;     // of those, written to the store later
+  uint64_t devices_taken_over = 0;          // from a node that died, hung or was cut off
+  uint64_t observations_adopted = 0;        // their observations, found in the store
+  uint64_t observations_reestablished = 0;  // asked for again after a takeover by Update
 };
 
 struct NodeContext {

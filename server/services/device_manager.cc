@@ -247,6 +247,58 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
           }));
 }
 
+// The device came to this node by an Update (its former owner died, hung or
+// was cut off, or the device's address moved): the observations the store
+// holds for it are asked for again, with their tokens, paths and formats,
+// so their notifications go on under their tickets. The answer's value is
+// forwarded as a notification. Observations the device refuses leave the
+// store; those it does not answer stay there.
+void DeviceManager::reestablish_observations(const LocalDevice& device) {
+  const std::string endpoint = device.registration.endpoint;
+  ctx_.observations.list(
+      endpoint, lifetime_.guard([this, endpoint](Result<std::vector<store::Observation>> stored) {
+        if (!stored) {
+          ++ctx_.counters.store_errors;
+          return;
+        }
+        const LocalDevice* now_here = ctx_.devices.by_endpoint(endpoint);
+        if (now_here == nullptr) return;  // gone again meanwhile
+        for (store::Observation& obs : *stored) {
+          auto token = from_hex(obs.token_hex);
+          if (!token || observations_.count(*token) != 0) continue;
+          reobserve(*now_here, std::move(*token), std::move(obs));
+        }
+      }));
+}
+
+void DeviceManager::reobserve(const LocalDevice& device, std::string token,
+                              store::Observation obs) {
+  CoapMessage m = request_to(CoapCode::kGet, obs.path, device.registration.root_path);
+  m.add_uint_option(opt::kObserve, 0);
+  m.add_uint_option(opt::kAccept, static_cast<uint32_t>(obs.content_format));
+  m.token = token;
+  obs.reg_id = device.registration.reg_id;
+  observations_[token] = obs;  // a notification may overtake the answer
+  ++ctx_.counters.device_requests;
+  ctx_.transport.send_request(
+      device.peer, std::move(m), ctx_.device_timeout,
+      lifetime_.guard([this, obs, token](Result<CoapMessage> response) {
+        if (!response) {
+          observations_.erase(token);  // kept in the store for a later takeover
+          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+          return;
+        }
+        auto it = observations_.find(token);
+        if (!lwm2m::is_success(response->code) || !response->observe()) {
+          if (it != observations_.end()) observations_.erase(it);
+          ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
+          return;
+        }
+        ++ctx_.counters.observations_reestablished;
+        if (it != observations_.end()) forward(it, *response);
+      }));
+}
+
 void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request& r,
                                    ReplyHandler done) {
   // The observation to cancel: by the observe ticket when given, else the

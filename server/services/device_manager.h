@@ -49,6 +49,10 @@ class DeviceManager {
   // false (reset it) when the token is known to belong to no observation.
   bool on_notification(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
 
+  // Asks the device again for the observations the store holds for it that
+  // this node does not (it took the device over by an Update).
+  void reestablish_observations(const LocalDevice& device);
+
   // Forgets every observation of `reg` (the registration ended).
   void drop_observations(const store::Registration& reg);
 
@@ -80,6 +84,7 @@ class DeviceManager {
   bool adopt_observation(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
   void not_adopted(const std::string& token, bool store_failed);
   void take_over(const PeerInfo& peer, store::Registration reg);
+  void reobserve(const LocalDevice& device, std::string token, store::Observation obs);
 
   NodeContext& ctx_;
   std::mt19937_64 rng_;

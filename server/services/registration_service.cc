@@ -235,8 +235,11 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
               return update_from_memory(peer, update, respond);
             return respond(store_failure(r.error(), "registration store"));
           }
+          const bool taken_over =
+              ctx_.devices.by_reg_id(update.reg_id) == nullptr && r->previous.owner != ctx_.node_id;
           ctx_.devices.put(LocalDevice{r->current, peer});
           ++ctx_.counters.updates;
+          if (taken_over && on_taken_over) on_taken_over(*ctx_.devices.by_reg_id(update.reg_id));
           ctx_.bus.publish(
               ctx_.channels.registration_update,
               bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));

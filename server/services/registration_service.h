@@ -50,6 +50,10 @@ class RegistrationService {
   // Called whenever a registration ends or is replaced (observations of it
   // are void).
   std::function<void(const store::Registration&)> on_removed;
+  // Called when an Update brought a device this node did not hold (its
+  // former owner died, hung or was cut off): its observations are to be
+  // re-established.
+  std::function<void(const LocalDevice&)> on_taken_over;
 
  private:
   void do_register(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond);

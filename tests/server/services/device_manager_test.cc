@@ -256,6 +256,55 @@ TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
   EXPECT_EQ(on("LWM2M_RESP").size(), 2u);
 }
 
+// A device taken over by its Update: the observations the store holds for
+// it are asked for again with their tokens; the answer goes out as a
+// notification under the observation's ticket; one the device refuses
+// leaves the store.
+TEST_F(DeviceManagerTest, ObservationsInTheStoreAreAskedForAgainAfterATakeover) {
+  observations.add(store::Observation{"0d0e", "dev-1", "R-old", Path(3313, 0, 5702),
+                                      ContentFormat::kTlv, "obs-7", 1},
+                   [](Result<bool>) {});
+  observations.add(store::Observation{"0f", "dev-1", "R-old", Path(3313, 0, 5703),
+                                      ContentFormat::kTlv, "obs-8", 1},
+                   [](Result<bool>) {});
+  settle();
+  manager.reestablish_observations(device());
+  settle();
+  ASSERT_EQ(transport.sent.size(), 2u);
+  std::map<std::string, size_t> by_token;
+  for (size_t i = 0; i < transport.sent.size(); ++i) by_token[transport.sent[i].request.token] = i;
+  ASSERT_EQ(by_token.count(std::string("\x0d\x0e", 2)), 1u);
+  const CoapMessage& again = transport.sent[by_token[std::string("\x0d\x0e", 2)]].request;
+  EXPECT_EQ(again.observe(), 0u);
+  EXPECT_EQ(again.uri_path(), "/3313/0/5702");
+
+  // Answer in the order sent: 5702 accepted, 5703 refused.
+  for (size_t i = 0; i < 2; ++i) {
+    if (transport.sent[i].request.token == std::string("\x0f", 1)) {
+      CoapMessage refused;
+      refused.code = coap_code(CoapCode::kNotFound);
+      transport.answer(refused);
+    } else {
+      CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 4.0));
+      accepted.add_uint_option(lwm2m::coap_option::kObserve, 9);
+      transport.answer(accepted);
+    }
+  }
+  settle();
+  EXPECT_EQ(manager.observation_count(), 1u);
+  EXPECT_EQ(ctx.counters.observations_reestablished, 1u);
+  ASSERT_FALSE(on("LWM2M_RESP").empty());
+  const bus::Reply forwarded = reply(on("LWM2M_RESP").back());
+  EXPECT_EQ(forwarded.ticket, "obs-7");
+  EXPECT_EQ(forwarded.body.at("content").at("value").to_number<double>(), 4.0);
+  std::optional<size_t> left;
+  observations.list("dev-1", [&](Result<std::vector<store::Observation>> r) {
+    if (r) left = r->size();
+  });
+  settle();
+  EXPECT_EQ(left, 1u);  // the refused one left the store
+}
+
 TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {
   perform(request(bus::RequestKind::kObserve, Path(3313, 0), "obs-2"));
   const std::string token = transport.last_request().token;

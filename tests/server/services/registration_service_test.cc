@@ -240,6 +240,29 @@ TEST_F(RegistrationServiceTest, AnOwnedRegistrationTheStoreLostIsWrittenAgain) {
   EXPECT_EQ(back->owner, ctx.node_id);
 }
 
+// An Update of a device another node registered makes this node its owner
+// and says so, so its observations can be re-established here.
+TEST_F(RegistrationServiceTest, AnUpdateOfAnotherNodesDeviceTakesItOver) {
+  const std::string reg_id = register_device("dev-1");
+  ASSERT_FALSE(reg_id.empty());
+  std::vector<std::string> taken;
+  service.on_taken_over = [&](const LocalDevice& d) { taken.push_back(d.registration.endpoint); };
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));  // still ours: no takeover
+  EXPECT_TRUE(taken.empty());
+
+  devices.erase("dev-1");  // as if node-2 had registered it
+  store::RegistrationUpdate to_node_2;
+  to_node_2.reg_id = reg_id;
+  to_node_2.now_ms = now_ms;
+  registrations.update(to_node_2, "node-2", [](Result<store::UpdatedRegistration>) {});
+  settle();
+  handle(peer(), request(CoapCode::kPost, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kChanged));
+  EXPECT_EQ(taken, std::vector<std::string>{"dev-1"});
+  ASSERT_NE(devices.by_endpoint("dev-1"), nullptr);
+  EXPECT_EQ(devices.by_endpoint("dev-1")->registration.owner, "node-1");
+}
+
 TEST_F(RegistrationServiceTest, ExpiresOnTheClockAfterLifetimeAndGrace) {
   std::vector<std::string> ended;
   service.on_removed = [&](const store::Registration& r) { ended.push_back(r.endpoint); };
