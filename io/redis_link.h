@@ -123,6 +123,7 @@ class RedisLink {
   // Connections opened, successful or not (the first included).
   uint64_t connection_attempts() const { return attempt_; }
   const RedisLinkOptions& options() const { return options_; }
+  boost::asio::io_context& io() { return io_; }
 
  private:
   enum class State { kIdle, kConnecting, kUp, kDown, kClosed };

@@ -1,5 +1,7 @@
 #include "store/redis_security_store.h"
 
+#include <boost/asio/post.hpp>
+
 #include "store/keys.h"
 #include "store/redis_scripts.h"
 
@@ -29,7 +31,12 @@ Result<std::optional<SecurityInfo>> parse_optional(const RedisReply& r) {
 }  // namespace
 
 void RedisSecurityStore::put(const SecurityInfo& info, Done<bool> done) {
-  if (auto err = validate_security_info(info)) return done(*err);
+  // Answered later, as every store answers (store/done.h), never inside put().
+  if (auto err = validate_security_info(info)) {
+    boost::asio::post(redis_.io(),
+                      lifetime_.guard([done = std::move(done), error = *err] { done(error); }));
+    return;
+  }
   // The identity must not belong to another endpoint (checked first; a
   // concurrent put of the same identity for two endpoints is not guarded).
   redis_.command(

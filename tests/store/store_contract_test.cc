@@ -240,6 +240,19 @@ TEST_P(StoreContract, ObservationsPerEndpoint) {
   EXPECT_TRUE(empty->empty());
 }
 
+// Invalid input is refused like any other failure: later, never inside the
+// call (store/done.h), on every backend.
+TEST_P(StoreContract, AnInvalidPutIsRefusedLater) {
+  SecurityStore& sec = *b().security;
+  std::optional<Result<bool>> answer;
+  sec.put(SecurityInfo{"dev-1", "", "key"}, [&](Result<bool> r) { answer = std::move(r); });
+  EXPECT_FALSE(answer.has_value());
+  ASSERT_TRUE(test::run_until(b().io, [&] { return answer.has_value(); }));
+  ASSERT_FALSE(answer->ok());
+  EXPECT_EQ(answer->error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_NE(answer->error().message.find("empty PSK identity"), std::string::npos);
+}
+
 TEST_P(StoreContract, SecurityInfoByEndpointAndIdentity) {
   SecurityStore& sec = *b().security;
   SecurityInfo info{"dev-1", "id-1", std::string("\x01\x02\x00\xff", 4)};
