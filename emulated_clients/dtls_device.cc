@@ -364,7 +364,9 @@ void DtlsDevice::send_all(std::vector<CoapMessage>& messages, TimePoint now) {
       std::erase_if(pending_,
                     [&](const Pending& p) { return p.notification && p.token == m.token; });
     }
-    const lwm2m::ConRetransmission retransmission(options_.transmission, uniform01(rng_));
+    // Only a CON is retransmitted: a NON (most notifications) draws no jitter.
+    const double jitter = m.type == CoapType::kCon ? uniform01(rng_) : 0.0;
+    const lwm2m::ConRetransmission retransmission(options_.transmission, jitter);
     if (!send(m, retransmission, /*again=*/false)) {
       if (m.type == CoapType::kCon) failed.push_back(m.token);
       continue;

@@ -50,11 +50,6 @@ class Lifetime {
     };
   }
 
-  // Ends the Lifetime before the owner is destroyed (guarded callbacks do
-  // nothing from now on).
-  void end() { token_.reset(); }
-  bool ended() const { return token_ == nullptr; }
-
  private:
   std::shared_ptr<const char> token_ = std::make_shared<const char>('\0');
 };

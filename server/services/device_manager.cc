@@ -210,7 +210,7 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
   m.add_uint_option(opt::kObserve, 0);
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
   m.token = new_token();
-  store::Observation obs{to_hex(m.token),
+  store::Observation obs{store::token_to_hex(m.token),
                          device.registration.endpoint,
                          device.registration.reg_id,
                          r.path,
@@ -264,7 +264,7 @@ void DeviceManager::reestablish_observations(const LocalDevice& device) {
         const LocalDevice* now_here = ctx_.devices.by_endpoint(endpoint);
         if (now_here == nullptr) return;  // gone again meanwhile
         for (store::Observation& obs : *stored) {
-          auto token = from_hex(obs.token_hex);
+          auto token = store::token_from_hex(obs.token_hex);  // a bad record is skipped
           if (!token || observations_.count(*token) != 0) continue;
           reobserve(*now_here, std::move(*token), std::move(obs));
         }
@@ -380,7 +380,7 @@ bool DeviceManager::adopt_observation(const PeerInfo& peer, const CoapMessage& n
         // and argument evaluation order is unspecified.
         const std::string endpoint = (*reg)->endpoint;
         ctx_.observations.get(
-            endpoint, to_hex(n.token),
+            endpoint, store::token_to_hex(n.token),
             lifetime_.guard([this, peer, n, reg = std::move(**reg)](
                                 Result<std::optional<store::Observation>> obs) mutable {
               if (!obs || !*obs) return not_adopted(n.token, !obs);
