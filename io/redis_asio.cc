@@ -138,9 +138,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
   bool subscriber = false;
   int in_hiredis = 0;  // depth of calls into hiredis that may call back
   size_t pending_commands = 0;
-  // When a reply last arrived, or when the first of the pending commands
-  // was sent (unanswered_for()).
-  std::chrono::steady_clock::time_point progress_at;
+  uint64_t replies = 0;          // command replies received (replies())
   size_t unawaited_pending = 0;  // of pending_commands, sent by command_unawaited
   // Reads are deferred (no wait on the socket; the timer reads instead)
   // while unawaited commands were sent recently and no other reply is
@@ -412,7 +410,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
     std::unique_ptr<PendingCommand> p(static_cast<PendingCommand*>(privdata));
     State* s = p->state;
     --s->pending_commands;
-    s->progress_at = std::chrono::steady_clock::now();
+    ++s->replies;
     if (p->unawaited) --s->unawaited_pending;
     if (!s->owner_alive || !p->handler) return;
     const auto* r = static_cast<const redisReply*>(reply);
@@ -487,7 +485,7 @@ struct RedisConnection::State : std::enable_shared_from_this<RedisConnection::St
       return make_error(ErrorKind::kIo, "redis: command refused: " + context_error(ac, "closing"));
     }
     pending.release();  // owned by hiredis until on_command_reply
-    if (pending_commands++ == 0) progress_at = std::chrono::steady_clock::now();
+    ++pending_commands;
     if (unawaited) {
       ++unawaited_pending;
       unawaited_mode = true;
@@ -734,9 +732,8 @@ size_t RedisConnection::pending() const {
   return state_->pending_commands;
 }
 
-std::chrono::steady_clock::duration RedisConnection::unanswered_for() const {
-  if (state_->pending_commands == 0) return {};
-  return std::chrono::steady_clock::now() - state_->progress_at;
+uint64_t RedisConnection::replies() const {
+  return state_->replies;
 }
 
 }  // namespace fogm2m::io

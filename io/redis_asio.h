@@ -166,10 +166,9 @@ class RedisConnection {
   bool open() const;
   // Commands sent whose callbacks have not run yet.
   size_t pending() const;
-  // How long commands have been pending without any reply arriving: zero
-  // when none is pending, else the time since the last reply (or since the
-  // first of them was sent). A healthy server keeps it near its round trip.
-  std::chrono::steady_clock::duration unanswered_for() const;
+  // Command replies received so far. With pending(), what a watchdog needs
+  // to see a server that stopped answering (RedisLink samples both).
+  uint64_t replies() const;
 
  private:
   struct State;

@@ -41,6 +41,8 @@ void RedisLink::start(std::function<void(Status)> ready) {
 void RedisLink::open_connection() {
   const uint64_t attempt = ++attempt_;
   connection_ = std::make_unique<RedisConnection>(io_);
+  replies_seen_ = 0;
+  quiet_since_ = std::chrono::steady_clock::now();
   connection_->set_message_handler(
       [handler = on_message_](std::string_view channel, std::string_view message) {
         if (*handler) (*handler)(channel, message);
@@ -149,9 +151,15 @@ void RedisLink::watch() {
     if (ec || state_ == State::kClosed) return;
     if (connection_ && connection_->open()) {
       const auto timeout = options_.command_timeout;
+      const auto now = std::chrono::steady_clock::now();
+      // Progress is sampled here, every kWatchPeriod, not timed per reply.
+      if (connection_->pending() == 0 || connection_->replies() != replies_seen_) {
+        replies_seen_ = connection_->replies();
+        quiet_since_ = now;
+      }
       const bool handshaking = state_ != State::kUp;
-      const bool stuck = handshaking ? std::chrono::steady_clock::now() - attempt_started_ > timeout
-                                     : connection_->unanswered_for() > timeout;
+      const bool stuck =
+          handshaking ? now - attempt_started_ > timeout : now - quiet_since_ > timeout;
       if (stuck) {
         connection_->abort("redis: no answer within " + std::to_string(timeout.count()) + " ms");
       }

@@ -154,6 +154,10 @@ class RedisLink {
   uint64_t attempt_ = 0;  // which connection a callback belongs to
   uint64_t lost_attempt_ = 0;
   uint32_t jitter_state_;
+  // The watchdog's view: replies() at its last look, and since when no
+  // reply came while commands were pending.
+  uint64_t replies_seen_ = 0;
+  std::chrono::steady_clock::time_point quiet_since_;
   boost::asio::steady_timer retry_timer_, watchdog_;
   Lifetime lifetime_;  // last: ends first
 };
