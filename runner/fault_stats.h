@@ -16,12 +16,9 @@
 
 namespace fogm2m::runner {
 
-// A silence longer than this breaks an observation (for counting
-// re-established and lost ones).
-inline constexpr double kObservationGapS = 2.0;
-
 // Fills everything of FaultStats but the registration counts and the
-// timeline file. `run_s`: how long the load ran.
+// timeline file, by the rules of results/fault_stats.h. `run_s`: how long
+// the load ran.
 schema::FaultStats fault_stats(const LoadResult& load, const std::vector<InjectedFault>& faults,
                                double run_s);
 

@@ -7,17 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "results/fault_stats.h"
 #include "schema/result.pb.h"
 
 namespace fogm2m::runner {
 
 // One second of a run (warm-up included), by the second a request was
 // scheduled in, or a notification arrived in.
-struct LoadSecond {
-  uint32_t sent = 0, answered = 0, err_replies = 0, timed_out = 0;
-  uint32_t notifications = 0;
-  std::vector<uint32_t> latencies_us;  // answered requests'
-};
+using LoadSecond = results::LoadSecond;
 
 // Counts cover only requests scheduled inside the measured window (not the
 // warm-up); sent == answered + err_replies + timed_out once a run is over.

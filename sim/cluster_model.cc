@@ -5,6 +5,7 @@
 #include <cmath>
 #include <string>
 
+#include "results/fault_stats.h"
 #include "results/latency_stats.h"
 #include "scenario/faults.h"
 #include "sim/cfs_server.h"
@@ -108,10 +109,7 @@ struct NotificationWatch {
 
 // One second of the load (from its start, warm-up included), by the second
 // requests were scheduled in (fault runs).
-struct LoadSecond {
-  uint32_t sent = 0, err = 0, timed_out = 0;
-  std::vector<uint32_t> latencies_us;
-};
+using results::LoadSecond;
 
 // Wire sizes (bytes on the interface) and one-hop transit times.
 struct Wire {
@@ -877,7 +875,7 @@ void ClusterModel::request_outcome(const Request& r, SimTime received) {
   if (latency > timeout_) {
     ++s.timed_out;
   } else if (r.error) {
-    ++s.err;
+    ++s.err_replies;
   } else {
     s.latencies_us.push_back(
         static_cast<uint32_t>(std::min<SimTime>(latency / kMicrosecond, UINT32_MAX)));
@@ -892,7 +890,8 @@ void ClusterModel::notification_received(uint32_t device, SimTime t) {
   } else {
     const SimTime gap = t - w.last;
     w.max_gap = std::max(w.max_gap, gap);
-    if (gap > 2 * kSecond && w.last >= first_fault_ - 2 * kSecond) w.broke = true;
+    const SimTime broken = from_seconds(results::kObservationGapS);
+    if (gap > broken && w.last >= first_fault_ - broken) w.broke = true;
   }
   w.last = t;
   for (size_t f = 0; f < faults_.size(); ++f)
@@ -900,86 +899,39 @@ void ClusterModel::notification_received(uint32_t device, SimTime t) {
       since_fault_[f][device] = t;
 }
 
-namespace {
-
-double p99_ms(std::vector<uint32_t> values) {
-  return results::percentile_ms(std::move(values), 99);
-}
-
-}  // namespace
-
 schema::FaultStats ClusterModel::fault_stats() {
-  schema::FaultStats stats;
   const double run_s = to_seconds(window_end_ - load_start_);
-  const double first_fault_s =
-      first_fault_ == kNever ? run_s : to_seconds(first_fault_ - load_start_);
-  std::vector<uint32_t> before;
-  for (size_t s = 1; s < timeline_.size() && static_cast<double>(s + 1) <= first_fault_s; ++s)
-    before.insert(before.end(), timeline_[s].latencies_us.begin(), timeline_[s].latencies_us.end());
-  const double allowed_p99_ms = std::max(5.0, 2 * p99_ms(before));
-
-  std::vector<uint32_t> observed;  // devices that notified before the first fault
-  for (uint32_t d = 0; d < watch_.size(); ++d)
-    if (watch_[d].first >= 0 && to_seconds(watch_[d].first - load_start_) < first_fault_s)
-      observed.push_back(d);
-
+  std::vector<double> injected_s;
+  for (const FaultRun& run : faults_)
+    injected_s.push_back(run.injected ? to_seconds(run.at - load_start_) : -1.0);
+  std::vector<results::DeviceNotifications> devices;
+  for (uint32_t d = 0; d < watch_.size(); ++d) {
+    const NotificationWatch& w = watch_[d];
+    if (w.first < 0) continue;
+    results::DeviceNotifications n;
+    n.first_s = to_seconds(w.first - load_start_);
+    n.last_s = to_seconds(w.last - load_start_);
+    n.max_gap_s = to_seconds(w.max_gap);
+    n.broke = w.broke;
+    for (size_t f = 0; f < faults_.size(); ++f) {
+      const SimTime first = since_fault_[f][d];
+      n.first_since_fault_s.push_back(first < 0 ? -1.0 : to_seconds(first - load_start_));
+    }
+    devices.push_back(std::move(n));
+  }
+  schema::FaultStats stats = results::fault_stats(timeline_, devices, injected_s, run_s);
   for (size_t i = 0; i < faults_.size(); ++i) {
     const FaultRun& run = faults_[i];
-    schema::FaultOutcome* out = stats.add_faults();
+    schema::FaultOutcome* out = stats.mutable_faults(static_cast<int>(i));
     *out->mutable_fault() = scenario_.faults(static_cast<int>(i));
-    out->set_recovery_s(-1);
     out->set_lb_removed_after_s(-1);
     if (!run.modelled) {
       out->set_error("not modelled by the simulator (it models kill_node only)");
       continue;
     }
-    if (!run.injected) continue;
-    const SimTime removed = nodes_[run.node].lb_removed_at;
+    const SimTime removed = run.injected ? nodes_[run.node].lb_removed_at : kNever;
     if (removed != kNever) out->set_lb_removed_after_s(std::max(0.0, to_seconds(removed - run.at)));
-    const double at_s = to_seconds(run.at - load_start_);
-    // When every observed device had notified since the fault.
-    double all_notified_s = 0;
-    for (uint32_t d : observed) {
-      const SimTime first = since_fault_[i][d];
-      all_notified_s =
-          std::max(all_notified_s, first < 0 ? HUGE_VAL : to_seconds(first - load_start_));
-    }
-    size_t last = timeline_.size();
-    for (size_t s = static_cast<size_t>(at_s); s < timeline_.size(); ++s) {
-      const LoadSecond& sec = timeline_[s];
-      const bool failures = sec.err + sec.timed_out > 0;
-      const bool slow = p99_ms(sec.latencies_us) > allowed_p99_ms;
-      const bool silent = all_notified_s >= static_cast<double>(s + 1);
-      if (!failures && !slow && !silent) {
-        out->set_recovery_s(std::max(0.0, static_cast<double>(s) - at_s));
-        last = s;
-        break;
-      }
-    }
-    for (size_t s = static_cast<size_t>(at_s); s < last; ++s) {
-      out->set_requests_sent(out->requests_sent() + timeline_[s].sent);
-      out->set_requests_err(out->requests_err() + timeline_[s].err);
-      out->set_requests_timed_out(out->requests_timed_out() + timeline_[s].timed_out);
-    }
   }
-
-  std::vector<double> longest;
-  uint32_t reestablished = 0, lost = 0;
-  for (uint32_t d : observed) {
-    const NotificationWatch& w = watch_[d];
-    const double trailing = run_s - to_seconds(w.last - load_start_);
-    longest.push_back(std::max(to_seconds(w.max_gap), trailing));
-    if (trailing > 2.0) {
-      ++lost;
-    } else if (w.broke) {
-      ++reestablished;
-    }
-  }
-  stats.set_observed_devices(static_cast<uint32_t>(observed.size()));
-  stats.set_observations_reestablished(reestablished);
-  stats.set_observations_lost(lost);
-  stats.set_notification_gap_max_s(results::percentile_of(longest, 100));
-  stats.set_notification_gap_p99_s(results::percentile_of(longest, 99));
   return stats;
 }
 
