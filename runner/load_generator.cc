@@ -212,45 +212,33 @@ LoadSecond* LoadGenerator::second_at(Clock::time_point t) {
   return &timeline[index];
 }
 
+// One outcome into counts that have answered, err_replies, timed_out and
+// latencies_us: the window's LoadResult and a LoadSecond alike.
+template <class Counts>
+void LoadGenerator::tally(Counts& c, Outcome outcome, uint32_t latency_us) {
+  switch (outcome) {
+    case Outcome::kAnswered:
+      ++c.answered;
+      c.latencies_us.push_back(latency_us);
+      break;
+    case Outcome::kErr:
+      ++c.err_replies;
+      break;
+    case Outcome::kTimedOut:
+      ++c.timed_out;
+      break;
+  }
+}
+
 void LoadGenerator::count(const Pending& p, Outcome outcome, Clock::time_point now) {
   Run& r = *run_;
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
+  const auto latency_us = static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX));
   if (p.measured) {
     --r.measured_outstanding;
-    switch (outcome) {
-      case Outcome::kAnswered: {
-        ++r.result.answered;
-        const auto us =
-            std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
-        r.result.latencies_us.push_back(
-            static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
-        break;
-      }
-      case Outcome::kErr:
-        ++r.result.err_replies;
-        break;
-      case Outcome::kTimedOut:
-        ++r.result.timed_out;
-        break;
-    }
+    tally(r.result, outcome, latency_us);
   }
-  if (LoadSecond* second = second_at(p.scheduled)) {
-    switch (outcome) {
-      case Outcome::kAnswered: {
-        ++second->answered;
-        const auto us =
-            std::chrono::duration_cast<std::chrono::microseconds>(now - p.scheduled).count();
-        second->latencies_us.push_back(
-            static_cast<uint32_t>(std::clamp<int64_t>(us, 0, UINT32_MAX)));
-        break;
-      }
-      case Outcome::kErr:
-        ++second->err_replies;
-        break;
-      case Outcome::kTimedOut:
-        ++second->timed_out;
-        break;
-    }
-  }
+  if (LoadSecond* second = second_at(p.scheduled)) tally(*second, outcome, latency_us);
 }
 
 // --- replies ------------------------------------------------------------------

@@ -125,6 +125,8 @@ class LoadGenerator {
   // A request's outcome, counted in the result and its timeline second.
   enum class Outcome { kAnswered, kErr, kTimedOut };
   void count(const Pending& p, Outcome outcome, std::chrono::steady_clock::time_point now);
+  template <class Counts>
+  static void tally(Counts& c, Outcome outcome, uint32_t latency_us);
   LoadSecond* second_at(std::chrono::steady_clock::time_point t);
   struct Run;
 
