@@ -31,7 +31,8 @@ FaultInjector::FaultInjector(testbed::Deployment& deployment, std::vector<schema
     injected.fault = std::move(f);
     faults_.push_back(std::move(injected));
   }
-  for (const auto& n : deployment_.nodes()) balanced_.push_back(std::stoi(n.name.substr(4)));
+  for (const auto& n : deployment_.nodes())
+    balanced_.push_back(testbed::Deployment::node_index(n.name));
 }
 
 FaultInjector::~FaultInjector() {
@@ -145,7 +146,7 @@ void FaultInjector::check_health() {
   const auto healthy = health_->probe(addresses);
   std::vector<int> wanted;
   for (const auto& n : deployment_.nodes()) {
-    const int index = std::stoi(n.name.substr(4));
+    const int index = testbed::Deployment::node_index(n.name);
     if (healthy.at(n.address) && kept_out_.count(index) == 0) wanted.push_back(index);
   }
   if (wanted == balanced_) return;

@@ -274,9 +274,8 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   for (const auto& n : d.nodes()) {
     auto s = sampler.summarize(n.name, window_start, window_end);
     schema::NodeStats* ns = record.add_nodes();
-    const std::string digits = n.name.substr(n.name.find_first_of("0123456789"));
-    ns->set_id(static_cast<uint32_t>(std::stoul(digits)));
-    ns->set_registrations(owned[testbed::Deployment::node_id(static_cast<int>(ns->id()))]);
+    ns->set_id(static_cast<uint32_t>(testbed::Deployment::node_index(n.name)));
+    ns->set_registrations(owned[n.name]);
     if (!s) continue;
     ns->set_throttling_ratio(s->throttling_ratio);
     ns->set_throttled_s(s->throttled_s);

@@ -360,7 +360,7 @@ Status Deployment::set_balanced_nodes(const std::vector<int>& indexes) {
   if (!lb_) return make_error(ErrorKind::kInvalidArgument, "deployment is down");
   std::vector<std::string> addresses;
   for (const auto& n : nodes_) {
-    const int i = std::stoi(n.name.substr(4));
+    const int i = node_index(n.name);
     if (std::find(indexes.begin(), indexes.end(), i) != indexes.end())
       addresses.push_back(n.address);
   }

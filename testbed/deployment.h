@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
@@ -160,6 +161,10 @@ class Deployment {
   const DeployTimes& times() const { return times_; }
   // Node id of node<index> as given to `fogm2m node --id`.
   static std::string node_id(int index) { return "node" + std::to_string(index); }
+  // The index of node<index> (a node member's name); 0 for other names.
+  static int node_index(const std::string& name) {
+    return name.starts_with("node") ? std::atoi(name.c_str() + 4) : 0;
+  }
 
  private:
   explicit Deployment(DeploymentConfig config) : config_(std::move(config)) {}

@@ -35,9 +35,14 @@ void RequestRouter::on_message(std::string_view message) {
 
   const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint);
   if (!device) return answer_unowned(request);
+  serve(*device, request);
+}
+
+// This node holds the device: ack, ask it, reply.
+void RequestRouter::serve(const LocalDevice& device, const bus::Request& request) {
   ++ctx_.counters.bus_requests_owned;
   publish_reply(bus::format_ack(request.ticket));
-  device_manager_.perform(*device, request, lifetime_.guard([this](std::string reply) {
+  device_manager_.perform(device, request, lifetime_.guard([this](std::string reply) {
     publish_reply(std::move(reply));
   }));
 }
@@ -86,14 +91,8 @@ void RequestRouter::look_again_later(const bus::Request& request, const std::str
 // (its notifications or an Update came here) serves the request; otherwise
 // it is answered with an error.
 void RequestRouter::answer_for_dead_owner(const bus::Request& request, const std::string& owner) {
-  if (const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint)) {
-    ++ctx_.counters.bus_requests_owned;
-    publish_reply(bus::format_ack(request.ticket));
-    device_manager_.perform(*device, request, lifetime_.guard([this](std::string reply) {
-      publish_reply(std::move(reply));
-    }));
-    return;
-  }
+  if (const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint))
+    return serve(*device, request);
   publish_reply(bus::format_err(
       request.ticket,
       "endpoint " + request.endpoint + " is owned by node " + owner + ", which is not running"));

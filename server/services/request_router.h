@@ -25,6 +25,7 @@ class RequestRouter {
 
  private:
   void handle_sec_info(const bus::Request& request);
+  void serve(const LocalDevice& device, const bus::Request& request);
   void answer_unowned(const bus::Request& request);
   void look_again_later(const bus::Request& request, const std::string& owner);
   void answer_for_dead_owner(const bus::Request& request, const std::string& owner);
