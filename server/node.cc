@@ -4,6 +4,7 @@
 
 #include "bus/memory_bus.h"
 #include "bus/redis_bus.h"
+#include "server/injected_slowdown.h"
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
 #include "store/memory_security_store.h"
@@ -134,6 +135,7 @@ void Node::on_connected() {
   // unanswered and notifications are reset.
   handlers.on_request = lifetime_.guard(
       [this](const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
+        injected_slowdown();
         const auto segments = request.uri_path_segments();
         if (!segments.empty() && segments[0] == "rd")
           return registration_->handle(peer, request, std::move(respond));
@@ -141,6 +143,7 @@ void Node::on_connected() {
       });
   handlers.on_notification =
       lifetime_.guard_or(false, [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
+        injected_slowdown();
         return device_manager_->on_notification(peer, n);
       });
   handlers.on_reset = [](const PeerInfo&, const std::string&) {};
@@ -149,6 +152,7 @@ void Node::on_connected() {
   const bus::Channels& ch = options_.channels;
   bus_->subscribe({ch.requests},
                   lifetime_.guard([this](std::string_view, std::string_view message) {
+                    injected_slowdown();
                     router_->on_message(message);
                   }),
                   nullptr);

@@ -1,0 +1,218 @@
+// The node's own work per message, without sockets or Redis: a whole
+// `Node` on in-memory stores and the in-memory bus, its devices played by a
+// transport that answers at once. What is left is exactly the node's code
+// on the two paths a message takes:
+//
+// BM_NodeRequest: a read request arrives on the bus -> routed to the
+//   device's owner (this node) -> CoAP GET to the device -> its 2.05 ->
+//   the reply published on the bus.
+// BM_NodeNotification: an Observe notification of /3313/0 arrives from the
+//   device -> matched to its observation -> published on the bus.
+//
+// Gate benchmarks (gate_iterations.h): the performance gate counts their
+// instructions per iteration, and links this file once more with
+// injected_slowdown.cc's spinning twin to prove it sees +5%.
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "bench/gate_iterations.h"
+#include "bus/request.h"
+#include "lwm2m/codec/codec.h"
+#include "lwm2m/content_format.h"
+#include "server/node.h"
+
+namespace fogm2m::server {
+namespace {
+
+using bench::gate;
+namespace opt = lwm2m::coap_option;
+
+[[noreturn]] void fail(const std::string& why) {
+  std::fprintf(stderr, "node_path_bench: %s\n", why.c_str());
+  std::abort();
+}
+
+// Devices that answer every request at once (posted, as a socket would):
+// 2.05 with the accelerometer's values in TLV, and Observe 1 when asked to
+// observe.
+class AnsweringDevices final : public CoapTransport {
+ public:
+  AnsweringDevices(boost::asio::io_context& io, const lwm2m::ModelRegistry& models)
+      : io_(io), models_(models) {}
+
+  void set_handlers(Handlers handlers) override { handlers_ = std::move(handlers); }
+  void stop() override {}
+
+  void send_request(const PeerInfo&, lwm2m::CoapMessage request, std::chrono::milliseconds,
+                    ResponseHandler done) override {
+    lwm2m::CoapMessage response;
+    response.type = lwm2m::CoapType::kAck;
+    response.code = lwm2m::coap_code(lwm2m::CoapCode::kContent);
+    response.token = request.token;
+    const bool observe = request.observe() == 0u;
+    if (observe) {
+      response.add_uint_option(opt::kObserve, 1);
+      observation_token = request.token;
+    }
+    const std::string path = request.uri_path();
+    response.add_uint_option(opt::kContentFormat,
+                             static_cast<uint32_t>(lwm2m::ContentFormat::kTlv));
+    response.payload = path == "/3313/0" ? instance_tlv() : value_tlv();
+    boost::asio::post(io_, [done = std::move(done), response = std::move(response)]() mutable {
+      done(std::move(response));
+    });
+  }
+
+  // The device's request (registration); the answer arrives through respond.
+  void deliver(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond) {
+    handlers_.on_request(peer, request, std::move(respond));
+  }
+  bool notify(const PeerInfo& peer, const lwm2m::CoapMessage& n) {
+    return handlers_.on_notification(peer, n);
+  }
+
+  std::string instance_tlv() const { return tlv(lwm2m::Path(3313, 0), instance_); }
+  std::string value_tlv() const {
+    return tlv(lwm2m::Path(3313, 0, 5702), lwm2m::Node(lwm2m::Resource::single(5702, 0.125)));
+  }
+
+  std::string observation_token;
+
+ private:
+  static std::string tlv(const lwm2m::Path& path, const lwm2m::Node& node) {
+    auto bytes = lwm2m::encode(lwm2m::ContentFormat::kTlv, path, node);
+    if (!bytes) fail(bytes.error().message);
+    return std::string(bytes->begin(), bytes->end());
+  }
+
+  boost::asio::io_context& io_;
+  const lwm2m::ModelRegistry& models_;
+  Handlers handlers_;
+  const lwm2m::Node instance_ = [] {
+    lwm2m::ObjectInstance i;
+    i.id = 0;
+    i.resources.push_back(lwm2m::Resource::single(5702, 0.125));
+    i.resources.push_back(lwm2m::Resource::single(5703, -0.5));
+    i.resources.push_back(lwm2m::Resource::single(5704, 9.8125));
+    return lwm2m::Node(std::move(i));
+  }();
+};
+
+// One node serving one registered device, with a bus listener counting
+// what the node publishes on LWM2M_RESP.
+struct NodeUnderTest {
+  boost::asio::io_context io;
+  const lwm2m::ModelRegistry models = lwm2m::ModelRegistry::builtin();
+  AnsweringDevices devices{io, models};
+  Node node{io, options(), models};
+  const PeerInfo device{{"10.0.0.7", 56830}, false, ""};
+  size_t published = 0;
+  uint64_t tickets = 0;
+
+  static NodeOptions options() {
+    NodeOptions o;
+    o.clock = [] { return int64_t{1'800'000'000'000}; };
+    return o;
+  }
+
+  NodeUnderTest() {
+    node.attach(devices);
+    bool ready = false;
+    node.start([&](Status s) {
+      if (!s) fail(s.error().message);
+      ready = true;
+    });
+    settle();
+    if (!ready) fail("node did not start");
+    node.bus().subscribe(
+        {node.options().channels.responses},
+        [this](std::string_view, std::string_view) { ++published; }, nullptr);
+    register_device();
+  }
+
+  void settle() {
+    io.restart();
+    io.poll();
+  }
+
+  void register_device() {
+    lwm2m::CoapMessage reg;
+    reg.code = lwm2m::coap_code(lwm2m::CoapCode::kPost);
+    reg.set_uri_path("/rd");
+    reg.add_uri_query("ep=urn:imei:356938035643809");
+    reg.add_uri_query("lt=300");
+    reg.add_uri_query("lwm2m=1.1");
+    reg.add_uri_query("b=U");
+    reg.add_uint_option(opt::kContentFormat,
+                        static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
+    reg.payload = "</>;rt=\"oma.lwm2m\",</1/0>,</3/0>,</3313/0>";
+    bool created = false;
+    devices.deliver(device, reg, [&](lwm2m::CoapMessage r) {
+      created = r.code == lwm2m::coap_code(lwm2m::CoapCode::kCreated);
+    });
+    settle();
+    if (!created) fail("the device did not register");
+  }
+
+  // Publishes one request and runs the node until it went quiet; returns
+  // how many messages it published in answer.
+  size_t request(bus::RequestKind kind, const lwm2m::Path& path) {
+    bus::Request r;
+    r.endpoint = "urn:imei:356938035643809";
+    char ticket[40];
+    std::snprintf(ticket, sizeof ticket, "ticket-%020llu",
+                  static_cast<unsigned long long>(++tickets));
+    r.ticket = ticket;
+    r.kind = kind;
+    r.path = path;
+    r.content_format = lwm2m::ContentFormat::kTlv;
+    const size_t before = published;
+    node.bus().publish(node.options().channels.requests, bus::format_request(r));
+    settle();
+    return published - before;
+  }
+};
+
+void BM_NodeRequest(benchmark::State& state) {
+  NodeUnderTest t;
+  const bus::RequestKind read = bus::RequestKind::kRead;
+  const lwm2m::Path x(3313, 0, 5702);
+  const size_t answers = t.request(read, x);
+  if (answers == 0) fail("a read got no answer");
+  for (auto _ : state) {
+    if (t.request(read, x) != answers) fail("a read got another answer than the first");
+  }
+  state.counters["published_per_request"] = static_cast<double>(answers);
+}
+BENCHMARK(BM_NodeRequest)->Apply(gate<2000>);
+
+void BM_NodeNotification(benchmark::State& state) {
+  NodeUnderTest t;
+  if (t.request(bus::RequestKind::kObserve, lwm2m::Path(3313, 0)) == 0 ||
+      t.devices.observation_token.empty())
+    fail("the observe got no answer");
+  lwm2m::CoapMessage n;
+  n.type = lwm2m::CoapType::kNon;
+  n.code = lwm2m::coap_code(lwm2m::CoapCode::kContent);
+  n.token = t.devices.observation_token;
+  n.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(lwm2m::ContentFormat::kTlv));
+  n.payload = t.devices.instance_tlv();
+  uint32_t sequence = 2;
+  for (auto _ : state) {
+    n.remove_option(opt::kObserve);
+    n.add_uint_option(opt::kObserve, 0x10000 + sequence++);  // three bytes, every time
+    const size_t before = t.published;
+    if (!t.devices.notify(t.device, n)) fail("the notification was reset");
+    t.settle();
+    if (t.published != before + 1) fail("the notification was not published once");
+  }
+}
+BENCHMARK(BM_NodeNotification)->Apply(gate<5000>);
+
+}  // namespace
+}  // namespace fogm2m::server
