@@ -15,6 +15,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   redis-server nftables iproute2 procps
   python3 python3-matplotlib python3-pandas
+  valgrind
   chromium
 )
 
