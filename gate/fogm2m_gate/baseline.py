@@ -122,8 +122,9 @@ def head_commit(root: Path) -> str:
 
 def dirty_sources(root: Path) -> list[str]:
     """Changed or untracked files outside the baseline folder and out/."""
-    lines = _run(["git", "status", "--porcelain"], cwd=root).splitlines()
-    paths = [line[3:] for line in lines]
+    out = subprocess.run(["git", "status", "--porcelain"], cwd=root, capture_output=True,
+                         text=True, check=False).stdout
+    paths = [line[3:] for line in out.splitlines() if len(line) > 3]
     return [p for p in paths if not p.startswith(("bench/baseline/", "out/", "build"))]
 
 
