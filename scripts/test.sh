@@ -2,7 +2,8 @@
 # The whole test suite, from a fresh Debian 12 machine (as root):
 #   1. installs missing Debian packages, and checks that every C++ file is
 #      formatted as .clang-format says (scripts/format.sh fixes them),
-#   2. builds with warnings as errors and runs every test (ctest),
+#   2. builds with warnings as errors and runs every test (ctest), then the
+#      performance gate's instruction counts against the baseline,
 #   3. builds with clang + ASan/UBSan + libFuzzer, runs the unit tests again
 #      under the sanitizers and runs each fuzz target for a short while.
 # Ends with one line "fogm2m-tests: N passed, M failed".
@@ -57,6 +58,15 @@ fi
 stage "ctest ($BUILD)"
 ctest --test-dir "$BUILD" --output-on-failure -j"$FOGM2M_JOBS" 2>&1 | tee "$BUILD/ctest.log"
 count_ctest "$BUILD/ctest.log"
+
+# The performance gate's deterministic half (README, "Performance gate"):
+# instructions of the hot paths against bench/baseline/baseline.json.
+stage "performance gate: instructions ($BUILD)"
+if /usr/bin/python3 gate/perf_gate.py --build "$BUILD" --out "$BUILD/perf-gate"; then
+  passed=$((passed + 1))
+else
+  failed=$((failed + 1))
+fi
 
 if [ "${FOGM2M_SKIP_SANITIZE:-0}" != 1 ]; then
   stage "sanitizer + fuzz build ($SAN_BUILD)"
