@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import shlex
+import shutil
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -136,6 +137,12 @@ def build_commit(root: Path, commit: str, work_dir: Path, targets: tuple[str, ..
     build = work_dir / f"baseline-{commit[:12]}-build"
     if not (source / ".git").exists():
         work_dir.mkdir(parents=True, exist_ok=True)
+        # One cached baseline at a time: the older ones go.
+        for old in work_dir.glob("baseline-*"):
+            if old.is_dir() and not old.name.endswith("-build"):
+                subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=root,
+                               capture_output=True, check=False)
+            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
         subprocess.run(["git", "worktree", "prune"], cwd=root, check=False)
         out = subprocess.run(["git", "worktree", "add", "--detach", "--force", str(source), commit],
                              cwd=root, capture_output=True, text=True, check=False)
