@@ -142,7 +142,10 @@ def build_commit(root: Path, commit: str, work_dir: Path, targets: tuple[str, ..
             if old.is_dir() and not old.name.endswith("-build"):
                 subprocess.run(["git", "worktree", "remove", "--force", str(old)], cwd=root,
                                capture_output=True, check=False)
-            shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink()
+            if old.is_dir():
+                shutil.rmtree(old, ignore_errors=True)
+            elif old.exists():
+                old.unlink()
         subprocess.run(["git", "worktree", "prune"], cwd=root, check=False)
         out = subprocess.run(["git", "worktree", "add", "--detach", "--force", str(source), commit],
                              cwd=root, capture_output=True, text=True, check=False)
