@@ -64,7 +64,7 @@ int cluster_up(const UpArgs& args) {
   testbed::DeploymentConfig config;
   config.run_id = args.name;
   config.nodes = args.nodes;
-  config.node_limits = {args.cpu_quota_us, args.cpu_period_us, args.memory_mb << 20};
+  config.node_limits = {args.cpu_quota_us, args.cpu_period_us, args.memory_mb << 20, ""};
   config.devices = args.devices;
   config.fleets = args.fleets;
   config.dtls = args.dtls;

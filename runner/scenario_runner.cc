@@ -26,6 +26,7 @@
 #include "runner/load_result.h"
 #include "scenario/loader.h"
 #include "store/keys.h"
+#include "testbed/cpu_placement.h"
 #include "testbed/deployment.h"
 #include "testbed/netns.h"
 #include "testbed/sampler.h"
@@ -43,7 +44,8 @@ bool cancelled(const std::atomic<bool>* cancel) {
 
 testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
                                             const schema::Point& p, const RunnerOptions& options,
-                                            const std::string& work_dir) {
+                                            const std::string& work_dir,
+                                            const std::optional<testbed::CpuSplit>& split) {
   testbed::DeploymentConfig c;
   c.nodes = static_cast<int>(p.nodes());
   c.node_limits.cpu_quota_us = p.cpu_quota_us();
@@ -62,6 +64,10 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   c.fleet_args = {"--stats-interval", "0.25"};  // fresh counters at the window edges
   c.redis_appendfsync = scenario.redis_persistence();
   c.work_dir = work_dir;
+  if (split) {
+    c.node_limits.cpus = split->nodes;
+    c.fleet_limits.cpus = c.redis_limits.cpus = split->others;
+  }
   return c;
 }
 
@@ -138,9 +144,10 @@ struct Cluster {
 };
 
 Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::Point& point,
-              const RunnerOptions& options, const std::string& work_dir) {
-  auto deployed = testbed::Deployment::up(deployment_config(scenario, point, options, work_dir),
-                                          options.cancel);
+              const RunnerOptions& options, const std::string& work_dir,
+              const std::optional<testbed::CpuSplit>& split) {
+  auto deployed = testbed::Deployment::up(
+      deployment_config(scenario, point, options, work_dir, split), options.cancel);
   if (!deployed) return deployed.error();
   cluster.deployment = std::move(*deployed);
   cluster.point = point;
@@ -387,6 +394,24 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
   summary.planned = runs.size();
   summary.skipped = all.size() - runs.size();
 
+  // cpu_placement: split puts the nodes on one half of the CPUs and Redis,
+  // the fleets and this process (the load generator, the sampler) on the
+  // other, for the whole run; the pinning ends with it.
+  std::optional<testbed::CpuSplit> split;
+  std::optional<testbed::ProcessPinning> pinning;
+  if (sc.cpu_placement() == "split") {
+    auto cpus = testbed::split_cpus(testbed::allowed_cpus());
+    if (!cpus) return cpus.error();
+    auto others = testbed::parse_cpu_list(cpus->others);
+    if (!others) return others.error();
+    auto pinned = testbed::ProcessPinning::pin(*others);
+    if (!pinned) return pinned.error();
+    pinning.emplace(std::move(*pinned));
+    split = *cpus;
+    spdlog::info("cpu placement: nodes on CPU {}, Redis, fleets and load generator on CPU {}",
+                 cpus->nodes, cpus->others);
+  }
+
   auto metadata = results::describe_run(options.scenario_file, options.git_revision, sc);
   if (!metadata) return metadata.error();
   if (Status s = results::write_metadata(summary.output_dir, *metadata); !s) return s.error();
@@ -445,7 +470,7 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
         std::lock_guard lock(load_mutex);
         current_load = nullptr;
       }
-      status = deploy(cluster, sc, run.point, options, work_dir);
+      status = deploy(cluster, sc, run.point, options, work_dir, split);
       publish_load();
     }
     if (status) status = measure(cluster, sc, run, options, summary.output_dir, record);

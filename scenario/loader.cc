@@ -682,6 +682,12 @@ class Loader {
   }
 
   Status validate_faults(const schema::Scenario& s) const {
+    const std::string& placement = s.cpu_placement();
+    if (!placement.empty() && placement != "shared" && placement != "split")
+      return invalid("cpu_placement",
+                     "cpu_placement must be shared (any process on any CPU) or split (nodes on "
+                     "one half of the CPUs, everything else on the other), got " +
+                         quoted(placement));
     const std::string& persistence = s.redis_persistence();
     if (!persistence.empty() && persistence != "always" && persistence != "everysec" &&
         persistence != "no")

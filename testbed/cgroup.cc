@@ -50,6 +50,12 @@ std::string parent_directory(const std::string& dir) {
   return fs::path(dir).parent_path().string();
 }
 
+std::string trim(const std::string& text) {
+  const size_t begin = text.find_first_not_of(" \t\n");
+  if (begin == std::string::npos) return "";
+  return text.substr(begin, text.find_last_not_of(" \t\n") - begin + 1);
+}
+
 Status check_group_name(const std::string& what, const std::string& name) {
   if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos) {
     return make_error(ErrorKind::kInvalidArgument,
@@ -221,6 +227,30 @@ Status enable_v2_controllers(const std::string& dir, const std::vector<std::stri
   return {};
 }
 
+// v1: a group's directories in the cpuset hierarchy (parent, group). A new
+// v1 cpuset group starts with no CPUs and no memory nodes, and no process
+// can join it until both are set: both levels get the own group's, and
+// set_limits() then narrows the group's CPUs.
+Result<std::pair<std::string, std::string>> make_v1_cpuset_group(const CgroupHost& host,
+                                                                 const std::string& parent_name,
+                                                                 const std::string& name) {
+  const CgroupHierarchy* h = host.v1_cpuset();  // create() checked it is there
+  const std::string parent_dir = h->own_dir + "/" + parent_name;
+  const std::string dir = parent_dir + "/" + name;
+  for (const std::string& d : {parent_dir, dir}) {
+    if (auto s = make_directory(d); !s) return s.error();
+    for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
+      auto current = read_text_file(d + "/" + file);
+      if (!current) return current.error();
+      if (!trim(*current).empty()) continue;
+      auto inherited = read_text_file(parent_directory(d) + "/" + file);
+      if (!inherited) return inherited.error();
+      if (auto s = write_text_file(d + "/" + file, trim(*inherited)); !s) return s.error();
+    }
+  }
+  return std::make_pair(parent_dir, dir);
+}
+
 // v2: where the parent group goes (see the note in cgroup.h): below the own
 // group when that is the root or holds no processes, else beside it.
 Result<std::string> v2_parent_location(const CgroupHierarchy& h) {
@@ -311,6 +341,24 @@ Result<CgroupHost> CgroupHost::detect(std::string cgroup_root, std::string proc_
     }
     host.hierarchies_.push_back(std::move(h));
   }
+  // The cpuset hierarchy is optional: only groups given CPUs need it.
+  auto cpuset = std::find_if(entries->begin(), entries->end(), [](const ProcCgroupEntry& e) {
+    return contains(e.controllers, "cpuset");
+  });
+  if (cpuset != entries->end() && !seen.count(cpuset->hierarchy_id)) {
+    CgroupHierarchy h;
+    h.controllers = cpuset->controllers;
+    for (const std::string& candidate : {join(cpuset->controllers, ","), std::string("cpuset")}) {
+      if (is_directory(host.cgroup_root_ + "/" + candidate)) {
+        h.mount_dir = host.cgroup_root_ + "/" + candidate;
+        break;
+      }
+    }
+    if (!h.mount_dir.empty()) {
+      h.own_dir = under(h.mount_dir, strip_mount_root(cpuset->path, mounts, false, "cpuset"));
+      if (is_directory(h.own_dir)) host.v1_cpuset_ = std::move(h);
+    }
+  }
   return host;
 }
 
@@ -338,7 +386,8 @@ Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_
     const CgroupHierarchy& h = host.hierarchies().front();
     auto location = v2_parent_location(h);
     if (!location) return location.error();
-    const std::vector<std::string> wanted = {"cpu", "memory"};
+    std::vector<std::string> wanted = {"cpu", "memory"};
+    if (!limits.cpus.empty()) wanted.push_back("cpuset");
     // Every group from the root down to the location must pass the
     // controllers on; usually they already do and nothing is written.
     std::vector<std::string> chain;
@@ -358,7 +407,14 @@ Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_
     group.dirs_ = {dir};
     group.parent_dirs_ = {parent_dir};
     group.cpu_dir_ = group.cpuacct_dir_ = group.memory_dir_ = dir;
+    if (!limits.cpus.empty()) group.cpuset_dir_ = dir;
   } else {
+    if (!limits.cpus.empty() && host.v1_cpuset() == nullptr) {
+      return make_error(ErrorKind::kUnsupported,
+                        "CPU placement needs the cpuset controller, and no cgroup v1 cpuset "
+                        "hierarchy is mounted below " +
+                            host.cgroup_root());
+    }
     for (const auto& h : host.hierarchies()) {
       const std::string parent_dir = h.own_dir + "/" + parent_name;
       const std::string dir = parent_dir + "/" + name;
@@ -369,6 +425,16 @@ Result<Cgroup> Cgroup::create(const CgroupHost& host, const std::string& parent_
       if (contains(h.controllers, "cpu")) group.cpu_dir_ = dir;
       if (contains(h.controllers, "cpuacct")) group.cpuacct_dir_ = dir;
       if (contains(h.controllers, "memory")) group.memory_dir_ = dir;
+    }
+    if (!limits.cpus.empty()) {
+      auto dirs = make_v1_cpuset_group(host, parent_name, name);
+      if (!dirs) {
+        (void)group.destroy();
+        return dirs.error();
+      }
+      group.dirs_.push_back(dirs->second);
+      group.parent_dirs_.push_back(dirs->first);
+      group.cpuset_dir_ = dirs->second;
     }
   }
   if (auto s = group.set_limits(limits); !s) {
@@ -411,6 +477,14 @@ Result<Cgroup> Cgroup::open(const CgroupHost& host, const std::string& parent_na
     if (contains(h.controllers, "cpuacct")) group.cpuacct_dir_ = dir;
     if (contains(h.controllers, "memory")) group.memory_dir_ = dir;
   }
+  if (const CgroupHierarchy* h = host.v1_cpuset()) {
+    const std::string dir = h->own_dir + "/" + parent_name + "/" + name;
+    if (is_directory(dir)) {
+      group.dirs_.push_back(dir);
+      group.parent_dirs_.push_back(h->own_dir + "/" + parent_name);
+      group.cpuset_dir_ = dir;
+    }
+  }
   return group;
 }
 
@@ -424,6 +498,13 @@ Status Cgroup::set_limits(const CgroupLimits& limits) {
     return make_error(ErrorKind::kInvalidArgument, "CPU quota " +
                                                        std::to_string(limits.cpu_quota_us) +
                                                        " us is below the kernel's 1000 us minimum");
+  }
+  if (!limits.cpus.empty()) {
+    if (cpuset_dir_.empty()) {
+      return make_error(ErrorKind::kInvalidArgument,
+                        "cgroup " + name_ + " was made without CPUs: it has no cpuset to set");
+    }
+    if (auto s = write_text_file(cpuset_dir_ + "/cpuset.cpus", limits.cpus); !s) return s;
   }
   const std::string period = std::to_string(limits.cpu_period_us);
   if (version_ == CgroupVersion::kV2) {
@@ -515,6 +596,10 @@ Result<int> remove_leftover_cgroups(const CgroupHost& host, const std::string& p
     if (host.version() == CgroupVersion::kV2 && h.own_dir != h.mount_dir)
       add(parent_directory(h.own_dir));
     add(h.mount_dir);
+  }
+  if (const CgroupHierarchy* h = host.v1_cpuset()) {
+    add(h->own_dir);
+    add(h->mount_dir);
   }
   int removed = 0;
   std::string failures;

@@ -1,7 +1,8 @@
 // Control groups made by the testbed: where they live (v1 or v2, detected at
-// run time), creating one per server node / fleet with a CFS CPU quota and a
-// memory limit, moving processes into it, reading its counters, and removing
-// it (and leftovers of crashed runs) again.
+// run time), creating one per server node / fleet with a CFS CPU quota, a
+// memory limit and optionally a set of CPUs (cpuset), moving processes into
+// it, reading its counters, and removing it (and leftovers of crashed runs)
+// again.
 //
 // All file access goes through the cgroup root and the procfs root given to
 // CgroupHost::detect(), so tests point both at a fake tree.
@@ -24,6 +25,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +41,9 @@ struct CgroupLimits {
   uint32_t cpu_quota_us = 0;  // 0 = unlimited
   uint32_t cpu_period_us = 100000;
   uint64_t memory_limit_bytes = 0;  // 0 = unlimited
+  // CPUs the group may run on, in the kernel's list format ("1", "0-3,6");
+  // empty: no cpuset (the group runs wherever its parent may).
+  std::string cpus;
 };
 
 // Counters of one group at one instant. Cumulative since the group was made.
@@ -83,6 +88,9 @@ class CgroupHost {
   // v2: the one unified hierarchy. v1: the distinct hierarchies holding cpu,
   // cpuacct and memory (two when cpu and cpuacct share a mount).
   const std::vector<CgroupHierarchy>& hierarchies() const { return hierarchies_; }
+  // v1: the cpuset hierarchy when it is mounted (groups join it only when
+  // given CPUs); v2: none (cpuset is a controller of the unified tree).
+  const CgroupHierarchy* v1_cpuset() const { return v1_cpuset_ ? &*v1_cpuset_ : nullptr; }
 
   // The testbed process's own group directory in the hierarchy holding
   // `controller` ("cpu", "cpuacct", "memory"); v2 ignores the controller.
@@ -93,6 +101,7 @@ class CgroupHost {
   std::string cgroup_root_;
   std::string proc_root_;
   std::vector<CgroupHierarchy> hierarchies_;
+  std::optional<CgroupHierarchy> v1_cpuset_;
 };
 
 // One cgroup made by the testbed. A Cgroup is a handle: copies name the same
@@ -115,7 +124,9 @@ class Cgroup {
 
   // v1: cpu.cfs_period_us, cpu.cfs_quota_us (-1 when unlimited),
   // memory.limit_in_bytes (-1 when unlimited). v2: cpu.max "quota period" or
-  // "max period", memory.max (or "max").
+  // "max period", memory.max (or "max"). Both: cpuset.cpus when CPUs are
+  // given (v1: the group must have been created with CPUs, to be in the
+  // cpuset hierarchy; its cpuset.mems is its parent's).
   Status set_limits(const CgroupLimits& limits);
 
   // Moves the process (all its threads) into the group, in every hierarchy.
@@ -141,7 +152,8 @@ class Cgroup {
   const std::string& name() const { return name_; }
   const std::string& parent_name() const { return parent_name_; }
   CgroupVersion version() const { return version_; }
-  // v2: one directory; v1: one per hierarchy (cpu's first, then cpuacct's, memory's).
+  // v2: one directory; v1: one per hierarchy (cpu's first, then cpuacct's,
+  // memory's, and cpuset's last when the group was made with CPUs).
   const std::vector<std::string>& directories() const { return dirs_; }
 
  private:
@@ -151,6 +163,7 @@ class Cgroup {
   std::vector<std::string> dirs_;                   // the group's own directories
   std::vector<std::string> parent_dirs_;            // the parent group's, same order
   std::string cpu_dir_, cpuacct_dir_, memory_dir_;  // v2: all three are dirs_[0]
+  std::string cpuset_dir_;  // v2: dirs_[0] when made with CPUs; v1: the cpuset one; else empty
 };
 
 // Removes every group whose directory name starts with `prefix` (leftovers of

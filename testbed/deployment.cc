@@ -135,7 +135,8 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
     redis_argv.push_back("--appendfsync");
     redis_argv.push_back(config_.redis_appendfsync);
   }
-  Result<Member> redis = start_member("redis", Side::kBack, kRedisHost, CgroupLimits{}, redis_argv);
+  Result<Member> redis =
+      start_member("redis", Side::kBack, kRedisHost, config_.redis_limits, redis_argv);
   if (!redis) return redis.error();
   redis_ = std::move(*redis);
   if (Status s = wait_redis_answers(cancel); !s) return s;

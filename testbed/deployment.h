@@ -41,9 +41,11 @@ struct DeploymentConfig {
   std::string run_id;  // 1..6 of [a-z0-9]; empty: a random one
   int nodes = 3;
   // The reference study's containers: 25 ms per 100 ms, 512 MB.
-  CgroupLimits node_limits{25000, 100000, 512ull << 20};
+  CgroupLimits node_limits{25000, 100000, 512ull << 20, ""};
   // Fleets' own limits (0: unlimited), as the scenario's fleet_* parameters.
-  CgroupLimits fleet_limits{0, 100000, 0};
+  CgroupLimits fleet_limits{0, 100000, 0, ""};
+  // Redis's (unlimited; its CPUs when the placement is split).
+  CgroupLimits redis_limits{0, 100000, 0, ""};
   int devices = 0;  // 0: no fleets
   int fleets = 1;
   bool dtls = false;  // devices use CoAP/DTLS-PSK to VIP:5684 (PSKs provisioned in Redis)

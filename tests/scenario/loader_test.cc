@@ -303,5 +303,15 @@ TEST(ScenarioLoaderFaults, BadFaultsNameTheirLine) {
       << persistence.error().message;
 }
 
+TEST(LoaderTest, CpuPlacementIsSharedOrSplit) {
+  auto split = load_scenario_text("name: x\ncpu_placement: split\n", "f.yaml");
+  ASSERT_TRUE(split.ok()) << split.error().message;
+  EXPECT_EQ(split->cpu_placement(), "split");
+  auto bad = load_scenario_text("name: x\n\ncpu_placement: pinned\n", "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("f.yaml:3: cpu_placement must be shared"), std::string::npos)
+      << bad.error().message;
+}
+
 }  // namespace
 }  // namespace fogm2m::scenario

@@ -4,6 +4,8 @@
 // the fixture already holds the group, create() takes it over.
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "testbed/cgroup.h"
 #include "tests/testbed/cgroup_test_util.h"
 
@@ -12,7 +14,7 @@ namespace {
 
 using test::FakeTree;
 
-const CgroupLimits kQuarterCpu{25000, 100000, 256u << 20};
+const CgroupLimits kQuarterCpu{25000, 100000, 256u << 20, ""};
 
 TEST(CgroupFakeV2Test, ParentGoesBesideAnOwnGroupThatHoldsProcesses) {
   FakeTree tree("v2");
@@ -126,9 +128,10 @@ TEST(CgroupFakeV2Test, BadNamesAndLimitsAreRefused) {
   EXPECT_EQ(Cgroup::create(*host, "", "node1", {}).error().kind, ErrorKind::kInvalidArgument);
   auto group = Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{});
   ASSERT_TRUE(group.ok());
-  EXPECT_EQ(group->set_limits(CgroupLimits{500, 100000, 0}).error().kind,
+  EXPECT_EQ(group->set_limits(CgroupLimits{500, 100000, 0, ""}).error().kind,
             ErrorKind::kInvalidArgument);
-  EXPECT_EQ(group->set_limits(CgroupLimits{0, 10, 0}).error().kind, ErrorKind::kInvalidArgument);
+  EXPECT_EQ(group->set_limits(CgroupLimits{0, 10, 0, ""}).error().kind,
+            ErrorKind::kInvalidArgument);
 }
 
 TEST(CgroupFakeV2Test, LeftoversBelowBesideAndAtTheRootAreRemoved) {
@@ -157,7 +160,7 @@ TEST(CgroupFakeV1Test, CreateWritesLimitsInEveryHierarchy) {
   auto host = CgroupHost::detect(tree.sys(), tree.proc());
   ASSERT_TRUE(host.ok()) << host.error().message;
   auto group =
-      Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{10000, 50000, 1u << 30});
+      Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{10000, 50000, 1u << 30, ""});
   ASSERT_TRUE(group.ok()) << group.error().message;
   const std::string cpu = "sys/cpu,cpuacct/system.slice/testbed.service/fogm2m-fixture/node1/";
   const std::string mem = "sys/memory/system.slice/testbed.service/fogm2m-fixture/node1/";
@@ -233,6 +236,100 @@ TEST(CgroupFakeV1Test, LeftoversAreRemovedInEveryHierarchy) {
   EXPECT_FALSE(tree.exists("sys/cpu,cpuacct/fogm2m-lo-1"));
   EXPECT_FALSE(tree.exists("sys/memory/system.slice/testbed.service/fogm2m-lo-2"));
   EXPECT_TRUE(tree.exists("sys/memory/fogm2m-keep"));
+}
+
+// A v1 tree with a cpuset hierarchy mounted: the own group may use CPUs 0-3
+// of memory node 0; the kernel files of the groups a test makes exist empty,
+// as the kernel makes them.
+void add_v1_cpuset(const FakeTree& tree, const std::vector<std::string>& groups) {
+  tree.write("proc/self/cgroup",
+             tree.read("proc/self/cgroup") + "5:cpuset:/system.slice/testbed.service\n");
+  const std::string own = "sys/cpuset/system.slice/testbed.service/";
+  tree.write(own + "cpuset.cpus", "0-3\n");
+  tree.write(own + "cpuset.mems", "0\n");
+  for (const std::string& g : groups)
+    for (const char* file : {"cpuset.cpus", "cpuset.mems", "cgroup.procs"})
+      tree.write(own + g + "/" + file, "");
+}
+
+TEST(CgroupFakeV1Test, CpusPutTheGroupInTheCpusetHierarchy) {
+  FakeTree tree("v1");
+  add_v1_cpuset(tree, {"fogm2m-fixture", "fogm2m-fixture/node1"});
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  ASSERT_NE(host->v1_cpuset(), nullptr);
+  auto group =
+      Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{25000, 100000, 0, "1"});
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  const std::string parent = "sys/cpuset/system.slice/testbed.service/fogm2m-fixture/";
+  // A v1 cpuset group takes no process before it has CPUs and memory
+  // nodes: the parent gets the own group's, the group its own CPU.
+  EXPECT_EQ(tree.read(parent + "cpuset.cpus"), "0-3");
+  EXPECT_EQ(tree.read(parent + "cpuset.mems"), "0");
+  EXPECT_EQ(tree.read(parent + "node1/cpuset.mems"), "0");
+  EXPECT_EQ(tree.read(parent + "node1/cpuset.cpus"), "1");
+  ASSERT_EQ(group->directories().size(), 3u);
+  EXPECT_EQ(group->directories()[2], tree.root() + "/" + parent + "node1");
+  ASSERT_TRUE(group->add_process(31337).ok());
+  EXPECT_EQ(tree.read(parent + "node1/cgroup.procs"), "31337");
+  // Found again by open(), with its cpuset.
+  auto opened = Cgroup::open(*host, "fogm2m-fixture", "node1");
+  ASSERT_TRUE(opened.ok());
+  EXPECT_EQ(opened->directories().size(), 3u);
+}
+
+TEST(CgroupFakeV1Test, WithoutCpusTheCpusetHierarchyIsLeftAlone) {
+  FakeTree tree("v1");
+  add_v1_cpuset(tree, {});
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  auto group = Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{});
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  EXPECT_EQ(group->directories().size(), 2u);
+  EXPECT_FALSE(tree.exists("sys/cpuset/system.slice/testbed.service/fogm2m-fixture"));
+  // And a group made without CPUs cannot be given some later.
+  EXPECT_EQ(group->set_limits(CgroupLimits{0, 100000, 0, "1"}).error().kind,
+            ErrorKind::kInvalidArgument);
+}
+
+TEST(CgroupFakeV1Test, CpusWithoutACpusetHierarchyAreRefused) {
+  FakeTree tree("v1");
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  auto group = Cgroup::create(*host, "fogm2m-fresh", "node1", CgroupLimits{0, 100000, 0, "1"});
+  ASSERT_FALSE(group.ok());
+  EXPECT_EQ(group.error().kind, ErrorKind::kUnsupported);
+  EXPECT_NE(group.error().message.find("cpuset"), std::string::npos);
+  // Refused before anything was made in the other hierarchies.
+  EXPECT_FALSE(tree.exists("sys/cpu,cpuacct/system.slice/testbed.service/fogm2m-fresh"));
+  EXPECT_FALSE(tree.exists("sys/memory/system.slice/testbed.service/fogm2m-fresh"));
+}
+
+TEST(CgroupFakeV1Test, LeftoversInTheCpusetHierarchyAreRemoved) {
+  FakeTree tree("v1");
+  add_v1_cpuset(tree, {});
+  std::filesystem::create_directories(tree.root() +
+                                      "/sys/cpuset/system.slice/testbed.service/fogm2m-lo-1/node1");
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  auto removed = remove_leftover_cgroups(*host, "fogm2m-lo-");
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(*removed, 1);
+  EXPECT_FALSE(tree.exists("sys/cpuset/system.slice/testbed.service/fogm2m-lo-1"));
+}
+
+TEST(CgroupFakeV2Test, CpusEnableTheCpusetControllerAndSetTheCpus) {
+  FakeTree tree("v2");
+  tree.write("sys/user.slice/cgroup.controllers", "cpuset cpu memory pids\n");
+  tree.write("sys/user.slice/fogm2m-fixture/cgroup.controllers", "cpuset cpu memory\n");
+  tree.write("sys/user.slice/fogm2m-fixture/node1/cpuset.cpus", "");
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  auto group =
+      Cgroup::create(*host, "fogm2m-fixture", "node1", CgroupLimits{25000, 100000, 0, "2-3"});
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  EXPECT_EQ(tree.read("sys/user.slice/fogm2m-fixture/cgroup.subtree_control"),
+            "+cpu +memory +cpuset");
+  EXPECT_EQ(tree.read("sys/user.slice/fogm2m-fixture/node1/cpuset.cpus"), "2-3");
 }
 
 }  // namespace

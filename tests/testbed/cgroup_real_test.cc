@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "testbed/cgroup.h"
@@ -46,9 +47,31 @@ class CgroupRealTest : public ::testing::Test {
   std::string prefix_;
 };
 
+// The CPUs of a process, as the kernel says ("Cpus_allowed_list: 1").
+std::string cpus_allowed(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("Cpus_allowed_list:", 0) == 0) return line.substr(line.find_last_of(" \t") + 1);
+  return "";
+}
+
+TEST_F(CgroupRealTest, CpusConfineTheProcessToThem) {
+  if (host_.version() == CgroupVersion::kV1 && host_.v1_cpuset() == nullptr)
+    GTEST_SKIP() << "no cgroup v1 cpuset hierarchy mounted";
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "needs two CPUs";
+  auto group = Cgroup::create(host_, prefix_ + "run", "pinned", CgroupLimits{0, 100000, 0, "1"});
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  BusyChild child;
+  ASSERT_TRUE(group->add_process(child.pid()).ok());
+  EXPECT_EQ(cpus_allowed(child.pid()), "1");
+  const std::vector<std::string> dirs = group->directories();
+  ASSERT_TRUE(group->destroy().ok());
+  EXPECT_FALSE(any_exists(dirs));
+}
+
 TEST_F(CgroupRealTest, QuotaThrottlesABusyProcess) {
-  auto limited =
-      Cgroup::create(host_, prefix_ + "run", "limited", CgroupLimits{10000, 100000, 256u << 20});
+  auto limited = Cgroup::create(host_, prefix_ + "run", "limited",
+                                CgroupLimits{10000, 100000, 256u << 20, ""});
   ASSERT_TRUE(limited.ok()) << limited.error().message;
   auto unlimited = Cgroup::create(host_, prefix_ + "run", "unlimited", CgroupLimits{});
   ASSERT_TRUE(unlimited.ok()) << unlimited.error().message;
@@ -101,7 +124,7 @@ TEST_F(CgroupRealTest, QuotaThrottlesABusyProcess) {
 }
 
 TEST_F(CgroupRealTest, DestroyKillsTheProcessesAndRemovesTheDirectories) {
-  auto group = Cgroup::create(host_, prefix_ + "run", "node1", CgroupLimits{25000, 100000, 0});
+  auto group = Cgroup::create(host_, prefix_ + "run", "node1", CgroupLimits{25000, 100000, 0, ""});
   ASSERT_TRUE(group.ok()) << group.error().message;
   const auto dirs = group->directories();
   ASSERT_EQ(dirs.size(), host_.hierarchies().size());
@@ -131,7 +154,8 @@ TEST_F(CgroupRealTest, ParentStaysWhileAnotherGroupIsInIt) {
 
 TEST_F(CgroupRealTest, LeftoversOfACrashedRunAreRemoved) {
   // A "crashed run": groups with a live process, never destroyed.
-  auto group = Cgroup::create(host_, prefix_ + "crashed", "node1", CgroupLimits{50000, 100000, 0});
+  auto group =
+      Cgroup::create(host_, prefix_ + "crashed", "node1", CgroupLimits{50000, 100000, 0, ""});
   ASSERT_TRUE(group.ok()) << group.error().message;
   ASSERT_TRUE(Cgroup::create(host_, prefix_ + "crashed", "node2", CgroupLimits{}).ok());
   BusyChild child;

@@ -27,7 +27,8 @@ TEST(CollectorRealTest, SamplerSummarisesAThrottledGroup) {
     ~Cleanup() { (void)remove_leftover_cgroups(host, prefix); }
   } cleanup{*host, prefix};
 
-  auto group = Cgroup::create(*host, prefix + "collector", "node1", CgroupLimits{10000, 100000, 0});
+  auto group =
+      Cgroup::create(*host, prefix + "collector", "node1", CgroupLimits{10000, 100000, 0, ""});
   ASSERT_TRUE(group.ok()) << group.error().message;
   BusyChild child;
   ASSERT_TRUE(group->add_process(child.pid()).ok());

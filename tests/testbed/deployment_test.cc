@@ -346,14 +346,14 @@ void drive_coap_load(const std::string& netns, const std::vector<std::string>& a
 
 TEST(DeploymentTest, TighterQuotaThrottlesMore) {
   DeploymentConfig config = base_config(2);
-  config.node_limits = {10000, 100000, 512ull << 20};  // 10% of a core
+  config.node_limits = {10000, 100000, 512ull << 20, ""};  // 10% of a core
   config.front_network = "10.87.3.0";
   config.back_network = "10.88.3.0";
   WorkDirRemover remove_logs{config.work_dir};
   auto deployed = Deployment::up(config);
   ASSERT_TRUE(deployed) << deployed.error().message;
   Deployment& d = **deployed;
-  ASSERT_TRUE(d.node(2)->cgroup->set_limits({100000, 100000, 512ull << 20}));  // a whole core
+  ASSERT_TRUE(d.node(2)->cgroup->set_limits({100000, 100000, 512ull << 20, ""}));  // a whole core
 
   auto before1 = d.node(1)->cgroup->sample();
   auto before2 = d.node(2)->cgroup->sample();
