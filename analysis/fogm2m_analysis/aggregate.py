@@ -20,7 +20,7 @@ POINT_KEY = CURVE_KEY + ["request_rate"]
 METRICS = [
     "latency_mean_below_p95_ms", "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
     "latency_p999_ms", "latency_max_ms", "node_throttling_ratio_mean", "node_throttling_ratio_max",
-    "node_cpu_s_mean", "memory_mean_mb", "memory_peak_mb", "throughput_bytes_s", "achieved_rate",
+    "node_cpu_s_mean", "node_cpu_ms_per_1000_messages", "memory_mean_mb", "memory_peak_mb", "throughput_bytes_s", "achieved_rate",
     "requests_sent", "requests_answered", "requests_errored", "requests_timed_out", "notifications_received",
     "memory_limit_mb",
 ]

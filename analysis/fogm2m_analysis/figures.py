@@ -67,6 +67,7 @@ def build_all(ctx: Context) -> list[FigureOutput]:
         throttling_vs_rate(ctx),
         memory_vs_devices(ctx),
         throughput_vs_rate(ctx),
+        node_cpu_per_message_vs_rate(ctx),
     ]
     outputs += latency_percentiles(ctx)
     outputs.append(latency_distribution(ctx))
@@ -125,6 +126,16 @@ def throughput_vs_rate(ctx: Context) -> FigureOutput:
                  "of a point. The reference study found it about linear in the request rate and barely changed "
                  "by DTLS."))
     return _rate_figure(ctx, out, "throughput_bytes_s", "kB/s per node", scale=1e-3)
+
+
+def node_cpu_per_message_vs_rate(ctx: Context) -> FigureOutput:
+    out = FigureOutput(
+        name="node_cpu_per_message_vs_rate",
+        title="Node CPU per 1,000 messages vs request rate",
+        caption=("CPU time of all nodes' cgroups over the window per 1,000 messages they handled (answered "
+                 "requests + forwarded notifications): the cost the performance gate watches. The band spans "
+                 "the repetitions of a point (min to max): how far runs of the same point disagree."))
+    return _rate_figure(ctx, out, "node_cpu_ms_per_1000_messages", "ms CPU per 1,000 messages")
 
 
 def latency_percentiles(ctx: Context) -> list[FigureOutput]:

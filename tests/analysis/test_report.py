@@ -38,7 +38,8 @@ EXPECTED_KNEES = {
 }
 EXPECTED_FIGURES = [
     "fig4_2_latency_vs_rate", "fig4_3_throttling_vs_rate", "fig4_4a_memory_vs_devices",
-    "fig4_4b_throughput_vs_rate", "latency_percentiles_coap", "latency_percentiles_dtls", "latency_distribution",
+    "fig4_4b_throughput_vs_rate", "node_cpu_per_message_vs_rate", "latency_percentiles_coap",
+    "latency_percentiles_dtls", "latency_distribution",
 ]
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -232,7 +233,8 @@ def quick_row(devices, nodes, rate, latency, error=""):
             "nodes": nodes, "request_rate": rate, "dtls": 0, "window_s": 10, "latency_mean_below_p95_ms": latency,
             "latency_p50_ms": latency, "latency_p99_ms": latency * 2, "latency_p999_ms": latency * 3,
             "node_throttling_ratio_mean": 0, "node_memory_mean_bytes_mean": 30e6, "node_rx_bytes_mean": rate * 1e3,
-            "node_tx_bytes_mean": rate * 1e3, "error": error}
+            "node_tx_bytes_mean": rate * 1e3, "node_cpu_s_mean": 0.3 + rate / 100, "requests_answered": rate * 10,
+            "notifications_received": devices * 200, "error": error}
 
 
 class PartialResultsTest(unittest.TestCase):
@@ -249,7 +251,7 @@ class PartialResultsTest(unittest.TestCase):
         self.assertEqual(report.index, self.tmp / "report" / "index.html")
         drawn = {f.name: f for f in report.figures}
         for name in ("fig4_2_latency_vs_rate", "fig4_3_throttling_vs_rate", "fig4_4a_memory_vs_devices",
-                     "fig4_4b_throughput_vs_rate", "latency_percentiles_coap"):
+                     "fig4_4b_throughput_vs_rate", "node_cpu_per_message_vs_rate", "latency_percentiles_coap"):
             self.assertEqual(len(drawn[name].files), 2, name)
             for file in drawn[name].files:
                 self.assertGreater((report.index.parent / file).stat().st_size, 0)

@@ -36,8 +36,8 @@ class ReportCommandTest(unittest.TestCase):
         index = out / "index.html"
         self.assertIn(f"fogm2m report: {index}", done.stdout)
         self.assertTrue(index.is_file())
-        self.assertEqual(len(list(out.glob("*.png"))), 7)
-        self.assertEqual(len(list(out.glob("*.svg"))), 7)
+        self.assertEqual(len(list(out.glob("*.png"))), 8)
+        self.assertEqual(len(list(out.glob("*.svg"))), 8)
 
     def test_default_output_is_results_dir_report(self):
         results = self.tmp / "results"
