@@ -35,6 +35,18 @@ CoapMessage request_to(CoapCode method, const lwm2m::Path& path, const std::stri
   return m;
 }
 
+// Observe (RFC 7641): GET `path` with Observe 0 (register) or 1
+// (deregister), Accept `format` and the observation's token.
+constexpr uint32_t kRegister = 0, kDeregister = 1;
+CoapMessage observe_request(const store::Registration& reg, const lwm2m::Path& path,
+                            ContentFormat format, std::string token, uint32_t observe) {
+  CoapMessage m = request_to(CoapCode::kGet, path, reg.root_path);
+  m.add_uint_option(opt::kObserve, observe);
+  m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
+  m.token = std::move(token);
+  return m;
+}
+
 }  // namespace
 
 DeviceManager::DeviceManager(NodeContext& ctx) : ctx_(ctx), rng_(std::random_device{}()) {}
@@ -205,11 +217,8 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
 }
 
 void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
-  CoapMessage m = request_to(CoapCode::kGet, r.path, device.registration.root_path);
   const ContentFormat format = r.content_format.value_or(default_format(device, r.path));
-  m.add_uint_option(opt::kObserve, 0);
-  m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
-  m.token = new_token();
+  CoapMessage m = observe_request(device.registration, r.path, format, new_token(), kRegister);
   store::Observation obs{store::token_to_hex(m.token),
                          device.registration.endpoint,
                          device.registration.reg_id,
@@ -273,10 +282,8 @@ void DeviceManager::reestablish_observations(const LocalDevice& device) {
 
 void DeviceManager::reobserve(const LocalDevice& device, std::string token,
                               store::Observation obs) {
-  CoapMessage m = request_to(CoapCode::kGet, obs.path, device.registration.root_path);
-  m.add_uint_option(opt::kObserve, 0);
-  m.add_uint_option(opt::kAccept, static_cast<uint32_t>(obs.content_format));
-  m.token = token;
+  CoapMessage m =
+      observe_request(device.registration, obs.path, obs.content_format, token, kRegister);
   obs.reg_id = device.registration.reg_id;
   observations_[token] = obs;  // a notification may overtake the answer
   ++ctx_.counters.device_requests;
@@ -322,11 +329,9 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
   const store::Observation obs = found->second;
   observations_.erase(found);
   ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
-  // Proactive cancel: GET with Observe 1 and the observation's token.
-  CoapMessage m = request_to(CoapCode::kGet, obs.path, device.registration.root_path);
-  m.add_uint_option(opt::kObserve, 1);
-  m.add_uint_option(opt::kAccept, static_cast<uint32_t>(obs.content_format));
-  m.token = token;
+  // Proactive cancel: the observation's GET again, with Observe 1.
+  CoapMessage m =
+      observe_request(device.registration, obs.path, obs.content_format, token, kDeregister);
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
       device.peer, std::move(m), ctx_.device_timeout,
