@@ -6,10 +6,10 @@
 
 #include <string>
 
+#include "bench/emulated_accelerometer.h"
 #include "bench/gate_iterations.h"
 #include "bus/reply.h"
 #include "bus/request.h"
-#include "lwm2m/model.h"
 
 namespace fogm2m::bus {
 namespace {
@@ -28,17 +28,12 @@ Request read_request() {
   return r;
 }
 
-// An accelerometer instance's X, Y, Z values, as a notification carries them.
+// The emulated accelerometer's instance, as a notification carries it.
 DeviceResponse accelerometer_values() {
-  lwm2m::ObjectInstance instance;
-  instance.id = 0;
-  instance.resources.push_back(lwm2m::Resource::single(5702, lwm2m::Value(0.125)));
-  instance.resources.push_back(lwm2m::Resource::single(5703, lwm2m::Value(-0.5)));
-  instance.resources.push_back(lwm2m::Resource::single(5704, lwm2m::Value(9.8125)));
   DeviceResponse r;
   r.code = 69;  // 2.05 Content
   r.content_format = lwm2m::ContentFormat::kTlv;
-  r.content = lwm2m::Node(std::move(instance));
+  r.content = bench::accelerometer_instance();
   return r;
 }
 

@@ -1,14 +1,14 @@
 // The LwM2M core's hot paths, as the node and the fleet run them for every
 // message: the CoAP codec on a notification datagram, and the content
-// formats an IPSO 3313 accelerometer instance travels in (TLV, SenML JSON).
+// formats the emulated IPSO 3313 instance travels in (TLV, SenML JSON).
 // Gate benchmarks (gate_iterations.h): the performance gate counts their
 // instructions per iteration.
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
+#include "bench/emulated_accelerometer.h"
 #include "bench/gate_iterations.h"
 #include "lwm2m/coap_message.h"
 #include "lwm2m/codec/codec.h"
@@ -20,27 +20,11 @@ namespace {
 using bench::gate;
 
 const ModelRegistry& models() {
-  static const ModelRegistry registry = ModelRegistry::builtin();
-  return registry;
+  return emulated::DeviceObjects::models();
 }
 
-// /3313/0 as an emulated accelerometer reports it: X, Y, Z value, units,
-// min/max range.
 const Node& accelerometer() {
-  static const Node node = [] {
-    const std::string senml = R"([{"bn":"/3313/0/","n":"5702","v":0.125},{"n":"5703","v":-0.5},)"
-                              R"({"n":"5704","v":9.8125},{"n":"5701","vs":"m/s2"},)"
-                              R"({"n":"5603","v":-19.6},{"n":"5604","v":19.6}])";
-    auto decoded =
-        decode(ContentFormat::kSenmlJson, Path(3313, 0),
-               std::span(reinterpret_cast<const uint8_t*>(senml.data()), senml.size()), models());
-    if (!decoded) {
-      std::fprintf(stderr, "accelerometer: %s\n", decoded.error().message.c_str());
-      std::abort();
-    }
-    return *decoded;
-  }();
-  return node;
+  return bench::accelerometer_instance();
 }
 
 // A NON notification of /3313/0 in TLV, as a device sends it.
