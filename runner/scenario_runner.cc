@@ -65,8 +65,8 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   c.redis_appendfsync = scenario.redis_persistence();
   c.work_dir = work_dir;
   if (split) {
-    c.node_limits.cpus = split->nodes;
-    c.fleet_limits.cpus = c.redis_limits.cpus = split->others;
+    c.node_limits.cpus = testbed::cpu_list(split->nodes);
+    c.fleet_limits.cpus = c.redis_limits.cpus = testbed::cpu_list(split->others);
   }
   return c;
 }
@@ -402,14 +402,12 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
   if (sc.cpu_placement() == "split") {
     auto cpus = testbed::split_cpus(testbed::allowed_cpus());
     if (!cpus) return cpus.error();
-    auto others = testbed::parse_cpu_list(cpus->others);
-    if (!others) return others.error();
-    auto pinned = testbed::ProcessPinning::pin(*others);
+    auto pinned = testbed::ProcessPinning::pin(cpus->others);
     if (!pinned) return pinned.error();
     pinning.emplace(std::move(*pinned));
     split = *cpus;
     spdlog::info("cpu placement: nodes on CPU {}, Redis, fleets and load generator on CPU {}",
-                 cpus->nodes, cpus->others);
+                 testbed::cpu_list(cpus->nodes), testbed::cpu_list(cpus->others));
   }
 
   auto metadata = results::describe_run(options.scenario_file, options.git_revision, sc);

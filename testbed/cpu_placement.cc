@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <string_view>
 
 namespace fogm2m::testbed {
 
@@ -60,32 +59,8 @@ Result<CpuSplit> split_cpus(const std::vector<int>& cpus) {
                       "cpu_placement: split needs at least 2 CPUs, this process may use " +
                           std::to_string(cpus.size()) +
                           (cpus.empty() ? "" : " (" + cpu_list(cpus) + ")"));
-  const size_t for_nodes = cpus.size() / 2;
-  const std::vector<int> others(cpus.begin(), cpus.end() - static_cast<long>(for_nodes));
-  const std::vector<int> nodes(cpus.end() - static_cast<long>(for_nodes), cpus.end());
-  return CpuSplit{cpu_list(nodes), cpu_list(others)};
-}
-
-Result<std::vector<int>> parse_cpu_list(const std::string& list) {
-  std::vector<int> cpus;
-  if (!list.empty() && list.back() == ',')
-    return make_error(ErrorKind::kMalformed, "not a CPU list: \"" + list + "\"");
-  std::string_view rest = list;
-  while (!rest.empty()) {
-    const size_t comma = rest.find(',');
-    const std::string item(rest.substr(0, comma));
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-    int first = -1, last = -1;
-    char tail = 0;
-    const int n = std::sscanf(item.c_str(), "%d-%d%c", &first, &last, &tail);
-    if (n == 1) last = first;
-    if ((n != 1 && n != 2) || first < 0 || last < first || last >= CPU_SETSIZE ||
-        (n == 1 && item != std::to_string(first)))
-      return make_error(ErrorKind::kMalformed, "not a CPU list: \"" + list + "\"");
-    for (int c = first; c <= last; ++c) cpus.push_back(c);
-  }
-  if (cpus.empty()) return make_error(ErrorKind::kMalformed, "empty CPU list");
-  return cpus;
+  const auto middle = cpus.end() - static_cast<long>(cpus.size() / 2);
+  return CpuSplit{{middle, cpus.end()}, {cpus.begin(), middle}};
 }
 
 Result<ProcessPinning> ProcessPinning::pin(const std::vector<int>& cpus) {

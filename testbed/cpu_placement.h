@@ -16,8 +16,8 @@
 namespace fogm2m::testbed {
 
 struct CpuSplit {
-  std::string nodes;   // kernel list format, e.g. "1" or "4-7"
-  std::string others;  // e.g. "0" or "0-3"
+  std::vector<int> nodes;  // ascending
+  std::vector<int> others;
 };
 
 // The kernel's list format of `cpus` ("0-3,6"), ascending, ranges merged.
@@ -45,8 +45,5 @@ class ProcessPinning {
   cpu_set_t previous_{};
   bool active_ = false;
 };
-
-// The CPUs in a kernel list ("0-3,6"); kMalformed for anything else.
-Result<std::vector<int>> parse_cpu_list(const std::string& list);
 
 }  // namespace fogm2m::testbed

@@ -12,22 +12,17 @@ namespace {
 TEST(CpuPlacement, ListsInTheKernelsFormat) {
   EXPECT_EQ(cpu_list({0}), "0");
   EXPECT_EQ(cpu_list({0, 1, 2, 3, 6, 8, 9}), "0-3,6,8-9");
-  auto parsed = parse_cpu_list("0-3,6,8-9");
-  ASSERT_TRUE(parsed.ok());
-  EXPECT_EQ(*parsed, (std::vector<int>{0, 1, 2, 3, 6, 8, 9}));
-  for (const char* bad : {"", "x", "3-1", "1,", "-1", "1-2-3", "01a"})
-    EXPECT_FALSE(parse_cpu_list(bad).ok()) << bad;
 }
 
 TEST(CpuPlacement, NodesGetTheUpperHalf) {
   auto two = split_cpus({0, 1});
   ASSERT_TRUE(two.ok());
-  EXPECT_EQ(two->nodes, "1");
-  EXPECT_EQ(two->others, "0");
+  EXPECT_EQ(two->nodes, std::vector<int>{1});
+  EXPECT_EQ(two->others, std::vector<int>{0});
   auto five = split_cpus({0, 1, 2, 3, 4});
   ASSERT_TRUE(five.ok());
-  EXPECT_EQ(five->nodes, "3-4");
-  EXPECT_EQ(five->others, "0-2");
+  EXPECT_EQ(cpu_list(five->nodes), "3-4");
+  EXPECT_EQ(cpu_list(five->others), "0-2");
   auto one = split_cpus({0});
   ASSERT_FALSE(one.ok());
   EXPECT_NE(one.error().message.find("at least 2 CPUs"), std::string::npos);
