@@ -227,6 +227,43 @@ Status enable_v2_controllers(const std::string& dir, const std::vector<std::stri
   return {};
 }
 
+// v1: the hierarchy holding `controller` (its id in /proc/self/cgroup, and
+// where it is mounted and this process's group in it). kNotFound when no
+// hierarchy has it, it is not mounted, or the own group is missing.
+Result<std::pair<int, CgroupHierarchy>> find_v1_hierarchy(
+    const std::string& cgroup_root, const std::string& proc_root,
+    const std::vector<ProcCgroupEntry>& entries, const std::vector<CgroupMount>& mounts,
+    const char* controller) {
+  auto it = std::find_if(entries.begin(), entries.end(), [&](const ProcCgroupEntry& e) {
+    return contains(e.controllers, controller);
+  });
+  if (it == entries.end()) {
+    return make_error(ErrorKind::kNotFound, "no cgroup v2 at " + cgroup_root +
+                                                " and no v1 hierarchy with controller " +
+                                                controller + " in " + proc_root + "/self/cgroup");
+  }
+  CgroupHierarchy h;
+  h.controllers = it->controllers;
+  for (const std::string& candidate : {join(it->controllers, ","), std::string(controller)}) {
+    if (is_directory(cgroup_root + "/" + candidate)) {
+      h.mount_dir = cgroup_root + "/" + candidate;
+      break;
+    }
+  }
+  if (h.mount_dir.empty()) {
+    return make_error(ErrorKind::kNotFound, std::string("cgroup v1 controller ") + controller +
+                                                " is not mounted at " + cgroup_root + "/" +
+                                                join(it->controllers, ",") + " or " + cgroup_root +
+                                                "/" + controller);
+  }
+  h.own_dir = under(h.mount_dir, strip_mount_root(it->path, mounts, false, controller));
+  if (!is_directory(h.own_dir)) {
+    return make_error(ErrorKind::kNotFound,
+                      "own cgroup directory " + h.own_dir + " does not exist");
+  }
+  return std::make_pair(it->hierarchy_id, std::move(h));
+}
+
 // v1: a group's directories in the cpuset hierarchy (parent, group). A new
 // v1 cpuset group starts with no CPUs and no memory nodes, and no process
 // can join it until both are set: both levels get the own group's, and
@@ -310,55 +347,15 @@ Result<CgroupHost> CgroupHost::detect(std::string cgroup_root, std::string proc_
   host.version_ = CgroupVersion::kV1;
   std::set<int> seen;
   for (const char* controller : kV1Controllers) {
-    auto it = std::find_if(entries->begin(), entries->end(), [&](const ProcCgroupEntry& e) {
-      return contains(e.controllers, controller);
-    });
-    if (it == entries->end()) {
-      return make_error(ErrorKind::kNotFound, std::string("no cgroup v2 at ") + host.cgroup_root_ +
-                                                  " and no v1 hierarchy with controller " +
-                                                  controller + " in " + host.proc_root_ +
-                                                  "/self/cgroup");
-    }
-    if (!seen.insert(it->hierarchy_id).second) continue;  // combined mount, already added
-    CgroupHierarchy h;
-    h.controllers = it->controllers;
-    for (const std::string& candidate : {join(it->controllers, ","), std::string(controller)}) {
-      if (is_directory(host.cgroup_root_ + "/" + candidate)) {
-        h.mount_dir = host.cgroup_root_ + "/" + candidate;
-        break;
-      }
-    }
-    if (h.mount_dir.empty()) {
-      return make_error(ErrorKind::kNotFound, std::string("cgroup v1 controller ") + controller +
-                                                  " is not mounted at " + host.cgroup_root_ + "/" +
-                                                  join(it->controllers, ",") + " or " +
-                                                  host.cgroup_root_ + "/" + controller);
-    }
-    h.own_dir = under(h.mount_dir, strip_mount_root(it->path, mounts, false, controller));
-    if (!is_directory(h.own_dir)) {
-      return make_error(ErrorKind::kNotFound,
-                        "own cgroup directory " + h.own_dir + " does not exist");
-    }
-    host.hierarchies_.push_back(std::move(h));
+    auto found =
+        find_v1_hierarchy(host.cgroup_root_, host.proc_root_, *entries, mounts, controller);
+    if (!found) return found.error();
+    if (!seen.insert(found->first).second) continue;  // combined mount, already added
+    host.hierarchies_.push_back(std::move(found->second));
   }
   // The cpuset hierarchy is optional: only groups given CPUs need it.
-  auto cpuset = std::find_if(entries->begin(), entries->end(), [](const ProcCgroupEntry& e) {
-    return contains(e.controllers, "cpuset");
-  });
-  if (cpuset != entries->end() && !seen.count(cpuset->hierarchy_id)) {
-    CgroupHierarchy h;
-    h.controllers = cpuset->controllers;
-    for (const std::string& candidate : {join(cpuset->controllers, ","), std::string("cpuset")}) {
-      if (is_directory(host.cgroup_root_ + "/" + candidate)) {
-        h.mount_dir = host.cgroup_root_ + "/" + candidate;
-        break;
-      }
-    }
-    if (!h.mount_dir.empty()) {
-      h.own_dir = under(h.mount_dir, strip_mount_root(cpuset->path, mounts, false, "cpuset"));
-      if (is_directory(h.own_dir)) host.v1_cpuset_ = std::move(h);
-    }
-  }
+  auto cpuset = find_v1_hierarchy(host.cgroup_root_, host.proc_root_, *entries, mounts, "cpuset");
+  if (cpuset && !seen.count(cpuset->first)) host.v1_cpuset_ = std::move(cpuset->second);
   return host;
 }
 
