@@ -104,7 +104,7 @@ def baseline_counts(args: argparse.Namespace, base: baseline_file.Baseline,
     notes.append("the baseline's toolchain differs from this one ("
                  + "; ".join(differences) + "): counted the baseline commit's build here")
     log(f"perf-gate: {notes[-1]}")
-    build = baseline_file.build_commit(ROOT, base.commit, args.build / "gate-baseline",
+    build = baseline_file.build_commit(ROOT, base.commit, args.build,
                                        tuple(instructions.GATE_BINARIES), progress=log)
     return instructions.measure(build, only=tuple(args.only), jobs=args.jobs, progress=log)
 
@@ -128,8 +128,8 @@ def compare(args: argparse.Namespace) -> int:
     if args.measure in ("scenario", "all"):
         log(f"perf-gate: {args.scenario.name} on a real cluster, {args.repetitions} runs of "
             f"baseline {base.commit[:12]} and of this tree, interleaved")
-        base_build = baseline_file.build_commit(ROOT, base.commit, args.build / "gate-baseline",
-                                                ("fogm2m",), progress=log)
+        base_build = baseline_file.build_commit(ROOT, base.commit, args.build, ("fogm2m",),
+                                                progress=log)
         now_binary = args.build / "cli" / ("fogm2m_slowed" if args.slowdown else "fogm2m")
         if not now_binary.exists():
             log(f"perf-gate: {now_binary} is missing: build it first")

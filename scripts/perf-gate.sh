@@ -15,14 +15,16 @@ source scripts/lib/build.sh
 
 bash scripts/install-deps.sh || exit 2
 BUILD="${FOGM2M_BUILD_DIR:-build}"
-targets="lwm2m_codecs_bench bus_json_bench node_path_bench des_kernel_bench"
+# The gate's benchmark binaries, as gate/fogm2m_gate/instructions.py lists them.
+targets=$(/usr/bin/python3 -c 'import sys; sys.path.insert(0, "gate")
+from fogm2m_gate.instructions import GATE_BINARIES; print(*GATE_BINARIES)') || exit 2
 measure=()
 if [ "${PERF_GATE:-}" = full ]; then
   targets="$targets fogm2m"
   measure=(--measure all)
 fi
-FOGM2M_TARGETS="$targets" fogm2m_build "$BUILD" -DFOGM2M_WERROR=ON \
-  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -DNDEBUG" >"$BUILD.perf-gate-build.log" 2>&1 \
+FOGM2M_TARGETS="$targets" fogm2m_build "$BUILD" "${FOGM2M_CI_CMAKE_ARGS[@]}" \
+  >"$BUILD.perf-gate-build.log" 2>&1 \
   || { tail -30 "$BUILD.perf-gate-build.log"; echo "perf-gate: build failed" >&2; exit 2; }
 # Debian's python3: install-deps.sh puts matplotlib there.
 exec /usr/bin/python3 gate/perf_gate.py --build "$BUILD" "${measure[@]}" "$@"

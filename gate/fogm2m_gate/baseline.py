@@ -29,9 +29,6 @@ PACKAGES = ("g++-12", "libc6", "libstdc++6", "libboost-json1.81-dev", "libboost1
             "libspdlog-dev", "libfmt-dev", "valgrind")
 # CPU features glibc chooses string and memory routines by.
 CPU_FEATURES = ("sse4_2", "avx", "avx2", "bmi2", "erms", "fsrm", "avx512f", "avx512bw")
-# What the gate and scripts/test.sh build with (as shipped: -O2, NDEBUG).
-CMAKE_ARGS = ("-DCMAKE_BUILD_TYPE=RelWithDebInfo", "-DFOGM2M_WERROR=ON",
-              "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -DNDEBUG")
 
 
 @dataclass
@@ -75,8 +72,8 @@ def _run(command: list[str], cwd: Path | None = None) -> str:
     return out.stdout.strip() if out.returncode == 0 else ""
 
 
-def toolchain(build_dir: Path) -> dict[str, str]:
-    """What the instruction counts of `build_dir`'s binaries depend on."""
+def _cmake_cache(build_dir: Path) -> dict[str, str]:
+    """NAME -> value of build_dir/CMakeCache.txt (empty when there is none)."""
     cache = {}
     try:
         for line in (build_dir / "CMakeCache.txt").read_text().splitlines():
@@ -85,10 +82,26 @@ def toolchain(build_dir: Path) -> dict[str, str]:
                 cache[key.split(":", 1)[0]] = value
     except FileNotFoundError:
         pass
+    return cache
+
+
+def _configuration(cache: dict[str, str]) -> dict[str, str]:
+    """The cache entries a build's code depends on: build type, compiler,
+    C++ flags (general and of the build type), warnings as errors."""
+    build_type = cache.get("CMAKE_BUILD_TYPE", "")
+    names = ["CMAKE_BUILD_TYPE", "CMAKE_CXX_COMPILER", "CMAKE_CXX_FLAGS",
+             f"CMAKE_CXX_FLAGS_{build_type.upper()}", "FOGM2M_WERROR"]
+    return {name: cache[name] for name in names if name in cache}
+
+
+def toolchain(build_dir: Path) -> dict[str, str]:
+    """What the instruction counts of `build_dir`'s binaries depend on."""
+    cache = _cmake_cache(build_dir)
     build_type = cache.get("CMAKE_BUILD_TYPE", "")
     flags = " ".join(x for x in (cache.get("CMAKE_CXX_FLAGS", ""),
                                  cache.get(f"CMAKE_CXX_FLAGS_{build_type.upper()}", "")) if x)
     compiler = cache.get("CMAKE_CXX_COMPILER", "c++")
+    version = _run([compiler, "--version"])
     features = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -98,8 +111,7 @@ def toolchain(build_dir: Path) -> dict[str, str]:
     except OSError:
         pass
     result = {
-        "compiler": _run([compiler, "--version"]).splitlines()[0] if _run([compiler, "--version"])
-        else compiler,
+        "compiler": version.splitlines()[0] if version else compiler,
         "build_type": build_type,
         "cxx_flags": flags,
         "cpu_features": " ".join(f for f in CPU_FEATURES if f in features),
@@ -129,10 +141,13 @@ def dirty_sources(root: Path) -> list[str]:
     return [p for p in paths if not p.startswith(("bench/baseline/", "out/", "build"))]
 
 
-def build_commit(root: Path, commit: str, work_dir: Path, targets: tuple[str, ...],
+def build_commit(root: Path, commit: str, like: Path, targets: tuple[str, ...],
                  progress=print) -> Path:
-    """Builds `targets` of `commit` (a git worktree under `work_dir`, kept as a
-    cache for the next gate run); returns its build directory."""
+    """Builds `targets` of `commit` configured as the build `like` is (build
+    type, compiler, flags), in a git worktree under <like>/gate-baseline kept
+    as a cache for the next gate run; returns its build directory."""
+    work_dir = like / "gate-baseline"
+    cmake_args = [f"-D{name}={value}" for name, value in _configuration(_cmake_cache(like)).items()]
     source = work_dir / f"baseline-{commit[:12]}"
     build = work_dir / f"baseline-{commit[:12]}-build"
     if not (source / ".git").exists():
@@ -156,7 +171,7 @@ def build_commit(root: Path, commit: str, work_dir: Path, targets: tuple[str, ..
     log = work_dir / f"baseline-{commit[:12]}-build.log"
     jobs = os.environ.get("FOGM2M_JOBS", str(os.cpu_count() or 1))
     with open(log, "w") as out:
-        ok = subprocess.run(["cmake", "-S", str(source), "-B", str(build), *CMAKE_ARGS],
+        ok = subprocess.run(["cmake", "-S", str(source), "-B", str(build), *cmake_args],
                             stdout=out, stderr=subprocess.STDOUT, check=False).returncode == 0
         for target in targets if ok else ():
             ok = subprocess.run(["cmake", "--build", str(build), "-j", jobs, "--target", target],
