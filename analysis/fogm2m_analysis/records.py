@@ -167,12 +167,22 @@ def add_derived_columns(frame: pd.DataFrame) -> pd.DataFrame:
     frame["throughput_bytes_s"] = (frame["node_rx_bytes_mean"] + frame["node_tx_bytes_mean"]) / window
     frame["memory_mean_mb"] = frame["node_memory_mean_bytes_mean"] / 2**20
     frame["memory_peak_mb"] = frame["node_memory_peak_bytes_max"] / 2**20
-    # What the performance gate measures: all nodes' CPU over the window per
-    # 1,000 messages they handled (answered requests + forwarded notifications).
-    messages = (frame["requests_answered"].fillna(0) + frame["notifications_received"].fillna(0))
-    frame["node_cpu_ms_per_1000_messages"] = (
-        frame["node_cpu_s_mean"] * frame["nodes"] * 1e6 / messages.where(messages > 0))
+    frame["node_cpu_ms_per_1000_messages"] = node_cpu_ms_per_1000_messages(
+        frame["node_cpu_s_mean"] * frame["nodes"], frame["requests_answered"].fillna(0),
+        frame["notifications_received"].fillna(0))
     return frame
+
+
+def node_cpu_ms_per_1000_messages(node_cpu_s, requests_answered, notifications_received):
+    """All nodes' CPU over the window (seconds) per 1,000 messages they handled
+    (answered requests + forwarded notifications), in ms; NaN without
+    messages. The performance gate's measure too (gate/fogm2m_gate/
+    scenario_ab.py). Numbers or pandas Series alike."""
+    messages = requests_answered + notifications_received
+    cpu_ms = node_cpu_s * 1e3
+    if isinstance(messages, pd.Series):
+        return cpu_ms / (messages.where(messages > 0) / 1e3)
+    return cpu_ms / (messages / 1e3) if messages > 0 else float("nan")
 
 
 def read_metadata(path: Path, warnings: list[str]) -> dict | None:

@@ -20,6 +20,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from fogm2m_analysis.records import node_cpu_ms_per_1000_messages
+
 from .instructions import SLOWDOWN_ENV
 
 
@@ -37,13 +39,15 @@ def record_metrics(scenario: str, record: dict) -> dict[str, tuple[float, str]]:
     label = f"{scenario} {point_label(record)}"
     if record.get("error"):
         raise RunFailed(f"{label}: {record['error']}")
-    messages = record.get("requests_answered", 0) + record.get("notifications_received", 0)
+    answered = record.get("requests_answered", 0)
+    notifications = record.get("notifications_received", 0)
     cpu_s = sum(n.get("cpu_s", 0.0) for n in record.get("nodes", []))
-    if messages <= 0 or cpu_s <= 0:
+    if answered + notifications <= 0 or cpu_s <= 0:
         raise RunFailed(f"{label}: no messages or no node CPU measured")
     latency = record.get("latency", {})
+    cpu = node_cpu_ms_per_1000_messages(cpu_s, answered, notifications)
     return {
-        f"{label} node CPU per 1000 messages": (cpu_s * 1000.0 / (messages / 1000.0), "ms CPU"),
+        f"{label} node CPU per 1000 messages": (cpu, "ms CPU"),
         f"{label} latency p50": (float(latency.get("p50_ms", 0.0)), "ms"),
         f"{label} latency p99": (float(latency.get("p99_ms", 0.0)), "ms"),
     }
