@@ -62,9 +62,10 @@ inline std::string identity_index(std::string_view identity) {
 inline constexpr std::string_view kExpiry = "EXP:EP";
 inline constexpr std::string_view kNodes = "NODES";
 
-// SCAN patterns: every registration record, every ownership key.
+// SCAN patterns: every registration record, every ownership key, every PSK entry.
 inline constexpr std::string_view kRegistrationPattern = "REG:EP:*";
 inline constexpr std::string_view kOwnerPattern = "EP#UID:*";
+inline constexpr std::string_view kSecurityPattern = "SEC:EP:*";
 
 // The endpoint a per-endpoint key with `prefix` names ("EP#UID:{dev-1}" ->
 // "dev-1"); nullopt when `key` is not such a key.

@@ -51,4 +51,11 @@ void MemorySecurityStore::remove(const std::string& endpoint, Done<bool> done) {
   reply<bool>(std::move(done), existed);
 }
 
+void MemorySecurityStore::list(Done<std::vector<SecurityInfo>> done) {
+  std::vector<SecurityInfo> all;
+  all.reserve(by_endpoint_.size());
+  for (const auto& [ep, info] : by_endpoint_) all.push_back(info);
+  reply<std::vector<SecurityInfo>>(std::move(done), std::move(all));
+}
+
 }  // namespace fogm2m::store

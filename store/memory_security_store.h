@@ -18,6 +18,7 @@ class MemorySecurityStore final : public SecurityStore {
   void get_by_identity(const std::string& identity,
                        Done<std::optional<SecurityInfo>> done) override;
   void remove(const std::string& endpoint, Done<bool> done) override;
+  void list(Done<std::vector<SecurityInfo>> done) override;
 
  private:
   template <class T>

@@ -1,6 +1,7 @@
 #include "store/redis_registration_store.h"
 
 #include "store/keys.h"
+#include "store/redis_scan.h"
 #include "store/redis_scripts.h"
 
 namespace fogm2m::store {
@@ -263,33 +264,16 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms,
 }
 
 void RedisRegistrationStore::list(Done<std::vector<Registration>> done) {
-  scan_page("0", std::make_shared<std::vector<Registration>>(), std::move(done));
-}
-
-void RedisRegistrationStore::scan_page(std::string cursor,
-                                       std::shared_ptr<std::vector<Registration>> out,
-                                       Done<std::vector<Registration>> done) {
-  redis_.command({"SCAN", cursor, "MATCH", keys::kRegistrationPattern, "COUNT", "1000"},
-                 lifetime_.guard([this, out, done](Result<RedisReply> r) mutable {
-                   if (!r) return done(r.error());
-                   if (!r->is_array() || r->elements.size() != 2)
-                     return done(make_error(ErrorKind::kIo, "SCAN: unexpected reply"));
-                   std::string next = r->elements[0].str;
-                   std::vector<std::string> mget{"MGET"};
-                   for (const auto& k : r->elements[1].elements) mget.push_back(k.str);
-                   auto after = [this, next, out, done](Result<RedisReply> values) mutable {
-                     if (!values) return done(values.error());
-                     for (const auto& v : values->elements)
-                       if (v.is_string())
-                         if (auto reg = registration_from_json_string(v.str))
-                           out->push_back(std::move(*reg));
-                     if (next == "0") return done(std::move(*out));
-                     scan_page(next, out, std::move(done));
-                   };
-                   if (mget.size() == 1)
-                     return after(RedisReply{RedisReply::Type::kArray, {}, 0, {}});
-                   redis_.command(mget, lifetime_.guard(std::move(after)));
-                 }));
+  scan_string_values(redis_, keys::kRegistrationPattern,
+                     lifetime_.guard([done](Result<std::vector<std::string>> records) {
+                       if (!records) return done(records.error());
+                       std::vector<Registration> out;
+                       out.reserve(records->size());
+                       for (const auto& text : *records)
+                         if (auto reg = registration_from_json_string(text))
+                           out.push_back(std::move(*reg));
+                       done(std::move(out));
+                     }));
 }
 
 }  // namespace fogm2m::store

@@ -45,8 +45,6 @@ class RedisRegistrationStore final : public RegistrationStore {
   void drop_indexes(const Registration& reg);
   void update_attempt(const RegistrationUpdate& update, const std::string& owner, int attempts_left,
                       Done<UpdatedRegistration> done);
-  void scan_page(std::string cursor, std::shared_ptr<std::vector<Registration>> out,
-                 Done<std::vector<Registration>> done);
 
   io::RedisLink& redis_;
   io::Lifetime lifetime_;  // last: ends first

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 
 #include "store/keys.h"
+#include "store/redis_scan.h"
 #include "store/redis_scripts.h"
 
 namespace fogm2m::store {
@@ -98,6 +99,18 @@ void RedisSecurityStore::remove(const std::string& endpoint, Done<bool> done) {
                                     ignore);
                    done(r->is_string());
                  }));
+}
+
+void RedisSecurityStore::list(Done<std::vector<SecurityInfo>> done) {
+  scan_string_values(redis_, keys::kSecurityPattern,
+                     lifetime_.guard([done](Result<std::vector<std::string>> records) {
+                       if (!records) return done(records.error());
+                       std::vector<SecurityInfo> out;
+                       for (const auto& text : *records)
+                         if (auto info = security_info_from_record_json(text))
+                           out.push_back(std::move(*info));
+                       done(std::move(out));
+                     }));
 }
 
 }  // namespace fogm2m::store

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/done.h"
 #include "store/security_info.h"
@@ -23,6 +24,8 @@ class SecurityStore {
                                Done<std::optional<SecurityInfo>> done) = 0;
   // Removes the info of `endpoint`; the result says whether it existed.
   virtual void remove(const std::string& endpoint, Done<bool> done) = 0;
+  // Every entry (for the gateway's listing; not for hot paths).
+  virtual void list(Done<std::vector<SecurityInfo>> done) = 0;
 };
 
 }  // namespace fogm2m::store

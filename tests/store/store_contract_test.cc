@@ -2,6 +2,7 @@
 // real redis-server started by the fixture.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <memory>
 #include <optional>
@@ -285,6 +286,29 @@ TEST_P(StoreContract, SecurityInfoByEndpointAndIdentity) {
   auto gone =
       b().wait<std::optional<SecurityInfo>>([&](auto cb) { sec.get_by_identity("id-2", cb); });
   EXPECT_FALSE(gone->has_value());
+}
+
+TEST_P(StoreContract, SecurityInfoListsEveryEntry) {
+  SecurityStore& sec = *b().security;
+  auto none = b().wait<std::vector<SecurityInfo>>([&](auto cb) { sec.list(cb); });
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  // More than one SCAN page's worth is not needed: SCAN's paging is Redis'.
+  for (int i = 0; i < 25; ++i) {
+    const std::string n = std::to_string(i);
+    ASSERT_TRUE(b().wait<bool>([&](auto cb) {
+                     sec.put({"dev-" + n, "id-" + n, "k" + n}, cb);
+                   })
+                    .ok());
+  }
+  ASSERT_TRUE(b().wait<bool>([&](auto cb) { sec.remove("dev-7", cb); }).ok());
+  auto all = b().wait<std::vector<SecurityInfo>>([&](auto cb) { sec.list(cb); });
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 24u);
+  std::sort(all->begin(), all->end(),
+            [](const SecurityInfo& x, const SecurityInfo& y) { return x.endpoint < y.endpoint; });
+  EXPECT_EQ(all->front(), (SecurityInfo{"dev-0", "id-0", "k0"}));
+  for (const auto& info : *all) EXPECT_NE(info.endpoint, "dev-7");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("memory", "redis"),

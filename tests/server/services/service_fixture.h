@@ -169,6 +169,9 @@ class FaultySecurityStore final : public store::SecurityStore, Faulty<store::Mem
   void remove(const std::string& ep, store::Done<bool> done) override {
     call("remove", std::move(done), &Memory::remove, ep);
   }
+  void list(store::Done<std::vector<store::SecurityInfo>> done) override {
+    call("list", std::move(done), &Memory::list);
+  }
 };
 
 // A membership the test sets: which nodes live, whether this one is the
