@@ -74,6 +74,10 @@ void add_node_command(CLI::App& app) {
   cmd->add_option("--stats-interval", args->process.stats_interval_s,
                   "Print counters every N seconds (0: never)")
       ->capture_default_str();
+  cmd->add_option("--metrics-port", args->process.metrics_port,
+                  "Serve Prometheus metrics at http://BIND:PORT/metrics (off without this option)");
+  cmd->add_option("--metrics-bind", args->process.metrics_bind, "Address of the metrics listener")
+      ->capture_default_str();
   cmd->callback([args] {
     if (int code = run_node(*args); code != 0) throw CLI::RuntimeError(code);
   });

@@ -5,6 +5,7 @@
 #include "bus/memory_bus.h"
 #include "bus/redis_bus.h"
 #include "server/injected_slowdown.h"
+#include "server/node_metrics.h"
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
 #include "store/memory_security_store.h"
@@ -15,9 +16,11 @@
 namespace fogm2m::server {
 
 // Sends each device request over the transport its device uses: DTLS for
-// secure peers, plain UDP otherwise.
+// secure peers, plain UDP otherwise. With metrics, times each request from
+// its sending to the device's answer.
 class Node::RoutingTransport final : public CoapTransport {
  public:
+  explicit RoutingTransport(NodeMetrics* metrics) : metrics_(metrics) {}
   void add(CoapTransport& t) { transports_.push_back(&t); }
 
   void set_handlers(Handlers handlers) override {
@@ -31,6 +34,7 @@ class Node::RoutingTransport final : public CoapTransport {
     if (!transports_.empty())
       t = peer.secure && transports_.size() > 1 ? transports_[1] : transports_[0];
     if (!t) return done(make_error(ErrorKind::kIo, "no transport"));
+    if (metrics_) done = timed(std::move(done));
     t->send_request(peer, std::move(request), timeout, std::move(done));
   }
 
@@ -39,14 +43,29 @@ class Node::RoutingTransport final : public CoapTransport {
   }
 
  private:
+  // `done`, observing the time to the device's answer first (a request that
+  // got none, timed out or failed, is not observed).
+  ResponseHandler timed(ResponseHandler done) {
+    return [&histogram = metrics_->device_request_seconds, sent = std::chrono::steady_clock::now(),
+            done = std::move(done)](Result<lwm2m::CoapMessage> response) {
+      if (response)
+        histogram.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count());
+      done(std::move(response));
+    };
+  }
+
+  NodeMetrics* metrics_;
   std::vector<CoapTransport*> transports_;
 };
 
-Node::Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models)
+Node::Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models,
+           NodeMetrics* metrics)
     : io_(io),
       options_(std::move(options)),
       models_(models),
-      routing_(std::make_unique<RoutingTransport>()),
+      metrics_(metrics),
+      routing_(std::make_unique<RoutingTransport>(metrics)),
       sweep_timer_(io) {}
 
 Node::~Node() = default;
@@ -119,7 +138,8 @@ void Node::on_connected() {
                                                    devices_,
                                                    options_.clock,
                                                    options_.device_timeout,
-                                                   {}});
+                                                   {},
+                                                   metrics_});
   registration_ = std::make_unique<RegistrationService>(*ctx_);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
   router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);

@@ -44,7 +44,10 @@ struct NodeOptions {
 
 class Node {
  public:
-  Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models);
+  // Counts into `metrics` when given (not owned; it must outlive the node);
+  // nullptr: no metrics, at the cost of one branch per event.
+  Node(boost::asio::io_context& io, NodeOptions options, const lwm2m::ModelRegistry& models,
+       NodeMetrics* metrics = nullptr);
   ~Node();
 
   // Transports the node serves and reaches devices through; call before
@@ -72,6 +75,8 @@ class Node {
   // Both Redis links are up (false for an in-memory node). While not, new
   // registrations get 5.03 and owned devices' Updates wait in memory.
   bool redis_up() const { return redis_ && redis_->up() && subscriber_->up(); }
+  // Connections the Redis command link made after a loss (0 in memory).
+  uint64_t redis_reconnects() const { return redis_ ? redis_->reconnects() : 0; }
   size_t unwritten_updates() const {
     return registration_ ? registration_->unwritten_updates() : 0;
   }
@@ -86,6 +91,7 @@ class Node {
   boost::asio::io_context& io_;
   NodeOptions options_;
   const lwm2m::ModelRegistry& models_;
+  NodeMetrics* metrics_;
   LocalDevices devices_;
   PskCache psk_;
   std::unique_ptr<io::RedisLink> redis_, subscriber_;

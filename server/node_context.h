@@ -21,6 +21,8 @@
 
 namespace fogm2m::server {
 
+class NodeMetrics;
+
 struct NodeCounters {
   uint64_t registrations = 0;
   uint64_t updates = 0;
@@ -54,6 +56,7 @@ struct NodeContext {
   io::UnixClock now_ms;  // Unix milliseconds (NodeOptions::clock)
   std::chrono::milliseconds device_timeout{5000};
   NodeCounters counters;
+  NodeMetrics* metrics = nullptr;  // Prometheus metrics (node_metrics.h); nullptr: none
 };
 
 }  // namespace fogm2m::server

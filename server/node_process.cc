@@ -9,7 +9,10 @@
 #include <functional>
 #include <memory>
 
+#include "io/metrics.h"
+#include "io/metrics_http_server.h"
 #include "lwm2m/model.h"
+#include "server/node_metrics.h"
 #include "server/transport/dtls_transport.h"
 #include "server/transport/udp_transport.h"
 
@@ -32,7 +35,12 @@ int run_node_process(const NodeProcessOptions& args) {
   }
 
   boost::asio::io_context io;
-  Node node(io, args.node, models);
+  // Declared before what they watch, so destroyed after it; the HTTP
+  // server, declared last, goes first: nothing renders a dead node.
+  io::metrics::Registry registry;
+  std::optional<NodeMetrics> metrics;
+  if (args.metrics_port) metrics.emplace(registry);
+  Node node(io, args.node, models, metrics ? &*metrics : nullptr);
 
   UdpTransportOptions udp_options;
   udp_options.bind_address = args.bind;
@@ -56,6 +64,13 @@ int run_node_process(const NodeProcessOptions& args) {
     };
     dtls = std::make_unique<DtlsTransport>(io, dtls_options);
     node.attach(*dtls);
+  }
+
+  std::optional<io::metrics::MetricsHttpServer> metrics_server;
+  if (metrics) {
+    metrics->watch(node);
+    metrics->watch(udp);
+    metrics_server.emplace(io, registry);
   }
 
   int exit_code = 0;
@@ -100,6 +115,16 @@ int run_node_process(const NodeProcessOptions& args) {
         return;
       }
       spdlog::info("CoAP/DTLS (PSK) on {}:{}", args.bind, dtls->local_port());
+    }
+    if (metrics_server) {
+      auto port = metrics_server->listen(args.metrics_bind, *args.metrics_port);
+      if (!port) {
+        spdlog::error("metrics: {}", port.error().message);
+        exit_code = 1;
+        io.stop();
+        return;
+      }
+      spdlog::info("metrics on http://{}:{}/metrics", args.metrics_bind, *port);
     }
     print_stats();
   });

@@ -9,6 +9,7 @@
 #include "lwm2m/codec/codec.h"
 #include "lwm2m/hex.h"
 #include "lwm2m/link_format.h"
+#include "server/node_metrics.h"
 
 namespace fogm2m::server {
 
@@ -45,6 +46,17 @@ CoapMessage observe_request(const store::Registration& reg, const lwm2m::Path& p
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
   m.token = std::move(token);
   return m;
+}
+
+// How a bus request answered from `response` counts in the metrics: ok
+// when the device answered 2.xx and the answer could be turned into the
+// reply (`understood`), timeout when it never answered, else error.
+NodeMetrics::Outcome outcome_of(const Result<CoapMessage>& response, bool understood) {
+  if (!response)
+    return response.error().kind == ErrorKind::kTimeout ? NodeMetrics::Outcome::kTimeout
+                                                        : NodeMetrics::Outcome::kError;
+  return understood && lwm2m::is_success(response->code) ? NodeMetrics::Outcome::kOk
+                                                         : NodeMetrics::Outcome::kError;
 }
 
 }  // namespace
@@ -194,10 +206,12 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
   if (r.kind == RequestKind::kObserve) return observe(device, r, std::move(done));
   if (r.kind == RequestKind::kCancelObserve) return cancel_observe(device, r, std::move(done));
   auto request = build(device, r);
-  if (!request)
+  if (!request) {
+    if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
     return boost::asio::post(
         ctx_.io, [done = std::move(done),
                   reply = bus::format_err(r.ticket, request.error().message)] { done(reply); });
+  }
   request->token = new_token();
   const ContentFormat requested = r.content_format.value_or(default_format(device, r.path));
   ++ctx_.counters.device_requests;
@@ -208,10 +222,12 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
                        done = std::move(done)](Result<CoapMessage> response) {
         if (!response) {
           if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+          if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, false));
           return done(
               bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
         }
         auto rep = interpret(kind, path, requested, *response);
+        if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, rep.ok()));
         done(rep ? bus::format_rep(ticket, *rep) : bus::format_err(ticket, rep.error().message));
       }));
 }
@@ -238,6 +254,8 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
             if (!response) {
               observations_.erase(token);
               if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+              if (ctx_.metrics)
+                ctx_.metrics->answered(RequestKind::kObserve, outcome_of(response, false));
               return done(bus::format_err(
                   obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
             }
@@ -249,6 +267,8 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
               }));
             }
             auto rep = interpret(RequestKind::kObserve, obs.path, format, *response);
+            if (ctx_.metrics)
+              ctx_.metrics->answered(RequestKind::kObserve, outcome_of(response, rep.ok()));
             if (!rep) return done(bus::format_err(obs.ticket, rep.error().message));
             rep->observe = response->observe().has_value();
             rep->token_hex = obs.token_hex;
@@ -320,6 +340,7 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
     }
   }
   if (found == observations_.end()) {
+    if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
     std::string reply = bus::format_err(r.ticket, "no observation of " + r.path.to_string() +
                                                       " on " + device.registration.endpoint);
     return boost::asio::post(ctx_.io,
@@ -335,7 +356,9 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
       device.peer, std::move(m), ctx_.device_timeout,
-      [obs, ticket = r.ticket, done = std::move(done)](Result<CoapMessage> response) {
+      [metrics = ctx_.metrics, kind = r.kind, obs, ticket = r.ticket,
+       done = std::move(done)](Result<CoapMessage> response) {
+        if (metrics) metrics->answered(kind, outcome_of(response, true));
         // Without an answer the observation is still gone on our
         // side, and its next notification will be reset.
         done(response ? bus::format_cancelled(ticket, obs.ticket, response->code, "")
@@ -355,6 +378,7 @@ void DeviceManager::forward(std::unordered_map<std::string, store::Observation>:
                             const CoapMessage& n) {
   const store::Observation& obs = it->second;
   ++ctx_.counters.notifications;
+  if (ctx_.metrics) ctx_.metrics->notifications_forwarded.inc();
   const bus::NotificationSource source{obs.endpoint, obs.path};
   auto rep = interpret(RequestKind::kObserve, obs.path, obs.content_format, n);
   ctx_.bus.publish(ctx_.channels.responses, rep ? bus::format_notification(obs.ticket, *rep, source)

@@ -7,6 +7,7 @@
 #include "bus/registration_event.h"
 #include "lwm2m/content_format.h"
 #include "lwm2m/registration_links.h"
+#include "server/node_metrics.h"
 
 namespace fogm2m::server {
 
@@ -105,6 +106,13 @@ CoapMessage store_failure(const Error& error, std::string_view store) {
 
 void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& request,
                                  Responder respond) {
+  // Every answer with an error code, from any of the paths below, is a
+  // rejection.
+  if (NodeMetrics* metrics = ctx_.metrics)
+    respond = [metrics, respond = std::move(respond)](CoapMessage response) {
+      if (!lwm2m::is_success(response.code)) metrics->registrations_rejected.inc();
+      respond(std::move(response));
+    };
   const auto segments = request.uri_path_segments();
   if (segments.empty() || segments[0] != "rd" || segments.size() > 2)
     return respond(coap_response(CoapCode::kNotFound));
@@ -191,6 +199,7 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
         }
         ctx_.devices.put(LocalDevice{reg, peer});
         ++ctx_.counters.registrations;
+        if (ctx_.metrics) ctx_.metrics->registrations_created.inc();
         ctx_.bus.publish(ctx_.channels.registration_new,
                          bus::format_registration_event(bus::RegistrationEventKind::kNew, reg));
         CoapMessage created = coap_response(CoapCode::kCreated);
@@ -239,6 +248,7 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
               ctx_.devices.by_reg_id(update.reg_id) == nullptr && r->previous.owner != ctx_.node_id;
           ctx_.devices.put(LocalDevice{r->current, peer});
           ++ctx_.counters.updates;
+          if (ctx_.metrics) ctx_.metrics->registrations_updated.inc();
           if (taken_over && on_taken_over) on_taken_over(*ctx_.devices.by_reg_id(update.reg_id));
           ctx_.bus.publish(
               ctx_.channels.registration_update,
@@ -274,6 +284,7 @@ void RegistrationService::update_from_memory(const PeerInfo& peer,
   unwritten_.add(update);
   ++ctx_.counters.updates;
   ++ctx_.counters.updates_from_memory;
+  if (ctx_.metrics) ctx_.metrics->registrations_updated.inc();
   respond(coap_response(CoapCode::kChanged));
   write_one(update.reg_id);  // fails at once while the store is away; kept
 }
@@ -332,6 +343,7 @@ void RegistrationService::do_deregister(const PeerInfo& peer, const std::string&
           return respond(store_failure(removed.error(), "registration store"));
         }
         ++ctx_.counters.deregistrations;
+        if (ctx_.metrics) ctx_.metrics->registrations_deregistered.inc();
         publish_removed(*removed);
         respond(coap_response(CoapCode::kDeleted));
       }));
@@ -365,6 +377,7 @@ void RegistrationService::sweep_expired(int64_t grace_ms) {
             continue;
           }
           ++ctx_.counters.expirations;
+          if (ctx_.metrics) ctx_.metrics->registrations_expired.inc();
           spdlog::info("registration of {} expired", reg.endpoint);
           publish_removed(reg);
         }

@@ -4,14 +4,21 @@
 
 #include "bus/reply.h"
 #include "lwm2m/hex.h"
+#include "server/node_metrics.h"
 
 namespace fogm2m::server {
 
 using bus::RequestKind;
 using bus::SecInfoAction;
+using Outcome = NodeMetrics::Outcome;
 
 void RequestRouter::publish_reply(std::string reply) {
   ctx_.bus.publish(ctx_.channels.responses, std::move(reply));
+}
+
+void RequestRouter::answer(RequestKind kind, bool ok, std::string reply) {
+  if (ctx_.metrics) ctx_.metrics->answered(kind, ok ? Outcome::kOk : Outcome::kError);
+  publish_reply(std::move(reply));
 }
 
 void RequestRouter::on_message(std::string_view message) {
@@ -19,11 +26,13 @@ void RequestRouter::on_message(std::string_view message) {
   bus::ParsedRequest parsed = bus::parse_request(message);
   if (!parsed.request) {
     ++ctx_.counters.bus_malformed;
+    if (ctx_.metrics) ctx_.metrics->received_malformed();
     // The owner of a readable endpoint, else the fallback node, answers.
     const bool mine = parsed.endpoint && ctx_.devices.by_endpoint(*parsed.endpoint);
     const bool owned_elsewhere =
         false;  // unknown without a store lookup; the fallback answers instead
     if (parsed.ticket && (mine || (membership_.is_fallback() && !owned_elsewhere))) {
+      if (ctx_.metrics) ctx_.metrics->answered_malformed();
       publish_reply(bus::format_err(*parsed.ticket, parsed.request.error().message));
     } else if (!parsed.ticket && membership_.is_fallback() && malformed_logged_++ < 100) {
       spdlog::warn("dropping bus message without ticket: {}", parsed.request.error().message);
@@ -31,6 +40,7 @@ void RequestRouter::on_message(std::string_view message) {
     return;
   }
   const bus::Request& request = *parsed.request;
+  if (ctx_.metrics) ctx_.metrics->received(request.kind);
   if (request.kind == RequestKind::kSecInfo) return handle_sec_info(request);
 
   const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint);
@@ -53,12 +63,14 @@ void RequestRouter::answer_unowned(const bus::Request& request) {
       request.endpoint, lifetime_.guard([this, request](Result<std::optional<std::string>> owner) {
         if (!owner) {
           ++ctx_.counters.store_errors;
-          return publish_reply(bus::format_err(
-              request.ticket, "registration store unavailable: " + owner.error().message));
+          return answer(request.kind, false,
+                        bus::format_err(request.ticket, "registration store unavailable: " +
+                                                            owner.error().message));
         }
         if (!*owner)
-          return publish_reply(bus::format_err(
-              request.ticket, "unknown endpoint " + request.endpoint + ": no registration"));
+          return answer(request.kind, false,
+                        bus::format_err(request.ticket, "unknown endpoint " + request.endpoint +
+                                                            ": no registration"));
         if (**owner == ctx_.node_id)
           return;  // registered here a moment ago: this node's device path answers
         // A live node owns it and answers; the cached view may lag a node that
@@ -93,9 +105,9 @@ void RequestRouter::look_again_later(const bus::Request& request, const std::str
 void RequestRouter::answer_for_dead_owner(const bus::Request& request, const std::string& owner) {
   if (const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint))
     return serve(*device, request);
-  publish_reply(bus::format_err(
-      request.ticket,
-      "endpoint " + request.endpoint + " is owned by node " + owner + ", which is not running"));
+  answer(request.kind, false,
+         bus::format_err(request.ticket, "endpoint " + request.endpoint + " is owned by node " +
+                                             owner + ", which is not running"));
 }
 
 void RequestRouter::handle_sec_info(const bus::Request& request) {
@@ -114,11 +126,13 @@ void RequestRouter::handle_sec_info(const bus::Request& request) {
     case SecInfoAction::kAdd: {
       auto key = from_hex(request.key_hex);
       if (!key)
-        return publish_reply(bus::format_err(ticket, "sec_info key: " + key.error().message));
+        return answer(RequestKind::kSecInfo, false,
+                      bus::format_err(ticket, "sec_info key: " + key.error().message));
       store::SecurityInfo info{request.endpoint, request.identity, std::move(*key)};
       ctx_.security.put(info, lifetime_.guard([this, ticket, info](Result<bool> r) {
-        publish_reply(r ? bus::format_sec_info(ticket, "CREATED", &info)
-                        : bus::format_err(ticket, r.error().message));
+        answer(RequestKind::kSecInfo, r.ok(),
+               r ? bus::format_sec_info(ticket, "CREATED", &info)
+                 : bus::format_err(ticket, r.error().message));
       }));
       return;
     }
@@ -126,17 +140,25 @@ void RequestRouter::handle_sec_info(const bus::Request& request) {
       ctx_.security.get_by_endpoint(
           request.endpoint, lifetime_.guard([this, ticket, ep = request.endpoint](
                                                 Result<std::optional<store::SecurityInfo>> r) {
-            if (!r) return publish_reply(bus::format_err(ticket, r.error().message));
-            if (!*r) return publish_reply(bus::format_err(ticket, "no security info for " + ep));
-            publish_reply(bus::format_sec_info(ticket, "CONTENT", &**r));
+            if (!r)
+              return answer(RequestKind::kSecInfo, false,
+                            bus::format_err(ticket, r.error().message));
+            if (!*r)
+              return answer(RequestKind::kSecInfo, false,
+                            bus::format_err(ticket, "no security info for " + ep));
+            answer(RequestKind::kSecInfo, true, bus::format_sec_info(ticket, "CONTENT", &**r));
           }));
       return;
     case SecInfoAction::kDelete:
       ctx_.security.remove(
           request.endpoint, lifetime_.guard([this, ticket, ep = request.endpoint](Result<bool> r) {
-            if (!r) return publish_reply(bus::format_err(ticket, r.error().message));
-            if (!*r) return publish_reply(bus::format_err(ticket, "no security info for " + ep));
-            publish_reply(bus::format_sec_info(ticket, "DELETED", nullptr));
+            if (!r)
+              return answer(RequestKind::kSecInfo, false,
+                            bus::format_err(ticket, r.error().message));
+            if (!*r)
+              return answer(RequestKind::kSecInfo, false,
+                            bus::format_err(ticket, "no security info for " + ep));
+            answer(RequestKind::kSecInfo, true, bus::format_sec_info(ticket, "DELETED", nullptr));
           }));
       return;
   }

@@ -30,6 +30,9 @@ class RequestRouter {
   void look_again_later(const bus::Request& request, const std::string& owner);
   void answer_for_dead_owner(const bus::Request& request, const std::string& owner);
   void publish_reply(std::string reply);
+  // Publishes the final reply to a request of `kind` this node answers
+  // itself (not from a device), counted as ok or error in the metrics.
+  void answer(bus::RequestKind kind, bool ok, std::string reply);
 
   NodeContext& ctx_;
   DeviceManager& device_manager_;

@@ -215,7 +215,8 @@ class ServiceFixture : public ::testing::Test {
             devices,
             [this] { return now_ms; },
             std::chrono::milliseconds(5000),
-            {}} {
+            {},
+            nullptr} {
     bus.subscribe(
         {ctx.channels.responses, ctx.channels.registration_new, ctx.channels.registration_update,
          ctx.channels.registration_delete},
