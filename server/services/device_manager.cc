@@ -122,7 +122,15 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const bus::R
                   !std::get<lwm2m::Resource>(*node).multiple
               ? ContentFormat::kText
               : default_format(device, r.path));
-      auto payload = lwm2m::encode(format, node_path, *node);
+      // A created instance travels inside its object, so that the instance
+      // id chosen by the server survives (TLV without the object-instance
+      // wrapper lets the client pick the id).
+      if (r.kind == RequestKind::kCreate) {
+        if (auto* instance = std::get_if<lwm2m::ObjectInstance>(&*node))
+          node = lwm2m::Node(lwm2m::Object{r.path.object_id(), {std::move(*instance)}});
+      }
+      const lwm2m::Path& encode_path = r.kind == RequestKind::kCreate ? r.path : node_path;
+      auto payload = lwm2m::encode(format, encode_path, *node);
       if (!payload) return payload.error();
       CoapMessage m = request_to(
           r.kind == RequestKind::kCreate || !r.replace ? CoapCode::kPost : CoapCode::kPut, r.path,

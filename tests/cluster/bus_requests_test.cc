@@ -103,17 +103,25 @@ TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
   auto not_exec = ask(*h_, "acc-1", R"({"kind":"execute","path":"/3/0/0"})");
   EXPECT_EQ(reply_code(not_exec), "METHOD_NOT_ALLOWED");
 
-  auto create = ask(*h_, "acc-1",
-                    R"({"kind":"create","path":"/3313","contentFormat":"TLV",)"
-                    R"("node":{"id":1,"resources":[{"id":5701,"value":"g"}]}})");
-  ASSERT_EQ(reply_code(create), "CREATED") << reply_error(create);
-  auto created =
-      ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1/5701","contentFormat":"TEXT"})");
-  EXPECT_EQ(reply_code(created), "CONTENT");
-  auto del = ask(*h_, "acc-1", R"({"kind":"delete","path":"/3313/1"})");
-  EXPECT_EQ(reply_code(del), "DELETED") << reply_error(del);
-  auto gone = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/1"})");
-  EXPECT_EQ(reply_code(gone), "NOT_FOUND");
+  // The instance id the server asks for is the one created (not the
+  // device's next free id, 1), in TLV and in SenML JSON.
+  for (const auto& [format, id] : {std::pair{"TLV", 7}, std::pair{"SENML_JSON", 8}}) {
+    const std::string instance = "/3313/" + std::to_string(id);
+    auto create = ask(*h_, "acc-1",
+                      std::string(R"({"kind":"create","path":"/3313","contentFormat":")") + format +
+                          R"(","node":{"id":)" + std::to_string(id) +
+                          R"(,"resources":[{"id":5701,"value":"g"}]}})");
+    ASSERT_EQ(reply_code(create), "CREATED") << format << ": " << reply_error(create);
+    EXPECT_EQ(create.body.at("location").as_string(), instance) << format;
+    auto created =
+        ask(*h_, "acc-1",
+            R"({"kind":"read","path":")" + instance + R"(/5701","contentFormat":"TEXT"})");
+    EXPECT_EQ(reply_code(created), "CONTENT") << format;
+    auto del = ask(*h_, "acc-1", R"({"kind":"delete","path":")" + instance + R"("})");
+    EXPECT_EQ(reply_code(del), "DELETED") << reply_error(del);
+    auto gone = ask(*h_, "acc-1", R"({"kind":"read","path":")" + instance + R"("})");
+    EXPECT_EQ(reply_code(gone), "NOT_FOUND");
+  }
 
   auto attrs =
       ask(*h_, "acc-1",
