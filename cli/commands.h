@@ -14,6 +14,9 @@ void add_version_command(CLI::App& app);
 // `fogm2m node`: one server node of a cluster.
 void add_node_command(CLI::App& app);
 
+// `fogm2m gateway`: the REST/WebSocket gateway and web UI in front of the bus.
+void add_gateway_command(CLI::App& app);
+
 // `fogm2m fleet`: N emulated IPSO 3313 devices.
 void add_fleet_command(CLI::App& app);
 

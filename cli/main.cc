@@ -11,6 +11,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("fogm2m ") + FOGM2M_VERSION);
   fogm2m::cli::add_version_command(app);
   fogm2m::cli::add_node_command(app);
+  fogm2m::cli::add_gateway_command(app);
   fogm2m::cli::add_cluster_command(app);
   fogm2m::cli::add_fleet_command(app);
   fogm2m::cli::add_run_command(app);

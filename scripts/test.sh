@@ -71,12 +71,12 @@ fi
 if [ "${FOGM2M_SKIP_SANITIZE:-0}" != 1 ]; then
   stage "sanitizer + fuzz build ($SAN_BUILD)"
   fuzzers=$(ls tests/fuzz/*_fuzz.cc 2>/dev/null | xargs -rn1 basename | sed 's/\.cc$//')
-  if CC=clang CXX=clang++ FOGM2M_TARGETS="lwm2m_tests io_tests store_tests bus_tests server_tests emulated_clients_tests $fuzzers" \
+  if CC=clang CXX=clang++ FOGM2M_TARGETS="lwm2m_tests io_tests store_tests bus_tests server_tests gateway_tests emulated_clients_tests $fuzzers" \
      fogm2m_build "$SAN_BUILD" -DFOGM2M_SANITIZE=ON -DFOGM2M_FUZZ=ON -DFOGM2M_BENCH=OFF \
        -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only -DNDEBUG"; then
     stage "ctest under ASan/UBSan"
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-      ctest --test-dir "$SAN_BUILD" --output-on-failure -j"$FOGM2M_JOBS" -L 'lwm2m|io|store|bus|server|emulated_clients' 2>&1 \
+      ctest --test-dir "$SAN_BUILD" --output-on-failure -j"$FOGM2M_JOBS" -L '^(lwm2m|io|store|bus|server|gateway|emulated_clients)$' 2>&1 \
       | tee "$SAN_BUILD/ctest.log"
     count_ctest "$SAN_BUILD/ctest.log"
     for f in $fuzzers; do

@@ -1,0 +1,166 @@
+#include "gateway/bus_client.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <boost/json.hpp>
+#include <cstdio>
+#include <random>
+
+namespace fogm2m::gateway {
+
+BusClient::BusClient(boost::asio::io_context& io, BusClientOptions options)
+    : io_(io), options_(std::move(options)) {
+  std::random_device entropy;
+  char hex[13];
+  std::snprintf(hex, sizeof hex, "%06x%06x", entropy() & 0xffffff, entropy() & 0xffffff);
+  ticket_prefix_ = std::string("gw-") + hex + "-";
+  commands_ = std::make_unique<io::RedisLink>(io_, options_.redis);
+  subscriber_ = std::make_unique<io::RedisLink>(io_, options_.redis);
+  bus_ = std::make_unique<bus::RedisBus>(*commands_, *subscriber_);
+}
+
+BusClient::~BusClient() = default;
+
+void BusClient::start(std::function<void(Status)> ready) {
+  auto on_link_state = [this](bool link_up, const Status& why) {
+    if (!link_up) {
+      spdlog::warn("gateway: redis link down: {}", why ? "" : why.error().message);
+      // A subscriber has no commands to time out: follow the command link.
+      if (subscriber_->up()) subscriber_->reconnect("command link lost");
+    }
+    if (state_) state_(up());
+  };
+  commands_->set_state_handler(lifetime_.guard(on_link_state));
+  subscriber_->set_state_handler(lifetime_.guard([this](bool, const Status&) {
+    if (state_) state_(up());
+  }));
+  commands_->start(lifetime_.guard([this, ready = std::move(ready)](Status s) mutable {
+    if (!s) return ready(s);
+    subscriber_->start(lifetime_.guard([this, ready = std::move(ready)](Status sub) mutable {
+      if (!sub) return ready(sub);
+      const auto& ch = options_.channels;
+      bus_->subscribe(
+          {ch.responses, ch.registration_new, ch.registration_update, ch.registration_delete},
+          lifetime_.guard([this](std::string_view channel, std::string_view message) {
+            on_message(channel, message);
+          }),
+          std::move(ready));
+    }));
+  }));
+}
+
+void BusClient::stop() {
+  // Every request still waiting is answered, so no caller hangs.
+  std::vector<std::string> tickets;
+  for (const auto& [ticket, p] : pending_) tickets.push_back(ticket);
+  for (const auto& t : tickets) finish(t, make_error(ErrorKind::kIo, "gateway: stopping"));
+  commands_->disconnect();
+  subscriber_->disconnect();
+}
+
+std::string BusClient::send(bus::Request request, std::chrono::milliseconds timeout,
+                            ReplyHandler on_reply) {
+  request.ticket = ticket_prefix_ + std::to_string(++ticket_count_);
+  const std::string ticket = request.ticket;
+  ++counters_.sent;
+  if (!commands_->up()) {
+    ++counters_.refused;
+    if (on_reply)
+      boost::asio::post(io_, lifetime_.guard([on_reply = std::move(on_reply)] {
+        on_reply(make_error(ErrorKind::kIo, "bus unavailable: Redis is unreachable"), true);
+      }));
+    return ticket;
+  }
+  auto timer = std::make_unique<boost::asio::steady_timer>(io_, timeout);
+  timer->async_wait(lifetime_.guard([this, ticket, timeout](boost::system::error_code ec) {
+    if (ec) return;
+    finish(ticket, make_error(ErrorKind::kTimeout,
+                              "no reply within " + std::to_string(timeout.count()) + " ms"));
+  }));
+  pending_.emplace(ticket, Pending{std::move(on_reply), std::move(timer)});
+  bus_->publish(options_.channels.requests, bus::format_request(request));
+  return ticket;
+}
+
+void BusClient::watch(const std::string& ticket, NotificationHandler handler) {
+  watched_[ticket] = std::move(handler);
+}
+
+void BusClient::unwatch(const std::string& ticket) {
+  watched_.erase(ticket);
+}
+
+void BusClient::finish(const std::string& ticket, Result<BusReply> outcome) {
+  auto it = pending_.find(ticket);
+  if (it == pending_.end()) return;
+  ReplyHandler handler = std::move(it->second.handler);
+  pending_.erase(it);  // cancels the timer
+  if (!outcome) {
+    if (outcome.error().kind == ErrorKind::kTimeout) ++counters_.timed_out;
+  } else if (outcome->type == bus::ReplyType::kErr) {
+    ++counters_.errors;
+  } else {
+    ++counters_.answered;
+  }
+  if (handler) handler(std::move(outcome), true);
+}
+
+void BusClient::on_message(std::string_view channel, std::string_view message) {
+  if (channel == options_.channels.responses) return on_response(message);
+  const auto kind = options_.channels.registration_kind(channel);
+  if (!kind) return;
+  auto reg = bus::parse_registration_event(*kind, message);
+  if (!reg) {
+    ++counters_.malformed;
+    return;
+  }
+  ++counters_.registration_events;
+  if (registration_) registration_(*kind, *reg);
+}
+
+void BusClient::on_response(std::string_view message) {
+  // Most traffic on the response channel is other clients' replies and
+  // notifications: the head (ticket, type) decides before any parsing.
+  auto head = bus::parse_reply_head(message);
+  if (!head) {
+    ++counters_.malformed;
+    return;
+  }
+  const bool ours = head->ticket.compare(0, ticket_prefix_.size(), ticket_prefix_) == 0;
+  if (ours) {
+    if (auto it = pending_.find(head->ticket); it != pending_.end()) {
+      auto reply = bus::parse_reply(message);
+      if (!reply) {
+        ++counters_.malformed;
+        return;
+      }
+      BusReply r{reply->type, std::move(reply->body), std::string(message)};
+      if (r.type == bus::ReplyType::kAck) {
+        if (it->second.handler) it->second.handler(std::move(r), false);
+        return;
+      }
+      return finish(head->ticket, std::move(r));
+    }
+  }
+  // A notification: a rep with "notification":true. Parsed only when
+  // someone listens.
+  const auto watched = ours ? watched_.find(head->ticket) : watched_.end();
+  const bool broadcast = notification_ && notifications_wanted_ && notifications_wanted_();
+  if (head->type != bus::ReplyType::kRep || (!broadcast && watched == watched_.end())) return;
+  if (message.find("\"notification\":true") == std::string_view::npos) return;
+  auto reply = bus::parse_reply(message);
+  if (!reply) {
+    ++counters_.malformed;
+    return;
+  }
+  ++counters_.notifications;
+  BusReply r{reply->type, std::move(reply->body), std::string(message)};
+  if (watched != watched_.end()) {
+    NotificationHandler handler = watched->second;  // it may unwatch itself
+    handler(r);
+  }
+  if (broadcast) notification_(r);
+}
+
+}  // namespace fogm2m::gateway

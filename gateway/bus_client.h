@@ -1,0 +1,127 @@
+// The gateway's end of the Redis bus: it asks the cluster's nodes and hears
+// what they announce.
+//
+// - send(): publishes a request (bus/request.h) under a ticket of the
+//   gateway's own and hands its replies (bus/reply.h) to the caller: the
+//   ack, then the final rep or err; or kTimeout when none came in time, or
+//   kIo when the bus could not take the request. Exactly one final outcome
+//   per request, never silence.
+// - Observations: the notifications of an observe sent here carry its
+//   ticket; watch() routes them to a handler until unwatch().
+// - Every notification and registration event on the bus goes to the
+//   listeners set with on_notification() / on_registration_event(): the
+//   gateway's live events.
+//
+// Two Redis links (publish, subscribe), reconnected after a loss
+// (io/redis_link.h). Single-threaded: everything runs on the io_context.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "bus/channels.h"
+#include "bus/redis_bus.h"
+#include "bus/registration_event.h"
+#include "bus/reply.h"
+#include "bus/request.h"
+#include "io/lifetime.h"
+#include "io/redis_link.h"
+#include "lwm2m/result.h"
+#include "store/registration.h"
+
+namespace fogm2m::gateway {
+
+struct BusClientOptions {
+  io::RedisLinkOptions redis;
+  bus::Channels channels;
+};
+
+// One message about a request: an ack, then a final rep or err.
+struct BusReply {
+  bus::ReplyType type = bus::ReplyType::kAck;
+  boost::json::object body;  // the rep or err object
+  std::string text;          // the message as it came (its ticket is the gateway's)
+};
+
+class BusClient {
+ public:
+  // `final` is true for the last call of a request: a rep or err, or an
+  // error (kTimeout, kIo) with no reply at all.
+  using ReplyHandler = std::function<void(Result<BusReply> reply, bool final)>;
+  using NotificationHandler = std::function<void(const BusReply& notification)>;
+  using RegistrationHandler =
+      std::function<void(bus::RegistrationEventKind kind, const store::Registration& reg)>;
+  // Up after every (re)connection, down after every loss.
+  using StateHandler = std::function<void(bool up)>;
+
+  BusClient(boost::asio::io_context& io, BusClientOptions options);
+  ~BusClient();
+  BusClient(const BusClient&) = delete;
+  BusClient& operator=(const BusClient&) = delete;
+
+  // Connects both links and subscribes; `ready` runs once (an error when
+  // Redis cannot be reached at start).
+  void start(std::function<void(Status)> ready);
+  void stop();
+
+  // Publishes `request` with a new ticket (returned) and calls `on_reply`
+  // (may be empty: fire and forget) for its ack and final reply. A request with no final reply
+  // within `timeout` ends with kTimeout.
+  std::string send(bus::Request request, std::chrono::milliseconds timeout, ReplyHandler on_reply);
+
+  // Routes the notifications that carry `ticket` (an observe's) to `handler`.
+  void watch(const std::string& ticket, NotificationHandler handler);
+  void unwatch(const std::string& ticket);
+
+  // Every notification on the bus goes to `handler` while `wanted()` says
+  // someone listens (parsing them costs; most of the time nobody does).
+  void on_notification(NotificationHandler handler, std::function<bool()> wanted) {
+    notification_ = std::move(handler);
+    notifications_wanted_ = std::move(wanted);
+  }
+  void on_registration_event(RegistrationHandler handler) { registration_ = std::move(handler); }
+  void on_state(StateHandler handler) { state_ = std::move(handler); }
+
+  io::RedisLink& commands() { return *commands_; }
+  bool up() const { return commands_->up() && subscriber_->up(); }
+  size_t in_flight() const { return pending_.size(); }
+
+  struct Counters {
+    uint64_t sent = 0, answered = 0, errors = 0, timed_out = 0, refused = 0;
+    uint64_t notifications = 0, registration_events = 0, malformed = 0;
+  };
+  const Counters& counters() const { return counters_; }
+
+ private:
+  struct Pending {
+    ReplyHandler handler;
+    std::unique_ptr<boost::asio::steady_timer> timer;
+  };
+  void on_message(std::string_view channel, std::string_view message);
+  void on_response(std::string_view message);
+  void finish(const std::string& ticket, Result<BusReply> outcome);
+
+  boost::asio::io_context& io_;
+  BusClientOptions options_;
+  std::unique_ptr<io::RedisLink> commands_, subscriber_;
+  std::unique_ptr<bus::RedisBus> bus_;
+  std::string ticket_prefix_;  // "gw-<12 hex>-": this gateway's tickets
+  uint64_t ticket_count_ = 0;
+  std::unordered_map<std::string, Pending> pending_;
+  std::unordered_map<std::string, NotificationHandler> watched_;
+  NotificationHandler notification_;
+  std::function<bool()> notifications_wanted_;
+  RegistrationHandler registration_;
+  StateHandler state_;
+  Counters counters_;
+  io::Lifetime lifetime_;  // last: ends first
+};
+
+}  // namespace fogm2m::gateway
