@@ -17,7 +17,12 @@ PACKAGES=(
   python3 python3-matplotlib python3-pandas
   valgrind
   chromium
+  nodejs
 )
+# npm (the gateway's JS tests, tests/gateway/js): Debian's package, unless
+# the nodejs installed already brings npm (NodeSource's does, and conflicts
+# with Debian's npm).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
