@@ -26,6 +26,7 @@ struct GatewayArgs {
   std::string models_dir;
   double timeout_s = 5;
   size_t max_body = 1 << 20;
+  int idle_timeout_s = 60;
   std::string log_level = "info";
 };
 
@@ -41,6 +42,7 @@ int run_gateway(const GatewayArgs& args) {
   options.http.address = args.bind;
   options.http.port = args.http_port;
   options.http.max_body = args.max_body;
+  options.http.idle_timeout = std::chrono::seconds(args.idle_timeout_s);
   options.api.default_timeout =
       std::chrono::milliseconds(static_cast<int64_t>(args.timeout_s * 1000));
 
@@ -119,6 +121,10 @@ void add_gateway_command(CLI::App& app) {
       ->check(CLI::Range(0.1, 300.0));
   cmd->add_option("--max-body", args->max_body, "Largest request body, bytes (larger: 413)")
       ->capture_default_str();
+  cmd->add_option("--idle-timeout", args->idle_timeout_s,
+                  "Seconds an HTTP connection may wait for its next request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   cmd->callback([args] {

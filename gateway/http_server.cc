@@ -22,6 +22,7 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::string_view kServerName = "fogm2m-gateway";
+constexpr std::chrono::seconds kWriteTimeout{30};
 
 unsigned status_of(const Error& e) {
   switch (e.kind) {
@@ -136,6 +137,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     res->body() = std::move(body);
     res->prepare_payload();
     if (head) res->body().clear();
+    // The read's idle timeout may have run out while a device took its time.
+    stream_.expires_after(kWriteTimeout);
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res](beast::error_code ec, size_t) {
                         if (ec || !res->keep_alive()) return self->close();
@@ -173,7 +176,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
 HttpServer::HttpServer(boost::asio::io_context& io, HttpServices services,
                        HttpServerOptions options)
-    : io_(io), services_(std::move(services)), options_(std::move(options)), acceptor_(io) {}
+    : io_(io),
+      services_(std::move(services)),
+      options_(std::move(options)),
+      acceptor_(io),
+      accept_pause_(io) {}
 
 HttpServer::~HttpServer() {
   stop();
@@ -198,6 +205,7 @@ Result<uint16_t> HttpServer::listen() {
 void HttpServer::stop() {
   beast::error_code ignored;
   acceptor_.close(ignored);
+  accept_pause_.cancel();
 }
 
 void HttpServer::accept() {
@@ -214,7 +222,13 @@ void HttpServer::accept() {
             ->start();
       }
     } else {
+      // Out of file descriptors, say: wait a moment rather than spin.
       spdlog::warn("gateway: accept: {}", ec.message());
+      accept_pause_.expires_after(std::chrono::milliseconds(100));
+      accept_pause_.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && acceptor_.is_open()) accept();
+      });
+      return;
     }
     if (acceptor_.is_open()) accept();
   });
