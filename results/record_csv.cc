@@ -104,6 +104,12 @@ const std::vector<std::string>& csv_columns() {
                                                    "host_steal_ratio",
                                                    "host_speed_probe_us",
                                                    "notifications_received",
+                                                   "gateway_cpu_s",
+                                                   "gateway_cpu_ms_per_1000_requests",
+                                                   "gateway_memory_peak_bytes",
+                                                   "gateway_added_mean_ms",
+                                                   "gateway_added_p50_ms",
+                                                   "gateway_added_p99_ms",
                                                    "latency_file",
                                                    "error"};
   return columns;
@@ -118,6 +124,9 @@ std::string csv_header() {
 std::string csv_row(const schema::ResultRecord& r) {
   const schema::Point& p = r.point();
   const schema::Latency& l = r.latency();
+  const schema::GatewayStats& g = r.gateway();
+  // Empty without a gateway (the load went on the bus).
+  auto via_gateway = [&r](double v) { return r.has_gateway() ? number(v) : std::string(); };
   using N = schema::NodeStats;
   const std::vector<std::string> cells = {
       text(r.scenario()),
@@ -168,6 +177,12 @@ std::string csv_row(const schema::ResultRecord& r) {
       number(r.host().steal_ratio()),
       number(r.host().speed_probe_us()),
       number(r.notifications_received()),
+      via_gateway(g.process().cpu_s()),
+      via_gateway(g.cpu_ms_per_1000_requests()),
+      via_gateway(g.process().memory_peak_bytes()),
+      via_gateway(g.added_latency().mean_ms()),
+      via_gateway(g.added_latency().p50_ms()),
+      via_gateway(g.added_latency().p99_ms()),
       text(r.latency_file()),
       text(r.error()),
   };

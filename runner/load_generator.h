@@ -1,13 +1,26 @@
-// The open-loop load generator on the Redis bus.
+// The open-loop load generator on the Redis bus, or through the gateway.
 //
 // Publishes requests (bus/request.h) on the request channel (LWM2M_REQ) and
 // matches the replies (bus/reply.h) on the response channel (LWM2M_RESP) by
-// ticket. Open loop: the n-th request is due at a time fixed by the
+// ticket. Given a gateway (`via: gateway`), sends each request instead as
+// its REST call to the gateway (runner/gateway_client.h): a 200 counts as
+// the bus' "rep" (the device answered), any other status or no answer as
+// its "err" ("HTTP 504: ...", "HTTP: connect: ..."), and the answer's
+// Server-Timing "bus;dur" gives what the gateway added to the latency
+// (LoadResult::gateway_added_us). Open loop: the n-th request is due at a time fixed by the
 // arrival process alone; when the loop is late it sends the backlog at once,
 // and latency is always measured from the *scheduled* time, so a slow
 // cluster cannot hide its slowness by slowing the load (no coordinated
 // omission). A request without a rep or err within the request timeout
-// (from its scheduled time) is counted as timed out, never dropped.
+// (from its scheduled time) is counted as timed out, never dropped. Through
+// the gateway a request waits for a free HTTP connection (at most 64) in a
+// queue, and that wait is part of its latency too.
+//
+// Notifications are counted on the response channel in both modes (a REST
+// client would get them as Server-Sent Events, which the load generator
+// does not read): through the gateway, the channel also carries the
+// gateway's replies to the load, so only messages marked
+// "notification":true count.
 //
 // One LoadGenerator owns two Redis connections (one publishes, one
 // subscribes) on the caller's io_context, and runs one load at a time.
@@ -39,6 +52,7 @@
 #include "io/redis_link.h"
 #include "lwm2m/result.h"
 #include "runner/arrival_schedule.h"
+#include "runner/gateway_client.h"
 #include "runner/load_result.h"
 #include "runner/request_mix.h"
 #include "schema/scenario.pb.h"
@@ -83,7 +97,10 @@ struct ObserveResult {
 
 class LoadGenerator {
  public:
-  explicit LoadGenerator(boost::asio::io_context& io, BusOptions options = {});
+  // With `gateway`, requests and observe_all() go to the gateway; the bus
+  // links still count notifications.
+  explicit LoadGenerator(boost::asio::io_context& io, BusOptions options = {},
+                         std::optional<GatewayClientOptions> gateway = std::nullopt);
   ~LoadGenerator();
   LoadGenerator(const LoadGenerator&) = delete;
   LoadGenerator& operator=(const LoadGenerator&) = delete;
@@ -91,12 +108,16 @@ class LoadGenerator {
   // Connects both connections and subscribes to the response channel;
   // returns once a request published afterwards can have its reply seen.
   // kIo when Redis cannot be reached, kTimeout after connect_timeout.
+  // With a gateway, also asks it for its object models (GET
+  // /api/objectspecs): kIo unless it answers 200 (a wrong token: 401).
   Status connect();
 
   // Sends an observe of `path` to every endpoint (at most `max_in_flight`
   // outstanding at a time) and waits for their final replies, each for at
   // most `timeout`. Their notifications are counted by later runs. Errors
-  // only when the bus fails (kIo) or stop() was called (kTimeout).
+  // only when the bus fails (kIo) or stop() was called (kTimeout). Through
+  // the gateway: POST /api/clients/{ep}{path}/observe, observed when it
+  // answers 200 with "success":true.
   Result<ObserveResult> observe_all(const std::vector<std::string>& endpoints,
                                     const std::string& path,
                                     std::chrono::milliseconds timeout = std::chrono::seconds(5),
@@ -135,6 +156,14 @@ class LoadGenerator {
   bool drive(const std::function<bool()>& done, std::chrono::steady_clock::time_point deadline,
              std::chrono::milliseconds tick = std::chrono::milliseconds(50));
   void on_message(std::string_view message);
+  // Through the gateway: a request, and its observe_all() counterpart.
+  void send_via_gateway(const bus::Request& request, const std::string& ticket);
+  void on_gateway_reply(const std::string& ticket, uint64_t run_id, GatewayReply reply);
+  Status probe_gateway();
+  Result<ObserveResult> observe_all_via_gateway(const std::vector<std::string>& endpoints,
+                                                const lwm2m::Path& path,
+                                                std::chrono::milliseconds timeout,
+                                                size_t max_in_flight);
   // `on_failure` runs when the bus could not take the message.
   void publish(std::string message, std::function<void(const Error&)> on_failure);
   void send_due();
@@ -147,7 +176,9 @@ class LoadGenerator {
   // the run.
   std::unique_ptr<io::RedisLink> pub_;
   std::unique_ptr<io::RedisLink> sub_;
-  std::optional<Error> bus_error_;  // the bus failed: every call after returns it
+  std::optional<GatewayClientOptions> gateway_options_;
+  std::unique_ptr<GatewayClient> gateway_;  // via the gateway; null on the bus
+  std::optional<Error> bus_error_;          // the bus failed: every call after returns it
   std::atomic<bool> stop_requested_{false};
   std::string ticket_prefix_;      // unique to this generator: "lg-<hex>-"
   std::string run_ticket_prefix_;  // of the requests of run(): "lg-<hex>-r-"

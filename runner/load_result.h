@@ -39,6 +39,12 @@ struct LoadResult {
   // stop() ended the run early: the counts are partial, do not record them.
   bool interrupted = false;
 
+  // Through the gateway: set, and per answered request that carried a
+  // Server-Timing, its latency minus the gateway's "bus;dur" (what the
+  // gateway and HTTP added), microseconds, in the order of latencies_us.
+  bool via_gateway = false;
+  std::vector<uint32_t> gateway_added_us;
+
   // Second by second from the start of the load (LoadPlan::timeline).
   std::vector<LoadSecond> timeline;
   // Arrival times (seconds from the start of the load) of each observed
@@ -49,7 +55,9 @@ struct LoadResult {
 
 // Copies the load's figures into `record`: requests_* (errored = err
 // replies + timeouts), achieved_rate (answered per second of the window),
-// latency (results::latency_stats), notifications_received, window_s.
+// latency (results::latency_stats), notifications_received, window_s; via
+// the gateway also gateway.added_latency and gateway.timed_requests (its
+// CPU and memory are the sampler's: the runner adds them).
 void fill_record(const LoadResult& load, schema::ResultRecord* record);
 
 }  // namespace fogm2m::runner

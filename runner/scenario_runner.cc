@@ -64,9 +64,11 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   c.fleet_args = {"--stats-interval", "0.25"};  // fresh counters at the window edges
   c.redis_appendfsync = scenario.redis_persistence();
   c.work_dir = work_dir;
+  c.gateway = scenario.via() == schema::VIA_GATEWAY;
   if (split) {
     c.node_limits.cpus = testbed::cpu_list(split->nodes);
-    c.fleet_limits.cpus = c.redis_limits.cpus = testbed::cpu_list(split->others);
+    c.fleet_limits.cpus = c.redis_limits.cpus = c.gateway_limits.cpus =
+        testbed::cpu_list(split->others);
   }
   return c;
 }
@@ -157,14 +159,22 @@ Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::
   bus.host = cluster.deployment->redis_host();
   bus.port = cluster.deployment->redis_port();
   // The bus sockets are made inside the cluster's control namespace, also
-  // when they reconnect after a Redis restart.
+  // when they reconnect after a Redis restart; so are the gateway's.
   bus.around_connect =
       [netns = cluster.deployment->control_netns()](const std::function<void()>& connect) {
         auto inside = testbed::ScopedNetns::enter(netns);
         if (!inside) return spdlog::warn("bus connection: {}", inside.error().message);
         connect();
       };
-  cluster.load = std::make_unique<LoadGenerator>(*cluster.io, bus);
+  std::optional<GatewayClientOptions> gateway;
+  if (cluster.deployment->gateway_member() != nullptr) {
+    gateway.emplace();
+    gateway->host = cluster.deployment->gateway_host();
+    gateway->port = cluster.deployment->gateway_port();
+    gateway->token = cluster.deployment->gateway_token();
+    gateway->around_connect = bus.around_connect;
+  }
+  cluster.load = std::make_unique<LoadGenerator>(*cluster.io, bus, std::move(gateway));
   if (Status s = cluster.load->connect(); !s) return s;
   if (scenario.observe_all() && !cluster.endpoints.empty()) {
     auto observed = cluster.load->observe_all(cluster.endpoints, scenario.observe_path());
@@ -190,6 +200,13 @@ void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d
   redis.cgroup = d.redis_member().cgroup;
   redis.process_pid = d.redis_member().pid();
   (void)sampler.add_target(std::move(redis));
+  if (const testbed::Member* g = d.gateway_member()) {
+    testbed::SamplerTarget gateway;
+    gateway.name = "gateway";
+    gateway.cgroup = g->cgroup;
+    gateway.process_pid = g->pid();
+    (void)sampler.add_target(std::move(gateway));
+  }
   for (const auto& f : d.fleets()) {
     testbed::SamplerTarget t;
     t.name = f.name;
@@ -297,6 +314,14 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   }
   if (auto s = sampler.summarize("redis", window_start, window_end); s)
     fill_process(*s, record.mutable_redis());
+  if (d.gateway_member() != nullptr) {
+    schema::GatewayStats* gateway = record.mutable_gateway();
+    if (auto s = sampler.summarize("gateway", window_start, window_end); s) {
+      fill_process(*s, gateway->mutable_process());
+      if (record.requests_sent() > 0)
+        gateway->set_cpu_ms_per_1000_requests(s->cpu_s * 1e6 / record.requests_sent());
+    }
+  }
   if (auto h = sampler.summarize_host(window_start, window_end); h) {
     record.mutable_host()->set_steal_ratio(h->steal_ratio);
     record.mutable_host()->set_speed_probe_us(h->speed_probe_us);
@@ -493,16 +518,24 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
           elapsed / static_cast<double>(index) * static_cast<double>(runs.size() - index);
       char line[512];
       const auto& p = run.point;
+      // Through the gateway: its CPU per 1,000 requests and what it added.
+      char via[160] = "";
+      if (record.has_gateway()) {
+        const schema::GatewayStats& g = record.gateway();
+        std::snprintf(via, sizeof via, ", gateway CPU %.1f ms/1000 req, added p50 %.2f p99 %.2f ms",
+                      g.cpu_ms_per_1000_requests(), g.added_latency().p50_ms(),
+                      g.added_latency().p99_ms());
+      }
       if (record.error().empty())
         std::snprintf(line, sizeof line,
                       "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: sent %u answered %u errors "
                       "%u, mean %.2f ms, "
-                      "p99 %.2f ms, throttling %.2f | elapsed %s, ETA %s",
+                      "p99 %.2f ms, throttling %.2f%s | elapsed %s, ETA %s",
                       index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
                       p.dtls() ? 1 : 0, record.requests_sent(), record.requests_answered(),
                       record.requests_errored(), record.latency().mean_ms(),
                       record.latency().p99_ms(),
-                      record.nodes_size() ? record.nodes(0).throttling_ratio() : 0.0,
+                      record.nodes_size() ? record.nodes(0).throttling_ratio() : 0.0, via,
                       format_duration(elapsed).c_str(), format_duration(eta).c_str());
       else
         std::snprintf(line, sizeof line,

@@ -3,16 +3,18 @@
 //
 // For each planned run (scenario/sweep.h: sweep order, --shard, --resume):
 //   1. deploy the point's cluster (testbed/deployment.h: Redis, nodes under
-//      their CPU/memory quotas, the nftables load balancer, the fleets), or
+//      their CPU/memory quotas, the nftables load balancer, the gateway with
+//      `via: gateway`, the fleets), or
 //      keep the previous one when the points differ only in request rate;
 //   2. on a fresh deployment, observe every device (observe_all), as the
 //      reference study did before its load;
-//   3. sample the nodes', Redis' and fleets' cgroups and namespaces
-//      (testbed/sampler.h) while the open-loop load generator
+//   3. sample the nodes', Redis', the fleets' (and the gateway's) cgroups
+//      and namespaces (testbed/sampler.h) while the open-loop load generator
 //      (runner/load_generator.h) runs its warm-up and measured window on the
-//      bus, from inside the cluster's control namespace;
+//      bus, or through the gateway (`via: gateway`), from inside the
+//      cluster's control namespace;
 //   4. write the record (latency, per-node throttling/CPU/memory/network,
-//      fleet and Redis figures) and the raw latency samples.
+//      fleet, Redis and gateway figures) and the raw latency samples.
 // A point whose deployment or load fails gets a record with `error` set and
 // the runner goes on with a fresh deployment. cancel (Ctrl-C) stops the load
 // at once, tears the cluster down and keeps every finished record.

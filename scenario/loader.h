@@ -15,6 +15,7 @@
 //   warmup_s: 5                  # durations are numbers of seconds
 //   mix: [{kind: read, path: "/3313/0/{xyz}", weight: 1}]
 //   arrival: poisson             # constant | poisson
+//   via: gateway                 # bus (default) | gateway: the load's path into the cluster
 //
 // Every mistake is one Error (kMalformed: YAML syntax, unknown or duplicate
 // key, wrong type; kInvalidArgument: impossible value) whose message is

@@ -1,17 +1,28 @@
 #include "testbed/deployment.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
 #include "emulated_clients/name_pattern.h"
 #include "store/keys.h"
 #include "store/security_info.h"
+#include "testbed/netns.h"
 
 namespace fogm2m::testbed {
 
@@ -41,6 +52,46 @@ std::string log_tail(const std::string& path, size_t max = 1500) {
   std::ifstream in(path);
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   return text.size() <= max ? text : "..." + text.substr(text.size() - max);
+}
+
+// A bearer token: 128 random bits as 32 hex digits.
+std::string random_token() {
+  std::random_device entropy;
+  std::string token;
+  for (int i = 0; i < 4; ++i) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(entropy()));
+    token += hex;
+  }
+  return token;
+}
+
+// Writes `text` to `path`, readable by its owner only (also when the file
+// was there before).
+Status write_private_file(const std::string& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return make_error(ErrorKind::kIo, "create " + path + ": " + std::strerror(errno));
+  Status result;
+  if (::fchmod(fd, 0600) != 0 ||
+      ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    result = make_error(ErrorKind::kIo, "write " + path + ": " + std::strerror(errno));
+  ::close(fd);
+  return result;
+}
+
+// Whether a TCP connection to address:port can be made from inside `netns`.
+bool accepts_connections(const std::string& netns, const std::string& address, uint16_t port) {
+  auto inside = ScopedNetns::enter(netns);
+  if (!inside) return false;
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), &at.sin_addr) != 1) return false;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0;
+  ::close(fd);
+  return connected;
 }
 
 // The endpoint name of device n, as the fleet formats it.
@@ -159,6 +210,11 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
   std::vector<std::string> addresses;
   for (const auto& node : nodes_) addresses.push_back(node.address);
   if (Status s = lb_->set_backends(addresses); !s) return s;
+  // The gateway, before the fleets: it sees their registrations as events.
+  if (config_.gateway) {
+    if (cancelled(cancel)) return interrupted();
+    if (Status s = start_gateway(cancel); !s) return s;
+  }
   times_.nodes_s = seconds_since(phase);
 
   // Fleets.
@@ -383,6 +439,49 @@ Result<Member> Deployment::start_node(int index) {
   return start_member(name, Side::kBack, kFirstNodeHost + index, config_.node_limits, argv);
 }
 
+Status Deployment::start_gateway(const std::atomic<bool>* cancel) {
+  gateway_token_path_ = config_.work_dir + "/gateway.token";
+  gateway_token_ = random_token();
+  if (Status s = write_private_file(gateway_token_path_, gateway_token_ + "\n"); !s) return s;
+  Member m;
+  m.name = "gateway";
+  m.netns = topology_->lb_netns();
+  m.address = topology_->lb_back_address();
+  m.log_path = config_.work_dir + "/gateway.log";
+  Result<Cgroup> cgroup = Cgroup::create(*cgroup_host_, run_cgroup_parent(config_.run_id), m.name,
+                                         config_.gateway_limits);
+  if (!cgroup) return cgroup.error();
+  m.cgroup.emplace(std::move(*cgroup));
+  m.argv = {config_.fogm2m_binary,
+            "gateway",
+            "--redis",
+            redis_.address + ":6379",
+            "--bind",
+            m.address,
+            "--http-port",
+            std::to_string(config_.gateway_port),
+            "--token-file",
+            gateway_token_path_,
+            "--log-level",
+            "warn"};
+  m.argv.insert(m.argv.end(), config_.gateway_args.begin(), config_.gateway_args.end());
+  // Kept before launching, so down() removes the cgroup whatever happens next.
+  gateway_ = std::move(m);
+  if (Status s = relaunch(gateway_); !s) return about("gateway", s);
+  // It listens once it has Redis and the registrations.
+  const auto deadline = Clock::now() + config_.ready_timeout;
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    if (accepts_connections(gateway_.netns, gateway_.address, config_.gateway_port)) return {};
+    if (!gateway_.process->running())
+      return make_error(ErrorKind::kIo, "gateway exited: " + log_tail(gateway_.log_path));
+    if (Clock::now() > deadline)
+      return make_error(ErrorKind::kTimeout,
+                        "gateway does not accept connections: " + log_tail(gateway_.log_path));
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
 // Why one of the members is not running, or "" when all are.
 std::string Deployment::check_processes(std::vector<Member>& members) {
   for (auto& m : members) {
@@ -529,8 +628,16 @@ Status Deployment::down() {
   auto keep = [&result](Status s) {
     if (!s && result) result = s;
   };
-  // Fleets first (they de-register while nodes still answer), then the
-  // balancer, nodes, Redis; the network last.
+  // The gateway first (a client of the cluster), fleets next (they
+  // de-register while nodes still answer), then the balancer, nodes, Redis;
+  // the network last.
+  keep(stop_member(gateway_));
+  gateway_ = Member{};
+  if (!gateway_token_path_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(gateway_token_path_, ec);
+    gateway_token_path_.clear();
+  }
   for (auto it = fleets_.rbegin(); it != fleets_.rend(); ++it) keep(stop_member(*it));
   fleets_.clear();
   if (lb_) {
@@ -562,6 +669,7 @@ void Deployment::release() {
     }
   }
   if (redis_.process) redis_.process->release();
+  if (gateway_.process) gateway_.process->release();
   released_ = true;
   // Keep the kernel objects: their destructors must not remove them.
   if (topology_) topology_->release();

@@ -6,9 +6,12 @@
 //   fm-<run>-redis   redis-server on <back>.2:6379, cgroup fogm2m-<run>/redis
 //   fm-<run>-node<i> `fogm2m node` on <back>.(10+i), cgroup .../node<i> (CPU quota, memory limit)
 //   fm-<run>-fleet<j> `fogm2m fleet` on <front>.(10+j) -> VIP, cgroup .../fleet<j>
+//   (config.gateway)  `fogm2m gateway` inside fm-<run>-lb on <back>.1:8080, cgroup .../gateway,
+//                     its token in <work_dir>/gateway.token (0600)
 //
 // up() returns once every node has joined the cluster (its id is in the
-// NODES set in Redis) and, with devices, once every device is registered.
+// NODES set in Redis), the gateway (if any) accepts connections and, with
+// devices, once every device is registered.
 // down() (and the destructor) stops and removes everything in reverse order.
 // `fogm2m cluster up` deploys detached and release()s the deployment so its
 // processes outlive the command; `cluster down` then removes the run by name
@@ -72,11 +75,20 @@ struct DeploymentConfig {
   std::chrono::milliseconds ready_timeout{60000};
   std::vector<std::string> node_args;   // appended to every `fogm2m node`
   std::vector<std::string> fleet_args;  // appended to every `fogm2m fleet`
+  // Also run the REST gateway (`fogm2m gateway`) in the control namespace
+  // (the load balancer's, where Redis is reachable), listening on the load
+  // balancer's back address at gateway_port, in its own cgroup with these
+  // limits (unlimited, as Redis'; its CPUs when the placement is split),
+  // with a random bearer token given by --token-file.
+  bool gateway = false;
+  CgroupLimits gateway_limits{0, 100000, 0, ""};
+  uint16_t gateway_port = 8080;
+  std::vector<std::string> gateway_args;  // appended to `fogm2m gateway`
 };
 
 // One process of the deployment with where it lives.
 struct Member {
-  std::string name;  // "redis", "node1", "fleet1"
+  std::string name;  // "redis", "node1", "fleet1", "gateway"
   std::string netns;
   std::string address;
   std::string log_path;
@@ -151,6 +163,13 @@ class Deployment {
   const std::vector<Member>& nodes() const { return nodes_; }
   const std::vector<Member>& fleets() const { return fleets_; }
   const Member& redis_member() const { return redis_; }
+  // The gateway (config().gateway), null without one. It listens on
+  // gateway_host():gateway_port() inside control_netns() and lets in
+  // requests with "Authorization: Bearer <gateway_token()>".
+  const Member* gateway_member() const { return gateway_.cgroup ? &gateway_ : nullptr; }
+  const std::string& gateway_host() const { return gateway_.address; }
+  uint16_t gateway_port() const { return config_.gateway_port; }
+  const std::string& gateway_token() const { return gateway_token_; }
   Member* node(int index);  // node<index>, null when absent
   const std::string& vip() const { return topology_->vip(); }
   const std::string& redis_host() const { return redis_.address; }
@@ -174,6 +193,7 @@ class Deployment {
   Result<Member> start_member(const std::string& name, Side side, int host_number,
                               const CgroupLimits& limits, std::vector<std::string> argv);
   Result<Member> start_node(int index);
+  Status start_gateway(const std::atomic<bool>* cancel);
   Status wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel);
   Status provision_psks();
   Status stop_member(Member& member);
@@ -190,6 +210,9 @@ class Deployment {
   Member redis_;
   std::vector<Member> nodes_;
   std::vector<Member> fleets_;
+  Member gateway_;             // config_.gateway: lives in the load balancer's namespace
+  std::string gateway_token_;  // and its token, also in gateway_token_path_ (0600)
+  std::string gateway_token_path_;
   DeployTimes times_;
   bool released_ = false;
 };

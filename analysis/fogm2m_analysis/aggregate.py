@@ -22,7 +22,7 @@ METRICS = [
     "latency_p999_ms", "latency_max_ms", "node_throttling_ratio_mean", "node_throttling_ratio_max",
     "node_cpu_s_mean", "node_cpu_ms_per_1000_messages", "memory_mean_mb", "memory_peak_mb", "throughput_bytes_s", "achieved_rate",
     "requests_sent", "requests_answered", "requests_errored", "requests_timed_out", "notifications_received",
-    "memory_limit_mb",
+    "memory_limit_mb", "gateway_cpu_ms_per_1000_requests", "gateway_added_p50_ms", "gateway_added_p99_ms",
 ]
 
 _VARIANT_COLUMNS = [c for c in POINT_COLUMNS if c not in ("devices", "nodes", "request_rate", "dtls")]

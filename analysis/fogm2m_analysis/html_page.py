@@ -226,6 +226,11 @@ def _points_table(points: pd.DataFrame) -> str:
                ("memory_mean_mb", "memory (MB)", _num), ("throughput_bytes_s", "bytes/s per node", _num)]
     if (points["variant"] != "").any():
         columns.insert(4, ("variant", "variant", _text))
+    # Through the gateway (`via: gateway`): its CPU and the latency it added.
+    if "gateway_cpu_ms_per_1000_requests" in points and points["gateway_cpu_ms_per_1000_requests"].notna().any():
+        columns += [("gateway_cpu_ms_per_1000_requests", "gateway CPU ms / 1000 req", _num),
+                    ("gateway_added_p50_ms", "gateway added p50 (ms)", _num),
+                    ("gateway_added_p99_ms", "gateway added p99 (ms)", _num)]
     return (f"<details><summary>{len(points)} points (means over repetitions)</summary>"
             + _table(points, columns, css_id="points-table") + "</details>")
 

@@ -28,13 +28,18 @@ COLUMNS = [
     "node_memory_peak_bytes_max", "node_rx_bytes_mean", "node_tx_bytes_mean", "node_rx_packets_mean",
     "node_tx_packets_mean", "node_wakeups_mean", "fleet_registered", "fleet_notifications_sent", "fleet_cpu_s",
     "fleet_memory_peak_bytes", "redis_cpu_s", "redis_memory_peak_bytes", "host_steal_ratio", "host_speed_probe_us",
-    "notifications_received",
+    "notifications_received", "gateway_cpu_s", "gateway_cpu_ms_per_1000_requests", "gateway_memory_peak_bytes",
+    "gateway_added_mean_ms", "gateway_added_p50_ms", "gateway_added_p99_ms",
     "latency_file", "error",
 ]
 TEXT_COLUMNS = ["scenario", "mode", "latency_file", "error"]
 # Columns added after the first results were written: older records.csv
 # files lack them and read as empty there.
-LATER_COLUMNS = ["node_wakeups_mean", "host_steal_ratio", "host_speed_probe_us"]
+# The gateway_* columns are empty unless the load went through the gateway
+# (`via: gateway`).
+GATEWAY_COLUMNS = ["gateway_cpu_s", "gateway_cpu_ms_per_1000_requests", "gateway_memory_peak_bytes",
+                   "gateway_added_mean_ms", "gateway_added_p50_ms", "gateway_added_p99_ms"]
+LATER_COLUMNS = ["node_wakeups_mean", "host_steal_ratio", "host_speed_probe_us"] + GATEWAY_COLUMNS
 NUMERIC_COLUMNS = [c for c in COLUMNS if c not in TEXT_COLUMNS]
 
 # The fields of a sweep point (schema Point); the first four are the axes of

@@ -286,6 +286,19 @@ class PartialResultsTest(unittest.TestCase):
         report = build_report(self.tmp)
         self.assertEqual(len(report.knees), 1)
 
+    def test_gateway_columns_appear_only_for_loads_through_the_gateway(self):
+        rows = [quick_row(25, 1, r, 3) for r in (10, 20)]
+        write_records(self.tmp, rows)
+        self.assertNotIn("gateway CPU ms / 1000 req", build_report(self.tmp).index.read_text())
+        for row in rows:
+            row.update(gateway_cpu_s=0.5, gateway_cpu_ms_per_1000_requests=245, gateway_added_p50_ms=0.198,
+                       gateway_added_p99_ms=0.479)
+        write_records(self.tmp, rows)
+        page = build_report(self.tmp).index.read_text()
+        for title in ("gateway CPU ms / 1000 req", "gateway added p50 (ms)", "gateway added p99 (ms)"):
+            self.assertIn(title, page)
+        self.assertIn("<td class=\"num\">0.479</td>", page)
+
     def test_records_measured_on_a_slowed_machine_are_named_in_a_warning(self):
         rows = [quick_row(25, 1, r, 3) for r in (10, 20, 30)]
         for i, row in enumerate(rows):

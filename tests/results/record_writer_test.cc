@@ -135,7 +135,9 @@ TEST_F(RecordFiles, CsvHeaderIsTheAgreedColumnList) {
             "node_tx_packets_mean,node_wakeups_mean,fleet_registered,fleet_notifications_sent,"
             "fleet_cpu_s,fleet_memory_peak_bytes,"
             "redis_cpu_s,redis_memory_peak_bytes,host_steal_ratio,host_speed_probe_us,"
-            "notifications_received,latency_file,"
+            "notifications_received,gateway_cpu_s,gateway_cpu_ms_per_1000_requests,"
+            "gateway_memory_peak_bytes,gateway_added_mean_ms,gateway_added_p50_ms,"
+            "gateway_added_p99_ms,latency_file,"
             "error");
 }
 
@@ -165,6 +167,23 @@ TEST_F(RecordFiles, CsvRowValues) {
   EXPECT_EQ(row["host_speed_probe_us"], "110.5");
   EXPECT_EQ(row["latency_file"], "latency/3-1.u32");
   EXPECT_EQ(row["error"], "");
+  EXPECT_EQ(row["gateway_cpu_s"], "") << "the load went on the bus";
+  EXPECT_EQ(row["gateway_added_p99_ms"], "");
+
+  // Through the gateway: its figures.
+  auto via_gateway = sample_record(3, 1);
+  via_gateway.mutable_gateway()->mutable_process()->set_cpu_s(0.25);
+  via_gateway.mutable_gateway()->set_cpu_ms_per_1000_requests(312.5);
+  via_gateway.mutable_gateway()->mutable_added_latency()->set_p50_ms(0.75);
+  via_gateway.mutable_gateway()->mutable_added_latency()->set_p99_ms(2.5);
+  cells = split_csv(csv_row(via_gateway));
+  ASSERT_EQ(cells.size(), csv_columns().size());
+  for (size_t i = 0; i < cells.size(); ++i) row[csv_columns()[i]] = cells[i];
+  EXPECT_EQ(row["gateway_cpu_s"], "0.25");
+  EXPECT_EQ(row["gateway_cpu_ms_per_1000_requests"], "312.5");
+  EXPECT_EQ(row["gateway_memory_peak_bytes"], "0");
+  EXPECT_EQ(row["gateway_added_p50_ms"], "0.75");
+  EXPECT_EQ(row["gateway_added_p99_ms"], "2.5");
 
   // No nodes: empty aggregates; text with commas and quotes is quoted.
   auto failed = sample_record(4, 0);
@@ -227,6 +246,29 @@ TEST_F(RecordFiles, ReaderReportsTheMalformedLine) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().kind, ErrorKind::kMalformed);
   EXPECT_NE(r.error().message.find("records.jsonl:4: "), std::string::npos) << r.error().message;
+}
+
+TEST_F(RecordFiles, JsonLineCarriesTheGatewayFiguresOnlyThroughTheGateway) {
+  auto bus = record_json_line(sample_record(0, 0));
+  ASSERT_TRUE(bus.ok());
+  EXPECT_EQ(bus->find("\"gateway\""), std::string::npos) << *bus;
+  auto record = sample_record(0, 0);
+  record.mutable_gateway()->mutable_process()->set_cpu_s(0.25);
+  record.mutable_gateway()->set_cpu_ms_per_1000_requests(312.5);
+  record.mutable_gateway()->mutable_added_latency()->set_p99_ms(2.5);
+  record.mutable_gateway()->set_timed_requests(800);
+  auto line = record_json_line(record);
+  ASSERT_TRUE(line.ok());
+  for (const char* field : {"\"gateway\":{", "\"cpu_s\":0.25", "\"cpu_ms_per_1000_requests\":312.5",
+                            "\"added_latency\":{", "\"p99_ms\":2.5", "\"p50_ms\":0",
+                            "\"timed_requests\":800", "\"memory_peak_bytes\":0"})
+    EXPECT_NE(line->find(field), std::string::npos) << field << " in " << *line;
+  fs::create_directories(out());
+  std::ofstream(fs::path(out()) / "records.jsonl") << *line << "\n";
+  auto back = read_records(out());
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_EQ(back->size(), 1u);
+  EXPECT_EQ(back->front().gateway().cpu_ms_per_1000_requests(), 312.5);
 }
 
 TEST_F(RecordFiles, WriterRefusesAnotherCsvFormat) {

@@ -8,11 +8,17 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "results/latency_file.h"
 #include "results/record_reader.h"
+#include "testbed/cgroup.h"
+#include "testbed/cleanup.h"
+#include "testbed/command.h"
+#include "testbed/netns.h"
 
 namespace fogm2m::runner {
 namespace {
@@ -164,6 +170,109 @@ faults:
   EXPECT_EQ(header.rfind("second,sent,answered,err,timed_out,p99_ms,notifications,events", 0), 0u)
       << header;
   EXPECT_NE(header.find("owned_node1"), std::string::npos) << header;
+}
+
+// What a run may leave on this host: run ids (namespaces, lock files),
+// fm-* namespaces, fogm2m_* nftables tables in the root namespace, fogm2m-*
+// cgroups, and processes started with the run's output directory in their
+// command line (the gateway's --token-file, the fleets' --stats-file).
+struct HostTraces {
+  std::vector<std::string> runs, namespaces, tables, cgroups, processes;
+};
+
+HostTraces host_traces(const std::string& marker) {
+  HostTraces t;
+  t.runs = testbed::list_runs();
+  t.namespaces = testbed::list_netns(testbed::kNetnsPrefix);
+  if (auto tables = testbed::run_command({"nft", "list", "tables"}); tables) {
+    std::istringstream in(tables->out);
+    for (std::string line; std::getline(in, line);)
+      if (line.find("fogm2m_") != std::string::npos) t.tables.push_back(line);
+  }
+  if (auto host = testbed::CgroupHost::detect(); host) {
+    for (const auto& h : host->hierarchies())
+      for (const std::string& dir : {h.own_dir, fs::path(h.own_dir).parent_path().string()}) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+          if (entry.is_directory() && entry.path().filename().string().starts_with("fogm2m-"))
+            t.cgroups.push_back(entry.path().string());
+      }
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    const std::string pid = entry.path().filename().string();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream in(entry.path() / "cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), {});
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos && pid != std::to_string(::getpid()))
+      t.processes.push_back(pid + ": " + cmdline);
+  }
+  std::sort(t.cgroups.begin(), t.cgroups.end());
+  return t;
+}
+
+// `via: gateway`: the testbed runs the gateway and the load goes through its
+// REST API. Every request is answered, the record has the gateway's CPU and
+// the latency it added, and the run leaves nothing behind.
+TEST_F(ScenarioRunner, DrivesTheClusterThroughTheGateway) {
+  std::ofstream(scenario_) << R"(name: via-gateway
+mode: emulate
+via: gateway
+defaults: {devices: 12, nodes: 2, request_rate: 40, cpu_quota_us: 50000, cpu_period_us: 100000, memory_limit_mb: 256, sampling_interval_ms: 100}
+warmup_s: 1
+window_s: 3
+observe_all: true
+request_timeout_s: 3
+)";
+  const HostTraces before = host_traces(dir_.string());
+  auto summary = run_scenario(options("gateway"));
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->completed, 1u);
+  EXPECT_EQ(summary->failed, 0u);
+
+  auto records = results::read_records((dir_ / "gateway").string());
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  const schema::ResultRecord& r = records->front();
+  ASSERT_TRUE(r.error().empty()) << r.error();
+  EXPECT_NEAR(r.requests_sent(), 120, 2);  // 40/s over 3 s
+  EXPECT_GT(r.requests_answered(), 0u);
+  EXPECT_EQ(r.requests_errored(), 0u);
+  EXPECT_EQ(r.requests_answered(), r.requests_sent());
+  EXPECT_GT(r.latency().p50_ms(), 0);
+  EXPECT_GT(r.notifications_received(), 0) << "observed through the gateway, counted on the bus";
+  ASSERT_TRUE(r.has_gateway());
+  const schema::GatewayStats& g = r.gateway();
+  EXPECT_GT(g.process().cpu_s(), 0);
+  EXPECT_GT(g.cpu_ms_per_1000_requests(), 0);
+  EXPECT_GT(g.process().memory_peak_bytes(), 0);
+  EXPECT_EQ(g.timed_requests(), r.requests_answered()) << "every answer carried Server-Timing";
+  EXPECT_GT(g.added_latency().p50_ms(), 0);
+  EXPECT_GE(g.added_latency().p99_ms(), g.added_latency().p50_ms());
+  EXPECT_LE(g.added_latency().p50_ms(), r.latency().p50_ms());
+  EXPECT_GT(r.redis().cpu_s(), 0);
+
+  // The JSON line and the CSV row carry them.
+  std::ifstream jsonl(dir_ / "gateway" / "records.jsonl");
+  std::string line;
+  std::getline(jsonl, line);
+  for (const char* field : {"\"gateway\":{", "\"cpu_ms_per_1000_requests\":", "\"added_latency\":{",
+                            "\"timed_requests\":"})
+    EXPECT_NE(line.find(field), std::string::npos) << field;
+  std::ifstream csv(dir_ / "gateway" / "records.csv");
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_NE(header.find("gateway_added_p99_ms"), std::string::npos) << header;
+
+  // Nothing left: no run, namespace, table, cgroup or process of it.
+  const HostTraces after = host_traces(dir_.string());
+  EXPECT_EQ(after.runs, before.runs);
+  EXPECT_EQ(after.namespaces, before.namespaces);
+  EXPECT_EQ(after.tables, before.tables);
+  EXPECT_EQ(after.cgroups, before.cgroups);
+  EXPECT_EQ(after.processes, std::vector<std::string>{});
+  EXPECT_FALSE(fs::exists(dir_ / "gateway" / "work")) << "the work dir (and the token) is gone";
 }
 
 TEST_F(ScenarioRunner, RejectsABadScenarioBeforeDeployingAnything) {

@@ -130,7 +130,7 @@ defaults: {devices: 99}
 }
 
 TEST(ScenarioLoader, ShippedScenariosLoad) {
-  for (const char* name : {"quick", "thesis", "ci"}) {
+  for (const char* name : {"quick", "thesis", "ci", "gateway"}) {
     const std::string path = std::string(FOGM2M_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
     auto s = load_scenario_file(path);
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -311,6 +311,15 @@ TEST(LoaderTest, CpuPlacementIsSharedOrSplit) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.error().message.find("f.yaml:3: cpu_placement must be shared"), std::string::npos)
       << bad.error().message;
+}
+
+TEST(LoaderTest, ViaIsBusOrGateway) {
+  EXPECT_EQ(load_ok("name: x\n").via(), schema::VIA_BUS);
+  EXPECT_EQ(load_ok("name: x\nvia: bus\n").via(), schema::VIA_BUS);
+  EXPECT_EQ(load_ok("name: x\nvia: gateway\n").via(), schema::VIA_GATEWAY);
+  expect_error("name: x\nwindow_s: 3\nvia: rest\n", 3,
+               "via: unknown value \"rest\" (one of: bus, gateway)");
+  expect_error("name: x\nvia: [gateway]\n", 2, "via: expected a single value");
 }
 
 }  // namespace

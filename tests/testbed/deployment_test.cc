@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -156,6 +157,93 @@ TEST(DeploymentTest, NodesJoinAndDownLeavesNothing) {
   std::printf("down: %.3f s\n",
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   expect_clean(traces_of(d.run_id(), dirs, pids));
+}
+
+// The status line of a GET of `target` with a bearer token, sent from
+// inside `netns` (a blocking socket made there); empty when no answer.
+std::string http_status_line(const std::string& netns, const std::string& address, uint16_t port,
+                             const std::string& target, const std::string& token) {
+  auto inside = ScopedNetns::enter(netns);
+  if (!inside) return {};
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(port);
+  ::inet_pton(AF_INET, address.c_str(), &at.sin_addr);
+  std::string answer;
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0) {
+    const std::string request = "GET " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                                token + "\r\nConnection: close\r\n\r\n";
+    (void)!::write(fd, request.data(), request.size());
+    char buf[512];
+    ssize_t n;
+    while (answer.find("\r\n") == std::string::npos && (n = ::read(fd, buf, sizeof buf)) > 0)
+      answer.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return answer.substr(0, answer.find("\r\n"));
+}
+
+// `via: gateway`: the gateway runs in the control namespace, in its own
+// cgroup, with its token in a private file, answers there, and goes with the
+// run, by down() and by the cleanup of a crashed run alike.
+TEST(DeploymentTest, TheGatewayRunsInTheControlNamespaceAndGoesWithTheRun) {
+  for (const bool crash : {false, true}) {
+    SCOPED_TRACE(crash ? "crashed run, removed by cleanup" : "down()");
+    DeploymentConfig config = base_config(1);
+    config.front_network = crash ? "10.87.3.0" : "10.87.2.0";
+    config.back_network = crash ? "10.88.3.0" : "10.88.2.0";
+    config.gateway = true;
+    WorkDirRemover remove_logs{config.work_dir};
+    auto deployed = Deployment::up(config);
+    ASSERT_TRUE(deployed) << deployed.error().message;
+    Deployment& d = **deployed;
+    const Member* g = d.gateway_member();
+    ASSERT_NE(g, nullptr);
+    EXPECT_EQ(g->netns, d.control_netns());
+    EXPECT_EQ(d.gateway_port(), 8080);
+    auto inode = netns_inode(d.control_netns());
+    ASSERT_TRUE(inode);
+    struct stat ns {};
+    ASSERT_EQ(::stat(("/proc/" + std::to_string(g->pid()) + "/ns/net").c_str(), &ns), 0);
+    EXPECT_EQ(ns.st_ino, *inode) << "the gateway lives in the control namespace";
+    ASSERT_TRUE(g->cgroup);
+    EXPECT_NE(g->cgroup->processes(), std::vector<pid_t>{}) << "the gateway is in its cgroup";
+    // The token: random, at least 16 characters, in a file only root reads.
+    EXPECT_GE(d.gateway_token().size(), 16u);
+    struct stat token {};
+    const std::string token_file = config.work_dir + "/gateway.token";
+    ASSERT_EQ(::stat(token_file.c_str(), &token), 0);
+    EXPECT_EQ(token.st_mode & 0777, 0600u);
+    EXPECT_EQ(read_text(token_file), d.gateway_token() + "\n");
+    // Reachable where the load generator is, with the token only.
+    EXPECT_EQ(http_status_line(d.control_netns(), d.gateway_host(), d.gateway_port(),
+                               "/api/clients", d.gateway_token()),
+              "HTTP/1.1 200 OK");
+    EXPECT_EQ(http_status_line(d.control_netns(), d.gateway_host(), d.gateway_port(),
+                               "/api/clients", "wrong-token-0123456789")
+                  .rfind("HTTP/1.1 401", 0),
+              0u);
+
+    std::vector<std::string> dirs;
+    std::vector<pid_t> pids;
+    collect(d.redis_member(), dirs, pids);
+    for (const auto& n : d.nodes()) collect(n, dirs, pids);
+    collect(*g, dirs, pids);
+    ASSERT_EQ(pids.size(), 3u);
+    if (crash) {
+      d.release();  // forgotten, still running: what a crashed runner leaves
+      auto host = CgroupHost::detect();
+      ASSERT_TRUE(host);
+      CleanupReport removed = remove_run(d.run_id(), &*host);
+      EXPECT_TRUE(removed.errors.empty()) << removed.errors.front();
+      EXPECT_EQ(removed.processes, 3) << "redis, node1 and the gateway";
+    } else {
+      EXPECT_TRUE(d.down());
+      EXPECT_FALSE(std::filesystem::exists(token_file));
+    }
+    expect_clean(traces_of(d.run_id(), dirs, pids));
+  }
 }
 
 TEST(DeploymentTest, CrashedRunIsRemovedByCleanup) {
