@@ -65,6 +65,7 @@ Result<lwm2m::Path> lwm2m_path(const std::vector<std::string_view>& segments, si
   if (to - from > 4) return malformed("an LwM2M path has at most 4 ids");
   std::string text;
   for (size_t i = from; i < to; ++i) {
+    if (segments[i].empty()) return malformed("empty segment in the LwM2M path");
     text += '/';
     text += segments[i];
   }

@@ -93,6 +93,9 @@ TEST(ApiRoute, ErrorsPickTheStatus) {
   EXPECT_EQ(fails("POST", "/api/clients/d/3/0/1/0"), ErrorKind::kMalformed);
   EXPECT_EQ(fails("GET", "/api/clients/%zz"), ErrorKind::kMalformed);
   EXPECT_EQ(fails("GET", "/api/clients//3"), ErrorKind::kMalformed);
+  // Found by the fuzzer: an empty segment made a read of the root path.
+  EXPECT_EQ(fails("GET", "/api/clients/d//"), ErrorKind::kMalformed);
+  EXPECT_EQ(fails("GET", "/api/clients/d/3//0"), ErrorKind::kMalformed);
   EXPECT_EQ(fails("GET", "/api/clients/d?x=%4"), ErrorKind::kMalformed);
   EXPECT_EQ(fails("GET", "api/clients"), ErrorKind::kMalformed);
   EXPECT_EQ(fails("GET", ""), ErrorKind::kMalformed);
