@@ -4,6 +4,7 @@
 
 #include "lwm2m/codec/lwm2m_json.h"
 #include "lwm2m/codec/opaque.h"
+#include "lwm2m/codec/senml_cbor.h"
 #include "lwm2m/codec/senml_json.h"
 #include "lwm2m/codec/text.h"
 #include "lwm2m/codec/tlv.h"
@@ -34,6 +35,8 @@ Result<Bytes> encode(ContentFormat format, const Path& path, const Node& node) {
       return lwm2m_json::encode(path, node);
     case ContentFormat::kSenmlJson:
       return senml_json::encode(path, node);
+    case ContentFormat::kSenmlCbor:
+      return senml_cbor::encode(path, node);
     default:
       return unsupported(format);
   }
@@ -54,6 +57,8 @@ Result<Node> decode(ContentFormat format, const Path& path, std::span<const uint
       return lwm2m_json::decode(path, payload, models);
     case ContentFormat::kSenmlJson:
       return senml_json::decode(path, payload, models);
+    case ContentFormat::kSenmlCbor:
+      return senml_cbor::decode(path, payload, models);
     default:
       return unsupported(format);
   }
@@ -69,6 +74,7 @@ bool can_encode(ContentFormat format, const Path& path) {
     case ContentFormat::kLwm2mJson:
     case ContentFormat::kOldJson:
     case ContentFormat::kSenmlJson:
+    case ContentFormat::kSenmlCbor:
       return path.depth() >= 1;
     default:
       return false;

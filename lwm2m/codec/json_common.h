@@ -2,7 +2,8 @@
 // payload with Boost.JSON, resolving record names against the request path,
 // typing JSON numbers by the model, choosing among timestamped duplicates,
 // assembling leaves into a Node, and writing names, strings and numbers.
-// Internal to lwm2m/codec.
+// SenML CBOR uses the parts that are not JSON text (names, number typing,
+// assembly), so the SenML formats decode alike. Internal to lwm2m/codec.
 #pragma once
 
 #include <boost/json/value.hpp>
