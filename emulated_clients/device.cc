@@ -49,6 +49,7 @@ std::optional<ContentFormat> supported_format(uint32_t number, Lwm2mVersion vers
     case ContentFormat::kOldJson:
       return f;
     case ContentFormat::kSenmlJson:
+    case ContentFormat::kSenmlCbor:
       if (version == Lwm2mVersion::k1_1) return f;
       return std::nullopt;
     default:

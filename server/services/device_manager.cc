@@ -3,6 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/asio/post.hpp>
+#include <string>
+#include <string_view>
 
 #include "bus/node_json.h"
 #include "bus/registration_event.h"
@@ -48,6 +50,70 @@ CoapMessage observe_request(const store::Registration& reg, const lwm2m::Path& p
   return m;
 }
 
+// The content formats the device announced: the ct attribute of its root
+// link (rt="oma.lwm2m"), a space-separated list of numbers, or nullptr when
+// it announced none.
+const std::string* announced_formats(const LocalDevice& device) {
+  for (const auto& link : device.registration.object_links) {
+    const std::string* ct = nullptr;
+    bool root = false;
+    for (const auto& a : link.attributes) {
+      if (a.name == "ct" && ct == nullptr && a.value) ct = &*a.value;
+      if (a.name == "rt" && a.value && *a.value == "oma.lwm2m") root = true;
+    }
+    if (root && ct != nullptr) return ct;
+  }
+  return nullptr;
+}
+
+// True when the ct list `announced` names `format` (an old LwM2M 1.0 number
+// and its registered successor count as one).
+bool announces(std::string_view announced, ContentFormat format) {
+  auto same = [format](uint32_t n) {
+    auto f = lwm2m::content_format_from_number(n);
+    if (!f) return false;
+    auto family = [](ContentFormat x) {
+      if (x == ContentFormat::kOldTlv) return ContentFormat::kTlv;
+      if (x == ContentFormat::kOldJson) return ContentFormat::kLwm2mJson;
+      return x;
+    };
+    return family(*f) == family(format);
+  };
+  uint32_t n = 0;
+  bool digits = false;
+  for (char c : announced) {
+    if (c >= '0' && c <= '9') {
+      n = n * 10 + static_cast<uint32_t>(c - '0');
+      if (n > 65535) return false;  // not a content format: the list is malformed
+      digits = true;
+      continue;
+    }
+    if (digits && same(n)) return true;
+    n = 0;
+    digits = false;
+  }
+  return digits && same(n);
+}
+
+// Whether a device that announced `announced` (its ct list) takes `format`:
+// plain text, opaque and CoRE links every client supports (LwM2M 1.1
+// 6.2.1), and TLV every LwM2M 1.0 client.
+bool takes(const LocalDevice& device, std::string_view announced, ContentFormat format) {
+  switch (format) {
+    case ContentFormat::kText:
+    case ContentFormat::kOpaque:
+    case ContentFormat::kLinkFormat:
+      return true;
+    case ContentFormat::kTlv:
+    case ContentFormat::kOldTlv:
+      if (device.registration.lwm2m_version == "1.0") return true;
+      break;
+    default:
+      break;
+  }
+  return announces(announced, format);
+}
+
 // How a bus request answered from `response` counts in the metrics: ok
 // when the device answered 2.xx and the answer could be turned into the
 // reply (`understood`), timeout when it never answered, else error.
@@ -72,13 +138,12 @@ ContentFormat DeviceManager::default_format(const LocalDevice& device,
                                             const lwm2m::Path& path) const {
   (void)path;
   // LwM2M 1.0 devices all speak TLV; a 1.1 device lists its formats in the
-  // root link's ct attribute, and TLV stays first choice when it is there.
-  for (const auto& link : device.registration.object_links) {
-    auto ct = link.attribute("ct");
-    if (!ct || link.attribute("rt") != std::optional<std::string>("oma.lwm2m")) continue;
-    if (ct->find("11542") != std::string::npos) return ContentFormat::kTlv;
-    if (ct->find("110") != std::string::npos) return ContentFormat::kSenmlJson;
-  }
+  // root link's ct attribute, and TLV stays first choice when it is there,
+  // then SenML JSON, then SenML CBOR.
+  const std::string* ct = announced_formats(device);
+  if (ct == nullptr || announces(*ct, ContentFormat::kTlv)) return ContentFormat::kTlv;
+  if (announces(*ct, ContentFormat::kSenmlJson)) return ContentFormat::kSenmlJson;
+  if (announces(*ct, ContentFormat::kSenmlCbor)) return ContentFormat::kSenmlCbor;
   return ContentFormat::kTlv;
 }
 
@@ -87,9 +152,9 @@ Result<CoapMessage> DeviceManager::build(const LocalDevice& device, const bus::R
   switch (r.kind) {
     case RequestKind::kRead: {
       CoapMessage m = request_to(CoapCode::kGet, r.path, root);
-      m.add_uint_option(
-          opt::kAccept,
-          static_cast<uint32_t>(r.content_format.value_or(default_format(device, r.path))));
+      m.add_uint_option(opt::kAccept,
+                        static_cast<uint32_t>(r.content_format ? *r.content_format
+                                                               : default_format(device, r.path)));
       return m;
     }
     case RequestKind::kDiscover: {
@@ -210,7 +275,27 @@ Result<DeviceManager::Content> DeviceManager::decode_content(const lwm2m::Path& 
   return Content{*format, std::move(*node)};
 }
 
+Status DeviceManager::check_format(const LocalDevice& device, const bus::Request& r) const {
+  const bool carries_format = r.kind == RequestKind::kRead || r.kind == RequestKind::kObserve ||
+                              r.kind == RequestKind::kWrite || r.kind == RequestKind::kCreate;
+  if (!r.content_format || !carries_format) return {};
+  const std::string* ct = announced_formats(device);
+  if (ct == nullptr || takes(device, *ct, *r.content_format)) return {};
+  return make_error(ErrorKind::kUnsupported,
+                    "device " + device.registration.endpoint + " does not support content format " +
+                        lwm2m::to_name(*r.content_format) + " (" +
+                        std::to_string(static_cast<unsigned>(*r.content_format)) +
+                        "; it announced ct=" + *ct + ")");
+}
+
 void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
+  if (Status s = check_format(device, r); !s) {
+    if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
+    return boost::asio::post(
+        ctx_.io, [done = std::move(done), reply = bus::format_err(r.ticket, s.error().message)] {
+          done(reply);
+        });
+  }
   if (r.kind == RequestKind::kObserve) return observe(device, r, std::move(done));
   if (r.kind == RequestKind::kCancelObserve) return cancel_observe(device, r, std::move(done));
   auto request = build(device, r);
@@ -221,7 +306,8 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
                   reply = bus::format_err(r.ticket, request.error().message)] { done(reply); });
   }
   request->token = new_token();
-  const ContentFormat requested = r.content_format.value_or(default_format(device, r.path));
+  const ContentFormat requested =
+      r.content_format ? *r.content_format : default_format(device, r.path);
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
       device.peer, std::move(*request), ctx_.device_timeout,
@@ -241,7 +327,8 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
 }
 
 void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
-  const ContentFormat format = r.content_format.value_or(default_format(device, r.path));
+  const ContentFormat format =
+      r.content_format ? *r.content_format : default_format(device, r.path);
   CoapMessage m = observe_request(device.registration, r.path, format, new_token(), kRegister);
   store::Observation obs{store::token_to_hex(m.token),
                          device.registration.endpoint,

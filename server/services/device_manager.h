@@ -16,7 +16,9 @@
 // Replies (bus/reply.h): a device's answer is a rep (DeviceResponse), an
 // error code included ({"code":"NOT_FOUND","coapCode":"4.04",...}).
 // Failures of the server side (device timeout, undecodable payload,
-// unencodable write) are errs.
+// unencodable write) are errs, and so is a request for a content format the
+// device did not announce in its root link's ct= list (when it sent one),
+// which is never sent.
 #pragma once
 
 #include <functional>
@@ -61,6 +63,10 @@ class DeviceManager {
 
  private:
   void observe(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
+  // kUnsupported when `request` names a content format (read, observe,
+  // write, create) that `device` announced a ct list without: "device <ep>
+  // does not support content format <NAME> (<n>; it announced ct=<list>)".
+  Status check_format(const LocalDevice& device, const bus::Request& request) const;
   void cancel_observe(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
   // Builds the CoAP request of every kind but observe/cancel.
   Result<lwm2m::CoapMessage> build(const LocalDevice& device, const bus::Request& request);

@@ -110,7 +110,7 @@ inline const Resource* find_resource(const ObjectInstance& oi, uint16_t id) {
 }
 
 inline const ContentFormat kAllFormats[] = {ContentFormat::kTlv, ContentFormat::kLwm2mJson,
-                                            ContentFormat::kSenmlJson};
+                                            ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor};
 
 // ---- Read ----------------------------------------------------------------------------
 

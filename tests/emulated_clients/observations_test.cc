@@ -112,6 +112,18 @@ TEST(DeviceObserve, InstanceInChosenFormatAndTooMany) {
   EXPECT_FALSE(d.has_observation("x"));
 }
 
+TEST(DeviceObserve, NotificationsInSenmlCbor) {
+  Device d = make_device();
+  auto resp = d.handle_request(observe("/3313/0/5702", "c1", 0, ContentFormat::kSenmlCbor), T0);
+  ASSERT_TRUE(resp.observe().has_value());
+  EXPECT_EQ(resp.content_format(), 112u);
+  d.sample();
+  auto notes = d.collect_notifications(T0 + 1s);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].content_format(), 112u);
+  EXPECT_EQ(payload_node(notes[0], "/3313/0/5702"), Node(*d.read_local(Path(3313, 0, 5702), T0)));
+}
+
 TEST(DeviceObserve, PminHoldsBackAndPmaxForces) {
   Device d = make_device(config(0ms));  // no sampling: the test moves values
   ASSERT_EQ(d.handle_request(write_attributes("/3313/0/5702", {"pmin=2", "pmax=5"}), T0).code,

@@ -120,6 +120,82 @@ TEST_F(DeviceManagerTest, WritesExecutesAndAttributesBecomeTheirCoapRequests) {
             static_cast<uint32_t>(ContentFormat::kLinkFormat));
 }
 
+TEST_F(DeviceManagerTest, FormatsTheDeviceDidNotAnnounceAreNotAskedFor) {
+  // dev-1 announced ct="110 11542": SenML CBOR and LwM2M JSON are refused
+  // here, in reads, observes and writes alike, and nothing is sent.
+  bus::Request cbor_read = request(bus::RequestKind::kRead, Path(3313, 0));
+  cbor_read.content_format = ContentFormat::kSenmlCbor;
+  bus::Request json_observe = request(bus::RequestKind::kObserve, Path(3313, 0));
+  json_observe.content_format = ContentFormat::kLwm2mJson;
+  bus::Request cbor_write = request(bus::RequestKind::kWrite, Path(3, 0, 14));
+  cbor_write.node = bus::single_value_node(cbor_write.path, boost::json::value("+02:00"));
+  cbor_write.content_format = ContentFormat::kSenmlCbor;
+  for (const bus::Request* r : {&cbor_read, &json_observe, &cbor_write}) {
+    const bus::Reply refused = reply(perform(*r));
+    EXPECT_EQ(refused.type, bus::ReplyType::kErr);
+    EXPECT_EQ(refused.ticket, "t-1");
+  }
+  EXPECT_EQ(reply(replies[0]).body.at("errorMessage"),
+            "device dev-1 does not support content format SENML_CBOR (112; it announced "
+            "ct=110 11542)");
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_EQ(manager.observation_count(), 0u);
+
+  // What it announced, TLV's old number, and text, which every device takes, go out.
+  for (ContentFormat f : {ContentFormat::kSenmlJson, ContentFormat::kTlv, ContentFormat::kOldTlv,
+                          ContentFormat::kText}) {
+    bus::Request r = request(bus::RequestKind::kRead, Path(3313, 0, 5702));
+    r.content_format = f;
+    perform(r);
+    EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept),
+              static_cast<uint32_t>(f));
+  }
+  EXPECT_EQ(transport.sent.size(), 4u);
+}
+
+TEST_F(DeviceManagerTest, TheDefaultFormatIsOneTheDeviceAnnounced) {
+  auto read_from = [&](const std::string& endpoint, const std::string& lwm2m_version,
+                       std::vector<lwm2m::LinkAttribute> root_attributes,
+                       std::optional<ContentFormat> format = std::nullopt) {
+    store::Registration reg;
+    reg.endpoint = endpoint;
+    reg.reg_id = "R-" + endpoint;
+    reg.lwm2m_version = lwm2m_version;
+    reg.peer = {"10.0.0.8", 40001};
+    reg.object_links = {{"/", std::move(root_attributes)}, {"/3313/0", {}}};
+    devices.put(LocalDevice{reg, PeerInfo{reg.peer, false, ""}});
+    bus::Request r = request(bus::RequestKind::kRead, Path(3313, 0));
+    r.endpoint = endpoint;
+    r.content_format = format;
+    std::string answer;
+    manager.perform(*devices.by_endpoint(endpoint), r,
+                    [&answer](std::string reply) { answer = std::move(reply); });
+    settle();
+    return answer;
+  };
+  const size_t before = transport.sent.size();
+  read_from("cbor-only", "1.1", {{"rt", "oma.lwm2m"}, {"ct", "112"}});
+  EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 112u);
+  read_from("json-cbor", "1.1", {{"rt", "oma.lwm2m"}, {"ct", "112 110"}});
+  EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 110u);
+  read_from("no-ct", "1.1", {{"rt", "oma.lwm2m"}});
+  EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 11542u);
+  // Without a ct list anything goes; an LwM2M 1.0 device takes TLV unannounced.
+  read_from("no-ct-cbor", "1.1", {{"rt", "oma.lwm2m"}}, ContentFormat::kSenmlCbor);
+  read_from("v10-tlv", "1.0", {{"rt", "oma.lwm2m"}, {"ct", "11543"}}, ContentFormat::kTlv);
+  EXPECT_EQ(transport.sent.size(), before + 5);
+  // But a 1.1 device that lists no TLV does not get it, nor a 1.0 device SenML.
+  EXPECT_EQ(reply(read_from("cbor-only-tlv", "1.1", {{"rt", "oma.lwm2m"}, {"ct", "112"}},
+                            ContentFormat::kTlv))
+                .type,
+            bus::ReplyType::kErr);
+  EXPECT_EQ(reply(read_from("v10-senml", "1.0", {{"rt", "oma.lwm2m"}, {"ct", "11543"}},
+                            ContentFormat::kSenmlJson))
+                .type,
+            bus::ReplyType::kErr);
+  EXPECT_EQ(transport.sent.size(), before + 5);
+}
+
 TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
   // Nothing to send: an err, answered later, never inside perform().
   bool inside = true;
