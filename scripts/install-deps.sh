@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages fogm2m builds and runs with.
 # Idempotent: when everything is present it prints nothing and exits 0.
+#   install-deps.sh               the build, the tests, the testbed
+#   install-deps.sh --containers  podman and what it needs here, for
+#                                 docker/ and scripts/container-test.sh
 set -euo pipefail
 
 PACKAGES=(
@@ -23,6 +26,14 @@ PACKAGES=(
 # the nodejs installed already brings npm (NodeSource's does, and conflicts
 # with Debian's npm).
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+
+# Containers (docker/README.md): Debian's podman 4.3 on runc (crun refuses
+# this machine's hybrid cgroup layout), its netavark network backend (which
+# needs iptables), podman-compose, and mmdebstrap for a base image without
+# a registry; catatonit for the pause image of `podman play kube` pods.
+if [ "${1:-}" = --containers ]; then
+  PACKAGES=(podman runc iptables netavark aardvark-dns fuse-overlayfs catatonit mmdebstrap podman-compose)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -3,14 +3,16 @@
 #   1. installs missing Debian packages, and checks that every C++ file is
 #      formatted as .clang-format says (scripts/format.sh fixes them),
 #   2. builds with warnings as errors and runs every test (ctest), then the
-#      performance gate's instruction counts against the baseline,
+#      container test (scripts/container-test.sh: the binary in podman
+#      containers, docker/compose.yaml up and down), then the performance
+#      gate's instruction counts against the baseline,
 #   3. builds with clang + ASan/UBSan + libFuzzer, runs the unit tests again
 #      under the sanitizers and runs each fuzz target for a short while.
 # Ends with one line "fogm2m-tests: N passed, M failed".
 #
 # Environment: FOGM2M_BUILD_DIR (default build), FUZZ_RUNS (default 300000
 # inputs per fuzz target), FOGM2M_SKIP_SANITIZE=1 to skip step 3 while
-# developing.
+# developing, FOGM2M_SKIP_CONTAINERS=1 to skip the container test.
 #
 # Fuzzing here is a regression check, not a campaign: each target first runs
 # every input of its corpus (tests/fuzz/corpus/<name>/, past finds
@@ -58,6 +60,17 @@ fi
 stage "ctest ($BUILD)"
 ctest --test-dir "$BUILD" --output-on-failure -j"$FOGM2M_JOBS" 2>&1 | tee "$BUILD/ctest.log"
 count_ctest "$BUILD/ctest.log"
+
+# One pass or fail: about 15 s with its image cache (/var/cache/fogm2m),
+# about 1 min cold (docker/README.md).
+if [ "${FOGM2M_SKIP_CONTAINERS:-0}" != 1 ]; then
+  stage "containers"
+  if FOGM2M_BIN="$BUILD/cli/fogm2m" bash scripts/container-test.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+fi
 
 # The performance gate's deterministic half (README, "Performance gate"):
 # instructions of the hot paths against bench/baseline/baseline.json.
