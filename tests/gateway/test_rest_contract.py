@@ -3,6 +3,7 @@ cluster (redis-server, a node, emulated devices, the gateway: see
 gateway_cluster.py): every route, its status codes and JSON shapes, and its
 errors (unknown client, invalid requests, malformed JSON, oversized bodies,
 device timeouts, Redis loss)."""
+import http.client
 import json
 import os
 import signal
@@ -159,12 +160,14 @@ class RestContract(unittest.TestCase):
         self.assertIs(r["failure"], True)
 
     def test_create_and_delete(self):
+        # (Units, not a value: the device's sensor walks its values every 50 ms.)
         r = self.call_json("POST", "/api/clients/dev-2/3313",
                            body={"kind": "instance", "id": 4, "resources": [
-                               {"kind": "singleResource", "id": 5702, "value": "1.5"}]})
+                               {"kind": "singleResource", "id": 5701, "value": "g"}]})
         self.assert_response(r, "CREATED(65)")
-        read = self.call_json("GET", "/api/clients/dev-2/3313/4/5702")
-        self.assertEqual(float(read["content"]["value"]), 1.5)
+        self.assertEqual(r["location"], "/3313/4")
+        read = self.call_json("GET", "/api/clients/dev-2/3313/4/5701")
+        self.assertEqual(read["content"]["value"], "g")
         r = self.call_json("POST", "/api/clients/dev-2/3313/5", body={"resources": []})
         self.assert_response(r, "CREATED(65)")
         self.assert_response(self.call_json("DELETE", "/api/clients/dev-2/3313/4"), "DELETED(66)")
@@ -184,6 +187,85 @@ class RestContract(unittest.TestCase):
         status, _, raw = self.call("DELETE", "/api/clients/dev-0/3313/0/5703/observe")
         self.assertEqual(status, 404, raw)
         self.assertIn(b"no observation", raw)
+
+    def test_composite_operations(self):
+        # Read-Composite: every path asked for, Leshan's node shapes; a path
+        # the device has not got is null.
+        r = self.call_json("GET", "/api/clients/dev-2/composite?paths=/3/0/9,/3313/0")
+        self.assert_response(r, "CONTENT(69)")
+        self.assertEqual(list(r["content"]), ["/3/0/9", "/3313/0"])
+        self.assertEqual(r["content"]["/3/0/9"]["kind"], "singleResource")
+        self.assertEqual(r["content"]["/3313/0"]["kind"], "instance")
+        r = self.call_json("GET", "/api/clients/dev-2/composite?paths=/3/0/0,/3313/7"
+                                  "&format=SENML_CBOR")
+        self.assert_response(r, "CONTENT(69)")
+        self.assertEqual(r["content"]["/3/0/0"]["value"], "fogm2m")
+        self.assertIsNone(r["content"]["/3313/7"])
+        # Write-Composite: Leshan nodes or plain values by path.
+        r = self.call_json("PUT", "/api/clients/dev-2/composite",
+                           body={"/3/0/15": {"kind": "singleResource", "id": 15, "type": "STRING",
+                                             "value": "Europe/Paris"},
+                                 "/3/0/14": "+01:00"})
+        self.assert_response(r, "CHANGED(68)")
+        r = self.call_json("GET", "/api/clients/dev-2/composite?paths=/3/0/14,/3/0/15")
+        self.assertEqual(r["content"]["/3/0/14"]["value"], "+01:00")
+        self.assertEqual(r["content"]["/3/0/15"]["value"], "Europe/Paris")
+        r = self.call_json("PUT", "/api/clients/dev-2/composite", body={"/3/0/0": "someone"})
+        self.assertIs(r["failure"], True)  # read-only: the device refuses
+
+        # Observe-Composite: its notifications arrive as SSE NOTIFICATION
+        # events of kind "composite" with every path.
+        events = http.client.HTTPConnection("127.0.0.1", self.cluster.http_port, timeout=10)
+        events.request("GET", "/api/event?ep=dev-2",
+                       headers={"Authorization": "Bearer " + self.cluster.token})
+        stream = events.getresponse()
+        self.assertEqual(stream.status, 200)
+        try:
+            r = self.call_json("POST", "/api/clients/dev-2/composite/observe"
+                                       "?paths=/3/0/15,/3/0/14")
+            self.assert_response(r, "CONTENT(69)")
+            self.assertEqual(r["content"]["/3/0/15"]["value"], "Europe/Paris")
+            self.call_json("PUT", "/api/clients/dev-2/composite", body={"/3/0/15": "UTC"})
+            notification = None
+            deadline = time.time() + 10
+            event = None
+            while notification is None and time.time() < deadline:
+                line = stream.readline().decode().strip()
+                if line.startswith("event:"):
+                    event = line[len("event:"):].strip()
+                elif line.startswith("data:") and event == "NOTIFICATION":
+                    data = json.loads(line[len("data:"):])
+                    if data.get("kind") == "composite":
+                        notification = data
+            self.assertIsNotNone(notification, "no composite NOTIFICATION event")
+            self.assertEqual(notification["ep"], "dev-2")
+            self.assertEqual(notification["paths"], ["/3/0/15", "/3/0/14"])
+            self.assertEqual(notification["val"]["/3/0/15"]["value"], "UTC")
+            self.assertEqual(notification["val"]["/3/0/14"]["value"], "+01:00")
+        finally:
+            events.close()
+        r = self.call_json("DELETE", "/api/clients/dev-2/composite/observe?paths=/3/0/14,/3/0/15")
+        self.assertEqual(r["status"], "CANCELLED")
+        status, _, raw = self.call("DELETE", "/api/clients/dev-2/composite/observe"
+                                             "?paths=/3/0/14,/3/0/15")
+        self.assertEqual(status, 404, raw)
+        self.assertIn(b"no observation", raw)
+
+        # Invalid requests: 400 before the bus.
+        for method, path, body, why in [
+                ("GET", "/api/clients/dev-2/composite", None, b"paths"),
+                ("GET", "/api/clients/dev-2/composite?paths=/3/x", None, b"invalid LwM2M path"),
+                ("GET", "/api/clients/dev-2/composite?paths=/3/0/9&format=TLV", None,
+                 b"SENML_JSON or SENML_CBOR"),
+                ("PUT", "/api/clients/dev-2/composite", "{bad", b"not JSON"),
+                ("PUT", "/api/clients/dev-2/composite", {"/3/0": "x"}, b"resource path"),
+                ("PUT", "/api/clients/dev-2/composite", {"/3/0/15": 7}, b"expected a string")]:
+            status, _, raw = self.call(method, path, body=body,
+                                       headers={"Content-Type": "application/json"})
+            self.assertEqual(status, 400, (path, raw))
+            self.assertIn(why, raw)
+        status, _, _ = self.call("POST", "/api/clients/dev-2/composite?paths=/3/0/9")
+        self.assertEqual(status, 405)
 
     # ---- security, models, events, metrics ---------------------------------
     def test_security_keys_are_masked(self):
