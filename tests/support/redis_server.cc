@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,41 @@ bool answers_ping(uint16_t port, std::chrono::milliseconds budget) {
   }
   ::close(s);
   return ok;
+}
+
+// True when the server on 127.0.0.1:port is process `pid` (INFO server's
+// process_id). A port picked as free may be taken by another test's server
+// before ours binds it; that server answers PING while ours fails to start.
+bool served_by(uint16_t port, pid_t pid, std::chrono::milliseconds budget) {
+  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(budget.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((budget.count() % 1000) * 1000);
+  ::setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(port);
+  std::string got;
+  static constexpr char kInfo[] = "INFO server\r\n";
+  if (::connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::send(s, kInfo, sizeof(kInfo) - 1, MSG_NOSIGNAL) == sizeof(kInfo) - 1) {
+    // A bulk reply: "$<length>\r\n<text>\r\n".
+    const auto deadline = Clock::now() + budget;
+    char buf[4096];
+    size_t want = std::string::npos;
+    while (Clock::now() < deadline && (want == std::string::npos || got.size() < want)) {
+      ssize_t n = ::recv(s, buf, sizeof(buf), 0);
+      if (n <= 0) break;
+      got.append(buf, static_cast<size_t>(n));
+      const size_t eol = got.find("\r\n");
+      if (want == std::string::npos && eol != std::string::npos && got.front() == '$')
+        want = eol + 2 + std::strtoul(got.c_str() + 1, nullptr, 10) + 2;
+    }
+  }
+  ::close(s);
+  return got.find("process_id:" + std::to_string(pid) + "\r\n") != std::string::npos;
 }
 
 std::string read_file(const std::string& path) {
@@ -228,7 +264,11 @@ Status RedisServer::spawn_and_wait(std::string& exit_log) {
       exit_log = read_file(log_file_path);
       return make_error(ErrorKind::kIo, "redis-server exited during start-up");
     }
-    if (answers_ping(port_, std::chrono::milliseconds(200))) return {};
+    // Ours, not another server that took the port first (ours then exits
+    // with "Address already in use" and is started on another port).
+    if (answers_ping(port_, std::chrono::milliseconds(200)) &&
+        served_by(port_, pid_, std::chrono::milliseconds(500)))
+      return {};
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   std::string log_text = tail(read_file(log_file_path));

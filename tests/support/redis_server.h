@@ -40,10 +40,12 @@ struct RedisServerOptions {
 // handed out by unique_ptr); destroying it stops the server.
 class RedisServer {
  public:
-  // Starts a server and returns once it answers PING. Retries with another
-  // port when the chosen one was taken meanwhile. Errors: kNotFound when the
-  // binary is missing, kTimeout when it does not answer in time, kIo
-  // otherwise (the message includes the end of the server's log).
+  // Starts a server and returns once it answers PING (and INFO names this
+  // child's pid: another server that took the port first does not count).
+  // Retries with another port when the chosen one was taken meanwhile.
+  // Errors: kNotFound when the binary is missing, kTimeout when it does not
+  // answer in time, kIo otherwise (the message includes the end of the
+  // server's log).
   static Result<std::unique_ptr<RedisServer>> start(RedisServerOptions options = {});
 
   ~RedisServer();
