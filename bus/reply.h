@@ -16,7 +16,17 @@
 //      [,"contentFormat":"TLV","content":<node JSON>]   read, observe
 //      [,"observe":true,"token":"<hex>"]                observe
 //      [,"notification":true,"ep":..,"path":..]}        a notification
-//   cancel_observe: {"code":"CANCELLED","observeTicket":..,"coapCode":"2.05"|null[,"warning":..]}
+//   a device, to a composite kind (CompositeResponse):
+//     {"code":"CONTENT","coapCode":"2.05"
+//      [,"errorMessage":..]
+//      [,"contentFormat":"SENML_JSON","content":{"/3/0/9":<node JSON>|null,...}]
+//                                                       read_composite, observe_composite
+//      [,"observe":true,"token":"<hex>"]                observe_composite
+//      [,"notification":true,"ep":..,"paths":["/3/0/9",..]]}   a notification
+//     ("content" has every requested path, in the request's order; null for
+//     one the device sent nothing for; write_composite answers no content)
+//   cancel_observe, cancel_observe_composite:
+//                   {"code":"CANCELLED","observeTicket":..,"coapCode":"2.05"|null[,"warning":..]}
 //   sec_info:       {"code":"CREATED"|"CONTENT"|"DELETED"[,"secInfo":{"ep","identity"}]}
 // Codes are named as Leshan names them (lwm2m/coap_code.h); node JSON is
 // node_json.h's.
@@ -25,6 +35,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +64,20 @@ struct DeviceResponse {
   std::string token_hex;                               // observe: the observation's CoAP token
 };
 
+// What a device answered to a composite request, as the reply's "rep".
+struct PathContent {
+  lwm2m::Path path;
+  std::optional<lwm2m::Node> node;  // nullopt: the device sent nothing for `path`
+};
+struct CompositeResponse {
+  uint8_t code = 0;                                    // the device's CoAP response code
+  std::string error_message;                           // an error code's diagnostic payload
+  std::optional<lwm2m::ContentFormat> content_format;  // with `content`
+  std::optional<std::vector<PathContent>> content;     // read, observe, notification
+  std::optional<bool> observe;                         // observe: the device keeps the observation
+  std::string token_hex;                               // observe: the observation's CoAP token
+};
+
 // Where a notification comes from: its "ep" and "path".
 struct NotificationSource {
   std::string_view endpoint;
@@ -66,6 +91,17 @@ std::string format_rep(std::string_view ticket, const DeviceResponse& response);
 // "path" at the end. The node's hot path: written straight to text.
 std::string format_notification(std::string_view ticket, const DeviceResponse& response,
                                 const NotificationSource& source);
+// A composite kind's answer, and a notification of a composite observation
+// (these and composite_response_from_json() live in bus/composite.cc)
+// ("notification":true, "ep" and the observed "paths" at the end).
+struct CompositeSource {
+  std::string_view endpoint;
+  std::span<const lwm2m::Path> paths;
+};
+std::string format_composite_rep(std::string_view ticket, const CompositeResponse& response);
+std::string format_composite_notification(std::string_view ticket,
+                                          const CompositeResponse& response,
+                                          const CompositeSource& source);
 // The answer to cancel_observe: the device's code, or none (nullopt) when it
 // did not answer; `warning` says why then.
 std::string format_cancelled(std::string_view ticket, std::string_view observe_ticket,
@@ -105,5 +141,10 @@ Result<ReplyHead> parse_reply_head(std::string_view message);
 Result<DeviceResponse> device_response_from_json(const boost::json::object& rep,
                                                  const lwm2m::Path& path,
                                                  const lwm2m::ModelRegistry& models);
+
+// A composite answer read back from a "rep" object; each path of "content"
+// is decoded with `models`. kMalformed names the field at fault.
+Result<CompositeResponse> composite_response_from_json(const boost::json::object& rep,
+                                                       const lwm2m::ModelRegistry& models);
 
 }  // namespace fogm2m::bus

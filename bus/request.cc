@@ -28,6 +28,11 @@ constexpr KindName kKinds[] = {
     {RequestKind::kCancelObserve, "cancel_observe", "cancelObservation"},
     {RequestKind::kWriteAttributes, "write_attributes", "writeAttributes"},
     {RequestKind::kSecInfo, "sec_info", "secInfo"},
+    {RequestKind::kReadComposite, "read_composite", "readComposite"},
+    {RequestKind::kWriteComposite, "write_composite", "writeComposite"},
+    {RequestKind::kObserveComposite, "observe_composite", "observeComposite"},
+    {RequestKind::kCancelObserveComposite, "cancel_observe_composite",
+     "cancelCompositeObservation"},
 };
 
 Error bad(const std::string& why) {
@@ -84,6 +89,7 @@ Result<Request> parse_req(const json::object& root, Request r) {
     }
     return r;
   }
+  if (is_composite(r.kind)) return detail::parse_composite(req, std::move(r));  // composite.cc
 
   const json::string* path = string_field(req, "path");
   if (!path) return bad("\"req.path\" must be a string");
@@ -238,6 +244,9 @@ ParsedRequest parse_request(std::string_view message) {
 }
 
 std::string format_request(const Request& r) {
+  if (is_composite(r.kind))
+    return json::serialize(json::object{
+        {"ep", r.endpoint}, {"ticket", r.ticket}, {"req", detail::format_composite(r)}});
   json::object req{{"kind", to_string(r.kind)}};
   if (r.kind == RequestKind::kSecInfo) {
     req["action"] = r.sec_action == SecInfoAction::kAdd   ? "add"

@@ -9,14 +9,26 @@
 // {"pmin":..,"pmax":..,"gt":..,"lt":..,"st":..}), sec_info (+"action":
 // "add"|"get"|"delete", "identity", "key" in hex).
 //
+// Composite kinds (LwM2M 1.1 TS-Core 6.3.x, 6.4.x; no "path"; contentFormat
+// SENML_JSON, the default, or SENML_CBOR):
+//   read_composite / readComposite, observe_composite / observeComposite
+//     +"paths":["/3/0/9","/3313/0"]
+//   write_composite / writeComposite
+//     +"nodes":{"/3/0/15":{"id":15,"value":"UTC"},...}  (path -> node JSON)
+//     or the shorthand "values":{"/3/0/15":"UTC",...}  (resource paths)
+//   cancel_observe_composite / cancelCompositeObservation
+//     +"observeTicket" and/or "paths" (the observation with exactly those)
+//
 // The answers to a request are in reply.h.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "lwm2m/content_format.h"
@@ -36,13 +48,33 @@ enum class RequestKind {
   kCancelObserve,
   kWriteAttributes,
   kSecInfo,
+  kReadComposite,
+  kWriteComposite,
+  kObserveComposite,
+  kCancelObserveComposite,
 };
 inline constexpr RequestKind kAllRequestKinds[] = {
-    RequestKind::kRead,    RequestKind::kDiscover,      RequestKind::kWrite,
-    RequestKind::kExecute, RequestKind::kCreate,        RequestKind::kDelete,
-    RequestKind::kObserve, RequestKind::kCancelObserve, RequestKind::kWriteAttributes,
+    RequestKind::kRead,
+    RequestKind::kDiscover,
+    RequestKind::kWrite,
+    RequestKind::kExecute,
+    RequestKind::kCreate,
+    RequestKind::kDelete,
+    RequestKind::kObserve,
+    RequestKind::kCancelObserve,
+    RequestKind::kWriteAttributes,
     RequestKind::kSecInfo,
+    RequestKind::kReadComposite,
+    RequestKind::kWriteComposite,
+    RequestKind::kObserveComposite,
+    RequestKind::kCancelObserveComposite,
 };
+
+// True for the four composite kinds (they carry paths, not a path).
+constexpr bool is_composite(RequestKind kind) {
+  return kind == RequestKind::kReadComposite || kind == RequestKind::kWriteComposite ||
+         kind == RequestKind::kObserveComposite || kind == RequestKind::kCancelObserveComposite;
+}
 
 const char* to_string(RequestKind kind);  // the thesis' spelling: "read", "cancel_observe", ...
 // Either spelling ("cancel_observe" or Leshan's "cancelObservation"); nullopt
@@ -64,11 +96,15 @@ struct Request {
   std::string endpoint;
   std::string ticket;
   RequestKind kind = RequestKind::kRead;
-  lwm2m::Path path;
+  lwm2m::Path path;  // the root for the composite kinds
   std::optional<lwm2m::ContentFormat> content_format;
   // write / create
   bool replace = true;                     // write mode "replace" (PUT) or "update" (POST)
-  std::optional<boost::json::value> node;  // node JSON (node_json.h), decoded with the models
+  std::optional<boost::json::value> node;  // node JSON (node_json.h), decoded with the models;
+                                           // write_composite: an object of path -> node JSON
+  // read_composite, observe_composite, cancel_observe_composite: the paths,
+  // each once, none the root
+  std::vector<lwm2m::Path> paths{};
   // execute
   std::string parameters;
   // write_attributes
@@ -93,6 +129,18 @@ struct ParsedRequest {
 ParsedRequest parse_request(std::string_view message);
 // The message for `request`; parse_request() reads it back equal.
 std::string format_request(const Request& request);
+
+// The request's "nodes" of a write_composite as (path, node JSON) pairs, in
+// order; empty when `node` is not such an object.
+std::vector<std::pair<lwm2m::Path, const boost::json::value*>> composite_nodes(
+    const Request& request);
+
+namespace detail {
+// The composite kinds' "req" members after "kind", read and written
+// (bus/composite.cc); parse_request() and format_request() use them.
+Result<Request> parse_composite(const boost::json::object& req, Request r);
+boost::json::object format_composite(const Request& r);
+}  // namespace detail
 
 // The node JSON of a single resource value, as the "value" shorthand of a
 // write request gives it: {"id":<resource id of path>,"value":...}.

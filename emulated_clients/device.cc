@@ -206,8 +206,25 @@ CoapMessage Device::handle_request(const CoapMessage& req, TimePoint now) {
       case CoapCode::kDelete:
         code = do_delete(*path);
         break;
+      case CoapCode::kFetch:
+        if (!path->is_root() || config().version != Lwm2mVersion::k1_1) {
+          code = kMethodNotAllowed;
+        } else if (req.observe() == 0u || req.observe() == 1u) {
+          code = do_observe_composite(req, now, resp);
+        } else {
+          std::vector<Path> paths;
+          std::vector<lwm2m::PathNode> nodes;
+          code = do_read_composite(req, now, resp, paths, nodes);
+        }
+        break;
+      case CoapCode::kIpatch:
+        if (!path->is_root() || config().version != Lwm2mVersion::k1_1)
+          code = kMethodNotAllowed;
+        else
+          code = do_write_composite(req, now);
+        break;
       default:
-        code = kMethodNotAllowed;  // FETCH, PATCH, iPATCH (composite operations)
+        code = kMethodNotAllowed;  // PATCH
         break;
     }
   }
@@ -412,6 +429,98 @@ Device::Code Device::do_delete(const Path& path) {
   const Code code = objects_.remove(path);
   if (code == kDeleted) attributes_.remove_under(path);
   return code;
+}
+
+// ---- Composite operations (TS-Core 6.3.x, 6.4.x) ------------------------------------
+
+namespace {
+
+// The composite format a Content-Format or Accept number names, or nullopt.
+std::optional<ContentFormat> composite_format(uint32_t number) {
+  auto f = lwm2m::content_format_from_number(number);
+  if (!f || !lwm2m::carries_composite(*f)) return std::nullopt;
+  return f;
+}
+
+}  // namespace
+
+Device::Code Device::do_read_composite(const CoapMessage& req, TimePoint now, CoapMessage& resp,
+                                       std::vector<Path>& paths,
+                                       std::vector<lwm2m::PathNode>& nodes) {
+  const auto number = req.content_format();
+  if (!number) return kBadRequest;
+  const auto asked_in = composite_format(*number);
+  if (!asked_in) return kUnsupportedFormat;
+  ContentFormat format = *asked_in;
+  if (const auto accept = req.uint_option(coap_option::kAccept)) {
+    const auto f = composite_format(*accept);
+    if (!f) return kNotAcceptable;
+    format = *f;
+  }
+  auto listed = lwm2m::decode_paths(*asked_in, bytes_of(req.payload));
+  if (!listed || listed->empty()) return kBadRequest;
+  paths = std::move(*listed);
+  nodes.clear();
+  for (const Path& p : paths) {
+    Code ignored;
+    if (auto node = objects_.read_for_server(p, now, &ignored))
+      nodes.push_back(lwm2m::PathNode{p, std::move(*node)});
+  }
+  if (nodes.empty()) return kNotFound;
+  auto bytes = lwm2m::encode_composite(format, nodes);
+  if (!bytes) return kInternalError;
+  resp.add_uint_option(coap_option::kContentFormat, static_cast<uint32_t>(format));
+  resp.payload.assign(bytes->begin(), bytes->end());
+  return kContent;
+}
+
+Device::Code Device::do_observe_composite(const CoapMessage& req, TimePoint now,
+                                          CoapMessage& resp) {
+  std::vector<Path> paths;
+  std::vector<lwm2m::PathNode> nodes;
+  if (req.observe() == 1u) {
+    observations_.cancel(req.token);
+    return do_read_composite(req, now, resp, paths, nodes);
+  }
+  const Code code = do_read_composite(req, now, resp, paths, nodes);
+  if (code != kContent) return code;
+  const auto format = static_cast<ContentFormat>(
+      resp.content_format().value_or(static_cast<uint32_t>(ContentFormat::kSenmlJson)));
+  if (!observations_.observe_composite(req.token, paths, format, nodes, objects_, now,
+                                       config().max_observations))
+    return code;  // answered as a plain read: not observed
+  resp.add_uint_option(coap_option::kObserve, observations_.next_observe_number());
+  return code;
+}
+
+Device::Code Device::do_write_composite(const CoapMessage& req, TimePoint now) {
+  const auto number = req.content_format();
+  if (!number) return kBadRequest;
+  const auto format = composite_format(*number);
+  if (!format) return kUnsupportedFormat;
+  auto resources = lwm2m::decode_composite_resources(*format, bytes_of(req.payload), models());
+  if (!resources || resources->empty()) return kBadRequest;
+  // Every target first: nothing is written unless all of them can be.
+  for (const lwm2m::PathNode& pn : *resources) {
+    const Path& path = pn.path;
+    const uint16_t oid = path.object_id();
+    if (oid == kSecurity || !objects_.object_present(oid) ||
+        !objects_.instance_present(oid, path.instance_id()) ||
+        !objects_.resource_present(oid, path.resource_id()))
+      return kNotFound;
+    const auto* model = models().find_resource(oid, path.resource_id());
+    if (!model || !model->writable()) return kMethodNotAllowed;
+    const auto* resource = std::get_if<Resource>(&pn.node);
+    if (!resource) return kBadRequest;
+    if (Code c = objects_.write_resource(oid, path.instance_id(), *resource, now,
+                                         /*apply=*/false);
+        c != kChanged)
+      return c;
+  }
+  for (const lwm2m::PathNode& pn : *resources)
+    (void)objects_.write_resource(pn.path.object_id(), pn.path.instance_id(),
+                                  std::get<Resource>(pn.node), now, /*apply=*/true);
+  return kChanged;
 }
 
 }  // namespace fogm2m::emulated

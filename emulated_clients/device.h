@@ -27,6 +27,16 @@
 //   POST /o          Create (2.01, Location-Path o/i); /o/i Write (partial
 //                    update); /o/i/r Execute (4.05 when not executable).
 //   DELETE /o/i      Delete (3313 and 3303 instances; 4.05 on 1 and 3).
+//   FETCH /          Read-Composite (LwM2M 1.1 devices; TS-Core 6.3.x): the
+//                    body (Content-Format SenML JSON or CBOR) lists paths as
+//                    records with only names; the answer (Accept, else the
+//                    body's format) holds the values of those that exist,
+//                    4.04 when none does. With Observe 0/1: Observe-Composite
+//                    and its cancellation (observations.h says when a
+//                    composite notifies).
+//   iPATCH /         Write-Composite: SenML records of writable resources,
+//                    all checked before any is written (2.04; 4.04, 4.05,
+//                    4.00 as Write).
 //   4.04 unknown path (and all of /0, hidden from servers as Leshan and
 //   Wakaama clients hide it), 4.00 malformed or type-mismatched payload,
 //   4.05 operation not allowed on the target, 4.15 unknown Content-Format.
@@ -34,8 +44,8 @@
 // observation of a token. A new registration drops all observations (the
 // server has dropped them too).
 //
-// Not emulated: Bootstrap, queue mode, Send, composite operations
-// (FETCH/iPATCH: 4.05), block-wise transfer. DTLS is DtlsDevice's (the PSK
+// Not emulated: Bootstrap, queue mode, Send, block-wise transfer; FETCH
+// and iPATCH elsewhere than "/" (and on LwM2M 1.0 devices) are 4.05. DTLS is DtlsDevice's (the PSK
 // material lives in /0/0).
 //
 // Threading: none; a Device is used from one thread at a time.
@@ -161,6 +171,12 @@ class Device {
   Code do_execute(const lwm2m::Path& path);
   Code do_create(const lwm2m::CoapMessage& req, const lwm2m::Path& path, lwm2m::CoapMessage& resp);
   Code do_delete(const lwm2m::Path& path);
+  // Read-Composite: the paths asked for into `paths`, the nodes answered
+  // into `nodes`.
+  Code do_read_composite(const lwm2m::CoapMessage& req, TimePoint now, lwm2m::CoapMessage& resp,
+                         std::vector<lwm2m::Path>& paths, std::vector<lwm2m::PathNode>& nodes);
+  Code do_observe_composite(const lwm2m::CoapMessage& req, TimePoint now, lwm2m::CoapMessage& resp);
+  Code do_write_composite(const lwm2m::CoapMessage& req, TimePoint now);
   // Hands what writes and executes changed on to the registration client.
   void note_changes() { registration_.note(objects_.take_changes()); }
 

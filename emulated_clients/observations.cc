@@ -69,8 +69,7 @@ struct Fnv {
   }
 };
 
-uint64_t fingerprint(const Node& node) {
-  Fnv f;
+void add_node(Fnv& f, const Node& node) {
   switch (node.index()) {
     case 0:
       for (const auto& oi : std::get<Object>(node).instances) f.add_instance(oi);
@@ -84,6 +83,23 @@ uint64_t fingerprint(const Node& node) {
     case 3:
       f.add_value(std::get<ResourceInstance>(node).value);
       break;
+  }
+}
+
+uint64_t fingerprint(const Node& node) {
+  Fnv f;
+  add_node(f, node);
+  return f.h;
+}
+
+// The nodes of a composite observation, each with its path.
+uint64_t fingerprint(std::span<const lwm2m::PathNode> nodes) {
+  Fnv f;
+  for (const lwm2m::PathNode& pn : nodes) {
+    add_node(f, pn.node);
+    const uint8_t depth = static_cast<uint8_t>(pn.path.depth());
+    f.add_pod(depth);
+    for (int i = 0; i < depth; ++i) f.add_pod(pn.path.id(i));
   }
   return f.h;
 }
@@ -114,6 +130,27 @@ bool covers_current_time(const Path& path) {
   return !path.is_root() && Path(3, 0, 13).starts_with(path);
 }
 
+// The periods of a composite observation (observations.h): the shortest
+// pmin (0 when a path has none) and the shortest pmax in force at its paths.
+Attributes composite_attributes(const std::vector<Path>& paths, const AttributeTable& table,
+                                const Attributes& defaults) {
+  Attributes out;
+  bool first = true;
+  for (const Path& p : paths) {
+    const Attributes a = table.effective(p, defaults);
+    const uint32_t pmin = a.has(Attributes::kPmin) ? a.pmin : 0;
+    if (first || pmin < out.pmin) out.pmin = pmin;
+    first = false;
+    if (a.has(Attributes::kPmax) && a.pmax > 0 &&
+        (!out.has(Attributes::kPmax) || a.pmax < out.pmax)) {
+      out.pmax = a.pmax;
+      out.set |= Attributes::kPmax;
+    }
+  }
+  if (out.pmin > 0) out.set |= Attributes::kPmin;
+  return out;
+}
+
 }  // namespace
 
 Observations::Observation* Observations::find(std::string_view token) {
@@ -132,26 +169,60 @@ bool Observations::cancel(std::string_view token) {
                        [&](const Observation& o) { return o.token_view() == token; }) > 0;
 }
 
-bool Observations::observe(std::string_view token, const Path& path, lwm2m::ContentFormat format,
-                           const Node& sent, const DeviceObjects& objects, TimePoint now,
-                           size_t limit) {
+Observations::Observation* Observations::start(std::string_view token, const DeviceObjects& objects,
+                                               TimePoint now, size_t limit) {
   Observation* obs = find(token);
   if (!obs) {
-    if (observations_.size() >= limit || token.size() > 8) return false;
+    if (observations_.size() >= limit || token.size() > 8) return nullptr;
     obs = &observations_.emplace_back();
   }
   obs->token_size = static_cast<uint8_t>(token.size());
   std::memcpy(obs->token.data(), token.data(), token.size());
-  obs->path = path;
-  obs->format = format;
   obs->since_con = 0;
   obs->last_notify = now;
   obs->next_check = now;
   obs->checked_version = objects.data_version();
+  obs->paths.reset();
+  return obs;
+}
+
+bool Observations::observe(std::string_view token, const Path& path, lwm2m::ContentFormat format,
+                           const Node& sent, const DeviceObjects& objects, TimePoint now,
+                           size_t limit) {
+  Observation* obs = start(token, objects, now, limit);
+  if (!obs) return false;
+  obs->path = path;
+  obs->format = format;
   // The value just sent is the reference for the next notification.
   obs->fingerprint = fingerprint(sent);
   obs->last_number = numeric_value(sent).value_or(0.0);
   return true;
+}
+
+bool Observations::observe_composite(std::string_view token, std::span<const Path> paths,
+                                     lwm2m::ContentFormat format,
+                                     std::span<const lwm2m::PathNode> sent,
+                                     const DeviceObjects& objects, TimePoint now, size_t limit) {
+  if (paths.empty()) return false;
+  Observation* obs = start(token, objects, now, limit);
+  if (!obs) return false;
+  obs->path = Path();
+  obs->paths = std::make_unique<std::vector<Path>>(paths.begin(), paths.end());
+  obs->format = format;
+  obs->fingerprint = fingerprint(sent);
+  obs->last_number = 0;
+  return true;
+}
+
+bool Observations::follows_clock(const Observation& o) {
+  if (!o.paths) return covers_current_time(o.path);
+  return std::any_of(o.paths->begin(), o.paths->end(), covers_current_time);
+}
+
+Attributes Observations::attributes_of(const Observation& o, const AttributeTable& attributes,
+                                       const Attributes& defaults) const {
+  if (o.paths) return composite_attributes(*o.paths, attributes, defaults);
+  return attributes.effective(o.path, defaults);
 }
 
 void Observations::collect(TimePoint now, const DeviceObjects& objects,
@@ -161,21 +232,31 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects,
   const Attributes defaults = objects.default_periods();
   for (size_t i = 0; i < observations_.size();) {
     Observation& o = observations_[i];
-    const Attributes a = attributes.effective(o.path, defaults);
+    const Attributes a = attributes_of(o, attributes, defaults);
     const Duration since = now - o.last_notify;
     const uint32_t pmin = a.has(Attributes::kPmin) ? a.pmin : 0;
     const bool has_pmax = a.has(Attributes::kPmax) && a.pmax > 0 && a.pmax >= pmin;
     const bool pmax_due = has_pmax && since >= seconds(a.pmax);
-    const bool clock_due = covers_current_time(o.path) && now >= o.next_check;
+    const bool clock_due = follows_clock(o) && now >= o.next_check;
     if (!pmax_due &&
         (since < seconds(pmin) || (o.checked_version == objects.data_version() && !clock_due))) {
       ++i;
       continue;
     }
 
-    DeviceObjects::Code code;
-    auto node = objects.read_for_server(o.path, now, &code);
-    if (!node) {
+    DeviceObjects::Code code = response_code::kNotFound;
+    std::optional<Node> node;
+    std::vector<lwm2m::PathNode> nodes;  // a composite's
+    if (o.paths) {
+      for (const Path& p : *o.paths) {
+        DeviceObjects::Code ignored;
+        if (auto one = objects.read_for_server(p, now, &ignored))
+          nodes.push_back(lwm2m::PathNode{p, std::move(*one)});
+      }
+    } else {
+      node = objects.read_for_server(o.path, now, &code);
+    }
+    if (o.paths ? nodes.empty() : !node) {
       // The target is gone: one last (error) notification ends the observation.
       CoapMessage n;
       n.type = CoapType::kCon;
@@ -187,9 +268,9 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects,
       continue;
     }
     o.checked_version = objects.data_version();
-    if (covers_current_time(o.path)) o.next_check = objects.next_second(now);
-    const uint64_t fp = fingerprint(*node);
-    const auto number = numeric_value(*node);
+    if (follows_clock(o)) o.next_check = objects.next_second(now);
+    const uint64_t fp = o.paths ? fingerprint(nodes) : fingerprint(*node);
+    const auto number = o.paths ? std::nullopt : numeric_value(*node);
     bool notify = pmax_due;
     if (!notify && fp != o.fingerprint)
       notify = !number || conditions_met(a, o.last_number, *number);
@@ -197,7 +278,8 @@ void Observations::collect(TimePoint now, const DeviceObjects& objects,
       ++i;
       continue;
     }
-    auto bytes = lwm2m::encode(o.format, o.path, *node);
+    auto bytes =
+        o.paths ? lwm2m::encode_composite(o.format, nodes) : lwm2m::encode(o.format, o.path, *node);
     if (!bytes) {  // cannot happen: the same format carried it when observed
       ++i;
       continue;
@@ -230,13 +312,13 @@ TimePoint Observations::next_deadline(const DeviceObjects& objects,
   TimePoint d = TimePoint::max();
   const Attributes defaults = objects.default_periods();
   for (const Observation& o : observations_) {
-    const Attributes a = attributes.effective(o.path, defaults);
+    const Attributes a = attributes_of(o, attributes, defaults);
     const uint32_t pmin = a.has(Attributes::kPmin) ? a.pmin : 0;
     const TimePoint pmin_at = o.last_notify + seconds(pmin);
     if (a.has(Attributes::kPmax) && a.pmax > 0 && a.pmax >= pmin)
       d = std::min(d, o.last_notify + seconds(a.pmax));
     if (o.checked_version != objects.data_version()) d = std::min(d, pmin_at);
-    if (covers_current_time(o.path)) d = std::min(d, std::max(pmin_at, o.next_check));
+    if (follows_clock(o)) d = std::min(d, std::max(pmin_at, o.next_check));
   }
   return d;
 }

@@ -10,10 +10,20 @@
 // observation. Every Nth notification of an observation is CON
 // (DeviceConfig::notify_con_every), the others NON; a target that is gone
 // sends one CON error notification (4.04) and ends the observation.
+//
+// A composite observation (Observe-Composite, TS-Core 6.4.x) watches several
+// paths under one token and notifies all of them in one SenML pack when any
+// changed. Its periods are the composite's as a whole: the shortest pmin
+// and the shortest pmax in force at any of its paths (so no path waits
+// longer than it asked; a path without pmin makes the composite's 0); gt,
+// lt and st do not apply. A path that is gone is left out of the pack; when
+// all are gone the observation ends with a 4.04 like a single one.
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -36,6 +46,12 @@ class Observations {
   // exist already.
   bool observe(std::string_view token, const lwm2m::Path& path, lwm2m::ContentFormat format,
                const lwm2m::Node& sent, const DeviceObjects& objects, TimePoint now, size_t limit);
+  // Starts (or renews) the composite observation of `paths` for `token`,
+  // answered in `format` (SenML JSON or CBOR); `sent` are the nodes the
+  // Observe-Composite response carries. Limits as observe().
+  bool observe_composite(std::string_view token, std::span<const lwm2m::Path> paths,
+                         lwm2m::ContentFormat format, std::span<const lwm2m::PathNode> sent,
+                         const DeviceObjects& objects, TimePoint now, size_t limit);
   // Ends the observation of `token`; false when there was none.
   bool cancel(std::string_view token);
   bool has(std::string_view token) const;
@@ -73,10 +89,22 @@ class Observations {
     double last_number = 0;        // last notified value, for gt/lt/st
     TimePoint last_notify{};
     TimePoint next_check{};  // when the clock alone may change the value (Current Time)
+    // A composite observation's paths (`path` is then the root); null for a
+    // single one, so the common case costs one pointer.
+    std::unique_ptr<std::vector<lwm2m::Path>> paths{};
     std::string_view token_view() const { return {token.data(), token_size}; }
   };
 
   Observation* find(std::string_view token);
+  // The observation of `token`, found or made (reset to a single one), or
+  // null when the token is too long or `limit` observations exist.
+  Observation* start(std::string_view token, const DeviceObjects& objects, TimePoint now,
+                     size_t limit);
+  // The observation's value follows the clock (it covers Current Time, /3/0/13).
+  static bool follows_clock(const Observation& o);
+  // What is in force for `o` (composite_attributes() for a composite).
+  Attributes attributes_of(const Observation& o, const AttributeTable& attributes,
+                           const Attributes& defaults) const;
 
   std::vector<Observation> observations_;
   uint32_t observe_seq_ = 1;

@@ -74,6 +74,62 @@ Result<lwm2m::Path> lwm2m_path(const std::vector<std::string_view>& segments, si
   return path;
 }
 
+// The "paths" parameter of a composite route: "/3/0/9,/3313/0".
+Result<std::vector<lwm2m::Path>> composite_paths(const ApiRoute& route) {
+  const std::string* text = route.param("paths");
+  if (text == nullptr || text->empty())
+    return malformed("a composite operation needs ?paths=/o/i/r,... (comma-separated)");
+  std::vector<lwm2m::Path> out;
+  std::string_view rest(*text);
+  while (true) {
+    const size_t comma = rest.find(',');
+    std::string_view item = rest.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    auto path = lwm2m::Path::parse(item);
+    if (!path)
+      return malformed("invalid LwM2M path \"" + std::string(item) +
+                       "\" in paths: " + path.error().message);
+    if (path->is_root()) return malformed("paths: \"/\" addresses no object");
+    for (const lwm2m::Path& p : out)
+      if (p == *path) return malformed("paths: " + path->to_string() + " is listed twice");
+    out.push_back(*path);
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// /api/clients/{ep}/composite[/observe]; `end` is past the last segment.
+Result<ApiRoute> composite_route(std::string_view method, const std::vector<std::string_view>& seg,
+                                 size_t end, ApiRoute route) {
+  if (end == 4) {
+    if (method == "GET") {
+      route.op = ApiOperation::kReadComposite;
+    } else if (method == "PUT") {
+      route.op = ApiOperation::kWriteComposite;
+      return route;  // the paths are the body's
+    } else {
+      return wrong_method(method, "composite");
+    }
+  } else if (end == 5 && seg[4] == "observe") {
+    if (method == "POST") {
+      route.op = ApiOperation::kObserveComposite;
+    } else if (method == "DELETE") {
+      route.op = ApiOperation::kCancelObserveComposite;
+    } else {
+      return wrong_method(method, "composite/observe");
+    }
+  } else {
+    return make_error(ErrorKind::kNotFound,
+                      "no composite route: /composite and /composite/observe exist");
+  }
+  auto paths = composite_paths(route);
+  if (!paths) return paths.error();
+  route.paths = std::move(*paths);
+  return route;
+}
+
 Result<ApiRoute> client_route(std::string_view method, const std::vector<std::string_view>& seg,
                               ApiRoute route) {
   // seg: "api" "clients" ep [path...] [discover|attributes|observe]
@@ -93,6 +149,7 @@ Result<ApiRoute> client_route(std::string_view method, const std::vector<std::st
   }
   size_t end = seg.size();
   if (seg.back().empty()) --end;  // "/api/clients/ep/3/0/"
+  if (end > 3 && seg[3] == "composite") return composite_route(method, seg, end, std::move(route));
   std::string_view action;
   if (end > 3 &&
       (seg[end - 1] == "discover" || seg[end - 1] == "attributes" || seg[end - 1] == "observe")) {
@@ -143,14 +200,29 @@ Result<ApiRoute> client_route(std::string_view method, const std::vector<std::st
 }  // namespace
 
 const char* to_string(ApiOperation op) {
-  static constexpr std::array<const char*, 19> kNames = {
-      "list_clients", "get_client",      "read",
-      "discover",     "write",           "write_attributes",
-      "execute",      "create",          "delete",
-      "observe",      "cancel_observe",  "list_security",
-      "put_security", "delete_security", "events",
-      "object_specs", "metrics",         "stomp",
-      "asset"};
+  static constexpr std::array<const char*, 23> kNames = {"list_clients",
+                                                         "get_client",
+                                                         "read",
+                                                         "discover",
+                                                         "write",
+                                                         "write_attributes",
+                                                         "execute",
+                                                         "create",
+                                                         "delete",
+                                                         "observe",
+                                                         "cancel_observe",
+                                                         "list_security",
+                                                         "put_security",
+                                                         "delete_security",
+                                                         "events",
+                                                         "object_specs",
+                                                         "metrics",
+                                                         "stomp",
+                                                         "asset",
+                                                         "read_composite",
+                                                         "write_composite",
+                                                         "observe_composite",
+                                                         "cancel_observe_composite"};
   return kNames[static_cast<size_t>(op)];
 }
 

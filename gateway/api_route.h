@@ -39,6 +39,11 @@ enum class ApiOperation {
   kMetrics,          // GET    /metrics                    (Prometheus)
   kStomp,            // GET    /ws                         (WebSocket upgrade, STOMP 1.2)
   kAsset,            // GET    / or /{file}                (the web UI)
+  // Composite operations (LwM2M 1.1); "composite" is no LwM2M path segment.
+  kReadComposite,           // GET    /api/clients/{ep}/composite?paths=/3/0/9,/3313/0
+  kWriteComposite,          // PUT    /api/clients/{ep}/composite  (body: {path: node})
+  kObserveComposite,        // POST   /api/clients/{ep}/composite/observe?paths=...
+  kCancelObserveComposite,  // DELETE /api/clients/{ep}/composite/observe?paths=...
 };
 
 const char* to_string(ApiOperation op);
@@ -50,6 +55,9 @@ struct ApiRoute {
   // Query parameters in order, percent-decoded ('+' is a space).
   std::vector<std::pair<std::string, std::string>> query;
   std::string asset;  // kAsset: the file name ("index.html" for "/")
+  // kReadComposite, kObserveComposite, kCancelObserveComposite: the
+  // "paths" query parameter (comma-separated), each once, none the root.
+  std::vector<lwm2m::Path> paths;
 
   // The first value of query parameter `name`, or nullptr.
   const std::string* param(std::string_view name) const;

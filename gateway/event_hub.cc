@@ -27,8 +27,31 @@ GatewayEvent registration_event(bus::RegistrationEventKind kind, const store::Re
   return {"UPDATED", reg.endpoint, json::serialize(data)};
 }
 
+namespace {
+
+// The NOTIFICATION of a composite observation (its rep has "paths").
+std::optional<GatewayEvent> composite_notification_event(const BusReply& notification,
+                                                         const json::string& ep,
+                                                         const json::array& paths,
+                                                         const lwm2m::ModelRegistry& models) {
+  auto response = bus::composite_response_from_json(notification.body, models);
+  if (!response || !response->content) return std::nullopt;
+  json::object data{{"ep", ep},
+                    {"kind", "composite"},
+                    {"val", composite_content_json(*response->content)},
+                    {"paths", paths}};
+  return GatewayEvent{"NOTIFICATION", std::string(ep), json::serialize(data)};
+}
+
+}  // namespace
+
 std::optional<GatewayEvent> notification_event(const BusReply& notification,
                                                const lwm2m::ModelRegistry& models) {
+  if (const json::value* paths = notification.body.if_contains("paths")) {
+    const json::value* ep = notification.body.if_contains("ep");
+    if (!ep || !ep->is_string() || !paths->is_array()) return std::nullopt;
+    return composite_notification_event(notification, ep->get_string(), paths->get_array(), models);
+  }
   const json::value* ep = notification.body.if_contains("ep");
   const json::value* path_text = notification.body.if_contains("path");
   if (!ep || !ep->is_string() || !path_text || !path_text->is_string()) return std::nullopt;

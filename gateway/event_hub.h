@@ -28,8 +28,10 @@ struct GatewayEvent {
 // REGISTRATION / DEREGISTRATION: the registration JSON; UPDATED:
 // {"registration":{..},"update":{"registrationId","address","lifetime","bindingMode","objectLinks"}}.
 GatewayEvent registration_event(bus::RegistrationEventKind kind, const store::Registration& reg);
-// NOTIFICATION {"ep","kind":"single","res":"/3313/0/5702","val":<node>}; nullopt
-// when the bus message is not a readable notification.
+// NOTIFICATION {"ep","kind":"single","res":"/3313/0/5702","val":<node>}, or
+// of a composite observation {"ep","kind":"composite","val":{path:<node>|null},
+// "paths":[...]}; nullopt when the bus message is not a readable
+// notification.
 std::optional<GatewayEvent> notification_event(const BusReply& notification,
                                                const lwm2m::ModelRegistry& models);
 

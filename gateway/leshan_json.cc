@@ -288,4 +288,23 @@ json::object response_json(const bus::DeviceResponse& response) {
   return o;
 }
 
+json::object composite_content_json(const std::vector<bus::PathContent>& content) {
+  json::object o;
+  for (const bus::PathContent& c : content)
+    o[c.path.to_string()] = c.node ? node_json(*c.node) : json::value(nullptr);
+  return o;
+}
+
+json::object composite_response_json(const bus::CompositeResponse& response) {
+  const bool success = lwm2m::is_success(response.code);
+  json::object o;
+  o["status"] = status_text(response.code);
+  o["valid"] = true;
+  o["success"] = success;
+  o["failure"] = !success;
+  if (response.content) o["content"] = composite_content_json(*response.content);
+  if (!success && !response.error_message.empty()) o["errormessage"] = response.error_message;
+  return o;
+}
+
 }  // namespace fogm2m::gateway

@@ -7,6 +7,7 @@
 //                  "availableInstances":{"3":[0]}[,"smsNumber"]}
 //   response      {"status":"CONTENT(69)","valid","success","failure"
 //                  [,"content"|"objectLinks"|"location"][,"errormessage"]}
+//                 composite: "content" is {"/3/0/9":<node>|null,...}
 //   node          {"kind":"obj","id","instances"} | {"kind":"instance","id","resources"}
 //                 | {"kind":"singleResource","id","type","value"}
 //                 | {"kind":"multiResource","id","type","values":{"0":..}}
@@ -45,5 +46,10 @@ Result<lwm2m::Node> node_from_json(const boost::json::value& json, const lwm2m::
 std::string status_text(uint8_t coap_code);
 // A device's answer, as Leshan answers the request that asked it.
 boost::json::object response_json(const bus::DeviceResponse& response);
+// A device's answer to a composite request: "content" maps each path to its
+// node, null for one the device sent nothing for.
+boost::json::object composite_response_json(const bus::CompositeResponse& response);
+// {"/3/0/9":<node>|null,...} of a composite answer's content.
+boost::json::object composite_content_json(const std::vector<bus::PathContent>& content);
 
 }  // namespace fogm2m::gateway

@@ -6,6 +6,7 @@
 
 #include "bus/node_json.h"
 #include "gateway/leshan_json.h"
+#include "lwm2m/codec/codec.h"
 #include "lwm2m/hex.h"
 
 namespace fogm2m::gateway {
@@ -183,6 +184,11 @@ Result<bus::Request> RestApi::make_request(const ApiRoute& route, const std::str
       if (r.attributes.empty()) return invalid("no attribute given (pmin, pmax, gt, lt, st)");
       return r;
     }
+    case ApiOperation::kReadComposite:
+    case ApiOperation::kObserveComposite:
+    case ApiOperation::kCancelObserveComposite:
+    case ApiOperation::kWriteComposite:
+      return make_composite_request(route, body, std::move(r));
     case ApiOperation::kWrite:
     case ApiOperation::kCreate:
       break;
@@ -234,6 +240,57 @@ Result<bus::Request> RestApi::make_request(const ApiRoute& route, const std::str
   return r;
 }
 
+Result<bus::Request> RestApi::make_composite_request(const ApiRoute& route, const std::string& body,
+                                                     bus::Request r) const {
+  if (r.content_format && !lwm2m::carries_composite(*r.content_format))
+    return invalid(std::string("composite operations travel in SENML_JSON or SENML_CBOR, not ") +
+                   lwm2m::to_name(*r.content_format));
+  r.path = lwm2m::Path();
+  r.paths = route.paths;
+  switch (route.op) {
+    case ApiOperation::kReadComposite:
+      r.kind = RequestKind::kReadComposite;
+      return r;
+    case ApiOperation::kObserveComposite:
+      r.kind = RequestKind::kObserveComposite;
+      return r;
+    case ApiOperation::kCancelObserveComposite:
+      r.kind = RequestKind::kCancelObserveComposite;
+      return r;
+    default:
+      break;
+  }
+  // Write-Composite: {"/3/0/15":<node>,...}, a node of Leshan's shape or a
+  // plain value for a resource.
+  r.kind = RequestKind::kWriteComposite;
+  boost::system::error_code ec;
+  json::value parsed = json::parse(body, ec);
+  if (ec) return invalid("body is not JSON: " + ec.message());
+  const json::object* given = parsed.if_object();
+  if (given == nullptr || given->empty())
+    return invalid("a composite write needs a JSON object of path -> node");
+  json::object nodes;
+  for (const auto& kv : *given) {
+    auto path = lwm2m::Path::parse(kv.key());
+    if (!path || path->is_root())
+      return invalid("\"" + std::string(kv.key()) + "\" is not an LwM2M path of a node");
+    const std::string key = path->to_string();
+    if (nodes.contains(key)) return invalid(key + " is given twice");
+    Result<lwm2m::Node> node = make_error(ErrorKind::kInvalidArgument, "");
+    if (kv.value().is_object()) {
+      node = node_from_json(kv.value(), *path, models_);
+    } else if (path->depth() >= 3) {
+      node = bus::node_from_json(bus::single_value_node(*path, kv.value()), *path, models_);
+    } else {
+      return invalid(key + ": a plain value needs a resource path");
+    }
+    if (!node) return invalid(key + ": " + node.error().message);
+    nodes[key] = bus::node_to_json(*node);
+  }
+  r.node = json::value(std::move(nodes));
+  return r;
+}
+
 void RestApi::send(bus::Request request, std::chrono::milliseconds timeout, Done done) {
   const RequestKind kind = request.kind;
   const lwm2m::Path path = request.path;
@@ -242,37 +299,42 @@ void RestApi::send(bus::Request request, std::chrono::milliseconds timeout, Done
     a.bus_time = std::chrono::steady_clock::now() - sent;
     done(std::move(a));
   };
-  bus_.send(std::move(request), timeout,
-            lifetime_.guard(
-                [this, done = std::move(timed), kind, path](Result<BusReply> reply, bool final) {
-                  if (!final) return;  // the ack
-                  if (!reply) {
-                    if (reply.error().kind == ErrorKind::kTimeout)
-                      return done(text(504, "Request timeout: " + reply.error().message));
-                    return done(text(503, reply.error().message));
-                  }
-                  if (reply->type == bus::ReplyType::kErr) {
-                    const json::value* m = reply->body.if_contains("errorMessage");
-                    const std::string message =
-                        m && m->is_string() ? std::string(m->get_string()) : "error";
-                    if (kind == RequestKind::kCancelObserve &&
-                        message.find("no observation") != std::string::npos)
-                      return done(text(404, message));
-                    return done(text(is_device_timeout(message) ? 504 : 500, message));
-                  }
-                  if (kind == RequestKind::kCancelObserve) {
-                    json::object o = reply->body;
-                    o["status"] = "CANCELLED";
-                    o["success"] = true;
-                    o["failure"] = false;
-                    o["valid"] = true;
-                    return done(json_answer(o));
-                  }
-                  auto response = bus::device_response_from_json(reply->body, path, models_);
-                  if (!response)
-                    return done(text(500, "unreadable reply: " + response.error().message));
-                  done(json_answer(response_json(*response)));
-                }));
+  bus_.send(
+      std::move(request), timeout,
+      lifetime_.guard([this, done = std::move(timed), kind, path](Result<BusReply> reply,
+                                                                  bool final) {
+        if (!final) return;  // the ack
+        if (!reply) {
+          if (reply.error().kind == ErrorKind::kTimeout)
+            return done(text(504, "Request timeout: " + reply.error().message));
+          return done(text(503, reply.error().message));
+        }
+        if (reply->type == bus::ReplyType::kErr) {
+          const json::value* m = reply->body.if_contains("errorMessage");
+          const std::string message = m && m->is_string() ? std::string(m->get_string()) : "error";
+          const bool cancel =
+              kind == RequestKind::kCancelObserve || kind == RequestKind::kCancelObserveComposite;
+          if (cancel && message.find("no observation") != std::string::npos)
+            return done(text(404, message));
+          return done(text(is_device_timeout(message) ? 504 : 500, message));
+        }
+        if (kind == RequestKind::kCancelObserve || kind == RequestKind::kCancelObserveComposite) {
+          json::object o = reply->body;
+          o["status"] = "CANCELLED";
+          o["success"] = true;
+          o["failure"] = false;
+          o["valid"] = true;
+          return done(json_answer(o));
+        }
+        if (bus::is_composite(kind)) {
+          auto composite = bus::composite_response_from_json(reply->body, models_);
+          if (!composite) return done(text(500, "unreadable reply: " + composite.error().message));
+          return done(json_answer(composite_response_json(*composite)));
+        }
+        auto response = bus::device_response_from_json(reply->body, path, models_);
+        if (!response) return done(text(500, "unreadable reply: " + response.error().message));
+        done(json_answer(response_json(*response)));
+      }));
 }
 
 void RestApi::list_security(Done done) {

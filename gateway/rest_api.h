@@ -64,6 +64,9 @@ class RestApi {
                       Done done);
   Result<bus::Request> make_request(const ApiRoute& route, const std::string& body,
                                     std::string_view content_type) const;
+  // The composite routes' requests: `r` has the endpoint and format set.
+  Result<bus::Request> make_composite_request(const ApiRoute& route, const std::string& body,
+                                              bus::Request r) const;
   void send(bus::Request request, std::chrono::milliseconds timeout, Done done);
   void list_security(Done done);
   void put_security(const std::string& body, Done done);

@@ -223,15 +223,18 @@ class StompSession : public std::enable_shared_from_this<StompSession> {
       return deliver(client_reply(client_ticket, "err",
                                   json::object{{"errorMessage", parsed.request.error().message}}));
     bus::Request request = std::move(*parsed.request);
-    if (request.kind == bus::RequestKind::kCancelObserve) {
+    if (request.kind == bus::RequestKind::kCancelObserve ||
+        request.kind == bus::RequestKind::kCancelObserveComposite) {
       if (auto it = observes_.find(request.observe_ticket); it != observes_.end())
         request.observe_ticket = it->second.gw_ticket;
     }
     auto bus = context_.bus.lock();
     if (!bus) return;
-    const bool observe = request.kind == bus::RequestKind::kObserve;
+    const bool observe = request.kind == bus::RequestKind::kObserve ||
+                         request.kind == bus::RequestKind::kObserveComposite;
     Observed target{"", request.endpoint, request.path};
-    const bool cancel = request.kind == bus::RequestKind::kCancelObserve;
+    const bool cancel = request.kind == bus::RequestKind::kCancelObserve ||
+                        request.kind == bus::RequestKind::kCancelObserveComposite;
     const std::string cancelled = request.observe_ticket;
     std::weak_ptr<StompSession> weak = weak_from_this();
     auto gw_ticket = std::make_shared<std::string>();

@@ -63,6 +63,15 @@ struct PathValue {
   friend bool operator==(const PathValue&, const PathValue&) = default;
 };
 
+// A node with the path it was found at: what a composite operation (Read-,
+// Write- and Observe-Composite, TS-Core 6.3.x, 6.4.x) carries, several at
+// once.
+struct PathNode {
+  Path path;
+  Node node;
+  friend bool operator==(const PathNode&, const PathNode&) = default;
+};
+
 // Flattens `node`, found at `path`, into its leaves in path order.
 // An empty multiple-instance resource or object instance yields no leaves.
 std::vector<PathValue> flatten(const Path& path, const Node& node);

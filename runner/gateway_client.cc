@@ -151,6 +151,31 @@ Result<RestCall> make_rest_call(const bus::Request& r, double timeout_s) {
       if (a.st) q.add("st", number(*a.st));
       break;
     }
+    case RequestKind::kReadComposite:
+    case RequestKind::kObserveComposite:
+    case RequestKind::kCancelObserveComposite: {
+      call.method = r.kind == RequestKind::kReadComposite      ? http::verb::get
+                    : r.kind == RequestKind::kObserveComposite ? http::verb::post
+                                                               : http::verb::delete_;
+      target += r.kind == RequestKind::kReadComposite ? "/composite" : "/composite/observe";
+      if (r.paths.empty())
+        return make_error(ErrorKind::kInvalidArgument, "REST call: a composite needs paths");
+      std::string paths;
+      for (const lwm2m::Path& p : r.paths) paths += (paths.empty() ? "" : ",") + p.to_string();
+      q.add("paths", paths);
+      if (r.kind != RequestKind::kCancelObserveComposite) format();
+      break;
+    }
+    case RequestKind::kWriteComposite:
+      call.method = http::verb::put;
+      target += "/composite";
+      if (!r.node || !r.node->is_object())
+        return make_error(ErrorKind::kInvalidArgument,
+                          "REST call: a composite write needs nodes by path");
+      format();
+      call.body = json::serialize(*r.node);
+      call.content_type = "application/json";
+      break;
     case RequestKind::kSecInfo:
       return make_error(ErrorKind::kUnsupported,
                         "REST call: sec_info is not a device request (the gateway's "

@@ -27,6 +27,7 @@ Result<RequestMix> RequestMix::make(std::vector<schema::RequestSpec> mix,
     Entry e;
     const auto kind = bus::parse_request_kind(spec.kind());
     if (!kind) return invalid(spec, "unknown kind");
+    if (bus::is_composite(*kind)) return invalid(spec, "a mix entry has one path: not composite");
     e.request.kind = *kind;
     const std::string& path = spec.path();
     const auto axis = path.find("{xyz}");

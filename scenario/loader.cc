@@ -32,12 +32,17 @@ namespace pb = google::protobuf;
 // Ranges longer than this are a typo (step 0.001 instead of 1), not a sweep.
 constexpr size_t kMaxRangeValues = 100000;
 
-// The bus kinds a scenario's mix may ask for (all but sec_info, which
-// manages keys rather than talking to a device).
+// The bus kinds a scenario's mix may ask for: all but sec_info, which
+// manages keys rather than talking to a device, and the composite kinds,
+// which a mix entry (one path) cannot describe.
+bool mixable(bus::RequestKind k) {
+  return k != bus::RequestKind::kSecInfo && !bus::is_composite(k);
+}
+
 std::vector<std::string> request_kinds() {
   std::vector<std::string> kinds;
   for (bus::RequestKind k : bus::kAllRequestKinds)
-    if (k != bus::RequestKind::kSecInfo) kinds.emplace_back(bus::to_string(k));
+    if (mixable(k)) kinds.emplace_back(bus::to_string(k));
   return kinds;
 }
 
@@ -655,7 +660,7 @@ class Loader {
       const schema::RequestSpec& r = s.mix(i);
       const std::string p = "mix[" + std::to_string(i) + "]";
       const auto kind = bus::parse_request_kind(r.kind());
-      if (!kind || *kind == bus::RequestKind::kSecInfo)
+      if (!kind || !mixable(*kind))
         return invalid(p + ".kind", "unknown request kind " + quoted(r.kind()) +
                                         " (one of: " + join(request_kinds()) + ")");
       std::string path = r.path();

@@ -24,13 +24,19 @@ Result<std::string> token_from_hex(std::string_view hex) {
 }
 
 json::value to_json(const Observation& obs) {
-  return json::object{{"tkn", obs.token_hex},
-                      {"ep", obs.endpoint},
-                      {"regId", obs.reg_id},
-                      {"path", obs.path.to_string()},
-                      {"ct", static_cast<int>(obs.content_format)},
-                      {"ticket", obs.ticket},
-                      {"created", obs.created_ms}};
+  json::object o{{"tkn", obs.token_hex},
+                 {"ep", obs.endpoint},
+                 {"regId", obs.reg_id},
+                 {"path", obs.path.to_string()},
+                 {"ct", static_cast<int>(obs.content_format)},
+                 {"ticket", obs.ticket},
+                 {"created", obs.created_ms}};
+  if (obs.composite()) {
+    json::array paths;
+    for (const lwm2m::Path& p : obs.paths) paths.push_back(json::value(p.to_string()));
+    o["paths"] = std::move(paths);
+  }
+  return o;
 }
 
 std::string to_json_string(const Observation& obs) {
@@ -64,6 +70,20 @@ Result<Observation> observation_from_json_string(std::string_view text) {
   }
   if (const json::value* c = o->if_contains("created"); c && c->is_int64())
     obs.created_ms = c->get_int64();
+  if (const json::value* paths = o->if_contains("paths")) {
+    const json::array* a = paths->if_array();
+    if (a == nullptr)
+      return make_error(ErrorKind::kMalformed, "observation record: paths must be an array");
+    for (const json::value& item : *a) {
+      auto one = item.is_string()
+                     ? lwm2m::Path::parse(item.get_string())
+                     : Result<lwm2m::Path>(make_error(ErrorKind::kMalformed, "not a string"));
+      if (!one || one->is_root())
+        return make_error(ErrorKind::kMalformed,
+                          "observation record: paths must be LwM2M paths other than /");
+      obs.paths.push_back(*one);
+    }
+  }
   return obs;
 }
 

@@ -1,12 +1,15 @@
 // An observation the cluster holds on a device resource: who asked (the bus
 // ticket notifications are forwarded with), what is observed, and the CoAP
-// token that identifies it on the wire.
+// token that identifies it on the wire. As a record:
+//   {"tkn","ep","regId","path","ct","ticket","created"[,"paths":["/3/0/9",..]]}
+// ("paths" only for a composite observation).
 #pragma once
 
 #include <boost/json/value.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "lwm2m/content_format.h"
 #include "lwm2m/path.h"
@@ -22,6 +25,11 @@ struct Observation {
   lwm2m::ContentFormat content_format = lwm2m::ContentFormat::kTlv;  // requested Accept
   std::string ticket;  // the observe request's bus ticket
   int64_t created_ms = 0;
+  // A composite observation (Observe-Composite): the paths it observes, in
+  // the request's order; `path` is then the root. Empty for a single one.
+  std::vector<lwm2m::Path> paths{};
+
+  bool composite() const { return !paths.empty(); }
 };
 
 boost::json::value to_json(const Observation& obs);

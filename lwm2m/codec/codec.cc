@@ -81,4 +81,59 @@ bool can_encode(ContentFormat format, const Path& path) {
   }
 }
 
+// ---- Composite operations ---------------------------------------------------------
+
+namespace {
+
+Error not_composite(ContentFormat format) {
+  return make_error(ErrorKind::kUnsupported,
+                    std::string("content-format ") + to_name(format) + " (" +
+                        std::to_string(static_cast<unsigned>(format)) +
+                        ") cannot carry a composite operation (SenML JSON or SenML CBOR can)");
+}
+
+}  // namespace
+
+bool carries_composite(ContentFormat format) {
+  return format == ContentFormat::kSenmlJson || format == ContentFormat::kSenmlCbor;
+}
+
+Result<Bytes> encode_paths(ContentFormat format, std::span<const Path> paths) {
+  if (format == ContentFormat::kSenmlJson) return senml_json::encode_paths(paths);
+  if (format == ContentFormat::kSenmlCbor) return senml_cbor::encode_paths(paths);
+  return not_composite(format);
+}
+
+Result<std::vector<Path>> decode_paths(ContentFormat format, std::span<const uint8_t> payload) {
+  if (format == ContentFormat::kSenmlJson) return senml_json::decode_paths(payload);
+  if (format == ContentFormat::kSenmlCbor) return senml_cbor::decode_paths(payload);
+  return not_composite(format);
+}
+
+Result<Bytes> encode_composite(ContentFormat format, std::span<const PathNode> nodes) {
+  if (format == ContentFormat::kSenmlJson) return senml_json::encode_composite(nodes);
+  if (format == ContentFormat::kSenmlCbor) return senml_cbor::encode_composite(nodes);
+  return not_composite(format);
+}
+
+Result<std::vector<PathNode>> decode_composite(ContentFormat format, std::span<const Path> paths,
+                                               std::span<const uint8_t> payload,
+                                               const ModelRegistry& models) {
+  if (format == ContentFormat::kSenmlJson)
+    return senml_json::decode_composite(paths, payload, models);
+  if (format == ContentFormat::kSenmlCbor)
+    return senml_cbor::decode_composite(paths, payload, models);
+  return not_composite(format);
+}
+
+Result<std::vector<PathNode>> decode_composite_resources(ContentFormat format,
+                                                         std::span<const uint8_t> payload,
+                                                         const ModelRegistry& models) {
+  if (format == ContentFormat::kSenmlJson)
+    return senml_json::decode_composite_resources(payload, models);
+  if (format == ContentFormat::kSenmlCbor)
+    return senml_cbor::decode_composite_resources(payload, models);
+  return not_composite(format);
+}
+
 }  // namespace fogm2m::lwm2m

@@ -32,4 +32,28 @@ Result<Node> decode(ContentFormat format, const Path& path, std::span<const uint
 // single values: a single-instance resource or a resource instance).
 bool can_encode(ContentFormat format, const Path& path);
 
+// ---- Composite operations (TS-Core 6.3.x, 6.4.x) ------------------------------
+//
+// Read-, Write- and Observe-Composite travel in SenML JSON or SenML CBOR
+// only (senml_json.h, senml_cbor.h say how); every other format is
+// kUnsupported here.
+
+// True for the formats a composite operation can travel in.
+bool carries_composite(ContentFormat format);
+// The body of a Read-Composite or Observe-Composite request: `paths` as
+// records with only a name.
+Result<Bytes> encode_paths(ContentFormat format, std::span<const Path> paths);
+Result<std::vector<Path>> decode_paths(ContentFormat format, std::span<const uint8_t> payload);
+// The values of several nodes in one pack: a Read-Composite answer, its
+// notifications, a Write-Composite request.
+Result<Bytes> encode_composite(ContentFormat format, std::span<const PathNode> nodes);
+// The nodes a pack holds at `paths` (a path nothing lies under is left out).
+Result<std::vector<PathNode>> decode_composite(ContentFormat format, std::span<const Path> paths,
+                                               std::span<const uint8_t> payload,
+                                               const ModelRegistry& models);
+// The resources a Write-Composite pack writes, one /o/i/r node each.
+Result<std::vector<PathNode>> decode_composite_resources(ContentFormat format,
+                                                         std::span<const uint8_t> payload,
+                                                         const ModelRegistry& models);
+
 }  // namespace fogm2m::lwm2m

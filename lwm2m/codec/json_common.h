@@ -98,4 +98,33 @@ std::string relative_name(const Path& request, const Path& leaf);
 // string that is not UTF-8; the JSON writers check every leaf with it.
 Status check_leaf(std::string_view format, const Path& leaf, const Value& value);
 
+// ---- Composite packs (senml_composite.cc) ----------------------------------------------
+
+// The path a record of a composite request's list of paths names (`base` +
+// `name`, a leading '/' added when missing): any path but the root. Errors
+// name `format` and `record`.
+Result<Path> resolve_target(std::string_view format, size_t record, std::string_view base,
+                            std::string_view name);
+
+// The nodes a composite pack holds at `paths` (records resolved against the
+// root): for each path that any record lies under, in the order of `paths`,
+// the node assemble() makes of those records (a record may lie under two
+// overlapping paths). A path no record lies under is left out. A record
+// under none of `paths` is kInvalidArgument.
+Result<std::vector<PathNode>> group_composite(std::string_view format, std::span<const Path> paths,
+                                              const std::vector<Record>& records,
+                                              const ModelRegistry& models);
+
+// The resource paths (/o/i/r) `records` lie under, each once, in the order
+// they first appear: what a Write-Composite writes.
+std::vector<Path> resource_paths(const std::vector<Record>& records);
+
+// The leaves of `nodes` for one composite pack, each path once (the first
+// node that gives it wins, so overlapping paths such as /3/0 and /3/0/9 do
+// not repeat a record), in the order of `nodes`. kInvalidArgument
+// (prefixed by `format`) when a node does not belong at its path, or a leaf
+// fails check_leaf().
+Result<std::vector<PathValue>> composite_leaves(std::string_view format,
+                                                std::span<const PathNode> nodes);
+
 }  // namespace fogm2m::lwm2m::json_detail

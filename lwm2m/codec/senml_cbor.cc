@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -301,24 +302,29 @@ Result<std::vector<uint8_t>> encode(const Path& path, const Node& node) {
   return out;
 }
 
-Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
-                    const ModelRegistry& models) {
-  if (path.is_root())
-    return format_error(ErrorKind::kUnsupported, kFormat,
-                        "cannot decode a payload for the root path");
+namespace {
+
+// The pack `payload` holds: a CBOR array.
+Result<cbor::Item> parse_pack(std::span<const uint8_t> payload) {
   auto doc = cbor::parse(payload);
   if (!doc) return format_error(doc.error().kind, kFormat, "invalid CBOR: " + doc.error().message);
   if (doc->type != cbor::Type::kArray)
     return format_error(ErrorKind::kMalformed, kFormat,
                         "the document is " + article_and(doc->type) + ", not an array");
+  return doc;
+}
 
+// Checks the labels of each record of `pack` and calls
+// on_record(k, base, name, value_label, value, time) for it: `base` the
+// base name in force, `value` null when the record has none, `time` base
+// time + time. Stops at the first error, of the labels or of on_record.
+template <class OnRecord>
+Status for_each_record(const cbor::Item& pack, OnRecord&& on_record) {
   // Base name and base time carry forward from record to record.
   std::string base;
   double base_time = 0;
-  std::vector<json_detail::Record> records;
-  records.reserve(doc->items.size());
-  for (size_t k = 0; k < doc->items.size(); ++k) {
-    const cbor::Item& rec = doc->items[k];
+  for (size_t k = 0; k < pack.items.size(); ++k) {
+    const cbor::Item& rec = pack.items[k];
     if (rec.type != cbor::Type::kMap)
       return record_error(ErrorKind::kMalformed, k, article_and(rec.type) + ", not a map");
     std::string_view name;
@@ -372,15 +378,124 @@ Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
         }
       }
     }
-    if (value == nullptr) return record_error(ErrorKind::kMalformed, k, "no value");
-    auto leaf = json_detail::resolve_name(kFormat, k, base, name, path);
-    if (!leaf) return leaf.error();
-    const ResourceModel* model = codec_detail::value_model(models, *leaf);
-    auto v = record_value(value_label, *value, model);
-    if (!v) return record_error(v.error().kind, k, leaf->to_string() + ": " + v.error().message);
-    records.push_back(json_detail::Record{*leaf, std::move(*v), base_time + time, k});
+    if (std::optional<Error> e =
+            on_record(k, std::string_view(base), name, value_label, value, base_time + time))
+      return std::move(*e);
   }
+  return {};
+}
+
+// Appends the records of `pack` to `records`, each a value at a leaf
+// inside `request`.
+Status leaf_records(const cbor::Item& pack, const Path& request, const ModelRegistry& models,
+                    std::vector<json_detail::Record>& records) {
+  return for_each_record(
+      pack,
+      [&](size_t k, std::string_view base, std::string_view name, int value_label,
+          const cbor::Item* value, double time) -> std::optional<Error> {
+        if (value == nullptr) return record_error(ErrorKind::kMalformed, k, "no value");
+        auto leaf = json_detail::resolve_name(kFormat, k, base, name, request);
+        if (!leaf) return leaf.error();
+        const ResourceModel* model = codec_detail::value_model(models, *leaf);
+        auto v = record_value(value_label, *value, model);
+        if (!v)
+          return record_error(v.error().kind, k, leaf->to_string() + ": " + v.error().message);
+        records.push_back(json_detail::Record{*leaf, std::move(*v), time, k});
+        return {};
+      });
+}
+
+// The records of a composite pack (leaves anywhere under the root).
+Result<std::vector<json_detail::Record>> composite_records(std::span<const uint8_t> payload,
+                                                           const ModelRegistry& models) {
+  auto doc = parse_pack(payload);
+  if (!doc) return doc.error();
+  std::vector<json_detail::Record> records;
+  records.reserve(doc->items.size());
+  if (Status s = leaf_records(*doc, Path(), models, records); !s) return s.error();
+  return records;
+}
+
+}  // namespace
+
+Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
+                    const ModelRegistry& models) {
+  if (path.is_root())
+    return format_error(ErrorKind::kUnsupported, kFormat,
+                        "cannot decode a payload for the root path");
+  auto doc = parse_pack(payload);
+  if (!doc) return doc.error();
+  std::vector<json_detail::Record> records;
+  records.reserve(doc->items.size());
+  if (Status s = leaf_records(*doc, path, models, records); !s) return s.error();
   return json_detail::assemble(kFormat, path, std::move(records), models);
+}
+
+// ---- Composite operations ---------------------------------------------------------
+
+Result<std::vector<uint8_t>> encode_paths(std::span<const Path> paths) {
+  std::vector<uint8_t> out;
+  cbor::append_array_head(out, paths.size());
+  for (const Path& path : paths) {
+    if (path.is_root())
+      return format_error(ErrorKind::kInvalidArgument, kFormat,
+                          "the root path cannot be listed in a composite request");
+    cbor::append_map_head(out, 1);
+    cbor::append_int(out, kName);
+    cbor::append_text(out, path.to_string());
+  }
+  return out;
+}
+
+Result<std::vector<Path>> decode_paths(std::span<const uint8_t> payload) {
+  auto doc = parse_pack(payload);
+  if (!doc) return doc.error();
+  std::vector<Path> paths;
+  Status s = for_each_record(*doc,
+                             [&](size_t k, std::string_view base, std::string_view name, int,
+                                 const cbor::Item* value, double) -> std::optional<Error> {
+                               if (value != nullptr)
+                                 return record_error(ErrorKind::kMalformed, k,
+                                                     "a value in a list of paths");
+                               auto path = json_detail::resolve_target(kFormat, k, base, name);
+                               if (!path) return path.error();
+                               paths.push_back(*path);
+                               return std::nullopt;
+                             });
+  if (!s) return s.error();
+  return paths;
+}
+
+Result<std::vector<uint8_t>> encode_composite(std::span<const PathNode> nodes) {
+  auto leaves = json_detail::composite_leaves(kFormat, nodes);
+  if (!leaves) return leaves.error();
+  std::vector<uint8_t> out;
+  cbor::append_array_head(out, leaves->size());
+  for (const PathValue& leaf : *leaves) {
+    cbor::append_map_head(out, 2);
+    cbor::append_int(out, kName);
+    cbor::append_text(out, leaf.path.to_string());
+    if (Status s = append_value(out, leaf.value); !s)
+      return format_error(s.error().kind, kFormat,
+                          leaf.path.to_string() + ": " + s.error().message);
+  }
+  return out;
+}
+
+Result<std::vector<PathNode>> decode_composite(std::span<const Path> paths,
+                                               std::span<const uint8_t> payload,
+                                               const ModelRegistry& models) {
+  auto records = composite_records(payload, models);
+  if (!records) return records.error();
+  return json_detail::group_composite(kFormat, paths, *records, models);
+}
+
+Result<std::vector<PathNode>> decode_composite_resources(std::span<const uint8_t> payload,
+                                                         const ModelRegistry& models) {
+  auto records = composite_records(payload, models);
+  if (!records) return records.error();
+  const std::vector<Path> resources = json_detail::resource_paths(*records);
+  return json_detail::group_composite(kFormat, resources, *records, models);
 }
 
 }  // namespace fogm2m::lwm2m::senml_cbor

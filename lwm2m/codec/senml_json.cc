@@ -1,6 +1,7 @@
 #include "lwm2m/codec/senml_json.h"
 
 #include <boost/json/value.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -106,31 +107,35 @@ Result<std::vector<uint8_t>> encode(const Path& path, const Node& node) {
   return std::vector<uint8_t>(out.begin(), out.end());
 }
 
-Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
-                    const ModelRegistry& models) {
-  if (path.is_root())
-    return format_error(ErrorKind::kUnsupported, kFormat,
-                        "cannot decode a payload for the root path");
-  auto doc = json_detail::parse(kFormat, payload);
-  if (!doc) return doc.error();
-  const auto* pack = doc->if_array();
+namespace {
+
+// The pack a parsed document holds: a JSON array.
+Result<const boost::json::array*> pack_of(const boost::json::value& doc) {
+  const auto* pack = doc.if_array();
   if (pack == nullptr)
     return format_error(ErrorKind::kMalformed, kFormat, "the document is not a JSON array");
+  return pack;
+}
 
+// Checks the keys of each record of `pack` and calls
+// on_record(k, base, name, value_key, value, time) for it: `base` the base
+// name in force, `value` null when the record has none, `time` base time +
+// time. Stops at the first error, of the keys or of on_record.
+template <class OnRecord>
+Status for_each_record(const boost::json::array& pack, OnRecord&& on_record) {
   // Base name and base time carry forward from record to record.
   std::string base;
   double base_time = 0;
-  std::vector<json_detail::Record> records;
-  records.reserve(pack->size());
-  for (size_t k = 0; k < pack->size(); ++k) {
-    const auto* rec = (*pack)[k].if_object();
+  for (size_t k = 0; k < pack.size(); ++k) {
+    const auto* rec = pack[k].if_object();
     if (rec == nullptr) return record_error(ErrorKind::kMalformed, k, "not a JSON object");
     std::string_view name;
     double time = 0;
     std::string_view value_key;
     const boost::json::value* value = nullptr;
-    // Each key at most once: bit i of `seen` stands for kKeys[i].
-    static constexpr std::string_view kKeys[] = {"bn", "bt", "n", "t", "bver", "u", "bu", "ut"};
+    // Each key at most once: bit i of `seen` stands for kRecordKeys[i].
+    static constexpr std::string_view kRecordKeys[] = {"bn",   "bt", "n",  "t",
+                                                       "bver", "u",  "bu", "ut"};
     unsigned seen = 0;
     for (const auto& kv : *rec) {
       const std::string_view key(kv.key().data(), kv.key().size());
@@ -144,10 +149,10 @@ Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
         value = &j;
         continue;
       }
-      size_t which = std::size(kKeys);
-      for (size_t i = 0; i < std::size(kKeys); ++i)
-        if (kKeys[i] == key) which = i;
-      if (which == std::size(kKeys)) {
+      size_t which = std::size(kRecordKeys);
+      for (size_t i = 0; i < std::size(kRecordKeys); ++i)
+        if (kRecordKeys[i] == key) which = i;
+      if (which == std::size(kRecordKeys)) {
         const bool known_unsupported =
             key == "bv" || key == "bs" || key == "s" || (!key.empty() && key.back() == '_');
         return record_error(known_unsupported ? ErrorKind::kUnsupported : ErrorKind::kMalformed, k,
@@ -172,15 +177,138 @@ Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
         if (key == "t") time = json_detail::number_as_double(j);
       }
     }
-    if (value == nullptr) return record_error(ErrorKind::kMalformed, k, "no value");
-    auto leaf = json_detail::resolve_name(kFormat, k, base, name, path);
-    if (!leaf) return leaf.error();
-    const ResourceModel* model = codec_detail::value_model(models, *leaf);
-    auto v = record_value(value_key, *value, model);
-    if (!v) return record_error(v.error().kind, k, leaf->to_string() + ": " + v.error().message);
-    records.push_back(json_detail::Record{*leaf, std::move(*v), base_time + time, k});
+    if (std::optional<Error> e =
+            on_record(k, std::string_view(base), name, value_key, value, base_time + time))
+      return std::move(*e);
   }
+  return {};
+}
+
+// Appends the records of `pack` to `records`, each a value at a leaf
+// inside `request`.
+Status leaf_records(const boost::json::array& pack, const Path& request,
+                    const ModelRegistry& models, std::vector<json_detail::Record>& records) {
+  return for_each_record(
+      pack,
+      [&](size_t k, std::string_view base, std::string_view name, std::string_view value_key,
+          const boost::json::value* value, double time) -> std::optional<Error> {
+        if (value == nullptr) return record_error(ErrorKind::kMalformed, k, "no value");
+        auto leaf = json_detail::resolve_name(kFormat, k, base, name, request);
+        if (!leaf) return leaf.error();
+        const ResourceModel* model = codec_detail::value_model(models, *leaf);
+        auto v = record_value(value_key, *value, model);
+        if (!v)
+          return record_error(v.error().kind, k, leaf->to_string() + ": " + v.error().message);
+        records.push_back(json_detail::Record{*leaf, std::move(*v), time, k});
+        return std::nullopt;
+      });
+}
+
+// The records of a composite pack (leaves anywhere under the root).
+Result<std::vector<json_detail::Record>> composite_records(std::span<const uint8_t> payload,
+                                                           const ModelRegistry& models) {
+  auto doc = json_detail::parse(kFormat, payload);
+  if (!doc) return doc.error();
+  auto pack = pack_of(*doc);
+  if (!pack) return pack.error();
+  std::vector<json_detail::Record> records;
+  records.reserve((*pack)->size());
+  if (Status s = leaf_records(**pack, Path(), models, records); !s) return s.error();
+  return records;
+}
+
+// The text of one composite record: {"n":"<leaf>",<value>}.
+Status append_named_record(std::string& out, const PathValue& leaf) {
+  out += "{\"n\":";
+  json_detail::append_string(out, leaf.path.to_string());
+  out.push_back(',');
+  if (Status s = json_detail::append_value(out, leaf.value, kKeys); !s)
+    return format_error(s.error().kind, kFormat, leaf.path.to_string() + ": " + s.error().message);
+  out.push_back('}');
+  return {};
+}
+
+}  // namespace
+
+Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
+                    const ModelRegistry& models) {
+  if (path.is_root())
+    return format_error(ErrorKind::kUnsupported, kFormat,
+                        "cannot decode a payload for the root path");
+  auto doc = json_detail::parse(kFormat, payload);
+  if (!doc) return doc.error();
+  auto pack = pack_of(*doc);
+  if (!pack) return pack.error();
+  std::vector<json_detail::Record> records;
+  records.reserve((*pack)->size());
+  if (Status s = leaf_records(**pack, path, models, records); !s) return s.error();
   return json_detail::assemble(kFormat, path, std::move(records), models);
+}
+
+// ---- Composite operations ---------------------------------------------------------
+
+Result<std::vector<uint8_t>> encode_paths(std::span<const Path> paths) {
+  std::string out = "[";
+  for (const Path& path : paths) {
+    if (path.is_root())
+      return format_error(ErrorKind::kInvalidArgument, kFormat,
+                          "the root path cannot be listed in a composite request");
+    if (out.size() > 1) out.push_back(',');
+    out += "{\"n\":";
+    json_detail::append_string(out, path.to_string());
+    out.push_back('}');
+  }
+  out.push_back(']');
+  return std::vector<uint8_t>(out.begin(), out.end());
+}
+
+Result<std::vector<Path>> decode_paths(std::span<const uint8_t> payload) {
+  auto doc = json_detail::parse(kFormat, payload);
+  if (!doc) return doc.error();
+  auto pack = pack_of(*doc);
+  if (!pack) return pack.error();
+  std::vector<Path> paths;
+  Status s = for_each_record(
+      **pack,
+      [&](size_t k, std::string_view base, std::string_view name, std::string_view,
+          const boost::json::value* value, double) -> std::optional<Error> {
+        if (value != nullptr)
+          return record_error(ErrorKind::kMalformed, k, "a value in a list of paths");
+        auto path = json_detail::resolve_target(kFormat, k, base, name);
+        if (!path) return path.error();
+        paths.push_back(*path);
+        return std::nullopt;
+      });
+  if (!s) return s.error();
+  return paths;
+}
+
+Result<std::vector<uint8_t>> encode_composite(std::span<const PathNode> nodes) {
+  auto leaves = json_detail::composite_leaves(kFormat, nodes);
+  if (!leaves) return leaves.error();
+  std::string out = "[";
+  for (const PathValue& leaf : *leaves) {
+    if (out.size() > 1) out.push_back(',');
+    if (Status s = append_named_record(out, leaf); !s) return s.error();
+  }
+  out.push_back(']');
+  return std::vector<uint8_t>(out.begin(), out.end());
+}
+
+Result<std::vector<PathNode>> decode_composite(std::span<const Path> paths,
+                                               std::span<const uint8_t> payload,
+                                               const ModelRegistry& models) {
+  auto records = composite_records(payload, models);
+  if (!records) return records.error();
+  return json_detail::group_composite(kFormat, paths, *records, models);
+}
+
+Result<std::vector<PathNode>> decode_composite_resources(std::span<const uint8_t> payload,
+                                                         const ModelRegistry& models) {
+  auto records = composite_records(payload, models);
+  if (!records) return records.error();
+  const std::vector<Path> resources = json_detail::resource_paths(*records);
+  return json_detail::group_composite(kFormat, resources, *records, models);
 }
 
 }  // namespace fogm2m::lwm2m::senml_json

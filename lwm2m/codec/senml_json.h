@@ -47,4 +47,33 @@ Result<std::vector<uint8_t>> encode(const Path& path, const Node& node);
 Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
                     const ModelRegistry& models);
 
+// ---- Composite operations (TS-Core 6.3.x, 6.4.x) ------------------------------
+//
+// Read-Composite and Observe-Composite ask with a pack of records that carry
+// only names ([{"n":"/3/0/9"},{"n":"/3313/0"}]); the answer,
+// the notifications and a Write-Composite carry the values of several paths
+// in one pack ([{"n":"/3/0/15","vs":"UTC"},{"n":"/3/0/14","vs":"+02"}]).
+
+// The pack of names of `paths` ("n" the full path, no base name).
+// kInvalidArgument for the root path.
+Result<std::vector<uint8_t>> encode_paths(std::span<const Path> paths);
+// The paths a pack of names lists, in order. Errors for a record with a
+// value, names that are not paths, the root path, and what decode() refuses
+// of the keys.
+Result<std::vector<Path>> decode_paths(std::span<const uint8_t> payload);
+
+// One pack holding the leaves of every node, each record named by its full
+// path, without a base name; a leaf that two overlapping nodes give is
+// written once. Errors as encode().
+Result<std::vector<uint8_t>> encode_composite(std::span<const PathNode> nodes);
+// The nodes a pack holds at `paths` (json_common.h group_composite(): paths
+// nothing lies under are left out, a record outside every path is an error).
+Result<std::vector<PathNode>> decode_composite(std::span<const Path> paths,
+                                               std::span<const uint8_t> payload,
+                                               const ModelRegistry& models);
+// The resources (/o/i/r nodes, a multiple one from its resource instances)
+// a Write-Composite pack writes, in the order they first appear.
+Result<std::vector<PathNode>> decode_composite_resources(std::span<const uint8_t> payload,
+                                                         const ModelRegistry& models);
+
 }  // namespace fogm2m::lwm2m::senml_json

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <string>
 #include <string_view>
@@ -48,6 +49,29 @@ CoapMessage observe_request(const store::Registration& reg, const lwm2m::Path& p
   m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
   m.token = std::move(token);
   return m;
+}
+
+// Read-Composite and Observe-Composite (TS-Core 6.3.x, 6.4.x): FETCH to the
+// root with the paths as a SenML pack of names; Content-Format and Accept
+// both `format`; Observe when given.
+Result<CoapMessage> composite_fetch(const store::Registration& reg,
+                                    std::span<const lwm2m::Path> paths, ContentFormat format,
+                                    std::optional<uint32_t> observe) {
+  auto body = lwm2m::encode_paths(format, paths);
+  if (!body) return body.error();
+  CoapMessage m = request_to(CoapCode::kFetch, lwm2m::Path(), reg.root_path);
+  if (observe) m.add_uint_option(opt::kObserve, *observe);
+  m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(format));
+  m.add_uint_option(opt::kAccept, static_cast<uint32_t>(format));
+  m.payload.assign(body->begin(), body->end());
+  return m;
+}
+
+// The same paths, in any order.
+bool same_paths(std::vector<lwm2m::Path> a, std::vector<lwm2m::Path> b) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  return a == b;
 }
 
 // The content formats the device announced: the ct attribute of its root
@@ -298,6 +322,7 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
   }
   if (r.kind == RequestKind::kObserve) return observe(device, r, std::move(done));
   if (r.kind == RequestKind::kCancelObserve) return cancel_observe(device, r, std::move(done));
+  if (bus::is_composite(r.kind)) return composite(device, r, std::move(done));
   auto request = build(device, r);
   if (!request) {
     if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
@@ -397,13 +422,16 @@ void DeviceManager::reestablish_observations(const LocalDevice& device) {
 
 void DeviceManager::reobserve(const LocalDevice& device, std::string token,
                               store::Observation obs) {
-  CoapMessage m =
-      observe_request(device.registration, obs.path, obs.content_format, token, kRegister);
+  auto m = observe_message(device.registration, obs, token, kRegister);
+  if (!m) {  // a record that cannot be asked for again (paths that do not encode)
+    ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
+    return;
+  }
   obs.reg_id = device.registration.reg_id;
   observations_[token] = obs;  // a notification may overtake the answer
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(m), ctx_.device_timeout,
+      device.peer, std::move(*m), ctx_.device_timeout,
       lifetime_.guard([this, obs, token](Result<CoapMessage> response) {
         if (!response) {
           observations_.erase(token);  // kept in the store for a later takeover
@@ -424,20 +452,29 @@ void DeviceManager::reobserve(const LocalDevice& device, std::string token,
 void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request& r,
                                    ReplyHandler done) {
   // The observation to cancel: by the observe ticket when given, else the
-  // (first) observation of this endpoint on the path.
+  // (first) observation of this endpoint on the path (on the same paths).
+  const bool composite = bus::is_composite(r.kind);
   auto found = observations_.end();
   for (auto it = observations_.begin(); it != observations_.end(); ++it) {
     const store::Observation& o = it->second;
     if (o.endpoint != device.registration.endpoint) continue;
-    if (!r.observe_ticket.empty() ? o.ticket == r.observe_ticket : o.path == r.path) {
+    if (!r.observe_ticket.empty() ? o.ticket == r.observe_ticket
+        : composite               ? o.composite() && same_paths(o.paths, r.paths)
+                                  : o.path == r.path) {
       found = it;
       break;
     }
   }
   if (found == observations_.end()) {
     if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
-    std::string reply = bus::format_err(r.ticket, "no observation of " + r.path.to_string() +
-                                                      " on " + device.registration.endpoint);
+    std::string what = r.path.to_string();
+    if (composite) {
+      what.clear();
+      for (const lwm2m::Path& p : r.paths) what += (what.empty() ? "" : ",") + p.to_string();
+      if (what.empty()) what = "ticket " + r.observe_ticket;
+    }
+    std::string reply = bus::format_err(
+        r.ticket, "no observation of " + what + " on " + device.registration.endpoint);
     return boost::asio::post(ctx_.io,
                              [done = std::move(done), reply = std::move(reply)] { done(reply); });
   }
@@ -445,12 +482,18 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
   const store::Observation obs = found->second;
   observations_.erase(found);
   ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
-  // Proactive cancel: the observation's GET again, with Observe 1.
-  CoapMessage m =
-      observe_request(device.registration, obs.path, obs.content_format, token, kDeregister);
+  // Proactive cancel: the observation's GET (FETCH) again, with Observe 1.
+  auto m = observe_message(device.registration, obs, token, kDeregister);
+  if (!m) {
+    if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
+    std::string reply =
+        bus::format_cancelled(r.ticket, obs.ticket, std::nullopt, m.error().message);
+    return boost::asio::post(ctx_.io,
+                             [done = std::move(done), reply = std::move(reply)] { done(reply); });
+  }
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(m), ctx_.device_timeout,
+      device.peer, std::move(*m), ctx_.device_timeout,
       [metrics = ctx_.metrics, kind = r.kind, obs, ticket = r.ticket,
        done = std::move(done)](Result<CoapMessage> response) {
         if (metrics) metrics->answered(kind, outcome_of(response, true));
@@ -474,10 +517,15 @@ void DeviceManager::forward(std::unordered_map<std::string, store::Observation>:
   const store::Observation& obs = it->second;
   ++ctx_.counters.notifications;
   if (ctx_.metrics) ctx_.metrics->notifications_forwarded.inc();
-  const bus::NotificationSource source{obs.endpoint, obs.path};
-  auto rep = interpret(RequestKind::kObserve, obs.path, obs.content_format, n);
-  ctx_.bus.publish(ctx_.channels.responses, rep ? bus::format_notification(obs.ticket, *rep, source)
-                                                : bus::format_err(obs.ticket, rep.error().message));
+  if (obs.composite()) {
+    ctx_.bus.publish(ctx_.channels.responses, composite_notification(obs, n));
+  } else {
+    const bus::NotificationSource source{obs.endpoint, obs.path};
+    auto rep = interpret(RequestKind::kObserve, obs.path, obs.content_format, n);
+    ctx_.bus.publish(ctx_.channels.responses,
+                     rep ? bus::format_notification(obs.ticket, *rep, source)
+                         : bus::format_err(obs.ticket, rep.error().message));
+  }
   // A notification with an error code ends the observation (RFC 7641 3.2).
   if (!lwm2m::is_success(n.code)) {
     ctx_.observations.remove(obs.endpoint, obs.token_hex, [](Result<bool>) {});
@@ -559,6 +607,196 @@ void DeviceManager::drop_observations(const store::Registration& reg) {
       ++it;
   }
   ctx_.observations.remove_all(reg.endpoint, [](Result<std::vector<store::Observation>>) {});
+}
+
+// ---- Composite operations ---------------------------------------------------------
+
+Result<ContentFormat> DeviceManager::composite_format(const LocalDevice& device,
+                                                      const bus::Request& r) const {
+  const std::string& ep = device.registration.endpoint;
+  if (device.registration.lwm2m_version == "1.0")
+    return make_error(ErrorKind::kUnsupported, "device " + ep +
+                                                   " is an LwM2M 1.0 client: composite "
+                                                   "operations need LwM2M 1.1");
+  const std::string* ct = announced_formats(device);
+  if (r.content_format) {
+    if (!lwm2m::carries_composite(*r.content_format))
+      return make_error(
+          ErrorKind::kUnsupported,
+          std::string("composite operations travel in SENML_JSON or SENML_CBOR, not ") +
+              lwm2m::to_name(*r.content_format));
+    if (ct != nullptr && !announces(*ct, *r.content_format))
+      return make_error(ErrorKind::kUnsupported,
+                        "device " + ep + " does not support content format " +
+                            lwm2m::to_name(*r.content_format) + " (" +
+                            std::to_string(static_cast<unsigned>(*r.content_format)) +
+                            "; it announced ct=" + *ct + ")");
+    return *r.content_format;
+  }
+  if (ct == nullptr || announces(*ct, ContentFormat::kSenmlJson)) return ContentFormat::kSenmlJson;
+  if (announces(*ct, ContentFormat::kSenmlCbor)) return ContentFormat::kSenmlCbor;
+  return make_error(ErrorKind::kUnsupported,
+                    "device " + ep + " announced neither SENML_JSON nor SENML_CBOR (ct=" + *ct +
+                        "): composite operations need one of them");
+}
+
+Result<CoapMessage> DeviceManager::composite_write(const LocalDevice& device, const bus::Request& r,
+                                                   ContentFormat format) const {
+  const auto given = bus::composite_nodes(r);
+  if (given.empty()) return make_error(ErrorKind::kInvalidArgument, "nothing to write");
+  std::vector<lwm2m::PathNode> nodes;
+  nodes.reserve(given.size());
+  for (const auto& [path, json] : given) {
+    auto node = bus::node_from_json(*json, path, ctx_.models);
+    if (!node) return make_error(node.error().kind, path.to_string() + ": " + node.error().message);
+    nodes.push_back(lwm2m::PathNode{path, std::move(*node)});
+  }
+  auto payload = lwm2m::encode_composite(format, nodes);
+  if (!payload) return payload.error();
+  CoapMessage m = request_to(CoapCode::kIpatch, lwm2m::Path(), device.registration.root_path);
+  m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(format));
+  m.payload.assign(payload->begin(), payload->end());
+  return m;
+}
+
+Result<bus::CompositeResponse> DeviceManager::interpret_composite(
+    RequestKind kind, std::span<const lwm2m::Path> paths, ContentFormat requested,
+    const CoapMessage& response) const {
+  bus::CompositeResponse rep;
+  rep.code = response.code;
+  if (!lwm2m::is_success(response.code)) {
+    rep.error_message = response.payload;
+    return rep;
+  }
+  if (kind == RequestKind::kWriteComposite || response.code != coap_code(CoapCode::kContent))
+    return rep;
+  const uint32_t cf_number = response.content_format().value_or(static_cast<uint32_t>(requested));
+  auto format = lwm2m::content_format_from_number(cf_number);
+  if (!format || !lwm2m::carries_composite(*format))
+    return make_error(ErrorKind::kUnsupported,
+                      "device answered a composite request in content format " +
+                          std::to_string(cf_number) + ", not SENML_JSON or SENML_CBOR");
+  auto nodes = lwm2m::decode_composite(*format, paths, as_bytes(response.payload), ctx_.models);
+  if (!nodes)
+    return make_error(ErrorKind::kMalformed, "cannot decode the device's " +
+                                                 std::string(lwm2m::to_name(*format)) +
+                                                 " payload: " + nodes.error().message);
+  rep.content_format = *format;
+  rep.content.emplace();
+  rep.content->reserve(paths.size());
+  for (const lwm2m::Path& p : paths) {
+    bus::PathContent c{p, std::nullopt};
+    for (lwm2m::PathNode& pn : *nodes)
+      if (pn.path == p) c.node = std::move(pn.node);
+    rep.content->push_back(std::move(c));
+  }
+  return rep;
+}
+
+void DeviceManager::composite(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
+  if (r.kind == RequestKind::kCancelObserveComposite)
+    return cancel_observe(device, r, std::move(done));
+  auto fail = [&](const std::string& why) {
+    if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
+    boost::asio::post(
+        ctx_.io, [done = std::move(done), reply = bus::format_err(r.ticket, why)] { done(reply); });
+  };
+  auto format = composite_format(device, r);
+  if (!format) return fail(format.error().message);
+  if (r.kind == RequestKind::kObserveComposite)
+    return observe_composite(device, r, *format, std::move(done));
+  auto request = r.kind == RequestKind::kWriteComposite
+                     ? composite_write(device, r, *format)
+                     : composite_fetch(device.registration, r.paths, *format, std::nullopt);
+  if (!request) return fail(request.error().message);
+  request->token = new_token();
+  ++ctx_.counters.device_requests;
+  ctx_.transport.send_request(
+      device.peer, std::move(*request), ctx_.device_timeout,
+      lifetime_.guard([this, kind = r.kind, paths = r.paths, ticket = r.ticket, format = *format,
+                       endpoint = device.registration.endpoint,
+                       done = std::move(done)](Result<CoapMessage> response) {
+        if (!response) {
+          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+          if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, false));
+          return done(
+              bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
+        }
+        auto rep = interpret_composite(kind, paths, format, *response);
+        if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, rep.ok()));
+        done(rep ? bus::format_composite_rep(ticket, *rep)
+                 : bus::format_err(ticket, rep.error().message));
+      }));
+}
+
+void DeviceManager::observe_composite(const LocalDevice& device, const bus::Request& r,
+                                      ContentFormat format, ReplyHandler done) {
+  auto m = composite_fetch(device.registration, r.paths, format, kRegister);
+  if (!m) {
+    if (ctx_.metrics) ctx_.metrics->answered(r.kind, NodeMetrics::Outcome::kError);
+    return boost::asio::post(
+        ctx_.io, [done = std::move(done), reply = bus::format_err(r.ticket, m.error().message)] {
+          done(reply);
+        });
+  }
+  m->token = new_token();
+  store::Observation obs{store::token_to_hex(m->token),
+                         device.registration.endpoint,
+                         device.registration.reg_id,
+                         lwm2m::Path(),
+                         format,
+                         r.ticket,
+                         ctx_.now_ms(),
+                         r.paths};
+  // Registered before sending: the first notification may overtake the
+  // store's acknowledgement.
+  const std::string token = m->token;
+  observations_[token] = obs;
+  ++ctx_.counters.device_requests;
+  ctx_.transport.send_request(
+      device.peer, std::move(*m), ctx_.device_timeout,
+      lifetime_.guard(
+          [this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
+            constexpr RequestKind kKind = RequestKind::kObserveComposite;
+            if (!response) {
+              observations_.erase(token);
+              if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+              if (ctx_.metrics) ctx_.metrics->answered(kKind, outcome_of(response, false));
+              return done(bus::format_err(
+                  obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
+            }
+            if (!lwm2m::is_success(response->code) || !response->observe()) {
+              observations_.erase(token);  // refused or not observable
+            } else {
+              ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
+                if (!stored) ++ctx_.counters.store_errors;
+              }));
+            }
+            auto rep = interpret_composite(kKind, obs.paths, format, *response);
+            if (ctx_.metrics) ctx_.metrics->answered(kKind, outcome_of(response, rep.ok()));
+            if (!rep) return done(bus::format_err(obs.ticket, rep.error().message));
+            rep->observe = response->observe().has_value();
+            rep->token_hex = obs.token_hex;
+            done(bus::format_composite_rep(obs.ticket, *rep));
+          }));
+}
+
+std::string DeviceManager::composite_notification(const store::Observation& obs,
+                                                  const CoapMessage& n) const {
+  auto rep = interpret_composite(RequestKind::kObserveComposite, obs.paths, obs.content_format, n);
+  if (!rep) return bus::format_err(obs.ticket, rep.error().message);
+  return bus::format_composite_notification(obs.ticket, *rep,
+                                            bus::CompositeSource{obs.endpoint, obs.paths});
+}
+
+Result<CoapMessage> DeviceManager::observe_message(const store::Registration& reg,
+                                                   const store::Observation& obs, std::string token,
+                                                   uint32_t observe) const {
+  if (!obs.composite())
+    return observe_request(reg, obs.path, obs.content_format, std::move(token), observe);
+  auto m = composite_fetch(reg, obs.paths, obs.content_format, observe);
+  if (m) m->token = std::move(token);
+  return m;
 }
 
 }  // namespace fogm2m::server

@@ -13,6 +13,20 @@
 //   observe           GET    path  Observe: 0, Accept: format
 //   cancel_observe    GET    path  Observe: 1 with the observation's token
 //
+// The composite kinds (LwM2M 1.1 TS-Core 6.3.x, 6.4.x) go to the device's
+// root, in SenML JSON (the default) or SenML CBOR, Content-Format and
+// Accept alike:
+//   read_composite    FETCH  /  payload: the paths, records with only "n"
+//   write_composite   iPATCH /  payload: the values, one record per leaf
+//   observe_composite FETCH  /  Observe: 0, payload: the paths
+//   cancel_observe_composite
+//                     FETCH  /  Observe: 1 with the observation's token and paths
+// An LwM2M 1.0 device, or one that announced a ct list without the format
+// (or, none asked for, without either SenML), gets no composite request:
+// the answer is an err. A composite observation is one store record (its
+// `paths`, store/observation.h), so it is forwarded, taken over and asked
+// for again like a single one; its notifications are decoded per path.
+//
 // Replies (bus/reply.h): a device's answer is a rep (DeviceResponse), an
 // error code included ({"code":"NOT_FOUND","coapCode":"4.04",...}).
 // Failures of the server side (device timeout, undecodable payload,
@@ -23,6 +37,7 @@
 
 #include <functional>
 #include <random>
+#include <span>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -67,7 +82,34 @@ class DeviceManager {
   // write, create) that `device` announced a ct list without: "device <ep>
   // does not support content format <NAME> (<n>; it announced ct=<list>)".
   Status check_format(const LocalDevice& device, const bus::Request& request) const;
+  // Cancels the observation `request` names: by its observeTicket, else the
+  // endpoint's observation of the path (cancel_observe) or of the same set
+  // of paths (cancel_observe_composite).
   void cancel_observe(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
+  // read_composite, write_composite, observe_composite (and the cancel).
+  void composite(const LocalDevice& device, const bus::Request& request, ReplyHandler done);
+  void observe_composite(const LocalDevice& device, const bus::Request& request,
+                         lwm2m::ContentFormat format, ReplyHandler done);
+  // The format a composite request travels in: the request's, else SenML
+  // JSON or SenML CBOR, whichever the device announced (JSON first).
+  // kUnsupported for an LwM2M 1.0 device or a format it did not announce.
+  Result<lwm2m::ContentFormat> composite_format(const LocalDevice& device,
+                                                const bus::Request& request) const;
+  // The iPATCH of a write_composite.
+  Result<lwm2m::CoapMessage> composite_write(const LocalDevice& device, const bus::Request& request,
+                                             lwm2m::ContentFormat format) const;
+  // A device's answer to a composite request of `kind` for `paths` as the rep.
+  Result<bus::CompositeResponse> interpret_composite(bus::RequestKind kind,
+                                                     std::span<const lwm2m::Path> paths,
+                                                     lwm2m::ContentFormat requested,
+                                                     const lwm2m::CoapMessage& response) const;
+  // The bus message of a notification of the composite observation `obs`.
+  std::string composite_notification(const store::Observation& obs,
+                                     const lwm2m::CoapMessage& notification) const;
+  // The Observe request (register or deregister) of `obs`, single or composite.
+  Result<lwm2m::CoapMessage> observe_message(const store::Registration& reg,
+                                             const store::Observation& obs, std::string token,
+                                             uint32_t observe) const;
   // Builds the CoAP request of every kind but observe/cancel.
   Result<lwm2m::CoapMessage> build(const LocalDevice& device, const bus::Request& request);
   // Turns a device response to a request of `kind` into the rep.

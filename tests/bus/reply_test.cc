@@ -200,5 +200,93 @@ TEST(BusReply, DeviceAnswersReadBack) {
                    .ok());
 }
 
+// ---- Composite answers ---------------------------------------------------------------------
+
+CompositeResponse composite_content() {
+  CompositeResponse r;
+  r.code = coap_code(CoapCode::kContent);
+  r.content_format = ContentFormat::kSenmlJson;
+  r.content =
+      std::vector<PathContent>{{Path(3, 0, 9), Resource::single(9, int64_t{87})},
+                               {Path(3313, 0), ObjectInstance{0, {Resource::single(5702, 1.5)}}},
+                               {Path(3303, 0), std::nullopt}};
+  return r;
+}
+
+TEST(BusReply, CompositeAnswersHaveTheirShape) {
+  const CompositeResponse r = composite_content();
+  const std::string text = format_composite_rep("c1", r);
+  json::object content{{"/3/0/9", node_to_json(*(*r.content)[0].node)},
+                       {"/3313/0", node_to_json(*(*r.content)[1].node)},
+                       {"/3303/0", nullptr}};
+  json::object rep{{"code", "CONTENT"},
+                   {"coapCode", "2.05"},
+                   {"contentFormat", "SENML_JSON"},
+                   {"content", content}};
+  EXPECT_EQ(text, json::serialize(json::object{{"ticket", "c1"}, {"rep", rep}}));
+
+  // Observe: observe and token; a notification: "notification", "ep", "paths".
+  CompositeResponse observed = r;
+  observed.observe = true;
+  observed.token_hex = "0a0b";
+  const std::vector<Path> paths{Path(3, 0, 9), Path(3313, 0), Path(3303, 0)};
+  const std::string n =
+      format_composite_notification("o1", observed, CompositeSource{"dev-\"1", paths});
+  rep["observe"] = true;
+  rep["token"] = "0a0b";
+  rep["notification"] = true;
+  rep["ep"] = "dev-\"1";
+  rep["paths"] = json::array{"/3/0/9", "/3313/0", "/3303/0"};
+  EXPECT_EQ(n, json::serialize(json::object{{"ticket", "o1"}, {"rep", rep}}));
+  auto head = parse_reply_head(n);
+  ASSERT_TRUE(head.ok());
+  EXPECT_EQ(head->ticket, "o1");
+  EXPECT_EQ(head->type, ReplyType::kRep);
+
+  // A write: only the code; an error: its message.
+  CompositeResponse changed;
+  changed.code = coap_code(CoapCode::kChanged);
+  EXPECT_EQ(format_composite_rep("w1", changed),
+            R"({"ticket":"w1","rep":{"code":"CHANGED","coapCode":"2.04"}})");
+  CompositeResponse refused;
+  refused.code = coap_code(CoapCode::kMethodNotAllowed);
+  refused.error_message = "read-only";
+  EXPECT_EQ(format_composite_rep("w2", refused),
+            R"({"ticket":"w2","rep":{"code":"METHOD_NOT_ALLOWED","coapCode":"4.05",)"
+            R"("errorMessage":"read-only"}})");
+}
+
+TEST(BusReply, CompositeAnswersReadBack) {
+  const ModelRegistry models = ModelRegistry::builtin();
+  CompositeResponse r = composite_content();
+  r.observe = true;
+  r.token_hex = "ff";
+  auto parsed = parse_reply(format_composite_rep("c1", r));
+  ASSERT_TRUE(parsed.ok());
+  auto back = composite_response_from_json(parsed->body, models);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->code, r.code);
+  EXPECT_EQ(back->content_format, r.content_format);
+  ASSERT_TRUE(back->content.has_value());
+  ASSERT_EQ(back->content->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*back->content)[i].path, (*r.content)[i].path);
+    EXPECT_EQ((*back->content)[i].node, (*r.content)[i].node);
+  }
+  EXPECT_EQ(back->observe, true);
+  EXPECT_EQ(back->token_hex, "ff");
+
+  for (const char* bad : {
+           R"({"code":"CONTENT"})",
+           R"({"coapCode":"2.05","contentFormat":"SENML_JSON","content":[1]})",
+           R"({"coapCode":"2.05","contentFormat":"SENML_JSON","content":{"/x":1}})",
+           R"({"coapCode":"2.05","contentFormat":"SENML_JSON","content":{"/":null}})",
+           R"({"coapCode":"2.05","content":{}})",
+           R"({"coapCode":"2.05","contentFormat":"SENML_JSON","content":{"/3/0/9":"x"}})",
+       }) {
+    EXPECT_FALSE(composite_response_from_json(json::parse(bad).as_object(), models).ok()) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace fogm2m::bus

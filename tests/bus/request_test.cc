@@ -113,6 +113,8 @@ TEST(BusRequest, KindsHaveBothSpellings) {
   for (RequestKind k : kAllRequestKinds) EXPECT_EQ(parse_request_kind(to_string(k)), k);
   EXPECT_EQ(parse_request_kind("cancelObservation"), RequestKind::kCancelObserve);
   EXPECT_EQ(parse_request_kind("exec"), RequestKind::kExecute);
+  EXPECT_EQ(parse_request_kind("readComposite"), RequestKind::kReadComposite);
+  EXPECT_EQ(parse_request_kind("cancelCompositeObservation"), RequestKind::kCancelObserveComposite);
   EXPECT_EQ(parse_request_kind("frobnicate"), std::nullopt);
 }
 
@@ -131,6 +133,108 @@ TEST(BusRequest, FormatsWhatItParses) {
   EXPECT_EQ(back.request->replace, false);
   EXPECT_EQ(*back.request->node, *r.node);
   EXPECT_EQ(back.request->content_format, r.content_format);
+}
+
+// ---- Composite kinds ------------------------------------------------------------------------
+
+TEST(BusRequest, CompositeKindsRoundTrip) {
+  const char* requests[] = {
+      R"({"ep":"d","ticket":"c1","req":{"kind":"read_composite","paths":["/3/0/9","/3313/0"]}})",
+      R"({"ep":"d","ticket":"c2","req":{"kind":"readComposite","paths":["/3/0/9"],"contentFormat":"SENML_CBOR"}})",
+      R"({"ep":"d","ticket":"c3","req":{"kind":"observeComposite","paths":["/3/0/9","/3313/0/5702"],"contentFormat":110}})",
+      R"({"ep":"d","ticket":"c4","req":{"kind":"cancel_observe_composite","paths":["/3313/0/5702","/3/0/9"]}})",
+      R"({"ep":"d","ticket":"c5","req":{"kind":"cancelCompositeObservation","observeTicket":"c3"}})",
+      R"({"ep":"d","ticket":"c6","req":{"kind":"write_composite","nodes":{"/3/0/15":{"id":15,"value":"UTC"},"/3/0/14":{"id":14,"value":"+02"}}}})",
+      R"({"ep":"d","ticket":"c7","req":{"kind":"writeComposite","values":{"/3/0/15":"UTC","/3/0/14/":"+02"}}})",
+  };
+  for (const char* text : requests) {
+    auto p = parse_request(text);
+    ASSERT_TRUE(p.request.ok()) << text << ": " << p.request.error().message;
+    EXPECT_TRUE(is_composite(p.request->kind)) << text;
+    EXPECT_TRUE(p.request->path.is_root());
+    const std::string formatted = format_request(*p.request);
+    EXPECT_EQ(formatted.find("\"path\""), std::string::npos) << formatted;
+    auto again = parse_request(formatted);
+    ASSERT_TRUE(again.request.ok()) << formatted << ": " << again.request.error().message;
+    EXPECT_EQ(again.request->kind, p.request->kind);
+    EXPECT_EQ(again.request->paths, p.request->paths);
+    EXPECT_EQ(again.request->content_format, p.request->content_format);
+    EXPECT_EQ(again.request->node, p.request->node);
+    EXPECT_EQ(again.request->observe_ticket, p.request->observe_ticket);
+    EXPECT_EQ(format_request(*again.request), formatted);
+  }
+  auto read = parse_request(requests[0]);
+  EXPECT_EQ(read.request->kind, RequestKind::kReadComposite);
+  EXPECT_EQ(read.request->paths,
+            (std::vector<lwm2m::Path>{lwm2m::Path(3, 0, 9), lwm2m::Path(3313, 0)}));
+  EXPECT_EQ(read.request->content_format, std::nullopt);  // SenML JSON by default, at the node
+  EXPECT_EQ(
+      format_request(*read.request),
+      R"({"ep":"d","ticket":"c1","req":{"kind":"read_composite","paths":["/3/0/9","/3313/0"]}})");
+  auto cbor = parse_request(requests[1]);
+  EXPECT_EQ(cbor.request->content_format, lwm2m::ContentFormat::kSenmlCbor);
+  auto observe = parse_request(requests[2]);
+  EXPECT_EQ(observe.request->kind, RequestKind::kObserveComposite);
+  EXPECT_EQ(observe.request->content_format, lwm2m::ContentFormat::kSenmlJson);
+  auto cancel = parse_request(requests[4]);
+  EXPECT_EQ(cancel.request->kind, RequestKind::kCancelObserveComposite);
+  EXPECT_EQ(cancel.request->observe_ticket, "c3");
+  // Both ways of writing give the same nodes, by canonical path.
+  auto nodes = parse_request(requests[5]);
+  auto values = parse_request(requests[6]);
+  ASSERT_TRUE(nodes.request->node && values.request->node);
+  EXPECT_EQ(*nodes.request->node, *values.request->node);
+  auto pairs = composite_nodes(*values.request);
+  ASSERT_EQ(pairs.size(), 2u);
+  EXPECT_EQ(pairs[0].first, lwm2m::Path(3, 0, 15));
+  EXPECT_EQ(*pairs[0].second, boost::json::parse(R"({"id":15,"value":"UTC"})"));
+  EXPECT_EQ(pairs[1].first, lwm2m::Path(3, 0, 14));
+}
+
+TEST(BusRequest, MalformedCompositeRequestsSayWhy) {
+  struct Case {
+    const char* text;
+    const char* reason;
+  };
+  for (
+      const Case& c : {
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read_composite"}})", "needs \"paths\""},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read_composite","paths":[]}})",
+               "needs \"paths\""},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read_composite","paths":"/3/0/9"}})",
+               "array"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read_composite","paths":[3]}})", "array"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read_composite","paths":["/"]}})",
+               "addresses no object"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"read_composite","paths":["/x"]}})",
+               "paths"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"observe_composite","paths":["/3/0/9","/3/0/9/"]}})",
+              "listed twice"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"read_composite","paths":["/3/0/9"],"contentFormat":"TLV"}})",
+              "SENML_JSON or SENML_CBOR"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"cancel_observe_composite"}})",
+               "observeTicket"},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"write_composite"}})", "\"nodes\""},
+          Case{R"({"ep":"d","ticket":"t","req":{"kind":"write_composite","nodes":{}}})",
+               "\"nodes\""},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"write_composite","nodes":{"/3/0/15":"UTC"}}})",
+              "not an object"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"write_composite","values":{"/3/0":"UTC"}}})",
+              "resource paths"},
+          Case{
+              R"({"ep":"d","ticket":"t","req":{"kind":"write_composite","values":{"/3/0/15":"a","/3/0/15/":"b"}}})",
+              "twice"},
+      }) {
+    auto p = parse_request(c.text);
+    ASSERT_FALSE(p.request.ok()) << c.text;
+    EXPECT_EQ(p.ticket, "t");
+    EXPECT_NE(p.request.error().message.find(c.reason), std::string::npos)
+        << c.text << ": " << p.request.error().message;
+  }
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <boost/asio/ip/udp.hpp>
 #include <boost/json.hpp>
 
+#include "bus/reply.h"
 #include "bus/request.h"
 #include "emulated_clients/udp_device.h"
 #include "tests/cluster/cluster_harness.h"
@@ -153,6 +154,86 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_LE(notifications(), after_cancel + 1);  // one may have been in flight
   EXPECT_TRUE(h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"})->elements.empty());
+}
+
+// The composite kinds (LwM2M 1.1 FETCH / iPATCH on "/") end to end.
+TEST_F(BusRequests, CompositeReadWriteObserveAndCancel) {
+  auto read = ask(*h_, "acc-1", R"({"kind":"read_composite","paths":["/3/0/9","/3313/0"]})");
+  ASSERT_EQ(reply_code(read), "CONTENT") << reply_error(read);
+  EXPECT_EQ(read.body.at("contentFormat").as_string(), "SENML_JSON");
+  {
+    const json::object& content = read.body.at("content").as_object();
+    ASSERT_EQ(content.size(), 2u);
+    EXPECT_EQ(content.at("/3/0/9").at("id").to_number<int>(), 9);
+    EXPECT_TRUE(content.at("/3/0/9").at("value").is_number());
+    EXPECT_GE(content.at("/3313/0").at("resources").as_array().size(), 4u);
+  }
+
+  auto write = ask(*h_, "acc-1",
+                   R"({"kind":"write_composite","values":{"/3/0/15":"Europe/Paris",)"
+                   R"("/3/0/14":"+01:00"}})");
+  ASSERT_EQ(reply_code(write), "CHANGED") << reply_error(write);
+  auto back = ask(*h_, "acc-1",
+                  R"({"kind":"read_composite","paths":["/3/0/14","/3/0/15"],)"
+                  R"("contentFormat":"SENML_CBOR"})");
+  ASSERT_EQ(reply_code(back), "CONTENT") << reply_error(back);
+  EXPECT_EQ(back.body.at("contentFormat").as_string(), "SENML_CBOR");
+  EXPECT_EQ(back.body.at("content").at("/3/0/14").at("value").as_string(), "+01:00");
+  EXPECT_EQ(back.body.at("content").at("/3/0/15").at("value").as_string(), "Europe/Paris");
+  auto nodes = ask(*h_, "acc-1",
+                   R"({"kind":"write_composite","contentFormat":"SENML_CBOR","nodes":{)"
+                   R"("/3/0/15":{"id":15,"value":"UTC"},"/3/0/0":{"id":0,"value":"x"}}})");
+  EXPECT_EQ(reply_code(nodes), "METHOD_NOT_ALLOWED") << reply_error(nodes);  // /3/0/0 read-only
+  auto unchanged = ask(*h_, "acc-1", R"({"kind":"read","path":"/3/0/15","contentFormat":"TEXT"})");
+  EXPECT_EQ(unchanged.body.at("content").at("value").as_string(), "Europe/Paris");
+
+  auto obs =
+      ask(*h_, "acc-1", R"({"kind":"observe_composite","paths":["/3/0/15","/3313/0/5702"]})");
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+  EXPECT_TRUE(obs.body.at("observe").as_bool());
+  EXPECT_EQ(obs.body.at("content").as_object().size(), 2u);
+  // The device samples every 50 ms; each notification carries both paths.
+  auto composite_notifications = [](const std::vector<std::string>& msgs) {
+    size_t n = 0;
+    for (const auto& m : msgs) {
+      if (m.find("\"notification\":true") == std::string::npos) continue;
+      if (m.find(R"("paths":["/3/0/15","/3313/0/5702"])") == std::string::npos) continue;
+      auto reply = bus::parse_reply(m);
+      if (!reply) continue;
+      const json::object& content = reply->body.at("content").as_object();
+      const json::value& tz = content.at("/3/0/15").at("value");
+      if (tz.is_string() && tz.get_string() == "Europe/Paris" &&
+          content.at("/3313/0/5702").at("value").is_number() &&
+          reply->body.at("ep").as_string() == "acc-1")
+        ++n;
+    }
+    return n;
+  };
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return composite_notifications(msgs) >= 3;
+  })) << "fewer than 3 composite notifications forwarded";
+  // One observation in Redis, with its paths.
+  auto tokens = h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"});
+  ASSERT_TRUE(tokens.ok());
+  ASSERT_EQ(tokens->elements.size(), 1u);
+
+  auto cancel = ask(*h_, "acc-1",
+                    R"({"kind":"cancel_observe_composite","paths":["/3313/0/5702","/3/0/15"]})");
+  EXPECT_EQ(reply_code(cancel), "CANCELLED") << reply_error(cancel);
+  EXPECT_FALSE(cancel.body.at("observeTicket").as_string().empty());
+  const size_t after_cancel = composite_notifications(h_->seen("LWM2M_RESP"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_LE(composite_notifications(h_->seen("LWM2M_RESP")), after_cancel + 1);
+  EXPECT_TRUE(h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"})->elements.empty());
+  auto again = ask(*h_, "acc-1",
+                   R"({"kind":"cancel_observe_composite","paths":["/3313/0/5702","/3/0/15"]})");
+  EXPECT_FALSE(again.ok);
+  EXPECT_NE(reply_error(again).find("no observation"), std::string::npos) << reply_error(again);
+
+  // Not SenML: refused before it reaches the device.
+  auto tlv =
+      ask(*h_, "acc-1", R"({"kind":"read_composite","paths":["/3/0/9"],"contentFormat":"TLV"})");
+  EXPECT_FALSE(tlv.ok);
 }
 
 TEST_F(BusRequests, PreciseErrors) {

@@ -465,6 +465,121 @@ TEST(DeviceDelete, InstancesOfAccelerometerOnly) {
   EXPECT_EQ(resp.payload, "[]");
 }
 
+// ---- Composite operations (FETCH and iPATCH on "/") ----------------------------------------
+
+TEST(DeviceComposite, ReadCompositeInBothSenmlFormats) {
+  Device d = make_device();
+  d.sample();
+  const std::vector<Path> paths{Path(3, 0, 9), Path(3313, 0)};
+  for (ContentFormat f : {ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor}) {
+    SCOPED_TRACE(lwm2m::to_name(f));
+    auto resp = d.handle_request(fetch(paths, f), T0);
+    ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
+    EXPECT_EQ(resp.content_format(), static_cast<uint32_t>(f));
+    EXPECT_FALSE(resp.observe().has_value());
+    auto nodes = composite_nodes(resp, paths);
+    ASSERT_EQ(nodes.size(), 2u);
+    EXPECT_EQ(nodes[0].path, Path(3, 0, 9));
+    EXPECT_EQ(nodes[0].node, Node(*d.read_local(Path(3, 0, 9), T0)));
+    EXPECT_EQ(nodes[1].path, Path(3313, 0));
+    EXPECT_EQ(nodes[1].node, Node(*d.read_local(Path(3313, 0), T0)));
+  }
+  // Accept picks the answer's format; the body is still read in its own.
+  auto cbor = d.handle_request(
+      fetch(paths, ContentFormat::kSenmlJson, std::nullopt, "tk", ContentFormat::kSenmlCbor), T0);
+  ASSERT_EQ(cbor.code, coap_code(CoapCode::kContent));
+  EXPECT_EQ(cbor.content_format(), 112u);
+  EXPECT_EQ(composite_nodes(cbor, paths).size(), 2u);
+}
+
+TEST(DeviceComposite, ReadCompositeLeavesOutWhatIsNotThere) {
+  Device d = make_device();
+  const std::vector<Path> paths{Path(3, 0, 0), Path(3313, 7), Path(0, 0)};
+  auto resp = d.handle_request(fetch(paths), T0);
+  ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
+  auto nodes = composite_nodes(resp, paths);
+  ASSERT_EQ(nodes.size(), 1u);  // no /3313/7; /0 is hidden
+  EXPECT_EQ(nodes[0].node, Node(Resource::single(0, Value("fogm2m"))));
+  // Nothing there at all: 4.04.
+  EXPECT_EQ(d.handle_request(fetch({Path(3313, 7), Path(4)}), T0).code,
+            coap_code(CoapCode::kNotFound));
+  // A path and its parent: each leaf once in the pack, both nodes whole.
+  const std::vector<Path> overlapping{Path(3, 0), Path(3, 0, 9)};
+  auto both = d.handle_request(fetch(overlapping), T0);
+  ASSERT_EQ(both.code, coap_code(CoapCode::kContent));
+  EXPECT_EQ(both.payload.find("\"/3/0/9\""), both.payload.rfind("\"/3/0/9\""));
+  auto twice = composite_nodes(both, overlapping);
+  ASSERT_EQ(twice.size(), 2u);
+  EXPECT_EQ(twice[1].node, Node(*d.read_local(Path(3, 0, 9), T0)));
+}
+
+TEST(DeviceComposite, Errors) {
+  Device d = make_device();
+  auto code_of = [&](const CoapMessage& m) { return d.handle_request(m, T0).code; };
+  // Not SenML: 4.15; Accept not SenML: 4.06; no Content-Format or no paths: 4.00.
+  CoapMessage tlv = fetch({Path(3, 0, 9)});
+  tlv.remove_option(opt::kContentFormat);
+  EXPECT_EQ(code_of(tlv), coap_code(CoapCode::kBadRequest));
+  tlv.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
+  EXPECT_EQ(code_of(tlv), coap_code(CoapCode::kUnsupportedContentFormat));
+  EXPECT_EQ(code_of(fetch({Path(3, 0, 9)}, ContentFormat::kSenmlJson, std::nullopt, "tk",
+                          ContentFormat::kTlv)),
+            coap_code(CoapCode::kNotAcceptable));
+  CoapMessage empty = fetch({});
+  EXPECT_EQ(code_of(empty), coap_code(CoapCode::kBadRequest));
+  CoapMessage values = request(CoapCode::kFetch, "/");
+  values.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kSenmlJson));
+  values.payload = R"([{"n":"/3/0/9","v":1}])";
+  EXPECT_EQ(code_of(values), coap_code(CoapCode::kBadRequest));
+  // FETCH and iPATCH elsewhere than "/", and on an LwM2M 1.0 device: 4.05.
+  CoapMessage elsewhere = fetch({Path(3, 0, 9)});
+  elsewhere.set_uri_path("/3/0");
+  EXPECT_EQ(code_of(elsewhere), coap_code(CoapCode::kMethodNotAllowed));
+  auto c = config();
+  c->version = Lwm2mVersion::k1_0;
+  Device old = make_device(c);
+  EXPECT_EQ(old.handle_request(fetch({Path(3, 0, 9)}), T0).code,
+            coap_code(CoapCode::kMethodNotAllowed));
+  EXPECT_EQ(
+      old.handle_request(ipatch({{Path(3, 0, 15), Resource::single(15, Value("UTC"))}}), T0).code,
+      coap_code(CoapCode::kMethodNotAllowed));
+}
+
+TEST(DeviceComposite, WriteCompositeWritesAllOrNothing) {
+  for (ContentFormat f : {ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor}) {
+    SCOPED_TRACE(lwm2m::to_name(f));
+    Device d = make_device();
+    auto resp = d.handle_request(ipatch({{Path(3, 0, 15), Resource::single(15, Value("UTC"))},
+                                         {Path(3, 0, 14), Resource::single(14, Value("+02"))}},
+                                        f),
+                                 T0);
+    EXPECT_EQ(resp.code, coap_code(CoapCode::kChanged));
+    EXPECT_EQ(local_value(d, "/3/0/15"), Value("UTC"));
+    EXPECT_EQ(local_value(d, "/3/0/14"), Value("+02"));
+    // One target refuses: nothing is written.
+    const std::vector<lwm2m::PathNode> mixed{
+        {Path(3, 0, 15), Resource::single(15, Value("Europe/Rome"))},
+        {Path(3, 0, 0), Resource::single(0, Value("someone"))}};  // Manufacturer: read-only
+    EXPECT_EQ(d.handle_request(ipatch(mixed, f), T0).code, coap_code(CoapCode::kMethodNotAllowed));
+    EXPECT_EQ(local_value(d, "/3/0/15"), Value("UTC"));
+    EXPECT_EQ(d.handle_request(ipatch({{Path(3, 0, 15), Resource::single(15, Value("x"))},
+                                       {Path(3313, 9, 5701), Resource::single(5701, Value("g"))}},
+                                      f),
+                               T0)
+                  .code,
+              coap_code(CoapCode::kNotFound));
+    EXPECT_EQ(local_value(d, "/3/0/15"), Value("UTC"));
+  }
+  Device d = make_device();
+  CoapMessage bad = request(CoapCode::kIpatch, "/");
+  bad.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kSenmlJson));
+  bad.payload = "[{\"n\":\"/3/0/15\"}]";  // no value
+  EXPECT_EQ(d.handle_request(bad, T0).code, coap_code(CoapCode::kBadRequest));
+  bad.remove_option(opt::kContentFormat);
+  bad.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(ContentFormat::kTlv));
+  EXPECT_EQ(d.handle_request(bad, T0).code, coap_code(CoapCode::kUnsupportedContentFormat));
+}
+
 // ---- Write-Attributes ------------------------------------------------------------------------
 
 TEST(DeviceSize, SmallEnoughForAFleet) {

@@ -172,4 +172,46 @@ inline CoapMessage observe(std::string_view path, std::string token, uint32_t va
   return m;
 }
 
+// ---- Composite operations ----------------------------------------------------------------
+
+// A FETCH on "/" listing `paths` in `format` (Read-Composite; with
+// `observe`, Observe-Composite or its cancellation).
+inline CoapMessage fetch(const std::vector<Path>& paths,
+                         ContentFormat format = ContentFormat::kSenmlJson,
+                         std::optional<uint32_t> observe = std::nullopt, std::string token = "tk",
+                         std::optional<ContentFormat> accept = std::nullopt) {
+  CoapMessage m = request(CoapCode::kFetch, "/", std::move(token));
+  m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(format));
+  if (accept) m.add_uint_option(opt::kAccept, static_cast<uint32_t>(*accept));
+  if (observe) m.add_uint_option(opt::kObserve, *observe);
+  auto bytes = lwm2m::encode_paths(format, paths);
+  EXPECT_TRUE(bytes.ok()) << bytes.error().message;
+  if (bytes) m.payload.assign(bytes->begin(), bytes->end());
+  return m;
+}
+
+// An iPATCH on "/" writing `nodes` in `format` (Write-Composite).
+inline CoapMessage ipatch(const std::vector<lwm2m::PathNode>& nodes,
+                          ContentFormat format = ContentFormat::kSenmlJson) {
+  CoapMessage m = request(CoapCode::kIpatch, "/");
+  m.add_uint_option(opt::kContentFormat, static_cast<uint32_t>(format));
+  auto bytes = lwm2m::encode_composite(format, nodes);
+  EXPECT_TRUE(bytes.ok()) << bytes.error().message;
+  if (bytes) m.payload.assign(bytes->begin(), bytes->end());
+  return m;
+}
+
+// The nodes a composite answer or notification carries for `paths`.
+inline std::vector<lwm2m::PathNode> composite_nodes(const CoapMessage& resp,
+                                                    const std::vector<Path>& paths) {
+  auto f = lwm2m::content_format_from_number(resp.content_format().value_or(0));
+  EXPECT_TRUE(f.has_value());
+  if (!f) return {};
+  auto nodes = lwm2m::decode_composite(
+      *f, paths, {reinterpret_cast<const uint8_t*>(resp.payload.data()), resp.payload.size()},
+      Device::models());
+  EXPECT_TRUE(nodes.ok()) << (nodes ? "" : nodes.error().message);
+  return nodes ? *nodes : std::vector<lwm2m::PathNode>{};
+}
+
 }  // namespace fogm2m::emulated::testing

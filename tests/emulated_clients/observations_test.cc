@@ -254,5 +254,91 @@ TEST(DeviceObserve, DeviceInstanceFollowsTheClock) {
 // ---- Registration
 // ---------------------------------------------------------------------------------
 
+// ---- Observe-Composite (FETCH on "/" with Observe) -------------------------------------------
+
+TEST(DeviceObserve, CompositeNotifiesAllItsPathsWhenOneChanges) {
+  Device d = make_device(config(0ms));
+  const uint8_t changed = coap_code(CoapCode::kChanged);
+  const std::vector<Path> paths{Path(3, 0, 15), Path(3313, 0, 5702)};
+  auto resp = d.handle_request(fetch(paths, ContentFormat::kSenmlJson, 0u, "co"), T0);
+  ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
+  ASSERT_TRUE(resp.observe().has_value());
+  EXPECT_EQ(d.observation_count(), 1u);
+  EXPECT_TRUE(d.has_observation("co"));
+  EXPECT_EQ(composite_nodes(resp, paths).size(), 2u);
+  EXPECT_EQ(d.next_deadline(), TimePoint::max());
+
+  // A resource it does not watch changes: nothing to tell.
+  ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/14", "+05"), T0).code, changed);
+  EXPECT_TRUE(d.collect_notifications(T0 + 1s).empty());
+  // One of its paths changes: one notification with both.
+  ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/15", "Asia/Tokyo"), T0 + 2s).code,
+            changed);
+  auto notes = d.collect_notifications(T0 + 2s);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].token, "co");
+  EXPECT_EQ(notes[0].code, coap_code(CoapCode::kContent));
+  EXPECT_GT(*notes[0].observe(), *resp.observe());
+  EXPECT_EQ(notes[0].content_format(), 110u);
+  auto nodes = composite_nodes(notes[0], paths);
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[0].node, Node(Resource::single(15, Value("Asia/Tokyo"))));
+  EXPECT_EQ(nodes[1].node, Node(*d.read_local(Path(3313, 0, 5702), T0)));
+  // The other path alone changes: both again.
+  d.sample();
+  EXPECT_EQ(d.collect_notifications(T0 + 3s).size(),
+            local_value(d, "/3313/0/5702") == std::get<Resource>(nodes[1].node).value ? 0u : 1u);
+
+  // A FETCH with Observe 1 cancels it (answered as a read).
+  auto cancel = d.handle_request(fetch(paths, ContentFormat::kSenmlJson, 1u, "co"), T0 + 4s);
+  EXPECT_EQ(cancel.code, coap_code(CoapCode::kContent));
+  EXPECT_FALSE(cancel.observe().has_value());
+  EXPECT_EQ(d.observation_count(), 0u);
+  ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/15", "UTC"), T0 + 5s).code, changed);
+  EXPECT_TRUE(d.collect_notifications(T0 + 5s).empty());
+}
+
+TEST(DeviceObserve, CompositeInSenmlCbor) {
+  Device d = make_device(config(0ms));
+  const std::vector<Path> paths{Path(3, 0, 15), Path(3, 0, 14)};
+  auto resp = d.handle_request(fetch(paths, ContentFormat::kSenmlCbor, 0u, "cb"), T0);
+  ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
+  EXPECT_EQ(resp.content_format(), 112u);
+  ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/14", "-03"), T0).code,
+            coap_code(CoapCode::kChanged));
+  auto notes = d.collect_notifications(T0);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].content_format(), 112u);
+  auto nodes = composite_nodes(notes[0], paths);
+  ASSERT_EQ(nodes.size(), 2u);
+  EXPECT_EQ(nodes[1].node, Node(Resource::single(14, Value("-03"))));
+}
+
+// The composite's periods: the shortest pmin and the shortest pmax in force
+// at any of its paths.
+TEST(DeviceObserve, CompositePeriodsAreTheShortestOfItsPaths) {
+  Device d = make_device(config(0ms));
+  const uint8_t changed = coap_code(CoapCode::kChanged);
+  ASSERT_EQ(d.handle_request(write_attributes("/3313/0/5702", {"pmin=2", "pmax=9"}), T0).code,
+            changed);
+  ASSERT_EQ(d.handle_request(write_attributes("/3/0/15", {"pmin=5"}), T0).code, changed);
+  ASSERT_EQ(d.handle_request(write_attributes("/3/0", {"pmax=4"}), T0).code, changed);
+  const std::vector<Path> paths{Path(3, 0, 15), Path(3313, 0, 5702)};
+  ASSERT_TRUE(d.handle_request(fetch(paths, ContentFormat::kSenmlJson, 0u, "pp"), T0)
+                  .observe()
+                  .has_value());
+  EXPECT_EQ(d.next_deadline(), T0 + 4s);  // pmax of /3/0/15, from /3/0
+
+  ASSERT_EQ(d.handle_request(write_text(CoapCode::kPut, "/3/0/15", "Europe/Rome"), T0 + 1s).code,
+            changed);
+  EXPECT_EQ(d.next_deadline(), T0 + 2s);  // pmin of /3313/0/5702
+  EXPECT_TRUE(d.collect_notifications(T0 + 1s).empty());
+  EXPECT_EQ(d.collect_notifications(T0 + 2s).size(), 1u);
+  // Unchanged: the same values again at pmax.
+  EXPECT_EQ(d.next_deadline(), T0 + 6s);
+  EXPECT_TRUE(d.collect_notifications(T0 + 5s).empty());
+  EXPECT_EQ(d.collect_notifications(T0 + 6s).size(), 1u);
+}
+
 }  // namespace
 }  // namespace fogm2m::emulated

@@ -49,6 +49,40 @@ TEST(ApiRoute, LeshanClientRoutes) {
   EXPECT_EQ(ok("GET", "/api/clients/d/3/0/").path, lwm2m::Path(3, 0));
 }
 
+TEST(ApiRoute, CompositeRoutes) {
+  auto read = ok("GET", "/api/clients/d/composite?paths=/3/0/9,/3313/0&format=SENML_CBOR");
+  EXPECT_EQ(read.op, ApiOperation::kReadComposite);
+  EXPECT_EQ(read.endpoint, "d");
+  EXPECT_TRUE(read.path.is_root());
+  EXPECT_EQ(read.paths, (std::vector<lwm2m::Path>{lwm2m::Path(3, 0, 9), lwm2m::Path(3313, 0)}));
+  EXPECT_EQ(*read.param("format"), "SENML_CBOR");
+  // Escaped, with spaces after the commas, a trailing slash on the route.
+  EXPECT_EQ(ok("GET", "/api/clients/d/composite/?paths=%2F3%2F0%2F9%2C%20/3/0/14").paths,
+            (std::vector<lwm2m::Path>{lwm2m::Path(3, 0, 9), lwm2m::Path(3, 0, 14)}));
+  auto write = ok("PUT", "/api/clients/d/composite");
+  EXPECT_EQ(write.op, ApiOperation::kWriteComposite);
+  EXPECT_TRUE(write.paths.empty());  // the body's
+  auto observe = ok("POST", "/api/clients/d/composite/observe?paths=/3/0/15,/3313/0/5702");
+  EXPECT_EQ(observe.op, ApiOperation::kObserveComposite);
+  EXPECT_EQ(observe.paths.size(), 2u);
+  auto cancel = ok("DELETE", "/api/clients/d/composite/observe?paths=/3/0/15,/3313/0/5702");
+  EXPECT_EQ(cancel.op, ApiOperation::kCancelObserveComposite);
+  EXPECT_EQ(cancel.paths, observe.paths);
+  EXPECT_STREQ(to_string(ApiOperation::kCancelObserveComposite), "cancel_observe_composite");
+  EXPECT_STREQ(to_string(ApiOperation::kAsset), "asset");
+
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite"), ErrorKind::kMalformed);  // no paths
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite?paths="), ErrorKind::kMalformed);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite?paths=/3/x"), ErrorKind::kMalformed);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite?paths=/"), ErrorKind::kMalformed);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite?paths=/3/0/9,,/3/0/1"), ErrorKind::kMalformed);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite?paths=/3/0/9,/3/0/9/"), ErrorKind::kMalformed);
+  EXPECT_EQ(fails("POST", "/api/clients/d/composite?paths=/3/0/9"), ErrorKind::kUnsupported);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite/observe?paths=/3/0/9"), ErrorKind::kUnsupported);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite/discover?paths=/3/0/9"), ErrorKind::kNotFound);
+  EXPECT_EQ(fails("GET", "/api/clients/d/composite/observe/x?paths=/3/0/9"), ErrorKind::kNotFound);
+}
+
 TEST(ApiRoute, OtherRoutes) {
   EXPECT_EQ(ok("GET", "/api/security/clients").op, ApiOperation::kListSecurity);
   EXPECT_EQ(ok("PUT", "/api/security/clients").op, ApiOperation::kPutSecurity);

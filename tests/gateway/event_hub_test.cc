@@ -72,5 +72,27 @@ TEST(Events, NotificationFromABusReply) {
   EXPECT_FALSE(notification_event(reply, lwm2m::ModelRegistry::builtin()));
 }
 
+TEST(Events, CompositeNotificationsCarryEveryPath) {
+  BusReply reply;
+  reply.type = bus::ReplyType::kRep;
+  reply.body = boost::json::parse(
+                   R"({"code":"CONTENT","coapCode":"2.05","contentFormat":"SENML_JSON",
+                       "content":{"/3313/0/5702":{"id":5702,"type":"FLOAT","value":0.5},
+                                  "/3303/0":null},
+                       "notification":true,"ep":"dev-3","paths":["/3313/0/5702","/3303/0"]})")
+                   .as_object();
+  auto e = notification_event(reply, lwm2m::ModelRegistry::builtin());
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->name, "NOTIFICATION");
+  EXPECT_EQ(e->endpoint, "dev-3");
+  EXPECT_EQ(boost::json::parse(e->data), boost::json::parse(R"({"ep":"dev-3","kind":"composite",
+               "val":{"/3313/0/5702":{"kind":"singleResource","id":5702,"type":"FLOAT",
+                                      "value":"0.5"},"/3303/0":null},
+               "paths":["/3313/0/5702","/3303/0"]})"));
+  EXPECT_EQ(e->data.find(R"({"ep":"dev-3","kind":"composite","val":)"), 0u);
+  reply.body["paths"] = "/3313/0/5702";  // not an array
+  EXPECT_FALSE(notification_event(reply, lwm2m::ModelRegistry::builtin()));
+}
+
 }  // namespace
 }  // namespace fogm2m::gateway

@@ -189,6 +189,39 @@ TEST(RestCall, ObserveCancelAndAttributes) {
   EXPECT_FALSE(make_rest_call(request(bus::RequestKind::kWriteAttributes, "/3313/0/5702"), 5).ok());
 }
 
+TEST(RestCall, CompositeKindsAreTheCompositeRoutes) {
+  bus::Request r = request(bus::RequestKind::kReadComposite, "/");
+  r.paths = {lwm2m::Path(3, 0, 9), lwm2m::Path(3313, 0)};
+  r.content_format = lwm2m::ContentFormat::kSenmlCbor;
+  Mapped m = map(r);
+  EXPECT_EQ(m.call.method, http::verb::get);
+  EXPECT_EQ(m.route.op, ApiOperation::kReadComposite);
+  EXPECT_EQ(m.route.paths, r.paths);
+  EXPECT_EQ(*m.route.param("format"), "SENML_CBOR");
+
+  r.kind = bus::RequestKind::kObserveComposite;
+  m = map(r);
+  EXPECT_EQ(m.call.method, http::verb::post);
+  EXPECT_EQ(m.route.op, ApiOperation::kObserveComposite);
+  EXPECT_EQ(m.route.paths, r.paths);
+  r.kind = bus::RequestKind::kCancelObserveComposite;
+  m = map(r);
+  EXPECT_EQ(m.call.method, http::verb::delete_);
+  EXPECT_EQ(m.route.op, ApiOperation::kCancelObserveComposite);
+  EXPECT_EQ(m.route.param("format"), nullptr);
+
+  bus::Request w = request(bus::RequestKind::kWriteComposite, "/");
+  w.node = json::parse(R"({"/3/0/15":{"id":15,"value":"UTC"}})");
+  m = map(w);
+  EXPECT_EQ(m.call.method, http::verb::put);
+  EXPECT_EQ(m.call.content_type, "application/json");
+  EXPECT_EQ(json::parse(m.call.body), *w.node);
+  EXPECT_EQ(m.route.op, ApiOperation::kWriteComposite);
+
+  r.paths.clear();
+  EXPECT_FALSE(make_rest_call(r, 5).ok());
+}
+
 TEST(RestCall, EndpointsArePercentEncodedAndSecInfoHasNoCall) {
   Mapped m = map(request(bus::RequestKind::kRead, "/3/0/0", "urn:dev 1/ä"));
   EXPECT_EQ(m.call.target, "/api/clients/urn%3Adev%201%2F%C3%A4/3/0/0?timeout=5");

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/parse.hpp>
+
 #include "bus/reply.h"
 #include "lwm2m/coap_code.h"
 #include "lwm2m/codec/codec.h"
@@ -397,6 +399,151 @@ TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {
   EXPECT_EQ(manager.observation_count(), 0u);
   settle();
   EXPECT_EQ(reply(on("LWM2M_RESP").back()).body.at("code"), "NOT_FOUND");
+}
+
+// ---- Composite operations ----------------------------------------------------------------
+
+// Makes the fixture's device an LwM2M 1.1 client (composite operations
+// need one).
+void make_1_1(LocalDevices& devices) {
+  LocalDevice d = *devices.by_endpoint("dev-1");
+  d.registration.lwm2m_version = "1.1";
+  devices.put(d);
+}
+
+// The device's 2.05 answer to a composite request, a SenML JSON pack.
+CoapMessage senml_content(std::string pack, std::optional<uint32_t> observe = std::nullopt) {
+  CoapMessage m;
+  m.code = coap_code(CoapCode::kContent);
+  m.add_uint_option(lwm2m::coap_option::kContentFormat,
+                    static_cast<uint32_t>(ContentFormat::kSenmlJson));
+  if (observe) m.add_uint_option(lwm2m::coap_option::kObserve, *observe);
+  m.payload = std::move(pack);
+  return m;
+}
+
+TEST_F(DeviceManagerTest, CompositeRequestsAreFetchAndIpatchOnTheRoot) {
+  make_1_1(devices);
+  bus::Request read = request(bus::RequestKind::kReadComposite, Path(), "rc");
+  read.paths = {Path(3, 0, 9), Path(3313, 0), Path(3303, 0)};
+  perform(read);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  const CoapMessage fetch = transport.last_request();
+  EXPECT_EQ(fetch.code, coap_code(CoapCode::kFetch));
+  EXPECT_TRUE(fetch.uri_path_segments().empty());
+  EXPECT_EQ(fetch.content_format(), 110u);
+  EXPECT_EQ(fetch.uint_option(lwm2m::coap_option::kAccept), 110u);
+  EXPECT_FALSE(fetch.observe().has_value());
+  EXPECT_EQ(fetch.payload, R"([{"n":"/3/0/9"},{"n":"/3313/0"},{"n":"/3303/0"}])");
+  transport.answer(
+      senml_content(R"([{"n":"/3/0/9","v":87},{"bn":"/3313/0/","n":"5702","v":1.5}])"));
+  settle();
+  const bus::Reply got = reply(replies.back());
+  ASSERT_EQ(got.type, bus::ReplyType::kRep) << replies.back();
+  EXPECT_EQ(got.body.at("code"), "CONTENT");
+  EXPECT_EQ(got.body.at("contentFormat"), "SENML_JSON");
+  const auto& content = got.body.at("content").as_object();
+  EXPECT_EQ(content.at("/3/0/9").at("value").to_number<int>(), 87);
+  EXPECT_EQ(content.at("/3313/0").at("resources").at(0).at("id").to_number<int>(), 5702);
+  EXPECT_TRUE(content.at("/3303/0").is_null());  // the device sent nothing for it
+
+  bus::Request write = request(bus::RequestKind::kWriteComposite, Path(), "wc");
+  write.node = boost::json::parse(
+      R"({"/3/0/15":{"id":15,"value":"UTC"},"/3/0/14":{"id":14,"value":"+02"}})");
+  perform(write);
+  const CoapMessage ipatch = transport.last_request();
+  EXPECT_EQ(ipatch.code, coap_code(CoapCode::kIpatch));
+  EXPECT_TRUE(ipatch.uri_path_segments().empty());
+  EXPECT_EQ(ipatch.content_format(), 110u);
+  EXPECT_EQ(ipatch.payload, R"([{"n":"/3/0/15","vs":"UTC"},{"n":"/3/0/14","vs":"+02"}])");
+  CoapMessage changed;
+  changed.code = coap_code(CoapCode::kChanged);
+  transport.answer(changed);
+  settle();
+  EXPECT_EQ(replies.back(), R"({"ticket":"wc","rep":{"code":"CHANGED","coapCode":"2.04"}})");
+
+  // A format the device did not announce (ct="110 11542"), or no SenML at
+  // all: an err, nothing sent.
+  const size_t sent = transport.sent.size();
+  read.content_format = ContentFormat::kSenmlCbor;
+  const bus::Reply cbor = reply(perform(read));
+  EXPECT_EQ(cbor.type, bus::ReplyType::kErr);
+  EXPECT_NE(cbor.body.at("errorMessage").as_string().find("SENML_CBOR"), std::string::npos);
+  read.content_format = ContentFormat::kTlv;
+  EXPECT_EQ(reply(perform(read)).type, bus::ReplyType::kErr);
+  EXPECT_EQ(transport.sent.size(), sent);
+}
+
+TEST_F(DeviceManagerTest, Lwm2m10DevicesGetNoCompositeRequest) {
+  store::Registration reg = device().registration;
+  reg.endpoint = "old-1";
+  reg.lwm2m_version = "1.0";
+  reg.object_links = {{"/3/0", {}}};
+  devices.put(LocalDevice{reg, PeerInfo{reg.peer, false, ""}});
+  bus::Request read = request(bus::RequestKind::kReadComposite, Path(), "rc");
+  read.endpoint = "old-1";
+  read.paths = {Path(3, 0, 9)};
+  std::string answer;
+  manager.perform(*devices.by_endpoint("old-1"), read, [&](std::string r) { answer = r; });
+  settle();
+  EXPECT_NE(answer.find("LwM2M 1.0"), std::string::npos) << answer;
+  EXPECT_TRUE(transport.sent.empty());
+}
+
+TEST_F(DeviceManagerTest, ACompositeObservationNotifiesWithItsPathsUntilCancelled) {
+  make_1_1(devices);
+  bus::Request observe = request(bus::RequestKind::kObserveComposite, Path(), "oc");
+  observe.paths = {Path(3, 0, 15), Path(3313, 0, 5702)};
+  perform(observe);
+  const CoapMessage fetch = transport.last_request();
+  EXPECT_EQ(fetch.code, coap_code(CoapCode::kFetch));
+  EXPECT_EQ(fetch.observe(), 0u);
+  EXPECT_EQ(fetch.payload, R"([{"n":"/3/0/15"},{"n":"/3313/0/5702"}])");
+  transport.answer(
+      senml_content(R"([{"n":"/3/0/15","vs":"UTC"},{"n":"/3313/0/5702","v":1.0}])", 4));
+  settle();
+  const bus::Reply observed = reply(replies.back());
+  EXPECT_EQ(observed.body.at("observe"), true);
+  EXPECT_EQ(observed.body.at("content").at("/3/0/15").at("value"), "UTC");
+  EXPECT_EQ(manager.observation_count(), 1u);
+  std::vector<store::Observation> stored;
+  observations.list("dev-1", [&](Result<std::vector<store::Observation>> r) {
+    if (r) stored = *r;
+  });
+  settle();
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_TRUE(stored[0].path.is_root());
+  EXPECT_EQ(stored[0].paths, observe.paths);
+  EXPECT_EQ(stored[0].content_format, ContentFormat::kSenmlJson);
+
+  CoapMessage n = senml_content(R"([{"n":"/3/0/15","vs":"UTC"},{"n":"/3313/0/5702","v":2.5}])", 5);
+  n.token = fetch.token;
+  EXPECT_TRUE(manager.on_notification(device().peer, n));
+  settle();
+  ASSERT_FALSE(on("LWM2M_RESP").empty());
+  const std::string text = on("LWM2M_RESP").back();
+  EXPECT_NE(text.find(R"(,"notification":true,"ep":"dev-1","paths":["/3/0/15","/3313/0/5702"]})"),
+            std::string::npos)
+      << text;
+  const bus::Reply forwarded = reply(text);
+  EXPECT_EQ(forwarded.ticket, "oc");
+  EXPECT_EQ(forwarded.body.at("content").at("/3313/0/5702").at("value").to_number<double>(), 2.5);
+
+  // Cancelled by its paths, in any order: the FETCH again with Observe 1.
+  bus::Request cancel = request(bus::RequestKind::kCancelObserveComposite, Path(), "cc");
+  cancel.paths = {Path(3313, 0, 5702), Path(3, 0, 15)};
+  perform(cancel);
+  EXPECT_EQ(transport.last_request().code, coap_code(CoapCode::kFetch));
+  EXPECT_EQ(transport.last_request().observe(), 1u);
+  EXPECT_EQ(transport.last_request().token, fetch.token);
+  EXPECT_EQ(transport.last_request().payload, fetch.payload);
+  EXPECT_EQ(manager.observation_count(), 0u);
+  transport.answer(senml_content(R"([{"n":"/3/0/15","vs":"UTC"}])"));
+  settle();
+  const bus::Reply cancelled = reply(replies.back());
+  EXPECT_EQ(cancelled.body.at("code"), "CANCELLED");
+  EXPECT_EQ(cancelled.body.at("observeTicket"), "oc");
+  EXPECT_EQ(reply(perform(cancel)).type, bus::ReplyType::kErr);  // nothing left
 }
 
 }  // namespace
