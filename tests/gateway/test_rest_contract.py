@@ -160,14 +160,14 @@ class RestContract(unittest.TestCase):
         self.assertIs(r["failure"], True)
 
     def test_create_and_delete(self):
-        # (Units, not a value: the device's sensor walks its values every 50 ms.)
+        # (The range, not a value: the device's sensor walks its values every 50 ms.)
         r = self.call_json("POST", "/api/clients/dev-2/3313",
                            body={"kind": "instance", "id": 4, "resources": [
-                               {"kind": "singleResource", "id": 5701, "value": "g"}]})
+                               {"kind": "singleResource", "id": 5603, "value": "-5"}]})
         self.assert_response(r, "CREATED(65)")
         self.assertEqual(r["location"], "/3313/4")
-        read = self.call_json("GET", "/api/clients/dev-2/3313/4/5701")
-        self.assertEqual(read["content"]["value"], "g")
+        read = self.call_json("GET", "/api/clients/dev-2/3313/4/5603")
+        self.assertEqual(float(read["content"]["value"]), -5.0)
         r = self.call_json("POST", "/api/clients/dev-2/3313/5", body={"resources": []})
         self.assert_response(r, "CREATED(65)")
         self.assert_response(self.call_json("DELETE", "/api/clients/dev-2/3313/4"), "DELETED(66)")
