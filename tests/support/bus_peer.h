@@ -56,6 +56,8 @@ class BusPeer {
   const bus::Channels& channels() const { return channels_; }
   // The connection publishes go out on, for other commands (INFO, ...).
   io::RedisLink& commands() { return *commands_; }
+  // Up once every subscription is confirmed on its current connection.
+  io::RedisLink& subscriber() { return *subscriber_; }
 
  private:
   boost::asio::io_context& io_;
