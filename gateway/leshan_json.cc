@@ -274,13 +274,22 @@ std::string status_text(uint8_t coap_code) {
   return lwm2m::coap_code_name(coap_code) + "(" + std::to_string(coap_code) + ")";
 }
 
+namespace {
+
+// What every Leshan response starts with: status, valid, success, failure.
+json::object response_head(uint8_t coap_code) {
+  const bool success = lwm2m::is_success(coap_code);
+  return {{"status", status_text(coap_code)},
+          {"valid", true},
+          {"success", success},
+          {"failure", !success}};
+}
+
+}  // namespace
+
 json::object response_json(const bus::DeviceResponse& response) {
   const bool success = lwm2m::is_success(response.code);
-  json::object o;
-  o["status"] = status_text(response.code);
-  o["valid"] = true;
-  o["success"] = success;
-  o["failure"] = !success;
+  json::object o = response_head(response.code);
   if (response.content) o["content"] = node_json(*response.content);
   if (response.links) o["objectLinks"] = links_json(*response.links);
   if (!response.location.empty()) o["location"] = response.location;
@@ -297,11 +306,7 @@ json::object composite_content_json(const std::vector<bus::PathContent>& content
 
 json::object composite_response_json(const bus::CompositeResponse& response) {
   const bool success = lwm2m::is_success(response.code);
-  json::object o;
-  o["status"] = status_text(response.code);
-  o["valid"] = true;
-  o["success"] = success;
-  o["failure"] = !success;
+  json::object o = response_head(response.code);
   if (response.content) o["content"] = composite_content_json(*response.content);
   if (!success && !response.error_message.empty()) o["errormessage"] = response.error_message;
   return o;

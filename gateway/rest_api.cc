@@ -28,6 +28,19 @@ Error invalid(std::string message) {
   return make_error(ErrorKind::kInvalidArgument, std::move(message));
 }
 
+// The errorMessage of a bus err, or `fallback` when it has none.
+std::string err_message(const BusReply& reply, std::string_view fallback) {
+  const json::value* m = reply.body.if_contains("errorMessage");
+  return m && m->is_string() ? std::string(m->get_string()) : std::string(fallback);
+}
+
+// The answer when the bus gave no reply at all: 504 when none came in time,
+// 503 when the bus could not take the request.
+ApiAnswer no_reply(const Error& e, std::string_view timeout_prefix = {}) {
+  if (e.kind == ErrorKind::kTimeout) return text(504, std::string(timeout_prefix) + e.message);
+  return text(503, e.message);
+}
+
 bool is_json(std::string_view content_type) {
   return content_type.find("json") != std::string_view::npos;
 }
@@ -299,42 +312,38 @@ void RestApi::send(bus::Request request, std::chrono::milliseconds timeout, Done
     a.bus_time = std::chrono::steady_clock::now() - sent;
     done(std::move(a));
   };
-  bus_.send(
-      std::move(request), timeout,
-      lifetime_.guard([this, done = std::move(timed), kind, path](Result<BusReply> reply,
-                                                                  bool final) {
-        if (!final) return;  // the ack
-        if (!reply) {
-          if (reply.error().kind == ErrorKind::kTimeout)
-            return done(text(504, "Request timeout: " + reply.error().message));
-          return done(text(503, reply.error().message));
-        }
-        if (reply->type == bus::ReplyType::kErr) {
-          const json::value* m = reply->body.if_contains("errorMessage");
-          const std::string message = m && m->is_string() ? std::string(m->get_string()) : "error";
-          const bool cancel =
-              kind == RequestKind::kCancelObserve || kind == RequestKind::kCancelObserveComposite;
-          if (cancel && message.find("no observation") != std::string::npos)
-            return done(text(404, message));
-          return done(text(is_device_timeout(message) ? 504 : 500, message));
-        }
-        if (kind == RequestKind::kCancelObserve || kind == RequestKind::kCancelObserveComposite) {
-          json::object o = reply->body;
-          o["status"] = "CANCELLED";
-          o["success"] = true;
-          o["failure"] = false;
-          o["valid"] = true;
-          return done(json_answer(o));
-        }
-        if (bus::is_composite(kind)) {
-          auto composite = bus::composite_response_from_json(reply->body, models_);
-          if (!composite) return done(text(500, "unreadable reply: " + composite.error().message));
-          return done(json_answer(composite_response_json(*composite)));
-        }
-        auto response = bus::device_response_from_json(reply->body, path, models_);
-        if (!response) return done(text(500, "unreadable reply: " + response.error().message));
-        done(json_answer(response_json(*response)));
-      }));
+  bus_.send(std::move(request), timeout,
+            lifetime_.guard(
+                [this, done = std::move(timed), kind, path](Result<BusReply> reply, bool final) {
+                  if (!final) return;  // the ack
+                  if (!reply) return done(no_reply(reply.error(), "Request timeout: "));
+                  const bool cancel = kind == RequestKind::kCancelObserve ||
+                                      kind == RequestKind::kCancelObserveComposite;
+                  if (reply->type == bus::ReplyType::kErr) {
+                    const std::string message = err_message(*reply, "error");
+                    if (cancel && message.find("no observation") != std::string::npos)
+                      return done(text(404, message));
+                    return done(text(is_device_timeout(message) ? 504 : 500, message));
+                  }
+                  if (cancel) {
+                    json::object o = reply->body;
+                    o["status"] = "CANCELLED";
+                    o["success"] = true;
+                    o["failure"] = false;
+                    o["valid"] = true;
+                    return done(json_answer(o));
+                  }
+                  if (bus::is_composite(kind)) {
+                    auto composite = bus::composite_response_from_json(reply->body, models_);
+                    if (!composite)
+                      return done(text(500, "unreadable reply: " + composite.error().message));
+                    return done(json_answer(composite_response_json(*composite)));
+                  }
+                  auto response = bus::device_response_from_json(reply->body, path, models_);
+                  if (!response)
+                    return done(text(500, "unreadable reply: " + response.error().message));
+                  done(json_answer(response_json(*response)));
+                }));
 }
 
 void RestApi::list_security(Done done) {
@@ -386,19 +395,14 @@ void RestApi::put_security(const std::string& body, Done done) {
   r.endpoint = std::string(ep->get_string());
   r.identity = std::string(identity->get_string());
   r.key_hex = std::string(key->get_string());
-  bus_.send(
-      std::move(r), options_.default_timeout,
-      lifetime_.guard([done](Result<BusReply> reply, bool final) {
-        if (!final) return;
-        if (!reply)
-          return done(
-              text(reply.error().kind == ErrorKind::kTimeout ? 504 : 503, reply.error().message));
-        if (reply->type == bus::ReplyType::kErr) {
-          const json::value* m = reply->body.if_contains("errorMessage");
-          return done(text(400, m && m->is_string() ? std::string(m->get_string()) : "rejected"));
-        }
-        done(text(200, ""));
-      }));
+  bus_.send(std::move(r), options_.default_timeout,
+            lifetime_.guard([done](Result<BusReply> reply, bool final) {
+              if (!final) return;
+              if (!reply) return done(no_reply(reply.error()));
+              if (reply->type == bus::ReplyType::kErr)
+                return done(text(400, err_message(*reply, "rejected")));
+              done(text(200, ""));
+            }));
 }
 
 void RestApi::delete_security(const std::string& endpoint, Done done) {
@@ -409,12 +413,9 @@ void RestApi::delete_security(const std::string& endpoint, Done done) {
   bus_.send(std::move(r), options_.default_timeout,
             lifetime_.guard([done](Result<BusReply> reply, bool final) {
               if (!final) return;
-              if (!reply)
-                return done(text(reply.error().kind == ErrorKind::kTimeout ? 504 : 503,
-                                 reply.error().message));
+              if (!reply) return done(no_reply(reply.error()));
               if (reply->type == bus::ReplyType::kErr) {
-                const json::value* m = reply->body.if_contains("errorMessage");
-                const std::string message = m && m->is_string() ? std::string(m->get_string()) : "";
+                const std::string message = err_message(*reply, "");
                 return done(text(message.find("no security info") != std::string::npos ? 404 : 500,
                                  message));
               }
