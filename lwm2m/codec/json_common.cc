@@ -15,13 +15,13 @@
 
 namespace fogm2m::lwm2m::json_detail {
 
-namespace {
-
 using codec_detail::format_error;
 
 std::string record_label(size_t record) {
   return "record " + std::to_string(record);
 }
+
+namespace {
 
 // 2^63 and 2^64 as doubles, exact.
 constexpr double kTwo63 = 9223372036854775808.0;
@@ -186,8 +186,8 @@ Result<boost::json::value> parse(std::string_view format, std::span<const uint8_
   return h.stack.release();
 }
 
-Result<Path> resolve_name(std::string_view format, size_t record, std::string_view base,
-                          std::string_view name, const Path& request) {
+Result<Path> parse_record_name(std::string_view format, size_t record, std::string_view base,
+                               std::string_view name) {
   std::string full;
   full.reserve(base.size() + name.size() + 1);
   full.append(base);
@@ -200,6 +200,13 @@ Result<Path> resolve_name(std::string_view format, size_t record, std::string_vi
     return format_error(
         ErrorKind::kMalformed, format,
         record_label(record) + ": name is not an LwM2M path: " + path.error().message);
+  return path;
+}
+
+Result<Path> resolve_name(std::string_view format, size_t record, std::string_view base,
+                          std::string_view name, const Path& request) {
+  auto path = parse_record_name(format, record, base, name);
+  if (!path) return path;
   if (path->depth() < 3)
     return format_error(ErrorKind::kMalformed, format,
                         record_label(record) + ": " + path->to_string() +

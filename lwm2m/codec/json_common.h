@@ -29,11 +29,18 @@ namespace fogm2m::lwm2m::json_detail {
 // append_number() wrote.
 Result<boost::json::value> parse(std::string_view format, std::span<const uint8_t> payload);
 
+// "record 3": how errors name a record (0-based).
+std::string record_label(size_t record);
+
 // The path a record names: `base` + `name` (string concatenation, as SenML
 // defines it, so "/3/0/1" + "1/0" is "/3/0/11/0"), with a leading '/' added
-// when missing (old LwM2M JSON clients send "bn":"3/0/"). The path must parse,
-// name a resource or resource instance (depth 3 or 4) and lie inside
-// `request`. Errors name `format` and `record` (0-based).
+// when missing (old LwM2M JSON clients send "bn":"3/0/"). Errors name
+// `format` and `record`.
+Result<Path> parse_record_name(std::string_view format, size_t record, std::string_view base,
+                               std::string_view name);
+
+// parse_record_name(), and the path must name a resource or resource
+// instance (depth 3 or 4) and lie inside `request`.
 Result<Path> resolve_name(std::string_view format, size_t record, std::string_view base,
                           std::string_view name, const Path& request);
 

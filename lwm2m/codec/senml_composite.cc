@@ -12,32 +12,13 @@ namespace fogm2m::lwm2m::json_detail {
 
 using codec_detail::format_error;
 
-namespace {
-
-std::string record_label(size_t record) {
-  return "record " + std::to_string(record);
-}
-
-}  // namespace
-
 Result<Path> resolve_target(std::string_view format, size_t record, std::string_view base,
                             std::string_view name) {
-  std::string full;
-  full.reserve(base.size() + name.size() + 1);
-  full.append(base);
-  full.append(name);
-  if (full.empty())
-    return format_error(ErrorKind::kMalformed, format, record_label(record) + " has no name");
-  if (full[0] != '/') full.insert(full.begin(), '/');
-  auto path = Path::parse(full);
-  if (!path)
-    return format_error(
-        ErrorKind::kMalformed, format,
-        record_label(record) + ": name is not an LwM2M path: " + path.error().message);
-  if (path->is_root())
+  auto path = parse_record_name(format, record, base, name);
+  if (path && path->is_root())
     return format_error(ErrorKind::kInvalidArgument, format,
                         record_label(record) + " names the root path");
-  return *path;
+  return path;
 }
 
 Result<std::vector<PathNode>> group_composite(std::string_view format, std::span<const Path> paths,
