@@ -339,12 +339,7 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
       lifetime_.guard([this, kind = r.kind, path = r.path, ticket = r.ticket, requested,
                        endpoint = device.registration.endpoint,
                        done = std::move(done)](Result<CoapMessage> response) {
-        if (!response) {
-          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-          if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, false));
-          return done(
-              bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
-        }
+        if (!response) return done(unanswered(kind, ticket, endpoint, response.error()));
         auto rep = interpret(kind, path, requested, *response);
         if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, rep.ok()));
         done(rep ? bus::format_rep(ticket, *rep) : bus::format_err(ticket, rep.error().message));
@@ -371,21 +366,10 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
       device.peer, std::move(m), ctx_.device_timeout,
       lifetime_.guard(
           [this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
-            if (!response) {
-              observations_.erase(token);
-              if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-              if (ctx_.metrics)
-                ctx_.metrics->answered(RequestKind::kObserve, outcome_of(response, false));
-              return done(bus::format_err(
-                  obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
-            }
-            if (!lwm2m::is_success(response->code) || !response->observe()) {
-              observations_.erase(token);  // refused or not observable
-            } else {
-              ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
-                if (!stored) ++ctx_.counters.store_errors;
-              }));
-            }
+            settle_observation(obs, token, response);
+            if (!response)
+              return done(
+                  unanswered(RequestKind::kObserve, obs.ticket, obs.endpoint, response.error()));
             auto rep = interpret(RequestKind::kObserve, obs.path, format, *response);
             if (ctx_.metrics)
               ctx_.metrics->answered(RequestKind::kObserve, outcome_of(response, rep.ok()));
@@ -716,12 +700,7 @@ void DeviceManager::composite(const LocalDevice& device, const bus::Request& r, 
       lifetime_.guard([this, kind = r.kind, paths = r.paths, ticket = r.ticket, format = *format,
                        endpoint = device.registration.endpoint,
                        done = std::move(done)](Result<CoapMessage> response) {
-        if (!response) {
-          if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-          if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, false));
-          return done(
-              bus::format_err(ticket, "device " + endpoint + ": " + response.error().message));
-        }
+        if (!response) return done(unanswered(kind, ticket, endpoint, response.error()));
         auto rep = interpret_composite(kind, paths, format, *response);
         if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, rep.ok()));
         done(rep ? bus::format_composite_rep(ticket, *rep)
@@ -758,20 +737,9 @@ void DeviceManager::observe_composite(const LocalDevice& device, const bus::Requ
       lifetime_.guard(
           [this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
             constexpr RequestKind kKind = RequestKind::kObserveComposite;
-            if (!response) {
-              observations_.erase(token);
-              if (response.error().kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
-              if (ctx_.metrics) ctx_.metrics->answered(kKind, outcome_of(response, false));
-              return done(bus::format_err(
-                  obs.ticket, "device " + obs.endpoint + ": " + response.error().message));
-            }
-            if (!lwm2m::is_success(response->code) || !response->observe()) {
-              observations_.erase(token);  // refused or not observable
-            } else {
-              ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
-                if (!stored) ++ctx_.counters.store_errors;
-              }));
-            }
+            settle_observation(obs, token, response);
+            if (!response)
+              return done(unanswered(kKind, obs.ticket, obs.endpoint, response.error()));
             auto rep = interpret_composite(kKind, obs.paths, format, *response);
             if (ctx_.metrics) ctx_.metrics->answered(kKind, outcome_of(response, rep.ok()));
             if (!rep) return done(bus::format_err(obs.ticket, rep.error().message));
@@ -779,6 +747,26 @@ void DeviceManager::observe_composite(const LocalDevice& device, const bus::Requ
             rep->token_hex = obs.token_hex;
             done(bus::format_composite_rep(obs.ticket, *rep));
           }));
+}
+
+std::string DeviceManager::unanswered(RequestKind kind, const std::string& ticket,
+                                      const std::string& endpoint, const Error& error) {
+  if (error.kind == ErrorKind::kTimeout) ++ctx_.counters.device_timeouts;
+  if (ctx_.metrics)
+    ctx_.metrics->answered(kind, error.kind == ErrorKind::kTimeout ? NodeMetrics::Outcome::kTimeout
+                                                                   : NodeMetrics::Outcome::kError);
+  return bus::format_err(ticket, "device " + endpoint + ": " + error.message);
+}
+
+void DeviceManager::settle_observation(const store::Observation& obs, const std::string& token,
+                                       const Result<CoapMessage>& response) {
+  if (!response || !lwm2m::is_success(response->code) || !response->observe()) {
+    observations_.erase(token);  // unanswered, refused or not observable
+    return;
+  }
+  ctx_.observations.add(obs, lifetime_.guard([this](Result<bool> stored) {
+    if (!stored) ++ctx_.counters.store_errors;
+  }));
 }
 
 std::string DeviceManager::composite_notification(const store::Observation& obs,

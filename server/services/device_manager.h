@@ -127,6 +127,13 @@ class DeviceManager {
                                  const lwm2m::CoapMessage& response) const;
   lwm2m::ContentFormat default_format(const LocalDevice& device, const lwm2m::Path& path) const;
   std::string new_token();
+  // A request the device did not answer: counted, and the err reply for it.
+  std::string unanswered(bus::RequestKind kind, const std::string& ticket,
+                         const std::string& endpoint, const Error& error);
+  // After an observe's answer: keeps the observation (in the store too) when
+  // the device accepted it, forgets its token otherwise.
+  void settle_observation(const store::Observation& obs, const std::string& token,
+                          const Result<lwm2m::CoapMessage>& response);
   void forward(std::unordered_map<std::string, store::Observation>::iterator it,
                const lwm2m::CoapMessage& notification);
   bool adopt_observation(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
