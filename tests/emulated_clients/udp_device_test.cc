@@ -20,12 +20,16 @@
 #include <vector>
 
 #include "lwm2m/codec/codec.h"
+#include "tests/emulated_clients/coap_peer.h"
 #include "tests/support/child_process.h"
 
 extern char** environ;
 
 namespace fogm2m::emulated {
 namespace {
+
+using testing::Peer;
+using testing::run_until;
 
 namespace asio = boost::asio;
 using asio::ip::udp;
@@ -36,81 +40,6 @@ using lwm2m::CoapMessage;
 using lwm2m::CoapType;
 using lwm2m::ContentFormat;
 namespace opt = lwm2m::coap_option;
-
-// Runs `io` one handler at a time until `done()` or `timeout`; true when done.
-// Waits on events only (run_one_for returns as soon as a handler ran).
-bool run_until(asio::io_context& io, const std::function<bool()>& done,
-               std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-  }
-  return true;
-}
-
-// A raw CoAP peer on a loopback socket: plays the LwM2M server or a client.
-class Peer {
- public:
-  explicit Peer(asio::io_context& io)
-      : io_(io), socket_(io, udp::endpoint(asio::ip::address_v4::loopback(), 0)) {
-    receive();
-  }
-  udp::endpoint endpoint() const { return socket_.local_endpoint(); }
-
-  struct Datagram {
-    CoapMessage message;
-    std::string bytes;
-    udp::endpoint from;
-    TimePoint at;
-  };
-
-  // The next datagram, waiting up to `timeout` for it.
-  std::optional<Datagram> next(std::chrono::milliseconds timeout = 10s) {
-    if (!run_until(
-            io_, [&] { return !inbox_.empty(); }, timeout))
-      return std::nullopt;
-    Datagram d = std::move(inbox_.front());
-    inbox_.pop_front();
-    return d;
-  }
-  // Every datagram that arrives within `window`.
-  std::vector<Datagram> drain(std::chrono::milliseconds window) {
-    run_until(
-        io_, [] { return false; }, window);
-    std::vector<Datagram> out(std::make_move_iterator(inbox_.begin()),
-                              std::make_move_iterator(inbox_.end()));
-    inbox_.clear();
-    return out;
-  }
-  void send(const CoapMessage& m, const udp::endpoint& to) {
-    auto bytes = lwm2m::encode_coap(m);
-    ASSERT_TRUE(bytes.ok());
-    socket_.send_to(asio::buffer(*bytes), to);
-  }
-  void send_raw(const std::string& bytes, const udp::endpoint& to) {
-    socket_.send_to(asio::buffer(bytes), to);
-  }
-
- private:
-  void receive() {
-    socket_.async_receive_from(asio::buffer(buf_), from_,
-                               [this](const boost::system::error_code& ec, size_t n) {
-                                 if (ec) return;
-                                 std::string bytes(buf_.data(), n);
-                                 auto m = lwm2m::decode_coap(bytes);
-                                 EXPECT_TRUE(m.ok()) << "undecodable datagram from the device";
-                                 if (m) inbox_.push_back(Datagram{*m, bytes, from_, Clock::now()});
-                                 receive();
-                               });
-  }
-  asio::io_context& io_;
-  udp::socket socket_;
-  std::array<char, 2048> buf_{};
-  udp::endpoint from_;
-  std::deque<Datagram> inbox_;
-};
 
 std::shared_ptr<DeviceConfig> config(std::chrono::milliseconds sample_period = 50ms) {
   auto c = std::make_shared<DeviceConfig>();
