@@ -86,22 +86,27 @@ std::optional<CoapMessage> Device::deregister(TimePoint now) {
 
 TimePoint Device::next_deadline() const {
   TimePoint d = TimePoint::max();
-  if (sampling_ && config().sample_period.count() > 0) d = next_sample_;
+  // Unobserved, nothing needs a sample on time: they are caught up when a
+  // request or a tick comes (catch_up_samples).
+  if (sampling_ && config().sample_period.count() > 0 && !observations_.empty()) d = next_sample_;
   d = std::min(d, registration_.next_deadline());
   return std::min(d, observations_.next_deadline(objects_, attributes_));
 }
 
-void Device::tick(TimePoint now, std::vector<CoapMessage>& out) {
+void Device::catch_up_samples(TimePoint now) {
   const auto period = config().sample_period;
-  if (sampling_ && period.count() > 0) {
-    int n = 0;
-    while (next_sample_ <= now && n < kMaxCatchUpSamples) {
-      objects_.sample();
-      next_sample_ += period;
-      ++n;
-    }
-    if (next_sample_ <= now) next_sample_ = now + period;  // far behind: skip ahead
+  if (!sampling_ || period.count() <= 0) return;
+  int n = 0;
+  while (next_sample_ <= now && n < kMaxCatchUpSamples) {
+    objects_.sample();
+    next_sample_ += period;
+    ++n;
   }
+  if (next_sample_ <= now) next_sample_ = now + period;  // far behind: skip ahead
+}
+
+void Device::tick(TimePoint now, std::vector<CoapMessage>& out) {
+  catch_up_samples(now);
   registration_.tick(now, objects_, objects_.endpoint(), out, counters_);
   collect_notifications(now, out);
 }
@@ -149,6 +154,7 @@ std::optional<Attributes> Device::attributes_at(const Path& path) const {
 // ---- Device Management and Information Reporting ------------------------------------
 
 CoapMessage Device::handle_request(const CoapMessage& req, TimePoint now) {
+  catch_up_samples(now);
   CoapMessage resp;
   resp.token = req.token;
   if (req.type == CoapType::kCon) {

@@ -15,7 +15,9 @@
 // Time. Every call takes `now` (a steady_clock time point; tests pass any
 // values that never go backwards). next_deadline() says when the device next
 // needs tick(); a transport arms one timer for it. Nothing happens between
-// calls.
+// calls. The sensors are sampled every sample period while something
+// observes; an unobserved device wakes for nothing and takes the samples due
+// when a request or a tick comes (so a million idle devices cost no CPU).
 //
 // Requests (handle_request; LwM2M 1.1 TS-Core 6.3, 6.4, 5.1):
 //   GET              Read; Accept picks TEXT, OPAQUE, TLV, LwM2M JSON or SenML
@@ -177,6 +179,9 @@ class Device {
                          std::vector<lwm2m::Path>& paths, std::vector<lwm2m::PathNode>& nodes);
   Code do_observe_composite(const lwm2m::CoapMessage& req, TimePoint now, lwm2m::CoapMessage& resp);
   Code do_write_composite(const lwm2m::CoapMessage& req, TimePoint now);
+  // Takes the samples due at `now` (at most kMaxCatchUpSamples in a row,
+  // then it skips ahead).
+  void catch_up_samples(TimePoint now);
   // Hands what writes and executes changed on to the registration client.
   void note_changes() { registration_.note(objects_.take_changes()); }
 

@@ -56,6 +56,7 @@ class Observations {
   bool cancel(std::string_view token);
   bool has(std::string_view token) const;
   size_t size() const { return observations_.size(); }
+  bool empty() const { return observations_.empty(); }
   void clear() { observations_.clear(); }
 
   // The Observe option of the next response or notification.

@@ -48,15 +48,31 @@ TEST(DeviceSensor, TickSamplesOncePerPeriodAndCatchesUp) {
   Device d = make_device(config(50ms), 9);
   Device ref = make_device(config(50ms), 9);
   d.start(T0, false);
-  EXPECT_EQ(d.next_deadline(), T0 + 50ms);
   tick(d, T0 + 49ms);
   EXPECT_EQ(local_value(d, "/3313/0/5702"), local_value(ref, "/3313/0/5702"));
   tick(d, T0 + 500ms);  // ten samples due
   for (int i = 0; i < 10; ++i) ref.sample();
   EXPECT_EQ(local_value(d, "/3313/0/5702"), local_value(ref, "/3313/0/5702"));
-  EXPECT_EQ(d.next_deadline(), T0 + 550ms);
   tick(d, T0 + 1h);  // far behind: at most 200, then skip ahead
-  EXPECT_EQ(d.next_deadline(), T0 + 1h + 50ms);
+  for (int i = 0; i < 200; ++i) ref.sample();
+  EXPECT_EQ(local_value(d, "/3313/0/5702"), local_value(ref, "/3313/0/5702"));
+}
+
+// Unobserved, a device wakes for nothing: its samples are taken when a
+// request comes. Observed, it wakes every sample period.
+TEST(DeviceSensor, SamplesOnTimeOnlyWhileObserved) {
+  Device d = make_device(config(50ms), 9);
+  Device ref = make_device(config(50ms), 9);
+  d.start(T0, false);
+  EXPECT_EQ(d.next_deadline(), TimePoint::max());
+  const CoapMessage read = d.handle_request(request(CoapCode::kGet, "/3313/0/5702"), T0 + 120ms);
+  ref.sample();
+  ref.sample();  // the samples of T0 + 50 ms and T0 + 100 ms
+  EXPECT_EQ(local_value(d, "/3313/0/5702"), local_value(ref, "/3313/0/5702"));
+  EXPECT_EQ(read.code, coap_code(CoapCode::kContent));
+  const CoapMessage observed = d.handle_request(observe("/3313/0/5702", "ob"), T0 + 130ms);
+  ASSERT_EQ(observed.code, coap_code(CoapCode::kContent));
+  EXPECT_EQ(d.next_deadline(), T0 + 150ms);
 }
 
 TEST(DeviceObjectsTree, WritesThatAnUpdateMustCarryAreCollected) {
