@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "emulated_clients/fleet_process.h"
+#include "io/address_range.h"
 #include "io/host_port.h"
 
 namespace fogm2m::cli {
@@ -22,6 +23,7 @@ struct FleetArgs {
   uint64_t first = 0;
   std::string endpoint_pattern = "dev-{n}";
   std::string bind;
+  std::string source_range;
   unsigned threads = 1;
   double ramp_s = -1;  // -1: devices / 500 s
   bool storm = false;
@@ -68,6 +70,14 @@ int run_fleet(const FleetArgs& args) {
       std::cerr << "fogm2m fleet: --bind needs an IP address, got \"" << args.bind << "\"\n";
       return 2;
     }
+  }
+  if (!args.source_range.empty()) {
+    auto range = io::AddressRange::parse(args.source_range);
+    if (!range) {
+      std::cerr << "fogm2m fleet: --source-range: " << range.error().message << "\n";
+      return 2;
+    }
+    config.source_range = *range;
   }
   config.devices = args.devices;
   config.first = args.first;
@@ -116,6 +126,10 @@ void add_fleet_command(CLI::App& app) {
                   "Endpoint names: {n}, {n:W} (zero-padded)")
       ->capture_default_str();
   cmd->add_option("--bind", args->bind, "Local address of the devices' sockets");
+  cmd->add_option("--source-range", args->source_range,
+                  "Devices share one socket per thread, device i sending from address i+1 of "
+                  "this local CIDR range (e.g. 127.64.0.0/10); chosen by itself on loopback when "
+                  "descriptors run short");
   cmd->add_option("--threads", args->threads, "Threads (event loops) the devices are spread over")
       ->capture_default_str()
       ->check(CLI::Range(1u, 256u));

@@ -11,6 +11,7 @@
 #include <thread>
 #include <unordered_set>
 
+#include "emulated_clients/anyip_device_group.h"
 #include "emulated_clients/dtls_device.h"
 #include "emulated_clients/name_pattern.h"
 
@@ -89,6 +90,19 @@ Status validate(const FleetConfig& c) {
     return make_error(ErrorKind::kInvalidArgument, "lifetime must be positive");
   if (c.ramp.count() < 0)
     return make_error(ErrorKind::kInvalidArgument, "ramp must not be negative");
+  if (c.source_range) {
+    if (patterns->psk_identity)
+      return make_error(ErrorKind::kInvalidArgument,
+                        "DTLS devices need a socket each: a source range is for plain CoAP");
+    if (c.source_range->network.is_v4() != c.server.address().is_v4())
+      return make_error(ErrorKind::kInvalidArgument,
+                        "source range " + c.source_range->to_string() +
+                            " and the server must be of one IP family");
+    if (c.source_range->size() < uint64_t{c.devices} + 2)
+      return make_error(ErrorKind::kInvalidArgument, "source range " + c.source_range->to_string() +
+                                                         " has too few addresses for " +
+                                                         std::to_string(c.devices) + " devices");
+  }
   if (patterns->psk_identity) {
     if (c.psk_key_pattern.empty())
       return make_error(ErrorKind::kInvalidArgument, "a PSK identity pattern needs a key pattern");
@@ -100,11 +114,13 @@ Status validate(const FleetConfig& c) {
 }
 
 // The devices of one thread and that thread's event loop: plain CoAP devices
-// on their own sockets, or DTLS devices sharing the thread's libcoap context.
+// on their own sockets or sharing one (group), or DTLS devices sharing the
+// thread's libcoap context.
 struct Fleet::Shard {
   Shard(const FleetConfig& c, unsigned shard_index)
       : config(c), index(shard_index), ramp_timer(io), stats_timer(io), stop_timer(io) {}
   ~Shard() {
+    group.reset();
     udp.clear();
     dtls.clear();  // before their context
     dtls_context.reset();
@@ -116,7 +132,8 @@ struct Fleet::Shard {
   std::unique_ptr<DtlsClientContext> dtls_context;
   std::vector<std::unique_ptr<UdpDevice>> udp;
   std::vector<std::unique_ptr<DtlsDevice>> dtls;
-  std::vector<uint32_t> fleet_index;  // fleet-wide index of the k-th device
+  std::unique_ptr<AnyIpDeviceGroup> group;  // with a source range: all of the shard's devices
+  std::vector<uint32_t> fleet_index;        // fleet-wide index of the k-th device
   size_t next_to_start = 0;
   asio::steady_timer ramp_timer, stats_timer, stop_timer;
   std::chrono::steady_clock::time_point t0;
@@ -126,19 +143,21 @@ struct Fleet::Shard {
   bool stopping = false;
   std::thread thread;
 
-  size_t size() const { return udp.size() + dtls.size(); }
+  size_t size() const { return udp.size() + dtls.size() + (group ? group->size() : 0); }
   // Calls f(device) for every device of the shard (UdpDevice or DtlsDevice).
   template <class F>
   void for_each(F&& f) {
     for (auto& d : udp) f(*d);
     for (auto& d : dtls) f(*d);
   }
-  template <class F>
-  void at(size_t k, F&& f) {
-    if (k < udp.size())
-      f(*udp[k]);
-    else
-      f(*dtls[k - udp.size()]);
+  // Starts the k-th device; false when it could not.
+  bool start_device(size_t k) {
+    if (group) {
+      group->start(k);
+      return group->running(k);
+    }
+    if (k < udp.size()) return static_cast<bool>(udp[k]->start());
+    return static_cast<bool>(dtls[k - udp.size()]->start());
   }
 
   void run() {
@@ -160,9 +179,7 @@ struct Fleet::Shard {
     if (stopping) return;
     const auto now = std::chrono::steady_clock::now();
     while (next_to_start < size() && start_time(next_to_start) <= now) {
-      at(next_to_start, [&](auto& d) {
-        if (!d.start()) ++socket_errors;
-      });
+      if (!start_device(next_to_start)) ++socket_errors;
       ++next_to_start;
     }
     if (next_to_start == size()) return;
@@ -172,30 +189,38 @@ struct Fleet::Shard {
     });
   }
 
+  // Adds one device's counters (t: UdpDeviceStats or DtlsDeviceStats).
+  template <class TransportStats>
+  static void add(FleetStats& s, bool running, const Device& device, const TransportStats& t) {
+    const DeviceCounters& c = device.counters();
+    s.registered += running && device.registered();
+    s.registrations += c.registrations;
+    s.updates += c.updates;
+    s.notifications_sent += c.notifications_sent;
+    s.requests_answered += c.requests_answered;
+    s.error_responses += c.error_responses;
+    s.errors += c.errors;
+    s.retransmissions += t.retransmissions;
+    s.timeouts += t.timeouts;
+    s.datagrams_in += t.datagrams_in;
+    s.datagrams_out += t.datagrams_out;
+    if constexpr (std::is_same_v<TransportStats, UdpDeviceStats>)
+      s.errors += t.malformed;
+    else
+      s.errors += t.handshake_failures;
+  }
+
   void publish() {
     FleetStats s;
     s.devices = size();
     s.started = next_to_start;
     s.errors = socket_errors;
-    for_each([&](auto& d) {
-      const DeviceCounters& c = d.device().counters();
-      const auto& t = d.stats();
-      s.registered += d.running() && d.device().registered();
-      s.registrations += c.registrations;
-      s.updates += c.updates;
-      s.notifications_sent += c.notifications_sent;
-      s.requests_answered += c.requests_answered;
-      s.error_responses += c.error_responses;
-      s.errors += c.errors;
-      s.retransmissions += t.retransmissions;
-      s.timeouts += t.timeouts;
-      s.datagrams_in += t.datagrams_in;
-      s.datagrams_out += t.datagrams_out;
-      if constexpr (std::is_same_v<std::decay_t<decltype(d)>, UdpDevice>)
-        s.errors += t.malformed;
-      else
-        s.errors += t.handshake_failures;
-    });
+    for_each([&](auto& d) { add(s, d.running(), d.device(), d.stats()); });
+    if (group) {
+      for (size_t k = 0; k < group->size(); ++k)
+        add(s, group->running(k), group->device(k), group->stats(k));
+      s.errors += group->stray_datagrams();
+    }
     std::lock_guard lock(published_mutex);
     published = s;
   }
@@ -214,6 +239,7 @@ struct Fleet::Shard {
     ramp_timer.cancel();
     auto pending = std::make_shared<size_t>(0);
     for_each([&](auto& d) { *pending += d.running(); });
+    if (group) ++*pending;
     auto finish = [this] {
       stats_timer.cancel();
       stop_timer.cancel();
@@ -227,12 +253,13 @@ struct Fleet::Shard {
     stop_timer.async_wait([finish](const boost::system::error_code& ec) {
       if (!ec) finish();
     });
+    auto one_done = [pending, finish] {
+      if (--*pending == 0) finish();
+    };
     for_each([&](auto& d) {
-      if (d.running())
-        d.stop([pending, finish] {
-          if (--*pending == 0) finish();
-        });
+      if (d.running()) d.stop(one_done);
     });
+    if (group) group->stop(one_done);
   }
 };
 
@@ -253,25 +280,34 @@ Status Fleet::start() {
   shards_.clear();
   auto patterns = parse_patterns(config_);
 
+  const bool secure = patterns->psk_identity.has_value();
+  const unsigned threads = std::min<unsigned>(config_.threads, config_.devices);
   rlimit files{};
   if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
-    const uint64_t needed = config_.devices + kReservedDescriptors;
+    const uint64_t sockets = config_.source_range ? threads : config_.devices;
+    const uint64_t needed = sockets + kReservedDescriptors;
     if (files.rlim_cur < needed && files.rlim_cur < files.rlim_max) {
       files.rlim_cur = std::min<rlim_t>(files.rlim_max, needed);
       setrlimit(RLIMIT_NOFILE, &files);
     }
-    if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed)
+    const bool short_of_files = files.rlim_cur != RLIM_INFINITY && files.rlim_cur < needed;
+    const bool loopback_v4 = config_.server.address().is_v4() &&
+                             config_.server.address().is_loopback() && !config_.bind_address;
+    if (short_of_files && !config_.source_range && !secure && loopback_v4) {
+      config_.source_range = io::AddressRange::parse("127.64.0.0/10").value();
+      if (Status ok = validate(config_); !ok) return ok;
+    } else if (short_of_files) {
       return make_error(
           ErrorKind::kIo,
           std::to_string(config_.devices) + " devices need " + std::to_string(needed) +
               " file descriptors (one socket each) but the limit is " +
               std::to_string(files.rlim_cur) +
-              ": split them over several fleet processes, or raise the hard limit (ulimit -Hn)");
+              ": let plain-CoAP devices share sockets (--source-range), split them over several "
+              "fleet processes, or raise the hard limit (ulimit -Hn)");
+    }
   }
 
   auto device_config = std::make_shared<const DeviceConfig>(config_.device);
-  const unsigned threads = std::min<unsigned>(config_.threads, config_.devices);
-  const bool secure = patterns->psk_identity.has_value();
   for (unsigned t = 0; t < threads; ++t) {
     shards_.push_back(std::make_unique<Shard>(config_, t));
     if (secure) {
@@ -280,8 +316,28 @@ Status Fleet::start() {
       shards_.back()->dtls_context = std::move(*context);
     }
   }
+  // Sharing sockets, shard t holds a contiguous block of devices, so that
+  // its devices' addresses are contiguous too (device i: address i + 1 of
+  // the range); otherwise device i lives on shard i mod threads.
+  auto shard_of = [&](uint32_t i) -> unsigned {
+    if (!config_.source_range) return i % threads;
+    return static_cast<unsigned>(uint64_t{i} * threads / config_.devices);
+  };
+  if (config_.source_range) {
+    for (unsigned t = 0; t < threads; ++t) {
+      const uint64_t first = (uint64_t{t} * config_.devices + threads - 1) / threads;
+      AnyIpDeviceGroupOptions options;
+      static_cast<DeviceMessageOptions&>(options) = config_.udp;
+      options.first_address = config_.source_range->at(first + 1);
+      options.register_on_start = config_.udp.register_on_start;
+      shards_[t]->group =
+          std::make_unique<AnyIpDeviceGroup>(shards_[t]->io, config_.server, std::move(options));
+      const uint64_t next = (uint64_t{t + 1} * config_.devices + threads - 1) / threads;
+      shards_[t]->group->reserve(next - first);
+    }
+  }
   for (uint32_t i = 0; i < config_.devices; ++i) {
-    Shard& shard = *shards_[i % threads];
+    Shard& shard = *shards_[shard_of(i)];
     const uint64_t n = config_.first + i;
     DeviceIdentity identity;
     identity.endpoint = patterns->endpoint.format(n);
@@ -291,7 +347,9 @@ Status Fleet::start() {
       identity.psk_key = patterns->psk_key->format(n, identity.endpoint);
     }
     const uint64_t transport_seed = mix_seed(identity.seed, 0x5eed);
-    if (secure) {
+    if (shard.group) {
+      shard.group->add(Device(device_config, std::move(identity)), transport_seed);
+    } else if (secure) {
       DtlsDeviceOptions options;
       options.bind_address = config_.bind_address;
       options.seed = transport_seed;
@@ -307,6 +365,13 @@ Status Fleet::start() {
           shard.io, config_.server, Device(device_config, std::move(identity)), options));
     }
     shard.fleet_index.push_back(i);
+  }
+  for (auto& shard : shards_) {
+    if (!shard->group) continue;
+    if (Status opened = shard->group->open(); !opened) {
+      shards_.clear();
+      return opened;
+    }
   }
   for (auto& shard : shards_) {
     Shard* s = shard.get();

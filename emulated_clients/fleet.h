@@ -17,10 +17,17 @@
 // Counters. stats() is safe from any thread: each thread publishes the sums
 // of its devices every `stats_period` (and once more when it stops).
 //
-// Limits. One socket per device: a fleet needs `devices` file descriptors.
-// start() raises the soft RLIMIT_NOFILE to the hard limit and refuses a
-// fleet that still would not fit, saying so (split the devices over several
-// fleet processes, as the testbed's `fleets` parameter does).
+// Sockets. By default each plain-CoAP device has its own socket (its own
+// source port): a fleet needs `devices` file descriptors; start() raises the
+// soft RLIMIT_NOFILE to the hard limit and refuses a fleet that still would
+// not fit, saying so. With a `source_range`, devices share one socket per
+// thread instead (AnyIpDeviceGroup): device i sends from the (i+1)-th
+// address of the range, which must be local (127.0.0.0/8 always is; see
+// io/anyip_udp_socket.h), so a million devices take a handful of
+// descriptors. When the descriptors do not suffice, the server is IPv4
+// loopback and no bind address is set, start() picks 127.64.0.0/10 by
+// itself (shares_sockets() then says so). DTLS devices always have a socket
+// each.
 #pragma once
 
 #include <boost/asio/ip/address.hpp>
@@ -33,6 +40,7 @@
 
 #include "emulated_clients/device.h"
 #include "emulated_clients/udp_device.h"
+#include "io/address_range.h"
 #include "lwm2m/result.h"
 
 namespace fogm2m::emulated {
@@ -43,6 +51,7 @@ struct FleetConfig {
   uint64_t first = 0;  // index of the first device ({n} of the patterns)
   std::string endpoint_pattern = "dev-{n}";
   std::optional<boost::asio::ip::address> bind_address;  // devices' local address
+  std::optional<io::AddressRange> source_range;          // devices share sockets (above)
   unsigned threads = 1;
   std::chrono::milliseconds ramp{0};  // registration start spread; 0: storm
   uint64_t seed = 1;
@@ -92,6 +101,8 @@ class Fleet {
 
   FleetStats stats() const;
   const FleetConfig& config() const { return config_; }
+  // Devices share sockets (a source range was given or chosen).
+  bool shares_sockets() const { return config_.source_range.has_value(); }
   // The endpoint name and PSK of device i (0-based within this fleet).
   std::string endpoint(uint32_t i) const;
 

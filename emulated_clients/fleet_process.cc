@@ -53,6 +53,11 @@ int run_fleet_process(const FleetProcessOptions& options) {
                options.fleet.devices, fleet.endpoint(0), options.fleet.server.address().to_string(),
                options.fleet.server.port(), options.fleet.threads,
                std::chrono::duration<double>(options.fleet.ramp).count());
+  if (fleet.shares_sockets())
+    spdlog::info(
+        "fleet: devices share one socket per thread, sending from {} (address i+1 for "
+        "device i)",
+        fleet.config().source_range->to_string());
 
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);

@@ -151,6 +151,55 @@ TEST(Fleet, DtlsDevicesRegisterWithTheirOwnKeysAndAnswerReads) {
   EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s));
 }
 
+// Devices sharing one socket per thread (a source range): each registers
+// from its own loopback address, which the node records as the device's
+// address; reads and observations through the bus reach the right device;
+// stop de-registers all.
+TEST(Fleet, DevicesSharingSocketsRegisterFromTheirOwnAddresses) {
+  ClusterHarness h;
+  ASSERT_TRUE(h.start()) << h.error();
+  emulated::FleetConfig c = fleet_config(h, 300);
+  c.bind_address.reset();
+  c.source_range = io::AddressRange::parse("127.64.0.0/16").value();
+  emulated::Fleet fleet(c);
+  ASSERT_TRUE(fleet.start().ok());
+  EXPECT_TRUE(fleet.shares_sockets());
+  ASSERT_TRUE(wait_until([&] { return fleet.stats().registered == 300; }, 20s))
+      << fleet.stats().registered << " of 300 registered";
+  EXPECT_EQ(registrations_in_redis(h), 300u);
+  for (uint32_t i : {0u, 149u, 150u, 299u}) {
+    auto keys = h.redis({"KEYS", "EP:ADDR:127.64." + std::to_string((i + 1) / 256) + "." +
+                                     std::to_string((i + 1) % 256) + ":*"});
+    ASSERT_TRUE(keys.ok());
+    ASSERT_EQ(keys->elements.size(), 1u) << "device " << i << " seen at its own address";
+    auto ep = h.redis({"GET", keys->elements[0].str});
+    ASSERT_TRUE(ep.ok());
+    EXPECT_NE(ep->str.find(fleet.endpoint(i)), std::string::npos) << ep->str;
+    Reply units = ask(h, fleet.endpoint(i),
+                      R"({"kind":"read","path":"/3313/0/5701","contentFormat":"TEXT"})");
+    ASSERT_TRUE(units.ok) << fleet.endpoint(i);
+    EXPECT_EQ(units.body.at("content").at("value").as_string(), "m/s2");
+  }
+  const std::string ticket = "obs-shared";
+  ASSERT_FALSE(h.request(R"({"ep":")" + fleet.endpoint(42) + R"(","ticket":")" + ticket +
+                             R"(","req":{"kind":"observe","path":"/3313/0/5702"}})",
+                         ticket)
+                   .empty());
+  ASSERT_TRUE(wait_until(
+      [&] {
+        size_t n = 0;
+        for (const std::string& m : h.seen("LWM2M_RESP"))
+          n += m.find("\"notification\":true") != std::string::npos;
+        return n >= 5;
+      },
+      5s))
+      << "notifications of an observed device that shares its socket";
+  fleet.stop();
+  EXPECT_EQ(fleet.stats().registered, 0u);
+  EXPECT_TRUE(wait_until([&] { return registrations_in_redis(h) == 0; }, 5s))
+      << "de-registration on stop";
+}
+
 TEST(Fleet, RejectsBadConfigurations) {
   emulated::FleetConfig c;
   c.server = {boost::asio::ip::make_address("127.0.0.1"), 5683};
@@ -167,6 +216,14 @@ TEST(Fleet, RejectsBadConfigurations) {
   EXPECT_FALSE(emulated::validate(c).ok()) << "identity without key";
   c.psk_key_pattern = "k-{n}";
   EXPECT_TRUE(emulated::validate(c).ok());
+  c.source_range = io::AddressRange::parse("127.64.0.0/16").value();
+  EXPECT_FALSE(emulated::validate(c).ok()) << "DTLS devices cannot share sockets";
+  c.psk_identity_pattern.clear();
+  EXPECT_TRUE(emulated::validate(c).ok());
+  c.source_range = io::AddressRange::parse("127.64.0.0/31").value();
+  EXPECT_FALSE(emulated::validate(c).ok()) << "too few addresses";
+  c.source_range = io::AddressRange::parse("fd00::/64").value();
+  EXPECT_FALSE(emulated::validate(c).ok()) << "IPv6 devices towards an IPv4 server";
 }
 
 // The `fogm2m fleet` process: registers, writes its stats file, answers an
