@@ -151,7 +151,7 @@ Duration RegistrationClient::backoff(const DeviceConfig& config) {
 }
 
 void RegistrationClient::failed(TimePoint now, bool update_not_found, const DeviceConfig& config,
-                                DeviceCounters& counters) {
+                                DeviceCounters& counters, std::optional<Duration> retry_after) {
   ++counters.errors;
   switch (state_) {
     case RegistrationState::kDeregistering:
@@ -164,6 +164,12 @@ void RegistrationClient::failed(TimePoint now, bool update_not_found, const Devi
       state_ = RegistrationState::kRegisterDue;
       if (update_not_found) {
         deadline_ = now;  // the server forgot us: register again at once
+      } else if (retry_after) {
+        // The server said when (overloaded, or its store away): then, with
+        // a quarter of jitter so the refused do not come back together.
+        deadline_ = now + *retry_after +
+                    std::chrono::duration_cast<Duration>(*retry_after * 0.25 * uniform01(rng_));
+        if (failures_ < 30) ++failures_;
       } else {
         deadline_ = now + backoff(config);
         if (failures_ < 30) ++failures_;
@@ -173,6 +179,21 @@ void RegistrationClient::failed(TimePoint now, bool update_not_found, const Devi
       return;
   }
 }
+
+namespace {
+
+// Max-Age of a 5.03 Service Unavailable or 4.29 Too Many Requests: when the
+// server wants to hear from us again (RFC 7252 5.9.3.4, RFC 8516).
+std::optional<Duration> retry_after(const CoapMessage& response) {
+  if (response.code != coap_code(CoapCode::kServiceUnavailable) &&
+      response.code != coap_code(CoapCode::kTooManyRequests))
+    return std::nullopt;
+  const auto max_age = response.uint_option(lwm2m::coap_option::kMaxAge);
+  if (!max_age || *max_age == 0) return std::nullopt;
+  return std::chrono::seconds(std::min<uint32_t>(*max_age, 3600));
+}
+
+}  // namespace
 
 RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage& response,
                                                                TimePoint now, uint32_t lifetime_s,
@@ -191,7 +212,7 @@ RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage
         ++counters.registrations;
         return Answer::kRegistered;
       }
-      failed(now, false, config, counters);
+      failed(now, false, config, counters, retry_after(response));
       break;
     }
     case RegistrationState::kUpdating:
@@ -201,7 +222,8 @@ RegistrationClient::Answer RegistrationClient::handle_response(const CoapMessage
         failures_ = 0;
         ++counters.updates;
       } else {
-        failed(now, response.code == coap_code(CoapCode::kNotFound), config, counters);
+        failed(now, response.code == coap_code(CoapCode::kNotFound), config, counters,
+               retry_after(response));
       }
       break;
     case RegistrationState::kDeregistering:

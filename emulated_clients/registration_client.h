@@ -81,8 +81,10 @@ class RegistrationClient {
   lwm2m::CoapMessage make_request(uint8_t code);
   lwm2m::CoapMessage make_register(const DeviceObjects& objects, const std::string& endpoint);
   lwm2m::CoapMessage make_update(const DeviceObjects& objects);
+  // `retry_after`: the server's Max-Age on 5.03/4.29 (when to try again),
+  // used instead of the back-off.
   void failed(TimePoint now, bool update_not_found, const DeviceConfig& config,
-              DeviceCounters& counters);
+              DeviceCounters& counters, std::optional<Duration> retry_after = std::nullopt);
   Duration backoff(const DeviceConfig& config);
   bool is_pending_token(std::string_view token) const;
 

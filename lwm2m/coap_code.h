@@ -34,6 +34,7 @@ enum class CoapCode : uint8_t {
   kPreconditionFailed = 140,
   kRequestEntityTooLarge = 141,
   kUnsupportedContentFormat = 143,
+  kTooManyRequests = 157,  // 4.29, RFC 8516
   kInternalServerError = 160,
   kNotImplemented = 161,
   kBadGateway = 162,

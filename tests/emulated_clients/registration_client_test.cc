@@ -135,6 +135,29 @@ TEST(DeviceRegistration, FailuresBackOffWithJitter) {
   EXPECT_EQ(d.counters().errors, 7u);
 }
 
+// An overloaded server (5.03, or 4.29) says when to come back in Max-Age:
+// the device waits that long plus up to a quarter of jitter, not its own
+// back-off.
+TEST(DeviceRegistration, ServiceUnavailableWithMaxAgeIsRetriedThen) {
+  auto c = config(0ms);
+  c->retry_base = 2000ms;
+  Device d = make_device(c);
+  d.start(T0);
+  TimePoint t = T0;
+  for (auto code : {CoapCode::kServiceUnavailable, CoapCode::kTooManyRequests}) {
+    auto out = tick(d, t);
+    ASSERT_EQ(out.size(), 1u);
+    CoapMessage busy = response_to(out[0], code);
+    busy.add_uint_option(opt::kMaxAge, 30);
+    ASSERT_TRUE(d.handle_response(busy, t));
+    EXPECT_EQ(d.registration_state(), RegistrationState::kRegisterDue);
+    const auto wait = d.next_deadline() - t;
+    EXPECT_GE(wait, 30000ms);
+    EXPECT_LT(wait, 37500ms);
+    t = d.next_deadline();
+  }
+}
+
 TEST(DeviceRegistration, ChangesTriggerUpdates) {
   Device d = make_device(config(0ms));
   d.start(T0);
