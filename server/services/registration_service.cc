@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "bus/registration_event.h"
@@ -128,8 +129,45 @@ void RegistrationService::handle(const PeerInfo& peer, const CoapMessage& reques
   respond(coap_response(CoapCode::kMethodNotAllowed));
 }
 
+bool RegistrationService::admit(uint32_t& max_age_s) {
+  const int64_t second = ctx_.now_ms() / 1000;
+  if (second != second_) {
+    const bool consecutive = second == second_ + 1;
+    admitted_before_ = consecutive ? admitted_ : 0;
+    deferred_before_ = consecutive ? deferred_ : 0;
+    admitted_ = deferred_ = 0;
+    second_ = second;
+  }
+  if (max_in_flight_ == 0 || *in_flight_ < max_in_flight_) {
+    ++admitted_;
+    return true;
+  }
+  ++deferred_;
+  ++deferred_total_;
+  // Spread the returns over the time the node needs for what it turned
+  // away last second at the rate it admitted (at least 1 s, at most 60 s).
+  const uint64_t rate = std::max<uint64_t>(admitted_before_, 1);
+  const uint64_t window =
+      std::clamp<uint64_t>((deferred_before_ + rate - 1) / rate, uint64_t{1}, uint64_t{60});
+  rng_ += 0x9E3779B97F4A7C15ull;
+  uint64_t z = (rng_ ^ (rng_ >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  max_age_s = static_cast<uint32_t>(1 + (z ^ (z >> 31)) % window);
+  return false;
+}
+
 void RegistrationService::do_register(const PeerInfo& peer, const CoapMessage& request,
                                       Responder respond) {
+  if (uint32_t max_age_s = 0; !admit(max_age_s)) {
+    CoapMessage busy = coap_response(CoapCode::kServiceUnavailable, "overloaded, retry later");
+    busy.add_uint_option(lwm2m::coap_option::kMaxAge, max_age_s);
+    return respond(std::move(busy));
+  }
+  ++*in_flight_;
+  respond = [in_flight = in_flight_, respond = std::move(respond)](CoapMessage response) {
+    --*in_flight;
+    respond(std::move(response));
+  };
   auto params = parse_params(request);
   if (!params) return respond(coap_response(CoapCode::kBadRequest, params.error().message));
   if (!params->endpoint)

@@ -13,12 +13,21 @@
 // still answered 2.04 from the in-memory registration and written through
 // when the store is back (unwritten_updates.h says in which order).
 //
+// Admission (a registration storm): at most max_in_flight_registrations
+// Registers wait for the store at once; beyond that a Register is answered
+// at once with 5.03 and a Max-Age spread over how long the node needs for
+// the registrations it is turning away (about deferred / admitted per
+// second, 1..60 s), so the devices come back spread out instead of all
+// together and the node spends a few microseconds on each refusal instead
+// of a store write. Updates and De-registers are always admitted.
+//
 // Registrations are matched by regId, never by address alone: a device whose
 // address changed (NAT rebinding) and whose Update lands on another node is
 // taken over by that node, which becomes its owner.
 #pragma once
 
 #include <functional>
+#include <memory>
 
 #include "io/lifetime.h"
 #include "server/node_context.h"
@@ -43,6 +52,11 @@ class RegistrationService {
   void write_through();
   size_t unwritten_updates() const { return unwritten_.size(); }
 
+  // Admission (above); 0 admits everything.
+  void set_max_in_flight_registrations(size_t n) { max_in_flight_ = n; }
+  size_t registrations_in_flight() const { return *in_flight_; }
+  uint64_t registrations_deferred() const { return deferred_total_; }
+
   // A registration event from the bus (ours or another node's): drops local
   // devices that another node took over or that were removed.
   void on_event(std::string_view channel, std::string_view message);
@@ -65,9 +79,19 @@ class RegistrationService {
   void update_from_memory(const PeerInfo& peer, const store::RegistrationUpdate& update,
                           const Responder& respond);
   void write_one(const std::string& reg_id);
+  // Counts `admitted` into the current second; false (and the Max-Age to
+  // answer with in `max_age_s`) when a Register is to be deferred.
+  bool admit(uint32_t& max_age_s);
 
   NodeContext& ctx_;
   UnwrittenUpdates unwritten_;
+  size_t max_in_flight_ = 2000;
+  std::shared_ptr<size_t> in_flight_ = std::make_shared<size_t>(0);
+  int64_t second_ = 0;  // the Unix second admitted_ and deferred_ count
+  uint64_t admitted_ = 0, deferred_ = 0;
+  uint64_t admitted_before_ = 0, deferred_before_ = 0;  // the second before
+  uint64_t deferred_total_ = 0;
+  uint64_t rng_ = 0x9E3779B97F4A7C15ull;
   bool sweeping_ = false;
   io::Lifetime lifetime_;  // last: ends first
 };

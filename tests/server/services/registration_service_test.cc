@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "bus/registration_event.h"
 #include "lwm2m/coap_code.h"
 #include "lwm2m/content_format.h"
@@ -173,6 +175,55 @@ TEST_F(RegistrationServiceTest, AnUnreachableStoreIsAnswered503WithMaxAge) {
   expect_503("update of a device that is not ours");
   EXPECT_EQ(ctx.counters.store_errors, 4u);  // one per failure above
   EXPECT_EQ(on("LESHAN_REG_DEL").size(), 0u);
+}
+
+// A registration storm: beyond max_in_flight Registers waiting for the
+// store, a Register is answered 5.03 at once with a Max-Age, spread over
+// the time the node needs for what it turned away (deferred / admitted per
+// second); the admitted ones complete; Updates are never deferred.
+TEST_F(RegistrationServiceTest, RegistersBeyondTheInFlightLimitAreDeferredWithMaxAge) {
+  service.set_max_in_flight_registrations(2);
+  auto deliver_register = [&](int i) {
+    transport.deliver(peer(static_cast<uint16_t>(41000 + i)),
+                      request(CoapCode::kPost, "/rd",
+                              {"ep=storm-" + std::to_string(i), "lt=60", "lwm2m=1.1", "b=U"}));
+  };
+  for (int i = 0; i < 10; ++i) deliver_register(i);  // all before the store answers
+  EXPECT_EQ(service.registrations_in_flight(), 2u);
+  EXPECT_EQ(service.registrations_deferred(), 8u);
+  for (size_t i = 2; i < 10; ++i) {
+    const auto& r = transport.response(i);
+    ASSERT_TRUE(r) << i << ": answered at once";
+    EXPECT_EQ(r->code, coap_code(CoapCode::kServiceUnavailable));
+    EXPECT_EQ(r->uint_option(lwm2m::coap_option::kMaxAge), 1u) << "first second: no history";
+  }
+  settle();
+  EXPECT_EQ(service.registrations_in_flight(), 0u);
+  for (size_t i = 0; i < 2; ++i) {
+    ASSERT_TRUE(transport.response(i));
+    EXPECT_EQ(transport.response(i)->code, coap_code(CoapCode::kCreated));
+  }
+  // The next second: 2 admitted and 8 deferred before, so Max-Age spreads
+  // the returns over 1..4 s.
+  now_ms += 1000;
+  std::set<uint32_t> max_ages;
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 3; ++i) deliver_register(100 + round * 3 + i);
+    const auto& r = transport.last_response();
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->code, coap_code(CoapCode::kServiceUnavailable));
+    const uint32_t age = *r->uint_option(lwm2m::coap_option::kMaxAge);
+    EXPECT_GE(age, 1u);
+    EXPECT_LE(age, 4u);
+    max_ages.insert(age);
+    settle();
+  }
+  EXPECT_GT(max_ages.size(), 1u) << "spread, not one value for all";
+  // Updates pass whatever the load.
+  const std::string reg_id = transport.response(0)->location_path().substr(4);
+  for (int i = 0; i < 5; ++i) deliver_register(200 + i);
+  handle(peer(41000), request(CoapCode::kPost, "/rd/" + reg_id));
+  EXPECT_EQ(last_code(), coap_code(CoapCode::kChanged));
 }
 
 // A device this node owns keeps updating while the store is out of reach:
