@@ -99,7 +99,8 @@ void MemoryRegistrationStore::owner_of(const std::string& endpoint,
 void MemoryRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms,
                                              Done<std::vector<Registration>> done) {
   std::vector<Registration> expired;
-  while (!expiry_.empty() && expiry_.begin()->first + grace_ms < now_ms) {
+  while (!expiry_.empty() && expiry_.begin()->first + grace_ms < now_ms &&
+         expired.size() < kExpiredPerSweep) {
     const std::string ep = expiry_.begin()->second;
     auto it = by_endpoint_.find(ep);
     expired.push_back(std::move(it->second));

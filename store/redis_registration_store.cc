@@ -230,7 +230,7 @@ void RedisRegistrationStore::remove_expired(int64_t now_ms, int64_t grace_ms,
                                             Done<std::vector<Registration>> done) {
   redis_.command(
       {"ZRANGEBYSCORE", keys::kExpiry, "-inf", "(" + millis(now_ms - grace_ms), "WITHSCORES",
-       "LIMIT", "0", "512"},
+       "LIMIT", "0", std::to_string(kExpiredPerSweep)},
       lifetime_.guard([this, now_ms, grace_ms, done](Result<RedisReply> r) {
         if (!r) return done(r.error());
         const auto& e = r->elements;

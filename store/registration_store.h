@@ -22,6 +22,10 @@ struct UpdatedRegistration {
   Registration current;
 };
 
+// Registrations one remove_expired() call takes at most: bounds the work of
+// one sweep when a whole fleet expires at once.
+inline constexpr size_t kExpiredPerSweep = 512;
+
 class RegistrationStore {
  public:
   virtual ~RegistrationStore() = default;
@@ -49,8 +53,9 @@ class RegistrationStore {
   // The node that owns `endpoint`, nullopt when nobody does.
   virtual void owner_of(const std::string& endpoint, Done<std::optional<std::string>> done) = 0;
 
-  // Removes every registration whose expiry (lastUp + lifetime) plus
-  // `grace_ms` is before `now_ms`, and returns them. Atomic per
+  // Removes registrations whose expiry (lastUp + lifetime) plus `grace_ms`
+  // is before `now_ms`, at most kExpiredPerSweep of them (the oldest), and
+  // returns them; a full batch means more may be waiting. Atomic per
   // registration: when several nodes sweep at once, each expired
   // registration is returned to exactly one of them.
   virtual void remove_expired(int64_t now_ms, int64_t grace_ms,

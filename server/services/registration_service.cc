@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/asio/post.hpp>
 #include <charconv>
 
 #include "bus/registration_event.h"
@@ -400,7 +401,7 @@ void RegistrationService::sweep_expired(int64_t grace_ms) {
   sweeping_ = true;
   ctx_.registrations.remove_expired(
       ctx_.now_ms(), grace_ms,
-      lifetime_.guard([this](Result<std::vector<store::Registration>> expired) {
+      lifetime_.guard([this, grace_ms](Result<std::vector<store::Registration>> expired) {
         sweeping_ = false;
         if (!expired) {
           ++ctx_.counters.store_errors;
@@ -416,9 +417,16 @@ void RegistrationService::sweep_expired(int64_t grace_ms) {
           }
           ++ctx_.counters.expirations;
           if (ctx_.metrics) ctx_.metrics->registrations_expired.inc();
-          spdlog::info("registration of {} expired", reg.endpoint);
+          spdlog::debug("registration of {} expired", reg.endpoint);
           publish_removed(reg);
         }
+        if (!expired->empty())
+          spdlog::info("expiry sweep: {} registrations expired", expired->size());
+        // A full batch: more are waiting (a whole fleet gone at once); go
+        // on after whatever else is ready.
+        if (expired->size() >= store::kExpiredPerSweep)
+          boost::asio::post(ctx_.io,
+                            lifetime_.guard([this, grace_ms] { sweep_expired(grace_ms); }));
       }));
 }
 

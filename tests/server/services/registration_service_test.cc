@@ -336,6 +336,20 @@ TEST_F(RegistrationServiceTest, ExpiresOnTheClockAfterLifetimeAndGrace) {
   EXPECT_EQ(ctx.counters.store_errors, 1u);
 }
 
+// A whole fleet expiring at once: one sweep takes a bounded batch from the
+// store and goes on by itself until none is left.
+TEST_F(RegistrationServiceTest, AFleetExpiringAtOnceIsSweptInBatchesUntilNoneIsLeft) {
+  const size_t fleet = store::kExpiredPerSweep * 2 + 10;
+  for (size_t i = 0; i < fleet; ++i)
+    ASSERT_FALSE(register_device("gone-" + std::to_string(i), peer(), 10).empty()) << i;
+  now_ms += 20'000;
+  service.sweep_expired(2'000);
+  settle();
+  EXPECT_EQ(ctx.counters.expirations, fleet);
+  EXPECT_EQ(on("LESHAN_REG_DEL").size(), fleet);
+  EXPECT_EQ(devices.by_endpoint("gone-0"), nullptr);
+}
+
 TEST_F(RegistrationServiceTest, ADeviceTakenOverByAnotherNodeIsDroppedHere) {
   ASSERT_FALSE(register_device("mover").empty());
   store::Registration elsewhere = devices.by_endpoint("mover")->registration;
