@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <utility>
 #include <vector>
 
 #include "sim/event.h"
@@ -54,6 +55,9 @@ class QuaternaryHeapQueue {
 
   bool empty() const { return heap_.empty(); }
   size_t size() const { return heap_.size(); }
+
+  // Every event, in no particular order; the queue is left empty.
+  std::vector<Event> take_all() { return std::exchange(heap_, {}); }
 
  private:
   std::vector<Event> heap_;

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "sim/binary_heap_queue.h"
+#include "sim/calendar_queue.h"
 #include "sim/random_stream.h"
 #include "sim/simulator.h"
 #include "sim/timer_lane.h"
@@ -109,6 +110,89 @@ TEST(Simulator, QuaternaryHeapMatchesBinaryHeap) {
   two.run_until(100000, [&](const Event& e) {
     b.push_back(e.entity);
     if (b.size() < 5000) two.schedule_in(rb.below(50), 0, e.entity + 10000);
+  });
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(a.size(), 6999u);
+}
+
+// The calendar queue gives exactly the heap's order (time, then insertion)
+// on workloads that stress its layout: many ties, pushes into the running
+// bucket, far-future outliers that stretch a calendar, bursts at one time,
+// a queue drained empty and filled again, and the moves between its small
+// (heap) and large (calendar) forms.
+TEST(CalendarQueue, MatchesTheHeapOnEveryWorkload) {
+  struct Workload {
+    const char* name;
+    SimTime spread;      // new events land within now + [0, spread)
+    SimTime outlier;     // every 97th event lands this far ahead (0: none)
+    uint64_t same_time;  // every Nth event lands exactly at now (0: none)
+  };
+  for (const Workload w :
+       {Workload{"ties", 50, 0, 0}, Workload{"wide", 1'000'000'000, 0, 0},
+        Workload{"outliers", 1000, 1'000'000'000'000'000, 0}, Workload{"bursts", 100, 0, 3}}) {
+    CalendarQueue calendar;
+    BinaryHeapQueue heap;
+    RandomStream rng(11, 12);
+    uint64_t seq = 0;
+    SimTime now = 0;
+    auto push = [&](SimTime t) {
+      Event e;
+      e.time = t;
+      e.seq = ++seq;
+      e.entity = static_cast<uint32_t>(seq);
+      calendar.push(e);
+      heap.push(e);
+    };
+    for (int round = 0; round < 3; ++round) {  // drained empty between rounds
+      for (int i = 0; i < 20000; ++i) push(now + static_cast<SimTime>(rng.below(w.spread)));
+      for (int step = 0; step < 40000 && !heap.empty(); ++step) {
+        ASSERT_EQ(calendar.size(), heap.size()) << w.name;
+        ASSERT_EQ(calendar.top().seq, heap.top().seq) << w.name << " step " << step;
+        now = heap.top().time;
+        calendar.pop();
+        heap.pop();
+        if (step < 30000) {
+          SimTime t = now + static_cast<SimTime>(rng.below(w.spread));
+          if (w.outlier && seq % 97 == 0) t = now + w.outlier;
+          if (w.same_time && seq % w.same_time == 0) t = now;
+          push(t);
+          if (seq % 5 == 0)
+            push(now + static_cast<SimTime>(rng.below(2)));  // into the running bucket
+        }
+      }
+      while (!heap.empty()) {
+        ASSERT_EQ(calendar.top().seq, heap.top().seq) << w.name;
+        now = heap.top().time;
+        calendar.pop();
+        heap.pop();
+      }
+      EXPECT_TRUE(calendar.empty()) << w.name;
+    }
+  }
+}
+
+TEST(CalendarQueue, RunsTheSimulatorLikeTheHeap) {
+  BasicSimulator<CalendarQueue> calendar;
+  BasicSimulator<BinaryHeapQueue> heap;
+  RandomStream rng(1, 2);
+  for (uint32_t i = 0; i < 2000; ++i) {
+    const SimTime t = rng.below(300);
+    calendar.schedule_at(t, 0, i);
+    heap.schedule_at(t, 0, i);
+  }
+  EventHandle ca = calendar.schedule_cancellable(150, 0, 99999);
+  EventHandle ha = heap.schedule_cancellable(150, 0, 99999);
+  EXPECT_TRUE(calendar.cancel(ca));
+  EXPECT_TRUE(heap.cancel(ha));
+  std::vector<uint32_t> a, b;
+  RandomStream ra(3, 4), rb(3, 4);
+  calendar.run_until(100000, [&](const Event& e) {
+    a.push_back(e.entity);
+    if (a.size() < 5000) calendar.schedule_in(ra.below(50), 0, e.entity + 10000);
+  });
+  heap.run_until(100000, [&](const Event& e) {
+    b.push_back(e.entity);
+    if (b.size() < 5000) heap.schedule_in(rb.below(50), 0, e.entity + 10000);
   });
   EXPECT_EQ(a, b);
   EXPECT_EQ(a.size(), 6999u);
