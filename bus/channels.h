@@ -18,6 +18,16 @@ struct Channels {
   std::string registration_update = "LESHAN_REG_UPD";
   std::string registration_delete = "LESHAN_REG_DEL";
 
+  // The request channel of node `node_id` alone (routed mode,
+  // bus/request_route.h): "LWM2M_REQ:<node-id>". Every node on Redis reads
+  // it beside `requests`; what comes in on it is served as a broadcast
+  // request is, with the same replies on `responses`.
+  std::string node_requests(std::string_view node_id) const {
+    std::string channel;
+    channel.reserve(requests.size() + 1 + node_id.size());
+    return channel.append(requests).append(1, ':').append(node_id);
+  }
+
   // The channel registration events of `kind` go out on.
   const std::string& registration(RegistrationEventKind kind) const;
   // The kind of registration event `channel` carries; nullopt for another channel.

@@ -8,6 +8,7 @@
 #include <iostream>
 #include <memory>
 
+#include "bus/request_route.h"
 #include "cli/commands.h"
 #include "gateway/gateway.h"
 #include "io/host_port.h"
@@ -28,6 +29,7 @@ struct GatewayArgs {
   size_t max_body = 1 << 20;
   int idle_timeout_s = 60;
   std::string log_level = "info";
+  std::string bus_mode = "broadcast";
 };
 
 int run_gateway(const GatewayArgs& args) {
@@ -39,6 +41,7 @@ int run_gateway(const GatewayArgs& args) {
     std::cerr << "fogm2m gateway: --redis must be host:port, got \"" << args.redis << "\"\n";
     return 2;
   }
+  options.bus.mode = bus::parse_bus_mode(args.bus_mode).value_or(bus::BusMode::kBroadcast);
   options.http.address = args.bind;
   options.http.port = args.http_port;
   options.http.max_body = args.max_body;
@@ -84,8 +87,8 @@ int run_gateway(const GatewayArgs& args) {
     }
     spdlog::info(
         "HTTP on {}:{} (REST /api, events /api/event, STOMP /ws, /metrics, web UI /); "
-        "{} registrations",
-        args.bind, gw.http_port(), gw.directory().size());
+        "{} registrations; requests on the bus: {}",
+        args.bind, gw.http_port(), gw.directory().size(), args.bus_mode);
   });
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](boost::system::error_code ec, int signo) {
@@ -125,6 +128,12 @@ void add_gateway_command(CLI::App& app) {
                   "Seconds an HTTP connection may wait for its next request")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
+  cmd->add_option("--bus-mode", args->bus_mode,
+                  "broadcast: every request to every node (LWM2M_REQ); routed: each to its "
+                  "owner's channel alone (LWM2M_REQ:<node-id>), broadcast when the owner is "
+                  "unknown or down")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"broadcast", "routed"}));
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   cmd->callback([args] {

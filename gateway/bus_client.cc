@@ -18,6 +18,10 @@ BusClient::BusClient(boost::asio::io_context& io, BusClientOptions options)
   commands_ = std::make_unique<io::RedisLink>(io_, options_.redis);
   subscriber_ = std::make_unique<io::RedisLink>(io_, options_.redis);
   bus_ = std::make_unique<bus::RedisBus>(*commands_, *subscriber_);
+  bus::RequestRouteOptions route;
+  route.mode = options_.mode;
+  route.channels = options_.channels;
+  route_ = std::make_unique<bus::RequestRoute>(*commands_, std::move(route));
 }
 
 BusClient::~BusClient() = default;
@@ -73,13 +77,20 @@ std::string BusClient::send(bus::Request request, std::chrono::milliseconds time
     return ticket;
   }
   auto timer = std::make_unique<boost::asio::steady_timer>(io_, timeout);
-  timer->async_wait(lifetime_.guard([this, ticket, timeout](boost::system::error_code ec) {
-    if (ec) return;
-    finish(ticket, make_error(ErrorKind::kTimeout,
-                              "no reply within " + std::to_string(timeout.count()) + " ms"));
-  }));
+  timer->async_wait(
+      lifetime_.guard([this, ticket, timeout, ep = request.endpoint](boost::system::error_code ec) {
+        if (ec) return;
+        route_->forget(ep);  // its owner may have changed: look it up again
+        finish(ticket, make_error(ErrorKind::kTimeout,
+                                  "no reply within " + std::to_string(timeout.count()) + " ms"));
+      }));
   pending_.emplace(ticket, Pending{std::move(on_reply), std::move(timer)});
-  bus_->publish(options_.channels.requests, bus::format_request(request));
+  std::string message = bus::format_request(request);
+  route_->publish(request, std::move(message), lifetime_.guard([this, ticket](Status sent) {
+    if (sent) return;
+    ++counters_.refused;
+    finish(ticket, make_error(ErrorKind::kIo, "bus unavailable: " + sent.error().message));
+  }));
   return ticket;
 }
 

@@ -5,7 +5,9 @@
 //   gateway's own and hands its replies (bus/reply.h) to the caller: the
 //   ack, then the final rep or err; or kTimeout when none came in time, or
 //   kIo when the bus could not take the request. Exactly one final outcome
-//   per request, never silence.
+//   per request, never silence. Where it goes, every node or its owner
+//   alone, is BusClientOptions::mode's (bus/request_route.h); a request that
+//   timed out makes its endpoint's owner be looked up afresh.
 // - Observations: the notifications of an observe sent here carry its
 //   ticket; watch() routes them to a handler until unwatch().
 // - Every notification and registration event on the bus goes to the
@@ -31,6 +33,7 @@
 #include "bus/registration_event.h"
 #include "bus/reply.h"
 #include "bus/request.h"
+#include "bus/request_route.h"
 #include "io/lifetime.h"
 #include "io/redis_link.h"
 #include "lwm2m/result.h"
@@ -41,6 +44,7 @@ namespace fogm2m::gateway {
 struct BusClientOptions {
   io::RedisLinkOptions redis;
   bus::Channels channels;
+  bus::BusMode mode = bus::BusMode::kBroadcast;  // `fogm2m gateway --bus-mode`
 };
 
 // One message about a request: an ack, then a final rep or err.
@@ -112,7 +116,8 @@ class BusClient {
   BusClientOptions options_;
   std::unique_ptr<io::RedisLink> commands_, subscriber_;
   std::unique_ptr<bus::RedisBus> bus_;
-  std::string ticket_prefix_;  // "gw-<12 hex>-": this gateway's tickets
+  std::unique_ptr<bus::RequestRoute> route_;  // publishes the requests, on commands_
+  std::string ticket_prefix_;                 // "gw-<12 hex>-": this gateway's tickets
   uint64_t ticket_count_ = 0;
   std::unordered_map<std::string, Pending> pending_;
   std::unordered_map<std::string, NotificationHandler> watched_;

@@ -108,6 +108,7 @@ LoadGenerator::LoadGenerator(boost::asio::io_context& io, BusOptions options,
 LoadGenerator::~LoadGenerator() {
   run_.reset();
   gateway_.reset();
+  route_.reset();
   sub_.reset();
   pub_.reset();
 }
@@ -145,6 +146,10 @@ Status LoadGenerator::connect() {
   link.around_connect = options_.around_connect;
   pub_ = std::make_unique<io::RedisLink>(io_, link);
   sub_ = std::make_unique<io::RedisLink>(io_, link);
+  bus::RequestRouteOptions route;
+  route.mode = options_.mode;
+  route.channels = options_.channels;
+  route_ = std::make_unique<bus::RequestRoute>(*pub_, std::move(route));
   // A loss is ridden out: requests in flight time out or fail, the run
   // goes on once the links are back.
   pub_->set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
@@ -234,12 +239,12 @@ std::string LoadGenerator::next_ticket(std::string_view kind) {
   return ticket_prefix_ + std::string(kind) + "-" + std::to_string(++ticket_count_);
 }
 
-void LoadGenerator::publish(std::string message, std::function<void(const Error&)> on_failure) {
-  pub_->command({std::string_view("PUBLISH"), std::string_view(options_.channels.requests),
-                 std::string_view(message)},
-                lifetime_.guard([on_failure = std::move(on_failure)](Result<io::RedisReply> reply) {
-                  if (!reply) on_failure(reply.error());
-                }));
+void LoadGenerator::publish(const bus::Request& request, std::string message,
+                            std::function<void(const Error&)> on_failure) {
+  route_->publish(request, std::move(message),
+                  lifetime_.guard([on_failure = std::move(on_failure)](Status sent) {
+                    if (!sent) on_failure(sent.error());
+                  }));
 }
 
 LoadSecond* LoadGenerator::second_at(Clock::time_point t) {
@@ -493,7 +498,7 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
       observe.endpoint = endpoints[next++];
       observes_[observe.ticket] = now + timeout;
       observed_by_ticket_[observe.ticket] = observe.endpoint;
-      publish(bus::format_request(observe),
+      publish(observe, bus::format_request(observe),
               lifetime_.guard([this, ticket = observe.ticket](const Error& e) {
                 if (observes_.erase(ticket) == 0) return;
                 ++observe_result_.failed;
@@ -535,7 +540,7 @@ void LoadGenerator::send_due() {
       send_via_gateway(request, ticket);
     } else {
       // A request the bus would not take (Redis away) is an error at once.
-      publish(bus::format_request(request),
+      publish(request, bus::format_request(request),
               lifetime_.guard([this, ticket, id = r.id](const Error& e) {
                 if (!run_ || run_->id != id) return;
                 auto it = run_->pending.find(ticket);

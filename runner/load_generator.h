@@ -22,6 +22,10 @@
 // gateway's replies to the load, so only messages marked
 // "notification":true count.
 //
+// In routed bus mode (BusOptions::mode) a request goes on its owner's own
+// channel, when the owner is known and alive, else on LWM2M_REQ
+// (bus/request_route.h decides, as it does for the gateway).
+//
 // One LoadGenerator owns two Redis connections (one publishes, one
 // subscribes) on the caller's io_context, and runs one load at a time.
 // connect(), observe_all() and run() block: each drives that io_context
@@ -48,6 +52,7 @@
 #include <vector>
 
 #include "bus/channels.h"
+#include "bus/request_route.h"
 #include "io/lifetime.h"
 #include "io/redis_link.h"
 #include "lwm2m/result.h"
@@ -63,6 +68,9 @@ struct BusOptions {
   std::string host = "127.0.0.1";  // numeric address of Redis
   uint16_t port = 6379;
   bus::Channels channels;  // requests go out on .requests, replies come in on .responses
+  // broadcast (the reference study): every request on .requests; routed:
+  // on its owner's channel (bus/request_route.h), for run() and observe_all().
+  bus::BusMode mode = bus::BusMode::kBroadcast;
   std::chrono::milliseconds connect_timeout{5000};
   // Wraps every connection attempt, reconnections included (the testbed
   // enters the cluster's control namespace): io::RedisLinkOptions.
@@ -164,8 +172,10 @@ class LoadGenerator {
                                                 const lwm2m::Path& path,
                                                 std::chrono::milliseconds timeout,
                                                 size_t max_in_flight);
-  // `on_failure` runs when the bus could not take the message.
-  void publish(std::string message, std::function<void(const Error&)> on_failure);
+  // Publishes `request`, written as `message`, where the bus mode says;
+  // `on_failure` runs when the bus could not take it.
+  void publish(const bus::Request& request, std::string message,
+               std::function<void(const Error&)> on_failure);
   void send_due();
   void sweep_timeouts();
   std::string next_ticket(std::string_view kind);
@@ -176,6 +186,7 @@ class LoadGenerator {
   // the run.
   std::unique_ptr<io::RedisLink> pub_;
   std::unique_ptr<io::RedisLink> sub_;
+  std::unique_ptr<bus::RequestRoute> route_;  // on pub_
   std::optional<GatewayClientOptions> gateway_options_;
   std::unique_ptr<GatewayClient> gateway_;  // via the gateway; null on the bus
   std::optional<Error> bus_error_;          // the bus failed: every call after returns it

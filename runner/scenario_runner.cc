@@ -158,6 +158,10 @@ Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::
   BusOptions bus;
   bus.host = cluster.deployment->redis_host();
   bus.port = cluster.deployment->redis_port();
+  // A point's bus mode is part of its deployment (same_deployment()), so one
+  // load generator serves one mode.
+  bus.mode = point.bus_mode() == schema::BUS_MODE_ROUTED ? bus::BusMode::kRouted
+                                                         : bus::BusMode::kBroadcast;
   // The bus sockets are made inside the cluster's control namespace, also
   // when they reconnect after a Redis restart; so are the gateway's.
   bus.around_connect =
@@ -518,6 +522,10 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
           elapsed / static_cast<double>(index) * static_cast<double>(runs.size() - index);
       char line[512];
       const auto& p = run.point;
+      // The bus mode, when the scenario names one.
+      const char* bus_mode = p.bus_mode() == schema::BUS_MODE_ROUTED      ? " bus=routed"
+                             : p.bus_mode() == schema::BUS_MODE_BROADCAST ? " bus=broadcast"
+                                                                          : "";
       // Through the gateway: its CPU per 1,000 requests and what it added.
       char via[160] = "";
       if (record.has_gateway()) {
@@ -528,20 +536,21 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
       }
       if (record.error().empty())
         std::snprintf(line, sizeof line,
-                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: sent %u answered %u errors "
-                      "%u, mean %.2f ms, "
+                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d%s: sent %u answered %u "
+                      "errors %u, mean %.2f ms, "
                       "p99 %.2f ms, throttling %.2f%s | elapsed %s, ETA %s",
                       index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
-                      p.dtls() ? 1 : 0, record.requests_sent(), record.requests_answered(),
-                      record.requests_errored(), record.latency().mean_ms(),
-                      record.latency().p99_ms(),
+                      p.dtls() ? 1 : 0, bus_mode, record.requests_sent(),
+                      record.requests_answered(), record.requests_errored(),
+                      record.latency().mean_ms(), record.latency().p99_ms(),
                       record.nodes_size() ? record.nodes(0).throttling_ratio() : 0.0, via,
                       format_duration(elapsed).c_str(), format_duration(eta).c_str());
       else
         std::snprintf(line, sizeof line,
-                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d: FAILED: %s | elapsed %s",
+                      "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d%s: FAILED: %s | elapsed %s",
                       index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
-                      p.dtls() ? 1 : 0, record.error().c_str(), format_duration(elapsed).c_str());
+                      p.dtls() ? 1 : 0, bus_mode, record.error().c_str(),
+                      format_duration(elapsed).c_str());
       options.on_progress(line);
     }
   }

@@ -636,9 +636,14 @@ class Loader {
         const double v = numeric_value(s.sweep(), f, j);
         if (const std::string problem = point_value_problem(f->name(), v); !problem.empty())
           return invalid(value_path, problem);
-        if (!seen.emplace(v, j).second)
-          return invalid(value_path,
-                         "sweep." + f->name() + ": value " + format_number(v) + " appears twice");
+        if (!seen.emplace(v, j).second) {
+          const pb::EnumValueDescriptor* e =
+              f->cpp_type() == pb::FieldDescriptor::CPPTYPE_ENUM
+                  ? f->enum_type()->FindValueByNumber(static_cast<int>(v))
+                  : nullptr;
+          return invalid(value_path, "sweep." + f->name() + ": value " +
+                                         (e ? enum_key(e) : format_number(v)) + " appears twice");
+        }
       }
     }
 
@@ -655,6 +660,7 @@ class Loader {
                      "observe_path is not an LwM2M path: " + quoted(s.observe_path()));
 
     if (Status st = validate_faults(s); !st) return st;
+    if (Status st = validate_bus_mode(s); !st) return st;
 
     for (int i = 0; i < s.mix_size(); ++i) {
       const schema::RequestSpec& r = s.mix(i);
@@ -730,6 +736,24 @@ class Loader {
                        "restart_redis takes target redis (or none), got " + quoted(f.target()));
       }
     }
+    return {};
+  }
+
+  // Routed requests are the load generator's (and a gateway's started with
+  // --bus-mode routed); the testbed starts its gateway in broadcast mode, so
+  // a routed point through the gateway would measure broadcast.
+  Status validate_bus_mode(const schema::Scenario& s) const {
+    if (s.mode() != schema::MODE_EMULATE || s.via() != schema::VIA_GATEWAY) return {};
+    const std::string problem =
+        "bus_mode routed needs via: bus (the testbed's gateway publishes in broadcast mode)";
+    if (s.defaults().bus_mode() == schema::BUS_MODE_ROUTED)
+      return invalid("defaults.bus_mode", problem);
+    for (int i = 0; i < s.points_size(); ++i)
+      if (s.points(i).bus_mode() == schema::BUS_MODE_ROUTED)
+        return invalid("points[" + std::to_string(i) + "].bus_mode", problem);
+    for (int i = 0; i < s.sweep().bus_mode_size(); ++i)
+      if (s.sweep().bus_mode(i) == schema::BUS_MODE_ROUTED)
+        return invalid("sweep.bus_mode[" + std::to_string(i) + "]", problem);
     return {};
   }
 

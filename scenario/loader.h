@@ -16,6 +16,8 @@
 //   mix: [{kind: read, path: "/3313/0/{xyz}", weight: 1}]
 //   arrival: poisson             # constant | poisson
 //   via: gateway                 # bus (default) | gateway: the load's path into the cluster
+//   defaults: {bus_mode: routed}  # broadcast (default) | routed: a Point field, so
+//                                 # `sweep: {bus_mode: [broadcast, routed]}` works; via: bus only
 //
 // Every mistake is one Error (kMalformed: YAML syntax, unknown or duplicate
 // key, wrong type; kInvalidArgument: impossible value) whose message is
@@ -44,7 +46,8 @@ Result<schema::Scenario> load_scenario_text(std::string_view text, const std::st
 // The Point every scenario starts from before `defaults:` overrides it:
 // devices 50, nodes 1, request_rate 100, dtls false, cpu_quota_us 25000,
 // cpu_period_us 100000, memory_limit_mb 512, fleets 1,
-// sampling_interval_ms 50, lifetime_s 300, fleet limits 0 (unlimited).
+// sampling_interval_ms 50, lifetime_s 300, fleet limits 0 (unlimited),
+// bus_mode unspecified (broadcast; the simulator takes its sim_params').
 schema::Point default_point();
 
 }  // namespace fogm2m::scenario

@@ -176,6 +176,15 @@ void Node::on_connected() {
                     router_->on_message(message);
                   }),
                   nullptr);
+  // Routed requests (bus/request_route.h) need the owner lookup in Redis: a
+  // node alone, on the in-memory bus, gets none.
+  if (redis_)
+    bus_->subscribe({ch.node_requests(options_.node_id)},
+                    lifetime_.guard([this](std::string_view, std::string_view message) {
+                      injected_slowdown();
+                      router_->on_routed_message(message);
+                    }),
+                    nullptr);
   bus_->subscribe({ch.registration_new, ch.registration_update, ch.registration_delete},
                   lifetime_.guard([this](std::string_view channel, std::string_view message) {
                     registration_->on_event(channel, message);

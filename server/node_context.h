@@ -28,8 +28,10 @@ struct NodeCounters {
   uint64_t updates = 0;
   uint64_t deregistrations = 0;
   uint64_t expirations = 0;
-  uint64_t bus_requests = 0;        // requests read off the bus
-  uint64_t bus_requests_owned = 0;  // of which this node acted on
+  uint64_t bus_requests = 0;           // requests read off the bus
+  uint64_t bus_requests_owned = 0;     // of which this node acted on
+  uint64_t bus_requests_routed = 0;    // of which came on this node's own channel (routed)
+  uint64_t bus_requests_rerouted = 0;  // of those, put back on the broadcast channel
   uint64_t bus_malformed = 0;
   uint64_t device_requests = 0;  // CoAP requests sent to devices
   uint64_t device_timeouts = 0;

@@ -69,6 +69,13 @@ void NodeMetrics::watch(const Node& node) {
   registry_.counter_callback("fogm2m_redis_reconnections_total",
                              "Connections made to Redis after a loss.",
                              [&node] { return node.redis_reconnects(); });
+  registry_.counter_callback("fogm2m_bus_requests_routed_total",
+                             "Requests read off this node's own channel (routed bus mode).",
+                             [&node] { return node.counters().bus_requests_routed; });
+  registry_.counter_callback(
+      "fogm2m_bus_requests_rerouted_total",
+      "Routed requests for a device this node does not hold, put back on the broadcast channel.",
+      [&node] { return node.counters().bus_requests_rerouted; });
 }
 
 void NodeMetrics::watch(const UdpTransport& udp) {

@@ -7,7 +7,9 @@
 //                                            Update or De-register answered
 //                                            with an error code)
 //   fogm2m_bus_requests_received_total{kind} requests read off the bus (every
-//                                            node reads every request)
+//                                            node reads every broadcast
+//                                            request; a routed one, its
+//                                            owner alone)
 //   fogm2m_bus_requests_answered_total{kind,outcome}
 //                                            final replies this node published:
 //                                            ok (the device answered 2.xx, or
@@ -19,6 +21,10 @@
 //   fogm2m_local_registrations               devices this node holds (gauge)
 //   fogm2m_redis_up                          both Redis links up (1/0; Redis
 //   fogm2m_redis_reconnections_total         nodes only) and reconnections
+//   fogm2m_bus_requests_routed_total         requests that came on the node's own
+//                                            channel (routed mode; Redis nodes only)
+//   fogm2m_bus_requests_rerouted_total       of those, for a device it does not
+//                                            hold: put back on the broadcast channel
 //   fogm2m_coap_datagrams_received_total{transport="udp"},
 //   fogm2m_coap_datagrams_sent_total{transport="udp"}
 //

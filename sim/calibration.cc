@@ -204,7 +204,7 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
     if (registered <= 0) continue;
     const schema::Point& pt = r.point();
     const double window = r.window_s();
-    const bool broadcast = prior.bus_mode == BusMode::kBroadcast;
+    const bool broadcast = bus_mode_of(pt, prior) == BusMode::kBroadcast;
     for (const auto& n : r.nodes()) {
       memory.emplace_back(n.registrations(), n.memory_mean_bytes());
       if (!cpu_is_work(r, n)) continue;
@@ -320,8 +320,11 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
   // ---- Latency: hop estimate from every unthrottled point ----
   std::vector<double> hops;
   for (const auto& r : unthrottled(records)) {
-    const double service = modelled_service_s(out, r->point().nodes(), r->point().dtls());
-    hops.push_back(std::max(0.0, (r->latency().mean_ms() * 1e-3 - service) / request_hops(out)));
+    SimParams measured_with = out;
+    measured_with.bus_mode = bus_mode_of(r->point(), out);
+    const double service = modelled_service_s(measured_with, r->point().nodes(), r->point().dtls());
+    hops.push_back(
+        std::max(0.0, (r->latency().mean_ms() * 1e-3 - service) / request_hops(measured_with)));
   }
   if (!hops.empty()) {
     out.network_hop_latency_s = results::median(hops);

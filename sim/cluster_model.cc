@@ -1077,8 +1077,21 @@ Status check_sim_faults(const schema::Scenario& scenario, uint32_t nodes) {
 Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
                                     uint32_t point_index, uint32_t repetition,
                                     const SimParams& params) {
-  ClusterModel model(scenario, point, params);
+  SimParams with_mode = params;
+  with_mode.bus_mode = bus_mode_of(point, params);
+  ClusterModel model(scenario, point, with_mode);
   return model.run(point_index, repetition);
+}
+
+BusMode bus_mode_of(const schema::Point& point, const SimParams& params) {
+  switch (point.bus_mode()) {
+    case schema::BUS_MODE_BROADCAST:
+      return BusMode::kBroadcast;
+    case schema::BUS_MODE_ROUTED:
+      return BusMode::kRouted;
+    default:
+      return params.bus_mode;
+  }
 }
 
 }  // namespace fogm2m::sim

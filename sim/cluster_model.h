@@ -60,6 +60,10 @@ struct PointOutcome {
 // absurd at_s). Other kinds are not simulated: their FaultOutcome says so.
 Status check_sim_faults(const schema::Scenario& scenario, uint32_t nodes = 0);
 
+// The bus mode `point` runs with: its own when the scenario names one
+// (`bus_mode: broadcast|routed`), else the parameters' (sim_params).
+BusMode bus_mode_of(const schema::Point& point, const SimParams& params);
+
 // Simulates `point` (index `point_index` of the scenario's expansion,
 // repetition `repetition`) with the scenario's run settings (warmup, window,
 // mix, arrival, seed, timeout, observe_all). Deterministic: the same
@@ -67,7 +71,8 @@ Status check_sim_faults(const schema::Scenario& scenario, uint32_t nodes = 0);
 // for points the model cannot run (no nodes, more than 65535 nodes, a
 // negative or absurd window, faults check_sim_faults refuses).
 // Scenarios with faults: the record's `faults` (FaultStats) as the testbed
-// fills it (timeline_file left empty).
+// fills it (timeline_file left empty). The point's bus_mode, when it names
+// one, overrides the parameters' (bus_mode_of()).
 Result<PointOutcome> simulate_point(const schema::Scenario& scenario, const schema::Point& point,
                                     uint32_t point_index, uint32_t repetition,
                                     const SimParams& params);

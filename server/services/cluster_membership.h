@@ -1,11 +1,10 @@
 // Which nodes of the cluster are alive, and which one answers for nobody.
 //
-// Requests go to every node (broadcast bus); only the owner of the endpoint
-// acts. A request nobody owns (unknown endpoint, owner down) or that cannot
-// be read at all would go unanswered, so exactly one node, the "fallback"
-// (the live node with the smallest id), looks such requests up in the store
-// and answers them with an error. Other nodes pay no Redis round trip for
-// endpoints that are not theirs.
+// Requests go to every node (broadcast bus; a routed request, to its owner
+// alone, bus/request_route.h); only the owner of the endpoint acts. A request nobody owns (unknown
+// endpoint, owner down) or that cannot be read at all would go unanswered, so exactly one node, the
+// "fallback" (the live node with the smallest id), looks such requests up in the store and answers
+// them with an error. Other nodes pay no Redis round trip for endpoints that are not theirs.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>

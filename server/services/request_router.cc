@@ -48,6 +48,30 @@ void RequestRouter::on_message(std::string_view message) {
   serve(*device, request);
 }
 
+void RequestRouter::on_routed_message(std::string_view message) {
+  ++ctx_.counters.bus_requests;
+  ++ctx_.counters.bus_requests_routed;
+  bus::ParsedRequest parsed = bus::parse_request(message);
+  if (!parsed.request) {
+    // No other node saw it: this one answers what carries a ticket.
+    ++ctx_.counters.bus_malformed;
+    if (ctx_.metrics) ctx_.metrics->received_malformed();
+    if (!parsed.ticket) return;
+    if (ctx_.metrics) ctx_.metrics->answered_malformed();
+    return publish_reply(bus::format_err(*parsed.ticket, parsed.request.error().message));
+  }
+  const bus::Request& request = *parsed.request;
+  if (request.kind != RequestKind::kSecInfo) {
+    if (const LocalDevice* device = ctx_.devices.by_endpoint(request.endpoint)) {
+      if (ctx_.metrics) ctx_.metrics->received(request.kind);
+      return serve(*device, request);
+    }
+  }
+  // Counted as received when it comes back on the broadcast channel.
+  ++ctx_.counters.bus_requests_rerouted;
+  ctx_.bus.publish(ctx_.channels.requests, std::string(message));
+}
+
 // This node holds the device: ack, ask it, reply.
 void RequestRouter::serve(const LocalDevice& device, const bus::Request& request) {
   ++ctx_.counters.bus_requests_owned;

@@ -3,6 +3,17 @@
 // answers what nobody owns (unknown endpoint, owner down), malformed
 // messages that carry a ticket, and sec_info requests. Every node keeps its
 // PSK cache current from the sec_info requests it sees.
+//
+// Routed mode (bus/request_route.h): a requester that found this node as
+// the endpoint's owner publishes on this node's own channel
+// (Channels::node_requests), which no other node reads. What this node
+// holds it serves as above. Anything else, a device it no longer holds (the
+// requester's view of the owner was stale: the device moved, or this node
+// restarted) or a sec_info request, it publishes again, unchanged, on the
+// broadcast channel, where every node sees it and the rules above answer
+// it: the new owner serves, the fallback answers for nobody or for a dead
+// owner. So a routed request is never dropped here, and its answer is the
+// one a broadcast request would have got.
 #pragma once
 
 #include <string_view>
@@ -22,6 +33,8 @@ class RequestRouter {
 
   // A message from the requests channel.
   void on_message(std::string_view message);
+  // A message from this node's own request channel (routed mode).
+  void on_routed_message(std::string_view message);
 
  private:
   void handle_sec_info(const bus::Request& request);

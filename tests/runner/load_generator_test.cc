@@ -13,6 +13,8 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "io/redis_link.h"
+#include "io/unix_clock.h"
 #include "tests/support/bus_peer.h"
 #include "tests/support/redis_test_base.h"
 #include "tests/support/test_util.h"
@@ -29,8 +31,10 @@ class Responder {
   Responder(boost::asio::io_context& io, std::chrono::milliseconds delay)
       : io_(io), peer_(io), delay_(delay) {}
 
-  bool start(const std::string& host, uint16_t port) {
-    return peer_.start(host, port, {peer_.channels().requests},
+  // Reads LWM2M_REQ, or the channels given (a node's own, in routed mode).
+  bool start(const std::string& host, uint16_t port, std::vector<std::string> channels = {}) {
+    if (channels.empty()) channels = {peer_.channels().requests};
+    return peer_.start(host, port, std::move(channels),
                        [this](std::string_view, std::string_view m) { on_request(m); });
   }
 
@@ -47,6 +51,7 @@ class Responder {
   void stop() { stopped_ = true; }
   int requests() const { return requests_; }
   std::map<std::string, int> kinds;
+  std::map<std::string, int> endpoints;
 
  private:
   void publish(std::string m) { peer_.publish(peer_.channels().responses, std::move(m)); }
@@ -57,6 +62,7 @@ class Responder {
     const std::string ep(req.at("ep").as_string());
     const std::string ticket(req.at("ticket").as_string());
     ++kinds[std::string(req.at("req").at("kind").as_string())];
+    ++endpoints[ep];
     if (ep.rfind("silent-", 0) == 0) return;
     publish(json::serialize(json::object{{"ticket", ticket}, {"ack", true}}));
     const bool ok = ep.rfind("ok-", 0) == 0;
@@ -267,6 +273,37 @@ TEST_F(LoadGeneratorTest, RejectsBadPlans) {
   EXPECT_EQ(no_endpoints.error().kind, ErrorKind::kInvalidArgument);
   auto no_rate = gen_->run(plan({"ok-1"}, 0, 1));
   ASSERT_FALSE(no_rate.ok());
+}
+
+// Routed mode: the requests of a device with a live owner go on that
+// owner's channel alone, the others on LWM2M_REQ (bus/request_route.h).
+TEST_F(LoadGeneratorTest, RoutedModeSendsEachRequestToItsOwnersChannel) {
+  Responder node_z(io_, 5ms);  // plays node-z; the fixture's responder reads LWM2M_REQ
+  ASSERT_TRUE(node_z.start(redis_host(), redis_port(), {"LWM2M_REQ:node-z"}));
+  io::RedisLink redis(io_, io::RedisLinkOptions::at(redis_host(), redis_port()));
+  int done = 0;
+  redis.start([&](Status) {
+    redis.command({"SET", "EP#UID:{ok-owned}", "node-z"}, [&](Result<io::RedisReply>) { ++done; });
+    redis.command({"ZADD", "NODES", std::to_string(io::system_unix_ms()), "node-z"},
+                  [&](Result<io::RedisReply>) { ++done; });
+  });
+  ASSERT_TRUE(test::run_until(io_, [&] { return done == 2; }));
+
+  BusOptions bus;
+  bus.host = redis_host();
+  bus.port = redis_port();
+  bus.mode = bus::BusMode::kRouted;
+  LoadGenerator routed(io_, bus);
+  ASSERT_TRUE(routed.connect().ok());
+  auto r = routed.run(plan({"ok-owned", "ok-free"}, 100, 0.5));
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->answered, r->sent);
+  EXPECT_GT(node_z.endpoints["ok-owned"], 0);
+  EXPECT_EQ(node_z.endpoints.count("ok-free"), 0u);
+  EXPECT_GT(responder_->endpoints["ok-free"], 0);
+  EXPECT_EQ(responder_->endpoints.count("ok-owned"), 0u);
+  node_z.stop();
+  redis.disconnect();
 }
 
 TEST(LoadGeneratorBus, UnreachableRedisIsAnIoError) {

@@ -322,5 +322,36 @@ TEST(LoaderTest, ViaIsBusOrGateway) {
   expect_error("name: x\nvia: [gateway]\n", 2, "via: expected a single value");
 }
 
+TEST(LoaderTest, BusModeIsAPointFieldThatCanBeSwept) {
+  EXPECT_EQ(load_ok("name: x\n").defaults().bus_mode(), schema::BUS_MODE_UNSPECIFIED);
+  EXPECT_EQ(load_ok("name: x\ndefaults: {bus_mode: routed}\n").defaults().bus_mode(),
+            schema::BUS_MODE_ROUTED);
+  auto swept = load_ok("name: x\nsweep:\n  nodes: [1, 3]\n  bus_mode: [broadcast, routed]\n");
+  ASSERT_EQ(swept.sweep().bus_mode_size(), 2);
+  EXPECT_EQ(swept.sweep().bus_mode(0), schema::BUS_MODE_BROADCAST);
+  EXPECT_EQ(swept.sweep().bus_mode(1), schema::BUS_MODE_ROUTED);
+  expect_error("name: x\ndefaults:\n  bus_mode: multicast\n", 3,
+               "bus_mode: unknown value \"multicast\" (one of: unspecified, broadcast, routed)");
+  expect_error("name: x\nsweep:\n  bus_mode: [routed, routed]\n", 3,
+               "sweep.bus_mode: value routed appears twice", ErrorKind::kInvalidArgument);
+}
+
+TEST(LoaderTest, RoutedBusModeNeedsTheBusPath) {
+  // The testbed's gateway publishes in broadcast mode: a routed point
+  // through it would not measure what it says.
+  expect_error("name: x\nvia: gateway\ndefaults:\n  nodes: 2\n  bus_mode: routed\n", 5,
+               "bus_mode routed needs via: bus", ErrorKind::kInvalidArgument);
+  expect_error("name: x\nvia: gateway\nsweep:\n  bus_mode:\n    - broadcast\n    - routed\n", 6,
+               "bus_mode routed needs via: bus", ErrorKind::kInvalidArgument);
+  EXPECT_EQ(
+      load_ok("name: x\nvia: gateway\ndefaults: {bus_mode: broadcast}\n").defaults().bus_mode(),
+      schema::BUS_MODE_BROADCAST);
+  // The simulator models the bus path whatever `via` says.
+  EXPECT_EQ(load_ok("name: x\nmode: sim\nvia: gateway\ndefaults: {bus_mode: routed}\n")
+                .defaults()
+                .bus_mode(),
+            schema::BUS_MODE_ROUTED);
+}
+
 }  // namespace
 }  // namespace fogm2m::scenario

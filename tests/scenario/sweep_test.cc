@@ -38,6 +38,23 @@ TEST(Sweep, EveryAxisIsAPointField) {
   }
 }
 
+// bus_mode is the innermost axis but the rate: each mode its own deployment.
+TEST(Sweep, BusModeIsAnAxisAndADeployment) {
+  auto points = expand_points(load(R"(sweep:
+  nodes: [1, 3]
+  bus_mode: [broadcast, routed]
+  request_rate: [10, 20]
+)"));
+  ASSERT_EQ(points.size(), 8u);
+  EXPECT_EQ(points[0].bus_mode(), schema::BUS_MODE_BROADCAST);
+  EXPECT_EQ(points[1].bus_mode(), schema::BUS_MODE_BROADCAST);
+  EXPECT_EQ(points[2].bus_mode(), schema::BUS_MODE_ROUTED);
+  EXPECT_EQ(points[4].nodes(), 3u);
+  EXPECT_EQ(points[4].bus_mode(), schema::BUS_MODE_BROADCAST);
+  EXPECT_TRUE(same_deployment(points[0], points[1]));
+  EXPECT_FALSE(same_deployment(points[1], points[2]));
+}
+
 TEST(Sweep, NoAxesIsTheDefaultsPoint) {
   auto points = expand_points(load("defaults: {devices: 7}\n"));
   ASSERT_EQ(points.size(), 1u);

@@ -164,6 +164,35 @@ TEST(ClusterModel, RedisRepliesWakeTheNodeOnlyAfterItsStretch) {
   EXPECT_NEAR(after.cpu_s() - inside.cpu_s(), (after.wakeups() - inside.wakeups()) * 30e-6, 1e-3);
 }
 
+// A scenario's bus_mode (a Point field) overrides the parameters' when it
+// names one; unspecified leaves the parameters' (fog-1m's routed bus).
+TEST(ClusterModel, ThePointsBusModeOverridesTheParameters) {
+  const auto s = small_scenario();
+  auto node_cpu = [&](schema::BusMode in_point, BusMode in_params) {
+    schema::Point p = point(50, 3, 100);
+    p.set_bus_mode(in_point);
+    SimParams params;
+    params.bus_mode = in_params;
+    auto out = simulate_point(s, p, 0, 0, params);
+    EXPECT_TRUE(out.ok()) << out.error().message;
+    double cpu = 0;
+    if (out.ok())
+      for (const auto& n : out->record.nodes()) cpu += n.cpu_s();
+    return cpu;
+  };
+  const double broadcast = node_cpu(schema::BUS_MODE_UNSPECIFIED, BusMode::kBroadcast);
+  const double routed = node_cpu(schema::BUS_MODE_UNSPECIFIED, BusMode::kRouted);
+  EXPECT_LT(routed, broadcast);  // two of three nodes no longer parse each request
+  EXPECT_EQ(node_cpu(schema::BUS_MODE_ROUTED, BusMode::kBroadcast), routed);
+  EXPECT_EQ(node_cpu(schema::BUS_MODE_BROADCAST, BusMode::kRouted), broadcast);
+  schema::Point p;
+  SimParams params;
+  params.bus_mode = BusMode::kRouted;
+  EXPECT_EQ(bus_mode_of(p, params), BusMode::kRouted);
+  p.set_bus_mode(schema::BUS_MODE_BROADCAST);
+  EXPECT_EQ(bus_mode_of(p, params), BusMode::kBroadcast);
+}
+
 TEST(ClusterModel, RejectsImpossiblePoints) {
   const auto s = small_scenario();
   auto none = simulate_point(s, point(10, 0, 10), 0, 0, SimParams{});

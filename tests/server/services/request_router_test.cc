@@ -177,5 +177,72 @@ TEST_F(RequestRouterTest, SecInfoUpdatesEveryCacheAndTheFallbackStores) {
   EXPECT_TRUE(psk.find("dev-u-id").has_value());
 }
 
+// Routed mode: a request on this node's own channel.
+class RoutedRequestTest : public RequestRouterTest {
+ protected:
+  RoutedRequestTest() {
+    bus.subscribe(
+        {ctx.channels.requests},
+        [this](std::string_view channel, std::string_view message) {
+          published[std::string(channel)].emplace_back(message);
+        },
+        nullptr);
+  }
+  void receive_routed(const std::string& message) {
+    router.on_routed_message(message);
+    settle();
+  }
+};
+
+TEST_F(RoutedRequestTest, TheOwnerServesItAsABroadcastOne) {
+  receive_routed(request_for("mine", "r1", R"({"kind":"read","path":"/3313/0/5702"})"));
+  const auto replies = replies_to("r1");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kAck);
+  ASSERT_EQ(transport.sent.size(), 1u);
+  EXPECT_EQ(ctx.counters.bus_requests_routed, 1u);
+  EXPECT_EQ(ctx.counters.bus_requests_owned, 1u);
+  EXPECT_EQ(ctx.counters.bus_requests_rerouted, 0u);
+  EXPECT_TRUE(on("LWM2M_REQ").empty());
+}
+
+// The requester's view of the owner was stale (the device moved, or is
+// gone): the request goes back, unchanged, where every node sees it.
+TEST_F(RoutedRequestTest, ADeviceThisNodeDoesNotHoldGoesBackOnTheBroadcastChannel) {
+  owned_by("elsewhere", "node-2");
+  membership.alive.insert("node-2");
+  const std::string elsewhere =
+      request_for("elsewhere", "r2", R"({"kind":"read","path":"/3313/0/5702"})");
+  receive_routed(elsewhere);
+  const std::string stranger = request_for("stranger", "r3", R"({"kind":"read","path":"/3"})");
+  receive_routed(stranger);
+  EXPECT_EQ(on("LWM2M_REQ"), (std::vector<std::string>{elsewhere, stranger}));
+  EXPECT_TRUE(replies_to("r2").empty());  // answered when it comes back
+  EXPECT_TRUE(replies_to("r3").empty());
+  EXPECT_TRUE(transport.sent.empty());
+  EXPECT_EQ(ctx.counters.bus_requests_rerouted, 2u);
+
+  // Every node mirrors sec_info in its PSK cache: it is never served routed.
+  const std::string sec =
+      request_for("mine", "r4", R"({"kind":"sec_info","action":"add","identity":"i","key":"01"})");
+  receive_routed(sec);
+  EXPECT_EQ(on("LWM2M_REQ").back(), sec);
+  EXPECT_TRUE(replies_to("r4").empty());
+  EXPECT_EQ(ctx.counters.bus_requests_rerouted, 3u);
+}
+
+// No other node saw it: this one answers, fallback or not.
+TEST_F(RoutedRequestTest, AMalformedOneIsAnsweredHere) {
+  membership.fallback = false;
+  receive_routed(R"({"ep":"stranger","ticket":"r5","req":{"kind":"frobnicate","path":"/3"}})");
+  auto replies = replies_to("r5");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kErr);
+  receive_routed("{not json");
+  EXPECT_EQ(on("LWM2M_RESP").size(), 1u);
+  EXPECT_TRUE(on("LWM2M_REQ").empty());
+  EXPECT_EQ(ctx.counters.bus_malformed, 2u);
+}
+
 }  // namespace
 }  // namespace fogm2m::server
