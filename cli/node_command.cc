@@ -71,6 +71,10 @@ void add_node_command(CLI::App& app) {
          "notifications wait there while the node is busy")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--max-pending-registrations", args->process.node.max_pending_registrations,
+                  "Registers waiting for Redis at once; beyond, a Register is answered 5.03 with a "
+                  "Max-Age spread over the backlog (0: no limit)")
+      ->capture_default_str();
   cmd->add_option("--stats-interval", args->process.stats_interval_s,
                   "Print counters every N seconds (0: never)")
       ->capture_default_str();

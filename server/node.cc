@@ -141,6 +141,7 @@ void Node::on_connected() {
                                                    {},
                                                    metrics_});
   registration_ = std::make_unique<RegistrationService>(*ctx_);
+  registration_->set_max_in_flight_registrations(options_.max_pending_registrations);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
   router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
   registration_->on_removed = [this](const store::Registration& reg) {

@@ -39,6 +39,9 @@ struct NodeOptions {
   std::chrono::milliseconds device_timeout{5000};
   std::chrono::milliseconds sweep_interval{1000};
   int64_t expiry_grace_ms = 2000;  // a registration ends lifetime + grace after its last update
+  // Registers waiting for the store at once before more are deferred with
+  // 5.03 and a Max-Age (registration_service.h, admission); 0: no limit.
+  size_t max_pending_registrations = 2000;
   io::UnixClock clock = io::system_unix_ms;  // registration dates, expiry, heartbeats
 };
 
