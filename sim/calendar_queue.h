@@ -38,12 +38,13 @@ class CalendarQueue {
   void reserve(size_t n) { top_.reserve(n); }
 
   void push(const Event& e) {
-    ++size_;
     if (heap_mode_) {
       near_.push(e);
-      if (near_.size() > kCalendarFrom) to_calendar();
+      if (near_.size() > kCalendarFrom) [[unlikely]]
+        to_calendar();
       return;
     }
+    ++size_;
     if (e.time < bucket_end_) {
       near_.push(e);
     } else if (e.time < calendar_end_) {
@@ -68,7 +69,6 @@ class CalendarQueue {
   // Removes the earliest event. Precondition: !empty().
   void pop() {
     if (heap_mode_) {
-      --size_;
       near_.pop();
       return;
     }
@@ -81,8 +81,8 @@ class CalendarQueue {
     refill();
   }
 
-  bool empty() const { return size_ == 0; }
-  size_t size() const { return size_; }
+  bool empty() const { return heap_mode_ ? near_.empty() : size_ == 0; }
+  size_t size() const { return heap_mode_ ? near_.size() : size_; }
 
  private:
   static constexpr size_t kCalendarFrom = 8192;
@@ -96,7 +96,7 @@ class CalendarQueue {
 
   // Makes the earliest pending event reachable from top(): moves on to the
   // next non-empty bucket, or lays out a new calendar from the overflow.
-  void refill() {
+  [[gnu::noinline]] void refill() {
     while (size_ > 0 && position_ >= current_.size() && near_.empty()) {
       current_.clear();
       position_ = 0;
@@ -114,7 +114,8 @@ class CalendarQueue {
   }
 
   // The heap grew large: its events become the overflow of a first calendar.
-  void to_calendar() {
+  [[gnu::noinline]] void to_calendar() {
+    size_ = near_.size();
     top_ = near_.take_all();
     for (const Event& e : top_) {
       top_min_ = std::min(top_min_, e.time);
@@ -161,7 +162,7 @@ class CalendarQueue {
     top_max_ = kDawn;
   }
 
-  size_t size_ = 0;
+  size_t size_ = 0;             // in calendar mode (the heap counts its own)
   std::vector<Event> current_;  // the running bucket, sorted
   size_t position_ = 0;         // next event of current_
   QuaternaryHeapQueue near_;    // scheduled into the running bucket after it was sorted
