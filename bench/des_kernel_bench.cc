@@ -1,7 +1,7 @@
 // The discrete-event kernel the simulator runs on (sim/simulator.h with its
 // calendar queue), in the hold model (hold_model.h), with a small event list
-// (the calendar's heap form) and a large one (its calendar form). Gate benchmarks (gate_iterations.h): the performance gate
-// counts instructions per 100,000 events.
+// (the calendar's heap form) and a large one (its calendar form). Gate benchmarks
+// (gate_iterations.h): the performance gate counts instructions per 100,000 events.
 #include "bench/gate_iterations.h"
 #include "bench/hold_model.h"
 #include "sim/calendar_queue.h"

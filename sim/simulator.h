@@ -20,8 +20,8 @@
 #include <cstdint>
 #include <unordered_set>
 
-#include "sim/event.h"
 #include "sim/calendar_queue.h"
+#include "sim/event.h"
 #include "sim/quaternary_heap_queue.h"
 #include "sim/sim_time.h"
 

@@ -44,8 +44,7 @@ TEST(AddressRange, OffsetsInvertAddressPlus) {
   const auto v6 = make_address("fd00::1:0:0:fff0");
   EXPECT_EQ(address_plus(v6, 0x20), make_address("fd00::1:0:1:10"));
   EXPECT_EQ(address_offset(v6, make_address("fd00::1:0:1:10")), 0x20u);
-  EXPECT_FALSE(address_offset(v6, make_address("fd00:0:0:1:1:0:1:10")))
-      << "another /64";
+  EXPECT_FALSE(address_offset(v6, make_address("fd00:0:0:1:1:0:1:10"))) << "another /64";
 }
 
 }  // namespace
