@@ -345,6 +345,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   std::array<udp::endpoint, kRecvBatch> senders_;
   std::array<std::array<iovec, 2>, kRecvBatch> iovecs_{};
   std::array<mmsghdr, kRecvBatch> headers_{};
+  std::array<uint8_t, 1> peek_{};  // wait_readable's peek
 };
 
 UdpTransport::Impl::Impl(boost::asio::io_context& io, UdpTransportOptions options)
@@ -498,7 +499,8 @@ void UdpTransport::Impl::log(const char* what, const std::string& detail) {
 // We wait for readability and then read with non-blocking recvmmsg, up to
 // kRecvBatch datagrams per call, until the socket is drained (or kMaxBatch
 // datagrams, then we yield and go on in a posted handler). Waiting again only
-// once drained is what makes async_wait safe on Asio's edge-triggered epoll:
+// once drained is what makes the wait (a peek, below) safe on Asio's
+// edge-triggered epoll:
 // a datagram arriving after the drain raises a new edge, and with one thread
 // running the io_context nobody else can consume that edge before our wait
 // is queued. A call returning fewer datagrams than asked means its last
@@ -509,9 +511,18 @@ void UdpTransport::Impl::log(const char* what, const std::string& detail) {
 // full).
 
 void UdpTransport::Impl::wait_readable() {
-  socket_.async_wait(
-      udp::socket::wait_read,
-      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+  // A one-byte MSG_PEEK receive rather than async_wait: Asio tries a receive
+  // at once and, the socket being drained, queues it without a syscall more,
+  // where an async_wait re-arms epoll (epoll_ctl) on every wakeup. The
+  // datagram stays queued for recvmmsg.
+  socket_.async_receive(boost::asio::buffer(peek_, 1), udp::socket::message_peek,
+                        [self = shared_from_this()](const boost::system::error_code& ec, size_t) {
+                          // An error (a pending ICMP error) is the socket's to report:
+                          // recvmmsg reads it. Only cancellation ends the loop.
+                          self->on_readable(ec == boost::asio::error::operation_aborted
+                                                ? ec
+                                                : boost::system::error_code());
+                        });
 }
 
 void UdpTransport::Impl::on_readable(const boost::system::error_code& ec) {
