@@ -43,6 +43,8 @@ struct UpArgs {
   std::string work_dir;
   std::string front_network = "10.77.0.0";
   std::string back_network = "10.78.0.0";
+  std::string shared_sockets = "auto";
+  std::string device_network = "10.128.0.0/9";
 };
 
 std::atomic<bool> g_stop{false};
@@ -77,6 +79,10 @@ int cluster_up(const UpArgs& args) {
   config.work_dir = args.work_dir.empty() ? "/var/tmp/fogm2m-" + args.name : args.work_dir;
   config.front_network = args.front_network;
   config.back_network = args.back_network;
+  config.shared_sockets = args.shared_sockets == "always"  ? testbed::SharedSockets::kAlways
+                          : args.shared_sockets == "never" ? testbed::SharedSockets::kNever
+                                                           : testbed::SharedSockets::kAuto;
+  config.device_network = args.device_network;
   config.detach = true;
   config.ready_timeout = std::chrono::seconds(args.timeout_s);
 
@@ -111,6 +117,14 @@ int cluster_up(const UpArgs& args) {
             << d.control_netns() << ")\n"
             << "  state    " << testbed::run_state_path(args.name) << ", logs in "
             << d.config().work_dir << "\n";
+  if (d.shares_sockets())
+    std::cout << "  devices share one socket per fleet thread, sending from "
+              << d.fleets().front().source_range << (d.fleets().size() > 1 ? " and on" : "")
+              << "\n";
+  if (d.conntrack_max())
+    std::cout << "  host's " << testbed::kConntrackMaxKey << " raised from "
+              << d.conntrack_max()->before << " to " << d.conntrack_max()->after
+              << " until `fogm2m cluster down`\n";
   if (args.print_lvs) {
     std::vector<std::string> backends;
     for (const auto& n : d.nodes()) backends.push_back(n.address);
@@ -143,7 +157,8 @@ int cluster_status(const std::string& name) {
     line(n, "owns " + std::to_string(owned) + " device(s)");
   }
   for (const auto& f : state->fleets)
-    line(f, std::to_string(f.devices) + " device(s) from dev-" + std::to_string(f.first_device));
+    line(f, std::to_string(f.devices) + " device(s) from dev-" + std::to_string(f.first_device) +
+                (f.source_range.empty() ? "" : " at " + f.source_range));
   if (occupancy) {
     std::printf("  registered: %zu of %d device(s)\n", occupancy->registered, state->devices);
   } else {
@@ -163,10 +178,13 @@ int cluster_down(const std::string& name, bool all_leftovers) {
     report.namespaces += more.namespaces;
     report.cgroups += more.cgroups;
     report.tables += more.tables;
+    report.sysctls += more.sysctls;
     report.errors.insert(report.errors.end(), more.errors.begin(), more.errors.end());
   }
-  std::printf("removed %d process(es), %d namespace(s), %d cgroup(s), %d nft table(s)\n",
-              report.processes, report.namespaces, report.cgroups, report.tables);
+  std::printf(
+      "removed %d process(es), %d namespace(s), %d cgroup(s), %d nft table(s); %d host "
+      "sysctl(s) put back\n",
+      report.processes, report.namespaces, report.cgroups, report.tables, report.sysctls);
   for (const auto& e : report.errors) std::fprintf(stderr, "fogm2m cluster down: %s\n", e.c_str());
   return report.errors.empty() ? 0 : 1;
 }
@@ -222,6 +240,17 @@ void add_cluster_command(CLI::App& app) {
       ->capture_default_str();
   up_cmd->add_option("--back-network", up->back_network, "Nodes' and Redis' /24")
       ->capture_default_str();
+  up_cmd
+      ->add_option("--shared-sockets", up->shared_sockets,
+                   "Plain-CoAP devices share one socket per fleet thread, each sending from its "
+                   "own address: auto (when a fleet's devices exceed the descriptor limit), "
+                   "always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  up_cmd
+      ->add_option("--device-network", up->device_network,
+                   "Block the fleets' device ranges are cut from (shared sockets)")
+      ->capture_default_str();
   up_cmd->callback([up] {
     if (int code = cluster_up(*up); code != 0) throw CLI::RuntimeError(code);
   });
@@ -238,7 +267,8 @@ void add_cluster_command(CLI::App& app) {
   auto keep_leftovers = std::make_shared<bool>(false);
   auto* down_cmd = cmd->add_subcommand("down",
                                        "Remove a cluster, and leftovers of crashed runs "
-                                       "(namespaces fm-*, cgroups fogm2m-*, processes)");
+                                       "(namespaces fm-*, cgroups fogm2m-*, processes, "
+                                       "host sysctls they raised)");
   down_cmd->add_option("--name", *down_name, "Cluster name")->capture_default_str();
   down_cmd->add_flag("--only-this", *keep_leftovers,
                      "Do not look for leftovers of other, dead runs");

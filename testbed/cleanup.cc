@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "testbed/command.h"
+#include "testbed/host_sysctl.h"
 #include "testbed/netns.h"
 #include "testbed/process.h"
 
@@ -103,6 +104,7 @@ std::vector<std::string> list_runs() {
     if (path.extension() == ".lock" && valid_run_id(path.stem().string()))
       runs.insert(path.stem().string());
   }
+  for (const auto& run : runs_with_sysctl_records()) runs.insert(run);
   return {runs.begin(), runs.end()};
 }
 
@@ -174,6 +176,15 @@ CleanupReport remove_run(const std::string& run, const CgroupHost* host, int gra
       report.errors.push_back(s.error().message);
     }
   }
+  // Host-wide settings last: the run's namespaces (and their conntrack
+  // entries) are gone by now.
+  if (auto restored = restore_host_sysctls(run); restored) {
+    for (const auto& change : *restored) {
+      if (change.changed()) ++report.sysctls;
+    }
+  } else {
+    report.errors.push_back(restored.error().message);
+  }
   ::unlink(run_state_path(run).c_str());
   if (report.errors.empty()) ::unlink(run_lock_path(run).c_str());
   return report;
@@ -188,6 +199,7 @@ CleanupReport remove_leftovers(const CgroupHost* host, int grace_ms) {
     total.namespaces += one.namespaces;
     total.cgroups += one.cgroups;
     total.tables += one.tables;
+    total.sysctls += one.sysctls;
     total.errors.insert(total.errors.end(), one.errors.begin(), one.errors.end());
   }
   return total;

@@ -6,6 +6,7 @@
 //   cgroups             fogm2m-<run>/<name>  (below the testbed's own group)
 //   nftables table      fogm2m_<run>         (inside fm-<run>-lb)
 //   files               /run/fogm2m/<run>.lock, /run/fogm2m/<run>.json
+//   host sysctls raised /run/fogm2m/<run>.sysctl (host_sysctl.h) records them
 // A run is alive while some process holds the flock on its .lock file (the
 // deploying process; the lock dies with it) or while its .json state file
 // exists (a detached `fogm2m cluster up`). Anything else carrying a run id
@@ -56,7 +57,8 @@ class RunLock {
 // True when the run's lock is held by a live process or its state file exists.
 bool run_alive(const std::string& run);
 
-// Run ids that have namespaces or lock files on this host, sorted.
+// Run ids that have namespaces, lock files or sysctl records on this host,
+// sorted.
 std::vector<std::string> list_runs();
 
 // What a cleanup removed.
@@ -65,14 +67,16 @@ struct CleanupReport {
   int namespaces = 0;
   int cgroups = 0;                  // <prefix> directories removed
   int tables = 0;                   // nftables tables removed from the root namespace
+  int sysctls = 0;                  // host sysctls set back (host_sysctl.h)
   std::vector<std::string> errors;  // what could not be removed, with why
 };
 
 // Removes everything of run `run`: stops the processes inside its
 // namespaces (SIGTERM, then SIGKILL after `grace_ms`), its cgroups (killing
 // what is left in them), nftables tables named fogm2m_<run>* in the root
-// namespace, its namespaces, and its lock and state files. `host` may be
-// null where there are no cgroups to look at.
+// namespace, its namespaces, and its lock and state files, and puts back the
+// host sysctls it raised (host_sysctl.h). `host` may be null where there are
+// no cgroups to look at.
 CleanupReport remove_run(const std::string& run, const CgroupHost* host, int grace_ms = 3000);
 
 // remove_run() for every run that is not alive (see run_alive()).

@@ -29,6 +29,7 @@ json::object member_json(const MemberState& m) {
     o["first_device"] = m.first_device;
     o["devices"] = m.devices;
     o["stats_file"] = m.stats_path;
+    if (!m.source_range.empty()) o["source_range"] = m.source_range;
   }
   return o;
 }
@@ -48,6 +49,7 @@ MemberState member_of(const Member& m) {
   s.first_device = m.first_device;
   s.devices = m.devices;
   s.stats_path = m.stats_path;
+  s.source_range = m.source_range;
   return s;
 }
 
@@ -112,6 +114,7 @@ Result<MemberState> member_from(const json::value& v, const std::string& where) 
     m.first_device = static_cast<int>(r.number("first_device"));
     m.devices = static_cast<int>(r.number("devices"));
     m.stats_path = r.text("stats_file");
+    if (v.get_object().contains("source_range")) m.source_range = r.text("source_range");
   }
   if (!r.error.empty()) return make_error(ErrorKind::kMalformed, "cluster state: " + r.error);
   return m;

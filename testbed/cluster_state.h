@@ -7,7 +7,8 @@
 // "fleets":[<member>...],"devices","dtls","cgroup_version","cpu_quota_us",
 // "cpu_period_us","memory_limit_bytes","work_dir","deploy_seconds":{...}},
 // a member {"name","netns","address","pid","start_time","log"
-// [,"cgroup","cgroup_dirs"][,"first_device","devices","stats_file"]}.
+// [,"cgroup","cgroup_dirs"][,"first_device","devices","stats_file"
+// [,"source_range"]]}.
 #pragma once
 
 #include <sys/types.h>
@@ -34,6 +35,7 @@ struct MemberState {
   std::vector<std::string> cgroup_dirs;
   int first_device = 0, devices = 0;  // fleets
   std::string stats_path;             // fleets
+  std::string source_range;           // fleets sharing sockets
 
   // True while the process that was started still runs.
   bool running() const;

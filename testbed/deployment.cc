@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -20,6 +21,7 @@
 #include <thread>
 
 #include "emulated_clients/name_pattern.h"
+#include "io/address_range.h"
 #include "store/keys.h"
 #include "store/security_info.h"
 #include "testbed/netns.h"
@@ -34,6 +36,22 @@ constexpr int kRedisHost = 2;
 constexpr int kFirstNodeHost = 10;  // node<i> at .(10+i)
 constexpr int kFirstFleetHost = 10;
 constexpr auto kPoll = std::chrono::milliseconds(50);
+// Descriptors a fleet keeps for itself besides its devices' sockets (as
+// emulated_clients/fleet.cc counts them).
+constexpr uint64_t kFleetReservedDescriptors = 64;
+// A device range holds at least 2^12 addresses (a /20).
+constexpr unsigned kMinRangeBits = 12;
+// Registrations per second of a fleet without a ramp of its own
+// (`fogm2m fleet` spreads its devices over devices/500 s).
+constexpr double kFleetDefaultRegistrationsPerS = 500;
+
+// Descriptors a process may have here; the fleets inherit the limit and
+// raise their soft limit to it.
+uint64_t descriptor_limit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_max == RLIM_INFINITY) return UINT64_MAX;
+  return files.rlim_max;
+}
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
@@ -100,7 +118,34 @@ std::string endpoint_name(const std::string& pattern, int n) {
   return parsed ? parsed->format(static_cast<uint64_t>(n)) : pattern;
 }
 
+// Whether two IPv4 ranges share an address.
+bool overlap(const io::AddressRange& a, const io::AddressRange& b) {
+  return a.contains(b.network) || b.contains(a.network);
+}
+
 }  // namespace
+
+Result<std::string> fleet_device_range(const std::string& block_text, int fleets,
+                                       int devices_per_fleet, int fleet) {
+  Result<io::AddressRange> block = io::AddressRange::parse(block_text);
+  if (!block) return block.error();
+  if (!block->network.is_v4())
+    return make_error(ErrorKind::kInvalidArgument,
+                      "device network " + block_text + " is not an IPv4 range");
+  if (fleets < 1 || fleet < 1 || fleet > fleets || devices_per_fleet < 1)
+    return make_error(ErrorKind::kInvalidArgument, "fleet_device_range: bad fleet or device count");
+  unsigned bits = kMinRangeBits;
+  // Device i sends from address i + 1: the network and the last address stay unused.
+  while (bits < 32 && (uint64_t{1} << bits) < static_cast<uint64_t>(devices_per_fleet) + 2) ++bits;
+  if (bits > 32 - block->prefix || (static_cast<uint64_t>(fleets) << bits) > block->size()) {
+    return make_error(ErrorKind::kInvalidArgument,
+                      "device network " + block->to_string() + " cannot hold " +
+                          std::to_string(fleets) + " ranges of /" + std::to_string(32 - bits) +
+                          " (" + std::to_string(devices_per_fleet) + " devices per fleet)");
+  }
+  const io::AddressRange range{block->at(static_cast<uint64_t>(fleet - 1) << bits), 32 - bits};
+  return range.to_string();
+}
 
 Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config,
                                                    const std::atomic<bool>* cancel) {
@@ -123,8 +168,39 @@ Result<std::unique_ptr<Deployment>> Deployment::up(DeploymentConfig config,
     return make_error(ErrorKind::kNotFound,
                       "redis-server not found at \"" + config.redis_binary + "\"");
   }
+  // How the fleets' devices get their sockets, checked before anything is made.
+  bool share = false;
+  if (config.devices > 0) {
+    const int fleets = std::min(config.fleets, config.devices);
+    const int largest = config.devices / fleets + (config.devices % fleets != 0 ? 1 : 0);
+    const uint64_t descriptors = static_cast<uint64_t>(largest) + kFleetReservedDescriptors;
+    const bool too_many = descriptors > descriptor_limit();
+    share = !config.dtls && (config.shared_sockets == SharedSockets::kAlways ||
+                             (config.shared_sockets == SharedSockets::kAuto && too_many));
+    if (too_many && !share) {
+      return make_error(ErrorKind::kInvalidArgument,
+                        std::to_string(largest) + " devices per fleet need " +
+                            std::to_string(descriptors) +
+                            " file descriptors (a socket each) but a process may have " +
+                            std::to_string(descriptor_limit()) + ": split them over more fleets" +
+                            (config.dtls ? "" : ", or let them share sockets"));
+    }
+    if (share) {
+      Result<std::string> range = fleet_device_range(config.device_network, fleets, largest, 1);
+      if (!range) return range.error();
+      const io::AddressRange block = io::AddressRange::parse(config.device_network).value();
+      for (const std::string* network : {&config.front_network, &config.back_network}) {
+        Result<io::AddressRange> side = io::AddressRange::parse(*network + "/24");
+        if (side && overlap(block, *side)) {
+          return make_error(ErrorKind::kInvalidArgument, "device network " + block.to_string() +
+                                                             " overlaps " + *network + "/24");
+        }
+      }
+    }
+  }
   if (config.work_dir.empty()) config.work_dir = "/tmp/fogm2m-" + config.run_id;
   std::unique_ptr<Deployment> deployment(new Deployment(std::move(config)));
+  deployment->shares_sockets_ = share;
   if (Status s = deployment->bring_up(cancel); !s) {
     (void)deployment->down();
     return s.error();
@@ -220,61 +296,117 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
   // Fleets.
   phase = Clock::now();
   if (config_.devices > 0) {
-    const int fleets = std::min(config_.fleets, config_.devices);
-    int first = 1;
-    for (int j = 1; j <= fleets; ++j) {
-      if (cancelled(cancel)) return interrupted();
-      const int count = config_.devices / fleets + (j <= config_.devices % fleets ? 1 : 0);
-      const std::string name = "fleet" + std::to_string(j);
-      const std::string stats = config_.work_dir + "/" + name + ".stats.json";
-      std::vector<std::string> argv = {config_.fogm2m_binary,
-                                       "fleet",
-                                       "--server",
-                                       topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
-                                       "--devices",
-                                       std::to_string(count),
-                                       "--first",
-                                       std::to_string(first),
-                                       "--ep-pattern",
-                                       config_.endpoint_pattern,
-                                       "--bind",
-                                       topology_->address(Side::kFront, kFirstFleetHost + j),
-                                       "--threads",
-                                       std::to_string(config_.fleet_threads),
-                                       "--lifetime",
-                                       std::to_string(config_.device_lifetime_s),
-                                       "--sampling-ms",
-                                       std::to_string(config_.sampling_ms),
-                                       "--seed",
-                                       std::to_string(config_.seed + static_cast<uint64_t>(j)),
-                                       "--stats-file",
-                                       stats,
-                                       "--summary",
-                                       config_.work_dir + "/" + name + ".summary.json",
-                                       "--stop-timeout",
-                                       "2",
-                                       "--quiet"};
-      if (config_.fleet_ramp_s >= 0) {
-        argv.insert(argv.end(), {"--ramp-s", std::to_string(config_.fleet_ramp_s)});
-      }
-      if (config_.dtls) argv.push_back("--dtls");
-      argv.insert(argv.end(), config_.fleet_args.begin(), config_.fleet_args.end());
-      Result<Member> fleet =
-          start_member(name, Side::kFront, kFirstFleetHost + j, config_.fleet_limits, argv);
-      if (!fleet) return fleet.error();
-      fleet->first_device = first;
-      fleet->devices = count;
-      fleet->stats_path = stats;
-      fleets_.push_back(std::move(*fleet));
-      first += count;
-    }
-    const auto left = config_.ready_timeout -
-                      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - phase);
-    if (Status s = wait_registered(static_cast<size_t>(config_.devices), left, cancel); !s)
-      return s;
+    if (Status s = start_fleets(cancel); !s) return s;
   }
   times_.fleets_s = seconds_since(phase);
   times_.total_s = seconds_since(start);
+  return {};
+}
+
+Status Deployment::start_fleets(const std::atomic<bool>* cancel) {
+  const auto phase = Clock::now();
+  const int fleets = std::min(config_.fleets, config_.devices);
+  const int largest = config_.devices / fleets + (config_.devices % fleets != 0 ? 1 : 0);
+  if (shares_sockets_) {  // decided and checked by up()
+    Result<std::string> first = fleet_device_range(config_.device_network, fleets, largest, 1);
+    if (!first) return first.error();
+    spdlog::info(
+        "run {}: {} devices in {} fleet(s) share one socket per fleet thread, each sending from "
+        "its own address: fleet1 from {}, the next fleets from the next ranges of {}",
+        config_.run_id, config_.devices, fleets, *first, config_.device_network);
+  }
+  if (Status s = raise_conntrack_max(); !s) return s;
+
+  int first = 1;
+  for (int j = 1; j <= fleets; ++j) {
+    if (cancelled(cancel)) return interrupted();
+    const int count = config_.devices / fleets + (j <= config_.devices % fleets ? 1 : 0);
+    const std::string name = "fleet" + std::to_string(j);
+    const std::string stats = config_.work_dir + "/" + name + ".stats.json";
+    std::vector<std::string> argv = {config_.fogm2m_binary,
+                                     "fleet",
+                                     "--server",
+                                     topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
+                                     "--devices",
+                                     std::to_string(count),
+                                     "--first",
+                                     std::to_string(first),
+                                     "--ep-pattern",
+                                     config_.endpoint_pattern,
+                                     "--bind",
+                                     topology_->address(Side::kFront, kFirstFleetHost + j),
+                                     "--threads",
+                                     std::to_string(config_.fleet_threads),
+                                     "--lifetime",
+                                     std::to_string(config_.device_lifetime_s),
+                                     "--sampling-ms",
+                                     std::to_string(config_.sampling_ms),
+                                     "--seed",
+                                     std::to_string(config_.seed + static_cast<uint64_t>(j)),
+                                     "--stats-file",
+                                     stats,
+                                     "--summary",
+                                     config_.work_dir + "/" + name + ".summary.json",
+                                     "--stop-timeout",
+                                     "2",
+                                     "--quiet"};
+    std::string range;
+    if (shares_sockets_) {
+      Result<std::string> r = fleet_device_range(config_.device_network, fleets, largest, j);
+      if (!r) return r.error();
+      range = *r;
+      argv.insert(argv.end(), {"--source-range", range});
+    }
+    if (config_.fleet_ramp_s >= 0) {
+      argv.insert(argv.end(), {"--ramp-s", std::to_string(config_.fleet_ramp_s)});
+    }
+    if (config_.dtls) argv.push_back("--dtls");
+    argv.insert(argv.end(), config_.fleet_args.begin(), config_.fleet_args.end());
+    Result<Member> fleet =
+        start_member(name, Side::kFront, kFirstFleetHost + j, config_.fleet_limits, argv, range);
+    if (!fleet) return fleet.error();
+    fleet->first_device = first;
+    fleet->devices = count;
+    fleet->stats_path = stats;
+    fleet->source_range = range;
+    fleets_.push_back(std::move(*fleet));
+    first += count;
+  }
+  // Registrations come in over the fleets' ramp (in parallel): wait that
+  // long beyond ready_timeout, and on while they keep coming.
+  const double ramp_s = config_.fleet_ramp_s >= 0
+                            ? config_.fleet_ramp_s
+                            : static_cast<double>(largest) / kFleetDefaultRegistrationsPerS;
+  const auto left = config_.ready_timeout +
+                    std::chrono::milliseconds(static_cast<int64_t>(ramp_s * 1000)) -
+                    std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - phase);
+  return wait_registered(static_cast<size_t>(config_.devices), left, cancel, config_.ready_timeout);
+}
+
+Status Deployment::raise_conntrack_max() {
+  const uint64_t needed = config_.conntrack_entries != 0
+                              ? config_.conntrack_entries
+                              : static_cast<uint64_t>(config_.devices) + kConntrackHeadroom;
+  // The load balancer's NAT table has loaded conntrack by now.
+  Result<uint64_t> current = read_host_sysctl(kConntrackMaxKey);
+  if (!current) {
+    spdlog::warn("run {}: cannot read the host's {} ({}); left as it is", config_.run_id,
+                 kConntrackMaxKey, current.error().message);
+    return {};
+  }
+  if (*current >= needed) return {};
+  Result<SysctlChange> raised = raise_host_sysctl(config_.run_id, kConntrackMaxKey, needed);
+  if (!raised) {
+    return make_error(raised.error().kind, "the load balancer needs " + std::to_string(needed) +
+                                               " conntrack entries, the host allows " +
+                                               std::to_string(*current) + ": " +
+                                               raised.error().message);
+  }
+  conntrack_max_ = *raised;
+  spdlog::warn(
+      "run {}: raised the host's {} from {} to {} for the run (the load balancer keeps one "
+      "conntrack entry per device); it is put back when the run ends",
+      config_.run_id, kConntrackMaxKey, raised->before, raised->after);
   return {};
 }
 
@@ -296,9 +428,16 @@ Status Deployment::wait_redis_answers(const std::atomic<bool>* cancel) {
 }
 
 Result<Member> Deployment::start_member(const std::string& name, Side side, int host_number,
-                                        const CgroupLimits& limits, std::vector<std::string> argv) {
+                                        const CgroupLimits& limits, std::vector<std::string> argv,
+                                        const std::string& local_range) {
   Result<Host> host = topology_->add_host(name, side, host_number);
   if (!host) return host.error();
+  if (!local_range.empty()) {
+    if (Status s = topology_->add_local_range(name, local_range); !s) {
+      (void)topology_->remove_host(name);
+      return s.error();
+    }
+  }
   Member member;
   member.name = name;
   member.netns = host->netns;
@@ -516,28 +655,48 @@ Status Deployment::wait_joined(const std::vector<int>& indexes, const std::atomi
 }
 
 Status Deployment::wait_registered(size_t count, std::chrono::milliseconds timeout,
-                                   const std::atomic<bool>* cancel) {
-  const auto deadline = Clock::now() + timeout;
+                                   const std::atomic<bool>* cancel,
+                                   std::chrono::milliseconds stall) {
+  const auto start = Clock::now();
+  const auto deadline = start + timeout;
+  auto last_growth = start;
   Result<RedisClient> client = redis();
   if (!client) return client.error();
   size_t registered = 0;
+  auto pause = std::chrono::milliseconds(100);
   for (;;) {
     if (cancelled(cancel)) return interrupted();
-    Result<std::vector<std::string>> keys =
-        client->keys(std::string(store::keys::kRegistrationPattern));
-    if (!keys) return keys.error();
-    registered = keys->size();
-    if (registered >= count) return {};
+    // The expiry index has one member per registration and costs O(1) to
+    // count (SCANning a million registrations takes seconds); the records
+    // themselves are counted once it has them all.
+    Result<RedisValue> indexed = client->command({"ZCARD", std::string(store::keys::kExpiry)});
+    if (!indexed) return indexed.error();
+    size_t now_registered = static_cast<size_t>(std::max(0LL, indexed->integer));
+    if (now_registered >= count) {
+      const auto scan_start = Clock::now();
+      Result<std::vector<std::string>> keys =
+          client->keys(std::string(store::keys::kRegistrationPattern));
+      if (!keys) return keys.error();
+      now_registered = keys->size();
+      if (now_registered >= count) return {};
+      // Not yet: the next count no sooner than twice the SCAN's time.
+      pause = std::max(pause, 2 * std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      Clock::now() - scan_start));
+    }
+    if (now_registered > registered) last_growth = Clock::now();
+    registered = now_registered;
     if (std::string why = check_processes(fleets_); !why.empty())
       return make_error(ErrorKind::kIo, why);
     if (std::string why = check_processes(nodes_); !why.empty())
       return make_error(ErrorKind::kIo, why);
-    if (Clock::now() > deadline) {
-      return make_error(ErrorKind::kTimeout, std::to_string(registered) + " of " +
-                                                 std::to_string(count) +
-                                                 " devices registered in time");
+    const auto now = Clock::now();
+    if (now > deadline && now - last_growth > stall) {
+      return make_error(ErrorKind::kTimeout,
+                        std::to_string(registered) + " of " + std::to_string(count) +
+                            " devices registered in time (" +
+                            std::to_string(static_cast<long>(seconds_since(start))) + " s)");
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::this_thread::sleep_for(pause);
   }
 }
 
@@ -651,6 +810,19 @@ Status Deployment::down() {
   if (topology_) {
     keep(topology_->destroy());
     topology_.reset();
+  }
+  // Host-wide settings last: the conntrack entries went with the namespaces.
+  if (lock_) {
+    if (auto restored = restore_host_sysctls(config_.run_id); !restored) {
+      keep(restored.error());
+    } else {
+      for (const auto& change : *restored) {
+        if (change.changed())
+          spdlog::warn("run {}: put the host's {} back from {} to {}", config_.run_id, change.key,
+                       change.before, change.after);
+      }
+    }
+    conntrack_max_.reset();
   }
   if (cgroup_host_) {
     // The parent group goes with its last child; a leftover of an earlier

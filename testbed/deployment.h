@@ -5,13 +5,35 @@
 //   fm-<run>-lb      bridges "front" and "back", VIP <front>.1, <back>.1, nft table
 //   fm-<run>-redis   redis-server on <back>.2:6379, cgroup fogm2m-<run>/redis
 //   fm-<run>-node<i> `fogm2m node` on <back>.(10+i), cgroup .../node<i> (CPU quota, memory limit)
-//   fm-<run>-fleet<j> `fogm2m fleet` on <front>.(10+j) -> VIP, cgroup .../fleet<j>
+//   fm-<run>-fleet<j> `fogm2m fleet` on <front>.(10+j) -> VIP, cgroup .../fleet<j>;
+//                     sharing sockets (below), its devices send from the
+//                     fleet's own range of device_network
 //   (config.gateway)  `fogm2m gateway` inside fm-<run>-lb on <back>.1:8080, cgroup .../gateway,
 //                     its token in <work_dir>/gateway.token (0600)
 //
 // up() returns once every node has joined the cluster (its id is in the
 // NODES set in Redis), the gateway (if any) accepts connections and, with
-// devices, once every device is registered.
+// devices, once every device is registered (waiting ready_timeout plus the
+// fleets' ramp, and on while registrations keep coming).
+//
+// Sockets of the devices. By default every device has its own UDP socket
+// (its own source port on the fleet's address), so a fleet holds at most as
+// many devices as a process may have descriptors. Plain-CoAP fleets may
+// share one socket per fleet thread instead (`fogm2m fleet --source-range`):
+// device i of fleet j then sends from address i+1 of fleet j's range, an
+// aligned block of device_network of at least /20 (all fleets one size,
+// the smallest that holds the largest fleet: 1,000,000 devices in one fleet
+// take a /12), made local inside the fleet's namespace and routed to it by
+// the load balancer (Topology::add_local_range()). shared_sockets decides:
+// kAuto shares when a fleet's devices would not fit the descriptor limit.
+//
+// Connection tracking. The load balancer keeps a conntrack entry per device
+// address:port. When the host's net.netfilter.nf_conntrack_max (one value
+// for the whole host; a namespace cannot write it) is below what the run
+// needs (conntrack_entries), up() raises it for the run and down() puts it
+// back; the raise is recorded (host_sysctl.h), so the cleanup of a crashed
+// run puts it back too. Both are logged.
+//
 // down() (and the destructor) stops and removes everything in reverse order.
 // `fogm2m cluster up` deploys detached and release()s the deployment so its
 // processes outlive the command; `cluster down` then removes the run by name
@@ -33,12 +55,20 @@
 #include "lwm2m/result.h"
 #include "testbed/cgroup.h"
 #include "testbed/cleanup.h"
+#include "testbed/host_sysctl.h"
 #include "testbed/load_balancer.h"
 #include "testbed/process.h"
 #include "testbed/redis_client.h"
 #include "testbed/topology.h"
 
 namespace fogm2m::testbed {
+
+// Whether plain-CoAP devices share sockets (see above). DTLS devices never do.
+enum class SharedSockets {
+  kAuto,    // when a fleet's devices need more descriptors than a process may have
+  kAlways,  // every plain-CoAP fleet
+  kNever,   // one socket per device (a fleet too large for the limit fails)
+};
 
 struct DeploymentConfig {
   std::string run_id;  // 1..6 of [a-z0-9]; empty: a random one
@@ -68,6 +98,13 @@ struct DeploymentConfig {
   std::string work_dir;  // logs, Redis dir, fleet stats; empty: /tmp/fogm2m-<run>
   std::string front_network = "10.77.0.0";
   std::string back_network = "10.78.0.0";
+  SharedSockets shared_sockets = SharedSockets::kAuto;
+  // The block the fleets' device ranges are cut from (IPv4 CIDR, apart from
+  // the front and back networks).
+  std::string device_network = "10.128.0.0/9";
+  // Conntrack entries the load balancer must be able to hold: 0 for one per
+  // device plus kConntrackHeadroom.
+  uint64_t conntrack_entries = 0;
   // false: the processes get PR_SET_PDEATHSIG(SIGKILL) and so die with the
   // *thread* that called up() (keep that thread alive as long as the run);
   // true: own sessions, they outlive this process (`cluster up`).
@@ -97,6 +134,7 @@ struct Member {
   unsigned long long start_time = 0;  // of the process (/proc/<pid>/stat), 0 when stopped
   int first_device = 0, devices = 0;  // fleets
   std::string stats_path;             // fleets: the --stats-file
+  std::string source_range;           // fleets sharing sockets: their devices' addresses
   std::vector<std::string> argv;      // how it was started (restarts reuse it)
   pid_t pid() const { return process ? process->pid() : -1; }
 };
@@ -105,6 +143,16 @@ struct Member {
 struct DeployTimes {
   double network_s = 0, redis_s = 0, nodes_s = 0, fleets_s = 0, total_s = 0;
 };
+
+// Entries beyond one per device: flows the nodes open towards devices, the
+// bus and gateway connections of the control namespace.
+inline constexpr uint64_t kConntrackHeadroom = 16384;
+
+// The device range of fleet `fleet` (1-based) of `fleets` whose largest
+// holds `devices_per_fleet` devices, cut from `block` (see above); error
+// when the block is too small.
+Result<std::string> fleet_device_range(const std::string& block, int fleets, int devices_per_fleet,
+                                       int fleet);
 
 class Deployment {
  public:
@@ -151,9 +199,12 @@ class Deployment {
   // Whether node<index>'s process runs (a paused one does).
   bool node_running(int index);
 
-  // Waits until `count` registrations are in Redis (REG:EP:* keys).
+  // Waits until `count` registrations are in Redis (REG:EP:* keys): up to
+  // `timeout`, and past it for as long as their number keeps growing
+  // (`stall` without a new one ends the wait; zero: no grace).
   Status wait_registered(size_t count, std::chrono::milliseconds timeout,
-                         const std::atomic<bool>* cancel = nullptr);
+                         const std::atomic<bool>* cancel = nullptr,
+                         std::chrono::milliseconds stall = std::chrono::milliseconds(0));
 
   // A new connection to the run's Redis, from the control namespace.
   Result<RedisClient> redis() const;
@@ -180,6 +231,10 @@ class Deployment {
   const NftablesLoadBalancer& load_balancer() const { return *lb_; }
   const CgroupHost& cgroup_host() const { return *cgroup_host_; }
   const DeployTimes& times() const { return times_; }
+  // Whether the fleets' devices share sockets (source ranges), and the
+  // host's conntrack limit as the run found and left it.
+  bool shares_sockets() const { return shares_sockets_; }
+  const std::optional<SysctlChange>& conntrack_max() const { return conntrack_max_; }
   // Node id of node<index> as given to `fogm2m node --id`.
   static std::string node_id(int index) { return "node" + std::to_string(index); }
   // The index of node<index> (a node member's name); 0 for other names.
@@ -190,8 +245,10 @@ class Deployment {
  private:
   explicit Deployment(DeploymentConfig config) : config_(std::move(config)) {}
   Status bring_up(const std::atomic<bool>* cancel);
+  // `local_range`: a CIDR the member's namespace owns (Topology::add_local_range()).
   Result<Member> start_member(const std::string& name, Side side, int host_number,
-                              const CgroupLimits& limits, std::vector<std::string> argv);
+                              const CgroupLimits& limits, std::vector<std::string> argv,
+                              const std::string& local_range = "");
   Result<Member> start_node(int index);
   Status start_gateway(const std::atomic<bool>* cancel);
   Status wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel);
@@ -199,6 +256,8 @@ class Deployment {
   Status stop_member(Member& member);
   Status relaunch(Member& member);
   Status wait_redis_answers(const std::atomic<bool>* cancel);
+  Status start_fleets(const std::atomic<bool>* cancel);
+  Status raise_conntrack_max();
   std::string check_processes(std::vector<Member>& members);
 
   DeploymentConfig config_;
@@ -214,6 +273,8 @@ class Deployment {
   std::string gateway_token_;  // and its token, also in gateway_token_path_ (0600)
   std::string gateway_token_path_;
   DeployTimes times_;
+  bool shares_sockets_ = false;
+  std::optional<SysctlChange> conntrack_max_;  // raised for this run
   bool released_ = false;
 };
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <fstream>
 
+#include "io/address_range.h"
 #include "testbed/command.h"
 #include "testbed/netns.h"
 
@@ -121,7 +122,7 @@ Result<Host> Topology::add_host(const std::string& name, Side side, int host_num
   }
   if (hosts_.count(name) != 0)
     return make_error(ErrorKind::kInvalidArgument, "host " + name + " exists");
-  Host host{name, config_.prefix + name, address(side, host_number), side};
+  Host host{name, config_.prefix + name, address(side, host_number), side, {}};
   for (const auto& [_, other] : hosts_) {
     if (other.address == host.address) {
       return make_error(ErrorKind::kInvalidArgument,
@@ -143,6 +144,25 @@ Result<Host> Topology::add_host(const std::string& name, Side side, int host_num
   if (side == Side::kBack) inside.push_back("route add default via " + lb_back_);
   if (auto s = ip_batch(host.netns, inside); !s) return s.error();
   return host;
+}
+
+Status Topology::add_local_range(const std::string& name, const std::string& cidr) {
+  auto it = hosts_.find(name);
+  if (it == hosts_.end()) return make_error(ErrorKind::kNotFound, "no host " + name);
+  Result<io::AddressRange> range = io::AddressRange::parse(cidr);
+  if (!range) return range.error();
+  if (!range->network.is_v4())
+    return make_error(ErrorKind::kInvalidArgument, "local range " + cidr + " is not IPv4");
+  Host& host = it->second;
+  const std::string text = range->to_string();
+  if (auto s = ip_batch(host.netns, {"route add local " + text + " dev lo"}); !s) return s;
+  const char* bridge = host.side == Side::kFront ? kFrontBridge : kBackBridge;
+  if (auto s =
+          ip_batch(lb_netns_, {"route add " + text + " via " + host.address + " dev " + bridge});
+      !s)
+    return s;
+  host.local_ranges.push_back(text);
+  return {};
 }
 
 Status Topology::remove_host(const std::string& name) {

@@ -7,6 +7,13 @@
 // replies of nodes pass its conntrack, which undoes the DNAT. IPv4
 // forwarding is switched on inside the load-balancer namespace only.
 //
+// A host may own a whole range of addresses besides its eth0 address
+// (add_local_range(): emulated devices that share one socket, each sending
+// from its own address): the range is local inside the host's namespace
+// (`ip route add local CIDR dev lo`, AnyIP) and the load balancer routes it
+// via the host's address, which is how replies and the nodes' own requests
+// find the devices.
+//
 // Every object lives inside namespaces the topology made (named
 // "<prefix><host>"); nothing is added to the root namespace. destroy()
 // deletes the namespaces, which takes their interfaces with them.
@@ -37,6 +44,7 @@ struct Host {
   std::string netns;    // e.g. "fm-ab12-node1"
   std::string address;  // e.g. "10.78.0.11"
   Side side = Side::kBack;
+  std::vector<std::string> local_ranges;  // CIDRs (add_local_range())
 };
 
 class Topology {
@@ -57,6 +65,11 @@ class Topology {
   // route via the load balancer. Names are at most 11 characters (they also
   // name the veth end on the bridge).
   Result<Host> add_host(const std::string& name, Side side, int host_number);
+
+  // Makes `cidr` (IPv4, e.g. "10.128.0.0/20") local inside the host's
+  // namespace and routes it there from the load balancer's namespace. The
+  // routes go with the namespaces.
+  Status add_local_range(const std::string& name, const std::string& cidr);
 
   // Deletes the host's namespace (and so its veth). Processes inside should
   // be stopped first; the namespace lives on until they are gone.

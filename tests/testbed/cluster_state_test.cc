@@ -18,7 +18,7 @@ ClusterState sample() {
   s.control_netns = "fm-t1-lb";
   s.nft_table = "fogm2m_t1";
   s.redis = MemberState{
-      "redis", "fm-t1-redis", "10.78.0.2", "/var/tmp/redis.log", 4242, 99, "", {}, 0, 0, ""};
+      "redis", "fm-t1-redis", "10.78.0.2", "/var/tmp/redis.log", 4242, 99, "", {}, 0, 0, "", ""};
   s.redis_address = "10.78.0.2:6379";
   s.nodes.push_back(MemberState{"node1",
                                 "fm-t1-n1",
@@ -30,6 +30,7 @@ ClusterState sample() {
                                 {"/sys/fs/cgroup/cpu/fogm2m-t1/node1"},
                                 0,
                                 0,
+                                "",
                                 ""});
   s.fleets.push_back(MemberState{"fleet1",
                                  "fm-t1-f1",
@@ -41,7 +42,8 @@ ClusterState sample() {
                                  {},
                                  1,
                                  50,
-                                 "/var/tmp/fleet1.json"});
+                                 "/var/tmp/fleet1.json",
+                                 "10.128.0.0/20"});
   s.devices = 50;
   s.dtls = true;
   s.cgroup_version = "v1";
@@ -60,6 +62,8 @@ TEST(ClusterState, RoundTripsThroughItsJson) {
   EXPECT_EQ(to_json(*back), to_json(s));
   EXPECT_EQ(back->nodes.at(0).cgroup_dirs.at(0), "/sys/fs/cgroup/cpu/fogm2m-t1/node1");
   EXPECT_EQ(back->fleets.at(0).devices, 50);
+  EXPECT_EQ(back->fleets.at(0).source_range, "10.128.0.0/20");
+  EXPECT_EQ(back->nodes.at(0).source_range, "");
   EXPECT_EQ(back->redis.pid, 4242);
   EXPECT_DOUBLE_EQ(back->times.total_s, 4.25);
 }

@@ -1,7 +1,8 @@
 // A whole emulated cluster on real kernel objects (root): Redis, server
 // nodes under cgroup quotas in their own namespaces, the nftables load
 // balancer and a device fleet. Checks that devices spread over the nodes and
-// stay on their node, that a tighter quota throttles more, and that
+// stay on their node, that devices sharing a socket each register from
+// their own address, that a tighter quota throttles more, and that
 // teardown - normal or after a crash - leaves nothing behind.
 #include "testbed/deployment.h"
 
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -19,10 +21,14 @@
 #include <fstream>
 #include <map>
 #include <regex>
+#include <set>
 #include <thread>
 
+#include "io/address_range.h"
+#include "store/keys.h"
 #include "testbed/cleanup.h"
 #include "testbed/command.h"
+#include "testbed/host_sysctl.h"
 #include "testbed/netns.h"
 
 namespace fogm2m::testbed {
@@ -393,6 +399,176 @@ TEST(DeploymentTest, DevicesSpreadOverNodesAndUpdatesStayOnTheirNode) {
   std::printf("fleet updates %lld, node updates %ld\n",
               static_cast<long long>(stats["updates"].to_number<int64_t>()), updates_seen);
   EXPECT_TRUE(d.down());
+}
+
+// Devices sharing sockets (`fleet --source-range`): 3,000 plain-CoAP
+// devices of one fleet register through the real load balancer, each from
+// its own address of the fleet's range (dev-n from range + n) on the
+// fleet's one socket, spread over both nodes. The run asks for more
+// conntrack entries than the host allows, so the host's limit is raised for
+// it and put back, by down() and by the cleanup of a crashed run alike;
+// neither leaves a namespace, route, table or record behind.
+TEST(DeploymentTest, SharedSocketsEveryDeviceRegistersFromItsOwnAddress) {
+  if (!fleet_available()) GTEST_SKIP() << "fogm2m fleet not built";
+  // Read where conntrack is loaded (any load balancer loads it); else the
+  // limit is left as it is and only the rest is checked.
+  const Result<uint64_t> conntrack_max = read_host_sysctl(kConntrackMaxKey);
+  for (const bool crash : {false, true}) {
+    SCOPED_TRACE(crash ? "crashed run, removed by cleanup" : "down()");
+    DeploymentConfig config = base_config(2);
+    config.front_network = crash ? "10.87.5.0" : "10.87.4.0";
+    config.back_network = crash ? "10.88.5.0" : "10.88.4.0";
+    config.devices = 3000;
+    config.fleets = 1;
+    config.fleet_ramp_s = 1;
+    config.device_lifetime_s = 600;
+    config.shared_sockets = SharedSockets::kAlways;
+    if (conntrack_max) config.conntrack_entries = *conntrack_max + 4096;
+    WorkDirRemover remove_logs{config.work_dir};
+    const auto start = std::chrono::steady_clock::now();
+    auto deployed = Deployment::up(config);
+    ASSERT_TRUE(deployed) << deployed.error().message;
+    Deployment& d = **deployed;
+    std::printf("deploy 2 nodes + 3000 devices sharing a socket: %.3f s (fleets %.3f s)\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                d.times().fleets_s);
+    ASSERT_TRUE(d.shares_sockets());
+    ASSERT_EQ(d.fleets().size(), 1u);
+    const Member& fleet = d.fleets()[0];
+    EXPECT_EQ(fleet.source_range, "10.128.0.0/20");
+    auto range = io::AddressRange::parse(fleet.source_range);
+    ASSERT_TRUE(range);
+
+    // Raised for the run, and recorded.
+    if (conntrack_max) {
+      EXPECT_EQ(read_host_sysctl(kConntrackMaxKey).value(), *conntrack_max + 4096);
+      ASSERT_TRUE(d.conntrack_max());
+      EXPECT_EQ(d.conntrack_max()->before, *conntrack_max);
+      EXPECT_TRUE(std::filesystem::exists(run_sysctl_path(d.run_id())));
+    }
+    // The range is local in the fleet's namespace and routed there by the balancer.
+    auto local = run_command({"ip", "route", "show", "table", "local"}, inside(fleet.netns));
+    ASSERT_TRUE(local);
+    EXPECT_NE(local->out.find("local 10.128.0.0/20 dev lo"), std::string::npos) << local->out;
+    auto routes = run_command({"ip", "route"}, inside(d.lb_netns()));
+    ASSERT_TRUE(routes);
+    EXPECT_NE(routes->out.find("10.128.0.0/20 via " + fleet.address), std::string::npos)
+        << routes->out;
+    // A handful of descriptors for 3,000 devices.
+    size_t fds = 0;
+    for (const auto& entry :
+         std::filesystem::directory_iterator("/proc/" + std::to_string(fleet.pid()) + "/fd")) {
+      (void)entry;
+      ++fds;
+    }
+    EXPECT_LT(fds, 64u);
+
+    // Every device registered from its own address: dev-n from range + n,
+    // all at the one port of the fleet's one socket.
+    auto redis = d.redis();
+    ASSERT_TRUE(redis);
+    auto keys = redis->keys(std::string(store::keys::kRegistrationPattern));
+    ASSERT_TRUE(keys);
+    ASSERT_EQ(keys->size(), 3000u);
+    std::set<std::string> addresses;
+    std::set<int64_t> ports;
+    int wrong = 0;
+    for (size_t i = 0; i < keys->size(); i += 500) {
+      std::vector<std::string> args = {"MGET"};
+      args.insert(args.end(), keys->begin() + static_cast<long>(i),
+                  keys->begin() + static_cast<long>(std::min(keys->size(), i + 500)));
+      auto values = redis->command(args);
+      ASSERT_TRUE(values);
+      for (const auto& v : values->elements) {
+        boost::system::error_code ec;
+        auto reg = boost::json::parse(v.text, ec);
+        ASSERT_FALSE(ec) << v.text;
+        const auto& o = reg.as_object();
+        const std::string ep(o.at("ep").as_string());
+        const std::string address(o.at("regAddr").as_string());
+        const int n = std::stoi(ep.substr(4));  // "dev-<n>"
+        if (address != range->at(static_cast<uint64_t>(n)).to_string() && ++wrong <= 5) {
+          ADD_FAILURE() << ep << " registered from " << address;
+        }
+        addresses.insert(address);
+        ports.insert(o.at("regPort").to_number<int64_t>());
+      }
+    }
+    EXPECT_EQ(wrong, 0);
+    EXPECT_EQ(addresses.size(), 3000u);
+    EXPECT_EQ(ports.size(), 1u) << "one socket, one port";
+    // Spread over both nodes by the balancer's hash of address:port.
+    auto owners = redis->owners();
+    ASSERT_TRUE(owners);
+    std::map<std::string, int> owned;
+    for (const auto& [ep, node] : *owners) ++owned[node];
+    for (const auto& n : d.nodes()) {
+      EXPECT_GE(owned[n.name], 1200) << n.name;
+      EXPECT_LE(owned[n.name], 1800) << n.name;
+    }
+    // One conntrack entry per device in the balancer's namespace.
+    auto count =
+        run_command({"cat", "/proc/sys/net/netfilter/nf_conntrack_count"}, inside(d.lb_netns()));
+    ASSERT_TRUE(count);
+    EXPECT_GE(std::stol(count->out), 3000);
+
+    std::vector<std::string> dirs;
+    std::vector<pid_t> pids;
+    collect(d.redis_member(), dirs, pids);
+    for (const auto& n : d.nodes()) collect(n, dirs, pids);
+    collect(fleet, dirs, pids);
+    if (crash) {
+      d.release();  // forgotten, still running: what a crashed runner leaves
+      auto host = CgroupHost::detect();
+      ASSERT_TRUE(host);
+      CleanupReport removed = remove_run(d.run_id(), &*host);
+      EXPECT_TRUE(removed.errors.empty()) << removed.errors.front();
+      EXPECT_EQ(removed.processes, 4) << "redis, two nodes and the fleet";
+      EXPECT_EQ(removed.sysctls, conntrack_max ? 1 : 0);
+    } else {
+      EXPECT_TRUE(d.down());
+    }
+    expect_clean(traces_of(d.run_id(), dirs, pids));
+    EXPECT_FALSE(std::filesystem::exists(run_sysctl_path(d.run_id())));
+    if (conntrack_max) {
+      EXPECT_EQ(read_host_sysctl(kConntrackMaxKey).value(), *conntrack_max);
+    }
+  }
+}
+
+// Where the fleets' device ranges go: one aligned block per fleet, all of
+// one size (at least a /20), the block too small is an error.
+TEST(DeploymentTest, FleetDeviceRangesAreAlignedBlocksOfTheDeviceNetwork) {
+  EXPECT_EQ(fleet_device_range("10.128.0.0/9", 1, 3000, 1).value(), "10.128.0.0/20");
+  EXPECT_EQ(fleet_device_range("10.128.0.0/9", 3, 3000, 3).value(), "10.128.32.0/20");
+  EXPECT_EQ(fleet_device_range("10.128.0.0/9", 1, 1000000, 1).value(), "10.128.0.0/12");
+  EXPECT_EQ(fleet_device_range("10.128.0.0/9", 4, 250000, 4).value(), "10.140.0.0/14");
+  EXPECT_EQ(fleet_device_range("10.128.0.0/9", 1, 4094, 1).value(), "10.128.0.0/20");
+  EXPECT_EQ(fleet_device_range("10.128.0.0/9", 1, 4095, 1).value(), "10.128.0.0/19");
+  EXPECT_FALSE(fleet_device_range("10.128.0.0/9", 9, 1000000, 1));  // 9 x /12 > /9
+  EXPECT_FALSE(fleet_device_range("10.128.0.0/24", 1, 10, 1));
+  EXPECT_FALSE(fleet_device_range("fd00::/64", 1, 10, 1));
+  // Checked before anything is deployed: the block must stay apart from
+  // the run's own networks, and devices that cannot share sockets must fit
+  // the descriptor limit.
+  DeploymentConfig config = base_config(1);
+  config.devices = 3000;
+  config.shared_sockets = SharedSockets::kAlways;
+  config.device_network = "10.87.0.0/16";
+  auto refused = Deployment::up(config);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("overlaps"), std::string::npos) << refused.error().message;
+  config.shared_sockets = SharedSockets::kNever;  // then the block does not matter
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_max != RLIM_INFINITY && files.rlim_max < 1000000) {
+    config.devices = static_cast<int>(files.rlim_max) + 1;
+    refused = Deployment::up(config);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("file descriptors"), std::string::npos)
+        << refused.error().message;
+  }
+  EXPECT_TRUE(list_netns(run_netns_prefix(config.run_id)).empty());
 }
 
 // Sends CoAP CON GET /x to node addresses at `rate` each for `duration`,
