@@ -18,6 +18,7 @@ struct NodeArgs {
   bool memory = false;
   std::string log_level = "info";
   int device_timeout_ms = 5000;
+  int bus_ack_delay_ms = 0;
   std::string reg_update_channel;
 };
 
@@ -31,6 +32,7 @@ int run_node(NodeArgs args) {
   }
   if (args.memory) node.redis_host.clear();
   node.device_timeout = std::chrono::milliseconds(args.device_timeout_ms);
+  node.bus_ack_delay = std::chrono::milliseconds(args.bus_ack_delay_ms);
   if (!args.reg_update_channel.empty()) node.channels.registration_update = args.reg_update_channel;
   return server::run_node_process(args.process);
 }
@@ -56,6 +58,12 @@ void add_node_command(CLI::App& app) {
                   "Timeout of a request to a device")
       ->capture_default_str()
       ->check(CLI::Range(100, 600000));
+  cmd->add_option("--bus-ack-delay-ms", args->bus_ack_delay_ms,
+                  "0: ack every bus request at once, then reply (the reference study's shape); "
+                  "N: ack only requests the device has not answered within N ms, so a prompt "
+                  "answer costs one publish instead of two")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 600000));
   cmd->add_option("--models", args->process.models_dir,
                   "Folder of OMA DDF XML object models to load")
       ->check(CLI::ExistingDirectory);

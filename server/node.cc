@@ -138,6 +138,7 @@ void Node::on_connected() {
                                                    devices_,
                                                    options_.clock,
                                                    options_.device_timeout,
+                                                   options_.bus_ack_delay,
                                                    {},
                                                    metrics_});
   registration_ = std::make_unique<RegistrationService>(*ctx_);

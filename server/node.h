@@ -42,6 +42,10 @@ struct NodeOptions {
   // Registers waiting for the store at once before more are deferred with
   // 5.03 and a Max-Age (registration_service.h, admission); 0: no limit.
   size_t max_pending_registrations = 2000;
+  // How long the ack of a bus request waits for the device's answer
+  // (request_router.h): 0 publishes it at once, the reference study's ack
+  // then rep; above, a request answered sooner gets its reply alone.
+  std::chrono::milliseconds bus_ack_delay{0};
   io::UnixClock clock = io::system_unix_ms;  // registration dates, expiry, heartbeats
 };
 

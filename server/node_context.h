@@ -30,6 +30,7 @@ struct NodeCounters {
   uint64_t expirations = 0;
   uint64_t bus_requests = 0;           // requests read off the bus
   uint64_t bus_requests_owned = 0;     // of which this node acted on
+  uint64_t bus_acks_skipped = 0;       // of those, answered within the ack delay: no ack
   uint64_t bus_requests_routed = 0;    // of which came on this node's own channel (routed)
   uint64_t bus_requests_rerouted = 0;  // of those, put back on the broadcast channel
   uint64_t bus_malformed = 0;
@@ -57,6 +58,7 @@ struct NodeContext {
   LocalDevices& devices;
   io::UnixClock now_ms;  // Unix milliseconds (NodeOptions::clock)
   std::chrono::milliseconds device_timeout{5000};
+  std::chrono::milliseconds bus_ack_delay{0};  // NodeOptions::bus_ack_delay
   NodeCounters counters;
   NodeMetrics* metrics = nullptr;  // Prometheus metrics (node_metrics.h); nullptr: none
 };

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "bus/reply.h"
 #include "lwm2m/hex.h"
 #include "server/node_metrics.h"
@@ -75,9 +77,50 @@ void RequestRouter::on_routed_message(std::string_view message) {
 // This node holds the device: ack, ask it, reply.
 void RequestRouter::serve(const LocalDevice& device, const bus::Request& request) {
   ++ctx_.counters.bus_requests_owned;
-  publish_reply(bus::format_ack(request.ticket));
-  device_manager_.perform(device, request, lifetime_.guard([this](std::string reply) {
-    publish_reply(std::move(reply));
+  if (ctx_.bus_ack_delay.count() <= 0) {
+    publish_reply(bus::format_ack(request.ticket));
+    device_manager_.perform(device, request, lifetime_.guard([this](std::string reply) {
+      publish_reply(std::move(reply));
+    }));
+    return;
+  }
+  defer_ack(request.ticket);
+  device_manager_.perform(device, request,
+                          lifetime_.guard([this, ticket = request.ticket](std::string reply) {
+                            // Answered before its ack went out: the reply alone.
+                            if (acks_unsent_.erase(ticket) != 0) ++ctx_.counters.bus_acks_skipped;
+                            publish_reply(std::move(reply));
+                          }));
+}
+
+void RequestRouter::defer_ack(const std::string& ticket) {
+  // A ticket already owed an ack (a requester reusing it) keeps its place.
+  if (!acks_unsent_.insert(ticket).second) return;
+  acks_due_.push_back({std::chrono::steady_clock::now() + ctx_.bus_ack_delay, ticket});
+  arm_ack_timer();
+}
+
+void RequestRouter::publish_due_acks() {
+  const auto now = std::chrono::steady_clock::now();
+  while (!acks_due_.empty() && acks_due_.front().due <= now) {
+    if (acks_unsent_.erase(acks_due_.front().ticket) != 0)
+      publish_reply(bus::format_ack(acks_due_.front().ticket));
+    acks_due_.pop_front();
+  }
+  arm_ack_timer();
+}
+
+void RequestRouter::arm_ack_timer() {
+  if (ack_timer_armed_ || acks_due_.empty()) return;
+  ack_timer_armed_ = true;
+  // At most one wakeup per delay: under load the next ack is due a request
+  // later, and a wakeup per request would cost more than the acks saved.
+  // An ack so goes out between one and two delays after its request.
+  ack_timer_.expires_at(
+      std::max(acks_due_.front().due, std::chrono::steady_clock::now() + ctx_.bus_ack_delay));
+  ack_timer_.async_wait(lifetime_.guard([this](boost::system::error_code ec) {
+    ack_timer_armed_ = false;
+    if (!ec) publish_due_acks();
   }));
 }
 

@@ -14,9 +14,24 @@
 // it: the new owner serves, the fallback answers for nobody or for a dead
 // owner. So a routed request is never dropped here, and its answer is the
 // one a broadcast request would have got.
+//
+// The ack. The reference study's owner publishes {"ticket","ack":true} as
+// soon as it takes a request, then the reply: two publishes per request.
+// With NodeContext::bus_ack_delay above zero the ack waits that long for the
+// device's answer and is dropped when the reply comes first, so a device
+// that answers in time costs one publish; a requester still sees an ack
+// before the reply of a device that is slow to answer. Pending acks sit in a
+// queue in deadline order (the delay is one value) behind one timer that
+// wakes at most once per delay, so an ack goes out one to two delays after
+// its request.
 #pragma once
 
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <string>
 #include <string_view>
+#include <unordered_set>
 
 #include "io/lifetime.h"
 #include "server/services/cluster_membership.h"
@@ -29,7 +44,11 @@ class RequestRouter {
  public:
   RequestRouter(NodeContext& ctx, DeviceManager& devices, ClusterMembership& membership,
                 PskCache& psk)
-      : ctx_(ctx), device_manager_(devices), membership_(membership), psk_(psk) {}
+      : ctx_(ctx),
+        device_manager_(devices),
+        membership_(membership),
+        psk_(psk),
+        ack_timer_(ctx.io) {}
 
   // A message from the requests channel.
   void on_message(std::string_view message);
@@ -43,6 +62,11 @@ class RequestRouter {
   void look_again_later(const bus::Request& request, const std::string& owner);
   void answer_for_dead_owner(const bus::Request& request, const std::string& owner);
   void publish_reply(std::string reply);
+  // Deferred acks (above): queues the ack of `ticket`; publishes those
+  // whose delay is over and whose reply has not gone out.
+  void defer_ack(const std::string& ticket);
+  void publish_due_acks();
+  void arm_ack_timer();  // for the first due ack, unless armed
   // Publishes the final reply to a request of `kind` this node answers
   // itself (not from a device), counted as ok or error in the metrics.
   void answer(bus::RequestKind kind, bool ok, std::string reply);
@@ -52,6 +76,14 @@ class RequestRouter {
   ClusterMembership& membership_;
   PskCache& psk_;
   uint64_t malformed_logged_ = 0;
+  struct PendingAck {
+    std::chrono::steady_clock::time_point due;
+    std::string ticket;
+  };
+  std::deque<PendingAck> acks_due_;              // deadline order
+  std::unordered_set<std::string> acks_unsent_;  // tickets still owed an ack
+  boost::asio::steady_timer ack_timer_;
+  bool ack_timer_armed_ = false;
   io::Lifetime lifetime_;  // last: ends first
 };
 

@@ -62,6 +62,43 @@ TEST_F(RequestRouterTest, TheOwnerAcksAndAsksTheDevice) {
   EXPECT_EQ(ctx.counters.bus_requests_owned, 1u);
 }
 
+// With an ack delay, a device that answers in time gets its reply alone;
+// one slower than the delay gets the ack first, then its reply.
+TEST_F(RequestRouterTest, ADeferredAckGoesOutOnlyForADeviceSlowerThanTheDelay) {
+  ctx.bus_ack_delay = std::chrono::milliseconds(30);
+  lwm2m::CoapMessage content;
+  content.code = lwm2m::coap_code(lwm2m::CoapCode::kContent);
+  content.add_uint_option(lwm2m::coap_option::kContentFormat,
+                          static_cast<uint32_t>(lwm2m::ContentFormat::kText));
+  content.payload = "1.5";
+
+  receive(request_for("mine", "fast", R"({"kind":"read","path":"/3313/0/5702"})"));
+  EXPECT_TRUE(replies_to("fast").empty());
+  transport.answer(content);
+  settle();
+  auto replies = replies_to("fast");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kRep);
+  EXPECT_EQ(ctx.counters.bus_acks_skipped, 1u);
+
+  receive(request_for("mine", "slow", R"({"kind":"read","path":"/3313/0/5702"})"));
+  io.restart();
+  io.run_for(std::chrono::milliseconds(100));  // past one to two delays: the ack goes out
+  replies = replies_to("slow");
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kAck);
+  transport.answer(content);
+  settle();
+  replies = replies_to("slow");
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[1].type, bus::ReplyType::kRep);
+  EXPECT_EQ(ctx.counters.bus_acks_skipped, 1u);
+  // The fast request's ack never follows its reply.
+  io.restart();
+  io.run_for(std::chrono::milliseconds(60));
+  EXPECT_EQ(replies_to("fast").size(), 1u);
+}
+
 TEST_F(RequestRouterTest, TheFallbackAnswersForNobody) {
   receive(request_for("stranger", "t2", R"({"kind":"read","path":"/3"})"));
   auto replies = replies_to("t2");

@@ -215,6 +215,7 @@ class ServiceFixture : public ::testing::Test {
             devices,
             [this] { return now_ms; },
             std::chrono::milliseconds(5000),
+            std::chrono::milliseconds(0),
             {},
             nullptr} {
     bus.subscribe(
