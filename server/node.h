@@ -28,6 +28,8 @@
 #include "server/services/psk_cache.h"
 #include "server/services/registration_service.h"
 #include "server/services/request_router.h"
+#include "server/services/send_service.h"
+#include "store/value_store.h"
 
 namespace fogm2m::server {
 
@@ -102,6 +104,7 @@ class Node {
   std::unique_ptr<store::RegistrationStore> registrations_;
   std::unique_ptr<store::ObservationStore> observations_;
   std::unique_ptr<store::SecurityStore> security_;
+  std::unique_ptr<store::ValueStore> values_;  // last values of Send
   std::unique_ptr<bus::Bus> bus_;
   bus::RedisBus* redis_bus_ = nullptr;  // bus_, when it is on Redis
   std::unique_ptr<ClusterMembership> membership_;
@@ -110,6 +113,7 @@ class Node {
   std::unique_ptr<RegistrationService> registration_;
   std::unique_ptr<DeviceManager> device_manager_;
   std::unique_ptr<RequestRouter> router_;
+  std::unique_ptr<SendService> send_;
   boost::asio::steady_timer sweep_timer_;
   std::function<void(Status)> ready_;
   bool stopping_ = false;

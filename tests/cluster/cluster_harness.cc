@@ -120,7 +120,7 @@ bool ClusterHarness::start() {
         if (s && memory) {
           n->bus().subscribe(
               {channels.responses, channels.registration_new, channels.registration_update,
-               channels.registration_delete},
+               channels.registration_delete, channels.events},
               [this](std::string_view c, std::string_view m) { record(c, m); }, nullptr);
         }
         one_done(s);
@@ -137,9 +137,10 @@ bool ClusterHarness::start() {
         [this](std::string_view c, std::string_view m) { record(c, m); });
     observer_->start([this, one_done, channels](Status s) {
       if (!s) return one_done(s);
-      observer_->subscribe({channels.responses, channels.registration_new,
-                            channels.registration_update, channels.registration_delete},
-                           one_done);
+      observer_->subscribe(
+          {channels.responses, channels.registration_new, channels.registration_update,
+           channels.registration_delete, channels.events},
+          one_done);
     });
     commands_->start(one_done);
   });
