@@ -66,6 +66,8 @@ void BusClient::stop() {
 std::string BusClient::send(bus::Request request, std::chrono::milliseconds timeout,
                             ReplyHandler on_reply) {
   request.ticket = ticket_prefix_ + std::to_string(++ticket_count_);
+  // How long a sleeping queue-mode device's request may wait on its node.
+  if (!request.timeout_ms) request.timeout_ms = timeout.count();
   const std::string ticket = request.ticket;
   ++counters_.sent;
   if (!commands_->up()) {

@@ -149,9 +149,23 @@ void Node::on_connected() {
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
   router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
   send_ = std::make_unique<SendService>(*ctx_, *values_);
+  PresenceOptions presence;
+  presence.awake_time = options_.awake_time;
+  presence.max_queued_per_device = options_.max_queued_per_device;
+  presence.default_request_timeout = options_.device_timeout;
+  presence_ = std::make_unique<Presence>(
+      *ctx_, presence, [this](const LocalDevice& device, const bus::Request& request) {
+        router_->dispatch(device, request);
+      });
+  router_->set_presence(presence_.get());
+  registration_->on_heard = [this](const LocalDevice& device) { presence_->heard(device); };
+  send_->on_heard = [this](const std::string& endpoint) {
+    if (presence_->tracking()) presence_->heard_endpoint(endpoint);
+  };
   registration_->on_removed = [this](const store::Registration& reg) {
     device_manager_->drop_observations(reg);
     values_->remove(reg.endpoint, [](Result<bool>) {});
+    presence_->forget(reg.endpoint);
   };
   registration_->on_taken_over = [this](const LocalDevice& device) {
     device_manager_->reestablish_observations(device);
@@ -173,6 +187,8 @@ void Node::on_connected() {
   handlers.on_notification =
       lifetime_.guard_or(false, [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
         injected_slowdown();
+        if (presence_->tracking())  // queue mode: a notification shows the device awake
+          if (const LocalDevice* device = devices_.by_peer(peer.address)) presence_->heard(*device);
         return device_manager_->on_notification(peer, n);
       });
   handlers.on_reset = [](const PeerInfo&, const std::string&) {};

@@ -72,10 +72,18 @@ void RequestRouter::on_routed_message(std::string_view message) {
   ctx_.bus.publish(ctx_.channels.requests, std::string(message));
 }
 
-// This node holds the device: ack, ask it, reply.
+// This node holds the device: ack, ask it (or, when it sleeps in queue
+// mode, keep the request until it wakes), reply.
 void RequestRouter::serve(const LocalDevice& device, const bus::Request& request) {
   ++ctx_.counters.bus_requests_owned;
   publish_reply(bus::format_ack(request.ticket));
+  if (device.registration.queue_mode && presence_ &&
+      presence_->sleeping(device.registration.endpoint))
+    return presence_->hold(device, request);
+  dispatch(device, request);
+}
+
+void RequestRouter::dispatch(const LocalDevice& device, const bus::Request& request) {
   device_manager_.perform(device, request, lifetime_.guard([this](std::string reply) {
     publish_reply(std::move(reply));
   }));

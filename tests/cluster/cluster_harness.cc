@@ -88,6 +88,8 @@ bool ClusterHarness::start() {
         o.redis_port = redis_server_->port();
       }
       o.device_timeout = options_.device_timeout;
+      o.awake_time = options_.awake_time;
+      o.max_queued_per_device = options_.max_queued_per_device;
       o.sweep_interval = options_.sweep_interval;
       o.expiry_grace_ms = options_.expiry_grace_ms;
       auto node = std::make_unique<server::Node>(io_, o, models_);

@@ -2,6 +2,9 @@
 // emulated devices over UDP on loopback, the bus observed from Redis.
 //   Send: the device's POST /dp -> a "send" event on LWM2M_EVENT and its
 //   last values in the hash VAL:EP:{ep}.
+//   Queue mode: a device that went quiet is announced sleeping; a read for
+//   it waits on the node and is answered after the device's next Update
+//   (announced awake), or times out; the wait per device is bounded.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -120,6 +123,113 @@ TEST(SendEndToEnd, DeregistrationForgetsTheLastValues) {
   }
   EXPECT_TRUE(gone);
   h.on_io([&] { dev.reset(); });
+}
+
+// ---- Queue mode ----------------------------------------------------------------
+
+std::shared_ptr<DeviceConfig> queue_device(uint32_t lifetime_s) {
+  auto config = std::make_shared<DeviceConfig>();
+  config->lifetime_s = lifetime_s;  // Update at 90 % of it
+  config->queue_mode = true;
+  config->awake_time = std::chrono::milliseconds(900);  // the node says asleep first
+  return config;
+}
+
+HarnessOptions queue_harness(size_t max_queued = 16) {
+  HarnessOptions o;
+  o.awake_time = std::chrono::milliseconds(700);
+  o.max_queued_per_device = max_queued;
+  return o;
+}
+
+bool wait_event(ClusterHarness& h, const char* kind, const std::string& ep,
+                std::chrono::milliseconds wait = std::chrono::seconds(10)) {
+  return h.wait_for(
+      "LWM2M_EVENT",
+      [&](const std::vector<std::string>& all) {
+        for (const auto& m : all)
+          if (is_event(m, kind, ep)) return true;
+        return false;
+      },
+      wait);
+}
+
+std::string read_message(const std::string& ep, const std::string& ticket, int timeout_ms) {
+  return R"({"ep":")" + ep + R"(","ticket":")" + ticket + R"(","timeout":)" +
+         std::to_string(timeout_ms) +
+         R"(,"req":{"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"}})";
+}
+
+size_t count_of(const std::vector<std::string>& all, const std::string& needle) {
+  size_t n = 0;
+  for (const auto& m : all) n += m.find(needle) != std::string::npos;
+  return n;
+}
+
+TEST(QueueModeEndToEnd, ReadForASleepingDeviceIsAnsweredAfterItsNextUpdate) {
+  ClusterHarness h(queue_harness());
+  ASSERT_TRUE(h.start()) << h.error();
+  auto dev = start_device(h, "queue-1", queue_device(4));  // Update every 3.6 s
+  auto reg = h.redis({"GET", "REG:EP:{queue-1}"});
+  ASSERT_TRUE(reg && reg->is_string());
+  EXPECT_NE(reg->str.find("\"queue\":true"), std::string::npos) << reg->str;
+  ASSERT_TRUE(wait_event(h, "sleeping", "queue-1")) << "never announced sleeping";
+  const size_t updates_before = count_of(h.seen("LESHAN_REG_UPD"), "queue-1");
+
+  const auto asked = std::chrono::steady_clock::now();
+  const std::string raw =
+      h.request(read_message("queue-1", "q-read", 15000), "q-read", std::chrono::seconds(15));
+  const auto waited = std::chrono::steady_clock::now() - asked;
+  ASSERT_FALSE(raw.empty()) << "no reply";
+  auto reply = bus::parse_reply(raw);
+  ASSERT_TRUE(reply) << raw;
+  ASSERT_EQ(reply->type, bus::ReplyType::kRep) << raw;
+  EXPECT_EQ(reply->body.at("code").as_string(), "CONTENT") << raw;
+  // Answered only once the device had updated and woken up.
+  EXPECT_GT(count_of(h.seen("LESHAN_REG_UPD"), "queue-1"), updates_before);
+  EXPECT_TRUE(wait_event(h, "awake", "queue-1", std::chrono::milliseconds(0)));
+  EXPECT_GT(waited, std::chrono::milliseconds(100));
+  uint32_t dropped = 0;
+  h.on_io([&] {
+    dropped = dev->device().counters().dropped_asleep;
+    dev.reset();
+  });
+  EXPECT_EQ(dropped, 0u);  // the node never sent while it slept
+}
+
+TEST(QueueModeEndToEnd, RequestTimesOutWhileTheDeviceSleepsAndTheWaitIsBounded) {
+  ClusterHarness h(queue_harness(1));
+  ASSERT_TRUE(h.start()) << h.error();
+  auto dev = start_device(h, "queue-2", queue_device(120));  // no Update for 108 s
+  ASSERT_TRUE(wait_event(h, "sleeping", "queue-2")) << "never announced sleeping";
+
+  // The first waits (1 per device here), the second is refused at once.
+  h.publish("LWM2M_REQ", read_message("queue-2", "q-first", 800));
+  const std::string second =
+      h.request(read_message("queue-2", "q-second", 800), "q-second", std::chrono::seconds(5));
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second.find("is sleeping and 1 requests already wait for it"), std::string::npos)
+      << second;
+
+  const auto asked = std::chrono::steady_clock::now();
+  std::string first;
+  ASSERT_TRUE(h.wait_for(
+      "LWM2M_RESP",
+      [&](const std::vector<std::string>& all) {
+        for (const auto& m : all)
+          if (m.find("q-first") != std::string::npos && m.find("\"err\"") != std::string::npos)
+            first = m;
+        return !first.empty();
+      },
+      std::chrono::seconds(5)));
+  EXPECT_NE(first.find("device queue-2 sleeping, request timed out"), std::string::npos) << first;
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(2));
+  size_t waiting = 1;
+  h.on_io([&] {
+    waiting = h.node(0).sleeping_requests();
+    dev.reset();
+  });
+  EXPECT_EQ(waiting, 0u);
 }
 
 }  // namespace
