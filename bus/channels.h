@@ -17,6 +17,9 @@ struct Channels {
   std::string registration_new = "LESHAN_REG_NEW";  // registration events (registration_event.h)
   std::string registration_update = "LESHAN_REG_UPD";
   std::string registration_delete = "LESHAN_REG_DEL";
+  // What devices do on their own: Send, and queue mode's sleeping and awake
+  // (device_event.h). Published by the node that holds the device.
+  std::string events = "LWM2M_EVENT";
 
   // The request channel of node `node_id` alone (routed mode,
   // bus/request_route.h): "LWM2M_REQ:<node-id>". Every node on Redis reads

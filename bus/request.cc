@@ -177,6 +177,16 @@ Result<Request> parse_req(const json::object& root, Request r) {
   return r;
 }
 
+// {"ep","ticket"[,"timeout"],"req"}: the message of `r` around its "req".
+json::object request_root(const Request& r, json::object req) {
+  json::object root(r.timeout_ms ? 4 : 3);
+  root.emplace("ep", r.endpoint);
+  root.emplace("ticket", r.ticket);
+  if (r.timeout_ms) root.emplace("timeout", *r.timeout_ms);
+  root.emplace("req", std::move(req));
+  return root;
+}
+
 }  // namespace
 
 const char* to_string(RequestKind kind) {
@@ -239,14 +249,21 @@ ParsedRequest parse_request(std::string_view message) {
   Request r;
   r.ticket = *out.ticket;
   r.endpoint = *out.endpoint;
+  if (const json::value* t = root->if_contains("timeout")) {
+    if (!t->is_int64() || t->get_int64() <= 0) {
+      out.request = bad("\"timeout\" must be a positive integer of milliseconds");
+      return out;
+    }
+    r.timeout_ms = t->get_int64();
+  }
   out.request = parse_req(*root, std::move(r));
   return out;
 }
 
 std::string format_request(const Request& r) {
-  if (is_composite(r.kind))
-    return json::serialize(json::object{
-        {"ep", r.endpoint}, {"ticket", r.ticket}, {"req", detail::format_composite(r)}});
+  if (is_composite(r.kind)) {
+    return json::serialize(request_root(r, detail::format_composite(r)));
+  }
   json::object req{{"kind", to_string(r.kind)}};
   if (r.kind == RequestKind::kSecInfo) {
     req["action"] = r.sec_action == SecInfoAction::kAdd   ? "add"
@@ -273,8 +290,7 @@ std::string format_request(const Request& r) {
     req["attributes"] = std::move(a);
   }
   if (!r.observe_ticket.empty()) req["observeTicket"] = r.observe_ticket;
-  return json::serialize(
-      json::object{{"ep", r.endpoint}, {"ticket", r.ticket}, {"req", std::move(req)}});
+  return json::serialize(request_root(r, std::move(req)));
 }
 
 }  // namespace fogm2m::bus

@@ -19,6 +19,11 @@
 //   cancel_observe_composite / cancelCompositeObservation
 //     +"observeTicket" and/or "paths" (the observation with exactly those)
 //
+// Any request may say how long its requester waits for the answer, in ms,
+// beside "ticket": {"ep":..,"ticket":..,"timeout":30000,"req":{..}}. A node
+// uses it only to bound how long the request waits for a sleeping
+// queue-mode device (server/services/presence.h).
+//
 // The answers to a request are in reply.h.
 #pragma once
 
@@ -95,6 +100,7 @@ enum class SecInfoAction { kAdd, kGet, kDelete };
 struct Request {
   std::string endpoint;
   std::string ticket;
+  std::optional<int64_t> timeout_ms;  // "timeout": how long the requester waits, ms (> 0)
   RequestKind kind = RequestKind::kRead;
   lwm2m::Path path;  // the root for the composite kinds
   std::optional<lwm2m::ContentFormat> content_format;

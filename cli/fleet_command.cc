@@ -32,6 +32,10 @@ struct FleetArgs {
   std::string lwm2m_version = "1.1";
   bool temperature = false;
   uint32_t notify_con_every = 10;
+  double send_every_s = 0;
+  bool send_cbor = false;
+  bool queue_mode = false;
+  double awake_s = 93;
   uint64_t seed = 1;
   bool dtls = false;
   std::string psk_identity = "{ep}";
@@ -92,6 +96,11 @@ int run_fleet(const FleetArgs& args) {
       args.lwm2m_version == "1.0" ? emulated::Lwm2mVersion::k1_0 : emulated::Lwm2mVersion::k1_1;
   config.device.temperature = args.temperature;
   config.device.notify_con_every = args.notify_con_every;
+  config.device.send_period =
+      std::chrono::milliseconds(static_cast<int64_t>(args.send_every_s * 1000));
+  config.device.send_cbor = args.send_cbor;
+  config.device.queue_mode = args.queue_mode;
+  config.device.awake_time = std::chrono::milliseconds(static_cast<int64_t>(args.awake_s * 1000));
   config.device.server_uri = std::string(args.dtls ? "coaps://" : "coap://") + args.server;
   if (args.dtls) {
     config.psk_identity_pattern = args.psk_identity;
@@ -150,6 +159,18 @@ void add_fleet_command(CLI::App& app) {
   cmd->add_option("--notify-con-every", args->notify_con_every,
                   "Every Nth notification is CON (0: all NON)")
       ->capture_default_str();
+  cmd->add_option("--send-every", args->send_every_s,
+                  "LwM2M 1.1 Send: POST /dp with the accelerometer values every this many "
+                  "seconds while registered (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_flag("--send-cbor", args->send_cbor, "Send in SenML CBOR (112) instead of SenML JSON");
+  cmd->add_flag("--queue-mode", args->queue_mode,
+                "Queue mode: register with binding UQ (1.0) or Q (1.1); drop requests after "
+                "--awake-s without sending, until the next Update, Send or notification");
+  cmd->add_option("--awake-s", args->awake_s, "Queue mode: how long the radio stays on, seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--seed", args->seed, "Seed of the sensor walks and jitter")
       ->capture_default_str();
   cmd->add_flag("--dtls", args->dtls, "CoAP over DTLS with a pre-shared key per device");

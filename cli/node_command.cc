@@ -19,6 +19,7 @@ struct NodeArgs {
   std::string log_level = "info";
   int device_timeout_ms = 5000;
   int bus_ack_delay_ms = 0;
+  double awake_s = 93;
   std::string reg_update_channel;
 };
 
@@ -33,6 +34,7 @@ int run_node(NodeArgs args) {
   if (args.memory) node.redis_host.clear();
   node.device_timeout = std::chrono::milliseconds(args.device_timeout_ms);
   node.bus_ack_delay = std::chrono::milliseconds(args.bus_ack_delay_ms);
+  node.awake_time = std::chrono::milliseconds(static_cast<int64_t>(args.awake_s * 1000));
   if (!args.reg_update_channel.empty()) node.channels.registration_update = args.reg_update_channel;
   return server::run_node_process(args.process);
 }
@@ -83,6 +85,15 @@ void add_node_command(CLI::App& app) {
                   "Registers waiting for Redis at once; beyond, a Register is answered 5.03 with a "
                   "Max-Age spread over the backlog (0: no limit)")
       ->capture_default_str();
+  cmd->add_option("--awake-time-s", args->awake_s,
+                  "Queue mode: a queue-mode device sleeps this long after its last message; "
+                  "requests for it wait on this node until it wakes")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--queue-limit", args->process.node.max_queued_per_device,
+                  "Queue mode: bus requests that may wait for one sleeping device")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--stats-interval", args->process.stats_interval_s,
                   "Print counters every N seconds (0: never)")
       ->capture_default_str();

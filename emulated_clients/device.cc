@@ -1,6 +1,7 @@
 #include "emulated_clients/device.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "emulated_clients/response_codes.h"
 #include "emulated_clients/splitmix.h"
@@ -90,6 +91,8 @@ TimePoint Device::next_deadline() const {
   // request or a tick comes (catch_up_samples).
   if (sampling_ && config().sample_period.count() > 0 && !observations_.empty()) d = next_sample_;
   d = std::min(d, registration_.next_deadline());
+  if (config().send_period.count() > 0 && registered() && !send_pending_)
+    d = std::min(d, next_send_);
   return std::min(d, observations_.next_deadline(objects_, attributes_));
 }
 
@@ -107,8 +110,39 @@ void Device::catch_up_samples(TimePoint now) {
 
 void Device::tick(TimePoint now, std::vector<CoapMessage>& out) {
   catch_up_samples(now);
+  const size_t before = out.size();
   registration_.tick(now, objects_, objects_.endpoint(), out, counters_);
+  maybe_send(now, out);
   collect_notifications(now, out);
+  // Queue mode: sending turns the radio on for the awake time.
+  if (config().queue_mode && out.size() > before) awake_until_ = now + config().awake_time;
+}
+
+void Device::maybe_send(TimePoint now, std::vector<CoapMessage>& out) {
+  const DeviceConfig& c = config();
+  if (c.send_period.count() <= 0 || c.version != Lwm2mVersion::k1_1 || !registered() ||
+      send_pending_ || now < next_send_)
+    return;
+  next_send_ = now + c.send_period;
+  std::vector<lwm2m::PathNode> nodes;
+  for (uint16_t instance : objects_.instance_ids(3313))
+    for (uint16_t axis : {uint16_t{5702}, uint16_t{5703}, uint16_t{5704}})
+      if (auto r = objects_.read_resource(3313, instance, axis, now))
+        nodes.push_back(lwm2m::PathNode{Path(3313, instance, axis), Node(std::move(*r))});
+  const ContentFormat format = c.send_cbor ? ContentFormat::kSenmlCbor : ContentFormat::kSenmlJson;
+  auto payload = lwm2m::encode_composite(format, nodes);
+  if (!payload || nodes.empty()) return;
+  CoapMessage m;
+  m.type = CoapType::kCon;
+  m.code = static_cast<uint8_t>(CoapCode::kPost);
+  m.set_uri_path("/dp");
+  m.add_uint_option(coap_option::kContentFormat, static_cast<uint32_t>(format));
+  m.payload.assign(payload->begin(), payload->end());
+  uint64_t state = seed_ ^ static_cast<uint64_t>(now.time_since_epoch().count());
+  send_token_ = static_cast<uint32_t>(splitmix64(state));
+  m.token.assign(reinterpret_cast<const char*>(&send_token_), sizeof send_token_);
+  send_pending_ = true;
+  out.push_back(std::move(m));
 }
 
 std::vector<CoapMessage> Device::collect_notifications(TimePoint now) {
@@ -122,15 +156,32 @@ void Device::collect_notifications(TimePoint now, std::vector<CoapMessage>& out)
 }
 
 bool Device::handle_response(const CoapMessage& response, TimePoint now) {
+  if (send_pending_ && response.token.size() == sizeof send_token_ &&
+      std::memcmp(response.token.data(), &send_token_, sizeof send_token_) == 0) {
+    send_pending_ = false;
+    if (response.code == static_cast<uint8_t>(CoapCode::kChanged))
+      ++counters_.sends;
+    else
+      ++counters_.send_errors;
+    return true;
+  }
   const auto answer =
       registration_.handle_response(response, now, objects_.lifetime_s(), config(), counters_);
-  if (answer == RegistrationClient::Answer::kRegistered)
+  if (answer == RegistrationClient::Answer::kRegistered) {
     observations_.clear();  // a new registration starts bare
+    next_send_ = now + config().send_period;
+  }
   return answer != RegistrationClient::Answer::kNotMine;
 }
 
 void Device::on_timeout(std::string_view token, TimePoint now) {
   if (registration_.on_failure(token, now, config(), counters_)) return;
+  if (send_pending_ && token.size() == sizeof send_token_ &&
+      std::memcmp(token.data(), &send_token_, sizeof send_token_) == 0) {
+    send_pending_ = false;
+    ++counters_.send_errors;
+    return;
+  }
   if (observations_.cancel(token)) ++counters_.errors;
 }
 
@@ -155,6 +206,7 @@ std::optional<Attributes> Device::attributes_at(const Path& path) const {
 
 CoapMessage Device::handle_request(const CoapMessage& req, TimePoint now) {
   catch_up_samples(now);
+  if (config().queue_mode) awake_until_ = now + config().awake_time;  // answering keeps it awake
   CoapMessage resp;
   resp.token = req.token;
   if (req.type == CoapType::kCon) {

@@ -46,7 +46,18 @@
 // observation of a token. A new registration drops all observations (the
 // server has dropped them too).
 //
-// Not emulated: Bootstrap, queue mode, Send, block-wise transfer; FETCH
+// Send (LwM2M 1.1, DeviceConfig::send_period): while registered, tick()
+// emits POST /dp (CON) with the accelerometers' x, y, z in SenML JSON or
+// CBOR every send period; its answer comes back through handle_response()
+// (counted as sends or send_errors).
+//
+// Queue mode (DeviceConfig::queue_mode): the device registers with binding
+// UQ (1.0) or b=U&Q (1.1) and is awake for awake_time after each message it
+// sends (a registration request, a Send, a notification, an answer);
+// asleep() then says its radio is off, and the transports drop incoming
+// requests unanswered (counted in dropped_asleep) until it next sends.
+//
+// Not emulated: Bootstrap, block-wise transfer; FETCH
 // and iPATCH elsewhere than "/" (and on LwM2M 1.0 devices) are 4.05. DTLS is DtlsDevice's (the PSK
 // material lives in /0/0).
 //
@@ -142,6 +153,11 @@ class Device {
   // The peer answered a message with `token` by RST: same as on_timeout.
   void on_reset(std::string_view token, TimePoint now);
 
+  // Queue mode: the radio is off at `now` (incoming requests are to be
+  // dropped, and counted with count_dropped()). Always false otherwise.
+  bool asleep(TimePoint now) const { return config().queue_mode && now >= awake_until_; }
+  void count_dropped() { ++counters_.dropped_asleep; }
+
   // ---- Inspection -----------------------------------------------------------
 
   bool has_observation(std::string_view token) const;
@@ -182,6 +198,8 @@ class Device {
   // Takes the samples due at `now` (at most kMaxCatchUpSamples in a row,
   // then it skips ahead).
   void catch_up_samples(TimePoint now);
+  // The Send due at `now`, if any (LwM2M 1.1, registered, send_period).
+  void maybe_send(TimePoint now, std::vector<lwm2m::CoapMessage>& out);
   // Hands what writes and executes changed on to the registration client.
   void note_changes() { registration_.note(objects_.take_changes()); }
 
@@ -192,7 +210,11 @@ class Device {
   Observations observations_;
   RegistrationClient registration_;
   bool sampling_ = false;
+  bool send_pending_ = false;  // a Send is outstanding (send_token_)
+  uint32_t send_token_ = 0;
   TimePoint next_sample_{};
+  TimePoint next_send_{};    // while registered with a send period
+  TimePoint awake_until_{};  // queue mode: the radio is on until then
   DeviceCounters counters_;
 };
 

@@ -46,6 +46,17 @@ struct DeviceConfig {
   // long counts as failed (a transport normally reports first; 93 s is
   // CoAP's MAX_TRANSMIT_WAIT).
   std::chrono::milliseconds request_timeout{93000};
+  // LwM2M 1.1 Send (TS-Core 6.4.6): every this long while registered, POST
+  // /dp with the accelerometers' x, y, z (/3313/i/5702..5704) in
+  // send_format (SenML JSON or CBOR); zero: never. LwM2M 1.1 devices only.
+  std::chrono::milliseconds send_period{0};
+  bool send_cbor = false;  // SenML CBOR (112) instead of SenML JSON (110)
+  // Queue mode (TS-Core 6.5): registers with binding UQ (1.0) or b=U and Q
+  // (1.1); after awake_time without sending a message the radio is off:
+  // incoming requests are dropped unanswered until the device next sends
+  // (its Update, a Send, a notification).
+  bool queue_mode = false;
+  std::chrono::milliseconds awake_time{93000};
   // Unix time = steady time + this (Current Time, /3/0/13).
   int64_t unix_minus_steady_ms = emulated::unix_minus_steady_ms();
 };

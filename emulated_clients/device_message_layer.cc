@@ -74,6 +74,10 @@ void DeviceMessageLayer::on_datagram(Device& device, std::span<const uint8_t> da
 void DeviceMessageLayer::on_request(Device& device, const CoapMessage& msg,
                                     const udp::endpoint& sender, TimePoint now,
                                     DatagramSink& sink) {
+  if (device.asleep(now)) {  // queue mode: the radio is off
+    device.count_dropped();
+    return;
+  }
   if (const CachedResponse* c = cache_.find(
           msg.message_id, now, [&](const CachedResponse& r) { return r.peer == sender; })) {
     ++stats_.duplicates;

@@ -47,6 +47,9 @@ FleetStats& operator+=(FleetStats& sum, const FleetStats& s) {
   sum.errors += s.errors;
   sum.datagrams_in += s.datagrams_in;
   sum.datagrams_out += s.datagrams_out;
+  sum.sends += s.sends;
+  sum.send_errors += s.send_errors;
+  sum.dropped_asleep += s.dropped_asleep;
   return sum;
 }
 
@@ -200,6 +203,9 @@ struct Fleet::Shard {
     s.requests_answered += c.requests_answered;
     s.error_responses += c.error_responses;
     s.errors += c.errors;
+    s.sends += c.sends;
+    s.send_errors += c.send_errors;
+    s.dropped_asleep += c.dropped_asleep;
     s.retransmissions += t.retransmissions;
     s.timeouts += t.timeouts;
     s.datagrams_in += t.datagrams_in;
@@ -420,6 +426,9 @@ std::string to_json(const FleetStats& s) {
   o["errors"] = s.errors;
   o["datagrams_in"] = s.datagrams_in;
   o["datagrams_out"] = s.datagrams_out;
+  o["sends"] = s.sends;
+  o["send_errors"] = s.send_errors;
+  o["dropped_asleep"] = s.dropped_asleep;
   return boost::json::serialize(o);
 }
 

@@ -120,7 +120,13 @@ CoapMessage RegistrationClient::make_register(const DeviceObjects& objects,
   m.add_uri_query("ep=" + endpoint);
   m.add_uri_query("lt=" + std::to_string(objects.lifetime_s()));
   m.add_uri_query(objects.config().version == Lwm2mVersion::k1_1 ? "lwm2m=1.1" : "lwm2m=1.0");
-  m.add_uri_query("b=" + std::string(objects.binding()));
+  // Queue mode: LwM2M 1.0 says so in the binding (UQ), 1.1 with Q.
+  std::string binding(objects.binding());
+  const bool v1_1 = objects.config().version == Lwm2mVersion::k1_1;
+  if (objects.config().queue_mode && !v1_1 && binding.find('Q') == std::string::npos)
+    binding += 'Q';
+  m.add_uri_query("b=" + binding);
+  if (objects.config().queue_mode && v1_1) m.add_uri_query("Q");
   m.add_uint_option(lwm2m::coap_option::kContentFormat,
                     static_cast<uint32_t>(lwm2m::ContentFormat::kLinkFormat));
   m.payload = objects.registration_links();

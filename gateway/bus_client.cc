@@ -44,12 +44,12 @@ void BusClient::start(std::function<void(Status)> ready) {
     subscriber_->start(lifetime_.guard([this, ready = std::move(ready)](Status sub) mutable {
       if (!sub) return ready(sub);
       const auto& ch = options_.channels;
-      bus_->subscribe(
-          {ch.responses, ch.registration_new, ch.registration_update, ch.registration_delete},
-          lifetime_.guard([this](std::string_view channel, std::string_view message) {
-            on_message(channel, message);
-          }),
-          std::move(ready));
+      bus_->subscribe({ch.responses, ch.registration_new, ch.registration_update,
+                       ch.registration_delete, ch.events},
+                      lifetime_.guard([this](std::string_view channel, std::string_view message) {
+                        on_message(channel, message);
+                      }),
+                      std::move(ready));
     }));
   }));
 }
@@ -66,6 +66,8 @@ void BusClient::stop() {
 std::string BusClient::send(bus::Request request, std::chrono::milliseconds timeout,
                             ReplyHandler on_reply) {
   request.ticket = ticket_prefix_ + std::to_string(++ticket_count_);
+  // How long a sleeping queue-mode device's request may wait on its node.
+  if (!request.timeout_ms) request.timeout_ms = timeout.count();
   const std::string ticket = request.ticket;
   ++counters_.sent;
   if (!commands_->up()) {
@@ -119,6 +121,11 @@ void BusClient::finish(const std::string& ticket, Result<BusReply> outcome) {
 
 void BusClient::on_message(std::string_view channel, std::string_view message) {
   if (channel == options_.channels.responses) return on_response(message);
+  if (channel == options_.channels.events) {
+    ++counters_.device_events;
+    if (device_event_) device_event_(message);
+    return;
+  }
   const auto kind = options_.channels.registration_kind(channel);
   if (!kind) return;
   auto reg = bus::parse_registration_event(*kind, message);

@@ -10,9 +10,10 @@
 //   timed out makes its endpoint's owner be looked up afresh.
 // - Observations: the notifications of an observe sent here carry its
 //   ticket; watch() routes them to a handler until unwatch().
-// - Every notification and registration event on the bus goes to the
-//   listeners set with on_notification() / on_registration_event(): the
-//   gateway's live events.
+// - Every notification, registration event and device event (Send, queue
+//   mode's sleeping and awake: bus/device_event.h) on the bus goes to the
+//   listeners set with on_notification() / on_registration_event() /
+//   on_device_event(): the gateway's live events.
 //
 // Two Redis links (publish, subscribe), reconnected after a loss
 // (io/redis_link.h). Single-threaded: everything runs on the io_context.
@@ -29,6 +30,7 @@
 #include <unordered_map>
 
 #include "bus/channels.h"
+#include "bus/device_event.h"
 #include "bus/redis_bus.h"
 #include "bus/registration_event.h"
 #include "bus/reply.h"
@@ -62,6 +64,9 @@ class BusClient {
   using NotificationHandler = std::function<void(const BusReply& notification)>;
   using RegistrationHandler =
       std::function<void(bus::RegistrationEventKind kind, const store::Registration& reg)>;
+  // A device event's text (bus/device_event.h), unparsed: its reader
+  // parses it only when someone listens.
+  using DeviceEventHandler = std::function<void(std::string_view message)>;
   // Up after every (re)connection, down after every loss.
   using StateHandler = std::function<void(bool up)>;
 
@@ -91,6 +96,7 @@ class BusClient {
     notifications_wanted_ = std::move(wanted);
   }
   void on_registration_event(RegistrationHandler handler) { registration_ = std::move(handler); }
+  void on_device_event(DeviceEventHandler handler) { device_event_ = std::move(handler); }
   void on_state(StateHandler handler) { state_ = std::move(handler); }
 
   io::RedisLink& commands() { return *commands_; }
@@ -99,7 +105,7 @@ class BusClient {
 
   struct Counters {
     uint64_t sent = 0, answered = 0, errors = 0, timed_out = 0, refused = 0;
-    uint64_t notifications = 0, registration_events = 0, malformed = 0;
+    uint64_t notifications = 0, registration_events = 0, device_events = 0, malformed = 0;
   };
   const Counters& counters() const { return counters_; }
 
@@ -124,6 +130,7 @@ class BusClient {
   NotificationHandler notification_;
   std::function<bool()> notifications_wanted_;
   RegistrationHandler registration_;
+  DeviceEventHandler device_event_;
   StateHandler state_;
   Counters counters_;
   io::Lifetime lifetime_;  // last: ends first

@@ -66,6 +66,27 @@ std::optional<GatewayEvent> notification_event(const BusReply& notification,
   return GatewayEvent{"NOTIFICATION", std::string(ep->get_string()), json::serialize(data)};
 }
 
+std::optional<GatewayEvent> device_event(std::string_view message,
+                                         const lwm2m::ModelRegistry& models) {
+  auto event = bus::parse_device_event(message, models);
+  if (!event) return std::nullopt;
+  switch (event->kind) {
+    case bus::DeviceEventKind::kSleeping:
+      return GatewayEvent{"SLEEPING", event->endpoint,
+                          json::serialize(json::object{{"ep", event->endpoint}})};
+    case bus::DeviceEventKind::kAwake:
+      return GatewayEvent{"AWAKE", event->endpoint,
+                          json::serialize(json::object{{"ep", event->endpoint}})};
+    case bus::DeviceEventKind::kSend:
+      break;
+  }
+  json::object val;
+  for (const lwm2m::PathNode& pn : event->content) val[pn.path.to_string()] = node_json(pn.node);
+  return GatewayEvent{
+      "SEND", event->endpoint,
+      json::serialize(json::object{{"ep", event->endpoint}, {"val", std::move(val)}})};
+}
+
 uint64_t EventHub::subscribe(Listener listener, std::string endpoint) {
   const uint64_t id = ++next_id_;
   auto shared = std::make_shared<const Listener>(std::move(listener));

@@ -1,6 +1,6 @@
 // The gateway's live events, in the Leshan demo server's names and shapes
-// (LESHAN-API.md, "Events"): REGISTRATION, UPDATED, DEREGISTRATION and
-// NOTIFICATION, each made once and handed to every listener (the
+// (LESHAN-API.md, "Events"): REGISTRATION, UPDATED, DEREGISTRATION,
+// NOTIFICATION, SEND, SLEEPING and AWAKE, each made once and handed to every listener (the
 // Server-Sent Events streams and the STOMP sessions).
 #pragma once
 
@@ -20,7 +20,7 @@
 namespace fogm2m::gateway {
 
 struct GatewayEvent {
-  std::string name;      // "REGISTRATION", "UPDATED", "DEREGISTRATION", "NOTIFICATION"
+  std::string name;      // "REGISTRATION", "UPDATED", "DEREGISTRATION", "NOTIFICATION", "SEND", ...
   std::string endpoint;  // whose event it is
   std::string data;      // JSON text
 };
@@ -34,6 +34,12 @@ GatewayEvent registration_event(bus::RegistrationEventKind kind, const store::Re
 // notification.
 std::optional<GatewayEvent> notification_event(const BusReply& notification,
                                                const lwm2m::ModelRegistry& models);
+
+// Of a device event (bus/device_event.h): SEND {"ep","val":{path:<node>}}
+// (Leshan's most recent nodes of a Send), SLEEPING and AWAKE {"ep"};
+// nullopt when the bus message is not a readable device event.
+std::optional<GatewayEvent> device_event(std::string_view message,
+                                         const lwm2m::ModelRegistry& models);
 
 class EventHub {
  public:

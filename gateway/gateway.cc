@@ -28,6 +28,10 @@ Gateway::Gateway(boost::asio::io_context& io, GatewayOptions options, Auth auth,
         if (auto event = notification_event(n, models_)) hub_->publish(*event);
       },
       [this] { return hub_->has_listeners(); });
+  bus_->on_device_event([this](std::string_view message) {
+    if (!hub_->has_listeners()) return;
+    if (auto event = device_event(message, models_)) hub_->publish(*event);
+  });
   metrics_.watch(*bus_, *hub_, directory_);
 }
 

@@ -183,7 +183,10 @@ class StompSession : public std::enable_shared_from_this<StompSession> {
     const uint64_t listener = hub->subscribe(
         [weak, registrations, id = *id, destination = *destination](const GatewayEvent& e) {
           auto self = weak.lock();
-          if (!self || (e.name == "NOTIFICATION") == registrations) return;
+          // Data (notifications, Send) on the notification topic, the rest
+          // (registration and presence events) on the registration topic.
+          const bool data = e.name == "NOTIFICATION" || e.name == "SEND";
+          if (!self || data == registrations) return;
           self->message(destination, id, e.data, &e.name);
         },
         endpoint);

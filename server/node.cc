@@ -9,9 +9,11 @@
 #include "store/memory_observation_store.h"
 #include "store/memory_registration_store.h"
 #include "store/memory_security_store.h"
+#include "store/memory_value_store.h"
 #include "store/redis_observation_store.h"
 #include "store/redis_registration_store.h"
 #include "store/redis_security_store.h"
+#include "store/redis_value_store.h"
 
 namespace fogm2m::server {
 
@@ -89,6 +91,7 @@ void Node::start(std::function<void(Status)> ready) {
     registrations_ = std::make_unique<store::MemoryRegistrationStore>(io_);
     observations_ = std::make_unique<store::MemoryObservationStore>(io_);
     security_ = std::make_unique<store::MemorySecurityStore>(io_);
+    values_ = std::make_unique<store::MemoryValueStore>(io_);
     bus_ = std::make_unique<bus::MemoryBus>(io_);
     membership_ = std::make_unique<SingleNodeMembership>(options_.node_id);
     return on_connected();
@@ -118,6 +121,7 @@ void Node::start(std::function<void(Status)> ready) {
   registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
   observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
   security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
+  values_ = std::make_unique<store::RedisValueStore>(*redis_);
   auto redis_bus = std::make_unique<bus::RedisBus>(*redis_, *subscriber_);
   redis_bus_ = redis_bus.get();
   bus_ = std::move(redis_bus);
@@ -145,8 +149,24 @@ void Node::on_connected() {
   registration_->set_max_in_flight_registrations(options_.max_pending_registrations);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
   router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
+  send_ = std::make_unique<SendService>(*ctx_, *values_);
+  PresenceOptions presence;
+  presence.awake_time = options_.awake_time;
+  presence.max_queued_per_device = options_.max_queued_per_device;
+  presence.default_request_timeout = options_.device_timeout;
+  presence_ = std::make_unique<Presence>(
+      *ctx_, presence, [this](const LocalDevice& device, const bus::Request& request) {
+        router_->dispatch(device, request);
+      });
+  router_->set_presence(presence_.get());
+  registration_->on_heard = [this](const LocalDevice& device) { presence_->heard(device); };
+  send_->on_heard = [this](const std::string& endpoint) {
+    if (presence_->tracking()) presence_->heard_endpoint(endpoint);
+  };
   registration_->on_removed = [this](const store::Registration& reg) {
     device_manager_->drop_observations(reg);
+    values_->remove(reg.endpoint, [](Result<bool>) {});
+    presence_->forget(reg.endpoint);
   };
   registration_->on_taken_over = [this](const LocalDevice& device) {
     device_manager_->reestablish_observations(device);
@@ -161,11 +181,15 @@ void Node::on_connected() {
         const auto segments = request.uri_path_segments();
         if (!segments.empty() && segments[0] == "rd")
           return registration_->handle(peer, request, std::move(respond));
+        if (!segments.empty() && segments[0] == "dp")
+          return send_->handle(peer, request, std::move(respond));
         respond(coap_response(lwm2m::CoapCode::kNotFound));
       });
   handlers.on_notification =
       lifetime_.guard_or(false, [this](const PeerInfo& peer, const lwm2m::CoapMessage& n) {
         injected_slowdown();
+        if (presence_->tracking())  // queue mode: a notification shows the device awake
+          if (const LocalDevice* device = devices_.by_peer(peer.address)) presence_->heard(*device);
         return device_manager_->on_notification(peer, n);
       });
   handlers.on_reset = [](const PeerInfo&, const std::string&) {};

@@ -25,9 +25,12 @@
 #include "server/node_context.h"
 #include "server/services/cluster_membership.h"
 #include "server/services/device_manager.h"
+#include "server/services/presence.h"
 #include "server/services/psk_cache.h"
 #include "server/services/registration_service.h"
 #include "server/services/request_router.h"
+#include "server/services/send_service.h"
+#include "store/value_store.h"
 
 namespace fogm2m::server {
 
@@ -46,6 +49,11 @@ struct NodeOptions {
   // (request_router.h): 0 publishes it at once, the reference study's ack
   // then rep; above, a request answered sooner gets its reply alone.
   std::chrono::milliseconds bus_ack_delay{0};
+  // Queue mode (server/services/presence.h): a queue-mode device sleeps
+  // this long after its last message (93 s: CoAP's MAX_TRANSMIT_WAIT);
+  // at most this many bus requests wait for one sleeping device.
+  std::chrono::milliseconds awake_time{93000};
+  size_t max_queued_per_device = 16;
   io::UnixClock clock = io::system_unix_ms;  // registration dates, expiry, heartbeats
 };
 
@@ -78,6 +86,8 @@ class Node {
   const NodeCounters& counters() const;
   const LocalDevices& devices() const { return devices_; }
   size_t observation_count() const;
+  // Bus requests waiting for sleeping queue-mode devices.
+  size_t sleeping_requests() const { return presence_ ? presence_->waiting() : 0; }
   const NodeOptions& options() const { return options_; }
   // Both Redis links are up (false for an in-memory node). While not, new
   // registrations get 5.03 and owned devices' Updates wait in memory.
@@ -106,6 +116,7 @@ class Node {
   std::unique_ptr<store::RegistrationStore> registrations_;
   std::unique_ptr<store::ObservationStore> observations_;
   std::unique_ptr<store::SecurityStore> security_;
+  std::unique_ptr<store::ValueStore> values_;  // last values of Send
   std::unique_ptr<bus::Bus> bus_;
   bus::RedisBus* redis_bus_ = nullptr;  // bus_, when it is on Redis
   std::unique_ptr<ClusterMembership> membership_;
@@ -114,6 +125,8 @@ class Node {
   std::unique_ptr<RegistrationService> registration_;
   std::unique_ptr<DeviceManager> device_manager_;
   std::unique_ptr<RequestRouter> router_;
+  std::unique_ptr<SendService> send_;
+  std::unique_ptr<Presence> presence_;
   boost::asio::steady_timer sweep_timer_;
   std::function<void(Status)> ready_;
   bool stopping_ = false;

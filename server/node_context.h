@@ -43,6 +43,8 @@ struct NodeCounters {
   uint64_t devices_taken_over = 0;          // from a node that died, hung or was cut off
   uint64_t observations_adopted = 0;        // their observations, found in the store
   uint64_t observations_reestablished = 0;  // asked for again after a takeover by Update
+  uint64_t sends_received = 0;              // LwM2M Send (POST /dp) accepted
+  uint64_t sends_rejected = 0;              // of Sends, refused with an error code
 };
 
 struct NodeContext {

@@ -8,6 +8,10 @@
 //   TKNS:EP:{ep}        set of the endpoint's observation tokens (hex)
 //   OBS:TKN:{ep}<tkn>   observation record (JSON), tkn in hex
 //   SEC:EP:{ep}         PSK security info (JSON: identity, key in hex)
+//   VAL:EP:{ep}         hash of the last values the device sent (LwM2M Send):
+//                       field = resource path ("/3313/0/5702"), value =
+//                       {"ts":<Unix ms received>,"node":<node JSON>}
+//                       (store/value_store.h); removed with the registration
 // Indexes that are looked up by something other than the endpoint live in
 // their own slots, hold only the endpoint name, and are verified on read
 // (the record they lead to must point back):
@@ -48,6 +52,10 @@ inline std::string observation(std::string_view ep, std::string_view token_hex) 
 }
 inline std::string security(std::string_view ep) {
   return "SEC:EP:" + tag(ep);
+}
+
+inline std::string values(std::string_view ep) {
+  return "VAL:EP:" + tag(ep);
 }
 
 inline std::string reg_id_index(std::string_view reg_id) {

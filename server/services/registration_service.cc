@@ -244,6 +244,8 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
         CoapMessage created = coap_response(CoapCode::kCreated);
         created.set_location_path("/rd/" + reg.reg_id);
         respond(std::move(created));
+        if (on_heard)
+          if (const LocalDevice* device = ctx_.devices.by_endpoint(reg.endpoint)) on_heard(*device);
       }));
 }
 
@@ -293,6 +295,9 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
               ctx_.channels.registration_update,
               bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
           respond(coap_response(CoapCode::kChanged));
+          if (on_heard)
+            if (const LocalDevice* device = ctx_.devices.by_reg_id(update.reg_id))
+              on_heard(*device);
         }));
   };
 
@@ -325,6 +330,8 @@ void RegistrationService::update_from_memory(const PeerInfo& peer,
   ++ctx_.counters.updates_from_memory;
   if (ctx_.metrics) ctx_.metrics->registrations_updated.inc();
   respond(coap_response(CoapCode::kChanged));
+  if (on_heard)
+    if (const LocalDevice* device = ctx_.devices.by_reg_id(update.reg_id)) on_heard(*device);
   write_one(update.reg_id);  // fails at once while the store is away; kept
 }
 

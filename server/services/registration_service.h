@@ -64,6 +64,9 @@ class RegistrationService {
   // Called whenever a registration ends or is replaced (observations of it
   // are void).
   std::function<void(const store::Registration&)> on_removed;
+  // Called after every accepted Register and Update with the device as this
+  // node now holds it (queue mode: it is awake).
+  std::function<void(const LocalDevice&)> on_heard;
   // Called when an Update brought a device this node did not hold (its
   // former owner died, hung or was cut off): its observations are to be
   // re-established.

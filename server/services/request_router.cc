@@ -74,17 +74,28 @@ void RequestRouter::on_routed_message(std::string_view message) {
   ctx_.bus.publish(ctx_.channels.requests, std::string(message));
 }
 
-// This node holds the device: ack, ask it, reply.
+// This node holds the device: ack, ask it (or, when it sleeps in queue
+// mode, keep the request until it wakes), reply. A sleeping device's
+// request is acked at once: its answer will take a while.
 void RequestRouter::serve(const LocalDevice& device, const bus::Request& request) {
   ++ctx_.counters.bus_requests_owned;
-  if (ctx_.bus_ack_delay.count() <= 0) {
+  const bool sleeping = device.registration.queue_mode && presence_ &&
+                        presence_->sleeping(device.registration.endpoint);
+  if (ctx_.bus_ack_delay.count() <= 0 || sleeping)
     publish_reply(bus::format_ack(request.ticket));
+  else
+    defer_ack(request.ticket);
+  if (sleeping) return presence_->hold(device, request);
+  dispatch(device, request);
+}
+
+void RequestRouter::dispatch(const LocalDevice& device, const bus::Request& request) {
+  if (ctx_.bus_ack_delay.count() <= 0) {
     device_manager_.perform(device, request, lifetime_.guard([this](std::string reply) {
       publish_reply(std::move(reply));
     }));
     return;
   }
-  defer_ack(request.ticket);
   device_manager_.perform(device, request,
                           lifetime_.guard([this, ticket = request.ticket](std::string reply) {
                             // Answered before its ack went out: the reply alone.

@@ -36,6 +36,7 @@
 #include "io/lifetime.h"
 #include "server/services/cluster_membership.h"
 #include "server/services/device_manager.h"
+#include "server/services/presence.h"
 #include "server/services/psk_cache.h"
 
 namespace fogm2m::server {
@@ -54,6 +55,14 @@ class RequestRouter {
   void on_message(std::string_view message);
   // A message from this node's own request channel (routed mode).
   void on_routed_message(std::string_view message);
+
+  // Queue mode: requests for a sleeping device of `presence` wait there
+  // (after the ack) instead of going out; nullptr: none wait.
+  void set_presence(Presence* presence) { presence_ = presence; }
+  // Sends `request` to `device` and publishes the final reply (no ack):
+  // what serve() does after the ack, and what a request that waited for a
+  // sleeping device gets when it wakes.
+  void dispatch(const LocalDevice& device, const bus::Request& request);
 
  private:
   void handle_sec_info(const bus::Request& request);
@@ -75,6 +84,7 @@ class RequestRouter {
   DeviceManager& device_manager_;
   ClusterMembership& membership_;
   PskCache& psk_;
+  Presence* presence_ = nullptr;
   uint64_t malformed_logged_ = 0;
   struct PendingAck {
     std::chrono::steady_clock::time_point due;

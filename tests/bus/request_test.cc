@@ -239,3 +239,39 @@ TEST(BusRequest, MalformedCompositeRequestsSayWhy) {
 
 }  // namespace
 }  // namespace fogm2m::bus
+
+namespace fogm2m::bus {
+namespace {
+
+TEST(RequestTimeout, OptionalPositiveMillisecondsBesideTheTicket) {
+  auto plain = parse_request(R"({"ep":"d","ticket":"t","req":{"kind":"read","path":"/3/0"}})");
+  ASSERT_TRUE(plain.request);
+  EXPECT_EQ(plain.request->timeout_ms, std::nullopt);
+  EXPECT_EQ(format_request(*plain.request).find("timeout"), std::string::npos);
+
+  auto timed = parse_request(
+      R"({"ep":"d","ticket":"t","timeout":30000,"req":{"kind":"read","path":"/3/0"}})");
+  ASSERT_TRUE(timed.request) << timed.request.error().message;
+  EXPECT_EQ(timed.request->timeout_ms, 30000);
+  auto again = parse_request(format_request(*timed.request));
+  ASSERT_TRUE(again.request);
+  EXPECT_EQ(again.request->timeout_ms, 30000);
+
+  auto composite = parse_request(
+      R"({"ep":"d","ticket":"t","timeout":5,"req":{"kind":"read_composite","paths":["/3/0"]}})");
+  ASSERT_TRUE(composite.request);
+  auto composite_again = parse_request(format_request(*composite.request));
+  ASSERT_TRUE(composite_again.request);
+  EXPECT_EQ(composite_again.request->timeout_ms, 5);
+
+  for (const char* bad : {"0", "-1", "1.5", "\"5\""}) {
+    auto p = parse_request(std::string(R"({"ep":"d","ticket":"t","timeout":)") + bad +
+                           R"(,"req":{"kind":"read","path":"/3/0"}})");
+    ASSERT_FALSE(p.request) << bad;
+    EXPECT_NE(p.request.error().message.find("\"timeout\""), std::string::npos);
+    EXPECT_EQ(p.ticket, "t");  // still answerable
+  }
+}
+
+}  // namespace
+}  // namespace fogm2m::bus

@@ -88,6 +88,8 @@ bool ClusterHarness::start() {
         o.redis_port = redis_server_->port();
       }
       o.device_timeout = options_.device_timeout;
+      o.awake_time = options_.awake_time;
+      o.max_queued_per_device = options_.max_queued_per_device;
       o.sweep_interval = options_.sweep_interval;
       o.expiry_grace_ms = options_.expiry_grace_ms;
       auto node = std::make_unique<server::Node>(io_, o, models_);
@@ -120,7 +122,7 @@ bool ClusterHarness::start() {
         if (s && memory) {
           n->bus().subscribe(
               {channels.responses, channels.registration_new, channels.registration_update,
-               channels.registration_delete},
+               channels.registration_delete, channels.events},
               [this](std::string_view c, std::string_view m) { record(c, m); }, nullptr);
         }
         one_done(s);
@@ -137,9 +139,10 @@ bool ClusterHarness::start() {
         [this](std::string_view c, std::string_view m) { record(c, m); });
     observer_->start([this, one_done, channels](Status s) {
       if (!s) return one_done(s);
-      observer_->subscribe({channels.responses, channels.registration_new,
-                            channels.registration_update, channels.registration_delete},
-                           one_done);
+      observer_->subscribe(
+          {channels.responses, channels.registration_new, channels.registration_update,
+           channels.registration_delete, channels.events},
+          one_done);
     });
     commands_->start(one_done);
   });

@@ -37,6 +37,8 @@ struct HarnessOptions {
   std::chrono::milliseconds device_timeout{3000};
   std::chrono::milliseconds sweep_interval{200};
   int64_t expiry_grace_ms = 0;
+  std::chrono::milliseconds awake_time{93000};  // queue mode
+  size_t max_queued_per_device = 16;
 };
 
 // A message seen on the bus.

@@ -3,7 +3,8 @@
 // the round-trip check.
 //
 // Input layout: the first byte picks the request path from kFuzzPaths
-// (modulo its size), the rest is the payload. A payload that decodes must
+// (modulo its size), the rest is the payload (which the SenML formats also
+// read as a Send's pack of resources). A payload that decodes must
 // re-encode, the encoding must decode again to an equal node, and encoding
 // that node must give the same bytes. Any violation aborts.
 #pragma once
@@ -86,6 +87,14 @@ inline int run_one(ContentFormat format, const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const Path& path = kFuzzPaths[data[0] % std::size(kFuzzPaths)];
   const std::span<const uint8_t> payload(data + 1, size - 1);
+
+  // The same payload as a pack of resources, as a device's Send (POST /dp)
+  // or a Write-Composite brings it: read without crashing, errors explained.
+  if (carries_composite(format)) {
+    auto pack = decode_composite_resources(format, payload, models);
+    if (!pack.ok() && pack.error().message.empty())
+      fail("empty error message", "decode_composite_resources");
+  }
 
   auto first = decode(format, path, payload, models);
   if (!first.ok()) {

@@ -96,3 +96,38 @@ TEST(Events, CompositeNotificationsCarryEveryPath) {
 
 }  // namespace
 }  // namespace fogm2m::gateway
+
+namespace fogm2m::gateway {
+namespace {
+
+TEST(Events, SendSleepingAwakeInLeshansShape) {
+  const lwm2m::ModelRegistry models = lwm2m::ModelRegistry::builtin();
+  const std::vector<lwm2m::PathNode> nodes{
+      {lwm2m::Path(3313, 0, 5702), lwm2m::Resource::single(5702, lwm2m::Value(1.5))}};
+  auto send = device_event(
+      bus::format_send_event("dev-1", 7, lwm2m::ContentFormat::kSenmlJson, nodes), models);
+  ASSERT_TRUE(send);
+  EXPECT_EQ(send->name, "SEND");
+  EXPECT_EQ(send->endpoint, "dev-1");
+  const auto data = boost::json::parse(send->data).as_object();
+  EXPECT_EQ(data.at("ep").as_string(), "dev-1");
+  const auto& val = data.at("val").as_object().at("/3313/0/5702").as_object();
+  EXPECT_EQ(val.at("kind").as_string(), "singleResource");
+  EXPECT_EQ(val.at("id").to_number<int64_t>(), 5702);
+
+  auto sleeping =
+      device_event(bus::format_presence_event(bus::DeviceEventKind::kSleeping, "dev-1", 8), models);
+  ASSERT_TRUE(sleeping);
+  EXPECT_EQ(sleeping->name, "SLEEPING");
+  EXPECT_EQ(sleeping->data, R"({"ep":"dev-1"})");
+  auto awake =
+      device_event(bus::format_presence_event(bus::DeviceEventKind::kAwake, "dev-1", 9), models);
+  ASSERT_TRUE(awake);
+  EXPECT_EQ(awake->name, "AWAKE");
+  EXPECT_EQ(awake->data, R"({"ep":"dev-1"})");
+
+  EXPECT_FALSE(device_event(R"({"kind":"send"})", models));
+}
+
+}  // namespace
+}  // namespace fogm2m::gateway
