@@ -63,7 +63,10 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   c.fogm2m_binary = options.fogm2m_binary;
   c.fleet_args = {"--stats-interval", "0.25"};  // fresh counters at the window edges
   if (p.bus_ack_delay_ms() > 0)
-    c.node_args = {"--bus-ack-delay-ms", std::to_string(p.bus_ack_delay_ms())};
+    c.node_args.insert(c.node_args.end(),
+                       {"--bus-ack-delay-ms", std::to_string(p.bus_ack_delay_ms())});
+  if (p.node_coalesce_us() > 0)
+    c.node_args.insert(c.node_args.end(), {"--coalesce-us", std::to_string(p.node_coalesce_us())});
   c.redis_appendfsync = scenario.redis_persistence();
   c.work_dir = work_dir;
   c.gateway = scenario.via() == schema::VIA_GATEWAY;

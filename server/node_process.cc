@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 
+#include "io/coalescing_loop.h"
 #include "io/metrics.h"
 #include "io/metrics_http_server.h"
 #include "lwm2m/model.h"
@@ -138,7 +139,7 @@ int run_node_process(const NodeProcessOptions& args) {
     node.stop([&] { io.stop(); });
   });
 
-  io.run();
+  io::run_coalescing(io, {.interval = args.coalesce, .busy_handlers = 1});
   return exit_code;
 }
 

@@ -5,6 +5,7 @@
 // transports stop and the node leaves the cluster.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,6 +27,9 @@ struct NodeProcessOptions {
   // nullopt: no metrics and no listener.
   std::optional<uint16_t> metrics_port;
   std::string metrics_bind = "127.0.0.1";
+  // While busy, wake at most once per this interval (io/coalescing_loop.h);
+  // 0: wake for every event.
+  std::chrono::microseconds coalesce{0};
 };
 
 // Runs until a signal; returns the process exit code: 0 after a signal, 1
