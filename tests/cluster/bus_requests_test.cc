@@ -66,7 +66,7 @@ TEST_F(BusRequests, ReadInEveryFormat) {
   const double v = x.body.at("content").at("value").to_number<double>();
   EXPECT_GE(v, -20.0);
   EXPECT_LE(v, 20.0);
-  for (const char* format : {"TLV", "JSON", "SENML_JSON", "SENML_CBOR"}) {
+  for (const char* format : {"TLV", "JSON", "SENML_JSON", "SENML_CBOR", "LWM2M_CBOR"}) {
     auto dev =
         ask(*h_, "acc-1",
             std::string(R"({"kind":"read","path":"/3/0","contentFormat":")") + format + "\"}");
@@ -105,9 +105,9 @@ TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
   EXPECT_EQ(reply_code(not_exec), "METHOD_NOT_ALLOWED");
 
   // The instance id the server asks for is the one created (not the
-  // device's next free id, 1), in TLV, SenML JSON and SenML CBOR.
-  for (const auto& [format, id] :
-       {std::pair{"TLV", 7}, std::pair{"SENML_JSON", 8}, std::pair{"SENML_CBOR", 9}}) {
+  // device's next free id, 1), in TLV, SenML JSON, SenML CBOR and LwM2M CBOR.
+  for (const auto& [format, id] : {std::pair{"TLV", 7}, std::pair{"SENML_JSON", 8},
+                                   std::pair{"SENML_CBOR", 9}, std::pair{"LWM2M_CBOR", 10}}) {
     const std::string instance = "/3313/" + std::to_string(id);
     auto create = ask(*h_, "acc-1",
                       std::string(R"({"kind":"create","path":"/3313","contentFormat":")") + format +
