@@ -20,9 +20,10 @@
 // when a request or a tick comes (so a million idle devices cost no CPU).
 //
 // Requests (handle_request; LwM2M 1.1 TS-Core 6.3, 6.4, 5.1):
-//   GET              Read; Accept picks TEXT, OPAQUE, TLV, LwM2M JSON or SenML
-//                    JSON (1.1 only), default TLV; 4.06 when the format
-//                    cannot carry the node or is unknown.
+//   GET              Read; Accept picks TEXT, OPAQUE, TLV, LwM2M JSON, or (1.1
+//                    only) SenML JSON, SenML CBOR or LwM2M CBOR, default
+//                    TLV; 4.06 when the format cannot carry the node or is
+//                    unknown.
 //   GET Accept:40    Discover (link format with dim, ver and attributes).
 //   GET Observe:0/1  Observe / cancel observation (by token).
 //   PUT              Write (replace); with only Uri-Query, Write-Attributes.

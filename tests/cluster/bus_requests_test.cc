@@ -156,6 +156,29 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   EXPECT_TRUE(h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"})->elements.empty());
 }
 
+// Notifications in LwM2M CBOR (11544), which the device announced, come
+// through decoded like any other format's.
+TEST_F(BusRequests, ObserveInLwm2mCbor) {
+  auto obs =
+      ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0","contentFormat":"LWM2M_CBOR"})");
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+  EXPECT_EQ(obs.body.at("contentFormat").as_string(), "LWM2M_CBOR");
+  EXPECT_GE(obs.body.at("content").at("resources").as_array().size(), 4u);
+  auto decoded = [](const std::vector<std::string>& msgs) {
+    size_t n = 0;
+    for (const auto& m : msgs)
+      if (m.find("\"notification\":true") != std::string::npos &&
+          m.find("\"id\":5702") != std::string::npos)
+        ++n;
+    return n;
+  };
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return decoded(msgs) >= 3;
+  })) << "fewer than 3 decoded notifications forwarded";
+  auto cancel = ask(*h_, "acc-1", R"({"kind":"cancel_observe","path":"/3313/0"})");
+  EXPECT_EQ(reply_code(cancel), "CANCELLED") << reply_error(cancel);
+}
+
 // The composite kinds (LwM2M 1.1 FETCH / iPATCH on "/") end to end.
 TEST_F(BusRequests, CompositeReadWriteObserveAndCancel) {
   auto read = ask(*h_, "acc-1", R"({"kind":"read_composite","paths":["/3/0/9","/3313/0"]})");
