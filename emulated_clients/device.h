@@ -58,7 +58,9 @@
 // asleep() then says its radio is off, and the transports drop incoming
 // requests unanswered (counted in dropped_asleep) until it next sends.
 //
-// Not emulated: Bootstrap, block-wise transfer; FETCH
+// Bootstrap happens before a Device exists (bootstrap_client.h gives the
+// server URI, lifetime and PSK it is then built with). Not emulated:
+// block-wise transfer; FETCH
 // and iPATCH elsewhere than "/" (and on LwM2M 1.0 devices) are 4.05. DTLS is DtlsDevice's (the PSK
 // material lives in /0/0).
 //
