@@ -17,6 +17,9 @@ void add_node_command(CLI::App& app);
 // `fogm2m gateway`: the REST/WebSocket gateway and web UI in front of the bus.
 void add_gateway_command(CLI::App& app);
 
+// `fogm2m bootstrap`: a minimal LwM2M bootstrap server.
+void add_bootstrap_command(CLI::App& app);
+
 // `fogm2m fleet`: N emulated IPSO 3313 devices.
 void add_fleet_command(CLI::App& app);
 

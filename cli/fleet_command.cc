@@ -7,11 +7,15 @@
 #include <boost/asio/ip/address.hpp>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.h"
+#include "emulated_clients/bootstrap_client.h"
 #include "emulated_clients/fleet_process.h"
+#include "emulated_clients/name_pattern.h"
 #include "io/address_range.h"
 #include "io/host_port.h"
+#include "lwm2m/coap_uri.h"
 
 namespace fogm2m::cli {
 
@@ -19,6 +23,7 @@ namespace {
 
 struct FleetArgs {
   std::string server = "127.0.0.1:5683";
+  std::string bootstrap;
   uint32_t devices = 1;
   uint64_t first = 0;
   std::string endpoint_pattern = "dev-{n}";
@@ -50,6 +55,64 @@ struct FleetArgs {
   bool quiet = false;
   std::string log_level = "warn";
 };
+
+// --bootstrap: each device bootstraps in turn, before the fleet starts;
+// they share one server, so every account must name the same URI and
+// lifetime. Accounts are NoSec (a fleet's PSK keys come from its patterns).
+int bootstrap_fleet(const FleetArgs& args, emulated::FleetConfig& config) {
+  std::string host;
+  uint16_t port = 0;
+  boost::system::error_code ec;
+  if (!io::split_host_port(args.bootstrap, host, port)) {
+    std::cerr << "fogm2m fleet: --bootstrap must be host:port, got \"" << args.bootstrap << "\"\n";
+    return 2;
+  }
+  const auto bs_address = boost::asio::ip::make_address(host, ec);
+  if (ec || !args.netns.empty() || args.dtls) {
+    std::cerr << "fogm2m fleet: --bootstrap needs an IP address, and no --netns or --dtls\n";
+    return 2;
+  }
+  auto names = emulated::NamePattern::parse(args.endpoint_pattern, false);
+  if (!names) {
+    std::cerr << "fogm2m fleet: " << names.error().message << "\n";
+    return 2;
+  }
+  std::optional<emulated::BootstrapResult> first;
+  for (uint64_t i = args.first; i < args.first + args.devices; ++i) {
+    const std::string ep = names->format(i);
+    auto account = emulated::bootstrap_blocking({bs_address, port}, ep);
+    if (!account) {
+      std::cerr << "fogm2m fleet: " << ep << ": " << account.error().message << "\n";
+      return 1;
+    }
+    if (account->psk) {
+      std::cerr << "fogm2m fleet: " << ep
+                << ": bootstrap gave a PSK account; fleets take NoSec accounts from bootstrap\n";
+      return 1;
+    }
+    if (first &&
+        (account->server_uri != first->server_uri || account->lifetime_s != first->lifetime_s)) {
+      std::cerr << "fogm2m fleet: " << ep << ": bootstrap gave " << account->server_uri
+                << ", lifetime " << account->lifetime_s << ", unlike the first device's "
+                << first->server_uri << ", lifetime " << first->lifetime_s << "\n";
+      return 1;
+    }
+    if (!first) first = *account;
+  }
+  auto uri = lwm2m::parse_coap_uri(first->server_uri);
+  const auto server_address = boost::asio::ip::make_address(uri ? uri->host : "", ec);
+  if (!uri || uri->secure || ec) {
+    std::cerr << "fogm2m fleet: bootstrap gave \"" << first->server_uri
+              << "\": a coap:// URI with an IP address is needed\n";
+    return 1;
+  }
+  config.server = {server_address, uri->port};
+  config.device.server_uri = first->server_uri;
+  config.device.lifetime_s = first->lifetime_s;
+  spdlog::info("bootstrapped {} devices: {} lifetime {} s", args.devices, first->server_uri,
+               first->lifetime_s);
+  return 0;
+}
 
 int run_fleet(const FleetArgs& args) {
   spdlog::set_level(spdlog::level::from_str(args.log_level));
@@ -107,6 +170,9 @@ int run_fleet(const FleetArgs& args) {
     config.psk_key_pattern = args.psk_key;
   }
   config.stop_timeout = std::chrono::milliseconds(static_cast<int64_t>(args.stop_timeout_s * 1000));
+  if (!args.bootstrap.empty()) {
+    if (int code = bootstrap_fleet(args, config); code != 0) return code;
+  }
 
   options.netns = args.netns;
   options.cgroups = args.cgroups;
@@ -127,6 +193,9 @@ void add_fleet_command(CLI::App& app) {
       "fleet", "Run N emulated IPSO 3313 accelerometer devices (until SIGTERM/SIGINT)");
   cmd->add_option("--server", args->server, "LwM2M server (or load balancer) host:port")
       ->capture_default_str();
+  cmd->add_option("--bootstrap", args->bootstrap,
+                  "Bootstrap server host:port: each device first asks it (POST /bs?ep=) for its "
+                  "LwM2M server and lifetime (NoSec), then registers there; --server is ignored");
   cmd->add_option("-n,--devices", args->devices, "Number of devices")
       ->capture_default_str()
       ->check(CLI::Range(1u, 10000000u));

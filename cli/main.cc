@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   fogm2m::cli::add_version_command(app);
   fogm2m::cli::add_node_command(app);
   fogm2m::cli::add_gateway_command(app);
+  fogm2m::cli::add_bootstrap_command(app);
   fogm2m::cli::add_cluster_command(app);
   fogm2m::cli::add_fleet_command(app);
   fogm2m::cli::add_run_command(app);

@@ -51,6 +51,7 @@ std::optional<ContentFormat> supported_format(uint32_t number, Lwm2mVersion vers
       return f;
     case ContentFormat::kSenmlJson:
     case ContentFormat::kSenmlCbor:
+    case ContentFormat::kLwm2mCbor:  // LwM2M 1.2's, spoken by the 1.1 device too
       if (version == Lwm2mVersion::k1_1) return f;
       return std::nullopt;
     default:

@@ -20,9 +20,10 @@
 // when a request or a tick comes (so a million idle devices cost no CPU).
 //
 // Requests (handle_request; LwM2M 1.1 TS-Core 6.3, 6.4, 5.1):
-//   GET              Read; Accept picks TEXT, OPAQUE, TLV, LwM2M JSON or SenML
-//                    JSON (1.1 only), default TLV; 4.06 when the format
-//                    cannot carry the node or is unknown.
+//   GET              Read; Accept picks TEXT, OPAQUE, TLV, LwM2M JSON, or (1.1
+//                    only) SenML JSON, SenML CBOR or LwM2M CBOR, default
+//                    TLV; 4.06 when the format cannot carry the node or is
+//                    unknown.
 //   GET Accept:40    Discover (link format with dim, ver and attributes).
 //   GET Observe:0/1  Observe / cancel observation (by token).
 //   PUT              Write (replace); with only Uri-Query, Write-Attributes.
@@ -57,7 +58,9 @@
 // asleep() then says its radio is off, and the transports drop incoming
 // requests unanswered (counted in dropped_asleep) until it next sends.
 //
-// Not emulated: Bootstrap, block-wise transfer; FETCH
+// Bootstrap happens before a Device exists (bootstrap_client.h gives the
+// server URI, lifetime and PSK it is then built with). Not emulated:
+// block-wise transfer; FETCH
 // and iPATCH elsewhere than "/" (and on LwM2M 1.0 devices) are 4.05. DTLS is DtlsDevice's (the PSK
 // material lives in /0/0).
 //

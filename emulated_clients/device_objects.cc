@@ -563,8 +563,8 @@ const std::string& DeviceObjects::timezone() const {
 std::string DeviceObjects::registration_links() const {
   const bool v11 = config_->version == Lwm2mVersion::k1_1;
   // Besides TEXT, OPAQUE and CoRE links, which every client supports.
-  std::string s =
-      v11 ? "</>;rt=\"oma.lwm2m\";ct=\"110 112 11542 11543\"" : "</>;rt=\"oma.lwm2m\";ct=11543";
+  std::string s = v11 ? "</>;rt=\"oma.lwm2m\";ct=\"110 112 11542 11543 11544\""
+                      : "</>;rt=\"oma.lwm2m\";ct=11543";
   for (uint16_t oid : {kServer, kDevice, kTemperature, kAccelerometer}) {
     if (!object_present(oid)) continue;
     const auto ids = instance_ids(oid);

@@ -21,6 +21,7 @@ constexpr Entry kFormats[] = {
     {ContentFormat::kSenmlCbor, "SENML_CBOR"},
     {ContentFormat::kTlv, "TLV"},
     {ContentFormat::kLwm2mJson, "JSON"},
+    {ContentFormat::kLwm2mCbor, "LWM2M_CBOR"},
     {ContentFormat::kOldTlv, "OLD_TLV"},
     {ContentFormat::kOldJson, "OLD_JSON"},
 };

@@ -18,10 +18,11 @@ enum class ContentFormat : uint16_t {
   kOldJson = 1543,
   kTlv = 11542,
   kLwm2mJson = 11543,
+  kLwm2mCbor = 11544,  // LwM2M 1.2
 };
 
 // Leshan's names: "TEXT", "LINK", "OPAQUE", "CBOR", "SENML_JSON", "SENML_CBOR",
-// "TLV", "JSON".
+// "TLV", "JSON"; and "LWM2M_CBOR" (LwM2M 1.2; Leshan 2.x has no name for it).
 const char* to_name(ContentFormat format);
 
 // Accepts Leshan's names (case-insensitive, "-" or "_"), or the decimal number.

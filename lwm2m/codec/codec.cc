@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "lwm2m/codec/lwm2m_cbor.h"
 #include "lwm2m/codec/lwm2m_json.h"
 #include "lwm2m/codec/opaque.h"
 #include "lwm2m/codec/senml_cbor.h"
@@ -37,6 +38,8 @@ Result<Bytes> encode(ContentFormat format, const Path& path, const Node& node) {
       return senml_json::encode(path, node);
     case ContentFormat::kSenmlCbor:
       return senml_cbor::encode(path, node);
+    case ContentFormat::kLwm2mCbor:
+      return lwm2m_cbor::encode(path, node);
     default:
       return unsupported(format);
   }
@@ -59,6 +62,8 @@ Result<Node> decode(ContentFormat format, const Path& path, std::span<const uint
       return senml_json::decode(path, payload, models);
     case ContentFormat::kSenmlCbor:
       return senml_cbor::decode(path, payload, models);
+    case ContentFormat::kLwm2mCbor:
+      return lwm2m_cbor::decode(path, payload, models);
     default:
       return unsupported(format);
   }
@@ -75,6 +80,7 @@ bool can_encode(ContentFormat format, const Path& path) {
     case ContentFormat::kOldJson:
     case ContentFormat::kSenmlJson:
     case ContentFormat::kSenmlCbor:
+    case ContentFormat::kLwm2mCbor:
       return path.depth() >= 1;
     default:
       return false;

@@ -1,4 +1,5 @@
-// Content-format codecs: one entry point for every format LwM2M 1.1 carries.
+// Content-format codecs: one entry point for every format LwM2M 1.1 carries,
+// and LwM2M 1.2's LwM2M CBOR.
 //
 // encode() writes a Node found at a Path; decode() reads a payload sent for
 // a Path back into a Node whose kind follows the path's depth (object ->

@@ -163,11 +163,12 @@ ContentFormat DeviceManager::default_format(const LocalDevice& device,
   (void)path;
   // LwM2M 1.0 devices all speak TLV; a 1.1 device lists its formats in the
   // root link's ct attribute, and TLV stays first choice when it is there,
-  // then SenML JSON, then SenML CBOR.
+  // then SenML JSON, then SenML CBOR, then LwM2M CBOR.
   const std::string* ct = announced_formats(device);
   if (ct == nullptr || announces(*ct, ContentFormat::kTlv)) return ContentFormat::kTlv;
   if (announces(*ct, ContentFormat::kSenmlJson)) return ContentFormat::kSenmlJson;
   if (announces(*ct, ContentFormat::kSenmlCbor)) return ContentFormat::kSenmlCbor;
+  if (announces(*ct, ContentFormat::kLwm2mCbor)) return ContentFormat::kLwm2mCbor;
   return ContentFormat::kTlv;
 }
 

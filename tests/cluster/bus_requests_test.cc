@@ -66,7 +66,7 @@ TEST_F(BusRequests, ReadInEveryFormat) {
   const double v = x.body.at("content").at("value").to_number<double>();
   EXPECT_GE(v, -20.0);
   EXPECT_LE(v, 20.0);
-  for (const char* format : {"TLV", "JSON", "SENML_JSON", "SENML_CBOR"}) {
+  for (const char* format : {"TLV", "JSON", "SENML_JSON", "SENML_CBOR", "LWM2M_CBOR"}) {
     auto dev =
         ask(*h_, "acc-1",
             std::string(R"({"kind":"read","path":"/3/0","contentFormat":")") + format + "\"}");
@@ -105,9 +105,9 @@ TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
   EXPECT_EQ(reply_code(not_exec), "METHOD_NOT_ALLOWED");
 
   // The instance id the server asks for is the one created (not the
-  // device's next free id, 1), in TLV, SenML JSON and SenML CBOR.
-  for (const auto& [format, id] :
-       {std::pair{"TLV", 7}, std::pair{"SENML_JSON", 8}, std::pair{"SENML_CBOR", 9}}) {
+  // device's next free id, 1), in TLV, SenML JSON, SenML CBOR and LwM2M CBOR.
+  for (const auto& [format, id] : {std::pair{"TLV", 7}, std::pair{"SENML_JSON", 8},
+                                   std::pair{"SENML_CBOR", 9}, std::pair{"LWM2M_CBOR", 10}}) {
     const std::string instance = "/3313/" + std::to_string(id);
     auto create = ask(*h_, "acc-1",
                       std::string(R"({"kind":"create","path":"/3313","contentFormat":")") + format +
@@ -154,6 +154,29 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_LE(notifications(), after_cancel + 1);  // one may have been in flight
   EXPECT_TRUE(h_->redis({"SMEMBERS", "TKNS:EP:{acc-1}"})->elements.empty());
+}
+
+// Notifications in LwM2M CBOR (11544), which the device announced, come
+// through decoded like any other format's.
+TEST_F(BusRequests, ObserveInLwm2mCbor) {
+  auto obs =
+      ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0","contentFormat":"LWM2M_CBOR"})");
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+  EXPECT_EQ(obs.body.at("contentFormat").as_string(), "LWM2M_CBOR");
+  EXPECT_GE(obs.body.at("content").at("resources").as_array().size(), 4u);
+  auto decoded = [](const std::vector<std::string>& msgs) {
+    size_t n = 0;
+    for (const auto& m : msgs)
+      if (m.find("\"notification\":true") != std::string::npos &&
+          m.find("\"id\":5702") != std::string::npos)
+        ++n;
+    return n;
+  };
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return decoded(msgs) >= 3;
+  })) << "fewer than 3 decoded notifications forwarded";
+  auto cancel = ask(*h_, "acc-1", R"({"kind":"cancel_observe","path":"/3313/0"})");
+  EXPECT_EQ(reply_code(cancel), "CANCELLED") << reply_error(cancel);
 }
 
 // The composite kinds (LwM2M 1.1 FETCH / iPATCH on "/") end to end.

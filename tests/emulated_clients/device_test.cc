@@ -160,6 +160,20 @@ TEST(DeviceRead, SenmlCborPayload) {
   EXPECT_EQ(payload_node(resp, "/3313/0"), Node(*d.read_local(Path(3313, 0), T0)));
 }
 
+// LwM2M CBOR (11544): nested maps keyed by path components from the object
+// down; it decodes back to what the device holds.
+TEST(DeviceRead, Lwm2mCborPayload) {
+  Device d = make_device();
+  d.sample();
+  auto resp = d.handle_request(get("/3313/0", ContentFormat::kLwm2mCbor), T0);
+  ASSERT_EQ(resp.code, coap_code(CoapCode::kContent));
+  EXPECT_EQ(resp.content_format(), 11544u);
+  ASSERT_GE(resp.payload.size(), 4u);
+  EXPECT_EQ(static_cast<uint8_t>(resp.payload[0]), 0xa1);  // a map of one key:
+  EXPECT_EQ(resp.payload.substr(1, 3), "\x19\x0c\xf1");    // 3313
+  EXPECT_EQ(payload_node(resp, "/3313/0"), Node(*d.read_local(Path(3313, 0), T0)));
+}
+
 TEST(DeviceRead, Lwm2m10HasNoSenml) {
   auto c = config();
   c->version = Lwm2mVersion::k1_0;
@@ -167,6 +181,8 @@ TEST(DeviceRead, Lwm2m10HasNoSenml) {
   EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kSenmlJson), T0).code,
             coap_code(CoapCode::kNotAcceptable));
   EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kSenmlCbor), T0).code,
+            coap_code(CoapCode::kNotAcceptable));
+  EXPECT_EQ(d.handle_request(get("/3/0", ContentFormat::kLwm2mCbor), T0).code,
             coap_code(CoapCode::kNotAcceptable));
   EXPECT_EQ(d.handle_request(write(CoapCode::kPut, "/1/0/1", ContentFormat::kSenmlCbor,
                                    Resource::single(1, Value(int64_t{120}))),
@@ -248,9 +264,9 @@ TEST(DeviceWrite, ResourceInEveryFormat) {
   EXPECT_EQ(resp.code, coap_code(CoapCode::kChanged));
   EXPECT_EQ(local_value(d, "/3/0/15"), Value("Europe/Paris"));
 
-  const ContentFormat formats[] = {ContentFormat::kTlv, ContentFormat::kLwm2mJson,
+  const ContentFormat formats[] = {ContentFormat::kTlv,       ContentFormat::kLwm2mJson,
                                    ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor,
-                                   ContentFormat::kText};
+                                   ContentFormat::kLwm2mCbor, ContentFormat::kText};
   int64_t lifetime = 100;
   for (ContentFormat f : formats) {
     SCOPED_TRACE(lwm2m::to_name(f));

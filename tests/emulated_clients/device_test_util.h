@@ -110,7 +110,8 @@ inline const Resource* find_resource(const ObjectInstance& oi, uint16_t id) {
 }
 
 inline const ContentFormat kAllFormats[] = {ContentFormat::kTlv, ContentFormat::kLwm2mJson,
-                                            ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor};
+                                            ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor,
+                                            ContentFormat::kLwm2mCbor};
 
 // ---- Read ----------------------------------------------------------------------------
 

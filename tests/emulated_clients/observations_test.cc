@@ -124,6 +124,18 @@ TEST(DeviceObserve, NotificationsInSenmlCbor) {
   EXPECT_EQ(payload_node(notes[0], "/3313/0/5702"), Node(*d.read_local(Path(3313, 0, 5702), T0)));
 }
 
+TEST(DeviceObserve, NotificationsInLwm2mCbor) {
+  Device d = make_device();
+  auto resp = d.handle_request(observe("/3313/0", "c2", 0, ContentFormat::kLwm2mCbor), T0);
+  ASSERT_TRUE(resp.observe().has_value());
+  EXPECT_EQ(resp.content_format(), 11544u);
+  d.sample();
+  auto notes = d.collect_notifications(T0 + 1s);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_EQ(notes[0].content_format(), 11544u);
+  EXPECT_EQ(payload_node(notes[0], "/3313/0"), Node(*d.read_local(Path(3313, 0), T0)));
+}
+
 TEST(DeviceObserve, PminHoldsBackAndPmaxForces) {
   Device d = make_device(config(0ms));  // no sampling: the test moves values
   ASSERT_EQ(d.handle_request(write_attributes("/3313/0/5702", {"pmin=2", "pmax=5"}), T0).code,

@@ -37,7 +37,7 @@ TEST(DeviceRegistration, RegisterUpdateReRegisterDeregister) {
   EXPECT_EQ(links->objects.at(3), std::vector<uint16_t>{0});
   EXPECT_EQ(links->objects.at(3313), std::vector<uint16_t>{0});
   EXPECT_EQ(links->object_versions.at(3), "1.1");
-  EXPECT_EQ(links->content_formats, (std::vector<uint16_t>{110, 112, 11542, 11543}));
+  EXPECT_EQ(links->content_formats, (std::vector<uint16_t>{110, 112, 11542, 11543, 11544}));
   EXPECT_EQ(d.registration_state(), RegistrationState::kRegistering);
   EXPECT_TRUE(tick(d, T0 + 1s).empty());  // one request at a time
 

@@ -1,6 +1,6 @@
 // Shared by the codec fuzz targets (tlv_fuzz, senml_json_fuzz,
-// senml_cbor_fuzz, lwm2m_json_fuzz): the request paths an input can pick and
-// the round-trip check.
+// senml_cbor_fuzz, lwm2m_json_fuzz, lwm2m_cbor_fuzz): the request paths an
+// input can pick and the round-trip check.
 //
 // Input layout: the first byte picks the request path from kFuzzPaths
 // (modulo its size), the rest is the payload (which the SenML formats also

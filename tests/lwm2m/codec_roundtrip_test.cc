@@ -20,7 +20,8 @@ constexpr ResourceType kAllTypes[] = {
     ResourceType::kTime,   ResourceType::kObjlnk,  ResourceType::kCorelnk};
 
 constexpr ContentFormat kTreeFormats[] = {ContentFormat::kTlv, ContentFormat::kLwm2mJson,
-                                          ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor};
+                                          ContentFormat::kSenmlJson, ContentFormat::kSenmlCbor,
+                                          ContentFormat::kLwm2mCbor};
 
 // Sample values of `type`; `variant` picks among a few, extremes included.
 Value sample(ResourceType type, int variant) {

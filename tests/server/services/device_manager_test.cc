@@ -142,6 +142,13 @@ TEST_F(DeviceManagerTest, FormatsTheDeviceDidNotAnnounceAreNotAskedFor) {
             "ct=110 11542)");
   EXPECT_TRUE(transport.sent.empty());
   EXPECT_EQ(manager.observation_count(), 0u);
+  // LwM2M CBOR (11544) follows the same rule.
+  bus::Request lwm2m_cbor_read = request(bus::RequestKind::kRead, Path(3313, 0));
+  lwm2m_cbor_read.content_format = ContentFormat::kLwm2mCbor;
+  EXPECT_EQ(reply(perform(lwm2m_cbor_read)).body.at("errorMessage"),
+            "device dev-1 does not support content format LWM2M_CBOR (11544; it announced "
+            "ct=110 11542)");
+  EXPECT_TRUE(transport.sent.empty());
 
   // What it announced, TLV's old number, and text, which every device takes, go out.
   for (ContentFormat f : {ContentFormat::kSenmlJson, ContentFormat::kTlv, ContentFormat::kOldTlv,
@@ -182,10 +189,14 @@ TEST_F(DeviceManagerTest, TheDefaultFormatIsOneTheDeviceAnnounced) {
   EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 110u);
   read_from("no-ct", "1.1", {{"rt", "oma.lwm2m"}});
   EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 11542u);
+  read_from("lwm2m-cbor-only", "1.1", {{"rt", "oma.lwm2m"}, {"ct", "11544"}});
+  EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 11544u);
+  read_from("lwm2m-cbor", "1.1", {{"rt", "oma.lwm2m"}, {"ct", "11544"}}, ContentFormat::kLwm2mCbor);
+  EXPECT_EQ(transport.last_request().uint_option(lwm2m::coap_option::kAccept), 11544u);
   // Without a ct list anything goes; an LwM2M 1.0 device takes TLV unannounced.
   read_from("no-ct-cbor", "1.1", {{"rt", "oma.lwm2m"}}, ContentFormat::kSenmlCbor);
   read_from("v10-tlv", "1.0", {{"rt", "oma.lwm2m"}, {"ct", "11543"}}, ContentFormat::kTlv);
-  EXPECT_EQ(transport.sent.size(), before + 5);
+  EXPECT_EQ(transport.sent.size(), before + 7);
   // But a 1.1 device that lists no TLV does not get it, nor a 1.0 device SenML.
   EXPECT_EQ(reply(read_from("cbor-only-tlv", "1.1", {{"rt", "oma.lwm2m"}, {"ct", "112"}},
                             ContentFormat::kTlv))
@@ -195,7 +206,7 @@ TEST_F(DeviceManagerTest, TheDefaultFormatIsOneTheDeviceAnnounced) {
                             ContentFormat::kSenmlJson))
                 .type,
             bus::ReplyType::kErr);
-  EXPECT_EQ(transport.sent.size(), before + 5);
+  EXPECT_EQ(transport.sent.size(), before + 7);
 }
 
 TEST_F(DeviceManagerTest, FailuresOfTheServerSideAreErrs) {
