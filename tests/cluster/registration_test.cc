@@ -2,6 +2,8 @@
 // client (libcoap's coap-client-notls), checked in Redis and on the bus.
 #include <gtest/gtest.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/json.hpp>
 
 #include "tests/cluster/cluster_harness.h"
@@ -123,6 +125,46 @@ TEST_F(Registration, DeregisterWithRedisStoppedIsAnsweredAndTheNodeLives) {
   auto next = run_command(
       coap_client(h_->coap_port(0), "-m post -t 40 -e '</1/0>'", "/rd?ep=latecomer&lt=60"));
   EXPECT_NE(next.output.find("5.03"), std::string::npos) << next.output;
+}
+
+// LwM2M 1.1 Send from an independent client: coap-client registers and
+// then POSTs SenML JSON to /dp from the same source port (-p), which is how
+// the node knows the sender. The values come out as a "send" event and as
+// the device's last values; a Send from an unregistered port is refused.
+TEST_F(Registration, SendFromCoapClientIsPublishedAndKept) {
+  uint16_t port = 0;
+  {  // a free local UDP port for coap-client's -p
+    boost::asio::io_context io;
+    boost::asio::ip::udp::socket probe(
+        io, boost::asio::ip::udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    port = probe.local_endpoint().port();
+  }
+  const std::string from = "-p " + std::to_string(port) + " ";
+  auto reg = run_command(coap_client(h_->coap_port(0), from + "-m post -t 40 -e '</3313/0>'",
+                                     "/rd?ep=coap-client-send&lt=60&lwm2m=1.1&b=U"));
+  ASSERT_EQ(reg.status, 0) << reg.output;
+  ASSERT_TRUE(h_->wait_for("LESHAN_REG_NEW", [](auto& m) { return !m.empty(); }));
+
+  const std::string senml = R"([{"bn":"/3313/0/","n":"5702","v":0.5},{"n":"5703","v":-1.25}])";
+  auto send =
+      run_command(coap_client(h_->coap_port(0), from + "-m post -t 110 -e '" + senml + "'", "/dp"));
+  ASSERT_EQ(send.status, 0) << send.output;
+  ASSERT_TRUE(h_->wait_for("LWM2M_EVENT", [](const std::vector<std::string>& all) {
+    for (const auto& m : all)
+      if (m.find("\"kind\":\"send\"") != std::string::npos &&
+          m.find("coap-client-send") != std::string::npos)
+        return true;
+    return false;
+  })) << "no send event";
+  auto value = h_->redis({"HGET", "VAL:EP:{coap-client-send}", "/3313/0/5703"});
+  ASSERT_TRUE(value.ok() && value->is_string());
+  EXPECT_NE(value->str.find("-1.25"), std::string::npos) << value->str;
+
+  // Another port has no registration: 4.03, nothing stored.
+  auto stranger = run_command(coap_client(
+      h_->coap_port(0), "-m post -t 110 -e '[{\"n\":\"/3313/0/5704\",\"v\":9}]'", "/dp"));
+  EXPECT_NE(stranger.output.find("4.03"), std::string::npos) << stranger.output;
+  EXPECT_TRUE(h_->redis({"HGET", "VAL:EP:{coap-client-send}", "/3313/0/5704"})->is_nil());
 }
 
 }  // namespace
