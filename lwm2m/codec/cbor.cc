@@ -314,6 +314,21 @@ const char* to_string(Type type) {
   return "?";
 }
 
+std::string with_article(Type type) {
+  switch (type) {
+    case Type::kFalse:
+    case Type::kTrue:
+    case Type::kNull:
+    case Type::kUndefined:
+      return to_string(type);
+    case Type::kUnsigned:
+    case Type::kArray:
+      return std::string("an ") + to_string(type);
+    default:
+      return std::string("a ") + to_string(type);
+  }
+}
+
 Result<Item> parse(std::span<const uint8_t> data, const Limits& limits) {
   return Parser(data, limits).document();
 }

@@ -57,6 +57,8 @@ enum class Type : uint8_t {
 
 // "unsigned integer", "text string", "map", ... for messages.
 const char* to_string(Type type);
+// The type with its article for messages: "an array", "a map", "null".
+std::string with_article(Type type);
 
 struct Item {
   Type type = Type::kNull;

@@ -96,22 +96,6 @@ Status append_level(std::vector<uint8_t>& out, const std::vector<PathValue>& lea
 
 // ---- Decoding -------------------------------------------------------------------
 
-// "an array", "a map", "null" for messages.
-std::string article_and(cbor::Type type) {
-  switch (type) {
-    case cbor::Type::kFalse:
-    case cbor::Type::kTrue:
-    case cbor::Type::kNull:
-    case cbor::Type::kUndefined:
-      return cbor::to_string(type);
-    case cbor::Type::kUnsigned:
-    case cbor::Type::kArray:
-      return std::string("an ") + cbor::to_string(type);
-    default:
-      return std::string("a ") + cbor::to_string(type);
-  }
-}
-
 bool is_int64(const cbor::Item& i) {
   return (i.type == cbor::Type::kUnsigned || i.type == cbor::Type::kNegative) &&
          i.number <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
@@ -154,8 +138,8 @@ Result<boost::json::value> json_number(const cbor::Item& item) {
 }
 
 Error type_mismatch(const cbor::Item& item, ResourceType type) {
-  return make_error(ErrorKind::kTypeMismatch,
-                    article_and(item.type) + " given for a " + to_string(type) + " resource");
+  return make_error(ErrorKind::kTypeMismatch, cbor::with_article(item.type) + " given for a " +
+                                                  to_string(type) + " resource");
 }
 
 // The value `item` gives a resource of `model` (null: unmodelled).
@@ -189,9 +173,9 @@ Result<Value> leaf_value(const cbor::Item& item, const ResourceModel* model) {
         return make_error(ErrorKind::kTypeMismatch, std::string("a time (tag 1) given for a ") +
                                                         to_string(type) + " resource");
       if (!is_int64(item.items[0]))
-        return make_error(
-            ErrorKind::kMalformed,
-            "a time (tag 1) on " + article_and(item.items[0].type) + ", not a 64-bit integer");
+        return make_error(ErrorKind::kMalformed, "a time (tag 1) on " +
+                                                     cbor::with_article(item.items[0].type) +
+                                                     ", not a 64-bit integer");
       return Value(Time{as_int64(item.items[0])});
     }
     case cbor::Type::kTrue:
@@ -214,7 +198,7 @@ Result<Value> leaf_value(const cbor::Item& item, const ResourceModel* model) {
       return make_error(ErrorKind::kUnsupported,
                         "null (a Write-Composite deletion) is not a value this codec carries");
     default:
-      return make_error(ErrorKind::kMalformed, article_and(item.type) + " is not a value");
+      return make_error(ErrorKind::kMalformed, cbor::with_article(item.type) + " is not a value");
   }
 }
 
@@ -229,7 +213,8 @@ Result<Path> extend(const Path& at, const cbor::Item& key) {
   const std::string where = at.is_root() ? std::string("at the top") : "under " + at.to_string();
   auto one = [&](Path& path, const cbor::Item& id) -> Status {
     if (id.type != cbor::Type::kUnsigned)
-      return make_error(ErrorKind::kMalformed, "a key " + where + " is " + article_and(id.type) +
+      return make_error(ErrorKind::kMalformed, "a key " + where + " is " +
+                                                   cbor::with_article(id.type) +
                                                    ", not an id or an array of ids");
     if (id.number > Path::kMaxId)
       return make_error(ErrorKind::kMalformed, "id " + std::to_string(id.number) + " " + where +
@@ -297,7 +282,7 @@ Result<Node> decode(const Path& path, std::span<const uint8_t> payload,
   if (!doc) return format_error(doc.error().kind, kFormat, "invalid CBOR: " + doc.error().message);
   if (doc->type != cbor::Type::kMap)
     return format_error(ErrorKind::kMalformed, kFormat,
-                        "the document is " + article_and(doc->type) + ", not a map");
+                        "the document is " + cbor::with_article(doc->type) + ", not a map");
   std::vector<json_detail::Record> records;
   const Walk w{path, models, records};
   if (Status s = walk_map(w, *doc, Path()); !s) return s.error();

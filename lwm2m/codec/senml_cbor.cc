@@ -55,25 +55,9 @@ Error record_error(ErrorKind kind, size_t record, const std::string& why) {
   return format_error(kind, kFormat, "record " + std::to_string(record) + ": " + why);
 }
 
-// "an array", "a map", "null" for messages.
-std::string article_and(cbor::Type type) {
-  switch (type) {
-    case cbor::Type::kFalse:
-    case cbor::Type::kTrue:
-    case cbor::Type::kNull:
-    case cbor::Type::kUndefined:
-      return cbor::to_string(type);
-    case cbor::Type::kUnsigned:
-    case cbor::Type::kArray:
-      return std::string("an ") + cbor::to_string(type);
-    default:
-      return std::string("a ") + cbor::to_string(type);
-  }
-}
-
 Error wrong_cbor_type(int label, const cbor::Item& item, const char* expected) {
-  return make_error(ErrorKind::kMalformed,
-                    label_name(label) + " is " + article_and(item.type) + ", not " + expected);
+  return make_error(ErrorKind::kMalformed, label_name(label) + " is " +
+                                               cbor::with_article(item.type) + ", not " + expected);
 }
 
 Error wrong_label(int label, ResourceType type) {
@@ -111,8 +95,8 @@ Result<int> label_of(const cbor::Item& key) {
                           ? std::string("unknown label -18446744073709551616")
                           : "unknown label -" + std::to_string(key.number + 1));
   } else {
-    return make_error(ErrorKind::kMalformed,
-                      "a label is " + article_and(key.type) + ", not an integer or a text string");
+    return make_error(ErrorKind::kMalformed, "a label is " + cbor::with_article(key.type) +
+                                                 ", not an integer or a text string");
   }
   if (label == kBaseValue || label == kBaseSum || label == kSum)
     return make_error(ErrorKind::kUnsupported, "unsupported label " + label_name(label));
@@ -310,7 +294,7 @@ Result<cbor::Item> parse_pack(std::span<const uint8_t> payload) {
   if (!doc) return format_error(doc.error().kind, kFormat, "invalid CBOR: " + doc.error().message);
   if (doc->type != cbor::Type::kArray)
     return format_error(ErrorKind::kMalformed, kFormat,
-                        "the document is " + article_and(doc->type) + ", not an array");
+                        "the document is " + cbor::with_article(doc->type) + ", not an array");
   return doc;
 }
 
@@ -326,7 +310,7 @@ Status for_each_record(const cbor::Item& pack, OnRecord&& on_record) {
   for (size_t k = 0; k < pack.items.size(); ++k) {
     const cbor::Item& rec = pack.items[k];
     if (rec.type != cbor::Type::kMap)
-      return record_error(ErrorKind::kMalformed, k, article_and(rec.type) + ", not a map");
+      return record_error(ErrorKind::kMalformed, k, cbor::with_article(rec.type) + ", not a map");
     std::string_view name;
     double time = 0;
     int value_label = 0;
