@@ -24,6 +24,12 @@
 // uses it only to bound how long the request waits for a sleeping
 // queue-mode device (server/services/presence.h).
 //
+// A ticket names one request. A requester may publish the same request
+// again under the same ticket (after a bus loss, bus/loss_resender.h): the
+// owner serves it once, acking a repeat of a request still under way and
+// answering a repeat of an answered one with the same reply
+// (server/services/served_requests.h).
+//
 // The answers to a request are in reply.h.
 #pragma once
 

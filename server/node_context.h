@@ -33,6 +33,7 @@ struct NodeCounters {
   uint64_t bus_acks_skipped = 0;       // of those, answered within the ack delay: no ack
   uint64_t bus_requests_routed = 0;    // of which came on this node's own channel (routed)
   uint64_t bus_requests_rerouted = 0;  // of those, put back on the broadcast channel
+  uint64_t bus_repeats = 0;            // owned requests seen again (a requester's resend)
   uint64_t bus_malformed = 0;
   uint64_t device_requests = 0;  // CoAP requests sent to devices
   uint64_t device_timeouts = 0;

@@ -78,6 +78,7 @@ void RequestRouter::on_routed_message(std::string_view message) {
 // mode, keep the request until it wakes), reply. A sleeping device's
 // request is acked at once: its answer will take a while.
 void RequestRouter::serve(const LocalDevice& device, const bus::Request& request) {
+  if (answer_repeat(request)) return;
   ++ctx_.counters.bus_requests_owned;
   const bool sleeping = device.registration.queue_mode && presence_ &&
                         presence_->sleeping(device.registration.endpoint);
@@ -89,18 +90,36 @@ void RequestRouter::serve(const LocalDevice& device, const bus::Request& request
   dispatch(device, request);
 }
 
-void RequestRouter::dispatch(const LocalDevice& device, const bus::Request& request) {
-  if (ctx_.bus_ack_delay.count() <= 0) {
-    device_manager_.perform(device, request, lifetime_.guard([this](std::string reply) {
-      publish_reply(std::move(reply));
-    }));
-    return;
+bool RequestRouter::answer_repeat(const bus::Request& request) {
+  const std::string* reply = nullptr;
+  switch (served_.admit(request.ticket, &reply)) {
+    case ServedRequests::Seen::kNew:
+      return false;
+    case ServedRequests::Seen::kInProgress:
+      ++ctx_.counters.bus_repeats;
+      // Its ack may have been lost, or not sent yet (a deferred ack): one now.
+      publish_reply(bus::format_ack(request.ticket));
+      return true;
+    case ServedRequests::Seen::kAnswered:
+      ++ctx_.counters.bus_repeats;
+      publish_reply(*reply);
+      return true;
   }
+  return false;
+}
+
+void RequestRouter::publish_final(const std::string& ticket, std::string reply) {
+  served_.answered(ticket, reply);
+  // Answered before its ack went out: the reply alone.
+  if (ctx_.bus_ack_delay.count() > 0 && acks_unsent_.erase(ticket) != 0)
+    ++ctx_.counters.bus_acks_skipped;
+  publish_reply(std::move(reply));
+}
+
+void RequestRouter::dispatch(const LocalDevice& device, const bus::Request& request) {
   device_manager_.perform(device, request,
                           lifetime_.guard([this, ticket = request.ticket](std::string reply) {
-                            // Answered before its ack went out: the reply alone.
-                            if (acks_unsent_.erase(ticket) != 0) ++ctx_.counters.bus_acks_skipped;
-                            publish_reply(std::move(reply));
+                            publish_final(ticket, std::move(reply));
                           }));
 }
 

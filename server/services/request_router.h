@@ -24,6 +24,11 @@
 // queue in deadline order (the delay is one value) behind one timer that
 // wakes at most once per delay, so an ack goes out one to two delays after
 // its request.
+//
+// Repeats. After a bus loss a requester publishes again what it still waits
+// for (bus/loss_resender.h). The owner serves a ticket once
+// (served_requests.h): a repeat of a request it is still serving gets an
+// ack at once, a repeat of one it answered gets the same reply again.
 #pragma once
 
 #include <boost/asio/steady_timer.hpp>
@@ -38,6 +43,7 @@
 #include "server/services/device_manager.h"
 #include "server/services/presence.h"
 #include "server/services/psk_cache.h"
+#include "server/services/served_requests.h"
 
 namespace fogm2m::server {
 
@@ -67,6 +73,9 @@ class RequestRouter {
  private:
   void handle_sec_info(const bus::Request& request);
   void serve(const LocalDevice& device, const bus::Request& request);
+  // A repeat of a ticket this node served: true when it was answered here.
+  bool answer_repeat(const bus::Request& request);
+  void publish_final(const std::string& ticket, std::string reply);
   void answer_unowned(const bus::Request& request);
   void look_again_later(const bus::Request& request, const std::string& owner);
   void answer_for_dead_owner(const bus::Request& request, const std::string& owner);
@@ -85,6 +94,7 @@ class RequestRouter {
   ClusterMembership& membership_;
   PskCache& psk_;
   Presence* presence_ = nullptr;
+  ServedRequests served_;
   uint64_t malformed_logged_ = 0;
   struct PendingAck {
     std::chrono::steady_clock::time_point due;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
+
 #include "bus/reply.h"
 #include "bus/request.h"
 #include "tests/server/services/service_fixture.h"
@@ -97,6 +99,41 @@ TEST_F(RequestRouterTest, ADeferredAckGoesOutOnlyForADeviceSlowerThanTheDelay) {
   io.restart();
   io.run_for(std::chrono::milliseconds(60));
   EXPECT_EQ(replies_to("fast").size(), 1u);
+}
+
+// A requester repeats what a bus loss may have swallowed: the device is
+// asked once; the repeat of a request still being served gets an ack, the
+// repeat of an answered one the same reply again.
+TEST_F(RequestRouterTest, ARepeatedTicketReachesTheDeviceOnce) {
+  const std::string read = request_for("mine", "t1", R"({"kind":"read","path":"/3313/0/5702"})");
+  receive(read);
+  receive(read);
+  EXPECT_EQ(transport.sent.size(), 1u);
+  auto replies = replies_to("t1");
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies[0].type, bus::ReplyType::kAck);
+  EXPECT_EQ(replies[1].type, bus::ReplyType::kAck);
+
+  lwm2m::CoapMessage content;
+  content.code = lwm2m::coap_code(lwm2m::CoapCode::kContent);
+  content.add_uint_option(lwm2m::coap_option::kContentFormat,
+                          static_cast<uint32_t>(lwm2m::ContentFormat::kText));
+  content.payload = "1.5";
+  transport.answer(content);
+  settle();
+  receive(read);
+  EXPECT_EQ(transport.sent.size(), 1u);
+  replies = replies_to("t1");
+  ASSERT_EQ(replies.size(), 4u);
+  EXPECT_EQ(replies[2].type, bus::ReplyType::kRep);
+  EXPECT_EQ(replies[3].type, bus::ReplyType::kRep);
+  EXPECT_EQ(boost::json::serialize(replies[3].body), boost::json::serialize(replies[2].body));
+  EXPECT_EQ(ctx.counters.bus_repeats, 2u);
+  EXPECT_EQ(ctx.counters.bus_requests_owned, 1u);
+
+  // Another ticket for the same device is a request of its own.
+  receive(request_for("mine", "t2", R"({"kind":"read","path":"/3313/0/5702"})"));
+  EXPECT_EQ(transport.sent.size(), 2u);
 }
 
 TEST_F(RequestRouterTest, TheFallbackAnswersForNobody) {
