@@ -96,6 +96,13 @@ class RequestRoute {
   // the route is destroyed).
   void publish(const Request& request, std::string message, Sent sent);
 
+  // Publishes `message` on the broadcast channel whatever the mode: for a
+  // repeat after a bus loss (bus/loss_resender.h), when owners may have
+  // changed. `sent` as for publish().
+  void publish_broadcast(std::string_view message, Sent sent) {
+    broadcast(message, std::move(sent));
+  }
+
   // Drops what is known of `endpoint`'s owner: its next request looks it up.
   void forget(const std::string& endpoint) { owners_.erase(endpoint); }
 

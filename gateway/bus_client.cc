@@ -22,6 +22,33 @@ BusClient::BusClient(boost::asio::io_context& io, BusClientOptions options)
   route.mode = options_.mode;
   route.channels = options_.channels;
   route_ = std::make_unique<bus::RequestRoute>(*commands_, std::move(route));
+  resender_ = std::make_unique<bus::LossResender>(io_, [this](const std::string& ticket) {
+    auto it = pending_.find(ticket);
+    if (it == pending_.end()) return resender_->forget(ticket);
+    ++counters_.resent;
+    // Broadcast: after a failure the owner may have changed.
+    route_->publish_broadcast(it->second.message, {});
+  });
+}
+
+std::vector<std::string> BusClient::tickets_in_flight() const {
+  std::vector<std::string> tickets;
+  tickets.reserve(pending_.size());
+  for (const auto& [ticket, p] : pending_) tickets.push_back(ticket);
+  return tickets;
+}
+
+// A link lost: every request in flight may have been swallowed. Both back:
+// they go out again until confirmed.
+void BusClient::on_links_changed() {
+  if (!up()) {
+    if (bus_lost_) return;
+    bus_lost_ = true;
+    resender_->lost(tickets_in_flight());
+  } else if (bus_lost_) {
+    bus_lost_ = false;
+    resender_->recovered();
+  }
 }
 
 BusClient::~BusClient() = default;
@@ -33,14 +60,21 @@ void BusClient::start(std::function<void(Status)> ready) {
       // A subscriber has no commands to time out: follow the command link.
       if (subscriber_->up()) subscriber_->reconnect("command link lost");
     }
+    on_links_changed();
     if (state_) state_(up());
   };
   commands_->set_state_handler(lifetime_.guard(on_link_state));
   subscriber_->set_state_handler(lifetime_.guard([this](bool, const Status&) {
+    on_links_changed();
     if (state_) state_(up());
   }));
   commands_->start(lifetime_.guard([this, ready = std::move(ready)](Status s) mutable {
     if (!s) return ready(s);
+    node_watch_ = std::make_unique<bus::NodeWatch>(
+        *commands_, [this](const std::string&, bus::NodeWatch::Event) {
+          resender_->retry(tickets_in_flight());
+        });
+    node_watch_->start();
     subscriber_->start(lifetime_.guard([this, ready = std::move(ready)](Status sub) mutable {
       if (!sub) return ready(sub);
       const auto& ch = options_.channels;
@@ -59,6 +93,7 @@ void BusClient::stop() {
   std::vector<std::string> tickets;
   for (const auto& [ticket, p] : pending_) tickets.push_back(ticket);
   for (const auto& t : tickets) finish(t, make_error(ErrorKind::kIo, "gateway: stopping"));
+  node_watch_.reset();
   commands_->disconnect();
   subscriber_->disconnect();
 }
@@ -86,13 +121,16 @@ std::string BusClient::send(bus::Request request, std::chrono::milliseconds time
         finish(ticket, make_error(ErrorKind::kTimeout,
                                   "no reply within " + std::to_string(timeout.count()) + " ms"));
       }));
-  pending_.emplace(ticket, Pending{std::move(on_reply), std::move(timer)});
-  std::string message = bus::format_request(request);
-  route_->publish(request, std::move(message), lifetime_.guard([this, ticket](Status sent) {
+  Pending& pending =
+      pending_.emplace(ticket, Pending{std::move(on_reply), std::move(timer), {}, false})
+          .first->second;
+  pending.message = bus::format_request(request);
+  route_->publish(request, pending.message, lifetime_.guard([this, ticket](Status sent) {
     if (sent) return;
     ++counters_.refused;
     finish(ticket, make_error(ErrorKind::kIo, "bus unavailable: " + sent.error().message));
   }));
+  resender_->sent(ticket);
   return ticket;
 }
 
@@ -109,6 +147,7 @@ void BusClient::finish(const std::string& ticket, Result<BusReply> outcome) {
   if (it == pending_.end()) return;
   ReplyHandler handler = std::move(it->second.handler);
   pending_.erase(it);  // cancels the timer
+  resender_->forget(ticket);
   if (!outcome) {
     if (outcome.error().kind == ErrorKind::kTimeout) ++counters_.timed_out;
   } else if (outcome->type == bus::ReplyType::kErr) {
@@ -155,6 +194,9 @@ void BusClient::on_response(std::string_view message) {
       }
       BusReply r{reply->type, std::move(reply->body), std::string(message)};
       if (r.type == bus::ReplyType::kAck) {
+        resender_->confirmed(head->ticket);
+        if (it->second.acked) return;  // a repeat's
+        it->second.acked = true;
         if (it->second.handler) it->second.handler(std::move(r), false);
         return;
       }

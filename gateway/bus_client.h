@@ -7,7 +7,14 @@
 //   kIo when the bus could not take the request. Exactly one final outcome
 //   per request, never silence. Where it goes, every node or its owner
 //   alone, is BusClientOptions::mode's (bus/request_route.h); a request that
-//   timed out makes its endpoint's owner be looked up afresh.
+//   timed out makes its endpoint's owner be looked up afresh. Requests in
+//   flight when the bus is lost are published again once it is back, until
+//   a node confirms them (bus/loss_resender.h): Redis pub/sub may have
+//   swallowed them or their replies. So are they when a node dies or comes
+//   back from a silence (bus/node_watch.h): those it held are then
+//   answered by it, by the node that took their device over, or with an
+//   error, before they time out. A
+//   request's ack reaches the caller once, however often a node sends it.
 // - Observations: the notifications of an observe sent here carry its
 //   ticket; watch() routes them to a handler until unwatch().
 // - Every notification, registration event and device event (Send, queue
@@ -31,6 +38,8 @@
 
 #include "bus/channels.h"
 #include "bus/device_event.h"
+#include "bus/loss_resender.h"
+#include "bus/node_watch.h"
 #include "bus/redis_bus.h"
 #include "bus/registration_event.h"
 #include "bus/reply.h"
@@ -105,6 +114,7 @@ class BusClient {
 
   struct Counters {
     uint64_t sent = 0, answered = 0, errors = 0, timed_out = 0, refused = 0;
+    uint64_t resent = 0;  // published again after a bus loss
     uint64_t notifications = 0, registration_events = 0, device_events = 0, malformed = 0;
   };
   const Counters& counters() const { return counters_; }
@@ -113,7 +123,11 @@ class BusClient {
   struct Pending {
     ReplyHandler handler;
     std::unique_ptr<boost::asio::steady_timer> timer;
+    std::string message;  // as published: for a repeat after a bus loss
+    bool acked = false;
   };
+  void on_links_changed();
+  std::vector<std::string> tickets_in_flight() const;
   void on_message(std::string_view channel, std::string_view message);
   void on_response(std::string_view message);
   void finish(const std::string& ticket, Result<BusReply> outcome);
@@ -123,7 +137,10 @@ class BusClient {
   std::unique_ptr<io::RedisLink> commands_, subscriber_;
   std::unique_ptr<bus::RedisBus> bus_;
   std::unique_ptr<bus::RequestRoute> route_;  // publishes the requests, on commands_
-  std::string ticket_prefix_;                 // "gw-<12 hex>-": this gateway's tickets
+  std::unique_ptr<bus::LossResender> resender_;
+  std::unique_ptr<bus::NodeWatch> node_watch_;  // a death or a return repeats what is in flight
+  bool bus_lost_ = false;                       // a link went down; not both up again yet
+  std::string ticket_prefix_;                   // "gw-<12 hex>-": this gateway's tickets
   uint64_t ticket_count_ = 0;
   std::unordered_map<std::string, Pending> pending_;
   std::unordered_map<std::string, NotificationHandler> watched_;

@@ -52,6 +52,7 @@ schema::FaultStats fault_stats(const std::vector<LoadSecond>& timeline,
       out->set_requests_sent(out->requests_sent() + timeline[s].sent);
       out->set_requests_err(out->requests_err() + timeline[s].err_replies);
       out->set_requests_timed_out(out->requests_timed_out() + timeline[s].timed_out);
+      out->set_requests_resent(out->requests_resent() + timeline[s].resent);
     }
   }
 

@@ -26,6 +26,7 @@ inline constexpr double kObservationGapS = 2.0;
 // One second of a load, from its start (warm-up included).
 struct LoadSecond {
   uint32_t sent = 0, answered = 0, err_replies = 0, timed_out = 0;
+  uint32_t resent = 0;  // published again after a bus loss (bus/loss_resender.h)
   uint32_t notifications = 0;
   std::vector<uint32_t> latencies_us;  // answered requests'
 };

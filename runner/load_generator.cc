@@ -108,6 +108,8 @@ LoadGenerator::LoadGenerator(boost::asio::io_context& io, BusOptions options,
 LoadGenerator::~LoadGenerator() {
   run_.reset();
   gateway_.reset();
+  node_watch_.reset();
+  resender_.reset();
   route_.reset();
   sub_.reset();
   pub_.reset();
@@ -150,10 +152,18 @@ Status LoadGenerator::connect() {
   route.mode = options_.mode;
   route.channels = options_.channels;
   route_ = std::make_unique<bus::RequestRoute>(*pub_, std::move(route));
-  // A loss is ridden out: requests in flight time out or fail, the run
-  // goes on once the links are back.
+  // A loss is ridden out: requests in flight are published again once both
+  // links are back, those the bus refuses meanwhile fail, the run goes on.
+  resender_ = std::make_unique<bus::LossResender>(
+      io_, [this](const std::string& ticket) { resend(ticket); });
   pub_->set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
-    if (!up) sub_->reconnect(why.error().message);
+    if (up) return on_bus_back();
+    on_bus_lost();
+    sub_->reconnect(why.error().message);
+  }));
+  sub_->set_state_handler(lifetime_.guard([this](bool up, const Status&) {
+    if (up) return on_bus_back();
+    on_bus_lost();
   }));
   sub_->set_message_handler(
       lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
@@ -202,6 +212,9 @@ Status LoadGenerator::connect() {
                                                      " did not answer in time");
     return *bus_error_;
   }
+  node_watch_ = std::make_unique<bus::NodeWatch>(
+      *pub_, [this](const std::string&, bus::NodeWatch::Event) { on_node_event(); });
+  node_watch_->start();
   if (gateway_options_) {
     gateway_ = std::make_unique<GatewayClient>(io_, *gateway_options_);
     if (Status s = probe_gateway(); !s) {
@@ -245,6 +258,52 @@ void LoadGenerator::publish(const bus::Request& request, std::string message,
                   lifetime_.guard([on_failure = std::move(on_failure)](Status sent) {
                     if (!sent) on_failure(sent.error());
                   }));
+}
+
+// --- bus loss -----------------------------------------------------------------
+
+void LoadGenerator::on_bus_lost() {
+  bus_lost_ = true;
+  if (!run_ || gateway_) return;
+  std::vector<std::string> in_flight;
+  in_flight.reserve(run_->pending.size());
+  for (const auto& [ticket, p] : run_->pending) in_flight.push_back(ticket);
+  resender_->lost(in_flight);
+}
+
+void LoadGenerator::on_node_event() {
+  if (!run_ || gateway_) return;
+  std::vector<std::string> in_flight;
+  in_flight.reserve(run_->pending.size());
+  for (const auto& [ticket, p] : run_->pending) in_flight.push_back(ticket);
+  resender_->retry(in_flight);
+}
+
+void LoadGenerator::on_bus_back() {
+  if (!bus_lost_ || !pub_->up() || !sub_->up()) return;
+  bus_lost_ = false;
+  resender_->recovered();
+}
+
+void LoadGenerator::resend(const std::string& ticket) {
+  if (!run_) return resender_->forget(ticket);
+  auto it = run_->pending.find(ticket);
+  if (it == run_->pending.end()) return resender_->forget(ticket);
+  if (LoadSecond* second = second_at(it->second.scheduled)) ++second->resent;
+  if (it->second.measured) ++run_->result.resent;
+  // Broadcast: after a failure the owner may have changed. A refusal (the
+  // bus down again) leaves it for the next recovery.
+  route_->publish_broadcast(it->second.message, {});
+}
+
+std::optional<LoadGenerator::Pending> LoadGenerator::take_pending(const std::string& ticket) {
+  if (!run_) return std::nullopt;
+  auto it = run_->pending.find(ticket);
+  if (it == run_->pending.end()) return std::nullopt;
+  Pending p = std::move(it->second);
+  run_->pending.erase(it);
+  if (resender_) resender_->forget(ticket);
+  return p;
 }
 
 LoadSecond* LoadGenerator::second_at(Clock::time_point t) {
@@ -292,14 +351,17 @@ void LoadGenerator::on_message(std::string_view message) {
   // head (ticket and type) is all that is read of them, as this process
   // shares the machine with the cluster it measures.
   auto head = bus::parse_reply_head(message);
-  if (!head || head->type == bus::ReplyType::kAck) return;
+  if (!head) return;
+  if (head->type == bus::ReplyType::kAck) {
+    if (resender_->unconfirmed() != 0) resender_->confirmed(head->ticket);
+    return;
+  }
   const bool rep = head->type == bus::ReplyType::kRep;
 
   if (run_) {
     Run& r = *run_;
-    if (auto it = r.pending.find(head->ticket); it != r.pending.end()) {
-      const Pending p = it->second;
-      r.pending.erase(it);
+    if (std::optional<Pending> taken = take_pending(head->ticket)) {
+      const Pending& p = *taken;
       if (now - p.scheduled > r.timeout) {
         count(p, Outcome::kTimedOut, now);  // late: the sweep had not got to it yet
       } else if (rep) {
@@ -524,7 +586,7 @@ void LoadGenerator::send_due() {
     if (r.next_due >= r.window_end) break;
     const std::string ticket = next_ticket("r");
     const bool measured = r.next_due >= r.window_start;
-    r.pending.emplace(ticket, Pending{r.next_due, measured});
+    Pending& pending = r.pending.emplace(ticket, Pending{r.next_due, measured, {}}).first->second;
     r.deadlines.emplace_back(r.next_due + r.timeout, ticket);
     if (measured) {
       ++r.result.sent;
@@ -540,16 +602,16 @@ void LoadGenerator::send_due() {
       send_via_gateway(request, ticket);
     } else {
       // A request the bus would not take (Redis away) is an error at once.
-      publish(request, bus::format_request(request),
-              lifetime_.guard([this, ticket, id = r.id](const Error& e) {
-                if (!run_ || run_->id != id) return;
-                auto it = run_->pending.find(ticket);
-                if (it == run_->pending.end()) return;
-                const Pending p = it->second;
-                run_->pending.erase(it);
-                count(p, Outcome::kErr, Clock::now());
-                if (p.measured) count_reason(run_->result.error_messages, "bus: " + e.message);
-              }));
+      pending.message = bus::format_request(request);
+      publish(request, pending.message, lifetime_.guard([this, ticket, id = r.id](const Error& e) {
+        if (!run_ || run_->id != id) return;
+        std::optional<Pending> taken = take_pending(ticket);
+        if (!taken) return;
+        const Pending& p = *taken;
+        count(p, Outcome::kErr, Clock::now());
+        if (p.measured) count_reason(run_->result.error_messages, "bus: " + e.message);
+      }));
+      resender_->sent(ticket);
     }
     r.next_due = r.start + std::chrono::duration_cast<Clock::duration>(r.schedule.next());
   }
@@ -566,11 +628,8 @@ void LoadGenerator::sweep_timeouts() {
   Run& r = *run_;
   const auto now = Clock::now();
   while (!r.deadlines.empty() && r.deadlines.front().first <= now) {
-    if (auto it = r.pending.find(r.deadlines.front().second); it != r.pending.end()) {
-      const Pending p = it->second;
-      r.pending.erase(it);
-      count(p, Outcome::kTimedOut, now);
-    }
+    if (std::optional<Pending> p = take_pending(r.deadlines.front().second))
+      count(*p, Outcome::kTimedOut, now);
     r.deadlines.pop_front();
   }
   // Often enough that a timeout is counted within a few percent of its time.

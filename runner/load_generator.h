@@ -52,6 +52,8 @@
 #include <vector>
 
 #include "bus/channels.h"
+#include "bus/loss_resender.h"
+#include "bus/node_watch.h"
 #include "bus/request_route.h"
 #include "io/lifetime.h"
 #include "io/redis_link.h"
@@ -135,9 +137,15 @@ class LoadGenerator {
   // measured request is answered or timed out. Errors: kInvalidArgument for
   // a bad plan, kIo when the bus could not be reached at connect(). A Redis
   // lost during the run is ridden out: a request the bus refuses counts as
-  // an err ("bus: ..."), one it swallowed as timed out, and requests flow
-  // again once the links are back. After stop(), returns what was measured
-  // so far with `interrupted` set.
+  // an err ("bus: "...); those in flight at the loss are published again
+  // once the links are back, until a node confirms them
+  // (bus/loss_resender.h), so a request the dying server swallowed is
+  // answered late rather than timed out; requests flow again once the
+  // links are back. When a node dies or comes back from a silence
+  // (bus/node_watch.h), the requests in flight are published again too, so
+  // those it held get an answer from it, from the node that took their
+  // device over, or an error, before they time out. After stop(), returns
+  // what was measured so far with `interrupted` set.
   Result<LoadResult> run(const LoadPlan& plan);
 
   // Ends a blocking call early. Safe from any thread (not from a signal
@@ -150,6 +158,7 @@ class LoadGenerator {
   struct Pending {
     std::chrono::steady_clock::time_point scheduled;
     bool measured = false;
+    std::string message;  // on the bus: the request as published, for a repeat
   };
   // A request's outcome, counted in the result and its timeline second.
   enum class Outcome { kAnswered, kErr, kTimedOut };
@@ -178,6 +187,14 @@ class LoadGenerator {
                std::function<void(const Error&)> on_failure);
   void send_due();
   void sweep_timeouts();
+  // The bus was lost (either link) or is back: requests in flight are
+  // published again until a node confirms them (bus/loss_resender.h).
+  void on_bus_lost();
+  void on_bus_back();
+  void on_node_event();
+  void resend(const std::string& ticket);
+  // Ends `ticket`'s request: out of pending and of the resender.
+  std::optional<Pending> take_pending(const std::string& ticket);
   std::string next_ticket(std::string_view kind);
 
   boost::asio::io_context& io_;
@@ -187,6 +204,10 @@ class LoadGenerator {
   std::unique_ptr<io::RedisLink> pub_;
   std::unique_ptr<io::RedisLink> sub_;
   std::unique_ptr<bus::RequestRoute> route_;  // on pub_
+  std::unique_ptr<bus::LossResender> resender_;
+  std::unique_ptr<bus::NodeWatch>
+      node_watch_;         // on pub_: a death or a return repeats what is in flight
+  bool bus_lost_ = false;  // a link went down and the pair is not up again yet
   std::optional<GatewayClientOptions> gateway_options_;
   std::unique_ptr<GatewayClient> gateway_;  // via the gateway; null on the bus
   std::optional<Error> bus_error_;          // the bus failed: every call after returns it

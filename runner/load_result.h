@@ -24,6 +24,9 @@ struct LoadResult {
   uint32_t err_replies = 0;  // an "err" arrived within the request timeout
   uint32_t timed_out = 0;    // neither arrived within the request timeout
   uint32_t errored() const { return err_replies + timed_out; }
+  // Published again after a bus loss, until a node confirmed them
+  // (bus/loss_resender.h); each repeat counts. They end as any other.
+  uint32_t resent = 0;
 
   // Scheduled send -> rep, microseconds, one per answered request, in the
   // order the replies arrived.

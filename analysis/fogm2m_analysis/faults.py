@@ -62,6 +62,7 @@ class FaultOutcome:
     requests_sent: int
     requests_err: int
     requests_timed_out: int
+    requests_resent: int  # published again after a bus loss (late, not lost)
     recovery_s: float  # NOT_RECOVERED: not within the run
     lb_removed_after_s: float  # NOT_RECOVERED: never, or not a node fault
 
@@ -178,6 +179,7 @@ def _outcome(outcome) -> FaultOutcome:
         requests_sent=int(_number(outcome.get("requests_sent"))),
         requests_err=int(_number(outcome.get("requests_err"))),
         requests_timed_out=int(_number(outcome.get("requests_timed_out"))),
+        requests_resent=int(_number(outcome.get("requests_resent"))),
         recovery_s=_number(outcome.get("recovery_s")),
         lb_removed_after_s=_number(outcome.get("lb_removed_after_s")),
     )

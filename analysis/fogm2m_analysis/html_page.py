@@ -142,6 +142,7 @@ def _fault_run(timeline: FaultTimeline) -> str:
         columns = [("kind", "fault", _text), ("target", "target", _text), ("at_s", "at (s)", _num),
                    ("duration_s", "lasting (s)", _duration), ("requests_sent", "requests sent", _int),
                    ("requests_err", "error replies", _int), ("requests_timed_out", "timed out", _int),
+                   ("requests_resent", "published again", _int),
                    ("recovery_s", "recovered after (s)", _recovery),
                    ("lb_removed_after_s", "out of the load balancer after (s)", _lb_removed)]
         if (outcomes["error"] != "").any():

@@ -180,6 +180,40 @@ TEST_F(LoadGeneratorTest, ARedisRestartMidRunCostsTheRequestsInFlightNotTheRun) 
   EXPECT_EQ(last.latencies_us.size(), last.answered);
 }
 
+// The responder takes 300 ms per request, so requests are in flight when
+// Redis restarts, and their replies, published while it is away or before
+// the generator has subscribed again, are lost. The generator publishes
+// them again once its links are back, until acked: none times out.
+TEST_F(LoadGeneratorTest, RequestsInFlightAtARedisRestartArePublishedAgainNotLost) {
+  responder_->stop();
+  responder_ = std::make_unique<Responder>(io_, 300ms);
+  ASSERT_TRUE(responder_->start(redis_host(), redis_port()));
+  LoadPlan p = plan({"ok-1", "ok-2"}, 50, 2.0);
+  p.warmup_s = 0;
+  p.request_timeout_s = 4;
+  p.timeline = true;
+  boost::asio::steady_timer fault(io_, 1s);
+  fault.async_wait([](boost::system::error_code ec) {
+    if (!ec) {
+      EXPECT_TRUE(redis_server().restart());
+    }
+  });
+  auto r = gen_->run(p);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->answered + r->err_replies + r->timed_out, r->sent);
+  std::string seconds;
+  for (const LoadSecond& s : r->timeline)
+    seconds += " [" + std::to_string(s.sent) + " sent " + std::to_string(s.answered) + " ok " +
+               std::to_string(s.err_replies) + " err " + std::to_string(s.timed_out) + " lost " +
+               std::to_string(s.resent) + " resent]";
+  EXPECT_EQ(r->timed_out, 0u) << seconds;
+  EXPECT_GT(r->resent, 0u);
+  EXPECT_GT(r->answered, 80u);
+  uint32_t resent = 0;
+  for (const LoadSecond& s : r->timeline) resent += s.resent;
+  EXPECT_EQ(resent, r->resent);
+}
+
 TEST_F(LoadGeneratorTest, ErrorsAndTimeoutsAreCountedNeverDropped) {
   LoadPlan p = plan({"ok-1", "err-1", "silent-1"}, 150, 1.0);
   p.request_timeout_s = 0.3;
