@@ -111,6 +111,12 @@ class Device {
   // becomes kStopped. Sampling and answering requests go on.
   std::optional<lwm2m::CoapMessage> deregister(TimePoint now);
 
+  // The transport's path to the server changed (a new DTLS session after
+  // the old one went silent, a new address): an Update goes out at the next
+  // tick when registered, so the server learns where the device is and, if
+  // another node took the device over, asks again for its observations.
+  void request_update() { registration_.request_update(); }
+
   RegistrationState registration_state() const { return registration_.state(); }
   bool registered() const { return registration_.registered(); }
   // "/rd/abc" from the Register response's Location-Path; empty before.

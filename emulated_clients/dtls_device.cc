@@ -251,12 +251,14 @@ Status DtlsDevice::open_session() {
                                           server_.address().to_string() + ":" +
                                           std::to_string(server_.port()));
   coap_session_set_app_data(session, this);
-  // Retransmissions are ours (see the header): libcoap reports each timeout.
-  coap_session_set_max_retransmit(session, 0);
+  // One retransmission of libcoap's, then the timeout is reported (libcoap
+  // ignores 0; see the header).
+  coap_session_set_max_retransmit(session, 1);
   coap_session_set_ack_random_factor(session, coap_fixed_point_t{1, 0});
   session_ = session;
   connected_ = false;
   session_failed_ = false;
+  request_timeouts_ = 0;
   handshake_deadline_ = Clock::now() + options_.handshake_timeout;
   context_.kick();
   return {};
@@ -392,7 +394,10 @@ void DtlsDevice::service(TimePoint now) {
     ++stats_.handshake_failures;
     session_failed_ = true;
   }
-  if (session_failed_) release_session();
+  if (session_failed_) {
+    release_session();
+    if (std::exchange(update_after_release_, false)) device_.request_update();
+  }
   bool resent = false;
   for (Pending& p : pending_) {
     if (!p.resend) continue;
@@ -470,6 +475,7 @@ void DtlsDevice::on_request(const CoapMessage& request, CoapMessage& response) {
 
 bool DtlsDevice::on_response(const CoapMessage& response) {
   ++stats_.datagrams_in;
+  request_timeouts_ = 0;
   std::erase_if(pending_,
                 [&](const Pending& p) { return !p.notification && p.token == response.token; });
   const bool mine = device_.handle_response(response, Clock::now());
@@ -478,10 +484,20 @@ bool DtlsDevice::on_response(const CoapMessage& response) {
 }
 
 void DtlsDevice::on_nack(const CoapMessage& sent, int reason) {
+  const bool timed_out = reason == COAP_NACK_TOO_MANY_RETRIES;
+  if (timed_out) ++stats_.retransmissions;  // libcoap's one (see the header)
   auto it = std::find_if(pending_.begin(), pending_.end(),
                          [&](const Pending& p) { return p.message_id == sent.message_id; });
+  // Silence on an established session (see "silence" in the header): a
+  // notification's timeout (of one still pending, or of one a newer one
+  // replaced), or a request's second in a row. The release settles what
+  // the session carried.
+  if (timed_out && connected_ && !session_failed_) {
+    const bool request = it != pending_.end() && !it->notification;
+    if (!request || ++request_timeouts_ >= 2) return abandon_session();
+  }
   if (it == pending_.end()) return;  // superseded, or not a CON of ours
-  if (reason == COAP_NACK_TOO_MANY_RETRIES && !session_failed_ && it->retransmission.next()) {
+  if (timed_out && !session_failed_ && it->retransmission.next()) {
     it->resend = sent;
     post_service();
     return;
@@ -495,6 +511,17 @@ void DtlsDevice::on_nack(const CoapMessage& sent, int reason) {
     ++stats_.timeouts;
     device_.on_timeout(token, Clock::now());
   }
+  post_service();
+}
+
+// Released at the next service(); an Update then goes out on the new
+// session.
+void DtlsDevice::abandon_session() {
+  ++stats_.sessions_abandoned;
+  request_timeouts_ = 0;
+  connected_ = false;
+  session_failed_ = true;
+  update_after_release_ = true;
   post_service();
 }
 

@@ -22,14 +22,36 @@
 //              separate) is matched by libcoap and handed to
 //              Device::handle_response. Notifications go out on the session
 //              with the observation's token, CON or NON as Device chose.
-//              Retransmission is ours, not libcoap's: the session's
-//              MAX_RETRANSMIT is 0, so libcoap reports every ACK timeout
-//              and the device resends the same message (same message ID)
-//              with a doubled timeout (ConRetransmission,
-//              lwm2m/coap_reliability.h), options.transmission.max_retransmit
-//              times; that is
-//              how retransmissions are counted. Giving up, an RST, or a DTLS
-//              failure calls Device::on_timeout / Device::on_reset.
+//              Retransmission is libcoap's, once: libcoap 4.3.1 ignores a
+//              MAX_RETRANSMIT of 0 (it keeps its default of 4), so the
+//              session's is 1: libcoap sends a CON, retransmits it once
+//              after the ACK timeout (counted here), and reports the second
+//              timeout. It also sends one CON at a time (NSTART 1), holding
+//              the others until the outstanding one is settled, and it
+//              takes no ACK timeout under a second. Before the handshake
+//              completes, a reported timeout is followed by the device's
+//              own retransmissions (ConRetransmission,
+//              lwm2m/coap_reliability.h) while
+//              options.transmission.max_retransmit allows. Giving up, an
+//              RST, or a DTLS failure calls Device::on_timeout /
+//              Device::on_reset.
+//   silence    On an established session, a reported timeout (a CON
+//              unacknowledged through a transmission and a retransmission:
+//              three ACK timeouts, 6-9 s with the defaults) of a
+//              notification, or of a second request in a row without a
+//              response between (one may be a server busy with a burst of
+//              handshakes), abandons the session. A server that dies
+//              says nothing (no alert, no RST), and neither does the node
+//              the balancer then sends the device's records to: it drops
+//              records of a session it does not know. The session is
+//              released (its requests fail, its observations end), a new
+//              handshake starts with the next message, and an Update goes
+//              out on it, so the server, or the node that took the device
+//              over, learns where the device is and asks again for its
+//              observations (issue: DTLS failover). A CON notification
+//              replaced by a newer one (RFC 7641 4.5.2) is forgotten here,
+//              but its timeout still counts: libcoap reports it with the
+//              message.
 //   incoming   Requests from the server over the session (Read, Write,
 //              Observe, ...) reach the context's unknown-resource handler,
 //              registered for every method, and are answered through
@@ -112,6 +134,7 @@ struct DtlsDeviceStats {
   uint64_t handshakes = 0;          // DTLS sessions established
   uint64_t handshake_failures = 0;  // sessions that failed before being established
   uint64_t session_failures = 0;    // established sessions that failed or were closed by the peer
+  uint64_t sessions_abandoned = 0;  // established sessions given up on: the server went silent
 };
 
 // One libcoap client context for the DtlsDevices of one io_context (thread).
@@ -205,6 +228,8 @@ class DtlsDevice {
   bool on_response(const lwm2m::CoapMessage& response);
   void on_nack(const lwm2m::CoapMessage& sent, int reason);
   void on_event(int event);
+  // The server went silent on an established session (see "silence").
+  void abandon_session();
 
   DtlsClientContext& context_;
   boost::asio::ip::udp::endpoint server_;
@@ -216,6 +241,8 @@ class DtlsDevice {
   coap_session_t* session_ = nullptr;
   bool connected_ = false;
   bool session_failed_ = false;                      // released at the next service()
+  bool update_after_release_ = false;                // abandoned: an Update on the next session
+  uint32_t request_timeouts_ = 0;                    // in a row, on this session
   TimePoint handshake_deadline_ = TimePoint::max();  // while a handshake is under way
   bool service_posted_ = false;
   bool running_ = false;

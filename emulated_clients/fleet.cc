@@ -50,6 +50,7 @@ FleetStats& operator+=(FleetStats& sum, const FleetStats& s) {
   sum.sends += s.sends;
   sum.send_errors += s.send_errors;
   sum.dropped_asleep += s.dropped_asleep;
+  sum.sessions_abandoned += s.sessions_abandoned;
   return sum;
 }
 
@@ -212,8 +213,10 @@ struct Fleet::Shard {
     s.datagrams_out += t.datagrams_out;
     if constexpr (std::is_same_v<TransportStats, UdpDeviceStats>)
       s.errors += t.malformed;
-    else
+    else {
       s.errors += t.handshake_failures;
+      s.sessions_abandoned += t.sessions_abandoned;
+    }
   }
 
   void publish() {
@@ -429,6 +432,7 @@ std::string to_json(const FleetStats& s) {
   o["sends"] = s.sends;
   o["send_errors"] = s.send_errors;
   o["dropped_asleep"] = s.dropped_asleep;
+  o["sessions_abandoned"] = s.sessions_abandoned;
   return boost::json::serialize(o);
 }
 

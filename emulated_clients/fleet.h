@@ -79,9 +79,10 @@ struct FleetStats {
   uint64_t errors = 0;  // failed registration requests, cancelled observations, malformed datagrams
   uint64_t datagrams_in = 0;
   uint64_t datagrams_out = 0;
-  uint64_t sends = 0;           // Send (POST /dp) answered 2.04
-  uint64_t send_errors = 0;     // Send answered otherwise, or timed out
-  uint64_t dropped_asleep = 0;  // requests dropped by devices asleep in queue mode
+  uint64_t sends = 0;               // Send (POST /dp) answered 2.04
+  uint64_t send_errors = 0;         // Send answered otherwise, or timed out
+  uint64_t dropped_asleep = 0;      // requests dropped by devices asleep in queue mode
+  uint64_t sessions_abandoned = 0;  // DTLS sessions given up on: the server went silent
 };
 
 // Validates a configuration: patterns parse, endpoint names differ, counts

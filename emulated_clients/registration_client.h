@@ -49,6 +49,12 @@ class RegistrationClient {
   // What the server must hear of in the next Update (from DeviceObjects).
   void note(const DeviceObjects::Changes& changes);
 
+  // An Update at the next tick when registered (the transport's path to the
+  // server changed: a new DTLS session, a new address); nothing otherwise.
+  void request_update() {
+    if (state_ == RegistrationState::kRegistered) update_now_ = true;
+  }
+
   // Appends the registration request due at `now`, if any, built from
   // `objects` (endpoint, lifetime, binding, object list); a request left
   // unanswered past DeviceConfig::request_timeout counts as failed here.

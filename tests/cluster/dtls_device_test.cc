@@ -20,6 +20,7 @@
 
 #include "lwm2m/hex.h"
 #include "tests/cluster/cluster_harness.h"
+#include "tests/support/udp_relay.h"
 
 namespace fogm2m::test {
 namespace {
@@ -194,6 +195,109 @@ TEST_F(DtlsDeviceTest, ObservationNotifiesOverDtlsUntilCancelled) {
     if (!ended) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(ended) << "the device still has the observation after the server cancelled it";
+  ASSERT_TRUE(stop_device(d));
+}
+
+// Failover: the device reaches node-1 through a relay (the balancer); the
+// relay then sends its datagrams to node-2, which knows no DTLS session of
+// it and drops them, while node-1 says nothing (a dead node). The device's
+// CON notifications go unacknowledged; it abandons the session, makes a new
+// one (with node-2) and sends an Update on it; node-2 takes the device over
+// and asks again for its observation, whose notifications then flow under
+// the observe's ticket.
+class DtlsFailoverTest : public DtlsDeviceTest {
+ protected:
+  void SetUp() override {
+    HarnessOptions o;
+    o.nodes = 2;
+    o.dtls = true;
+    o.device_timeout = std::chrono::milliseconds(3000);
+    h_ = std::make_unique<ClusterHarness>(o);
+    ASSERT_TRUE(h_->start()) << h_->error();
+    h_->on_io([&] {
+      auto ctx = DtlsClientContext::create(h_->io());
+      ASSERT_TRUE(ctx.ok()) << ctx.error().message;
+      ctx_ = std::move(*ctx);
+      relay_ = std::make_unique<UdpRelay>(
+          h_->io(),
+          asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(0)));
+    });
+    config_ = std::make_shared<DeviceConfig>();
+    config_->lifetime_s = 120;
+    config_->sample_period = std::chrono::milliseconds(50);
+    config_->notify_con_every = 4;
+  }
+  void TearDown() override {
+    DtlsDeviceTest::TearDown();
+    if (h_) h_->on_io([&] { relay_.reset(); });
+  }
+  std::unique_ptr<UdpRelay> relay_;
+};
+
+TEST_F(DtlsFailoverTest, ADeviceWhoseNodeFallsSilentRehandshakesUpdatesAndIsObservedAgain) {
+  add_psk("dtls-fo", "dtls-fo-id", "dtls-fo-secret");
+  DtlsDeviceOptions opt;
+  opt.bind_address = asio::ip::make_address("127.0.0.1");
+  opt.transmission.ack_timeout = std::chrono::seconds(1);  // libcoap's least
+  size_t d = 0;
+  h_->on_io([&] {
+    asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
+    devices_.push_back(std::make_unique<DtlsDevice>(
+        *ctx_, via, Device(config_, DeviceIdentity{"dtls-fo", 7, "dtls-fo-id", "dtls-fo-secret"}),
+        opt));
+    d = devices_.size() - 1;
+    Status st = devices_.back()->start();
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-fo"));
+  auto owner = h_->redis({"GET", "EP#UID:{dtls-fo}"});
+  ASSERT_TRUE(owner.ok());
+  ASSERT_EQ(owner->str, "node-1");
+
+  auto obs =
+      ask(*h_, "dtls-fo", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return count_notifications(msgs) >= 10;
+  }));
+
+  h_->on_io([&] {
+    relay_->move_to(
+        asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
+  });
+  const size_t before = count_notifications(h_->seen("LWM2M_RESP"));
+  // A CON's transmission and libcoap's retransmission unacknowledged (1 s +
+  // 2 s), a handshake, an Update, a re-observe.
+  ASSERT_TRUE(h_->wait_for(
+      "LWM2M_RESP",
+      [&](const std::vector<std::string>& msgs) {
+        return count_notifications(msgs) >= before + 20;
+      },
+      std::chrono::seconds(20)))
+      << "notifications did not resume through node-2: "
+      << on_device<std::string>(d, [](DtlsDevice& t) {
+           const auto& st = t.stats();
+           return "out " + std::to_string(st.datagrams_out) + ", in " +
+                  std::to_string(st.datagrams_in) + ", notified " +
+                  std::to_string(t.device().counters().notifications_sent) + ", abandoned " +
+                  std::to_string(st.sessions_abandoned) + ", handshakes " +
+                  std::to_string(st.handshakes) + ", timeouts " + std::to_string(st.timeouts) +
+                  ", retransmissions " + std::to_string(st.retransmissions) + ", hs failures " +
+                  std::to_string(st.handshake_failures) + ", observations " +
+                  std::to_string(t.device().observation_count()) + ", updates " +
+                  std::to_string(t.device().counters().updates) + ", state " +
+                  std::to_string(static_cast<int>(t.device().registration_state()));
+         });
+  const auto stats =
+      on_device<emulated::DtlsDeviceStats>(d, [](DtlsDevice& target) { return target.stats(); });
+  EXPECT_GE(stats.sessions_abandoned, 1u);
+  EXPECT_GE(stats.handshakes, 2u);
+  owner = h_->redis({"GET", "EP#UID:{dtls-fo}"});
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->str, "node-2");
+  // Requests reach the device through its new owner.
+  auto read = ask(*h_, "dtls-fo", R"({"kind":"read","path":"/3313/0/5702"})");
+  EXPECT_EQ(reply_code(read), "CONTENT") << reply_error(read);
   ASSERT_TRUE(stop_device(d));
 }
 
