@@ -414,11 +414,9 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
   const testbed::BackendKind backend = sc.backend() == schema::BACKEND_CONTAINER
                                            ? testbed::BackendKind::kContainer
                                            : testbed::BackendKind::kNamespaces;
-  if (backend == testbed::BackendKind::kContainer &&
-      (sc.faults_size() > 0 || sc.via() == schema::VIA_GATEWAY))
-    return make_error(
-        ErrorKind::kInvalidArgument,
-        options.scenario_file + ": the container backend runs neither faults nor via: gateway");
+  if (backend == testbed::BackendKind::kContainer && sc.faults_size() > 0)
+    return make_error(ErrorKind::kInvalidArgument,
+                      options.scenario_file + ": the container backend does not inject faults");
 
   RunnerSummary summary;
   summary.output_dir = options.output_dir.empty() ? sc.output_dir() : options.output_dir;

@@ -758,14 +758,11 @@ class Loader {
     return {};
   }
 
-  // The container backend deploys what a plain sweep needs; faults and the
-  // gateway act on the namespace backend's processes.
+  // Faults act on the namespace backend's processes.
   Status validate_backend(const schema::Scenario& s) const {
     if (s.backend() != schema::BACKEND_CONTAINER) return {};
     if (s.faults_size() > 0)
       return invalid("backend", "backend container does not inject faults: use backend namespaces");
-    if (s.via() == schema::VIA_GATEWAY)
-      return invalid("backend", "backend container has no gateway: use via: bus");
     return {};
   }
 

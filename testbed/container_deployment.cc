@@ -1,9 +1,14 @@
 // The container backend; see container_deployment.h.
 #include "testbed/container_deployment.h"
 
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +16,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -19,6 +25,7 @@
 #include "store/security_info.h"
 #include "testbed/command.h"
 #include "testbed/host_sysctl.h"
+#include "testbed/netns.h"
 
 namespace fogm2m::testbed {
 
@@ -151,6 +158,21 @@ Status remove_labelled(const std::vector<std::string>& environment, const std::s
   return {};
 }
 
+// Whether a TCP connection to address:port can be made from inside `netns`.
+bool accepts_connections(const std::string& netns, const std::string& address, uint16_t port) {
+  auto inside = ScopedNetns::enter(netns);
+  if (!inside) return false;
+  sockaddr_in at{};
+  at.sin_family = AF_INET;
+  at.sin_port = htons(port);
+  if (::inet_pton(AF_INET, address.c_str(), &at.sin_addr) != 1) return false;
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0;
+  ::close(fd);
+  return connected;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -208,8 +230,6 @@ Result<std::unique_ptr<ContainerDeployment>> ContainerDeployment::up(
     return make_error(ErrorKind::kInvalidArgument, "nodes must be within 1..200");
   if (config.devices < 0 || (config.devices > 0 && (config.fleets < 1 || config.fleets > 200)))
     return make_error(ErrorKind::kInvalidArgument, "devices must be >= 0 and fleets within 1..200");
-  if (config.gateway)
-    return make_error(ErrorKind::kUnsupported, "the container backend has no gateway");
   if (config.devices > 0) {
     const int fleets = std::min(config.fleets, config.devices);
     const uint64_t largest =
@@ -374,6 +394,10 @@ Status ContainerDeployment::bring_up(const std::atomic<bool>* cancel) {
   }
   if (Status s = wait_joined(cancel); !s) return s;
   if (Status s = wait_lb_ready(cancel); !s) return s;
+  // The gateway, before the fleets: it sees their registrations as events.
+  if (config_.gateway) {
+    if (Status s = start_gateway(cancel); !s) return s;
+  }
 
   if (config_.devices == 0) return {};
   const int fleets = std::min(config_.fleets, config_.devices);
@@ -582,6 +606,56 @@ Status ContainerDeployment::provision_psks() {
   return {};
 }
 
+Status ContainerDeployment::start_gateway(const std::atomic<bool>* cancel) {
+  const std::string token_path = config_.work_dir + "/gateway.token";
+  std::random_device entropy;
+  gateway_token_.clear();
+  for (int i = 0; i < 4; ++i) {
+    char hex[9];
+    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(entropy()));
+    gateway_token_ += hex;
+  }
+  {
+    const int fd =
+        ::open(token_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) return make_error(ErrorKind::kIo, "create " + token_path);
+    const std::string text = gateway_token_ + "\n";
+    const bool written = ::fchmod(fd, 0600) == 0 &&
+                         ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    ::close(fd);
+    if (!written) return make_error(ErrorKind::kIo, "write " + token_path);
+  }
+  std::vector<std::string> command = {"gateway",
+                                      "--redis",
+                                      redis_.address + ":6379",
+                                      "--bind",
+                                      address(0, 4),
+                                      "--http-port",
+                                      std::to_string(config_.gateway_port),
+                                      "--token-file",
+                                      token_path,
+                                      "--log-level",
+                                      "warn"};
+  command.insert(command.end(), config_.gateway_args.begin(), config_.gateway_args.end());
+  Result<Member> gateway = start("gateway", address(0, 4), config_.gateway_limits,
+                                 {"--volume", config_.work_dir + ":" + config_.work_dir + ":ro"},
+                                 options_.fogm2m_image, command);
+  if (!gateway) return gateway.error();
+  gateway_ = std::move(*gateway);
+  // It listens once it has Redis and the registrations.
+  const auto deadline = Clock::now() + config_.ready_timeout;
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    if (accepts_connections(lb_.netns, gateway_.address, config_.gateway_port)) return {};
+    if (std::string why = check_running(gateway_); !why.empty())
+      return make_error(ErrorKind::kIo, why);
+    if (Clock::now() > deadline)
+      return make_error(ErrorKind::kTimeout,
+                        "the gateway does not accept connections: " + logs("gateway"));
+    std::this_thread::sleep_for(kPoll);
+  }
+}
+
 Result<RedisClient> ContainerDeployment::redis() const {
   if (redis_.address.empty() || lb_.netns.empty())
     return make_error(ErrorKind::kInvalidArgument, "no Redis deployed");
@@ -601,7 +675,13 @@ Status ContainerDeployment::down() {
   nodes_.clear();
   redis_ = Member{};
   lb_ = Member{};
+  gateway_ = Member{};
   network_.clear();
+  if (!gateway_token_.empty()) {
+    std::error_code ec;
+    std::filesystem::remove(config_.work_dir + "/gateway.token", ec);
+    gateway_token_.clear();
+  }
   if (record_written_ && result) {
     ::unlink(run_containers_path(config_.run_id).c_str());
     record_written_ = false;

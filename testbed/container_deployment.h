@@ -14,6 +14,9 @@
 //   fm-<run>-fleet<j> a.b.2.j `fogm2m fleet` to a.b.0.3, under fleet_limits;
 //                             work_dir is mounted at the same path, so its
 //                             stats file is where the runner reads it
+//   fm-<run>-gateway a.b.0.4  (config.gateway) `fogm2m gateway` on
+//                             gateway_port, under gateway_limits, its random
+//                             token in <work_dir>/gateway.token (0600, mounted)
 // Every container carries the label fogm2m.run=<run>.
 //
 // Members are filled as the namespace backend fills them: cgroup is the
@@ -23,8 +26,8 @@
 // reaches Redis from the load balancer's namespace, as in the namespace
 // backend, so its traffic stays on the run's network.
 //
-// Not here (the loader and up() refuse them): faults, the gateway, devices
-// sharing sockets (a fleet has a socket per device, at most the containers'
+// Not here (the loader and up() refuse them): faults, devices sharing
+// sockets (a fleet has a socket per device, at most the containers'
 // descriptor limit).
 //
 // Cleanup. Before anything is made, /run/fogm2m/<run>.containers records the
@@ -82,10 +85,12 @@ class ContainerDeployment final : public ClusterBackend {
   const std::vector<Member>& nodes() const override { return nodes_; }
   const std::vector<Member>& fleets() const override { return fleets_; }
   const Member& redis_member() const override { return redis_; }
-  const Member* gateway_member() const override { return nullptr; }
-  std::string gateway_host() const override { return {}; }
-  uint16_t gateway_port() const override { return 0; }
-  std::string gateway_token() const override { return {}; }
+  const Member* gateway_member() const override {
+    return gateway_.foreign_pid > 0 ? &gateway_ : nullptr;
+  }
+  std::string gateway_host() const override { return gateway_.address; }
+  uint16_t gateway_port() const override { return config_.gateway_port; }
+  std::string gateway_token() const override { return gateway_token_; }
   Result<RedisClient> redis() const override;
   std::string redis_host() const override { return redis_.address; }
   uint16_t redis_port() const override { return 6379; }
@@ -116,6 +121,7 @@ class ContainerDeployment final : public ClusterBackend {
   Status wait_joined(const std::atomic<bool>* cancel);
   Status wait_registered(const std::atomic<bool>* cancel);
   Status provision_psks();
+  Status start_gateway(const std::atomic<bool>* cancel);
 
   DeploymentConfig config_;
   ContainerOptions options_;
@@ -123,7 +129,8 @@ class ContainerDeployment final : public ClusterBackend {
   std::string network_;  // fm-<run>, once created
   std::optional<RunLock> lock_;
   std::optional<CgroupHost> cgroup_host_;
-  Member lb_, redis_;
+  Member lb_, redis_, gateway_;
+  std::string gateway_token_;
   std::vector<Member> nodes_, fleets_;
   std::vector<std::string> started_;  // container names, in start order
   bool record_written_ = false;

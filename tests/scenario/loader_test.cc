@@ -329,8 +329,7 @@ TEST(LoaderTest, BackendIsNamespacesOrContainer) {
   expect_error("name: x\nwindow_s: 3\nbackend: docker\n", 3,
                "backend: unknown value \"docker\" (one of: namespaces, container)");
   expect_error("name: x\nbackend: [container]\n", 2, "backend: expected a single value");
-  expect_error("name: x\nvia: gateway\n\nbackend: container\n", 4,
-               "backend container has no gateway: use via: bus", ErrorKind::kInvalidArgument);
+  EXPECT_EQ(load_ok("name: x\nvia: gateway\nbackend: container\n").via(), schema::VIA_GATEWAY);
   expect_error(
       "name: x\nbackend: container\nfaults: [{at_s: 1, kind: kill_node, target: node-1}]\n", 2,
       "backend container does not inject faults", ErrorKind::kInvalidArgument);
