@@ -179,12 +179,15 @@ int cluster_down(const std::string& name, bool all_leftovers) {
     report.cgroups += more.cgroups;
     report.tables += more.tables;
     report.sysctls += more.sysctls;
+    report.containers += more.containers;
     report.errors.insert(report.errors.end(), more.errors.begin(), more.errors.end());
   }
   std::printf(
       "removed %d process(es), %d namespace(s), %d cgroup(s), %d nft table(s); %d host "
       "sysctl(s) put back\n",
       report.processes, report.namespaces, report.cgroups, report.tables, report.sysctls);
+  if (report.containers > 0)
+    std::printf("removed %d container(s) of the container backend\n", report.containers);
   for (const auto& e : report.errors) std::fprintf(stderr, "fogm2m cluster down: %s\n", e.c_str());
   return report.errors.empty() ? 0 : 1;
 }
@@ -268,7 +271,8 @@ void add_cluster_command(CLI::App& app) {
   auto* down_cmd = cmd->add_subcommand("down",
                                        "Remove a cluster, and leftovers of crashed runs "
                                        "(namespaces fm-*, cgroups fogm2m-*, processes, "
-                                       "host sysctls they raised)");
+                                       "containers of the container backend, host sysctls they "
+                                       "raised)");
   down_cmd->add_option("--name", *down_name, "Cluster name")->capture_default_str();
   down_cmd->add_flag("--only-this", *keep_leftovers,
                      "Do not look for leftovers of other, dead runs");

@@ -28,6 +28,10 @@ struct RunArgs {
   bool resume = false;
   std::string shard = "1/1";
   std::string log_level = "warn";
+  std::string backend;  // empty: the scenario's
+  std::string engine;
+  std::string image;
+  std::string redis_image;
 };
 
 std::string self_executable() {
@@ -98,6 +102,10 @@ int run(const RunArgs& args) {
   options.resume = args.resume;
   options.shard = *shard;
   options.fogm2m_binary = self_executable();
+  if (!args.backend.empty()) options.backend = testbed::parse_backend(args.backend).value();
+  options.containers.engine = args.engine;
+  options.containers.fogm2m_image = args.image;
+  options.containers.redis_image = args.redis_image;
   options.git_revision = git_revision();
   options.cancel = &cancel;
   options.on_progress = [](const std::string& line) { std::cout << line << std::endl; };
@@ -131,6 +139,18 @@ void add_run_command(CLI::App& app) {
   cmd->add_flag("--resume", args->resume, "Skip runs already recorded in the output directory");
   cmd->add_option("--shard", args->shard, "Run shard K of N (K/N): every N-th group of points")
       ->capture_default_str();
+  cmd->add_option("--backend", args->backend,
+                  "Deploy as namespaces (processes in the testbed's own network namespaces and "
+                  "cgroups) or container (podman/docker containers; scripts/container-run.sh "
+                  "makes the images); overrides the scenario's backend:")
+      ->check(CLI::IsMember({"namespaces", "container"}));
+  cmd->add_option("--container-engine", args->engine,
+                  "podman or docker (default: $FOGM2M_CONTAINER_ENGINE, else podman when "
+                  "installed, else docker)");
+  cmd->add_option("--image", args->image,
+                  "Container backend: the fogm2m image (default: $FOGM2M_IMAGE)");
+  cmd->add_option("--redis-image", args->redis_image,
+                  "Container backend: the Redis image (default: $REDIS_IMAGE)");
   cmd->add_option("--log-level", args->log_level, "trace, debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));

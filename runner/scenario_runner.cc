@@ -26,6 +26,7 @@
 #include "runner/load_result.h"
 #include "scenario/loader.h"
 #include "store/keys.h"
+#include "testbed/cluster_backend.h"
 #include "testbed/cpu_placement.h"
 #include "testbed/deployment.h"
 #include "testbed/netns.h"
@@ -79,7 +80,7 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
 }
 
 // Endpoint names of the deployment's devices ({n} counts from 1 over all fleets).
-std::vector<std::string> endpoints_of(const testbed::Deployment& d) {
+std::vector<std::string> endpoints_of(const testbed::ClusterBackend& d) {
   std::vector<std::string> out;
   auto pattern = emulated::NamePattern::parse(d.config().endpoint_pattern, false);
   if (!pattern) return out;
@@ -104,7 +105,7 @@ double json_number(const boost::json::object& o, const char* key) {
 }
 
 // Sums the counters of every fleet's stats file.
-std::map<std::string, double> fleet_counters(const testbed::Deployment& d) {
+std::map<std::string, double> fleet_counters(const testbed::ClusterBackend& d) {
   std::map<std::string, double> sum;
   for (const auto& f : d.fleets()) {
     const auto o = read_json_file(f.stats_path);
@@ -133,7 +134,7 @@ std::string format_duration(double s) {
 
 // The cluster of the current point and what the runner attached to it.
 struct Cluster {
-  std::unique_ptr<testbed::Deployment> deployment;
+  std::unique_ptr<testbed::ClusterBackend> deployment;
   std::unique_ptr<boost::asio::io_context> io;
   std::unique_ptr<LoadGenerator> load;
   schema::Point point;
@@ -152,9 +153,10 @@ struct Cluster {
 
 Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::Point& point,
               const RunnerOptions& options, const std::string& work_dir,
-              const std::optional<testbed::CpuSplit>& split) {
-  auto deployed = testbed::Deployment::up(
-      deployment_config(scenario, point, options, work_dir, split), options.cancel);
+              const std::optional<testbed::CpuSplit>& split, testbed::BackendKind backend) {
+  auto deployed =
+      testbed::deploy_cluster(backend, deployment_config(scenario, point, options, work_dir, split),
+                              options.containers, options.cancel);
   if (!deployed) return deployed.error();
   cluster.deployment = std::move(*deployed);
   cluster.point = point;
@@ -195,7 +197,7 @@ Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::
   return {};
 }
 
-void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d) {
+void add_sampler_targets(testbed::Sampler& sampler, const testbed::ClusterBackend& d) {
   for (const auto& n : d.nodes()) {
     testbed::SamplerTarget t;
     t.name = n.name;
@@ -226,7 +228,7 @@ void add_sampler_targets(testbed::Sampler& sampler, const testbed::Deployment& d
 }
 
 // Endpoints with a registration record in Redis.
-Result<std::set<std::string>> registered(const testbed::Deployment& d) {
+Result<std::set<std::string>> registered(const testbed::ClusterBackend& d) {
   std::set<std::string> endpoints;
   auto redis = d.redis();
   if (!redis) return redis.error();
@@ -242,7 +244,7 @@ Result<std::set<std::string>> registered(const testbed::Deployment& d) {
 Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenario::PlannedRun& run,
                const RunnerOptions& options, const std::string& out_dir,
                schema::ResultRecord& record) {
-  testbed::Deployment& d = *cluster.deployment;
+  testbed::ClusterBackend& d = *cluster.deployment;
   testbed::Sampler sampler(
       std::chrono::milliseconds(static_cast<int64_t>(options.sample_interval_s * 1000)));
   add_sampler_targets(sampler, d);
@@ -257,7 +259,9 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
   const auto load_start = Clock::now();
   std::optional<FaultInjector> injector;
   if (faulty) {
-    injector.emplace(d,
+    if (d.namespace_deployment() == nullptr)
+      return make_error(ErrorKind::kUnsupported, "faults need the namespaces backend");
+    injector.emplace(*d.namespace_deployment(),
                      std::vector<schema::Fault>(scenario.faults().begin(), scenario.faults().end()),
                      load_start);
     if (Status s = injector->start(); !s) return s;
@@ -397,10 +401,22 @@ Status measure(Cluster& cluster, const schema::Scenario& scenario, const scenari
 Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
   auto loaded = scenario::load_scenario_file(options.scenario_file);
   if (!loaded) return loaded.error();
-  const schema::Scenario& sc = *loaded;
+  schema::Scenario& sc = *loaded;
   if (sc.mode() != schema::MODE_EMULATE)
     return make_error(ErrorKind::kInvalidArgument,
                       options.scenario_file + ": mode is sim: use `fogm2m sim`");
+  // --backend overrides the file's; the metadata's copy of the scenario
+  // names the backend the records came from.
+  if (options.backend)
+    sc.set_backend(*options.backend == testbed::BackendKind::kContainer
+                       ? schema::BACKEND_CONTAINER
+                       : schema::BACKEND_NAMESPACES);
+  const testbed::BackendKind backend = sc.backend() == schema::BACKEND_CONTAINER
+                                           ? testbed::BackendKind::kContainer
+                                           : testbed::BackendKind::kNamespaces;
+  if (backend == testbed::BackendKind::kContainer && sc.faults_size() > 0)
+    return make_error(ErrorKind::kInvalidArgument,
+                      options.scenario_file + ": the container backend does not inject faults");
 
   RunnerSummary summary;
   summary.output_dir = options.output_dir.empty() ? sc.output_dir() : options.output_dir;
@@ -502,7 +518,7 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
         std::lock_guard lock(load_mutex);
         current_load = nullptr;
       }
-      status = deploy(cluster, sc, run.point, options, work_dir, split);
+      status = deploy(cluster, sc, run.point, options, work_dir, split, backend);
       publish_load();
     }
     if (status) status = measure(cluster, sc, run, options, summary.output_dir, record);

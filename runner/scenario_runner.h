@@ -2,7 +2,9 @@
 // of this machine and writes one result record per (point, repetition).
 //
 // For each planned run (scenario/sweep.h: sweep order, --shard, --resume):
-//   1. deploy the point's cluster (testbed/deployment.h: Redis, nodes under
+//   1. deploy the point's cluster with the scenario's backend (namespaces:
+//      testbed/deployment.h, or container: testbed/container_deployment.h;
+//      both record the same fields): Redis, nodes under
 //      their CPU/memory quotas, the nftables load balancer, the gateway with
 //      `via: gateway`, the fleets), or
 //      keep the previous one when the points differ only in request rate;
@@ -29,6 +31,7 @@
 #include "scenario/sweep.h"
 #include "schema/result.pb.h"
 #include "schema/scenario.pb.h"
+#include "testbed/cluster_backend.h"
 
 namespace fogm2m::runner {
 
@@ -38,6 +41,10 @@ struct RunnerOptions {
   bool resume = false;     // skip runs already in output_dir/records.jsonl
   scenario::Shard shard;
   std::string fogm2m_binary;  // the executable run as node and fleet
+  // Overrides the scenario's `backend:` (testbed/cluster_backend.h); the
+  // container backend takes its engine and images from `containers`.
+  std::optional<testbed::BackendKind> backend;
+  testbed::ContainerOptions containers;
   std::string git_revision;
   double sample_interval_s = 0.5;
   const std::atomic<bool>* cancel = nullptr;

@@ -661,6 +661,7 @@ class Loader {
 
     if (Status st = validate_faults(s); !st) return st;
     if (Status st = validate_bus_mode(s); !st) return st;
+    if (Status st = validate_backend(s); !st) return st;
 
     for (int i = 0; i < s.mix_size(); ++i) {
       const schema::RequestSpec& r = s.mix(i);
@@ -754,6 +755,14 @@ class Loader {
     for (int i = 0; i < s.sweep().bus_mode_size(); ++i)
       if (s.sweep().bus_mode(i) == schema::BUS_MODE_ROUTED)
         return invalid("sweep.bus_mode[" + std::to_string(i) + "]", problem);
+    return {};
+  }
+
+  // Faults act on the namespace backend's processes.
+  Status validate_backend(const schema::Scenario& s) const {
+    if (s.backend() != schema::BACKEND_CONTAINER) return {};
+    if (s.faults_size() > 0)
+      return invalid("backend", "backend container does not inject faults: use backend namespaces");
     return {};
   }
 

@@ -16,6 +16,8 @@
 //   mix: [{kind: read, path: "/3313/0/{xyz}", weight: 1}]
 //   arrival: poisson             # constant | poisson
 //   via: gateway                 # bus (default) | gateway: the load's path into the cluster
+//   backend: container           # namespaces (default) | container: podman/docker containers
+//                                 # (no faults); `fogm2m run --backend` overrides it
 //   defaults: {bus_mode: routed}  # broadcast (default) | routed: a Point field, so
 //                                 # `sweep: {bus_mode: [broadcast, routed]}` works; via: bus only
 //

@@ -4,7 +4,8 @@
 #      formatted as .clang-format says (scripts/format.sh fixes them),
 #   2. builds with warnings as errors and runs every test (ctest), then the
 #      container test (scripts/container-test.sh: the binary in podman
-#      containers, docker/compose.yaml up and down), then the performance
+#      containers, docker/compose.yaml up and down) and the runner's container
+#      backend (scripts/container-backend-test.sh), then the performance
 #      gate's instruction counts against the baseline,
 #   3. builds with clang + ASan/UBSan + libFuzzer, runs the unit tests again
 #      under the sanitizers and runs each fuzz target for a short while.
@@ -12,7 +13,7 @@
 #
 # Environment: FOGM2M_BUILD_DIR (default build), FUZZ_RUNS (default 300000
 # inputs per fuzz target), FOGM2M_SKIP_SANITIZE=1 to skip step 3 while
-# developing, FOGM2M_SKIP_CONTAINERS=1 to skip the container test.
+# developing, FOGM2M_SKIP_CONTAINERS=1 to skip the container tests.
 #
 # Fuzzing here is a regression check, not a campaign: each target first runs
 # every input of its corpus (tests/fuzz/corpus/<name>/, past finds
@@ -66,6 +67,13 @@ count_ctest "$BUILD/ctest.log"
 if [ "${FOGM2M_SKIP_CONTAINERS:-0}" != 1 ]; then
   stage "containers"
   if FOGM2M_BIN="$BUILD/cli/fogm2m" bash scripts/container-test.sh; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+  fi
+  # The runner's container backend end to end (a 2-point scenario on podman,
+  # about 30 s with the same image cache).
+  if FOGM2M_BIN="$BUILD/cli/fogm2m" bash scripts/container-backend-test.sh; then
     passed=$((passed + 1))
   else
     failed=$((failed + 1))

@@ -539,6 +539,53 @@ Result<CgroupSample> Cgroup::sample() const {
   return read_v1_sample(cpu_dir_, cpuacct_dir_, memory_dir_);
 }
 
+Result<Cgroup> Cgroup::of_process(const CgroupHost& host, pid_t pid) {
+  const std::string file = host.proc_root() + "/" + std::to_string(pid) + "/cgroup";
+  auto text = read_text_file(file);
+  if (!text) return text.error();
+  auto entries = parse_proc_cgroup(*text);
+  if (!entries) return entries.error();
+  const auto mounts = read_cgroup_mounts(host.proc_root());
+  Cgroup group;
+  group.version_ = host.version();
+  auto add = [&](const CgroupHierarchy& h, const std::string& path,
+                 const std::string& controller) -> Status {
+    const std::string dir =
+        under(h.mount_dir,
+              strip_mount_root(path, mounts, host.version() == CgroupVersion::kV2, controller));
+    if (!is_directory(dir)) return make_error(ErrorKind::kNotFound, "no cgroup " + dir);
+    group.dirs_.push_back(dir);
+    if (group.name_.empty()) {
+      group.name_ = fs::path(dir).filename().string();
+      group.parent_name_ = fs::path(dir).parent_path().filename().string();
+    }
+    return {};
+  };
+  if (host.version() == CgroupVersion::kV2) {
+    auto it = std::find_if(entries->begin(), entries->end(), [](const ProcCgroupEntry& e) {
+      return e.hierarchy_id == 0 && e.controllers.empty();
+    });
+    if (it == entries->end())
+      return make_error(ErrorKind::kNotFound, file + " has no \"0::/path\" line of cgroup v2");
+    if (Status s = add(host.hierarchies().front(), it->path, ""); !s) return s.error();
+    group.cpu_dir_ = group.cpuacct_dir_ = group.memory_dir_ = group.dirs_.front();
+    return group;
+  }
+  for (const auto& h : host.hierarchies()) {
+    const std::string& controller = h.controllers.front();
+    auto it = std::find_if(entries->begin(), entries->end(), [&](const ProcCgroupEntry& e) {
+      return contains(e.controllers, controller);
+    });
+    if (it == entries->end())
+      return make_error(ErrorKind::kNotFound, file + " names no group of controller " + controller);
+    if (Status s = add(h, it->path, controller); !s) return s.error();
+    if (contains(h.controllers, "cpu")) group.cpu_dir_ = group.dirs_.back();
+    if (contains(h.controllers, "cpuacct")) group.cpuacct_dir_ = group.dirs_.back();
+    if (contains(h.controllers, "memory")) group.memory_dir_ = group.dirs_.back();
+  }
+  return group;
+}
+
 Status Cgroup::reset_memory_peak() {
   if (version_ == CgroupVersion::kV2) {
     // Since 6.12 a write to memory.peak resets it only for reads through the

@@ -122,6 +122,12 @@ class Cgroup {
   static Result<Cgroup> open(const CgroupHost& host, const std::string& parent_name,
                              const std::string& name);
 
+  // The group process `pid` is in (e.g. a container's, made by its
+  // runtime), read from <proc_root>/<pid>/cgroup: a handle for sample() and
+  // processes(). The testbed did not make it: its owner removes it, never
+  // destroy(). kNotFound when the process or a group directory is missing.
+  static Result<Cgroup> of_process(const CgroupHost& host, pid_t pid);
+
   // v1: cpu.cfs_period_us, cpu.cfs_quota_us (-1 when unlimited),
   // memory.limit_in_bytes (-1 when unlimited). v2: cpu.max "quota period" or
   // "max period", memory.max (or "max"). Both: cpuset.cpus when CPUs are

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "testbed/command.h"
+#include "testbed/container_deployment.h"
 #include "testbed/host_sysctl.h"
 #include "testbed/netns.h"
 #include "testbed/process.h"
@@ -105,6 +106,7 @@ std::vector<std::string> list_runs() {
       runs.insert(path.stem().string());
   }
   for (const auto& run : runs_with_sysctl_records()) runs.insert(run);
+  for (const auto& run : runs_with_container_records()) runs.insert(run);
   return {runs.begin(), runs.end()};
 }
 
@@ -176,6 +178,13 @@ CleanupReport remove_run(const std::string& run, const CgroupHost* host, int gra
       report.errors.push_back(s.error().message);
     }
   }
+  // The container backend's containers and network.
+  int containers = 0;
+  if (Status s = remove_run_containers(run, &containers); s) {
+    report.containers += containers;
+  } else {
+    report.errors.push_back(s.error().message);
+  }
   // Host-wide settings last: the run's namespaces (and their conntrack
   // entries) are gone by now.
   if (auto restored = restore_host_sysctls(run); restored) {
@@ -200,6 +209,7 @@ CleanupReport remove_leftovers(const CgroupHost* host, int grace_ms) {
     total.cgroups += one.cgroups;
     total.tables += one.tables;
     total.sysctls += one.sysctls;
+    total.containers += one.containers;
     total.errors.insert(total.errors.end(), one.errors.begin(), one.errors.end());
   }
   return total;

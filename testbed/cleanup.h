@@ -7,6 +7,9 @@
 //   nftables table      fogm2m_<run>         (inside fm-<run>-lb)
 //   files               /run/fogm2m/<run>.lock, /run/fogm2m/<run>.json
 //   host sysctls raised /run/fogm2m/<run>.sysctl (host_sysctl.h) records them
+//   containers, network fm-<run>-<member>, fm-<run> (container backend),
+//                       recorded in /run/fogm2m/<run>.containers
+//                       (container_deployment.h)
 // A run is alive while some process holds the flock on its .lock file (the
 // deploying process; the lock dies with it) or while its .json state file
 // exists (a detached `fogm2m cluster up`). Anything else carrying a run id
@@ -57,8 +60,8 @@ class RunLock {
 // True when the run's lock is held by a live process or its state file exists.
 bool run_alive(const std::string& run);
 
-// Run ids that have namespaces, lock files or sysctl records on this host,
-// sorted.
+// Run ids that have namespaces, lock files, sysctl or container records on
+// this host, sorted.
 std::vector<std::string> list_runs();
 
 // What a cleanup removed.
@@ -68,14 +71,16 @@ struct CleanupReport {
   int cgroups = 0;                  // <prefix> directories removed
   int tables = 0;                   // nftables tables removed from the root namespace
   int sysctls = 0;                  // host sysctls set back (host_sysctl.h)
+  int containers = 0;               // containers removed (container backend)
   std::vector<std::string> errors;  // what could not be removed, with why
 };
 
 // Removes everything of run `run`: stops the processes inside its
 // namespaces (SIGTERM, then SIGKILL after `grace_ms`), its cgroups (killing
 // what is left in them), nftables tables named fogm2m_<run>* in the root
-// namespace, its namespaces, and its lock and state files, and puts back the
-// host sysctls it raised (host_sysctl.h). `host` may be null where there are
+// namespace, its namespaces, its containers and their network (from its
+// container record), and its lock and state files, and puts back the host
+// sysctls it raised (host_sysctl.h). `host` may be null where there are
 // no cgroups to look at.
 CleanupReport remove_run(const std::string& run, const CgroupHost* host, int grace_ms = 3000);
 

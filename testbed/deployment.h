@@ -136,7 +136,10 @@ struct Member {
   std::string stats_path;             // fleets: the --stats-file
   std::string source_range;           // fleets sharing sockets: their devices' addresses
   std::vector<std::string> argv;      // how it was started (restarts reuse it)
-  pid_t pid() const { return process ? process->pid() : -1; }
+  // A process the testbed watches but did not start (a container's first
+  // process, testbed/container_deployment.h); -1 for none.
+  pid_t foreign_pid = -1;
+  pid_t pid() const { return process ? process->pid() : foreign_pid; }
 };
 
 // How long the phases of up() took.

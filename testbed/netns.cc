@@ -66,9 +66,10 @@ std::vector<std::string> list_netns(const std::string& prefix) {
 }
 
 Result<int> open_netns(const std::string& name) {
-  if (!valid_name(name))
+  const bool path = name.starts_with("/proc/") && name.find("/../") == std::string::npos;
+  if (!path && !valid_name(name))
     return make_error(ErrorKind::kInvalidArgument, "bad namespace name \"" + name + "\"");
-  int fd = ::open(netns_path(name).c_str(), O_RDONLY | O_CLOEXEC);
+  int fd = ::open(path ? name.c_str() : netns_path(name).c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return make_error(errno == ENOENT ? ErrorKind::kNotFound : ErrorKind::kIo,
                       "open namespace " + name + ": " + std::strerror(errno));

@@ -33,6 +33,9 @@ bool netns_exists(const std::string& name);
 std::vector<std::string> list_netns(const std::string& prefix);
 
 // Opens the namespace file read-only and close-on-exec; the caller closes it.
+// A name that starts with "/proc/" is taken as the path of a namespace file
+// instead, e.g. /proc/<pid>/ns/net of a container's process (not made with
+// `ip netns`); ScopedNetns::enter() accepts both.
 Result<int> open_netns(const std::string& name);
 
 // Inode of the namespace (what /proc/<pid>/ns/net of its members points at).

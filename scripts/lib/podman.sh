@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# Shared by scripts/container-test.sh and scripts/k8s-play-check.sh: podman
+# Shared by scripts/container-test.sh, scripts/k8s-play-check.sh,
+# scripts/container-run.sh and scripts/container-backend-test.sh: podman
 # as this machine runs it (docker/README.md), with private configuration, an
 # image cache, and the host put back as it was found. Sourced; the caller
 # defines say() and fail() and runs as root.

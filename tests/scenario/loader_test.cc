@@ -322,6 +322,19 @@ TEST(LoaderTest, ViaIsBusOrGateway) {
   expect_error("name: x\nvia: [gateway]\n", 2, "via: expected a single value");
 }
 
+TEST(LoaderTest, BackendIsNamespacesOrContainer) {
+  EXPECT_EQ(load_ok("name: x\n").backend(), schema::BACKEND_NAMESPACES);
+  EXPECT_EQ(load_ok("name: x\nbackend: namespaces\n").backend(), schema::BACKEND_NAMESPACES);
+  EXPECT_EQ(load_ok("name: x\nbackend: container\n").backend(), schema::BACKEND_CONTAINER);
+  expect_error("name: x\nwindow_s: 3\nbackend: docker\n", 3,
+               "backend: unknown value \"docker\" (one of: namespaces, container)");
+  expect_error("name: x\nbackend: [container]\n", 2, "backend: expected a single value");
+  EXPECT_EQ(load_ok("name: x\nvia: gateway\nbackend: container\n").via(), schema::VIA_GATEWAY);
+  expect_error(
+      "name: x\nbackend: container\nfaults: [{at_s: 1, kind: kill_node, target: node-1}]\n", 2,
+      "backend container does not inject faults", ErrorKind::kInvalidArgument);
+}
+
 TEST(LoaderTest, BusModeIsAPointFieldThatCanBeSwept) {
   EXPECT_EQ(load_ok("name: x\n").defaults().bus_mode(), schema::BUS_MODE_UNSPECIFIED);
   EXPECT_EQ(load_ok("name: x\ndefaults: {bus_mode: routed}\n").defaults().bus_mode(),

@@ -332,5 +332,54 @@ TEST(CgroupFakeV2Test, CpusEnableTheCpusetControllerAndSetTheCpus) {
   EXPECT_EQ(tree.read("sys/user.slice/fogm2m-fixture/node1/cpuset.cpus"), "2-3");
 }
 
+// A container's group, made by its runtime where the testbed never looks
+// (podman's cgroupfs manager: libpod_parent/libpod-<id>), found from its pid.
+TEST(CgroupFakeV1Test, OfProcessFindsAContainersGroupInEveryHierarchy) {
+  FakeTree tree("v1");
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  tree.write("proc/4242/cgroup",
+             "12:pids:/libpod_parent/libpod-abc\n11:memory:/libpod_parent/libpod-abc\n"
+             "4:cpu,cpuacct:/libpod_parent/libpod-abc\n0::/libpod_parent/libpod-abc\n");
+  tree.write("sys/cpu,cpuacct/libpod_parent/libpod-abc/cpuacct.usage", "2000000000\n");
+  tree.write("sys/cpu,cpuacct/libpod_parent/libpod-abc/cpu.stat",
+             "nr_periods 10\nnr_throttled 4\nthrottled_time 500000000\n");
+  tree.write("sys/memory/libpod_parent/libpod-abc/memory.usage_in_bytes", "1048576\n");
+  tree.write("sys/memory/libpod_parent/libpod-abc/memory.max_usage_in_bytes", "2097152\n");
+  auto group = Cgroup::of_process(*host, 4242);
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  EXPECT_EQ(group->name(), "libpod-abc");
+  EXPECT_EQ(group->parent_name(), "libpod_parent");
+  ASSERT_EQ(group->directories().size(), 2u);
+  EXPECT_EQ(group->directories()[0], tree.sys() + "/cpu,cpuacct/libpod_parent/libpod-abc");
+  auto s = group->sample();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->cpu_s, 2.0);
+  EXPECT_EQ(s->nr_throttled, 4u);
+  EXPECT_EQ(s->memory_peak_bytes, 2097152u);
+  EXPECT_EQ(Cgroup::of_process(*host, 4243).error().kind, ErrorKind::kNotFound);
+  std::filesystem::remove_all(tree.sys() + "/memory/libpod_parent");
+  EXPECT_EQ(Cgroup::of_process(*host, 4242).error().kind, ErrorKind::kNotFound);
+}
+
+TEST(CgroupFakeV2Test, OfProcessFindsAContainersGroup) {
+  FakeTree tree("v2");
+  auto host = CgroupHost::detect(tree.sys(), tree.proc());
+  ASSERT_TRUE(host.ok()) << host.error().message;
+  tree.write("proc/4242/cgroup", "0::/machine.slice/libpod-abc.scope/container\n");
+  tree.write("sys/machine.slice/libpod-abc.scope/container/cpu.stat",
+             "usage_usec 1500000\nnr_periods 8\nnr_throttled 2\nthrottled_usec 100000\n");
+  tree.write("sys/machine.slice/libpod-abc.scope/container/memory.current", "4096\n");
+  auto group = Cgroup::of_process(*host, 4242);
+  ASSERT_TRUE(group.ok()) << group.error().message;
+  EXPECT_EQ(group->name(), "container");
+  ASSERT_EQ(group->directories().size(), 1u);
+  auto s = group->sample();
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_DOUBLE_EQ(s->cpu_s, 1.5);
+  EXPECT_EQ(s->nr_periods, 8u);
+  EXPECT_EQ(s->memory_bytes, 4096u);
+}
+
 }  // namespace
 }  // namespace fogm2m::testbed
