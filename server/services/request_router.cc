@@ -108,18 +108,21 @@ bool RequestRouter::answer_repeat(const bus::Request& request) {
   return false;
 }
 
-void RequestRouter::publish_final(const std::string& ticket, std::string reply) {
-  served_.answered(ticket, reply);
-  // Answered before its ack went out: the reply alone.
-  if (ctx_.bus_ack_delay.count() > 0 && acks_unsent_.erase(ticket) != 0)
-    ++ctx_.counters.bus_acks_skipped;
-  publish_reply(std::move(reply));
-}
-
 void RequestRouter::dispatch(const LocalDevice& device, const bus::Request& request) {
+  const uint64_t key = ServedRequests::key_of(request.ticket);
+  if (ctx_.bus_ack_delay.count() <= 0) {
+    device_manager_.perform(device, request, lifetime_.guard([this, key](std::string reply) {
+      served_.answered(key, reply);
+      publish_reply(std::move(reply));
+    }));
+    return;
+  }
   device_manager_.perform(device, request,
-                          lifetime_.guard([this, ticket = request.ticket](std::string reply) {
-                            publish_final(ticket, std::move(reply));
+                          lifetime_.guard([this, key, ticket = request.ticket](std::string reply) {
+                            served_.answered(key, reply);
+                            // Answered before its ack went out: the reply alone.
+                            if (acks_unsent_.erase(ticket) != 0) ++ctx_.counters.bus_acks_skipped;
+                            publish_reply(std::move(reply));
                           }));
 }
 

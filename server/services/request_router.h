@@ -75,7 +75,6 @@ class RequestRouter {
   void serve(const LocalDevice& device, const bus::Request& request);
   // A repeat of a ticket this node served: true when it was answered here.
   bool answer_repeat(const bus::Request& request);
-  void publish_final(const std::string& ticket, std::string reply);
   void answer_unowned(const bus::Request& request);
   void look_again_later(const bus::Request& request, const std::string& owner);
   void answer_for_dead_owner(const bus::Request& request, const std::string& owner);

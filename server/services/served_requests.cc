@@ -2,12 +2,13 @@
 
 namespace fogm2m::server {
 
-ServedRequests::Seen ServedRequests::admit(const std::string& ticket, const std::string** reply,
+ServedRequests::Seen ServedRequests::admit(std::string_view ticket, const std::string** reply,
                                            Clock::time_point now) {
   expire(now);
-  auto [it, inserted] = by_ticket_.try_emplace(ticket);
+  const uint64_t key = key_of(ticket);
+  auto [it, inserted] = by_ticket_.try_emplace(key);
   if (inserted) {
-    order_.emplace_back(now, &it->first);
+    order_.emplace_back(now, key);
     return Seen::kNew;
   }
   ++repeats_;
@@ -16,8 +17,8 @@ ServedRequests::Seen ServedRequests::admit(const std::string& ticket, const std:
   return Seen::kAnswered;
 }
 
-void ServedRequests::answered(const std::string& ticket, const std::string& reply) {
-  auto it = by_ticket_.find(ticket);
+void ServedRequests::answered(uint64_t key, const std::string& reply) {
+  auto it = by_ticket_.find(key);
   if (it == by_ticket_.end()) return;
   it->second.reply = reply;
   it->second.answered = true;
@@ -26,9 +27,7 @@ void ServedRequests::answered(const std::string& ticket, const std::string& repl
 void ServedRequests::expire(Clock::time_point now) {
   while (!order_.empty() &&
          (order_.size() >= max_kept_ || now - order_.front().first >= keep_for_)) {
-    // By iterator: the key named lives in the element erased.
-    if (auto it = by_ticket_.find(*order_.front().second); it != by_ticket_.end())
-      by_ticket_.erase(it);
+    by_ticket_.erase(order_.front().second);
     order_.pop_front();
   }
 }
