@@ -29,8 +29,13 @@ std::optional<BusMode> parse_bus_mode(std::string_view text) {
   return std::nullopt;
 }
 
-RequestRoute::RequestRoute(io::RedisLink& redis, RequestRouteOptions options)
+RequestRoute::RequestRoute(io::RedisClient& redis, RequestRouteOptions options)
     : redis_(redis), options_(std::move(options)) {}
+
+RequestRoute::RequestRoute(io::RedisLink& redis, RequestRouteOptions options)
+    : owned_(std::make_unique<io::SingleRedis>(redis)),
+      redis_(*owned_),
+      options_(std::move(options)) {}
 
 void RequestRoute::publish(const Request& request, std::string message, Sent sent) {
   if (options_.mode == BusMode::kBroadcast || request.kind == RequestKind::kSecInfo) {
@@ -121,7 +126,7 @@ void RequestRoute::send_to(const std::string& endpoint, const std::optional<std:
   const std::string channel = options_.channels.node_requests(*owner);
   // Kept until the reply: a PUBLISH nobody heard goes out again, broadcast.
   auto kept = std::make_shared<const std::string>(std::move(message));
-  redis_.command({std::string_view("PUBLISH"), std::string_view(channel), std::string_view(*kept)},
+  redis_.publish(channel, *kept,
                  lifetime_.guard([this, endpoint, kept,
                                   sent = std::move(sent)](Result<io::RedisReply> reply) mutable {
                    if (reply && reply->is_integer() && reply->integer == 0) {
@@ -134,11 +139,10 @@ void RequestRoute::send_to(const std::string& endpoint, const std::optional<std:
 }
 
 void RequestRoute::broadcast(std::string_view message, Sent sent) {
-  redis_.command(
-      {std::string_view("PUBLISH"), std::string_view(options_.channels.requests), message},
-      [sent = std::move(sent)](Result<io::RedisReply> reply) {
-        if (sent) sent(outcome(reply));
-      });
+  redis_.publish(options_.channels.requests, message,
+                 [sent = std::move(sent)](Result<io::RedisReply> reply) {
+                   if (sent) sent(outcome(reply));
+                 });
 }
 
 }  // namespace fogm2m::bus

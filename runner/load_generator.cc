@@ -109,8 +109,7 @@ LoadGenerator::~LoadGenerator() {
   run_.reset();
   gateway_.reset();
   route_.reset();
-  sub_.reset();
-  pub_.reset();
+  redis_.reset();
 }
 
 void LoadGenerator::stop() {
@@ -138,24 +137,33 @@ bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point d
 }
 
 Status LoadGenerator::connect() {
-  if (pub_)
+  if (redis_)
     return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
   io::RedisLinkOptions link;
   link.host = options_.host;
   link.port = options_.port;
   link.around_connect = options_.around_connect;
-  pub_ = std::make_unique<io::RedisLink>(io_, link);
-  sub_ = std::make_unique<io::RedisLink>(io_, link);
+  if (options_.cluster.empty()) {
+    auto single = std::make_unique<io::SingleRedis>(io_, link);
+    single_ = single.get();
+    redis_ = std::move(single);
+  } else {
+    io::RedisClusterOptions cluster;
+    cluster.seeds = options_.cluster;
+    cluster.link = link;
+    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
+  }
   bus::RequestRouteOptions route;
   route.mode = options_.mode;
   route.channels = options_.channels;
-  route_ = std::make_unique<bus::RequestRoute>(*pub_, std::move(route));
+  route_ = std::make_unique<bus::RequestRoute>(*redis_, std::move(route));
   // A loss is ridden out: requests in flight time out or fail, the run
   // goes on once the links are back.
-  pub_->set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
-    if (!up) sub_->reconnect(why.error().message);
-  }));
-  sub_->set_message_handler(
+  if (single_)
+    single_->commands().set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
+      if (!up) single_->subscriber()->reconnect(why.error().message);
+    }));
+  redis_->set_message_handler(
       lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
 
   bool pub_up = false, sub_up = false;
@@ -163,24 +171,16 @@ Status LoadGenerator::connect() {
   // The flags live on this stack frame: a late callback (after a timeout
   // returned) must not touch them, so the callbacks go through `up`, which
   // is cleared before returning.
-  pub_->start(lifetime_.guard([this, up](Status s) {
-    if (!s) {
-      if (!bus_error_)
-        bus_error_ = make_error(ErrorKind::kIo,
-                                "load generator: cannot connect to Redis: " + s.error().message);
-    } else if (up->first != nullptr) {
-      *up->first = true;
-    }
-  }));
-  sub_->start(lifetime_.guard([this, up](Status s) {
+  redis_->start(lifetime_.guard([this, up](Status s) {
     if (!s) {
       if (!bus_error_)
         bus_error_ = make_error(ErrorKind::kIo,
                                 "load generator: cannot connect to Redis: " + s.error().message);
       return;
     }
+    if (up->first != nullptr) *up->first = true;
     const std::string_view channel = options_.channels.responses;
-    sub_->subscribe({channel}, lifetime_.guard([this, up](Status subscribed) {
+    redis_->subscribe({channel}, lifetime_.guard([this, up](Status subscribed) {
       if (!subscribed) {
         if (!bus_error_)
           bus_error_ = make_error(
@@ -468,7 +468,7 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
                                                  std::chrono::milliseconds timeout,
                                                  size_t max_in_flight) {
   if (bus_error_) return *bus_error_;
-  if (!pub_)
+  if (!redis_)
     return make_error(ErrorKind::kInvalidArgument,
                       "load generator: observe_all() before connect()");
   if (max_in_flight == 0) max_in_flight = 1;
@@ -585,7 +585,7 @@ void LoadGenerator::sweep_timeouts() {
 
 Result<LoadResult> LoadGenerator::run(const LoadPlan& plan) {
   if (bus_error_) return *bus_error_;
-  if (!pub_)
+  if (!redis_)
     return make_error(ErrorKind::kInvalidArgument, "load generator: run() before connect()");
   if (!(plan.rate > 0) || !std::isfinite(plan.rate))
     return make_error(ErrorKind::kInvalidArgument, "load plan: rate must be > 0");
