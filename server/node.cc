@@ -270,6 +270,11 @@ void Node::schedule_sweep() {
     // While Redis is away there is nothing to sweep (and no error to log
     // every second): expiry resumes when it is back.
     if (!redis_ || redis_->up()) registration_->sweep_expired(options_.expiry_grace_ms);
+    // A Redis Cluster reports no "back" (its commands fail one by one while
+    // a slot has no master): Updates kept in memory meanwhile are written
+    // through at the next sweep instead.
+    if (redis_ && redis_->clustered() && registration_->unwritten_updates() > 0)
+      registration_->write_through();
     schedule_sweep();
   }));
 }
