@@ -83,7 +83,13 @@ void RequestRoute::on_owner(const std::string& endpoint, Result<io::RedisReply> 
     if (owners_.size() >= purge_at_) forget_expired(now);
     owners_[endpoint] = Owner{owner, now + options_.owner_ttl};
   }
-  for (Waiting& w : waiting) send_to(endpoint, owner, std::move(w.message), std::move(w.sent));
+  auto send = [this, endpoint, owner, waiting = std::move(waiting)]() mutable {
+    for (Waiting& w : waiting) send_to(endpoint, owner, std::move(w.message), std::move(w.sent));
+  };
+  // On a Redis Cluster the lookup and the first view of the live nodes
+  // travel to different masters: a lookup answered first waits for the view.
+  if (!view_read_ && view_pending_) return held_for_view_.push_back(std::move(send));
+  send();
 }
 
 void RequestRoute::forget_expired(Clock::time_point now) {
@@ -95,8 +101,9 @@ void RequestRoute::forget_expired(Clock::time_point now) {
 
 // Reads the live nodes again when the view is older than membership_refresh
 // (and no read is in flight). Requests do not wait for it: they use the view
-// they find. The first read goes out before the first lookup, on the same
-// connection, so it is answered before that lookup is.
+// they find. The first read goes out before the first lookup: on one server
+// (same connection) it is answered first; on a Redis Cluster (NODES and the
+// ownership keys on different masters) lookups answered sooner wait for it.
 void RequestRoute::refresh_membership() {
   const auto now = Clock::now();
   if (view_pending_ || (view_at_ && now - *view_at_ < options_.membership_refresh)) return;
@@ -107,10 +114,15 @@ void RequestRoute::refresh_membership() {
                   std::string_view("+inf")},
                  lifetime_.guard([this](Result<io::RedisReply> reply) {
                    view_pending_ = false;
-                   if (!reply || !reply->is_array()) return;  // the old view stands
-                   std::set<std::string, std::less<>> alive;
-                   for (io::RedisReply& e : reply->elements) alive.insert(std::move(e.str));
-                   alive_ = std::move(alive);
+                   if (reply && reply->is_array()) {  // else the old view stands
+                     std::set<std::string, std::less<>> alive;
+                     for (io::RedisReply& e : reply->elements) alive.insert(std::move(e.str));
+                     alive_ = std::move(alive);
+                   }
+                   view_read_ = true;
+                   auto held = std::move(held_for_view_);
+                   held_for_view_.clear();
+                   for (auto& send : held) send();
                  }));
 }
 

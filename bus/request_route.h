@@ -141,6 +141,8 @@ class RequestRoute {
   std::unordered_map<std::string, std::vector<Waiting>> lookups_;  // endpoint -> requests
   std::set<std::string, std::less<>> alive_;
   bool view_pending_ = false;
+  bool view_read_ = false;  // the first view of the live nodes has come back
+  std::vector<std::function<void()>> held_for_view_;              // lookups answered before it
   std::optional<std::chrono::steady_clock::time_point> view_at_;  // last (attempted) read
   Counters counters_;
   io::Lifetime lifetime_;  // last: ends first

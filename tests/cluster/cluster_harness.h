@@ -92,6 +92,7 @@ class ClusterHarness {
   // A Redis command from the test thread (through the io thread).
   Result<io::RedisReply> redis(std::vector<std::string> argv);
   bool clustered() const { return options_.redis_cluster != nullptr; }
+  RedisCluster* redis_cluster() { return options_.redis_cluster; }
 
  private:
   void record(std::string_view channel, std::string_view message);
