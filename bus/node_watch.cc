@@ -8,7 +8,7 @@
 
 namespace fogm2m::bus {
 
-NodeWatch::NodeWatch(io::RedisLink& redis, OnEvent on_event, NodeWatchOptions options)
+NodeWatch::NodeWatch(io::RedisClient& redis, OnEvent on_event, NodeWatchOptions options)
     : redis_(redis),
       on_event_(std::move(on_event)),
       options_(std::move(options)),

@@ -29,7 +29,7 @@
 #include <string>
 
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "io/unix_clock.h"
 
 namespace fogm2m::bus {
@@ -47,7 +47,7 @@ class NodeWatch {
   using OnEvent = std::function<void(const std::string& node_id, Event event)>;
 
   // `redis` (a command link) must outlive the watch.
-  NodeWatch(io::RedisLink& redis, OnEvent on_event, NodeWatchOptions options = {});
+  NodeWatch(io::RedisClient& redis, OnEvent on_event, NodeWatchOptions options = {});
 
   // Reads the view now, then every period, until the watch is destroyed.
   void start();
@@ -61,7 +61,7 @@ class NodeWatch {
   void read_view();
   void arm();
 
-  io::RedisLink& redis_;
+  io::RedisClient& redis_;
   OnEvent on_event_;
   NodeWatchOptions options_;
   std::map<std::string, int64_t, std::less<>> alive_;

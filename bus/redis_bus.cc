@@ -3,7 +3,7 @@
 namespace fogm2m::bus {
 
 void RedisBus::publish(std::string_view channel, std::string message) {
-  if (!commands_.up()) {
+  if (!redis_.up()) {
     if (held_.size() >= kHeld) {
       held_.pop_front();
       ++dropped_;
@@ -17,7 +17,7 @@ void RedisBus::publish(std::string_view channel, std::string message) {
 }
 
 size_t RedisBus::publish_held() {
-  if (!commands_.up()) return 0;
+  if (!redis_.up()) return 0;
   const auto oldest = std::chrono::steady_clock::now() - kHeldFor;
   size_t sent = 0;
   while (!held_.empty()) {
@@ -39,15 +39,14 @@ void RedisBus::send(std::string_view channel, std::string_view message) {
   // once per reply. A message published as the connection dies (before the
   // link notices) is lost, as is every message of a pub/sub bus nobody
   // listens to.
-  const std::string_view argv[] = {"PUBLISH", channel, message};
-  commands_.command_unawaited(argv, {});
+  redis_.publish(channel, message);
 }
 
 void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handler,
                          std::function<void(Status)> ready) {
   if (!dispatching_) {
     dispatching_ = true;
-    subscriber_.set_message_handler(
+    redis_.set_message_handler(
         lifetime_.guard([this](std::string_view channel, std::string_view message) {
           if (auto it = handlers_.find(channel); it != handlers_.end())
             (*it->second)(channel, message);
@@ -56,7 +55,7 @@ void RedisBus::subscribe(std::vector<std::string> channels, MessageHandler handl
   auto shared = std::make_shared<MessageHandler>(std::move(handler));
   for (const auto& c : channels) handlers_[c] = shared;
   std::vector<std::string_view> views(channels.begin(), channels.end());
-  subscriber_.subscribe(std::span<const std::string_view>(views), std::move(ready));
+  redis_.subscribe(std::span<const std::string_view>(views), std::move(ready));
 }
 
 }  // namespace fogm2m::bus

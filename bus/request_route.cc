@@ -29,8 +29,13 @@ std::optional<BusMode> parse_bus_mode(std::string_view text) {
   return std::nullopt;
 }
 
-RequestRoute::RequestRoute(io::RedisLink& redis, RequestRouteOptions options)
+RequestRoute::RequestRoute(io::RedisClient& redis, RequestRouteOptions options)
     : redis_(redis), options_(std::move(options)) {}
+
+RequestRoute::RequestRoute(io::RedisLink& redis, RequestRouteOptions options)
+    : owned_(std::make_unique<io::SingleRedis>(redis)),
+      redis_(*owned_),
+      options_(std::move(options)) {}
 
 void RequestRoute::publish(const Request& request, std::string message, Sent sent) {
   if (options_.mode == BusMode::kBroadcast || request.kind == RequestKind::kSecInfo) {
@@ -78,7 +83,13 @@ void RequestRoute::on_owner(const std::string& endpoint, Result<io::RedisReply> 
     if (owners_.size() >= purge_at_) forget_expired(now);
     owners_[endpoint] = Owner{owner, now + options_.owner_ttl};
   }
-  for (Waiting& w : waiting) send_to(endpoint, owner, std::move(w.message), std::move(w.sent));
+  auto send = [this, endpoint, owner, waiting = std::move(waiting)]() mutable {
+    for (Waiting& w : waiting) send_to(endpoint, owner, std::move(w.message), std::move(w.sent));
+  };
+  // On a Redis Cluster the lookup and the first view of the live nodes
+  // travel to different masters: a lookup answered first waits for the view.
+  if (!view_read_ && view_pending_) return held_for_view_.push_back(std::move(send));
+  send();
 }
 
 void RequestRoute::forget_expired(Clock::time_point now) {
@@ -90,8 +101,9 @@ void RequestRoute::forget_expired(Clock::time_point now) {
 
 // Reads the live nodes again when the view is older than membership_refresh
 // (and no read is in flight). Requests do not wait for it: they use the view
-// they find. The first read goes out before the first lookup, on the same
-// connection, so it is answered before that lookup is.
+// they find. The first read goes out before the first lookup: on one server
+// (same connection) it is answered first; on a Redis Cluster (NODES and the
+// ownership keys on different masters) lookups answered sooner wait for it.
 void RequestRoute::refresh_membership() {
   const auto now = Clock::now();
   if (view_pending_ || (view_at_ && now - *view_at_ < options_.membership_refresh)) return;
@@ -102,10 +114,15 @@ void RequestRoute::refresh_membership() {
                   std::string_view("+inf")},
                  lifetime_.guard([this](Result<io::RedisReply> reply) {
                    view_pending_ = false;
-                   if (!reply || !reply->is_array()) return;  // the old view stands
-                   std::set<std::string, std::less<>> alive;
-                   for (io::RedisReply& e : reply->elements) alive.insert(std::move(e.str));
-                   alive_ = std::move(alive);
+                   if (reply && reply->is_array()) {  // else the old view stands
+                     std::set<std::string, std::less<>> alive;
+                     for (io::RedisReply& e : reply->elements) alive.insert(std::move(e.str));
+                     alive_ = std::move(alive);
+                   }
+                   view_read_ = true;
+                   auto held = std::move(held_for_view_);
+                   held_for_view_.clear();
+                   for (auto& send : held) send();
                  }));
 }
 
@@ -121,7 +138,7 @@ void RequestRoute::send_to(const std::string& endpoint, const std::optional<std:
   const std::string channel = options_.channels.node_requests(*owner);
   // Kept until the reply: a PUBLISH nobody heard goes out again, broadcast.
   auto kept = std::make_shared<const std::string>(std::move(message));
-  redis_.command({std::string_view("PUBLISH"), std::string_view(channel), std::string_view(*kept)},
+  redis_.publish(channel, *kept,
                  lifetime_.guard([this, endpoint, kept,
                                   sent = std::move(sent)](Result<io::RedisReply> reply) mutable {
                    if (reply && reply->is_integer() && reply->integer == 0) {
@@ -134,11 +151,10 @@ void RequestRoute::send_to(const std::string& endpoint, const std::optional<std:
 }
 
 void RequestRoute::broadcast(std::string_view message, Sent sent) {
-  redis_.command(
-      {std::string_view("PUBLISH"), std::string_view(options_.channels.requests), message},
-      [sent = std::move(sent)](Result<io::RedisReply> reply) {
-        if (sent) sent(outcome(reply));
-      });
+  redis_.publish(options_.channels.requests, message,
+                 [sent = std::move(sent)](Result<io::RedisReply> reply) {
+                   if (sent) sent(outcome(reply));
+                 });
 }
 
 }  // namespace fogm2m::bus

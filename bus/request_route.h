@@ -54,7 +54,7 @@
 #include "bus/channels.h"
 #include "bus/request.h"
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "io/unix_clock.h"
 #include "lwm2m/result.h"
 
@@ -88,7 +88,10 @@ class RequestRoute {
   // error when it refused it (the link is down).
   using Sent = std::function<void(Status)>;
 
-  // `redis` (a command link) must outlive the route.
+  // `redis` must outlive the route. On a Redis Cluster the requests go out
+  // with SPUBLISH (sharded pub/sub), where the nodes SSUBSCRIBE.
+  RequestRoute(io::RedisClient& redis, RequestRouteOptions options = {});
+  // One server through a command link (which must outlive the route).
   RequestRoute(io::RedisLink& redis, RequestRouteOptions options = {});
 
   // Publishes `message`, `request` as bus::format_request() wrote it, on the
@@ -137,13 +140,16 @@ class RequestRoute {
   void broadcast(std::string_view message, Sent sent);
   void forget_expired(std::chrono::steady_clock::time_point now);
 
-  io::RedisLink& redis_;
+  std::unique_ptr<io::RedisClient> owned_;  // when built from a link
+  io::RedisClient& redis_;
   RequestRouteOptions options_;
   std::unordered_map<std::string, Owner> owners_;
   size_t purge_at_ = kFirstPurge;  // owners_ is swept of expired entries at this size
   std::unordered_map<std::string, std::vector<Waiting>> lookups_;  // endpoint -> requests
   std::set<std::string, std::less<>> alive_;
   bool view_pending_ = false;
+  bool view_read_ = false;  // the first view of the live nodes has come back
+  std::vector<std::function<void()>> held_for_view_;              // lookups answered before it
   std::optional<std::chrono::steady_clock::time_point> view_at_;  // last (attempted) read
   Counters counters_;
   io::Lifetime lifetime_;  // last: ends first

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "gateway/gateway.h"
 #include "io/host_port.h"
+#include "io/redis_client.h"
 
 namespace fogm2m::cli {
 
@@ -19,6 +20,7 @@ namespace {
 
 struct GatewayArgs {
   std::string redis = "127.0.0.1:6379";
+  std::string redis_cluster;  // "host:port,host:port,...": a Redis Cluster instead
   std::string bind = "127.0.0.1";
   uint16_t http_port = 8080;
   std::string token_file;
@@ -39,6 +41,12 @@ int run_gateway(const GatewayArgs& args) {
   gateway::GatewayOptions options;
   if (!io::split_host_port(args.redis, options.bus.redis.host, options.bus.redis.port)) {
     std::cerr << "fogm2m gateway: --redis must be host:port, got \"" << args.redis << "\"\n";
+    return 2;
+  }
+  if (!args.redis_cluster.empty() &&
+      !io::parse_cluster_addresses(args.redis_cluster, options.bus.redis_cluster)) {
+    std::cerr << "fogm2m gateway: --redis-cluster must be host:port,host:port,..., got \""
+              << args.redis_cluster << "\"\n";
     return 2;
   }
   options.bus.mode = bus::parse_bus_mode(args.bus_mode).value_or(bus::BusMode::kBroadcast);
@@ -109,6 +117,8 @@ void add_gateway_command(CLI::App& app) {
       "gateway", "Run the REST/WebSocket gateway and web UI in front of the cluster's Redis bus");
   cmd->add_option("--redis", args->redis, "Redis host:port shared by the cluster")
       ->capture_default_str();
+  cmd->add_option("--redis-cluster", args->redis_cluster,
+                  "Redis Cluster nodes host:port,host:port,... (any of them; replaces --redis)");
   cmd->add_option("--bind", args->bind, "Address to listen on for HTTP")->capture_default_str();
   cmd->add_option("--http-port", args->http_port, "HTTP port (0: any free port)")
       ->capture_default_str();

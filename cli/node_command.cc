@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "io/host_port.h"
+#include "io/redis_client.h"
 #include "server/node_process.h"
 
 namespace fogm2m::cli {
@@ -15,6 +16,7 @@ namespace {
 struct NodeArgs {
   server::NodeProcessOptions process;
   std::string redis = "127.0.0.1:6379";
+  std::string redis_cluster;  // "host:port,host:port,...": a Redis Cluster instead
   bool memory = false;
   std::string log_level = "info";
   int device_timeout_ms = 5000;
@@ -30,6 +32,12 @@ int run_node(NodeArgs args) {
   server::NodeOptions& node = args.process.node;
   if (!args.memory && !io::split_host_port(args.redis, node.redis_host, node.redis_port)) {
     std::cerr << "fogm2m node: --redis must be host:port, got \"" << args.redis << "\"\n";
+    return 2;
+  }
+  if (!args.memory && !args.redis_cluster.empty() &&
+      !io::parse_cluster_addresses(args.redis_cluster, node.redis_cluster)) {
+    std::cerr << "fogm2m node: --redis-cluster must be host:port,host:port,..., got \""
+              << args.redis_cluster << "\"\n";
     return 2;
   }
   if (args.memory) node.redis_host.clear();
@@ -57,6 +65,9 @@ void add_node_command(CLI::App& app) {
   cmd->add_flag("!--no-dtls", args->process.dtls, "Do not listen for CoAP over DTLS");
   cmd->add_option("--redis", args->redis, "Redis host:port shared by the cluster")
       ->capture_default_str();
+  cmd->add_option("--redis-cluster", args->redis_cluster,
+                  "Redis Cluster nodes host:port,host:port,... (any of them; replaces --redis; "
+                  "the bus uses sharded pub/sub)");
   cmd->add_flag("--memory", args->memory, "Single node: keep everything in memory, no Redis");
   cmd->add_option("--device-timeout-ms", args->device_timeout_ms,
                   "Timeout of a request to a device")

@@ -15,13 +15,21 @@ BusClient::BusClient(boost::asio::io_context& io, BusClientOptions options)
   char hex[13];
   std::snprintf(hex, sizeof hex, "%06x%06x", entropy() & 0xffffff, entropy() & 0xffffff);
   ticket_prefix_ = std::string("gw-") + hex + "-";
-  commands_ = std::make_unique<io::RedisLink>(io_, options_.redis);
-  subscriber_ = std::make_unique<io::RedisLink>(io_, options_.redis);
-  bus_ = std::make_unique<bus::RedisBus>(*commands_, *subscriber_);
+  if (options_.redis_cluster.empty()) {
+    auto single = std::make_unique<io::SingleRedis>(io_, options_.redis);
+    single_ = single.get();
+    redis_ = std::move(single);
+  } else {
+    io::RedisClusterOptions cluster;
+    cluster.seeds = options_.redis_cluster;
+    cluster.link = options_.redis;
+    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
+  }
+  bus_ = std::make_unique<bus::RedisBus>(*redis_);
   bus::RequestRouteOptions route;
   route.mode = options_.mode;
   route.channels = options_.channels;
-  route_ = std::make_unique<bus::RequestRoute>(*commands_, std::move(route));
+  route_ = std::make_unique<bus::RequestRoute>(*redis_, std::move(route));
   resender_ = std::make_unique<bus::LossResender>(io_, [this](const std::string& ticket) {
     auto it = pending_.find(ticket);
     if (it == pending_.end()) return resender_->forget(ticket);
@@ -54,37 +62,36 @@ void BusClient::on_links_changed() {
 BusClient::~BusClient() = default;
 
 void BusClient::start(std::function<void(Status)> ready) {
-  auto on_link_state = [this](bool link_up, const Status& why) {
-    if (!link_up) {
-      spdlog::warn("gateway: redis link down: {}", why ? "" : why.error().message);
-      // A subscriber has no commands to time out: follow the command link.
-      if (subscriber_->up()) subscriber_->reconnect("command link lost");
-    }
-    on_links_changed();
-    if (state_) state_(up());
-  };
-  commands_->set_state_handler(lifetime_.guard(on_link_state));
-  subscriber_->set_state_handler(lifetime_.guard([this](bool, const Status&) {
-    on_links_changed();
-    if (state_) state_(up());
-  }));
-  commands_->start(lifetime_.guard([this, ready = std::move(ready)](Status s) mutable {
+  if (single_) {
+    auto on_link_state = [this](bool link_up, const Status& why) {
+      if (!link_up) {
+        spdlog::warn("gateway: redis link down: {}", why ? "" : why.error().message);
+        // A subscriber has no commands to time out: follow the command link.
+        if (single_->subscriber()->up()) single_->subscriber()->reconnect("command link lost");
+      }
+      on_links_changed();
+      if (state_) state_(up());
+    };
+    single_->commands().set_state_handler(lifetime_.guard(on_link_state));
+    single_->subscriber()->set_state_handler(lifetime_.guard([this](bool, const Status&) {
+      on_links_changed();
+      if (state_) state_(up());
+    }));
+  }
+  redis_->start(lifetime_.guard([this, ready = std::move(ready)](Status s) mutable {
     if (!s) return ready(s);
     node_watch_ = std::make_unique<bus::NodeWatch>(
-        *commands_, [this](const std::string&, bus::NodeWatch::Event) {
+        *redis_, [this](const std::string&, bus::NodeWatch::Event) {
           resender_->retry(tickets_in_flight());
         });
     node_watch_->start();
-    subscriber_->start(lifetime_.guard([this, ready = std::move(ready)](Status sub) mutable {
-      if (!sub) return ready(sub);
-      const auto& ch = options_.channels;
-      bus_->subscribe({ch.responses, ch.registration_new, ch.registration_update,
-                       ch.registration_delete, ch.events},
-                      lifetime_.guard([this](std::string_view channel, std::string_view message) {
-                        on_message(channel, message);
-                      }),
-                      std::move(ready));
-    }));
+    const auto& ch = options_.channels;
+    bus_->subscribe({ch.responses, ch.registration_new, ch.registration_update,
+                     ch.registration_delete, ch.events},
+                    lifetime_.guard([this](std::string_view channel, std::string_view message) {
+                      on_message(channel, message);
+                    }),
+                    std::move(ready));
   }));
 }
 
@@ -94,8 +101,7 @@ void BusClient::stop() {
   for (const auto& [ticket, p] : pending_) tickets.push_back(ticket);
   for (const auto& t : tickets) finish(t, make_error(ErrorKind::kIo, "gateway: stopping"));
   node_watch_.reset();
-  commands_->disconnect();
-  subscriber_->disconnect();
+  redis_->disconnect();
 }
 
 std::string BusClient::send(bus::Request request, std::chrono::milliseconds timeout,
@@ -105,7 +111,7 @@ std::string BusClient::send(bus::Request request, std::chrono::milliseconds time
   if (!request.timeout_ms) request.timeout_ms = timeout.count();
   const std::string ticket = request.ticket;
   ++counters_.sent;
-  if (!commands_->up()) {
+  if (!(single_ ? single_->commands().up() : redis_->up())) {
     ++counters_.refused;
     if (on_reply)
       boost::asio::post(io_, lifetime_.guard([on_reply = std::move(on_reply)] {

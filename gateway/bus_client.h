@@ -35,6 +35,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "bus/channels.h"
 #include "bus/device_event.h"
@@ -46,7 +47,7 @@
 #include "bus/request.h"
 #include "bus/request_route.h"
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "lwm2m/result.h"
 #include "store/registration.h"
 
@@ -54,6 +55,9 @@ namespace fogm2m::gateway {
 
 struct BusClientOptions {
   io::RedisLinkOptions redis;
+  // Non-empty: a Redis Cluster ("host:port" of some of its nodes; the link
+  // options above apply to each) instead of the server at redis.host:port.
+  std::vector<std::string> redis_cluster;
   bus::Channels channels;
   bus::BusMode mode = bus::BusMode::kBroadcast;  // `fogm2m gateway --bus-mode`
 };
@@ -108,8 +112,8 @@ class BusClient {
   void on_device_event(DeviceEventHandler handler) { device_event_ = std::move(handler); }
   void on_state(StateHandler handler) { state_ = std::move(handler); }
 
-  io::RedisLink& commands() { return *commands_; }
-  bool up() const { return commands_->up() && subscriber_->up(); }
+  io::RedisClient& commands() { return *redis_; }
+  bool up() const { return redis_->up(); }
   size_t in_flight() const { return pending_.size(); }
 
   struct Counters {
@@ -134,9 +138,10 @@ class BusClient {
 
   boost::asio::io_context& io_;
   BusClientOptions options_;
-  std::unique_ptr<io::RedisLink> commands_, subscriber_;
+  std::unique_ptr<io::RedisClient> redis_;  // single server or cluster
+  io::SingleRedis* single_ = nullptr;       // redis_, when a single server
   std::unique_ptr<bus::RedisBus> bus_;
-  std::unique_ptr<bus::RequestRoute> route_;  // publishes the requests, on commands_
+  std::unique_ptr<bus::RequestRoute> route_;  // publishes the requests, on redis_
   std::unique_ptr<bus::LossResender> resender_;
   std::unique_ptr<bus::NodeWatch> node_watch_;  // a death or a return repeats what is in flight
   bool bus_lost_ = false;                       // a link went down; not both up again yet

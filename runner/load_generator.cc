@@ -111,8 +111,7 @@ LoadGenerator::~LoadGenerator() {
   node_watch_.reset();
   resender_.reset();
   route_.reset();
-  sub_.reset();
-  pub_.reset();
+  redis_.reset();
 }
 
 void LoadGenerator::stop() {
@@ -140,32 +139,44 @@ bool LoadGenerator::drive(const std::function<bool()>& done, Clock::time_point d
 }
 
 Status LoadGenerator::connect() {
-  if (pub_)
+  if (redis_)
     return make_error(ErrorKind::kInvalidArgument, "load generator: connect() called twice");
   io::RedisLinkOptions link;
   link.host = options_.host;
   link.port = options_.port;
   link.around_connect = options_.around_connect;
-  pub_ = std::make_unique<io::RedisLink>(io_, link);
-  sub_ = std::make_unique<io::RedisLink>(io_, link);
+  if (options_.cluster.empty()) {
+    auto single = std::make_unique<io::SingleRedis>(io_, link);
+    single_ = single.get();
+    redis_ = std::move(single);
+  } else {
+    io::RedisClusterOptions cluster;
+    cluster.seeds = options_.cluster;
+    cluster.link = link;
+    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
+  }
   bus::RequestRouteOptions route;
   route.mode = options_.mode;
   route.channels = options_.channels;
-  route_ = std::make_unique<bus::RequestRoute>(*pub_, std::move(route));
+  route_ = std::make_unique<bus::RequestRoute>(*redis_, std::move(route));
   // A loss is ridden out: requests in flight are published again once both
   // links are back, those the bus refuses meanwhile fail, the run goes on.
+  // (A cluster reports no link state: there, a node's death or return
+  // alone repeats requests.)
   resender_ = std::make_unique<bus::LossResender>(
       io_, [this](const std::string& ticket) { resend(ticket); });
-  pub_->set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
-    if (up) return on_bus_back();
-    on_bus_lost();
-    sub_->reconnect(why.error().message);
-  }));
-  sub_->set_state_handler(lifetime_.guard([this](bool up, const Status&) {
-    if (up) return on_bus_back();
-    on_bus_lost();
-  }));
-  sub_->set_message_handler(
+  if (single_) {
+    single_->commands().set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
+      if (up) return on_bus_back();
+      on_bus_lost();
+      single_->subscriber()->reconnect(why.error().message);
+    }));
+    single_->subscriber()->set_state_handler(lifetime_.guard([this](bool up, const Status&) {
+      if (up) return on_bus_back();
+      on_bus_lost();
+    }));
+  }
+  redis_->set_message_handler(
       lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
 
   bool pub_up = false, sub_up = false;
@@ -173,24 +184,16 @@ Status LoadGenerator::connect() {
   // The flags live on this stack frame: a late callback (after a timeout
   // returned) must not touch them, so the callbacks go through `up`, which
   // is cleared before returning.
-  pub_->start(lifetime_.guard([this, up](Status s) {
-    if (!s) {
-      if (!bus_error_)
-        bus_error_ = make_error(ErrorKind::kIo,
-                                "load generator: cannot connect to Redis: " + s.error().message);
-    } else if (up->first != nullptr) {
-      *up->first = true;
-    }
-  }));
-  sub_->start(lifetime_.guard([this, up](Status s) {
+  redis_->start(lifetime_.guard([this, up](Status s) {
     if (!s) {
       if (!bus_error_)
         bus_error_ = make_error(ErrorKind::kIo,
                                 "load generator: cannot connect to Redis: " + s.error().message);
       return;
     }
+    if (up->first != nullptr) *up->first = true;
     const std::string_view channel = options_.channels.responses;
-    sub_->subscribe({channel}, lifetime_.guard([this, up](Status subscribed) {
+    redis_->subscribe({channel}, lifetime_.guard([this, up](Status subscribed) {
       if (!subscribed) {
         if (!bus_error_)
           bus_error_ = make_error(
@@ -213,7 +216,7 @@ Status LoadGenerator::connect() {
     return *bus_error_;
   }
   node_watch_ = std::make_unique<bus::NodeWatch>(
-      *pub_, [this](const std::string&, bus::NodeWatch::Event) { on_node_event(); });
+      *redis_, [this](const std::string&, bus::NodeWatch::Event) { on_node_event(); });
   node_watch_->start();
   if (gateway_options_) {
     gateway_ = std::make_unique<GatewayClient>(io_, *gateway_options_);
@@ -280,7 +283,7 @@ void LoadGenerator::on_node_event() {
 }
 
 void LoadGenerator::on_bus_back() {
-  if (!bus_lost_ || !pub_->up() || !sub_->up()) return;
+  if (!bus_lost_ || !redis_->up()) return;
   bus_lost_ = false;
   resender_->recovered();
 }
@@ -530,7 +533,7 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
                                                  std::chrono::milliseconds timeout,
                                                  size_t max_in_flight) {
   if (bus_error_) return *bus_error_;
-  if (!pub_)
+  if (!redis_)
     return make_error(ErrorKind::kInvalidArgument,
                       "load generator: observe_all() before connect()");
   if (max_in_flight == 0) max_in_flight = 1;
@@ -644,7 +647,7 @@ void LoadGenerator::sweep_timeouts() {
 
 Result<LoadResult> LoadGenerator::run(const LoadPlan& plan) {
   if (bus_error_) return *bus_error_;
-  if (!pub_)
+  if (!redis_)
     return make_error(ErrorKind::kInvalidArgument, "load generator: run() before connect()");
   if (!(plan.rate > 0) || !std::isfinite(plan.rate))
     return make_error(ErrorKind::kInvalidArgument, "load plan: rate must be > 0");

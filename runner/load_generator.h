@@ -56,7 +56,7 @@
 #include "bus/node_watch.h"
 #include "bus/request_route.h"
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "lwm2m/result.h"
 #include "runner/arrival_schedule.h"
 #include "runner/gateway_client.h"
@@ -69,6 +69,9 @@ namespace fogm2m::runner {
 struct BusOptions {
   std::string host = "127.0.0.1";  // numeric address of Redis
   uint16_t port = 6379;
+  // Non-empty: a Redis Cluster ("host:port" of some of its nodes) instead of
+  // host:port; requests and replies then use sharded pub/sub.
+  std::vector<std::string> cluster;
   bus::Channels channels;  // requests go out on .requests, replies come in on .responses
   // broadcast (the reference study): every request on .requests; routed:
   // on its owner's channel (bus/request_route.h), for run() and observe_all().
@@ -201,12 +204,12 @@ class LoadGenerator {
   BusOptions options_;
   // Links: a Redis restart during a run costs the requests in flight, not
   // the run.
-  std::unique_ptr<io::RedisLink> pub_;
-  std::unique_ptr<io::RedisLink> sub_;
-  std::unique_ptr<bus::RequestRoute> route_;  // on pub_
+  std::unique_ptr<io::RedisClient> redis_;    // single server or cluster
+  io::SingleRedis* single_ = nullptr;         // redis_, when a single server
+  std::unique_ptr<bus::RequestRoute> route_;  // on redis_
   std::unique_ptr<bus::LossResender> resender_;
-  std::unique_ptr<bus::NodeWatch>
-      node_watch_;         // on pub_: a death or a return repeats what is in flight
+  // On redis_: a node's death or return repeats what is in flight.
+  std::unique_ptr<bus::NodeWatch> node_watch_;
   bool bus_lost_ = false;  // a link went down and the pair is not up again yet
   std::optional<GatewayClientOptions> gateway_options_;
   std::unique_ptr<GatewayClient> gateway_;  // via the gateway; null on the bus

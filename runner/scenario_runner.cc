@@ -69,6 +69,7 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   if (p.node_coalesce_us() > 0)
     c.node_args.insert(c.node_args.end(), {"--coalesce-us", std::to_string(p.node_coalesce_us())});
   c.redis_appendfsync = scenario.redis_persistence();
+  c.redis_cluster = p.redis() == schema::REDIS_MODE_CLUSTER;
   c.work_dir = work_dir;
   c.gateway = scenario.via() == schema::VIA_GATEWAY;
   if (split) {
@@ -165,6 +166,8 @@ Status deploy(Cluster& cluster, const schema::Scenario& scenario, const schema::
   BusOptions bus;
   bus.host = cluster.deployment->redis_host();
   bus.port = cluster.deployment->redis_port();
+  if (point.redis() == schema::REDIS_MODE_CLUSTER)
+    bus.cluster = cluster.deployment->redis_addresses();
   // A point's bus mode is part of its deployment (same_deployment()), so one
   // load generator serves one mode.
   bus.mode = point.bus_mode() == schema::BUS_MODE_ROUTED ? bus::BusMode::kRouted
@@ -544,9 +547,10 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
       char line[512];
       const auto& p = run.point;
       // The bus mode, when the scenario names one.
-      const char* bus_mode = p.bus_mode() == schema::BUS_MODE_ROUTED      ? " bus=routed"
+      std::string bus_mode = p.bus_mode() == schema::BUS_MODE_ROUTED      ? " bus=routed"
                              : p.bus_mode() == schema::BUS_MODE_BROADCAST ? " bus=broadcast"
                                                                           : "";
+      if (p.redis() == schema::REDIS_MODE_CLUSTER) bus_mode += " redis=cluster";
       // Through the gateway: its CPU per 1,000 requests and what it added.
       char via[160] = "";
       if (record.has_gateway()) {
@@ -561,7 +565,7 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
                       "errors %u, mean %.2f ms, "
                       "p99 %.2f ms, throttling %.2f%s | elapsed %s, ETA %s",
                       index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
-                      p.dtls() ? 1 : 0, bus_mode, record.requests_sent(),
+                      p.dtls() ? 1 : 0, bus_mode.c_str(), record.requests_sent(),
                       record.requests_answered(), record.requests_errored(),
                       record.latency().mean_ms(), record.latency().p99_ms(),
                       record.nodes_size() ? record.nodes(0).throttling_ratio() : 0.0, via,
@@ -570,7 +574,7 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
         std::snprintf(line, sizeof line,
                       "[%zu/%zu] devices=%u nodes=%u rate=%g dtls=%d%s: FAILED: %s | elapsed %s",
                       index, runs.size(), p.devices(), p.nodes(), p.request_rate(),
-                      p.dtls() ? 1 : 0, bus_mode, record.error().c_str(),
+                      p.dtls() ? 1 : 0, bus_mode.c_str(), record.error().c_str(),
                       format_duration(elapsed).c_str());
       options.on_progress(line);
     }

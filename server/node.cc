@@ -4,6 +4,7 @@
 
 #include "bus/memory_bus.h"
 #include "bus/redis_bus.h"
+#include "io/host_port.h"
 #include "server/injected_slowdown.h"
 #include "server/node_metrics.h"
 #include "store/memory_observation_store.h"
@@ -87,7 +88,7 @@ size_t Node::observation_count() const {
 
 void Node::start(std::function<void(Status)> ready) {
   ready_ = std::move(ready);
-  if (options_.redis_host.empty()) {
+  if (options_.redis_host.empty() && options_.redis_cluster.empty()) {
     registrations_ = std::make_unique<store::MemoryRegistrationStore>(io_);
     observations_ = std::make_unique<store::MemoryObservationStore>(io_);
     security_ = std::make_unique<store::MemorySecurityStore>(io_);
@@ -99,34 +100,44 @@ void Node::start(std::function<void(Status)> ready) {
   io::RedisLinkOptions link;
   link.host = options_.redis_host;
   link.port = options_.redis_port;
-  redis_ = std::make_unique<io::RedisLink>(io_, link);
-  subscriber_ = std::make_unique<io::RedisLink>(io_, link);
-  auto pending = std::make_shared<int>(2);
-  auto failed = std::make_shared<bool>(false);
-  auto connected = lifetime_.guard([this, pending, failed](Status s) {
-    if (!s && !*failed) {
-      *failed = true;
+  if (options_.redis_cluster.empty()) {
+    auto single = std::make_unique<io::SingleRedis>(io_, link);
+    single_ = single.get();
+    redis_ = std::move(single);
+  } else {
+    io::RedisClusterOptions cluster;
+    cluster.seeds = options_.redis_cluster;
+    cluster.link = link;
+    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
+  }
+  redis_->start(lifetime_.guard([this](Status s) {
+    if (!s) {
       if (ready_)
-        ready_(make_error(ErrorKind::kIo, "cannot connect to Redis at " + options_.redis_host +
-                                              ":" + std::to_string(options_.redis_port) + ": " +
-                                              s.error().message));
+        ready_(make_error(ErrorKind::kIo,
+                          "cannot connect to " + redis_->describe() + ": " + s.error().message));
       ready_ = nullptr;
+      return;
     }
-    if (--*pending == 0 && !*failed) on_connected();
-  });
-  redis_->start(connected);
-  subscriber_->start(connected);
+    on_connected();
+  }));
   redis_->set_state_handler(
       lifetime_.guard([this](bool up, const Status& why) { on_redis_state(up, why); }));
   registrations_ = std::make_unique<store::RedisRegistrationStore>(*redis_);
   observations_ = std::make_unique<store::RedisObservationStore>(*redis_);
   security_ = std::make_unique<store::RedisSecurityStore>(*redis_);
   values_ = std::make_unique<store::RedisValueStore>(*redis_);
-  auto redis_bus = std::make_unique<bus::RedisBus>(*redis_, *subscriber_);
+  auto redis_bus = std::make_unique<bus::RedisBus>(*redis_);
   redis_bus_ = redis_bus.get();
   bus_ = std::move(redis_bus);
   membership_ = std::make_unique<RedisMembership>(io_, *redis_, options_.node_id, options_.clock);
-  psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
+  if (options_.redis_cluster.empty()) {
+    psk_.set_loader(make_redis_psk_loader(options_.redis_host, options_.redis_port));
+  } else {
+    std::string host;
+    uint16_t port = 0;
+    if (io::split_host_port(options_.redis_cluster.front(), host, port))
+      psk_.set_loader(make_redis_psk_loader(host, port));
+  }
 }
 
 void Node::on_connected() {
@@ -148,7 +159,9 @@ void Node::on_connected() {
   registration_ = std::make_unique<RegistrationService>(*ctx_);
   registration_->set_max_in_flight_registrations(options_.max_pending_registrations);
   device_manager_ = std::make_unique<DeviceManager>(*ctx_);
-  router_ = std::make_unique<RequestRouter>(*ctx_, *device_manager_, *membership_, psk_);
+  router_ = std::make_unique<RequestRouter>(
+      *ctx_, *device_manager_, *membership_, psk_,
+      ServedRequests(options_.served_tickets_for, options_.served_tickets_kept));
   send_ = std::make_unique<SendService>(*ctx_, *values_);
   PresenceOptions presence;
   presence.awake_time = options_.awake_time;
@@ -223,10 +236,7 @@ void Node::on_connected() {
                     membership_->start();
                     schedule_sweep();
                     spdlog::info("node {} ready ({})", options_.node_id,
-                                 options_.redis_host.empty()
-                                     ? "in-memory stores"
-                                     : "Redis " + options_.redis_host + ":" +
-                                           std::to_string(options_.redis_port));
+                                 redis_ ? redis_->describe() : "in-memory stores");
                     ready(Status{});
                   }));
 }
@@ -240,7 +250,7 @@ void Node::on_redis_state(bool up, const Status& why) {
     redis_down_since_ = std::chrono::steady_clock::now();
     spdlog::error("Redis lost ({}): new registrations get 5.03 until it is back; reconnecting",
                   why.error().message);
-    subscriber_->reconnect(why.error().message);
+    if (single_ && single_->subscriber()) single_->subscriber()->reconnect(why.error().message);
     return;
   }
   const auto down_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -262,6 +272,11 @@ void Node::schedule_sweep() {
     // While Redis is away there is nothing to sweep (and no error to log
     // every second): expiry resumes when it is back.
     if (!redis_ || redis_->up()) registration_->sweep_expired(options_.expiry_grace_ms);
+    // A Redis Cluster reports no "back" (its commands fail one by one while
+    // a slot has no master): Updates kept in memory meanwhile are written
+    // through at the next sweep instead.
+    if (redis_ && redis_->clustered() && registration_->unwritten_updates() > 0)
+      registration_->write_through();
     schedule_sweep();
   }));
 }
@@ -284,7 +299,6 @@ void Node::flush(std::chrono::steady_clock::time_point deadline, std::function<v
     return;
   }
   if (pending) spdlog::warn("stopping with {} Redis commands unanswered", redis_->pending());
-  if (subscriber_) subscriber_->disconnect();
   if (redis_) redis_->disconnect();
   done();
 }

@@ -19,7 +19,7 @@
 #include "bus/channels.h"
 #include "bus/redis_bus.h"
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "io/unix_clock.h"
 #include "lwm2m/model.h"
 #include "server/node_context.h"
@@ -38,6 +38,9 @@ struct NodeOptions {
   std::string node_id = "node-1";
   std::string redis_host;  // empty: in-memory stores and bus (a single node)
   uint16_t redis_port = 6379;
+  // Non-empty: a Redis Cluster ("host:port" of some of its nodes) instead of
+  // redis_host:redis_port; the bus then uses sharded pub/sub.
+  std::vector<std::string> redis_cluster;
   bus::Channels channels;
   std::chrono::milliseconds device_timeout{5000};
   std::chrono::milliseconds sweep_interval{1000};
@@ -49,6 +52,11 @@ struct NodeOptions {
   // (request_router.h): 0 publishes it at once, the reference study's ack
   // then rep; above, a request answered sooner gets its reply alone.
   std::chrono::milliseconds bus_ack_delay{0};
+  // Bus tickets the node keeps with their replies, for requesters' repeats
+  // (server/services/served_requests.h): at most this many, for at most
+  // served_tickets_for.
+  size_t served_tickets_kept = 100'000;
+  std::chrono::milliseconds served_tickets_for{10'000};
   // Queue mode (server/services/presence.h): a queue-mode device sleeps
   // this long after its last message (93 s: CoAP's MAX_TRANSMIT_WAIT);
   // at most this many bus requests wait for one sleeping device.
@@ -89,9 +97,10 @@ class Node {
   // Bus requests waiting for sleeping queue-mode devices.
   size_t sleeping_requests() const { return presence_ ? presence_->waiting() : 0; }
   const NodeOptions& options() const { return options_; }
-  // Both Redis links are up (false for an in-memory node). While not, new
+  // Redis is usable: both links of a single server are up, or the cluster's
+  // slot map was read (false for an in-memory node). While not, new
   // registrations get 5.03 and owned devices' Updates wait in memory.
-  bool redis_up() const { return redis_ && redis_->up() && subscriber_->up(); }
+  bool redis_up() const { return redis_ && redis_->up(); }
   // Connections the Redis command link made after a loss (0 in memory).
   uint64_t redis_reconnects() const { return redis_ ? redis_->reconnects() : 0; }
   size_t unwritten_updates() const {
@@ -111,7 +120,8 @@ class Node {
   NodeMetrics* metrics_;
   LocalDevices devices_;
   PskCache psk_;
-  std::unique_ptr<io::RedisLink> redis_, subscriber_;
+  std::unique_ptr<io::RedisClient> redis_;  // single server or cluster
+  io::SingleRedis* single_ = nullptr;       // redis_, when a single server
   std::chrono::steady_clock::time_point redis_down_since_;
   std::unique_ptr<store::RegistrationStore> registrations_;
   std::unique_ptr<store::ObservationStore> observations_;

@@ -63,8 +63,10 @@ void NodeMetrics::watch(const Node& node) {
   registry_.gauge_callback("fogm2m_local_registrations",
                            "Registrations of the devices this node holds.",
                            [&node] { return static_cast<double>(node.devices().size()); });
-  if (node.options().redis_host.empty()) return;  // in-memory: no Redis to watch
-  registry_.gauge_callback("fogm2m_redis_up", "1 while both Redis links are up, else 0.",
+  if (node.options().redis_host.empty() && node.options().redis_cluster.empty())
+    return;  // in-memory: no Redis to watch
+  registry_.gauge_callback("fogm2m_redis_up",
+                           "1 while Redis is usable (both links, or the cluster map), else 0.",
                            [&node] { return node.redis_up() ? 1.0 : 0.0; });
   registry_.counter_callback("fogm2m_redis_reconnections_total",
                              "Connections made to Redis after a loss.",

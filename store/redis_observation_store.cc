@@ -8,7 +8,6 @@ namespace fogm2m::store {
 namespace {
 
 using io::RedisReply;
-using redis_scripts::ignore;
 
 // Reads and deletes every observation of one endpoint: KEYS[1] is its token
 // set, ARGV[1] the observation key prefix "OBS:TKN:{ep}" (same slot).
@@ -34,11 +33,13 @@ std::vector<Observation> parse_all(const RedisReply& r) {
 }  // namespace
 
 void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
-  redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
-  redis_.command({"SET", keys::observation(obs.endpoint, obs.token_hex), to_json_string(obs)},
-                 ignore);
-  redis_.command({"SADD", keys::tokens(obs.endpoint), obs.token_hex}, ignore);
-  redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
+  const std::string key = keys::observation(obs.endpoint, obs.token_hex);
+  const std::string record = to_json_string(obs);
+  const std::string tokens = keys::tokens(obs.endpoint);
+  const std::string_view set[] = {"SET", key, record};
+  const std::string_view sadd[] = {"SADD", tokens, obs.token_hex};
+  const io::RedisClient::Argv commands[] = {set, sadd};
+  redis_.transaction(tokens, commands, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(true);
   });
@@ -57,10 +58,12 @@ void RedisObservationStore::get(const std::string& endpoint, const std::string& 
 
 void RedisObservationStore::remove(const std::string& endpoint, const std::string& token_hex,
                                    Done<bool> done) {
-  redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
-  redis_.command({"DEL", keys::observation(endpoint, token_hex)}, ignore);
-  redis_.command({"SREM", keys::tokens(endpoint), token_hex}, ignore);
-  redis_.command({"EXEC"}, [done](Result<RedisReply> r) {
+  const std::string key = keys::observation(endpoint, token_hex);
+  const std::string tokens = keys::tokens(endpoint);
+  const std::string_view del[] = {"DEL", key};
+  const std::string_view srem[] = {"SREM", tokens, token_hex};
+  const io::RedisClient::Argv commands[] = {del, srem};
+  redis_.transaction(tokens, commands, [done](Result<RedisReply> r) {
     if (!r) return done(r.error());
     done(r->is_array() && !r->elements.empty() && r->elements[0].integer > 0);
   });

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "store/observation_store.h"
 
 namespace fogm2m::store {
@@ -11,7 +11,7 @@ namespace fogm2m::store {
 class RedisObservationStore final : public ObservationStore {
  public:
   // `redis` must be a connected command connection that outlives the store.
-  explicit RedisObservationStore(io::RedisLink& redis) : redis_(redis) {}
+  explicit RedisObservationStore(io::RedisClient& redis) : redis_(redis) {}
 
   void add(const Observation& obs, Done<bool> done) override;
   void get(const std::string& endpoint, const std::string& token_hex,
@@ -21,7 +21,7 @@ class RedisObservationStore final : public ObservationStore {
   void remove_all(const std::string& endpoint, Done<std::vector<Observation>> done) override;
 
  private:
-  io::RedisLink& redis_;
+  io::RedisClient& redis_;
   io::Lifetime lifetime_;  // last: ends first
 };
 

@@ -95,13 +95,14 @@ void RedisRegistrationStore::add(const Registration& reg, Done<std::optional<Reg
   const std::string reg_key = keys::registration(reg.endpoint);
   // MULTI/EXEC: read the previous record and write the new one and the
   // ownership atomically; all three keys share the endpoint's hash tag.
-  redis_.command({"MULTI"}, ignore);  // a refusal reaches EXEC's callback too
-  redis_.command({"GET", reg_key}, ignore);
-  redis_.command({"SET", reg_key, record}, ignore);
-  redis_.command({"SET", keys::owner(reg.endpoint), reg.owner, "PX", millis(reg.lifetime_s * 1000)},
-                 ignore);
-  redis_.command(
-      {"EXEC"}, lifetime_.guard([this, reg, done = std::move(done)](Result<RedisReply> r) {
+  const std::string owner_key = keys::owner(reg.endpoint);
+  const std::string ttl = millis(reg.lifetime_s * 1000);
+  const std::string_view get[] = {"GET", reg_key};
+  const std::string_view set[] = {"SET", reg_key, record};
+  const std::string_view own[] = {"SET", owner_key, reg.owner, "PX", ttl};
+  const io::RedisClient::Argv commands[] = {get, set, own};
+  redis_.transaction(
+      reg_key, commands, lifetime_.guard([this, reg, done = std::move(done)](Result<RedisReply> r) {
         if (!r) return done(r.error());
         if (!r->is_array() || r->elements.size() != 3)
           return done(make_error(ErrorKind::kIo, "registration add: transaction aborted"));

@@ -9,7 +9,7 @@
 #pragma once
 
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "store/registration_store.h"
 
 namespace fogm2m::store {
@@ -17,7 +17,7 @@ namespace fogm2m::store {
 class RedisRegistrationStore final : public RegistrationStore {
  public:
   // `redis` must be a connected command connection that outlives the store.
-  explicit RedisRegistrationStore(io::RedisLink& redis) : redis_(redis) {}
+  explicit RedisRegistrationStore(io::RedisClient& redis) : redis_(redis) {}
 
   void add(const Registration& reg, Done<std::optional<Registration>> done) override;
   void update(const RegistrationUpdate& update, const std::string& owner,
@@ -46,7 +46,7 @@ class RedisRegistrationStore final : public RegistrationStore {
   void update_attempt(const RegistrationUpdate& update, const std::string& owner, int attempts_left,
                       Done<UpdatedRegistration> done);
 
-  io::RedisLink& redis_;
+  io::RedisClient& redis_;
   io::Lifetime lifetime_;  // last: ends first
 };
 

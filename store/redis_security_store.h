@@ -3,7 +3,7 @@
 #pragma once
 
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "store/security_store.h"
 
 namespace fogm2m::store {
@@ -11,7 +11,7 @@ namespace fogm2m::store {
 class RedisSecurityStore final : public SecurityStore {
  public:
   // `redis` must be a connected command connection that outlives the store.
-  explicit RedisSecurityStore(io::RedisLink& redis) : redis_(redis) {}
+  explicit RedisSecurityStore(io::RedisClient& redis) : redis_(redis) {}
 
   void put(const SecurityInfo& info, Done<bool> done) override;
   void get_by_endpoint(const std::string& endpoint,
@@ -22,7 +22,7 @@ class RedisSecurityStore final : public SecurityStore {
   void list(Done<std::vector<SecurityInfo>> done) override;
 
  private:
-  io::RedisLink& redis_;
+  io::RedisClient& redis_;
   io::Lifetime lifetime_;  // last: ends first
 };
 

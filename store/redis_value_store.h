@@ -2,7 +2,7 @@
 // resource path, value = {"ts":..,"node":..} (value_store.h).
 #pragma once
 
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "store/value_store.h"
 
 namespace fogm2m::store {
@@ -10,7 +10,7 @@ namespace fogm2m::store {
 class RedisValueStore final : public ValueStore {
  public:
   // `redis` must be a connected command connection that outlives the store.
-  explicit RedisValueStore(io::RedisLink& redis) : redis_(redis) {}
+  explicit RedisValueStore(io::RedisClient& redis) : redis_(redis) {}
 
   void put(const std::string& endpoint, const std::vector<LastValue>& values,
            Done<bool> done) override;
@@ -18,7 +18,7 @@ class RedisValueStore final : public ValueStore {
   void remove(const std::string& endpoint, Done<bool> done) override;
 
  private:
-  io::RedisLink& redis_;
+  io::RedisClient& redis_;
 };
 
 }  // namespace fogm2m::store

@@ -24,6 +24,7 @@ class NamespaceBackend final : public ClusterBackend {
   Result<RedisClient> redis() const override { return d_->redis(); }
   std::string redis_host() const override { return d_->redis_host(); }
   uint16_t redis_port() const override { return d_->redis_port(); }
+  std::vector<std::string> redis_addresses() const override { return d_->redis_addresses(); }
   std::string control_netns() const override { return d_->control_netns(); }
   Deployment* namespace_deployment() override { return d_.get(); }
 

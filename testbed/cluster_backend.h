@@ -68,6 +68,8 @@ class ClusterBackend {
   virtual Result<RedisClient> redis() const = 0;
   virtual std::string redis_host() const = 0;
   virtual uint16_t redis_port() const = 0;
+  // Every Redis server as "host:port" (six for a Redis Cluster, else one).
+  virtual std::vector<std::string> redis_addresses() const = 0;
   // The network namespace the load generator opens its connections in (a
   // name of /run/netns, or /proc/<pid>/ns/net): Redis is one hop away.
   virtual std::string control_netns() const = 0;

@@ -228,6 +228,10 @@ Result<std::unique_ptr<ContainerDeployment>> ContainerDeployment::up(
                       "bad run id \"" + config.run_id + "\" (1..6 of a-z0-9)");
   if (config.nodes < 1 || config.nodes > 200)
     return make_error(ErrorKind::kInvalidArgument, "nodes must be within 1..200");
+  if (config.redis_cluster)
+    return make_error(ErrorKind::kUnsupported,
+                      "the container backend runs one Redis: redis: cluster needs the "
+                      "namespaces backend");
   if (config.devices < 0 || (config.devices > 0 && (config.fleets < 1 || config.fleets > 200)))
     return make_error(ErrorKind::kInvalidArgument, "devices must be >= 0 and fleets within 1..200");
   if (config.devices > 0) {

@@ -94,6 +94,7 @@ class ContainerDeployment final : public ClusterBackend {
   Result<RedisClient> redis() const override;
   std::string redis_host() const override { return redis_.address; }
   uint16_t redis_port() const override { return 6379; }
+  std::vector<std::string> redis_addresses() const override { return {redis_.address + ":6379"}; }
   std::string control_netns() const override { return lb_.netns; }
 
   const Member& load_balancer() const { return lb_; }

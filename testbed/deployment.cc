@@ -24,6 +24,7 @@
 #include "io/address_range.h"
 #include "store/keys.h"
 #include "store/security_info.h"
+#include "testbed/command.h"
 #include "testbed/netns.h"
 
 namespace fogm2m::testbed {
@@ -262,11 +263,15 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
     redis_argv.push_back("--appendfsync");
     redis_argv.push_back(config_.redis_appendfsync);
   }
-  Result<Member> redis =
-      start_member("redis", Side::kBack, kRedisHost, config_.redis_limits, redis_argv);
-  if (!redis) return redis.error();
-  redis_ = std::move(*redis);
-  if (Status s = wait_redis_answers(cancel); !s) return s;
+  if (config_.redis_cluster) {
+    if (Status s = start_redis_cluster(redis_argv, cancel); !s) return s;
+  } else {
+    Result<Member> redis =
+        start_member("redis", Side::kBack, kRedisHost, config_.redis_limits, redis_argv);
+    if (!redis) return redis.error();
+    redis_ = std::move(*redis);
+    if (Status s = wait_redis_answers(cancel); !s) return s;
+  }
   if (config_.dtls && config_.devices > 0) {
     if (Status s = provision_psks(); !s) return s;
   }
@@ -410,6 +415,93 @@ Status Deployment::raise_conntrack_max() {
   return {};
 }
 
+// Six servers in cluster mode, each in its own namespace and cgroup
+// (redis, redis2 .. redis6 at <back>.2 .. .7) and directory (their
+// nodes.conf), joined by redis-cli from the control namespace; returns once
+// every one says cluster_state:ok.
+Status Deployment::start_redis_cluster(const std::vector<std::string>& common_argv,
+                                       const std::atomic<bool>* cancel) {
+  constexpr int kServers = 6;
+  std::vector<std::string> addresses;
+  for (int k = 0; k < kServers; ++k) {
+    if (cancelled(cancel)) return interrupted();
+    const std::string name = k == 0 ? "redis" : "redis" + std::to_string(k + 1);
+    const std::string dir = config_.work_dir + "/" + name;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return make_error(ErrorKind::kIo, "cannot make " + dir + ": " + ec.message());
+    std::vector<std::string> argv = common_argv;
+    argv[2] = topology_->address(Side::kBack, kRedisHost + k);  // --bind
+    for (size_t i = 0; i + 1 < argv.size(); ++i)
+      if (argv[i] == "--dir") argv[i + 1] = dir;
+    for (const char* a : {"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                          "--cluster-node-timeout", "2000", "--repl-diskless-sync-delay", "0"})
+      argv.emplace_back(a);
+    Result<Member> m = start_member(name, Side::kBack, kRedisHost + k, config_.redis_limits, argv);
+    if (!m) return m.error();
+    addresses.push_back(m->address + ":6379");
+    if (k == 0)
+      redis_ = std::move(*m);
+    else
+      redis_peers_.push_back(std::move(*m));
+  }
+  if (Status s = wait_redis_answers(cancel); !s) return s;
+  for (const auto& peer : redis_peers_) {  // the others answer too
+    const auto deadline = Clock::now() + config_.ready_timeout;
+    for (;;) {
+      if (cancelled(cancel)) return interrupted();
+      auto c = RedisClient::connect(topology_->lb_netns(), peer.address, 6379);
+      if (c && c->command({"PING"})) break;
+      if (Clock::now() > deadline)
+        return make_error(ErrorKind::kTimeout,
+                          peer.name + " does not answer: " + log_tail(peer.log_path));
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  std::vector<std::string> create = {config_.redis_cli_binary, "--cluster", "create"};
+  create.insert(create.end(), addresses.begin(), addresses.end());
+  for (const char* a : {"--cluster-replicas", "1", "--cluster-yes"}) create.emplace_back(a);
+  CommandOptions in_control;
+  in_control.netns = topology_->lb_netns();
+  in_control.timeout = config_.ready_timeout;
+  if (Status s = run_checked(create, in_control); !s) return s;
+  const auto deadline = Clock::now() + config_.ready_timeout;
+  for (;;) {
+    if (cancelled(cancel)) return interrupted();
+    size_t ok = 0;
+    for (const auto& address : addresses) {
+      auto c =
+          RedisClient::connect(topology_->lb_netns(), address.substr(0, address.rfind(':')), 6379);
+      if (!c) continue;
+      auto info = c->command({"CLUSTER", "INFO"});
+      if (info && info->text.find("cluster_state:ok") != std::string::npos) ++ok;
+    }
+    if (ok == addresses.size()) break;
+    if (Clock::now() > deadline)
+      return make_error(ErrorKind::kTimeout, "the Redis Cluster is not ok after " +
+                                                 std::to_string(config_.ready_timeout.count()) +
+                                                 " ms (" + std::to_string(ok) + " of " +
+                                                 std::to_string(addresses.size()) + " nodes ok)");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  spdlog::info("run {}: Redis Cluster of {} servers up", config_.run_id, addresses.size());
+  return {};
+}
+
+std::vector<std::string> Deployment::redis_addresses() const {
+  std::vector<std::string> out;
+  if (!redis_.address.empty()) out.push_back(redis_.address + ":6379");
+  for (const auto& p : redis_peers_) out.push_back(p.address + ":6379");
+  return out;
+}
+
+std::vector<std::string> Deployment::redis_option() const {
+  if (!config_.redis_cluster) return {"--redis", redis_.address + ":6379"};
+  std::string list;
+  for (const auto& a : redis_addresses()) list += (list.empty() ? "" : ",") + a;
+  return {"--redis-cluster", list};
+}
+
 Status Deployment::wait_redis_answers(const std::atomic<bool>* cancel) {
   const auto start = Clock::now();
   for (;;) {
@@ -535,6 +627,9 @@ Status Deployment::restart_node(int index) {
 
 Status Deployment::restart_redis() {
   if (!redis_.cgroup) return make_error(ErrorKind::kNotFound, "no redis");
+  if (config_.redis_cluster)
+    return make_error(ErrorKind::kInvalidArgument,
+                      "restart_redis is for one Redis, not a Redis Cluster");
   if (redis_.process) {
     (void)redis_.process->signal(SIGCONT);
     (void)redis_.process->signal(SIGKILL);
@@ -570,9 +665,9 @@ Result<Member> Deployment::start_node(int index) {
                                    "--id",
                                    name,
                                    "--bind",
-                                   topology_->address(Side::kBack, kFirstNodeHost + index),
-                                   "--redis",
-                                   redis_.address + ":6379"};
+                                   topology_->address(Side::kBack, kFirstNodeHost + index)};
+  const std::vector<std::string> redis = redis_option();
+  argv.insert(argv.end(), redis.begin(), redis.end());
   if (!config_.dtls) argv.push_back("--no-dtls");
   argv.insert(argv.end(), config_.node_args.begin(), config_.node_args.end());
   return start_member(name, Side::kBack, kFirstNodeHost + index, config_.node_limits, argv);
@@ -591,10 +686,11 @@ Status Deployment::start_gateway(const std::atomic<bool>* cancel) {
                                          config_.gateway_limits);
   if (!cgroup) return cgroup.error();
   m.cgroup.emplace(std::move(*cgroup));
+  const std::vector<std::string> redis = redis_option();
   m.argv = {config_.fogm2m_binary,
             "gateway",
-            "--redis",
-            redis_.address + ":6379",
+            redis[0],
+            redis[1],
             "--bind",
             m.address,
             "--http-port",
@@ -805,6 +901,8 @@ Status Deployment::down() {
   }
   for (auto it = nodes_.rbegin(); it != nodes_.rend(); ++it) keep(stop_member(*it));
   nodes_.clear();
+  for (auto it = redis_peers_.rbegin(); it != redis_peers_.rend(); ++it) keep(stop_member(*it));
+  redis_peers_.clear();
   keep(stop_member(redis_));
   redis_ = Member{};
   if (topology_) {
@@ -841,6 +939,8 @@ void Deployment::release() {
     }
   }
   if (redis_.process) redis_.process->release();
+  for (auto& p : redis_peers_)
+    if (p.process) p.process->release();
   if (gateway_.process) gateway_.process->release();
   released_ = true;
   // Keep the kernel objects: their destructors must not remove them.

@@ -4,6 +4,9 @@
 //
 //   fm-<run>-lb      bridges "front" and "back", VIP <front>.1, <back>.1, nft table
 //   fm-<run>-redis   redis-server on <back>.2:6379, cgroup fogm2m-<run>/redis
+//   (redis_cluster)  a Redis Cluster instead: fm-<run>-redis, -redis2 .. -redis6
+//                    on <back>.2 .. <back>.7:6379 (3 masters, 3 replicas,
+//                    joined by `redis-cli --cluster create`), a cgroup each
 //   fm-<run>-node<i> `fogm2m node` on <back>.(10+i), cgroup .../node<i> (CPU quota, memory limit)
 //   fm-<run>-fleet<j> `fogm2m fleet` on <front>.(10+j) -> VIP, cgroup .../fleet<j>;
 //                     sharing sockets (below), its devices send from the
@@ -95,6 +98,11 @@ struct DeploymentConfig {
   // this appendfsync policy: "always" (no acknowledged write lost),
   // "everysec", "no".
   std::string redis_appendfsync;
+  // A Redis Cluster of 6 redis-servers (3 masters with a replica each)
+  // instead of one; nodes and gateway get --redis-cluster, the bus runs on
+  // sharded pub/sub. restart_redis() is refused on it.
+  bool redis_cluster = false;
+  std::string redis_cli_binary = "/usr/bin/redis-cli";
   std::string work_dir;  // logs, Redis dir, fleet stats; empty: /tmp/fogm2m-<run>
   std::string front_network = "10.77.0.0";
   std::string back_network = "10.78.0.0";
@@ -228,6 +236,10 @@ class Deployment {
   const std::string& vip() const { return topology_->vip(); }
   const std::string& redis_host() const { return redis_.address; }
   uint16_t redis_port() const { return 6379; }
+  // Every Redis server of the run as "host:port" (one unless redis_cluster).
+  std::vector<std::string> redis_addresses() const;
+  // The Redis Cluster's servers beyond redis_member() (empty for one Redis).
+  const std::vector<Member>& redis_peers() const { return redis_peers_; }
   // A namespace from which Redis is reachable (the load balancer's).
   const std::string& control_netns() const { return topology_->lb_netns(); }
   const std::string& lb_netns() const { return topology_->lb_netns(); }
@@ -259,6 +271,10 @@ class Deployment {
   Status stop_member(Member& member);
   Status relaunch(Member& member);
   Status wait_redis_answers(const std::atomic<bool>* cancel);
+  Status start_redis_cluster(const std::vector<std::string>& common_argv,
+                             const std::atomic<bool>* cancel);
+  // "--redis host:port" or "--redis-cluster host:port,...", for nodes and gateway.
+  std::vector<std::string> redis_option() const;
   Status start_fleets(const std::atomic<bool>* cancel);
   Status raise_conntrack_max();
   std::string check_processes(std::vector<Member>& members);
@@ -270,6 +286,7 @@ class Deployment {
   std::optional<Topology> topology_;
   std::optional<NftablesLoadBalancer> lb_;
   Member redis_;
+  std::vector<Member> redis_peers_;  // redis_cluster: redis2 .. redis6
   std::vector<Member> nodes_;
   std::vector<Member> fleets_;
   Member gateway_;             // config_.gateway: lives in the load balancer's namespace

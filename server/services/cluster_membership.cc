@@ -7,7 +7,7 @@
 
 namespace fogm2m::server {
 
-RedisMembership::RedisMembership(boost::asio::io_context& io, io::RedisLink& redis,
+RedisMembership::RedisMembership(boost::asio::io_context& io, io::RedisClient& redis,
                                  std::string node_id, io::UnixClock clock,
                                  std::chrono::milliseconds period,
                                  std::chrono::milliseconds liveness)

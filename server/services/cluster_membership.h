@@ -14,7 +14,7 @@
 #include <string>
 
 #include "io/lifetime.h"
-#include "io/redis_link.h"
+#include "io/redis_client.h"
 #include "io/unix_clock.h"
 
 namespace fogm2m::server {
@@ -62,7 +62,7 @@ class SingleNodeMembership final : public ClusterMembership {
 // `liveness`. Beats and view refreshes happen every `period`.
 class RedisMembership final : public ClusterMembership {
  public:
-  RedisMembership(boost::asio::io_context& io, io::RedisLink& redis, std::string node_id,
+  RedisMembership(boost::asio::io_context& io, io::RedisClient& redis, std::string node_id,
                   io::UnixClock clock = io::system_unix_ms,
                   std::chrono::milliseconds period = std::chrono::milliseconds(1000),
                   std::chrono::milliseconds liveness = std::chrono::milliseconds(3500));
@@ -78,7 +78,7 @@ class RedisMembership final : public ClusterMembership {
  private:
   void beat();
 
-  io::RedisLink& redis_;
+  io::RedisClient& redis_;
   std::string node_id_;
   io::UnixClock clock_;
   std::chrono::milliseconds period_, liveness_;

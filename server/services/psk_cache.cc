@@ -2,7 +2,9 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cstdlib>
 #include <memory>
+#include <string_view>
 
 #include "store/keys.h"
 
@@ -40,22 +42,43 @@ PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port, i
   auto conn = std::make_shared<Conn>();
   return [conn, host, port,
           timeout_ms](std::string_view identity) -> std::optional<store::SecurityInfo> {
-    if (!conn->ctx || conn->ctx->err) {
+    auto connect = [&](const std::string& to_host, uint16_t to_port) {
       if (conn->ctx) redisFree(conn->ctx);
       timeval tv{timeout_ms / 1000, (timeout_ms % 1000) * 1000};
-      conn->ctx = redisConnectWithTimeout(host.c_str(), port, tv);
-      if (!conn->ctx || conn->ctx->err) return std::nullopt;
+      conn->ctx = redisConnectWithTimeout(to_host.c_str(), to_port, tv);
+      if (!conn->ctx || conn->ctx->err) return false;
       redisSetTimeout(conn->ctx, tv);
-    }
+      return true;
+    };
+    if ((!conn->ctx || conn->ctx->err) && !connect(host, port)) return std::nullopt;
+    // In a Redis Cluster the two keys live in different slots: a MOVED
+    // reply names the node to ask, which is asked next (a few hops at most).
     auto get = [&](const std::string& key) -> std::optional<std::string> {
-      const char* argv[] = {"GET", key.c_str()};
-      const size_t lens[] = {3, key.size()};
-      auto* reply = static_cast<redisReply*>(redisCommandArgv(conn->ctx, 2, argv, lens));
-      if (!reply) return std::nullopt;
-      std::optional<std::string> out;
-      if (reply->type == REDIS_REPLY_STRING) out.emplace(reply->str, reply->len);
-      freeReplyObject(reply);
-      return out;
+      for (int hop = 0; hop < 3; ++hop) {
+        const char* argv[] = {"GET", key.c_str()};
+        const size_t lens[] = {3, key.size()};
+        auto* reply = static_cast<redisReply*>(redisCommandArgv(conn->ctx, 2, argv, lens));
+        if (!reply) return std::nullopt;
+        std::optional<std::string> out;
+        std::string moved_to;
+        if (reply->type == REDIS_REPLY_STRING) out.emplace(reply->str, reply->len);
+        if (reply->type == REDIS_REPLY_ERROR) {
+          const std::string_view text(reply->str, reply->len);
+          if (text.starts_with("MOVED ")) {
+            const size_t space = text.rfind(' ');
+            moved_to = std::string(text.substr(space + 1));
+          }
+        }
+        freeReplyObject(reply);
+        if (moved_to.empty()) return out;
+        const size_t colon = moved_to.rfind(':');
+        if (colon == std::string::npos) return std::nullopt;
+        const int to_port = std::atoi(moved_to.c_str() + colon + 1);
+        if (to_port <= 0 || to_port > 65535 ||
+            !connect(moved_to.substr(0, colon), static_cast<uint16_t>(to_port)))
+          return std::nullopt;
+      }
+      return std::nullopt;
     };
     auto ep = get(store::keys::identity_index(identity));
     if (!ep) return std::nullopt;

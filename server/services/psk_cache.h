@@ -35,7 +35,8 @@ class PskCache {
 
 // A loader that does a blocking lookup on its own synchronous Redis
 // connection (SEC:ID:<identity> then SEC:EP:{ep}), with a short timeout.
-// Returns nullopt when Redis is unreachable.
+// Returns nullopt when Redis is unreachable. In a Redis Cluster, host:port
+// is any node of it: MOVED replies are followed.
 PskCache::Loader make_redis_psk_loader(const std::string& host, uint16_t port,
                                        int timeout_ms = 200);
 

@@ -50,11 +50,12 @@ namespace fogm2m::server {
 class RequestRouter {
  public:
   RequestRouter(NodeContext& ctx, DeviceManager& devices, ClusterMembership& membership,
-                PskCache& psk)
+                PskCache& psk, ServedRequests served = ServedRequests())
       : ctx_(ctx),
         device_manager_(devices),
         membership_(membership),
         psk_(psk),
+        served_(std::move(served)),
         ack_timer_(ctx.io) {}
 
   // A message from the requests channel.

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "io/redis_client.h"
 #include "store/keys.h"
 #include "tests/support/redis_test_base.h"
 #include "tests/support/test_util.h"
@@ -51,6 +52,7 @@ class NodeWatchTest : public test::RedisServerTest {
 
   boost::asio::io_context io_;
   std::optional<io::RedisLink> link_;
+  std::optional<io::SingleRedis> redis_;
   std::optional<NodeWatch> watch_;
 };
 
@@ -66,8 +68,9 @@ TEST_F(NodeWatchTest, ADeathAndAReturnFromSilenceAreReportedOnce) {
   beat("node-1", t0);
   beat("node-2", t0 - 2000);
   beat("node-3", t0);
+  redis_.emplace(*link_);
   watch_.emplace(
-      *link_, [&](const std::string& node, Event e) { events.emplace_back(node, e); }, o);
+      *redis_, [&](const std::string& node, Event e) { events.emplace_back(node, e); }, o);
   watch_->start();
   ASSERT_TRUE(test::run_until(io_, [&] { return watch_->alive().size() == 3; }));
   // 2 s on: node-2's last beat is 4 s old (dead); node-1 beat as usual;

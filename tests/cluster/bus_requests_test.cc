@@ -44,11 +44,17 @@ void stop_device(ClusterHarness& h, std::unique_ptr<UdpDevice>& dev) {
   h.on_io([&] { dev.reset(); });
 }
 
-class BusRequests : public ::testing::Test {
+// Each test runs on one redis-server and on a Redis Cluster.
+class BusRequests : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     HarnessOptions o;
     o.device_timeout = std::chrono::milliseconds(2000);
+    if (std::string(GetParam()) == "redis_cluster") {
+      std::string error;
+      o.redis_cluster = shared_redis_cluster(error);
+      ASSERT_NE(o.redis_cluster, nullptr) << error;
+    }
     h_ = std::make_unique<ClusterHarness>(o);
     ASSERT_TRUE(h_->start()) << h_->error();
     dev_ = start_device(*h_, 0, "acc-1");
@@ -60,7 +66,7 @@ class BusRequests : public ::testing::Test {
   std::unique_ptr<UdpDevice> dev_;
 };
 
-TEST_F(BusRequests, ReadInEveryFormat) {
+TEST_P(BusRequests, ReadInEveryFormat) {
   auto x = ask(*h_, "acc-1", R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})");
   ASSERT_EQ(reply_code(x), "CONTENT") << reply_error(x);
   const double v = x.body.at("content").at("value").to_number<double>();
@@ -82,7 +88,7 @@ TEST_F(BusRequests, ReadInEveryFormat) {
   EXPECT_GE(inst.body.at("content").at("resources").as_array().size(), 4u);
 }
 
-TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
+TEST_P(BusRequests, DiscoverWriteExecuteCreateDelete) {
   auto disc = ask(*h_, "acc-1", R"({"kind":"discover","path":"/3313/0"})");
   ASSERT_EQ(reply_code(disc), "CONTENT") << reply_error(disc);
   EXPECT_GE(disc.body.at("links").as_array().size(), 5u);
@@ -131,7 +137,7 @@ TEST_F(BusRequests, DiscoverWriteExecuteCreateDelete) {
   EXPECT_EQ(reply_code(attrs), "CHANGED") << reply_error(attrs);
 }
 
-TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
+TEST_P(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
   auto obs =
       ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
   ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
@@ -158,7 +164,7 @@ TEST_F(BusRequests, ObserveForwardsNotificationsUntilCancelled) {
 
 // Notifications in LwM2M CBOR (11544), which the device announced, come
 // through decoded like any other format's.
-TEST_F(BusRequests, ObserveInLwm2mCbor) {
+TEST_P(BusRequests, ObserveInLwm2mCbor) {
   auto obs =
       ask(*h_, "acc-1", R"({"kind":"observe","path":"/3313/0","contentFormat":"LWM2M_CBOR"})");
   ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
@@ -180,7 +186,7 @@ TEST_F(BusRequests, ObserveInLwm2mCbor) {
 }
 
 // The composite kinds (LwM2M 1.1 FETCH / iPATCH on "/") end to end.
-TEST_F(BusRequests, CompositeReadWriteObserveAndCancel) {
+TEST_P(BusRequests, CompositeReadWriteObserveAndCancel) {
   auto read = ask(*h_, "acc-1", R"({"kind":"read_composite","paths":["/3/0/9","/3313/0"]})");
   ASSERT_EQ(reply_code(read), "CONTENT") << reply_error(read);
   EXPECT_EQ(read.body.at("contentFormat").as_string(), "SENML_JSON");
@@ -259,7 +265,7 @@ TEST_F(BusRequests, CompositeReadWriteObserveAndCancel) {
   EXPECT_FALSE(tlv.ok);
 }
 
-TEST_F(BusRequests, PreciseErrors) {
+TEST_P(BusRequests, PreciseErrors) {
   auto unknown_ep = ask(*h_, "nobody", R"({"kind":"read","path":"/3/0"})");
   EXPECT_FALSE(unknown_ep.ok);
   EXPECT_NE(reply_error(unknown_ep).find("unknown endpoint nobody"), std::string::npos)
@@ -297,7 +303,7 @@ TEST_F(BusRequests, PreciseErrors) {
   EXPECT_NE(reply_error(timeout).find("no response"), std::string::npos) << reply_error(timeout);
 }
 
-TEST_F(BusRequests, SecInfoNeverShowsTheKey) {
+TEST_P(BusRequests, SecInfoNeverShowsTheKey) {
   auto add = ask(*h_, "acc-9",
                  R"({"kind":"sec_info","action":"add","identity":"acc-9-id","key":"00112233"})");
   ASSERT_EQ(reply_code(add), "CREATED") << reply_error(add);
@@ -350,6 +356,9 @@ TEST(TwoNodes, OwnerAnswersOnce) {
   EXPECT_EQ(node2_requests, 1);
   stop_device(h, dev);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, BusRequests, ::testing::Values("redis", "redis_cluster"),
+                         [](const auto& p) { return std::string(p.param); });
 
 }  // namespace
 }  // namespace fogm2m::test

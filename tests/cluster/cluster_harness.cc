@@ -29,6 +29,7 @@ ClusterHarness::~ClusterHarness() {
     on_io([this] {
       if (observer_) observer_->disconnect();
       if (commands_) commands_->disconnect();
+      if (cluster_client_) cluster_client_->disconnect();
     });
     work_.reset();
     io_.stop();
@@ -39,6 +40,7 @@ ClusterHarness::~ClusterHarness() {
   dtls_.clear();
   observer_.reset();
   commands_.reset();
+  cluster_client_.reset();
   if (redis_server_) (void)redis_server_->stop();
 }
 
@@ -59,7 +61,7 @@ void ClusterHarness::record(std::string_view channel, std::string_view message) 
 }
 
 bool ClusterHarness::start() {
-  if (options_.redis) {
+  if (options_.redis && !clustered()) {
     RedisServerOptions redis_options;
     redis_options.extra_args = options_.redis_args;
     auto server = RedisServer::start(redis_options);
@@ -73,7 +75,8 @@ bool ClusterHarness::start() {
 
   auto started = std::make_shared<std::promise<std::string>>();
   on_io([this, started] {
-    auto remaining = std::make_shared<int>(options_.redis ? options_.nodes + 2 : 1);
+    auto remaining = std::make_shared<int>(
+        !options_.redis ? 1 : (clustered() ? options_.nodes + 1 : options_.nodes + 2));
     auto failure = std::make_shared<std::string>();
     auto one_done = [started, remaining, failure](Status s) {
       if (!s && failure->empty()) *failure = s.error().message;
@@ -83,7 +86,10 @@ bool ClusterHarness::start() {
     for (int i = 0; i < (options_.redis ? options_.nodes : 1); ++i) {
       server::NodeOptions o;
       o.node_id = "node-" + std::to_string(i + 1);
-      if (options_.redis) {
+      if (options_.redis && clustered()) {
+        for (size_t k = 0; k < options_.redis_cluster->size(); ++k)
+          o.redis_cluster.push_back(options_.redis_cluster->address(k));
+      } else if (options_.redis) {
         o.redis_host = redis_server_->host();
         o.redis_port = redis_server_->port();
       }
@@ -131,6 +137,22 @@ bool ClusterHarness::start() {
       nodes_.push_back(std::move(node));
     }
     if (!options_.redis) return;
+    if (clustered()) {
+      io::RedisClusterOptions co;
+      for (size_t k = 0; k < options_.redis_cluster->size(); ++k)
+        co.seeds.push_back(options_.redis_cluster->address(k));
+      cluster_client_ = std::make_unique<io::ClusterRedis>(io_, std::move(co));
+      cluster_client_->set_message_handler(
+          [this](std::string_view c, std::string_view m) { record(c, m); });
+      cluster_client_->start([this, one_done, channels](Status s) {
+        if (!s) return one_done(s);
+        cluster_client_->subscribe(
+            {channels.responses, channels.registration_new, channels.registration_update,
+             channels.registration_delete, channels.events},
+            one_done);
+      });
+      return;
+    }
     // Links, like the nodes': they come back after a Redis restart.
     const auto link = io::RedisLinkOptions::at(redis_server_->host(), redis_server_->port());
     observer_ = std::make_unique<io::RedisLink>(io_, link);
@@ -157,7 +179,9 @@ bool ClusterHarness::start() {
 
 void ClusterHarness::publish(const std::string& channel, const std::string& message) {
   on_io([&] {
-    if (commands_)
+    if (cluster_client_)
+      cluster_client_->publish(channel, message, [](Result<io::RedisReply>) {});
+    else if (commands_)
       commands_->command({"PUBLISH", channel, message}, {});
     else
       nodes_[0]->bus().publish(channel, message);
@@ -206,7 +230,10 @@ bool ClusterHarness::wait_for_redis(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     bool up = false;
-    on_io([&] { up = commands_ && commands_->up() && observer_->up(); });
+    on_io([&] {
+      up =
+          cluster_client_ ? cluster_client_->up() : commands_ && commands_->up() && observer_->up();
+    });
     if (up) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -217,12 +244,38 @@ Result<io::RedisReply> ClusterHarness::redis(std::vector<std::string> argv) {
   // Shared with the callback, which may run after a timeout returned.
   auto reply = std::make_shared<std::promise<Result<io::RedisReply>>>();
   on_io([&] {
-    commands_->command(argv, [reply](Result<io::RedisReply> r) { reply->set_value(std::move(r)); });
+    auto done = [reply](Result<io::RedisReply> r) { reply->set_value(std::move(r)); };
+    if (cluster_client_)
+      cluster_client_->command(argv, std::move(done));
+    else
+      commands_->command(argv, std::move(done));
   });
   auto f = reply->get_future();
   if (f.wait_for(std::chrono::seconds(5)) != std::future_status::ready)
     return make_error(ErrorKind::kTimeout, "redis: no reply");
   return f.get();
+}
+
+RedisCluster* shared_redis_cluster(std::string& error) {
+  static Result<std::unique_ptr<RedisCluster>> cluster = RedisCluster::start();
+  if (!cluster) {
+    error = cluster.error().message;
+    return nullptr;
+  }
+  RedisCluster* c = cluster->get();
+  auto masters = c->masters();
+  if (!masters) {
+    error = masters.error().message;
+    return nullptr;
+  }
+  for (size_t m : *masters) {
+    auto flushed = c->command(m, {"FLUSHALL"});
+    if (!flushed) {
+      error = flushed.error().message;
+      return nullptr;
+    }
+  }
+  return c;
 }
 
 CommandResult run_command(const std::string& command_line) {

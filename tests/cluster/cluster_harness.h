@@ -20,11 +20,13 @@
 #include <thread>
 #include <vector>
 
+#include "io/redis_client.h"
 #include "io/redis_link.h"
 #include "lwm2m/model.h"
 #include "server/node.h"
 #include "server/transport/dtls_transport.h"
 #include "server/transport/udp_transport.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 
 namespace fogm2m::test {
@@ -33,6 +35,10 @@ struct HarnessOptions {
   int nodes = 1;
   bool redis = true;                    // false: one in-memory node
   std::vector<std::string> redis_args;  // e.g. {"--appendonly", "yes"}
+  // With `redis`: this Redis Cluster (not owned) instead of a redis-server
+  // of the harness' own; the nodes and the harness use it through
+  // io::ClusterRedis (commands by slot, sharded pub/sub).
+  RedisCluster* redis_cluster = nullptr;
   bool dtls = false;
   std::chrono::milliseconds device_timeout{3000};
   std::chrono::milliseconds sweep_interval{200};
@@ -85,6 +91,8 @@ class ClusterHarness {
   bool wait_for_redis(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // A Redis command from the test thread (through the io thread).
   Result<io::RedisReply> redis(std::vector<std::string> argv);
+  bool clustered() const { return options_.redis_cluster != nullptr; }
+  RedisCluster* redis_cluster() { return options_.redis_cluster; }
 
  private:
   void record(std::string_view channel, std::string_view message);
@@ -100,10 +108,17 @@ class ClusterHarness {
   std::vector<std::unique_ptr<server::UdpTransport>> udp_;
   std::vector<std::unique_ptr<server::DtlsTransport>> dtls_;
   std::unique_ptr<io::RedisLink> observer_, commands_;
+  std::unique_ptr<io::ClusterRedis> cluster_client_;  // observer and commands, on a cluster
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, std::vector<std::string>> seen_;
 };
+
+// One Redis Cluster (3 masters, 3 replicas) for every test of the binary
+// that asks for it, started at the first call (seconds) and emptied
+// (FLUSHALL on every master) at each; nullptr and `error` when it cannot
+// start. Tests that kill a node start a cluster of their own.
+RedisCluster* shared_redis_cluster(std::string& error);
 
 // Runs a command line with /bin/sh, returns its exit status and stdout+stderr.
 struct CommandResult {

@@ -85,18 +85,27 @@ std::string request_json(const std::string& ep, const std::string& ticket, const
 }
 
 // The requester's end as the load generator and the gateway hold it: a
-// RequestRoute on a Redis link of its own, on the harness' io thread.
+// RequestRoute on a Redis client of its own (one server, or the harness'
+// Redis Cluster: then SPUBLISH), on the harness' io thread.
 class Requester {
  public:
   Requester(ClusterHarness& h, bus::BusMode mode) : h_(h) {
     std::promise<Status> up;
     h_.on_io([&] {
-      link_ = std::make_unique<io::RedisLink>(
-          h_.io(), io::RedisLinkOptions::at(h_.redis_server()->host(), h_.redis_server()->port()));
+      if (h_.clustered()) {
+        io::RedisClusterOptions co;
+        for (size_t k = 0; k < h_.redis_cluster()->size(); ++k)
+          co.seeds.push_back(h_.redis_cluster()->address(k));
+        client_ = std::make_unique<io::ClusterRedis>(h_.io(), std::move(co));
+      } else {
+        client_ = std::make_unique<io::SingleRedis>(
+            h_.io(),
+            io::RedisLinkOptions::at(h_.redis_server()->host(), h_.redis_server()->port()));
+      }
       bus::RequestRouteOptions o;
       o.mode = mode;
-      route_ = std::make_unique<bus::RequestRoute>(*link_, o);
-      link_->start([&up](Status s) { up.set_value(s); });
+      route_ = std::make_unique<bus::RequestRoute>(*client_, o);
+      client_->start([&up](Status s) { up.set_value(s); });
     });
     auto f = up.get_future();
     up_ = f.wait_for(5s) == std::future_status::ready && f.get().ok();
@@ -104,8 +113,8 @@ class Requester {
   ~Requester() {
     h_.on_io([this] {
       route_.reset();
-      link_->disconnect();
-      link_.reset();
+      client_->disconnect();
+      client_.reset();
     });
   }
   bool up() const { return up_; }
@@ -130,7 +139,7 @@ class Requester {
 
  private:
   ClusterHarness& h_;
-  std::unique_ptr<io::RedisLink> link_;
+  std::unique_ptr<io::RedisClient> client_;
   std::unique_ptr<bus::RequestRoute> route_;
   bool up_ = false;
   int tickets_ = 0;
@@ -142,12 +151,19 @@ server::NodeCounters counters_of(ClusterHarness& h, int node) {
   return c;
 }
 
-class RoutedBus : public ::testing::Test {
+// Each test runs on one redis-server and on a Redis Cluster (where the
+// owner's channel LWM2M_REQ:<node-id> lives in its own slot's shard).
+class RoutedBus : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
     HarnessOptions o;
     o.nodes = 2;
     o.device_timeout = 2000ms;
+    if (std::string(GetParam()) == "redis_cluster") {
+      std::string error;
+      o.redis_cluster = shared_redis_cluster(error);
+      ASSERT_NE(o.redis_cluster, nullptr) << error;
+    }
     h_ = std::make_unique<ClusterHarness>(o);
     ASSERT_TRUE(h_->start()) << h_->error();
     dev_ = start_device(*h_, 1, "acc-r");  // owned by node-2
@@ -166,7 +182,7 @@ class RoutedBus : public ::testing::Test {
 
 // Node 1 never reads the requests for node 2's device: not one message off
 // the bus (bus_requests counts every message a node parses).
-TEST_F(RoutedBus, ARoutedRequestReachesOnlyItsOwner) {
+TEST_P(RoutedBus, ARoutedRequestReachesOnlyItsOwner) {
   const auto node1_before = counters_of(*h_, 0), node2_before = counters_of(*h_, 1);
   for (int i = 0; i < 5; ++i) {
     auto a = answer_to(*h_, requester_->send("acc-r", kRead));
@@ -190,7 +206,7 @@ TEST_F(RoutedBus, ARoutedRequestReachesOnlyItsOwner) {
   EXPECT_EQ(route.lookups, 1u);  // the owner is cached
 }
 
-TEST_F(RoutedBus, AnUnknownEndpointFallsBackAndGetsTheUsualError) {
+TEST_P(RoutedBus, AnUnknownEndpointFallsBackAndGetsTheUsualError) {
   // Until a node's first heartbeat round has read the others' beats it takes
   // itself for the fallback too (RedisMembership, broadcast as before): let
   // one round pass so exactly one node answers.
@@ -209,7 +225,7 @@ TEST_F(RoutedBus, AnUnknownEndpointFallsBackAndGetsTheUsualError) {
 // The owner stops while the requester still takes it for alive: the routed
 // PUBLISH reaches nobody, goes out again broadcast, and node 1 (the
 // fallback) answers for the dead owner within the requester's 5 s.
-TEST_F(RoutedBus, ARequestForADeadOwnersDeviceIsAnsweredBeforeTheTimeout) {
+TEST_P(RoutedBus, ARequestForADeadOwnersDeviceIsAnsweredBeforeTheTimeout) {
   // Node 1's view of the live nodes holds node 2 once a heartbeat round
   // passed: then it looks again after the liveness period (3.5 s) before it
   // answers, the slow case.
@@ -233,14 +249,16 @@ TEST_F(RoutedBus, ARequestForADeadOwnersDeviceIsAnsweredBeforeTheTimeout) {
   // Either it was routed and nobody heard it, or the requester had already
   // seen node 2 leave the membership: broadcast either way.
   const auto route = requester_->counters();
-  EXPECT_EQ(route.routed - route.unheard, 1u);
+  EXPECT_EQ(route.routed - route.unheard, 1u)
+      << "broadcast " << route.broadcast << " routed " << route.routed << " unheard "
+      << route.unheard << " lookups " << route.lookups << " lookup errors " << route.lookup_errors;
   EXPECT_EQ(route.broadcast + route.unheard, 1u);
 }
 
 // A request routed on a stale view of the owner (here node 1, which never
 // held the device) goes back on the broadcast channel and node 2 serves it;
 // one for an endpoint nobody holds gets the fallback's error.
-TEST_F(RoutedBus, ARoutedRequestAtAStaleOwnerIsStillAnswered) {
+TEST_P(RoutedBus, ARoutedRequestAtAStaleOwnerIsStillAnswered) {
   const bus::Channels ch;
   h_->publish(ch.node_requests("node-1"), request_json("acc-r", "stale-1", kRead));
   auto a = answer_to(*h_, "stale-1");
@@ -259,6 +277,9 @@ TEST_F(RoutedBus, ARoutedRequestAtAStaleOwnerIsStillAnswered) {
   EXPECT_EQ(b->reply.body.at("errorMessage").as_string(), "unknown endpoint gone: no registration");
   EXPECT_EQ(counters_of(*h_, 1).bus_requests_rerouted, 1u);
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, RoutedBus, ::testing::Values("redis", "redis_cluster"),
+                         [](const auto& p) { return std::string(p.param); });
 
 }  // namespace
 }  // namespace fogm2m::test

@@ -279,6 +279,55 @@ request_timeout_s: 3
   EXPECT_FALSE(fs::exists(dir_ / "gateway" / "work")) << "the work dir (and the token) is gone";
 }
 
+// `redis: cluster`: the testbed starts a Redis Cluster of 6 redis-servers,
+// the nodes, the gateway-less bus and the load generator use it (sharded
+// pub/sub), and everything is gone afterwards.
+TEST_F(ScenarioRunner, RunsOnARedisCluster) {
+  std::ofstream(scenario_) << R"(name: on-cluster
+mode: emulate
+defaults: {devices: 12, nodes: 2, request_rate: 40, redis: cluster, cpu_quota_us: 50000, cpu_period_us: 100000, memory_limit_mb: 256, sampling_interval_ms: 100}
+warmup_s: 1
+window_s: 3
+observe_all: true
+request_timeout_s: 3
+)";
+  const HostTraces before = host_traces(dir_.string());
+  auto summary = run_scenario(options("cluster"));
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  EXPECT_EQ(summary->completed, 1u);
+  EXPECT_EQ(summary->failed, 0u);
+  auto records = results::read_records((dir_ / "cluster").string());
+  ASSERT_TRUE(records.ok()) << records.error().message;
+  ASSERT_EQ(records->size(), 1u);
+  const schema::ResultRecord& r = records->front();
+  ASSERT_TRUE(r.error().empty()) << r.error();
+  EXPECT_EQ(r.point().redis(), schema::REDIS_MODE_CLUSTER);
+  EXPECT_NEAR(r.requests_sent(), 120, 2);  // 40/s over 3 s
+  EXPECT_GE(r.requests_answered(), r.requests_sent() * 9 / 10);
+  EXPECT_GT(r.notifications_received(), 0) << "observe_all: notifications over sharded pub/sub";
+  uint32_t owned = 0;
+  for (const auto& n : r.nodes()) owned += n.registrations();
+  EXPECT_EQ(owned, 12u);
+  EXPECT_EQ(r.fleet().registered(), 12u);
+
+  const HostTraces after = host_traces(dir_.string());
+  EXPECT_EQ(after.runs, before.runs);
+  EXPECT_EQ(after.namespaces, before.namespaces);
+  EXPECT_EQ(after.tables, before.tables);
+  EXPECT_EQ(after.cgroups, before.cgroups);
+  EXPECT_EQ(after.processes, std::vector<std::string>{});
+}
+
+TEST_F(ScenarioRunner, RejectsAnUnknownRedisMode) {
+  std::ofstream(scenario_) << "name: bad\nmode: emulate\ndefaults:\n  redis: sentinel\n";
+  auto summary = run_scenario(options("bad-redis"));
+  ASSERT_FALSE(summary.ok());
+  EXPECT_NE(summary.error().message.find("tiny.yaml:4:"), std::string::npos)
+      << summary.error().message;
+  EXPECT_NE(summary.error().message.find("cluster"), std::string::npos) << summary.error().message;
+  EXPECT_FALSE(fs::exists(dir_ / "bad-redis"));
+}
+
 TEST_F(ScenarioRunner, RejectsABadScenarioBeforeDeployingAnything) {
   std::ofstream(scenario_) << "name: bad\nsweep:\n  nodes: [1, 0]\n";
   auto summary = run_scenario(options("bad-out"));

@@ -130,7 +130,7 @@ defaults: {devices: 99}
 }
 
 TEST(ScenarioLoader, ShippedScenariosLoad) {
-  for (const char* name : {"quick", "thesis", "ci", "gateway"}) {
+  for (const char* name : {"quick", "thesis", "ci", "gateway", "redis_cluster"}) {
     const std::string path = std::string(FOGM2M_SOURCE_DIR) + "/scenarios/" + name + ".yaml";
     auto s = load_scenario_file(path);
     ASSERT_TRUE(s.ok()) << s.error().message;
@@ -347,6 +347,18 @@ TEST(LoaderTest, BusModeIsAPointFieldThatCanBeSwept) {
                "bus_mode: unknown value \"multicast\" (one of: unspecified, broadcast, routed)");
   expect_error("name: x\nsweep:\n  bus_mode: [routed, routed]\n", 3,
                "sweep.bus_mode: value routed appears twice", ErrorKind::kInvalidArgument);
+}
+
+TEST(LoaderTest, RedisIsAPointFieldThatCanBeSwept) {
+  EXPECT_EQ(load_ok("name: x\n").defaults().redis(), schema::REDIS_MODE_UNSPECIFIED);
+  EXPECT_EQ(load_ok("name: x\ndefaults: {redis: cluster}\n").defaults().redis(),
+            schema::REDIS_MODE_CLUSTER);
+  auto swept = load_ok("name: x\nsweep:\n  nodes: [1, 5]\n  redis: [single, cluster]\n");
+  ASSERT_EQ(swept.sweep().redis_size(), 2);
+  EXPECT_EQ(swept.sweep().redis(0), schema::REDIS_MODE_SINGLE);
+  EXPECT_EQ(swept.sweep().redis(1), schema::REDIS_MODE_CLUSTER);
+  expect_error("name: x\ndefaults:\n  redis: sentinel\n", 3,
+               "redis: unknown value \"sentinel\" (one of: unspecified, single, cluster)");
 }
 
 TEST(LoaderTest, RoutedBusModeNeedsTheBusPath) {

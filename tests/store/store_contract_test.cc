@@ -1,5 +1,6 @@
-// The store contracts, run against both implementations: in-memory and a
-// real redis-server started by the fixture.
+// The store contracts, run against every implementation: in-memory, a real
+// redis-server started by the fixture, and a real Redis Cluster (3 masters,
+// 3 replicas; started once for the binary, emptied before each test).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <optional>
 
+#include "io/redis_client.h"
 #include "io/redis_link.h"
 #include "store/keys.h"
 #include "store/memory_observation_store.h"
@@ -15,6 +17,7 @@
 #include "store/redis_observation_store.h"
 #include "store/redis_registration_store.h"
 #include "store/redis_security_store.h"
+#include "tests/support/redis_cluster.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/test_util.h"
 
@@ -29,6 +32,7 @@ struct Backend {
   boost::asio::io_context io;
   std::unique_ptr<RedisServer> redis_server;
   std::unique_ptr<io::RedisLink> redis;
+  std::unique_ptr<io::RedisClient> client;  // over `redis`, or a cluster
   std::unique_ptr<RegistrationStore> registrations;
   std::unique_ptr<ObservationStore> observations;
   std::unique_ptr<SecurityStore> security;
@@ -68,9 +72,51 @@ std::unique_ptr<Backend> make_redis() {
     ADD_FAILURE() << "cannot connect to redis";
     return nullptr;
   }
-  b->registrations = std::make_unique<RedisRegistrationStore>(*b->redis);
-  b->observations = std::make_unique<RedisObservationStore>(*b->redis);
-  b->security = std::make_unique<RedisSecurityStore>(*b->redis);
+  b->client = std::make_unique<io::SingleRedis>(*b->redis);
+  b->registrations = std::make_unique<RedisRegistrationStore>(*b->client);
+  b->observations = std::make_unique<RedisObservationStore>(*b->client);
+  b->security = std::make_unique<RedisSecurityStore>(*b->client);
+  return b;
+}
+
+// One Redis Cluster for every test of the binary (a start costs seconds).
+test::RedisCluster* shared_cluster() {
+  static Result<std::unique_ptr<test::RedisCluster>> cluster = test::RedisCluster::start();
+  if (!cluster) {
+    ADD_FAILURE() << "redis cluster: " << cluster.error().message;
+    return nullptr;
+  }
+  return cluster->get();
+}
+
+std::unique_ptr<Backend> make_redis_cluster() {
+  test::RedisCluster* cluster = shared_cluster();
+  if (!cluster) return nullptr;
+  auto masters = cluster->masters();
+  if (!masters) {
+    ADD_FAILURE() << masters.error().message;
+    return nullptr;
+  }
+  for (size_t m : *masters) {
+    auto flushed = cluster->command(m, {"FLUSHALL"});
+    if (!flushed) {
+      ADD_FAILURE() << flushed.error().message;
+      return nullptr;
+    }
+  }
+  auto b = std::make_unique<Backend>();
+  io::RedisClusterOptions options;
+  for (size_t i = 0; i < cluster->size(); ++i) options.seeds.push_back(cluster->address(i));
+  b->client = std::make_unique<io::ClusterRedis>(b->io, std::move(options));
+  std::optional<Status> connected;
+  b->client->start([&](Status s) { connected = s; });
+  if (!test::run_until(b->io, [&] { return connected.has_value(); }) || !connected->ok()) {
+    ADD_FAILURE() << "cannot read the cluster's slot map";
+    return nullptr;
+  }
+  b->registrations = std::make_unique<RedisRegistrationStore>(*b->client);
+  b->observations = std::make_unique<RedisObservationStore>(*b->client);
+  b->security = std::make_unique<RedisSecurityStore>(*b->client);
   return b;
 }
 
@@ -91,7 +137,10 @@ Registration sample(const std::string& ep, const std::string& reg_id, int64_t no
 class StoreContract : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override {
-    b_ = std::string(GetParam()) == "redis" ? make_redis() : make_memory();
+    const std::string backend = GetParam();
+    b_ = backend == "redis"           ? make_redis()
+         : backend == "redis_cluster" ? make_redis_cluster()
+                                      : make_memory();
     ASSERT_NE(b_, nullptr);
   }
   Backend& b() { return *b_; }
@@ -311,7 +360,8 @@ TEST_P(StoreContract, SecurityInfoListsEveryEntry) {
   for (const auto& info : *all) EXPECT_NE(info.endpoint, "dev-7");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::Values("memory", "redis"),
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract,
+                         ::testing::Values("memory", "redis", "redis_cluster"),
                          [](const auto& p) { return std::string(p.param); });
 
 // The Redis layout is the documented key schema (thesis prefixes, hash tags).

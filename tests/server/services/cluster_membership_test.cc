@@ -45,8 +45,9 @@ class ClusterMembershipTest : public test::RedisServerTest {
   int64_t now_a = 1'700'000'000'000, now_b = 1'700'000'000'000;
   io::RedisLink redis_a{io, io::RedisLinkOptions::at(redis_host(), redis_port())},
       redis_b{io, io::RedisLinkOptions::at(redis_host(), redis_port())};
-  RedisMembership a{io, redis_a, "node-a", [this] { return now_a; }, 20ms, 3500ms};
-  RedisMembership b{io, redis_b, "node-b", [this] { return now_b; }, 20ms, 3500ms};
+  io::SingleRedis client_a{redis_a}, client_b{redis_b};
+  RedisMembership a{io, client_a, "node-a", [this] { return now_a; }, 20ms, 3500ms};
+  RedisMembership b{io, client_b, "node-b", [this] { return now_b; }, 20ms, 3500ms};
 };
 
 TEST_F(ClusterMembershipTest, TheSmallestLiveIdIsTheFallback) {
