@@ -15,16 +15,7 @@ BusClient::BusClient(boost::asio::io_context& io, BusClientOptions options)
   char hex[13];
   std::snprintf(hex, sizeof hex, "%06x%06x", entropy() & 0xffffff, entropy() & 0xffffff);
   ticket_prefix_ = std::string("gw-") + hex + "-";
-  if (options_.redis_cluster.empty()) {
-    auto single = std::make_unique<io::SingleRedis>(io_, options_.redis);
-    single_ = single.get();
-    redis_ = std::move(single);
-  } else {
-    io::RedisClusterOptions cluster;
-    cluster.seeds = options_.redis_cluster;
-    cluster.link = options_.redis;
-    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
-  }
+  redis_ = io::make_redis_client(io_, options_.redis, options_.redis_cluster, &single_);
   bus_ = std::make_unique<bus::RedisBus>(*redis_);
   bus::RequestRouteOptions route;
   route.mode = options_.mode;

@@ -154,4 +154,20 @@ bool parse_cluster_addresses(std::string_view list, std::vector<std::string>& ou
   return !out.empty();
 }
 
+std::unique_ptr<RedisClient> make_redis_client(boost::asio::io_context& io,
+                                               const RedisLinkOptions& link,
+                                               const std::vector<std::string>& cluster_seeds,
+                                               SingleRedis** single) {
+  if (single != nullptr) *single = nullptr;
+  if (cluster_seeds.empty()) {
+    auto one = std::make_unique<SingleRedis>(io, link);
+    if (single != nullptr) *single = one.get();
+    return one;
+  }
+  RedisClusterOptions cluster;
+  cluster.seeds = cluster_seeds;
+  cluster.link = link;
+  return std::make_unique<ClusterRedis>(io, std::move(cluster));
+}
+
 }  // namespace fogm2m::io

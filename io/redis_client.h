@@ -212,4 +212,13 @@ class ClusterRedis final : public RedisClient {
 // host:port (the port 1..65535).
 bool parse_cluster_addresses(std::string_view list, std::vector<std::string>& out);
 
+// A SingleRedis on `link` when `cluster_seeds` is empty, else a ClusterRedis
+// reading its slot map from those seeds (each node's link timed as `link`).
+// `*single` (when given) is set to the SingleRedis, or to null: the callers
+// that watch a single server's link states need it.
+std::unique_ptr<RedisClient> make_redis_client(boost::asio::io_context& io,
+                                               const RedisLinkOptions& link,
+                                               const std::vector<std::string>& cluster_seeds,
+                                               SingleRedis** single = nullptr);
+
 }  // namespace fogm2m::io

@@ -145,16 +145,7 @@ Status LoadGenerator::connect() {
   link.host = options_.host;
   link.port = options_.port;
   link.around_connect = options_.around_connect;
-  if (options_.cluster.empty()) {
-    auto single = std::make_unique<io::SingleRedis>(io_, link);
-    single_ = single.get();
-    redis_ = std::move(single);
-  } else {
-    io::RedisClusterOptions cluster;
-    cluster.seeds = options_.cluster;
-    cluster.link = link;
-    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
-  }
+  redis_ = io::make_redis_client(io_, link, options_.cluster, &single_);
   bus::RequestRouteOptions route;
   route.mode = options_.mode;
   route.channels = options_.channels;

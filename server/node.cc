@@ -100,16 +100,7 @@ void Node::start(std::function<void(Status)> ready) {
   io::RedisLinkOptions link;
   link.host = options_.redis_host;
   link.port = options_.redis_port;
-  if (options_.redis_cluster.empty()) {
-    auto single = std::make_unique<io::SingleRedis>(io_, link);
-    single_ = single.get();
-    redis_ = std::move(single);
-  } else {
-    io::RedisClusterOptions cluster;
-    cluster.seeds = options_.redis_cluster;
-    cluster.link = link;
-    redis_ = std::make_unique<io::ClusterRedis>(io_, std::move(cluster));
-  }
+  redis_ = io::make_redis_client(io_, link, options_.redis_cluster, &single_);
   redis_->start(lifetime_.guard([this](Status s) {
     if (!s) {
       if (ready_)

@@ -410,37 +410,11 @@ Status ContainerDeployment::bring_up(const std::atomic<bool>* cancel) {
     if (cancelled(cancel)) return interrupted();
     const int count = config_.devices / fleets + (j <= config_.devices % fleets ? 1 : 0);
     const std::string fleet = "fleet" + std::to_string(j);
-    const std::string stats = config_.work_dir + "/" + fleet + ".stats.json";
-    std::vector<std::string> command = {"fleet",
-                                        "--server",
-                                        lb_.address + ":" + (config_.dtls ? "5684" : "5683"),
-                                        "--devices",
-                                        std::to_string(count),
-                                        "--first",
-                                        std::to_string(first),
-                                        "--ep-pattern",
-                                        config_.endpoint_pattern,
-                                        "--bind",
-                                        address(2, j),
-                                        "--threads",
-                                        std::to_string(config_.fleet_threads),
-                                        "--lifetime",
-                                        std::to_string(config_.device_lifetime_s),
-                                        "--sampling-ms",
-                                        std::to_string(config_.sampling_ms),
-                                        "--seed",
-                                        std::to_string(config_.seed + static_cast<uint64_t>(j)),
-                                        "--stats-file",
-                                        stats,
-                                        "--summary",
-                                        config_.work_dir + "/" + fleet + ".summary.json",
-                                        "--stop-timeout",
-                                        "2",
-                                        "--quiet"};
-    if (config_.fleet_ramp_s >= 0)
-      command.insert(command.end(), {"--ramp-s", std::to_string(config_.fleet_ramp_s)});
-    if (config_.dtls) command.push_back("--dtls");
-    command.insert(command.end(), config_.fleet_args.begin(), config_.fleet_args.end());
+    FleetCommand fc =
+        fleet_command(config_, j, first, count,
+                      lb_.address + ":" + (config_.dtls ? "5684" : "5683"), address(2, j));
+    const std::string stats = fc.stats_path;
+    std::vector<std::string> command = std::move(fc.args);
     Result<Member> started = start(fleet, address(2, j), config_.fleet_limits,
                                    {"--volume", config_.work_dir + ":" + config_.work_dir},
                                    options_.fogm2m_image, command);

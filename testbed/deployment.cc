@@ -126,6 +126,44 @@ bool overlap(const io::AddressRange& a, const io::AddressRange& b) {
 
 }  // namespace
 
+FleetCommand fleet_command(const DeploymentConfig& config, int j, int first, int count,
+                           const std::string& server, const std::string& bind) {
+  const std::string name = "fleet" + std::to_string(j);
+  FleetCommand c;
+  c.stats_path = config.work_dir + "/" + name + ".stats.json";
+  c.args = {"fleet",
+            "--server",
+            server,
+            "--devices",
+            std::to_string(count),
+            "--first",
+            std::to_string(first),
+            "--ep-pattern",
+            config.endpoint_pattern,
+            "--bind",
+            bind,
+            "--threads",
+            std::to_string(config.fleet_threads),
+            "--lifetime",
+            std::to_string(config.device_lifetime_s),
+            "--sampling-ms",
+            std::to_string(config.sampling_ms),
+            "--seed",
+            std::to_string(config.seed + static_cast<uint64_t>(j)),
+            "--stats-file",
+            c.stats_path,
+            "--summary",
+            config.work_dir + "/" + name + ".summary.json",
+            "--stop-timeout",
+            "2",
+            "--quiet"};
+  if (config.fleet_ramp_s >= 0)
+    c.args.insert(c.args.end(), {"--ramp-s", std::to_string(config.fleet_ramp_s)});
+  if (config.dtls) c.args.push_back("--dtls");
+  c.args.insert(c.args.end(), config.fleet_args.begin(), config.fleet_args.end());
+  return c;
+}
+
 Result<std::string> fleet_device_range(const std::string& block_text, int fleets,
                                        int devices_per_fleet, int fleet) {
   Result<io::AddressRange> block = io::AddressRange::parse(block_text);
@@ -327,34 +365,12 @@ Status Deployment::start_fleets(const std::atomic<bool>* cancel) {
     if (cancelled(cancel)) return interrupted();
     const int count = config_.devices / fleets + (j <= config_.devices % fleets ? 1 : 0);
     const std::string name = "fleet" + std::to_string(j);
-    const std::string stats = config_.work_dir + "/" + name + ".stats.json";
-    std::vector<std::string> argv = {config_.fogm2m_binary,
-                                     "fleet",
-                                     "--server",
-                                     topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
-                                     "--devices",
-                                     std::to_string(count),
-                                     "--first",
-                                     std::to_string(first),
-                                     "--ep-pattern",
-                                     config_.endpoint_pattern,
-                                     "--bind",
-                                     topology_->address(Side::kFront, kFirstFleetHost + j),
-                                     "--threads",
-                                     std::to_string(config_.fleet_threads),
-                                     "--lifetime",
-                                     std::to_string(config_.device_lifetime_s),
-                                     "--sampling-ms",
-                                     std::to_string(config_.sampling_ms),
-                                     "--seed",
-                                     std::to_string(config_.seed + static_cast<uint64_t>(j)),
-                                     "--stats-file",
-                                     stats,
-                                     "--summary",
-                                     config_.work_dir + "/" + name + ".summary.json",
-                                     "--stop-timeout",
-                                     "2",
-                                     "--quiet"};
+    FleetCommand command = fleet_command(config_, j, first, count,
+                                         topology_->vip() + ":" + (config_.dtls ? "5684" : "5683"),
+                                         topology_->address(Side::kFront, kFirstFleetHost + j));
+    const std::string stats = command.stats_path;
+    std::vector<std::string> argv = {config_.fogm2m_binary};
+    argv.insert(argv.end(), command.args.begin(), command.args.end());
     std::string range;
     if (shares_sockets_) {
       Result<std::string> r = fleet_device_range(config_.device_network, fleets, largest, j);
@@ -362,11 +378,6 @@ Status Deployment::start_fleets(const std::atomic<bool>* cancel) {
       range = *r;
       argv.insert(argv.end(), {"--source-range", range});
     }
-    if (config_.fleet_ramp_s >= 0) {
-      argv.insert(argv.end(), {"--ramp-s", std::to_string(config_.fleet_ramp_s)});
-    }
-    if (config_.dtls) argv.push_back("--dtls");
-    argv.insert(argv.end(), config_.fleet_args.begin(), config_.fleet_args.end());
     Result<Member> fleet =
         start_member(name, Side::kFront, kFirstFleetHost + j, config_.fleet_limits, argv, range);
     if (!fleet) return fleet.error();
