@@ -76,6 +76,8 @@ class LossResender {
   void forget(const std::string& ticket) { confirmed(ticket); }
 
   size_t unconfirmed() const { return unconfirmed_.size(); }
+  // Between lost() and recovered().
+  bool down() const { return down_; }
   // Publishes made again, in all.
   uint64_t resent() const { return resent_; }
 

@@ -41,11 +41,8 @@ std::vector<std::string> BusClient::tickets_in_flight() const {
 // they go out again until confirmed.
 void BusClient::on_links_changed() {
   if (!up()) {
-    if (bus_lost_) return;
-    bus_lost_ = true;
-    resender_->lost(tickets_in_flight());
-  } else if (bus_lost_) {
-    bus_lost_ = false;
+    if (!resender_->down()) resender_->lost(tickets_in_flight());
+  } else {
     resender_->recovered();
   }
 }

@@ -144,7 +144,6 @@ class BusClient {
   std::unique_ptr<bus::RequestRoute> route_;  // publishes the requests, on redis_
   std::unique_ptr<bus::LossResender> resender_;
   std::unique_ptr<bus::NodeWatch> node_watch_;  // a death or a return repeats what is in flight
-  bool bus_lost_ = false;                       // a link went down; not both up again yet
   std::string ticket_prefix_;                   // "gw-<12 hex>-": this gateway's tickets
   uint64_t ticket_count_ = 0;
   std::unordered_map<std::string, Pending> pending_;

@@ -158,14 +158,11 @@ Status LoadGenerator::connect() {
       io_, [this](const std::string& ticket) { resend(ticket); });
   if (single_) {
     single_->commands().set_state_handler(lifetime_.guard([this](bool up, const Status& why) {
-      if (up) return on_bus_back();
-      on_bus_lost();
-      single_->subscriber()->reconnect(why.error().message);
+      on_link_state(up);
+      if (!up) single_->subscriber()->reconnect(why.error().message);
     }));
-    single_->subscriber()->set_state_handler(lifetime_.guard([this](bool up, const Status&) {
-      if (up) return on_bus_back();
-      on_bus_lost();
-    }));
+    single_->subscriber()->set_state_handler(
+        lifetime_.guard([this](bool up, const Status&) { on_link_state(up); }));
   }
   redis_->set_message_handler(
       lifetime_.guard([this](std::string_view, std::string_view message) { on_message(message); }));
@@ -207,7 +204,8 @@ Status LoadGenerator::connect() {
     return *bus_error_;
   }
   node_watch_ = std::make_unique<bus::NodeWatch>(
-      *redis_, [this](const std::string&, bus::NodeWatch::Event) { on_node_event(); });
+      *redis_,
+      [this](const std::string&, bus::NodeWatch::Event) { resender_->retry(tickets_in_flight()); });
   node_watch_->start();
   if (gateway_options_) {
     gateway_ = std::make_unique<GatewayClient>(io_, *gateway_options_);
@@ -256,27 +254,20 @@ void LoadGenerator::publish(const bus::Request& request, std::string message,
 
 // --- bus loss -----------------------------------------------------------------
 
-void LoadGenerator::on_bus_lost() {
-  bus_lost_ = true;
-  if (!run_ || gateway_) return;
-  std::vector<std::string> in_flight;
-  in_flight.reserve(run_->pending.size());
-  for (const auto& [ticket, p] : run_->pending) in_flight.push_back(ticket);
-  resender_->lost(in_flight);
+std::vector<std::string> LoadGenerator::tickets_in_flight() const {
+  std::vector<std::string> tickets;
+  if (!run_ || gateway_) return tickets;
+  tickets.reserve(run_->pending.size());
+  for (const auto& [ticket, p] : run_->pending) tickets.push_back(ticket);
+  return tickets;
 }
 
-void LoadGenerator::on_node_event() {
-  if (!run_ || gateway_) return;
-  std::vector<std::string> in_flight;
-  in_flight.reserve(run_->pending.size());
-  for (const auto& [ticket, p] : run_->pending) in_flight.push_back(ticket);
-  resender_->retry(in_flight);
-}
-
-void LoadGenerator::on_bus_back() {
-  if (!bus_lost_ || !redis_->up()) return;
-  bus_lost_ = false;
-  resender_->recovered();
+void LoadGenerator::on_link_state(bool up) {
+  if (!up) {
+    if (!resender_->down()) resender_->lost(tickets_in_flight());
+  } else if (redis_->up()) {
+    resender_->recovered();  // both links up again
+  }
 }
 
 void LoadGenerator::resend(const std::string& ticket) {

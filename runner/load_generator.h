@@ -190,11 +190,11 @@ class LoadGenerator {
                std::function<void(const Error&)> on_failure);
   void send_due();
   void sweep_timeouts();
-  // The bus was lost (either link) or is back: requests in flight are
-  // published again until a node confirms them (bus/loss_resender.h).
-  void on_bus_lost();
-  void on_bus_back();
-  void on_node_event();
+  // Either link went down or came back: requests in flight are published
+  // again until a node confirms them (bus/loss_resender.h).
+  void on_link_state(bool up);
+  // The tickets of the run's requests in flight on the bus.
+  std::vector<std::string> tickets_in_flight() const;
   void resend(const std::string& ticket);
   // Ends `ticket`'s request: out of pending and of the resender.
   std::optional<Pending> take_pending(const std::string& ticket);
@@ -210,7 +210,6 @@ class LoadGenerator {
   std::unique_ptr<bus::LossResender> resender_;
   // On redis_: a node's death or return repeats what is in flight.
   std::unique_ptr<bus::NodeWatch> node_watch_;
-  bool bus_lost_ = false;  // a link went down and the pair is not up again yet
   std::optional<GatewayClientOptions> gateway_options_;
   std::unique_ptr<GatewayClient> gateway_;  // via the gateway; null on the bus
   std::optional<Error> bus_error_;          // the bus failed: every call after returns it

@@ -24,6 +24,7 @@
 #include "store/keys.h"
 #include "store/security_info.h"
 #include "testbed/command.h"
+#include "testbed/deployment_steps.h"
 #include "testbed/host_sysctl.h"
 #include "testbed/netns.h"
 
@@ -156,21 +157,6 @@ Status remove_labelled(const std::vector<std::string>& environment, const std::s
     }
   }
   return {};
-}
-
-// Whether a TCP connection to address:port can be made from inside `netns`.
-bool accepts_connections(const std::string& netns, const std::string& address, uint16_t port) {
-  auto inside = ScopedNetns::enter(netns);
-  if (!inside) return false;
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &at.sin_addr) != 1) return false;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0;
-  ::close(fd);
-  return connected;
 }
 
 }  // namespace
@@ -381,7 +367,9 @@ Status ContainerDeployment::bring_up(const std::atomic<bool>* cancel) {
   redis_ = std::move(*redis);
   if (Status s = wait_redis_answers(cancel); !s) return s;
   if (config_.dtls && config_.devices > 0) {
-    if (Status s = provision_psks(); !s) return s;
+    Result<RedisClient> client = this->redis();
+    if (!client) return client.error();
+    if (Status s = provision_psks(*client, config_); !s) return s;
   }
 
   for (int i = 1; i <= config_.nodes; ++i) {
@@ -566,43 +554,10 @@ Status ContainerDeployment::wait_registered(const std::atomic<bool>* cancel) {
   }
 }
 
-// As Deployment::provision_psks(): identity = endpoint, key "key-<endpoint>".
-Status ContainerDeployment::provision_psks() {
-  Result<RedisClient> client = redis();
-  if (!client) return client.error();
-  auto pattern = emulated::NamePattern::parse(config_.endpoint_pattern, false);
-  if (!pattern) return make_error(ErrorKind::kInvalidArgument, "bad endpoint pattern");
-  for (int n = 1; n <= config_.devices; ++n) {
-    const std::string ep = pattern->format(static_cast<uint64_t>(n));
-    const store::SecurityInfo info{ep, ep, "key-" + ep};
-    if (auto r = client->command({"SET", store::keys::security(ep), store::to_record_json(info)});
-        !r)
-      return r.error();
-    if (auto r = client->command({"SET", store::keys::identity_index(ep), ep}); !r)
-      return r.error();
-  }
-  return {};
-}
-
 Status ContainerDeployment::start_gateway(const std::atomic<bool>* cancel) {
   const std::string token_path = config_.work_dir + "/gateway.token";
-  std::random_device entropy;
-  gateway_token_.clear();
-  for (int i = 0; i < 4; ++i) {
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(entropy()));
-    gateway_token_ += hex;
-  }
-  {
-    const int fd =
-        ::open(token_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) return make_error(ErrorKind::kIo, "create " + token_path);
-    const std::string text = gateway_token_ + "\n";
-    const bool written = ::fchmod(fd, 0600) == 0 &&
-                         ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-    ::close(fd);
-    if (!written) return make_error(ErrorKind::kIo, "write " + token_path);
-  }
+  gateway_token_ = random_token();
+  if (Status s = write_private_file(token_path, gateway_token_ + "\n"); !s) return s;
   std::vector<std::string> command = {"gateway",
                                       "--redis",
                                       redis_.address + ":6379",

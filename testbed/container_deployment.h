@@ -121,7 +121,6 @@ class ContainerDeployment final : public ClusterBackend {
   Status wait_redis_answers(const std::atomic<bool>* cancel);
   Status wait_joined(const std::atomic<bool>* cancel);
   Status wait_registered(const std::atomic<bool>* cancel);
-  Status provision_psks();
   Status start_gateway(const std::atomic<bool>* cancel);
 
   DeploymentConfig config_;

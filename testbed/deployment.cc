@@ -25,6 +25,7 @@
 #include "store/keys.h"
 #include "store/security_info.h"
 #include "testbed/command.h"
+#include "testbed/deployment_steps.h"
 #include "testbed/netns.h"
 
 namespace fogm2m::testbed {
@@ -73,96 +74,12 @@ std::string log_tail(const std::string& path, size_t max = 1500) {
   return text.size() <= max ? text : "..." + text.substr(text.size() - max);
 }
 
-// A bearer token: 128 random bits as 32 hex digits.
-std::string random_token() {
-  std::random_device entropy;
-  std::string token;
-  for (int i = 0; i < 4; ++i) {
-    char hex[9];
-    std::snprintf(hex, sizeof hex, "%08x", static_cast<unsigned>(entropy()));
-    token += hex;
-  }
-  return token;
-}
-
-// Writes `text` to `path`, readable by its owner only (also when the file
-// was there before).
-Status write_private_file(const std::string& path, const std::string& text) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return make_error(ErrorKind::kIo, "create " + path + ": " + std::strerror(errno));
-  Status result;
-  if (::fchmod(fd, 0600) != 0 ||
-      ::write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-    result = make_error(ErrorKind::kIo, "write " + path + ": " + std::strerror(errno));
-  ::close(fd);
-  return result;
-}
-
-// Whether a TCP connection to address:port can be made from inside `netns`.
-bool accepts_connections(const std::string& netns, const std::string& address, uint16_t port) {
-  auto inside = ScopedNetns::enter(netns);
-  if (!inside) return false;
-  sockaddr_in at{};
-  at.sin_family = AF_INET;
-  at.sin_port = htons(port);
-  if (::inet_pton(AF_INET, address.c_str(), &at.sin_addr) != 1) return false;
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  const bool connected = ::connect(fd, reinterpret_cast<const sockaddr*>(&at), sizeof at) == 0;
-  ::close(fd);
-  return connected;
-}
-
-// The endpoint name of device n, as the fleet formats it.
-std::string endpoint_name(const std::string& pattern, int n) {
-  auto parsed = emulated::NamePattern::parse(pattern, false);
-  return parsed ? parsed->format(static_cast<uint64_t>(n)) : pattern;
-}
-
 // Whether two IPv4 ranges share an address.
 bool overlap(const io::AddressRange& a, const io::AddressRange& b) {
   return a.contains(b.network) || b.contains(a.network);
 }
 
 }  // namespace
-
-FleetCommand fleet_command(const DeploymentConfig& config, int j, int first, int count,
-                           const std::string& server, const std::string& bind) {
-  const std::string name = "fleet" + std::to_string(j);
-  FleetCommand c;
-  c.stats_path = config.work_dir + "/" + name + ".stats.json";
-  c.args = {"fleet",
-            "--server",
-            server,
-            "--devices",
-            std::to_string(count),
-            "--first",
-            std::to_string(first),
-            "--ep-pattern",
-            config.endpoint_pattern,
-            "--bind",
-            bind,
-            "--threads",
-            std::to_string(config.fleet_threads),
-            "--lifetime",
-            std::to_string(config.device_lifetime_s),
-            "--sampling-ms",
-            std::to_string(config.sampling_ms),
-            "--seed",
-            std::to_string(config.seed + static_cast<uint64_t>(j)),
-            "--stats-file",
-            c.stats_path,
-            "--summary",
-            config.work_dir + "/" + name + ".summary.json",
-            "--stop-timeout",
-            "2",
-            "--quiet"};
-  if (config.fleet_ramp_s >= 0)
-    c.args.insert(c.args.end(), {"--ramp-s", std::to_string(config.fleet_ramp_s)});
-  if (config.dtls) c.args.push_back("--dtls");
-  c.args.insert(c.args.end(), config.fleet_args.begin(), config.fleet_args.end());
-  return c;
-}
 
 Result<std::string> fleet_device_range(const std::string& block_text, int fleets,
                                        int devices_per_fleet, int fleet) {
@@ -311,7 +228,9 @@ Status Deployment::bring_up(const std::atomic<bool>* cancel) {
     if (Status s = wait_redis_answers(cancel); !s) return s;
   }
   if (config_.dtls && config_.devices > 0) {
-    if (Status s = provision_psks(); !s) return s;
+    Result<RedisClient> client = redis();
+    if (!client) return client.error();
+    if (Status s = provision_psks(*client, config_); !s) return s;
   }
   times_.redis_s = seconds_since(phase);
 
@@ -805,23 +724,6 @@ Status Deployment::wait_registered(size_t count, std::chrono::milliseconds timeo
     }
     std::this_thread::sleep_for(pause);
   }
-}
-
-// The fleet's devices use PSK identity = endpoint and key = "key-<endpoint>"
-// (the fleet's defaults); nodes look them up in Redis' security store.
-Status Deployment::provision_psks() {
-  Result<RedisClient> client = redis();
-  if (!client) return client.error();
-  for (int n = 1; n <= config_.devices; ++n) {
-    const std::string ep = endpoint_name(config_.endpoint_pattern, n);
-    const store::SecurityInfo info{ep, ep, "key-" + ep};
-    if (auto r = client->command({"SET", store::keys::security(ep), store::to_record_json(info)});
-        !r)
-      return r.error();
-    if (auto r = client->command({"SET", store::keys::identity_index(ep), ep}); !r)
-      return r.error();
-  }
-  return {};
 }
 
 Result<RedisClient> Deployment::redis() const {

@@ -165,17 +165,6 @@ inline constexpr uint64_t kConntrackHeadroom = 16384;
 Result<std::string> fleet_device_range(const std::string& block, int fleets, int devices_per_fleet,
                                        int fleet);
 
-// How both backends start fleet `j` (1-based) of `config`: the arguments of
-// `fogm2m fleet` (after the binary) for `count` devices from number `first`,
-// sending to `server` ("host:port") from `bind`, with the run's ramp, DTLS
-// and extra fleet arguments; its stats file in config.work_dir.
-struct FleetCommand {
-  std::vector<std::string> args;
-  std::string stats_path;
-};
-FleetCommand fleet_command(const DeploymentConfig& config, int j, int first, int count,
-                           const std::string& server, const std::string& bind);
-
 class Deployment {
  public:
   // Deploys everything; on error (or when *cancel turns true) removes what
@@ -278,7 +267,6 @@ class Deployment {
   Result<Member> start_node(int index);
   Status start_gateway(const std::atomic<bool>* cancel);
   Status wait_joined(const std::vector<int>& indexes, const std::atomic<bool>* cancel);
-  Status provision_psks();
   Status stop_member(Member& member);
   Status relaunch(Member& member);
   Status wait_redis_answers(const std::atomic<bool>* cancel);

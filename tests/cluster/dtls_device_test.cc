@@ -37,11 +37,14 @@ namespace asio = boost::asio;
 // A node with DTLS, plus a libcoap client context on the harness' io thread.
 class DtlsDeviceTest : public ::testing::Test {
  protected:
-  void SetUp() override {
+  virtual HarnessOptions harness_options() const {
     HarnessOptions o;
     o.dtls = true;
     o.device_timeout = std::chrono::milliseconds(3000);
-    h_ = std::make_unique<ClusterHarness>(o);
+    return o;
+  }
+  void SetUp() override {
+    h_ = std::make_unique<ClusterHarness>(harness_options());
     ASSERT_TRUE(h_->start()) << h_->error();
     h_->on_io([&] {
       auto ctx = DtlsClientContext::create(h_->io());
@@ -207,24 +210,19 @@ TEST_F(DtlsDeviceTest, ObservationNotifiesOverDtlsUntilCancelled) {
 // the observe's ticket.
 class DtlsFailoverTest : public DtlsDeviceTest {
  protected:
-  void SetUp() override {
-    HarnessOptions o;
+  HarnessOptions harness_options() const override {
+    HarnessOptions o = DtlsDeviceTest::harness_options();
     o.nodes = 2;
-    o.dtls = true;
-    o.device_timeout = std::chrono::milliseconds(3000);
-    h_ = std::make_unique<ClusterHarness>(o);
-    ASSERT_TRUE(h_->start()) << h_->error();
+    return o;
+  }
+  void SetUp() override {
+    DtlsDeviceTest::SetUp();
+    if (HasFatalFailure()) return;
     h_->on_io([&] {
-      auto ctx = DtlsClientContext::create(h_->io());
-      ASSERT_TRUE(ctx.ok()) << ctx.error().message;
-      ctx_ = std::move(*ctx);
       relay_ = std::make_unique<UdpRelay>(
           h_->io(),
           asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(0)));
     });
-    config_ = std::make_shared<DeviceConfig>();
-    config_->lifetime_s = 120;
-    config_->sample_period = std::chrono::milliseconds(50);
     config_->notify_con_every = 4;
   }
   void TearDown() override {

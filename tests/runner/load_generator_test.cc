@@ -120,6 +120,19 @@ class LoadGeneratorTest : public test::RedisServerTest {
     return p;
   }
 
+  // Restarts Redis `delay` into the run, on this thread (the run drives io_
+  // here): a server started from another thread would die with it
+  // (PR_SET_PDEATHSIG). Keep the timer until the run is over.
+  std::unique_ptr<boost::asio::steady_timer> restart_redis_after(std::chrono::milliseconds delay) {
+    auto timer = std::make_unique<boost::asio::steady_timer>(io_, delay);
+    timer->async_wait([](boost::system::error_code ec) {
+      if (!ec) {
+        EXPECT_TRUE(redis_server().restart());
+      }
+    });
+    return timer;
+  }
+
   boost::asio::io_context io_;
   std::unique_ptr<Responder> responder_;
   std::unique_ptr<LoadGenerator> gen_;
@@ -157,14 +170,7 @@ TEST_F(LoadGeneratorTest, ARedisRestartMidRunCostsTheRequestsInFlightNotTheRun) 
   p.warmup_s = 0;
   p.request_timeout_s = 1;
   p.timeline = true;
-  // On this thread (the run drives io_ here): a server started from
-  // another thread would die with it (PR_SET_PDEATHSIG).
-  boost::asio::steady_timer fault(io_, 1s);
-  fault.async_wait([](boost::system::error_code ec) {
-    if (!ec) {
-      EXPECT_TRUE(redis_server().restart());
-    }
-  });
+  auto fault = restart_redis_after(1s);
   auto r = gen_->run(p);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->answered + r->err_replies + r->timed_out, r->sent);
@@ -192,12 +198,7 @@ TEST_F(LoadGeneratorTest, RequestsInFlightAtARedisRestartArePublishedAgainNotLos
   p.warmup_s = 0;
   p.request_timeout_s = 4;
   p.timeline = true;
-  boost::asio::steady_timer fault(io_, 1s);
-  fault.async_wait([](boost::system::error_code ec) {
-    if (!ec) {
-      EXPECT_TRUE(redis_server().restart());
-    }
-  });
+  auto fault = restart_redis_after(1s);
   auto r = gen_->run(p);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(r->answered + r->err_replies + r->timed_out, r->sent);
