@@ -38,7 +38,7 @@ Result<lwm2m::Path> composite_path(std::string_view text, std::string_view where
 
 // ---- Replies --------------------------------------------------------------------------
 
-Error malformed(std::string why) {
+Error malformed_reply(std::string why) {
   return make_error(ErrorKind::kMalformed, "bus reply: " + std::move(why));
 }
 
@@ -239,7 +239,7 @@ std::string format_composite_notification(std::string_view ticket,
 Result<CompositeResponse> composite_response_from_json(const json::object& rep,
                                                        const lwm2m::ModelRegistry& models) {
   auto field = [](std::string_view name, std::string_view why) {
-    return malformed("rep \"" + std::string(name) + "\" " + std::string(why));
+    return malformed_reply("rep \"" + std::string(name) + "\" " + std::string(why));
   };
   CompositeResponse r;
   const std::optional<uint8_t> code = rep_code(rep);

@@ -11,7 +11,7 @@ namespace json = boost::json;
 
 namespace {
 
-Error malformed(const std::string& why) {
+Error malformed_event(const std::string& why) {
   return make_error(ErrorKind::kMalformed, "device event: " + why);
 }
 
@@ -74,12 +74,12 @@ Result<DeviceEvent> parse_device_event(std::string_view message,
                                        const lwm2m::ModelRegistry& models) {
   boost::system::error_code ec;
   const json::value v = json::parse(message, ec);
-  if (ec) return malformed("invalid JSON: " + ec.message());
+  if (ec) return malformed_event("invalid JSON: " + ec.message());
   const json::object* o = v.if_object();
-  if (o == nullptr) return malformed("not a JSON object");
+  if (o == nullptr) return malformed_event("not a JSON object");
   DeviceEvent event;
   const json::value* kind = o->if_contains("kind");
-  if (kind == nullptr || !kind->is_string()) return malformed("\"kind\" must be a string");
+  if (kind == nullptr || !kind->is_string()) return malformed_event("\"kind\" must be a string");
   if (kind->get_string() == "send")
     event.kind = DeviceEventKind::kSend;
   else if (kind->get_string() == "sleeping")
@@ -87,31 +87,33 @@ Result<DeviceEvent> parse_device_event(std::string_view message,
   else if (kind->get_string() == "awake")
     event.kind = DeviceEventKind::kAwake;
   else
-    return malformed("unknown kind \"" + std::string(kind->get_string()) + "\"");
+    return malformed_event("unknown kind \"" + std::string(kind->get_string()) + "\"");
   const json::value* ep = o->if_contains("ep");
   if (ep == nullptr || !ep->is_string() || ep->get_string().empty())
-    return malformed("\"ep\" must be a non-empty string");
+    return malformed_event("\"ep\" must be a non-empty string");
   event.endpoint = std::string(ep->get_string());
   const json::value* ts = o->if_contains("ts");
-  if (ts == nullptr || !ts->is_int64()) return malformed("\"ts\" must be an integer (Unix ms)");
+  if (ts == nullptr || !ts->is_int64())
+    return malformed_event("\"ts\" must be an integer (Unix ms)");
   event.time_ms = ts->get_int64();
   if (event.kind != DeviceEventKind::kSend) return event;
 
   const json::value* cf = o->if_contains("contentFormat");
-  if (cf == nullptr || !cf->is_string()) return malformed("\"contentFormat\" must be a string");
+  if (cf == nullptr || !cf->is_string())
+    return malformed_event("\"contentFormat\" must be a string");
   const auto format = lwm2m::parse_content_format(cf->get_string());
-  if (!format) return malformed("\"contentFormat\" names no content format");
+  if (!format) return malformed_event("\"contentFormat\" names no content format");
   event.content_format = *format;
   const json::value* content = o->if_contains("content");
   if (content == nullptr || !content->is_object())
-    return malformed("\"content\" must be an object of path -> node");
+    return malformed_event("\"content\" must be an object of path -> node");
   for (const auto& kv : content->get_object()) {
     auto path = lwm2m::Path::parse(kv.key());
     if (!path || path->depth() < 3)
-      return malformed("content key \"" + std::string(kv.key()) +
-                       "\" is not a resource or resource instance path");
+      return malformed_event("content key \"" + std::string(kv.key()) +
+                             "\" is not a resource or resource instance path");
     auto node = node_from_json(kv.value(), *path, models);
-    if (!node) return malformed("content " + path->to_string() + ": " + node.error().message);
+    if (!node) return malformed_event("content " + path->to_string() + ": " + node.error().message);
     event.content.push_back(lwm2m::PathNode{*path, std::move(*node)});
   }
   return event;

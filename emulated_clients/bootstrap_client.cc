@@ -9,6 +9,7 @@
 #include "lwm2m/coap_code.h"
 #include "lwm2m/coap_uri.h"
 #include "lwm2m/codec/codec.h"
+#include "lwm2m/object_ids.h"
 
 namespace fogm2m::emulated {
 
@@ -24,7 +25,8 @@ using lwm2m::Value;
 
 namespace {
 
-constexpr uint16_t kSecurity = 0, kServer = 1;
+using lwm2m::object_id::kSecurity;
+using lwm2m::object_id::kServer;
 
 const Value* value_of(const ObjectInstance& oi, uint16_t id) {
   const Resource* r = oi.find(id);

@@ -6,6 +6,7 @@
 #include "emulated_clients/response_codes.h"
 #include "emulated_clients/splitmix.h"
 #include "lwm2m/codec/codec.h"
+#include "lwm2m/object_ids.h"
 
 namespace fogm2m::emulated {
 
@@ -25,7 +26,7 @@ using namespace response_code;
 
 namespace {
 
-constexpr uint16_t kSecurity = 0;
+using lwm2m::object_id::kSecurity;
 constexpr int kMaxCatchUpSamples = 200;
 
 std::span<const uint8_t> bytes_of(const std::string& s) {

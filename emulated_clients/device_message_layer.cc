@@ -13,7 +13,7 @@ using lwm2m::CoapType;
 
 namespace {
 
-std::span<const uint8_t> bytes_of(const std::string& s) {
+std::span<const uint8_t> text_bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
@@ -81,14 +81,14 @@ void DeviceMessageLayer::on_request(Device& device, const CoapMessage& msg,
   if (const CachedResponse* c = cache_.find(
           msg.message_id, now, [&](const CachedResponse& r) { return r.peer == sender; })) {
     ++stats_.duplicates;
-    send_bytes(bytes_of(c->bytes), sender, sink);
+    send_bytes(text_bytes(c->bytes), sender, sink);
     return;
   }
   CoapMessage resp = device.handle_request(msg, now);
   if (resp.type == CoapType::kNon) resp.message_id = next_message_id_++;
   auto bytes = lwm2m::encode_coap(resp);
   if (!bytes) return;  // cannot happen: the token came in at most 8 bytes long
-  send_bytes(bytes_of(*bytes), sender, sink);
+  send_bytes(text_bytes(*bytes), sender, sink);
   if (options_->duplicate_cache_size > 0)
     cache_.remember(msg.message_id, now + options_->transmission.exchange_lifetime) =
         CachedResponse{sender, std::move(*bytes)};
@@ -209,7 +209,7 @@ void DeviceMessageLayer::send_all(std::vector<CoapMessage>& messages, TimePoint 
       r.token_size = static_cast<uint8_t>(m.token.size());
       std::copy(m.token.begin(), m.token.end(), r.token.begin());
     }
-    send_bytes(bytes_of(*bytes), peer, sink);
+    send_bytes(text_bytes(*bytes), peer, sink);
   }
   messages.clear();
 }
@@ -225,7 +225,7 @@ void DeviceMessageLayer::retransmit_due(Device& device, TimePoint now, DatagramS
     if (!e.acked && e.retransmission.next()) {
       ++stats_.retransmissions;
       e.next = now + e.retransmission.timeout();
-      send_bytes(bytes_of(e.bytes), e.peer, sink);
+      send_bytes(text_bytes(e.bytes), e.peer, sink);
       ++i;
       continue;
     }

@@ -7,6 +7,7 @@
 
 #include "emulated_clients/response_codes.h"
 #include "emulated_clients/splitmix.h"
+#include "lwm2m/object_ids.h"
 
 namespace fogm2m::emulated {
 
@@ -22,8 +23,11 @@ using namespace response_code;
 
 namespace {
 
-constexpr uint16_t kSecurity = 0, kServer = 1, kDevice = 3, kTemperature = 3303,
-                   kAccelerometer = 3313;
+using lwm2m::object_id::kAccelerometer;
+using lwm2m::object_id::kDevice;
+using lwm2m::object_id::kSecurity;
+using lwm2m::object_id::kServer;
+using lwm2m::object_id::kTemperature;
 
 // Resources each object instance of the emulated device has, ascending.
 constexpr uint16_t kSecurityResources[] = {0, 1, 2, 3, 5, 10};

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <utility>
 
 #include "results/latency_stats.h"
 
@@ -70,8 +71,9 @@ schema::FaultStats fault_stats(const std::vector<LoadSecond>& timeline,
   stats.set_observed_devices(static_cast<uint32_t>(observed.size()));
   stats.set_observations_reestablished(reestablished);
   stats.set_observations_lost(lost);
-  stats.set_notification_gap_max_s(percentile_of(longest, 100));
-  stats.set_notification_gap_p99_s(percentile_of(longest, 99));
+  stats.set_notification_gap_max_s(
+      longest.empty() ? 0.0 : *std::max_element(longest.begin(), longest.end()));
+  stats.set_notification_gap_p99_s(percentile_of(std::move(longest), 99));
   return stats;
 }
 

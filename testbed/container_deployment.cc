@@ -36,24 +36,13 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kRunLabel = "fogm2m.run";
 constexpr const char* kIpForwardKey = "net.ipv4.ip_forward";
-constexpr auto kPoll = std::chrono::milliseconds(100);
+constexpr auto kEnginePoll = std::chrono::milliseconds(100);
 // The descriptors of a fleet container (the images' ulimit, containers.conf
-// here) and what a fleet keeps for itself besides its devices' sockets.
+// here).
 constexpr uint64_t kContainerDescriptors = 20000;
-constexpr uint64_t kFleetReservedDescriptors = 64;
-// Registrations per second of a fleet without a ramp of its own.
-constexpr double kFleetDefaultRegistrationsPerS = 500;
 // Environment of the engine that a cleanup in another process needs.
 constexpr const char* kEngineEnvironment[] = {"CONTAINERS_CONF", "CONTAINERS_STORAGE_CONF",
                                               "DOCKER_HOST"};
-
-bool cancelled(const std::atomic<bool>* cancel) {
-  return cancel != nullptr && cancel->load();
-}
-
-Error interrupted() {
-  return make_error(ErrorKind::kIo, "deployment interrupted");
-}
 
 std::string env_or(const char* name, const std::string& fallback = "") {
   const char* value = std::getenv(name);
@@ -74,7 +63,7 @@ bool is_docker(const std::string& engine) {
   return std::filesystem::path(engine).filename() == "docker";
 }
 
-std::string trim(const std::string& text) {
+std::string trim_output(const std::string& text) {
   const size_t begin = text.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
@@ -93,7 +82,7 @@ std::vector<std::string> with_environment(const std::vector<std::string>& enviro
 std::string command_error(const std::vector<std::string>& args, const CommandResult& r) {
   std::string line;
   for (const auto& a : args) line += (line.empty() ? "" : " ") + a;
-  return line + ": exit " + std::to_string(r.exit_code) + ": " + trim(r.err + r.out);
+  return line + ": exit " + std::to_string(r.exit_code) + ": " + trim_output(r.err + r.out);
 }
 
 // Names of the containers labelled with the run, from `ps -a`.
@@ -110,7 +99,7 @@ Result<std::vector<std::string>> labelled_containers(const std::vector<std::stri
   std::istringstream lines(r->out);
   std::string line;
   while (std::getline(lines, line)) {
-    if (!trim(line).empty()) names.push_back(trim(line));
+    if (!trim_output(line).empty()) names.push_back(trim_output(line));
   }
   return names;
 }
@@ -282,7 +271,7 @@ Result<CommandResult> ContainerDeployment::run_engine(std::vector<std::string> a
 std::string ContainerDeployment::logs(const std::string& member) const {
   Result<CommandResult> r = run_engine({"logs", "--tail", "20", container_name(member)}, 10);
   if (!r) return r.error().message;
-  return trim(r->out + r->err);
+  return trim_output(r->out + r->err);
 }
 
 Status ContainerDeployment::bring_up(const std::atomic<bool>* cancel) {
@@ -444,7 +433,7 @@ Result<Member> ContainerDeployment::start(const std::string& name, const std::st
   Result<CommandResult> inspected =
       run_engine({"inspect", "--format", "{{.State.Pid}}", container});
   if (!inspected) return inspected.error();
-  const pid_t pid = static_cast<pid_t>(std::atoll(trim(inspected->out).c_str()));
+  const pid_t pid = static_cast<pid_t>(std::atoll(trim_output(inspected->out).c_str()));
   if (inspected->exit_code != 0 || pid <= 0)
     return make_error(ErrorKind::kIo, name + " is not running: " + logs(name));
   Member m;
@@ -480,7 +469,7 @@ Status ContainerDeployment::wait_lb_ready(const std::atomic<bool>* cancel) {
     if (std::string why = check_running(lb_); !why.empty()) return make_error(ErrorKind::kIo, why);
     if (Clock::now() > deadline)
       return make_error(ErrorKind::kTimeout, "the load balancer is not ready: " + logs("lb"));
-    std::this_thread::sleep_for(kPoll);
+    std::this_thread::sleep_for(kEnginePoll);
   }
 }
 
@@ -516,7 +505,7 @@ Status ContainerDeployment::wait_joined(const std::atomic<bool>* cancel) {
     if (Clock::now() > deadline)
       return make_error(ErrorKind::kTimeout,
                         std::to_string(missing) + " node(s) did not join the cluster in time");
-    std::this_thread::sleep_for(kPoll);
+    std::this_thread::sleep_for(kEnginePoll);
   }
 }
 
@@ -550,7 +539,7 @@ Status ContainerDeployment::wait_registered(const std::atomic<bool>* cancel) {
       return make_error(ErrorKind::kTimeout, std::to_string(registered) + " of " +
                                                  std::to_string(config_.devices) +
                                                  " devices registered in time");
-    std::this_thread::sleep_for(kPoll);
+    std::this_thread::sleep_for(kEnginePoll);
   }
 }
 
@@ -585,7 +574,7 @@ Status ContainerDeployment::start_gateway(const std::atomic<bool>* cancel) {
     if (Clock::now() > deadline)
       return make_error(ErrorKind::kTimeout,
                         "the gateway does not accept connections: " + logs("gateway"));
-    std::this_thread::sleep_for(kPoll);
+    std::this_thread::sleep_for(kEnginePoll);
   }
 }
 

@@ -38,14 +38,8 @@ constexpr int kRedisHost = 2;
 constexpr int kFirstNodeHost = 10;  // node<i> at .(10+i)
 constexpr int kFirstFleetHost = 10;
 constexpr auto kPoll = std::chrono::milliseconds(50);
-// Descriptors a fleet keeps for itself besides its devices' sockets (as
-// emulated_clients/fleet.cc counts them).
-constexpr uint64_t kFleetReservedDescriptors = 64;
 // A device range holds at least 2^12 addresses (a /20).
 constexpr unsigned kMinRangeBits = 12;
-// Registrations per second of a fleet without a ramp of its own
-// (`fogm2m fleet` spreads its devices over devices/500 s).
-constexpr double kFleetDefaultRegistrationsPerS = 500;
 
 // Descriptors a process may have here; the fleets inherit the limit and
 // raise their soft limit to it.
@@ -57,14 +51,6 @@ uint64_t descriptor_limit() {
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-bool cancelled(const std::atomic<bool>* cancel) {
-  return cancel != nullptr && cancel->load();
-}
-
-Error interrupted() {
-  return make_error(ErrorKind::kIo, "deployment interrupted");
 }
 
 // The last lines of a log file, for error messages.

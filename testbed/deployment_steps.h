@@ -4,6 +4,7 @@
 // readiness probe of a TCP service.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,6 +14,23 @@
 #include "testbed/redis_client.h"
 
 namespace fogm2m::testbed {
+
+// Descriptors a fleet keeps for itself besides its devices' sockets (as
+// emulated_clients/fleet.cc counts them).
+constexpr uint64_t kFleetReservedDescriptors = 64;
+// Registrations per second of a fleet without a ramp of its own
+// (`fogm2m fleet` spreads its devices over devices/500 s).
+constexpr double kFleetDefaultRegistrationsPerS = 500;
+
+// Whether the caller asked the deployment to stop (`cancel` may be null).
+inline bool cancelled(const std::atomic<bool>* cancel) {
+  return cancel != nullptr && cancel->load();
+}
+
+// The error a deployment stopped by its caller ends with.
+inline Error interrupted() {
+  return make_error(ErrorKind::kIo, "deployment interrupted");
+}
 
 // How both backends start fleet `j` (1-based) of `config`: the arguments of
 // `fogm2m fleet` (after the binary) for `count` devices from number `first`,

@@ -31,6 +31,14 @@
 
 namespace fogm2m::test {
 
+// The shell command of libcoap's plain-CoAP client against a node's CoAP port
+// on loopback: `args` (method, payload, ...) then the path and query.
+inline std::string coap_client(uint16_t port, const std::string& args,
+                               const std::string& path_and_query) {
+  return "timeout 20 coap-client-notls -B 10 " + args +
+         " 'coap://127.0.0.1:" + std::to_string(port) + path_and_query + "'";
+}
+
 struct HarnessOptions {
   int nodes = 1;
   bool redis = true;                    // false: one in-memory node

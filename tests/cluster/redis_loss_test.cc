@@ -18,11 +18,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace json = boost::json;
 
-std::string coap_client(uint16_t port, const std::string& args, const std::string& path_and_query) {
-  return "timeout 20 coap-client-notls -B 10 " + args +
-         " 'coap://127.0.0.1:" + std::to_string(port) + path_and_query + "'";
-}
-
 bool eventually(const std::function<bool()>& done, std::chrono::milliseconds timeout = 10s) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!done()) {

@@ -13,11 +13,6 @@ namespace {
 
 namespace json = boost::json;
 
-std::string coap_client(uint16_t port, const std::string& args, const std::string& path_and_query) {
-  return "timeout 20 coap-client-notls -B 10 " + args +
-         " 'coap://127.0.0.1:" + std::to_string(port) + path_and_query + "'";
-}
-
 // The registration record carried by the latest event on `channel` for `ep`.
 std::optional<json::object> event_for(ClusterHarness& h, const std::string& channel,
                                       const std::string& ep) {

@@ -30,7 +30,7 @@ using emulated::UdpDevice;
 
 constexpr const char* kRead = R"({"kind":"read","path":"/3313/0/5702","contentFormat":"TEXT"})";
 
-std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, int node, const std::string& ep) {
+std::unique_ptr<UdpDevice> start_routed_device(ClusterHarness& h, int node, const std::string& ep) {
   auto config = std::make_shared<DeviceConfig>();
   config->lifetime_s = 120;
   emulated::UdpDeviceOptions opt;
@@ -166,7 +166,7 @@ class RoutedBus : public ::testing::TestWithParam<const char*> {
     }
     h_ = std::make_unique<ClusterHarness>(o);
     ASSERT_TRUE(h_->start()) << h_->error();
-    dev_ = start_device(*h_, 1, "acc-r");  // owned by node-2
+    dev_ = start_routed_device(*h_, 1, "acc-r");  // owned by node-2
     ASSERT_EQ(h_->redis({"GET", "EP#UID:{acc-r}"})->str, "node-2");
     requester_ = std::make_unique<Requester>(*h_, bus::BusMode::kRouted);
     ASSERT_TRUE(requester_->up());

@@ -25,8 +25,8 @@ using emulated::DeviceConfig;
 using emulated::DeviceIdentity;
 using emulated::UdpDevice;
 
-std::unique_ptr<UdpDevice> start_device(ClusterHarness& h, const std::string& ep,
-                                        std::shared_ptr<DeviceConfig> config) {
+std::unique_ptr<UdpDevice> start_queue_device(ClusterHarness& h, const std::string& ep,
+                                              std::shared_ptr<DeviceConfig> config) {
   emulated::UdpDeviceOptions opt;
   opt.transmission.ack_timeout = std::chrono::milliseconds(500);
   opt.bind_address = boost::asio::ip::make_address("127.0.0.1");
@@ -57,7 +57,7 @@ TEST(SendEndToEnd, DeviceSendsAreAnnouncedAndKeptAsLastValues) {
     config->lifetime_s = 120;
     config->send_period = std::chrono::milliseconds(200);
     config->send_cbor = cbor;
-    auto dev = start_device(h, ep, config);
+    auto dev = start_queue_device(h, ep, config);
     ASSERT_TRUE(h.wait_for("LWM2M_EVENT",
                            [&](const std::vector<std::string>& all) {
                              size_t n = 0;
@@ -107,7 +107,7 @@ TEST(SendEndToEnd, DeregistrationForgetsTheLastValues) {
   auto config = std::make_shared<DeviceConfig>();
   config->lifetime_s = 120;
   config->send_period = std::chrono::milliseconds(100);
-  auto dev = start_device(h, "send-gone", config);
+  auto dev = start_queue_device(h, "send-gone", config);
   ASSERT_TRUE(h.wait_for("LWM2M_EVENT", [&](const std::vector<std::string>& all) {
     for (const auto& m : all)
       if (is_event(m, "send", "send-gone")) return true;
@@ -169,7 +169,7 @@ size_t count_of(const std::vector<std::string>& all, const std::string& needle) 
 TEST(QueueModeEndToEnd, ReadForASleepingDeviceIsAnsweredAfterItsNextUpdate) {
   ClusterHarness h(queue_harness());
   ASSERT_TRUE(h.start()) << h.error();
-  auto dev = start_device(h, "queue-1", queue_device(4));  // Update every 3.6 s
+  auto dev = start_queue_device(h, "queue-1", queue_device(4));  // Update every 3.6 s
   auto reg = h.redis({"GET", "REG:EP:{queue-1}"});
   ASSERT_TRUE(reg && reg->is_string());
   EXPECT_NE(reg->str.find("\"queue\":true"), std::string::npos) << reg->str;
@@ -200,7 +200,7 @@ TEST(QueueModeEndToEnd, ReadForASleepingDeviceIsAnsweredAfterItsNextUpdate) {
 TEST(QueueModeEndToEnd, RequestTimesOutWhileTheDeviceSleepsAndTheWaitIsBounded) {
   ClusterHarness h(queue_harness(1));
   ASSERT_TRUE(h.start()) << h.error();
-  auto dev = start_device(h, "queue-2", queue_device(120));  // no Update for 108 s
+  auto dev = start_queue_device(h, "queue-2", queue_device(120));  // no Update for 108 s
   ASSERT_TRUE(wait_event(h, "sleeping", "queue-2")) << "never announced sleeping";
 
   // The first waits (1 per device here), the second is refused at once.

@@ -25,7 +25,7 @@ using namespace std::chrono_literals;
 
 const asio::ip::address kFirst = asio::ip::make_address("127.64.0.1");
 
-std::shared_ptr<DeviceConfig> config() {
+std::shared_ptr<DeviceConfig> group_config() {
   auto c = std::make_shared<DeviceConfig>();
   c->sample_period = 50ms;
   c->retry_base = 60000ms;  // no second Register within a test
@@ -41,7 +41,7 @@ AnyIpDeviceGroupOptions options() {
 }
 
 void fill(AnyIpDeviceGroup& group, int devices) {
-  auto c = config();
+  auto c = group_config();
   for (int i = 0; i < devices; ++i)
     group.add(Device(c, DeviceIdentity{"grp-" + std::to_string(i), uint64_t(i + 1), "", ""}),
               uint64_t(1000 + i));

@@ -16,23 +16,13 @@
 
 #include "emulated_clients/device_config.h"
 #include "lwm2m/coap_message.h"
+#include "tests/support/test_util.h"
 
 namespace fogm2m::emulated::testing {
 
 using namespace std::chrono_literals;
 
-// Runs `io` one handler at a time until `done()` or `timeout`; true when done.
-// Waits on events only (run_one_for returns as soon as a handler ran).
-inline bool run_until(boost::asio::io_context& io, const std::function<bool()>& done,
-                      std::chrono::milliseconds timeout = 10s) {
-  const auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    if (io.stopped()) io.restart();
-    io.run_one_for(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
-  }
-  return true;
-}
+using fogm2m::test::run_until;
 
 // A raw CoAP peer on a loopback socket: plays the LwM2M server or a client.
 class Peer {

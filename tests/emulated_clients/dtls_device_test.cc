@@ -50,8 +50,8 @@ class SilentPeer {
   std::vector<std::pair<uint16_t, std::string>> datagrams_;
 };
 
-Device make_device(const std::string& ep, std::shared_ptr<const DeviceConfig> config,
-                   bool psk = true) {
+Device dtls_device_for(const std::string& ep, std::shared_ptr<const DeviceConfig> config,
+                       bool psk = true) {
   return Device(std::move(config),
                 DeviceIdentity{ep, 7, psk ? ep + "-id" : "", psk ? ep + "-key" : ""});
 }
@@ -75,7 +75,7 @@ TEST(DtlsDevice, RefusesADeviceWithoutPsk) {
   SilentPeer peer(io);
   auto config = std::make_shared<DeviceConfig>();
   {
-    DtlsDevice device(**ctx, peer.endpoint(), make_device("nosec", config, false),
+    DtlsDevice device(**ctx, peer.endpoint(), dtls_device_for("nosec", config, false),
                       loopback_options());
     Status st = device.start();
     ASSERT_FALSE(st.ok());
@@ -91,7 +91,7 @@ TEST(DtlsDevice, StopDuringTheHandshakeEndsAtOnce) {
   ASSERT_TRUE(ctx.ok()) << ctx.error().message;
   SilentPeer peer(io);
   auto config = std::make_shared<DeviceConfig>();
-  DtlsDevice device(**ctx, peer.endpoint(), make_device("hs-stop", config), loopback_options());
+  DtlsDevice device(**ctx, peer.endpoint(), dtls_device_for("hs-stop", config), loopback_options());
   ASSERT_TRUE(device.start().ok());
   const uint16_t port = device.local_endpoint().port();
   EXPECT_NE(port, 0);
@@ -119,7 +119,7 @@ TEST(DtlsDevice, HandshakeTimeoutFailsRegisterAndRetriesOnAFreshSession) {
   config->retry_max = std::chrono::milliseconds(100);
   DtlsDeviceOptions options = loopback_options();
   options.handshake_timeout = std::chrono::milliseconds(200);
-  DtlsDevice device(**ctx, peer.endpoint(), make_device("hs-timeout", config), options);
+  DtlsDevice device(**ctx, peer.endpoint(), dtls_device_for("hs-timeout", config), options);
   ASSERT_TRUE(device.start().ok());
   ASSERT_TRUE(run_until(io, [&] { return device.stats().handshake_failures >= 2; }));
   EXPECT_EQ(device.stats().handshakes, 0u);
@@ -155,7 +155,7 @@ TEST(DtlsDevice, ThousandDevicesEachHaveTheirOwnPortAndModestMemory) {
   devices.reserve(kDevices);
   for (size_t i = 0; i < kDevices; ++i)
     devices.push_back(std::make_unique<DtlsDevice>(
-        **ctx, peer.endpoint(), make_device("mem-" + std::to_string(i), config), options));
+        **ctx, peer.endpoint(), dtls_device_for("mem-" + std::to_string(i), config), options));
   const size_t constructed = mallinfo2().uordblks;
   for (size_t i = 0; i < kDevices; ++i) ASSERT_TRUE(devices[i]->start().ok()) << i;
   ASSERT_TRUE(run_until(

@@ -41,7 +41,7 @@ using lwm2m::CoapType;
 using lwm2m::ContentFormat;
 namespace opt = lwm2m::coap_option;
 
-std::shared_ptr<DeviceConfig> config(std::chrono::milliseconds sample_period = 50ms) {
+std::shared_ptr<DeviceConfig> udp_config(std::chrono::milliseconds sample_period = 50ms) {
   auto c = std::make_shared<DeviceConfig>();
   c->sample_period = sample_period;
   c->retry_base = 60000ms;  // no second Register within a test
@@ -79,7 +79,7 @@ TEST(UdpDevice, RegistersThenDeregistersOnStop) {
   std::vector<RegistrationState> states;
   UdpDeviceOptions o = fast_options();
   o.on_registration_state = [&](RegistrationState s) { states.push_back(s); };
-  UdpDevice dev(io, server.endpoint(), Device(config(), DeviceIdentity{"udp-1", 5, "", ""}), o);
+  UdpDevice dev(io, server.endpoint(), Device(udp_config(), DeviceIdentity{"udp-1", 5, "", ""}), o);
   ASSERT_TRUE(dev.start().ok());
   EXPECT_NE(dev.local_endpoint().port(), 0);
 
@@ -122,7 +122,7 @@ TEST(UdpDevice, RegistersThenDeregistersOnStop) {
 TEST(UdpDevice, StopWhenNotRegisteredClosesAtOnce) {
   asio::io_context io;
   Peer server(io);
-  UdpDevice dev(io, server.endpoint(), Device(config(), DeviceIdentity{"udp-2", 5, "", ""}),
+  UdpDevice dev(io, server.endpoint(), Device(udp_config(), DeviceIdentity{"udp-2", 5, "", ""}),
                 fast_options(false));
   ASSERT_TRUE(dev.start().ok());
   EXPECT_FALSE(dev.start().ok());  // already running
@@ -136,7 +136,7 @@ TEST(UdpDevice, StopWhenNotRegisteredClosesAtOnce) {
 TEST(UdpDevice, RetransmitsUntilAnswered) {
   asio::io_context io;
   Peer server(io);
-  UdpDevice dev(io, server.endpoint(), Device(config(), DeviceIdentity{"udp-3", 5, "", ""}),
+  UdpDevice dev(io, server.endpoint(), Device(udp_config(), DeviceIdentity{"udp-3", 5, "", ""}),
                 fast_options());
   ASSERT_TRUE(dev.start().ok());
   auto first = server.next();
@@ -162,7 +162,7 @@ TEST(UdpDevice, GivesUpAfterMaxRetransmit) {
   UdpDeviceOptions o = fast_options();
   o.transmission.ack_timeout = 20ms;
   o.transmission.max_retransmit = 2;
-  UdpDevice dev(io, server.endpoint(), Device(config(), DeviceIdentity{"udp-4", 5, "", ""}), o);
+  UdpDevice dev(io, server.endpoint(), Device(udp_config(), DeviceIdentity{"udp-4", 5, "", ""}), o);
   ASSERT_TRUE(dev.start().ok());
   ASSERT_TRUE(run_until(io, [&] { return dev.stats().timeouts == 1; }));
   EXPECT_EQ(dev.device().registration_state(), RegistrationState::kRegisterDue);
@@ -178,7 +178,7 @@ TEST(UdpDevice, GivesUpAfterMaxRetransmit) {
 TEST(UdpDevice, SeparateResponse) {
   asio::io_context io;
   Peer server(io);
-  UdpDevice dev(io, server.endpoint(), Device(config(), DeviceIdentity{"udp-5", 5, "", ""}),
+  UdpDevice dev(io, server.endpoint(), Device(udp_config(), DeviceIdentity{"udp-5", 5, "", ""}),
                 fast_options());
   ASSERT_TRUE(dev.start().ok());
   auto reg = server.next();
@@ -223,7 +223,7 @@ CoapMessage get(std::string_view path, uint16_t mid,
 TEST(UdpDevice, AnswersRequestsOnceAndDuplicatesFromCache) {
   asio::io_context io;
   Peer client(io);
-  UdpDevice dev(io, loopback(9), Device(config(), DeviceIdentity{"udp-6", 5, "", ""}),
+  UdpDevice dev(io, loopback(9), Device(udp_config(), DeviceIdentity{"udp-6", 5, "", ""}),
                 fast_options(false));
   ASSERT_TRUE(dev.start().ok());
   const udp::endpoint device = dev.local_endpoint();
@@ -274,7 +274,7 @@ TEST(UdpDevice, NotificationsToTheObserverUntilReset) {
   asio::io_context io;
   Peer client(io);
   Peer server(io);  // registration goes elsewhere: notifications must not
-  auto c = config(20ms);
+  auto c = udp_config(20ms);
   c->notify_con_every = 3;
   UdpDeviceOptions o = fast_options(false);
   o.transmission.ack_timeout = 3000ms;  // our ACKs may be slow on a loaded machine
@@ -336,7 +336,7 @@ TEST(UdpDevice, NotificationsToTheObserverUntilReset) {
 TEST(UdpDevice, UnacknowledgedConNotificationEndsTheObservation) {
   asio::io_context io;
   Peer client(io);
-  auto c = config(1000ms);  // the CON gives up (60 ms) long before the next sample
+  auto c = udp_config(1000ms);  // the CON gives up (60 ms) long before the next sample
   c->notify_con_every = 1;
   UdpDeviceOptions o = fast_options(false);
   o.transmission.ack_timeout = 20ms;
@@ -368,9 +368,9 @@ class CoapClientInterop : public ::testing::Test {
   void SetUp() override {
     if (access(kCoapClient, X_OK) != 0)
       GTEST_SKIP() << kCoapClient << " not installed (libcoap3-bin)";
-    dev_ = std::make_unique<UdpDevice>(io_, loopback(9),
-                                       Device(config(), DeviceIdentity{"interop-1", 11, "", ""}),
-                                       fast_options(false));
+    dev_ = std::make_unique<UdpDevice>(
+        io_, loopback(9), Device(udp_config(), DeviceIdentity{"interop-1", 11, "", ""}),
+        fast_options(false));
     ASSERT_TRUE(dev_->start().ok());
     base_ = "coap://127.0.0.1:" + std::to_string(dev_->local_endpoint().port());
   }

@@ -14,6 +14,8 @@
 namespace fogm2m::lwm2m {
 namespace {
 
+using testing::bytes;
+
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 using testing::device_instance;
@@ -26,7 +28,7 @@ using testing::kAllTypesObject;
 // gives in TLV, JSON and SenML) in LwM2M CBOR (TS-Core 1.2 7.4.7): maps
 // nested from the object down, Time as tag 1.
 // clang-format off
-constexpr std::string_view kSpecDevice =
+constexpr std::string_view kSpecDeviceLwm2mCbor =
     "\xa1" "\x03"                                    // {3:
     "\xa1" "\x00"                                    //  {0:
     "\xad"                                           //   map(13)
@@ -44,10 +46,6 @@ constexpr std::string_view kSpecDevice =
     "\x0e\x66" "+02:00"
     "\x10\x61" "U"sv;
 // clang-format on
-
-std::vector<uint8_t> bytes(std::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
 
 class CodecLwm2mCbor : public ::testing::Test {
  protected:
@@ -83,13 +81,13 @@ class CodecLwm2mCbor : public ::testing::Test {
 };
 
 TEST_F(CodecLwm2mCbor, SpecDeviceExampleEncodesByteExact) {
-  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDevice);
+  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDeviceLwm2mCbor);
 }
 
 TEST_F(CodecLwm2mCbor, SpecDeviceExampleDecodes) {
-  EXPECT_EQ(ok(Path(3, 0), kSpecDevice), Node(device_instance()));
+  EXPECT_EQ(ok(Path(3, 0), kSpecDeviceLwm2mCbor), Node(device_instance()));
   // The same payload answers a Read of the object, and of one resource inside it.
-  EXPECT_EQ(ok(Path(3), kSpecDevice), Node(Object{3, {device_instance()}}));
+  EXPECT_EQ(ok(Path(3), kSpecDeviceLwm2mCbor), Node(Object{3, {device_instance()}}));
 }
 
 // Keys start at the object whatever the request path: a single resource,
@@ -240,7 +238,7 @@ TEST_F(CodecLwm2mCbor, RegisteredAs11544) {
   EXPECT_FALSE(carries_composite(ContentFormat::kLwm2mCbor));
   auto b = lwm2m::encode(ContentFormat::kLwm2mCbor, Path(3, 0), device_instance());
   ASSERT_TRUE(b.ok());
-  EXPECT_EQ(std::string(b->begin(), b->end()), kSpecDevice);
+  EXPECT_EQ(std::string(b->begin(), b->end()), kSpecDeviceLwm2mCbor);
 }
 
 }  // namespace

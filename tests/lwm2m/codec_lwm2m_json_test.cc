@@ -9,31 +9,29 @@
 namespace fogm2m::lwm2m {
 namespace {
 
+using testing::bytes;
+
 using testing::device_instance;
 using testing::kAllTypesObject;
 
-std::vector<uint8_t> bytes(std::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
-
 // The JSON example of OMA-TS-LightweightM2M-V1_0 6.4.4 (Read /3/0), whitespace removed.
-constexpr std::string_view kSpecDevice = R"({"bn":"/3/0/","e":[)"
-                                         R"({"n":"0","sv":"Open Mobile Alliance"},)"
-                                         R"({"n":"1","sv":"Lightweight M2M Client"},)"
-                                         R"({"n":"2","sv":"345000123"},)"
-                                         R"({"n":"3","sv":"1.0"},)"
-                                         R"({"n":"6/0","v":1},)"
-                                         R"({"n":"6/1","v":5},)"
-                                         R"({"n":"7/0","v":3800},)"
-                                         R"({"n":"7/1","v":5000},)"
-                                         R"({"n":"8/0","v":125},)"
-                                         R"({"n":"8/1","v":900},)"
-                                         R"({"n":"9","v":100},)"
-                                         R"({"n":"10","v":15},)"
-                                         R"({"n":"11/0","v":0},)"
-                                         R"({"n":"13","v":1367491215},)"
-                                         R"({"n":"14","sv":"+02:00"},)"
-                                         R"({"n":"16","sv":"U"}]})";
+constexpr std::string_view kSpecDeviceLwm2mJson = R"({"bn":"/3/0/","e":[)"
+                                                  R"({"n":"0","sv":"Open Mobile Alliance"},)"
+                                                  R"({"n":"1","sv":"Lightweight M2M Client"},)"
+                                                  R"({"n":"2","sv":"345000123"},)"
+                                                  R"({"n":"3","sv":"1.0"},)"
+                                                  R"({"n":"6/0","v":1},)"
+                                                  R"({"n":"6/1","v":5},)"
+                                                  R"({"n":"7/0","v":3800},)"
+                                                  R"({"n":"7/1","v":5000},)"
+                                                  R"({"n":"8/0","v":125},)"
+                                                  R"({"n":"8/1","v":900},)"
+                                                  R"({"n":"9","v":100},)"
+                                                  R"({"n":"10","v":15},)"
+                                                  R"({"n":"11/0","v":0},)"
+                                                  R"({"n":"13","v":1367491215},)"
+                                                  R"({"n":"14","sv":"+02:00"},)"
+                                                  R"({"n":"16","sv":"U"}]})";
 
 class CodecLwm2mJson : public ::testing::Test {
  protected:
@@ -60,11 +58,11 @@ class CodecLwm2mJson : public ::testing::Test {
 };
 
 TEST_F(CodecLwm2mJson, SpecDeviceExampleDecodes) {
-  EXPECT_EQ(ok(Path(3, 0), kSpecDevice), Node(device_instance()));
+  EXPECT_EQ(ok(Path(3, 0), kSpecDeviceLwm2mJson), Node(device_instance()));
 }
 
 TEST_F(CodecLwm2mJson, SpecDeviceExampleEncodesByteExact) {
-  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDevice);
+  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDeviceLwm2mJson);
 }
 
 TEST_F(CodecLwm2mJson, NamesResolveAgainstTheBaseName) {
@@ -228,7 +226,7 @@ TEST_F(CodecLwm2mJson, RejectsMalformedDocuments) {
 }
 
 TEST_F(CodecLwm2mJson, OldContentFormatNumberIsAccepted) {
-  auto n = lwm2m::decode(ContentFormat::kOldJson, Path(3, 0), bytes(kSpecDevice), models);
+  auto n = lwm2m::decode(ContentFormat::kOldJson, Path(3, 0), bytes(kSpecDeviceLwm2mJson), models);
   ASSERT_TRUE(n.ok());
   EXPECT_EQ(*n, Node(device_instance()));
 }

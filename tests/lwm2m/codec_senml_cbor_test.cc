@@ -14,6 +14,8 @@
 namespace fogm2m::lwm2m {
 namespace {
 
+using testing::bytes;
+
 using namespace std::string_literals;
 using namespace std::string_view_literals;
 using testing::device_instance;
@@ -27,7 +29,7 @@ using testing::kAllTypesObject;
 // [{-2: "/3/0/", 0: "0", 3: "Open Mobile Alliance"}, {0: "1", 3: "Lightweight
 // M2M Client"}, ..., {0: "6/0", 2: 1}, ..., {0: "13", 2: 1367491215}, ...].
 // clang-format off
-constexpr std::string_view kSpecDevice =
+constexpr std::string_view kSpecDeviceSenmlCbor =
     "\x90"                                                              // array(16)
     "\xa3" "\x21\x65" "/3/0/" "\x00\x61" "0" "\x03\x74" "Open Mobile Alliance"
     "\xa2" "\x00\x61" "1" "\x03\x76" "Lightweight M2M Client"
@@ -91,10 +93,6 @@ std::string A(std::initializer_list<std::string> items) {
 }
 const std::string kTrue = "\xf5", kFalse = "\xf4", kNull = "\xf6";
 
-std::vector<uint8_t> bytes(std::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
-
 class CodecSenmlCbor : public ::testing::Test {
  protected:
   ModelRegistry models = testing::codec_test_models();
@@ -128,11 +126,11 @@ class CodecSenmlCbor : public ::testing::Test {
 };
 
 TEST_F(CodecSenmlCbor, SpecDeviceExampleDecodes) {
-  EXPECT_EQ(ok(Path(3, 0), kSpecDevice), Node(device_instance()));
+  EXPECT_EQ(ok(Path(3, 0), kSpecDeviceSenmlCbor), Node(device_instance()));
 }
 
 TEST_F(CodecSenmlCbor, SpecDeviceExampleEncodesByteExact) {
-  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDevice);
+  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDeviceSenmlCbor);
 }
 
 // The object-link example of TS-Core 7.4.4 (object 66 part) in SenML CBOR:
@@ -455,7 +453,7 @@ TEST_F(CodecSenmlCbor, ThroughTheCodecDispatch) {
   EXPECT_FALSE(can_encode(ContentFormat::kSenmlCbor, Path()));
   auto e = lwm2m::encode(ContentFormat::kSenmlCbor, Path(3, 0), device_instance());
   ASSERT_TRUE(e.ok());
-  EXPECT_EQ(std::string(e->begin(), e->end()), kSpecDevice);
+  EXPECT_EQ(std::string(e->begin(), e->end()), kSpecDeviceSenmlCbor);
   auto d = lwm2m::decode(ContentFormat::kSenmlCbor, Path(3, 0), *e, models);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(*d, Node(device_instance()));

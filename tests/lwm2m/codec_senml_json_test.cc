@@ -9,30 +9,29 @@
 namespace fogm2m::lwm2m {
 namespace {
 
+using testing::bytes;
+
 using testing::device_instance;
 using testing::kAllTypesObject;
 
-std::vector<uint8_t> bytes(std::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
-
 // LwM2M 1.1 TS-Core 7.4.4, SenML JSON example (Read /3/0), whitespace removed.
-constexpr std::string_view kSpecDevice = R"([{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},)"
-                                         R"({"n":"1","vs":"Lightweight M2M Client"},)"
-                                         R"({"n":"2","vs":"345000123"},)"
-                                         R"({"n":"3","vs":"1.0"},)"
-                                         R"({"n":"6/0","v":1},)"
-                                         R"({"n":"6/1","v":5},)"
-                                         R"({"n":"7/0","v":3800},)"
-                                         R"({"n":"7/1","v":5000},)"
-                                         R"({"n":"8/0","v":125},)"
-                                         R"({"n":"8/1","v":900},)"
-                                         R"({"n":"9","v":100},)"
-                                         R"({"n":"10","v":15},)"
-                                         R"({"n":"11/0","v":0},)"
-                                         R"({"n":"13","v":1367491215},)"
-                                         R"({"n":"14","vs":"+02:00"},)"
-                                         R"({"n":"16","vs":"U"}])";
+constexpr std::string_view kSpecDeviceSenmlJson =
+    R"([{"bn":"/3/0/","n":"0","vs":"Open Mobile Alliance"},)"
+    R"({"n":"1","vs":"Lightweight M2M Client"},)"
+    R"({"n":"2","vs":"345000123"},)"
+    R"({"n":"3","vs":"1.0"},)"
+    R"({"n":"6/0","v":1},)"
+    R"({"n":"6/1","v":5},)"
+    R"({"n":"7/0","v":3800},)"
+    R"({"n":"7/1","v":5000},)"
+    R"({"n":"8/0","v":125},)"
+    R"({"n":"8/1","v":900},)"
+    R"({"n":"9","v":100},)"
+    R"({"n":"10","v":15},)"
+    R"({"n":"11/0","v":0},)"
+    R"({"n":"13","v":1367491215},)"
+    R"({"n":"14","vs":"+02:00"},)"
+    R"({"n":"16","vs":"U"}])";
 
 class CodecSenmlJson : public ::testing::Test {
  protected:
@@ -59,11 +58,11 @@ class CodecSenmlJson : public ::testing::Test {
 };
 
 TEST_F(CodecSenmlJson, SpecDeviceExampleDecodes) {
-  EXPECT_EQ(ok(Path(3, 0), kSpecDevice), Node(device_instance()));
+  EXPECT_EQ(ok(Path(3, 0), kSpecDeviceSenmlJson), Node(device_instance()));
 }
 
 TEST_F(CodecSenmlJson, SpecDeviceExampleEncodesByteExact) {
-  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDevice);
+  EXPECT_EQ(encode(Path(3, 0), device_instance()), kSpecDeviceSenmlJson);
 }
 
 // The object-link example of 7.4.4 (object 66 part): "bn" changes mid-pack.

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -16,6 +17,11 @@
 #include "lwm2m/node.h"
 
 namespace fogm2m::lwm2m::testing {
+
+// The bytes of a text, as the decoders take them.
+inline std::vector<uint8_t> bytes(std::string_view s) {
+  return {s.begin(), s.end()};
+}
 
 // Resource ids of the all-types object 10240: single resources use the
 // ResourceType's number (1 String ... 9 Corelnk), multiple ones 100 + it.

@@ -12,12 +12,10 @@
 namespace fogm2m::lwm2m {
 namespace {
 
+using testing::bytes;
+
 using testing::kAllTypesObject;
 using testing::kMultipleBase;
-
-std::vector<uint8_t> bytes(std::string_view s) {
-  return std::vector<uint8_t>(s.begin(), s.end());
-}
 
 class CodecText : public ::testing::Test {
  protected:

@@ -269,7 +269,7 @@ struct BrokenCase {
   const char* message;  // after "<path>: "
 };
 
-class DdfBrokenFileTest : public testing::TestWithParam<BrokenCase> {};
+class DdfBrokenFileTest : public ::testing::TestWithParam<BrokenCase> {};
 
 TEST_P(DdfBrokenFileTest, ErrorNamesFileAndElement) {
   const BrokenCase& c = GetParam();
@@ -284,7 +284,7 @@ TEST_P(DdfBrokenFileTest, ErrorNamesFileAndElement) {
 
 INSTANTIATE_TEST_SUITE_P(
     Ddf, DdfBrokenFileTest,
-    testing::Values(
+    ::testing::Values(
         BrokenCase{"unknown_type.xml", ErrorKind::kMalformed,
                    "Object[0]/Resources/Item[ID=5702]/Type: unknown type \"Flot\""},
         BrokenCase{"missing_object_id.xml", ErrorKind::kMalformed, "Object[0]: missing ObjectID"},
@@ -308,7 +308,7 @@ INSTANTIATE_TEST_SUITE_P(
                    "Object[0]/Mandatory: expected Mandatory or Optional, got \"Required\""},
         BrokenCase{"no_object.xml", ErrorKind::kMalformed, "LWM2M: no Object element"},
         BrokenCase{"no_root.xml", ErrorKind::kMalformed, "missing <LWM2M> root element"}),
-    [](const testing::TestParamInfo<BrokenCase>& param_info) {
+    [](const ::testing::TestParamInfo<BrokenCase>& param_info) {
       std::string name = param_info.param.file;
       name = name.substr(0, name.find('.'));
       return name;

@@ -7,7 +7,7 @@
 namespace fogm2m::lwm2m {
 namespace {
 
-ObjectInstance device_instance() {
+ObjectInstance sample_device() {
   return ObjectInstance{0,
                         {Resource::single(0, "Open Mobile Alliance"),
                          Resource::multi(7, {{0, int64_t{3800}}, {1, int64_t{5000}}}),
@@ -15,7 +15,7 @@ ObjectInstance device_instance() {
 }
 
 TEST(Node, FindsChildrenById) {
-  auto oi = device_instance();
+  auto oi = sample_device();
   ASSERT_NE(oi.find(7), nullptr);
   EXPECT_EQ(oi.find(7)->find(1)->value, Value(int64_t{5000}));
   EXPECT_EQ(oi.find(8), nullptr);
@@ -26,7 +26,7 @@ TEST(Node, FindsChildrenById) {
 }
 
 TEST(Node, FlattensInPathOrder) {
-  Object o{3, {device_instance()}};
+  Object o{3, {sample_device()}};
   auto leaves = flatten(Path(3), o);
   ASSERT_EQ(leaves.size(), 4u);
   EXPECT_EQ(leaves[0].path, Path(3, 0, 0));
@@ -35,7 +35,7 @@ TEST(Node, FlattensInPathOrder) {
   EXPECT_EQ(leaves[3].path, Path(3, 0, 13));
   EXPECT_EQ(leaves[3].value, Value(Time{1367491215}));
 
-  EXPECT_EQ(flatten(Path(3, 0, 7), device_instance().resources[1]).size(), 2u);
+  EXPECT_EQ(flatten(Path(3, 0, 7), sample_device().resources[1]).size(), 2u);
   EXPECT_EQ(flatten(Path(3, 0, 7, 1), ResourceInstance{1, int64_t{5}})[0].path, Path(3, 0, 7, 1));
   EXPECT_EQ(node_depth(Node{ResourceInstance{}}), 4);
   EXPECT_EQ(node_depth(Node{Object{}}), 1);

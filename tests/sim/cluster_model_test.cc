@@ -3,13 +3,15 @@
 // nodes, less throttling; a knee for one node).
 #include "sim/cluster_model.h"
 
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include "sim/sweep_runner.h"
+#include "tests/sim/record_json.h"
 
 namespace fogm2m::sim {
 namespace {
+
+using test::record_json;
 
 schema::Scenario small_scenario() {
   schema::Scenario s;
@@ -37,12 +39,6 @@ schema::Point point(uint32_t devices, uint32_t nodes, double rate, bool dtls = f
   p.set_sampling_interval_ms(50);
   p.set_lifetime_s(300);
   return p;
-}
-
-std::string json(const schema::ResultRecord& r) {
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(r, &out);
-  return out;
 }
 
 TEST(ClusterModel, RecordHasEveryFieldFilled) {
@@ -97,7 +93,7 @@ TEST(ClusterModel, SameSeedSameRecordBitForBit) {
   auto a = simulate_point(s, point(80, 1, 150), 0, 0, SimParams{});
   auto b = simulate_point(s, point(80, 1, 150), 0, 0, SimParams{});
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(json(a->record), json(b->record));
+  EXPECT_EQ(record_json(a->record), record_json(b->record));
   EXPECT_EQ(a->latency_us, b->latency_us);
   s.set_seed(43);
   auto c = simulate_point(s, point(80, 1, 150), 0, 0, SimParams{});
@@ -113,7 +109,7 @@ TEST(ClusterModel, SweepResultsDoNotDependOnThreads) {
     auto status = run_sweep(s, all_runs(points, 2), SimParams{}, threads,
                             [&](const SweepRun&, Result<PointOutcome>& r) -> Status {
                               if (!r) return r.error();
-                              out.push_back(json(r->record));
+                              out.push_back(record_json(r->record));
                               return {};
                             });
     EXPECT_TRUE(status.ok());

@@ -2,7 +2,6 @@
 // survivors take its devices over, the fallback node answers requests for
 // them meanwhile, and the record's FaultStats says what it cost. Other
 // fault kinds are recorded as not modelled.
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,9 +9,12 @@
 
 #include "sim/cluster_model.h"
 #include "sim/simulate.h"
+#include "tests/sim/record_json.h"
 
 namespace fogm2m::sim {
 namespace {
+
+using test::record_json;
 
 // scenarios/faults.yaml's first fault, shortened: 3 nodes, 300 observed
 // devices notifying 20/s each, 200 reads/s, node-2 killed 6 s into the load.
@@ -64,12 +66,6 @@ void print_figures(const char* what, const schema::ResultRecord& r) {
       fs.observations_reestablished(), fs.notifications_lost(), fs.notification_gap_max_s(),
       fs.notification_gap_p99_s(), r.requests_sent(), r.requests_errored(), r.latency().p99_ms(),
       r.nodes(0).registrations(), r.nodes(1).registrations(), r.nodes(2).registrations());
-}
-
-std::string json(const schema::ResultRecord& r) {
-  std::string out;
-  (void)google::protobuf::util::MessageToJsonString(r, &out);
-  return out;
 }
 
 TEST(FaultModel, KillNodeIsRecoveredFromLikeOnTheTestbed) {
@@ -140,7 +136,7 @@ TEST(FaultModel, SameSeedSameRecord) {
   auto a = simulate_point(s, faults_point(), 0, 0, SimParams{});
   auto b = simulate_point(s, faults_point(), 0, 0, SimParams{});
   ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(json(a->record), json(b->record));
+  EXPECT_EQ(record_json(a->record), record_json(b->record));
   EXPECT_EQ(a->latency_us, b->latency_us);
 }
 

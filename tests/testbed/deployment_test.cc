@@ -30,22 +30,15 @@
 #include "testbed/command.h"
 #include "testbed/host_sysctl.h"
 #include "testbed/netns.h"
+#include "tests/testbed/testbed_test_util.h"
 
 namespace fogm2m::testbed {
 namespace {
 
-CommandOptions inside(const std::string& netns) {
-  CommandOptions options;
-  options.netns = netns;
-  return options;
-}
+using test::inside;
+using test::read_text;
 
 const std::string kFogm2m = std::string(FOGM2M_BINARY_DIR) + "/cli/fogm2m";
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
 
 bool fleet_available() {
   auto help = run_command({kFogm2m, "fleet", "--help"});

@@ -20,15 +20,12 @@
 #include "testbed/load_balancer.h"
 #include "testbed/netns.h"
 #include "testbed/topology.h"
+#include "tests/testbed/testbed_test_util.h"
 
 namespace fogm2m::testbed {
 namespace {
 
-CommandOptions inside(const std::string& netns) {
-  CommandOptions options;
-  options.netns = netns;
-  return options;
-}
+using test::inside;
 
 ino_t current_netns_inode() {
   struct stat st {};

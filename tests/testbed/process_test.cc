@@ -14,9 +14,12 @@
 #include "testbed/cleanup.h"
 #include "testbed/command.h"
 #include "testbed/netns.h"
+#include "tests/testbed/testbed_test_util.h"
 
 namespace fogm2m::testbed {
 namespace {
+
+using test::read_text;
 
 CommandOptions with_input(const std::string& text) {
   CommandOptions options;
@@ -28,11 +31,6 @@ CommandOptions short_timeout() {
   CommandOptions options;
   options.timeout = std::chrono::milliseconds(100);
   return options;
-}
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
 TEST(CommandTest, CapturesOutputExitCodeAndInput) {

@@ -18,11 +18,8 @@ namespace {
 using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
+using testing::peer;
 using testing::ServiceFixture;
-
-PeerInfo peer(uint16_t port = 40000) {
-  return PeerInfo{{"10.0.0.7", port}, false, ""};
-}
 
 CoapMessage request(CoapCode method, const std::string& path, std::vector<std::string> queries = {},
                     std::string links = "") {

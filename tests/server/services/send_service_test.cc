@@ -19,11 +19,8 @@ using lwm2m::coap_code;
 using lwm2m::CoapCode;
 using lwm2m::CoapMessage;
 using lwm2m::ContentFormat;
+using testing::peer;
 using testing::ServiceFixture;
-
-PeerInfo peer(uint16_t port = 40000) {
-  return PeerInfo{{"10.0.0.7", port}, false, ""};
-}
 
 CoapMessage send_request(std::string payload,
                          std::optional<ContentFormat> format = ContentFormat::kSenmlJson) {

@@ -26,6 +26,11 @@
 
 namespace fogm2m::server::testing {
 
+// A plain-CoAP device's address as the transport reports it.
+inline PeerInfo peer(uint16_t port = 40000) {
+  return PeerInfo{{"10.0.0.7", port}, false, ""};
+}
+
 // A CoapTransport whose wire is the test: requests the services send are
 // kept until the test answers them; devices' requests and notifications are
 // handed to the services by the test.
