@@ -7,7 +7,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake pkg-config git
+  build-essential cmake ninja-build pkg-config git
   clang libclang-rt-14-dev clang-format
   libboost1.81-dev libboost-json1.81-dev libboost-system1.81-dev
   libcoap3-dev libcoap3-bin libssl-dev
