@@ -12,11 +12,14 @@ from __future__ import annotations
 import pandas as pd
 
 from .records import POINT_COLUMNS
+from .spread import INTERVAL_METRICS, mean_interval
 
 CURVE_KEY = ["mode", "dtls", "devices", "nodes", "variant"]
 POINT_KEY = CURVE_KEY + ["request_rate"]
 
-# Columns averaged over the repetitions of a point; _min/_max keep the spread.
+# Columns averaged over the repetitions of a point; _median/_min/_max keep the
+# spread, and the metrics of spread.INTERVAL_METRICS also _ci_low/_ci_high
+# (bootstrap 95 % interval of the mean).
 METRICS = [
     "latency_mean_below_p95_ms", "latency_mean_ms", "latency_p50_ms", "latency_p90_ms", "latency_p99_ms",
     "latency_p999_ms", "latency_max_ms", "node_throttling_ratio_mean", "node_throttling_ratio_max",
@@ -47,22 +50,36 @@ def with_variant(records: pd.DataFrame, varying: list[str]) -> pd.DataFrame:
     return records
 
 
+SPREAD_SUFFIXES = ("", "_median", "_min", "_max")
+INTERVAL_SUFFIXES = ("_ci_low", "_ci_high")
+
+
+def point_columns() -> list[str]:
+    """The columns of average_points(), in order."""
+    return POINT_KEY + ["transport", "repetitions"] + [
+        f"{m}{s}" for m in METRICS
+        for s in SPREAD_SUFFIXES + (INTERVAL_SUFFIXES if m in INTERVAL_METRICS else ())]
+
+
 def average_points(records: pd.DataFrame) -> pd.DataFrame:
     """One row per point (POINT_KEY): mean of every metric over the
-    repetitions, plus <metric>_min/<metric>_max and `repetitions`.
-    `records` must already have the variant column and no failed rows."""
+    repetitions, plus <metric>_median/_min/_max, for INTERVAL_METRICS
+    <metric>_ci_low/_ci_high, and `repetitions`. `records` must already have
+    the variant column and no failed rows."""
     if records.empty:
         text = {"mode", "variant", "transport"}
-        columns = POINT_KEY + ["transport", "repetitions"] + [
-            f"{m}{s}" for m in METRICS for s in ("", "_min", "_max")]
-        return pd.DataFrame({c: pd.Series(dtype=object if c in text else float) for c in columns})
+        return pd.DataFrame({c: pd.Series(dtype=object if c in text else float) for c in point_columns()})
     grouped = records.groupby(POINT_KEY, sort=True, dropna=False)
     named = {"repetitions": ("repetition", "size"), "transport": ("transport", "first")}
     for m in METRICS:
         named[m] = (m, "mean")
+        named[f"{m}_median"] = (m, "median")
         named[f"{m}_min"] = (m, "min")
         named[f"{m}_max"] = (m, "max")
-    return grouped.agg(**named).reset_index()
+        if m in INTERVAL_METRICS:
+            named[f"{m}_ci_low"] = (m, lambda v: mean_interval(v)[0])
+            named[f"{m}_ci_high"] = (m, lambda v: mean_interval(v)[1])
+    return grouped.agg(**named).reset_index()[point_columns()]
 
 
 def curves(points: pd.DataFrame):

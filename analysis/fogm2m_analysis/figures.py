@@ -5,8 +5,10 @@ per device count, a line per node count, CoAP and DTLS side by side), 4.3
 (CPU throttling ratio per node, same panels) and 4.4 (memory per node vs
 devices, network throughput per node vs request rate), plus latency
 percentiles and latency distributions, which the study did not show.
-Measured points are solid lines, simulated ones dashed; a shaded band is the
-min..max over repetitions where a point ran more than once. Each builder
+Measured points are solid lines, simulated ones dashed; where a point ran more
+than once, a shaded band is the min..max over its repetitions and, for the
+metrics of spread.INTERVAL_METRICS, an error bar the bootstrap 95 % interval
+of their mean. Each builder
 returns a FigureOutput; when a figure cannot be drawn from the records at
 hand it has no files and a note saying why.
 """
@@ -134,7 +136,8 @@ def node_cpu_per_message_vs_rate(ctx: Context) -> FigureOutput:
         title="Node CPU per 1,000 messages vs request rate",
         caption=("CPU time of all nodes' cgroups over the window per 1,000 messages they handled (answered "
                  "requests + forwarded notifications): the cost the performance gate watches. The band spans "
-                 "the repetitions of a point (min to max): how far runs of the same point disagree."))
+                 "the repetitions of a point (min to max): how far runs of the same point disagree; the error "
+                 "bar is the bootstrap 95 % interval of their mean."))
     return _rate_figure(ctx, out, "node_cpu_ms_per_1000_messages", "ms CPU per 1,000 messages")
 
 
@@ -202,7 +205,9 @@ def _draw_curves(ctx: Context, ax, points: pd.DataFrame, column: str, scale: flo
                  band: bool | None = None):
     """One line per (mode, transport, nodes, variant) of `points` over `x`.
     The band is <column>_min..<column>_max: drawn where a point ran more than
-    once, or always / never when `band` says so."""
+    once, or always / never when `band` says so. Error bars are the bootstrap
+    95 % interval of the mean (<column>_ci_low.._ci_high) of points that ran
+    more than once, for the columns that have one."""
     for (mode, _, nodes, variant), curve in points.groupby(["mode", "dtls", "nodes", "variant"], sort=True):
         curve = curve.dropna(subset=[column]).sort_values(x)
         if curve.empty:
@@ -214,6 +219,13 @@ def _draw_curves(ctx: Context, ax, points: pd.DataFrame, column: str, scale: flo
         if band if band is not None else (curve["repetitions"] > 1).any():
             ax.fill_between(curve[x], curve[f"{column}_min"] * scale, curve[f"{column}_max"] * scale,
                             color=colour, alpha=0.15, linewidth=0)
+        repeated = curve[curve["repetitions"] > 1] if "repetitions" in curve else curve.iloc[0:0]
+        if f"{column}_ci_low" in curve and not repeated.empty:
+            y = repeated[column] * scale
+            below = (y - repeated[f"{column}_ci_low"] * scale).clip(lower=0)
+            above = (repeated[f"{column}_ci_high"] * scale - y).clip(lower=0)
+            ax.errorbar(repeated[x], y, yerr=[below, above], fmt="none", ecolor=colour, elinewidth=1,
+                        capsize=2.5)
 
 
 def _reference_latency(ctx: Context, ax, devices: int, transport: str, panel_points: pd.DataFrame):

@@ -227,6 +227,17 @@ def _points_table(points: pd.DataFrame) -> str:
                ("memory_mean_mb", "memory (MB)", _num), ("throughput_bytes_s", "bytes/s per node", _num)]
     if (points["variant"] != "").any():
         columns.insert(4, ("variant", "variant", _text))
+    # Points that ran more than once: the bootstrap 95 % interval of the mean.
+    if (points["repetitions"] > 1).any():
+        points = points.copy()
+        for column in ("latency_mean_ms", "node_cpu_ms_per_1000_messages"):
+            points[f"{column}_ci"] = [
+                f"{_num(lo)[0]}–{_num(hi)[0]}" if runs > 1 else ""
+                for lo, hi, runs in zip(points[f"{column}_ci_low"], points[f"{column}_ci_high"],
+                                        points["repetitions"])]
+        at = [c for c, _, _ in columns].index("latency_p50_ms")
+        columns.insert(at, ("latency_mean_ms_ci", "mean 95% CI (ms)", _text))
+        columns.append(("node_cpu_ms_per_1000_messages_ci", "CPU ms / 1000 msg 95% CI", _text))
     # Through the gateway (`via: gateway`): its CPU and the latency it added.
     if "gateway_cpu_ms_per_1000_requests" in points and points["gateway_cpu_ms_per_1000_requests"].notna().any():
         columns += [("gateway_cpu_ms_per_1000_requests", "gateway CPU ms / 1000 req", _num),

@@ -60,6 +60,9 @@ def build_report(results_dir: str | Path, out_dir: str | Path | None = None, dev
                                         _warmup_s(results.metadata), warnings)
 
     knees.to_csv(out / "knees.csv", index=False)
+    # One row per point: the mean of every metric and its spread over the
+    # repetitions (median, min, max, bootstrap 95 % interval of the mean).
+    points.to_csv(out / "points.csv", index=False)
     if comparison is not None:
         comparison.to_csv(out / "comparison.csv", index=False)
 
