@@ -10,6 +10,7 @@
 #include <map>
 #include <tuple>
 
+#include "results/bootstrap_interval.h"
 #include "results/median.h"
 #include "results/slowed_machine.h"
 #include "sim/sweep_runner.h"
@@ -32,6 +33,12 @@ double memory_sum(const schema::ResultRecord& r) {
 double bytes_sum(const schema::ResultRecord& r) {
   double s = 0;
   for (const auto& n : r.nodes()) s += n.rx_bytes() + n.tx_bytes();
+  return s;
+}
+
+double cpu_sum(const schema::ResultRecord& r) {
+  double s = 0;
+  for (const auto& n : r.nodes()) s += n.cpu_s();
   return s;
 }
 
@@ -69,7 +76,43 @@ PointFigures figures_of(const std::vector<const schema::ResultRecord*>& reps) {
   f.throttling = median_of(reps, max_throttling);
   f.memory_bytes = median_of(reps, memory_sum);
   f.bytes = median_of(reps, bytes_sum);
+  f.node_cpu_s = median_of(reps, cpu_sum);
   return f;
+}
+
+double mean_of(const std::vector<const schema::ResultRecord*>& reps,
+               double (*figure)(const schema::ResultRecord&)) {
+  std::vector<double> values;
+  for (const auto* r : reps) values.push_back(figure(*r));
+  return mean(values);
+}
+
+// The criterion's tolerances (validation.h).
+constexpr double kRelativeTolerance = 0.10;
+constexpr double kThrottlingTolerance = 0.10;  // absolute
+
+// The wider of the measured 95 % interval of the mean and centre +- `tolerance`
+// (relative, or absolute when `absolute`).
+AcceptanceBand band_of(const std::vector<const schema::ResultRecord*>& reps,
+                       double (*figure)(const schema::ResultRecord&), double tolerance,
+                       bool absolute) {
+  std::vector<double> values;
+  for (const auto* r : reps) values.push_back(figure(*r));
+  AcceptanceBand b;
+  b.centre = mean_of(reps, figure);
+  const results::Interval ci = results::bootstrap_mean_interval(values);
+  const double half = absolute ? tolerance : tolerance * std::abs(b.centre);
+  b.low = std::min(ci.low, b.centre - half);
+  b.high = std::max(ci.high, b.centre + half);
+  return b;
+}
+
+// A knee's position on a curve's grid of rates: its index, or the grid's
+// size for "beyond the last rate".
+int grid_index(const std::vector<double>& rates, double knee, bool has_knee) {
+  if (!has_knee) return static_cast<int>(rates.size());
+  const auto at = std::lower_bound(rates.begin(), rates.end(), knee);
+  return static_cast<int>(at - rates.begin());
 }
 
 double spread_of_mean_latency(const std::vector<const schema::ResultRecord*>& reps, double centre) {
@@ -110,6 +153,14 @@ ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
     c.throttling_error = std::abs(c.compared.throttling - c.measured.throttling);
     c.memory_error = relative(c.compared.memory_bytes, c.measured.memory_bytes);
     c.bytes_error = relative(c.compared.bytes, c.measured.bytes);
+    c.node_cpu_error = relative(c.compared.node_cpu_s, c.measured.node_cpu_s);
+    c.latency_band = band_of(reps.measured, mean_latency, kRelativeTolerance, false);
+    c.node_cpu_band = band_of(reps.measured, cpu_sum, kRelativeTolerance, false);
+    c.throttling_band = band_of(reps.measured, max_throttling, kThrottlingTolerance, true);
+    c.accepted = c.latency_band.contains(mean_of(reps.compared, mean_latency)) &&
+                 c.node_cpu_band.contains(mean_of(reps.compared, cpu_sum)) &&
+                 c.throttling_band.contains(mean_of(reps.compared, max_throttling));
+    if (c.accepted) ++report.points_accepted;
     report.points.push_back(std::move(c));
   }
 
@@ -125,21 +176,27 @@ ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
   std::vector<double> knee_errors;
   for (const auto& [key, by_rate] : curves) {
     std::vector<std::pair<double, double>> m, s;
+    std::vector<double> rates;
     for (const auto& [rate, values] : by_rate) {
       m.emplace_back(rate, mean(values.first));
       s.emplace_back(rate, mean(values.second));
+      rates.push_back(rate);
     }
     CurveKnee k;
     std::tie(k.devices, k.nodes, k.dtls) = key;
     k.measured_knee = knee_rate(m, &k.measured_has_knee);
     k.compared_knee = knee_rate(s, &k.compared_has_knee);
     k.error = relative(k.compared_knee, k.measured_knee);
+    k.grid_steps = std::abs(grid_index(rates, k.compared_knee, k.compared_has_knee) -
+                            grid_index(rates, k.measured_knee, k.measured_has_knee));
+    k.accepted = k.grid_steps <= 1;
+    if (k.accepted) ++report.knees_accepted;
     measured_knees[key] = k.measured_has_knee ? k.measured_knee : INFINITY;
     if (k.measured_has_knee || k.compared_has_knee) knee_errors.push_back(k.error);
     if (k.measured_has_knee) ++report.curves_with_knee;
     report.knees.push_back(k);
   }
-  std::vector<double> below, all, p99, thr, mem, bytes, spread;
+  std::vector<double> below, all, p99, thr, mem, bytes, cpu, spread;
   for (auto& c : report.points) {
     c.below_knee = c.point.request_rate() < measured_knees[curve_of(c.point)];
     if (c.below_knee) below.push_back(c.mean_latency_error);
@@ -149,6 +206,7 @@ ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
     thr.push_back(c.throttling_error);
     mem.push_back(c.memory_error);
     bytes.push_back(c.bytes_error);
+    cpu.push_back(c.node_cpu_error);
   }
   report.mean_latency_error_below_knee = mean(below);
   report.mean_latency_error = mean(all);
@@ -156,6 +214,7 @@ ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
   report.throttling_error = mean(thr);
   report.memory_error = mean(mem);
   report.bytes_error = mean(bytes);
+  report.node_cpu_error = mean(cpu);
   report.knee_error = mean(knee_errors);
   report.measured_spread = mean(spread);
   report.points_repeated = spread.size();
@@ -260,37 +319,41 @@ Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord
 std::string format_validation(const ValidationReport& r) {
   std::string out;
   char line[400];
-  std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s %7s\n", "point",
-                "reps", "devices", "nodes", "dtls", "rate", "mean_ms",
-                r.second_sweep ? "2nd_ms" : "sim_ms", "spread", "mean%", "p99%", "thr", "mem%");
+  std::snprintf(line, sizeof line, "%6s %4s %7s %5s %4s %9s %9s %7s %7s %7s %7s %7s %7s %7s %4s\n",
+                "point", "reps", "devices", "nodes", "dtls", "rate", "mean_ms",
+                r.second_sweep ? "2nd_ms" : "sim_ms", "spread", "mean%", "p99%", "thr", "mem%",
+                "cpu%", "ok");
   out += line;
   for (const auto& c : r.points) {
     const auto& p = c.point;
     std::snprintf(line, sizeof line,
                   "%6u %4u %7u %5u %4s %9.1f %9.3f %7.3f %6.1f%% %6.1f%% %6.1f%% %7.3f %6.1f%% "
-                  "bytes %.1f%%\n",
+                  "%6.1f%% %4s bytes %.1f%%\n",
                   c.point_index, c.repetitions, p.devices(), p.nodes(), p.dtls() ? "yes" : "no",
                   p.request_rate(), c.measured.mean_ms, c.compared.mean_ms, 100 * c.measured_spread,
                   100 * c.mean_latency_error, 100 * c.p99_error, c.throttling_error,
-                  100 * c.memory_error, 100 * c.bytes_error);
+                  100 * c.memory_error, 100 * c.node_cpu_error, c.accepted ? "yes" : "NO",
+                  100 * c.bytes_error);
     out += line;
   }
   out += "knees (first rate with mean latency > 2x its lowest-rate value):\n";
   for (const auto& k : r.knees) {
     std::snprintf(line, sizeof line,
-                  "  devices %u nodes %u dtls %s: measured %s%.1f, %s %s%.1f, error %.1f%%\n",
+                  "  devices %u nodes %u dtls %s: measured %s%.1f, %s %s%.1f, error %.1f%%, "
+                  "%d grid step%s apart\n",
                   k.devices, k.nodes, k.dtls ? "yes" : "no", k.measured_has_knee ? "" : "none, >",
                   k.measured_knee, r.second_sweep ? "second run" : "simulated",
-                  k.compared_has_knee ? "" : "none, >", k.compared_knee, 100 * k.error);
+                  k.compared_has_knee ? "" : "none, >", k.compared_knee, 100 * k.error,
+                  k.grid_steps, k.grid_steps == 1 ? "" : "s");
     out += line;
   }
   std::snprintf(line, sizeof line,
                 "overall: mean latency %.1f%%, p99 %.1f%%, throttling ratio %.3f (absolute), "
-                "memory %.1f%%, bytes %.1f%%, "
+                "memory %.1f%%, bytes %.1f%%, node CPU %.1f%%, "
                 "%zu points, %zu of %zu curves with a measured knee\n",
                 100 * r.mean_latency_error, 100 * r.p99_error, r.throttling_error,
-                100 * r.memory_error, 100 * r.bytes_error, r.points.size(), r.curves_with_knee,
-                r.knees.size());
+                100 * r.memory_error, 100 * r.bytes_error, 100 * r.node_cpu_error, r.points.size(),
+                r.curves_with_knee, r.knees.size());
   out += line;
   if (!r.slowed.empty()) out += "left out, measured on a slowed machine: " + r.slowed + "\n";
   if (r.points_in_one_sweep_only > 0)
@@ -313,6 +376,13 @@ std::string format_validation(const ValidationReport& r) {
     std::snprintf(line, sizeof line,
                   "validation: mean latency error below knee %.1f%%, knee error %.1f%%\n",
                   100 * r.mean_latency_error_below_knee, 100 * r.knee_error);
+  out += line;
+  std::snprintf(line, sizeof line,
+                "criterion: %zu of %zu points within the wider of the measured 95%% interval and "
+                "+-10%% (mean latency, node CPU; throttling +-0.1), %zu of %zu knees within one "
+                "grid step: %s\n",
+                r.points_accepted, r.points.size(), r.knees_accepted, r.knees.size(),
+                r.accepted() ? "PASS" : "FAIL");
   out += line;
   return out;
 }

@@ -19,6 +19,16 @@
 // curve's lowest rate. A curve without one gets "one step beyond its last
 // rate" as its knee, so a knee the model misses still counts as an error.
 // "Below the knee" means a rate below the measured knee.
+//
+// The acceptance criterion (issue 20): a point passes when the compared mean
+// latency, node CPU and throttling ratio (each a mean over the compared
+// repetitions) lie in the wider of two bands around the measured mean over
+// repetitions: the measured bootstrap 95 %
+// interval of that mean (results/bootstrap_interval.h), or +-10 % of it
+// (for the throttling ratio, a ratio itself, +-0.1 absolute). A curve passes
+// when its compared knee is within one step of the measured one on the
+// curve's grid of rates. The comparison passes when every point and every
+// curve does.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +48,15 @@ struct PointFigures {
   double throttling = 0;    // max over nodes
   double memory_bytes = 0;  // nodes' mean memory summed
   double bytes = 0;         // nodes' rx + tx summed
+  double node_cpu_s = 0;    // nodes' CPU time over the window, summed
+};
+
+// Where a compared value must lie for the criterion: the wider of the
+// measured 95 % interval of the mean and the fixed tolerance around it.
+struct AcceptanceBand {
+  double centre = 0;  // measured mean over repetitions
+  double low = 0, high = 0;
+  bool contains(double v) const { return v >= low && v <= high; }
 };
 
 struct PointComparison {
@@ -53,7 +72,11 @@ struct PointComparison {
   double throttling_error = 0;  // absolute, max over nodes
   double memory_error = 0;
   double bytes_error = 0;
+  double node_cpu_error = 0;  // relative
   bool below_knee = true;
+  // The criterion: bands of mean latency, node CPU and throttling.
+  AcceptanceBand latency_band, node_cpu_band, throttling_band;
+  bool accepted = false;  // all three compared values inside their bands
 };
 
 struct CurveKnee {
@@ -63,6 +86,10 @@ struct CurveKnee {
   double compared_knee = 0;
   bool measured_has_knee = false, compared_has_knee = false;
   double error = 0;  // relative
+  // Steps between the two knees on the curve's grid of measured rates
+  // (a knee beyond the last rate is one step beyond it).
+  int grid_steps = 0;
+  bool accepted = false;  // grid_steps <= 1
 };
 
 struct ValidationReport {
@@ -77,7 +104,13 @@ struct ValidationReport {
   double memory_error = 0;
   double bytes_error = 0;
   double knee_error = 0;
+  double node_cpu_error = 0;
   size_t curves_with_knee = 0;
+  // The criterion, over points and curves.
+  size_t points_accepted = 0, knees_accepted = 0;
+  bool accepted() const {
+    return points_accepted == points.size() && knees_accepted == knees.size();
+  }
   // Mean measured_spread over points with more than one repetition; 0 if none.
   double measured_spread = 0;
   size_t points_repeated = 0;
@@ -111,7 +144,8 @@ Result<ValidationReport> validate_against(const std::vector<schema::ResultRecord
 // The report as text: one line per point, per curve, and the overall line
 // "validation: mean latency error below knee X%, knee error Y%" (against a
 // second sweep: "repeatability: mean latency difference below knee X%,
-// knee difference Y%").
+// knee difference Y%"), then the criterion's line: "criterion: N of M
+// points ..., K of L knees within one grid step: PASS|FAIL".
 std::string format_validation(const ValidationReport& report);
 
 }  // namespace fogm2m::sim

@@ -76,6 +76,57 @@ TEST(Validation, AModelAgainstItselfHasNoError) {
   EXPECT_NE(text.find("validation: mean latency error below knee 0.0%, knee error 0.0%"),
             std::string::npos)
       << text;
+  EXPECT_EQ(report->points_accepted, measured.size());
+  EXPECT_EQ(report->knees[0].grid_steps, 0);
+  EXPECT_TRUE(report->accepted());
+  EXPECT_NE(text.find("criterion: 6 of 6 points within"), std::string::npos) << text;
+  EXPECT_NE(text.find("1 of 1 knees within one grid step: PASS"), std::string::npos) << text;
+}
+
+// Three repetitions of each point whose mean latency is 0.7x, 1x and 1.3x
+// the curve's, node CPU and throttling as measured.
+std::vector<schema::ResultRecord> spread_out(std::vector<schema::ResultRecord> records) {
+  for (auto& r : records) {
+    const double factor = r.repetition() == 0 ? 0.7 : r.repetition() == 1 ? 1.0 : 1.3;
+    r.mutable_latency()->set_mean_ms(r.latency().mean_ms() * factor);
+  }
+  return records;
+}
+
+TEST(Validation, APointPassesWithinTheWiderOfItsIntervalAndTenPercent) {
+  // Against repetitions that agree, 15 % off is outside +-10 %.
+  auto tight = curve(heavy(), 3);
+  auto off = tight;
+  for (auto& r : off) r.mutable_latency()->set_mean_ms(r.latency().mean_ms() * 1.15);
+  auto report = validate_against(tight, off);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->points_accepted, 0u);
+  EXPECT_FALSE(report->accepted());
+  const auto& band = report->points[0].latency_band;
+  EXPECT_NEAR(band.high / band.centre, 1.10, 1e-9);
+  EXPECT_NE(format_validation(*report).find(": FAIL"), std::string::npos);
+
+  // Against repetitions 0.7x / 1x / 1.3x apart, the 95 % interval of their
+  // mean is wider than +-10 %, and 15 % off is inside it.
+  const auto wide = spread_out(curve(heavy(), 3));
+  report = validate_against(wide, off);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  const auto& wide_band = report->points[0].latency_band;
+  EXPECT_GT(wide_band.high / wide_band.centre, 1.15);
+  EXPECT_LT(wide_band.low / wide_band.centre, 0.85);
+  EXPECT_EQ(report->points_accepted, report->points.size());
+}
+
+TEST(Validation, NodeCpuOutsideItsBandFailsThePoint) {
+  const auto measured = curve(heavy(), 2);
+  auto second = measured;
+  for (auto& r : second)
+    for (auto& n : *r.mutable_nodes()) n.set_cpu_s(n.cpu_s() * 1.5);
+  auto report = validate_against(measured, second);
+  ASSERT_TRUE(report.ok()) << report.error().message;
+  EXPECT_EQ(report->points_accepted, 0u);
+  EXPECT_NEAR(report->node_cpu_error, 0.5, 1e-9);
+  EXPECT_FALSE(report->points[0].accepted);
 }
 
 TEST(Validation, RepetitionsFoldIntoTheMedianSoOneDisturbedRunDoesNotMoveAPoint) {
@@ -172,6 +223,10 @@ TEST(Validation, ACheaperModelMissesTheKnee) {
   ASSERT_TRUE(report.ok());
   EXPECT_GT(report->knee_error, 0.1);
   EXPECT_FALSE(report->knees[0].compared_has_knee);
+  // The measured knee is inside the grid; "none" is one step beyond it.
+  EXPECT_GE(report->knees[0].grid_steps, 2);
+  EXPECT_FALSE(report->knees[0].accepted);
+  EXPECT_FALSE(report->accepted());
 }
 
 }  // namespace
