@@ -108,6 +108,26 @@ class FixtureReportTest(unittest.TestCase):
             pixels = matplotlib.image.imread(REPORT.index.parent / f"{figure.name}.png")
             self.assertGreater(float(np.var(pixels[..., :3])), 0.001, figure.name)
 
+    def test_points_csv_has_a_row_per_point_with_its_spread(self):
+        with open(OUT_ROOT / "report" / "points.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        keys = {(r["mode"], r["dtls"], r["devices"], r["nodes"], r["variant"], r["request_rate"]) for r in rows}
+        self.assertEqual(len(keys), len(rows))
+        repeated = [r for r in rows if int(r["repetitions"]) > 1]
+        self.assertTrue(repeated, "the fixture repeats the 50-device 1-node CoAP curve")
+        for r in repeated:
+            low, mean, high = (float(r[f"latency_mean_ms{s}"]) for s in ("_ci_low", "", "_ci_high"))
+            self.assertLess(low, mean)
+            self.assertLess(mean, high)
+        single = [r for r in rows if int(r["repetitions"]) == 1 and r["latency_mean_ms"]]
+        self.assertTrue(single)
+        for r in single:
+            self.assertEqual(r["latency_mean_ms_ci_low"], r["latency_mean_ms"])
+
+    def test_points_table_shows_the_interval_of_repeated_points(self):
+        self.assertIn("mean 95% CI (ms)", PAGE_TEXT)
+        self.assertIn("CPU ms / 1000 msg 95% CI", PAGE_TEXT)
+
     def test_knee_table_holds_the_known_knees(self):
         knees = {(r["mode"], r["transport"], r["devices"], r["nodes"]): r["knee"] for _, r in REPORT.knees.iterrows()}
         self.assertEqual(knees, EXPECTED_KNEES)

@@ -1,18 +1,14 @@
 """spread: the bootstrap 95 % interval of a point's mean over its
-repetitions, and what the report makes of it (points.csv, the points table)."""
+repetitions, and the spread columns of aggregate.average_points. The
+report's points.csv and points table: test_report.py."""
 
-import csv
 import math
-import shutil
-import tempfile
 import unittest
-from pathlib import Path
 
 import numpy as np
 
 import analysis_paths
 from fogm2m_analysis.aggregate import METRICS, average_points, point_columns
-from fogm2m_analysis.report import build_report
 from fogm2m_analysis.spread import INTERVAL_METRICS, mean_interval, relative_half_width
 
 
@@ -84,38 +80,6 @@ class AveragePointsSpreadTest(unittest.TestCase):
     def test_no_records_give_the_same_columns(self):
         import pandas as pd
         self.assertEqual(list(average_points(pd.DataFrame()).columns), point_columns())
-
-
-class ReportSpreadTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.out = Path(tempfile.mkdtemp(prefix="fogm2m-spread-test-"))
-        cls.report = build_report(analysis_paths.FIXTURE, cls.out / "report")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.out, ignore_errors=True)
-
-    def test_points_csv_has_a_row_per_point_with_its_spread(self):
-        with open(self.out / "report" / "points.csv", newline="") as f:
-            rows = list(csv.DictReader(f))
-        keys = {(r["mode"], r["dtls"], r["devices"], r["nodes"], r["variant"], r["request_rate"]) for r in rows}
-        self.assertEqual(len(keys), len(rows))
-        repeated = [r for r in rows if int(r["repetitions"]) > 1]
-        self.assertTrue(repeated, "the fixture repeats the 50-device 1-node CoAP curve")
-        for r in repeated:
-            low, mean, high = (float(r[f"latency_mean_ms{s}"]) for s in ("_ci_low", "", "_ci_high"))
-            self.assertLess(low, mean)
-            self.assertLess(mean, high)
-        single = [r for r in rows if int(r["repetitions"]) == 1 and r["latency_mean_ms"]]
-        self.assertTrue(single)
-        for r in single:
-            self.assertEqual(r["latency_mean_ms_ci_low"], r["latency_mean_ms"])
-
-    def test_points_table_shows_the_interval_of_repeated_points(self):
-        page = self.report.index.read_text(encoding="utf-8")
-        self.assertIn("mean 95% CI (ms)", page)
-        self.assertIn("CPU ms / 1000 msg 95% CI", page)
 
 
 if __name__ == "__main__":
