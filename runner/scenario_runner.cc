@@ -440,10 +440,13 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
     done = results::completed_runs(*previous);
   }
   const auto points = scenario::expand_points(sc);
+  const auto order = sc.repetition_order() == "interleaved"
+                         ? scenario::RepetitionOrder::kInterleaved
+                         : scenario::RepetitionOrder::kConsecutive;
   const auto all =
       scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()), options.shard);
-  const auto runs =
-      scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()), options.shard, done);
+  const auto runs = scenario::select_runs(points, std::max<uint32_t>(1, sc.repetitions()),
+                                          options.shard, done, order);
   summary.planned = runs.size();
   summary.skipped = all.size() - runs.size();
 

@@ -700,6 +700,13 @@ class Loader {
                      "cpu_placement must be shared (any process on any CPU) or split (nodes on "
                      "one half of the CPUs, everything else on the other), got " +
                          quoted(placement));
+    const std::string& order = s.repetition_order();
+    if (!order.empty() && order != "consecutive" && order != "interleaved")
+      return invalid("repetition_order",
+                     "repetition_order must be consecutive (each point's repetitions one after "
+                     "another) or interleaved (round by round over the points of a deployment), "
+                     "got " +
+                         quoted(order));
     const std::string& persistence = s.redis_persistence();
     if (!persistence.empty() && persistence != "always" && persistence != "everysec" &&
         persistence != "no")

@@ -119,16 +119,30 @@ Result<Shard> parse_shard(std::string_view text) {
 }
 
 std::vector<PlannedRun> select_runs(const std::vector<schema::Point>& points, uint32_t repetitions,
-                                    Shard shard, const DoneRuns& done) {
+                                    Shard shard, const DoneRuns& done, RepetitionOrder order) {
   std::vector<PlannedRun> runs;
   if (shard.count < 1 || shard.index < 1 || shard.index > shard.count) return runs;
+  // The shard's groups of consecutive points sharing a deployment.
+  std::vector<std::vector<uint32_t>> groups;
   uint32_t group = 0;
   for (uint32_t i = 0; i < points.size(); ++i) {
     if (i > 0 && !same_deployment(points[i - 1], points[i])) ++group;
     if (group % shard.count != shard.index - 1) continue;
-    for (uint32_t rep = 0; rep < repetitions; ++rep) {
-      if (done.count({i, rep})) continue;
-      runs.push_back(PlannedRun{i, rep, points[i]});
+    if (groups.empty() || groups.back().back() + 1 != i ||
+        !same_deployment(points[groups.back().back()], points[i]))
+      groups.emplace_back();
+    groups.back().push_back(i);
+  }
+  const auto add = [&](uint32_t i, uint32_t rep) {
+    if (!done.count({i, rep})) runs.push_back(PlannedRun{i, rep, points[i]});
+  };
+  for (const auto& members : groups) {
+    if (order == RepetitionOrder::kInterleaved) {
+      for (uint32_t rep = 0; rep < repetitions; ++rep)
+        for (uint32_t i : members) add(i, rep);
+    } else {
+      for (uint32_t i : members)
+        for (uint32_t rep = 0; rep < repetitions; ++rep) add(i, rep);
     }
   }
   return runs;

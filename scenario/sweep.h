@@ -48,8 +48,16 @@ Result<Shard> parse_shard(std::string_view text);
 // (point_index, repetition) pairs already measured, for --resume.
 using DoneRuns = std::set<std::pair<uint32_t, uint32_t>>;
 
+// How a point's repetitions are ordered (scenario field repetition_order).
+enum class RepetitionOrder {
+  kConsecutive,  // point by point, each point's repetitions one after another
+  kInterleaved,  // within a group of points sharing a deployment: round by round
+};
+
 // The runs to perform, in order: point by point, each point's repetitions
-// one after another (so a deployment serves them all).
+// one after another (so a deployment serves them all), or, interleaved,
+// each group of points sharing a deployment round by round (repetition 0 of
+// every point of the group, then repetition 1, ...).
 //
 // Sharding keeps deployments whole: the points are cut into groups of
 // consecutive points with the same deployment (same_deployment()), and
@@ -60,6 +68,7 @@ using DoneRuns = std::set<std::pair<uint32_t, uint32_t>>;
 // Runs in `done` are left out (--resume); the shard still is the same
 // groups, so resuming a shard continues that shard.
 std::vector<PlannedRun> select_runs(const std::vector<schema::Point>& points, uint32_t repetitions,
-                                    Shard shard = {}, const DoneRuns& done = {});
+                                    Shard shard = {}, const DoneRuns& done = {},
+                                    RepetitionOrder order = RepetitionOrder::kConsecutive);
 
 }  // namespace fogm2m::scenario

@@ -313,6 +313,17 @@ TEST(LoaderTest, CpuPlacementIsSharedOrSplit) {
       << bad.error().message;
 }
 
+TEST(LoaderTest, RepetitionOrderIsConsecutiveOrInterleaved) {
+  auto interleaved = load_scenario_text("name: x\nrepetition_order: interleaved\n", "f.yaml");
+  ASSERT_TRUE(interleaved.ok()) << interleaved.error().message;
+  EXPECT_EQ(interleaved->repetition_order(), "interleaved");
+  auto bad = load_scenario_text("name: x\nrepetitions: 3\nrepetition_order: shuffled\n", "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("f.yaml:3: repetition_order must be consecutive"),
+            std::string::npos)
+      << bad.error().message;
+}
+
 TEST(LoaderTest, ViaIsBusOrGateway) {
   EXPECT_EQ(load_ok("name: x\n").via(), schema::VIA_BUS);
   EXPECT_EQ(load_ok("name: x\nvia: bus\n").via(), schema::VIA_BUS);

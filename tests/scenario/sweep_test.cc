@@ -185,6 +185,30 @@ TEST(Sweep, EveryNthPointWhenNoDeploymentIsShared) {
   EXPECT_EQ(runs[1].point_index, 3u);
 }
 
+TEST(Sweep, InterleavedRepetitionsGoRoundByRoundWithinADeployment) {
+  // Nodes 1 and 2 at two rates each: two deployments of two points.
+  auto points = expand_points(load("sweep:\n  nodes: [1, 2]\n  request_rate: [10, 20]\n"));
+  ASSERT_EQ(points.size(), 4u);
+  auto runs = select_runs(points, 2, Shard{}, {}, RepetitionOrder::kInterleaved);
+  std::vector<std::pair<uint32_t, uint32_t>> order;
+  for (const auto& r : runs) order.emplace_back(r.point_index, r.repetition);
+  const std::vector<std::pair<uint32_t, uint32_t>> expected = {{0, 0}, {1, 0}, {0, 1}, {1, 1},
+                                                               {2, 0}, {3, 0}, {2, 1}, {3, 1}};
+  EXPECT_EQ(order, expected);
+  // The same runs as consecutive, in another order; resume still skips.
+  EXPECT_EQ(runs.size(), select_runs(points, 2).size());
+  auto resumed = select_runs(points, 2, Shard{}, {{0, 0}, {1, 0}}, RepetitionOrder::kInterleaved);
+  ASSERT_EQ(resumed.size(), 6u);
+  EXPECT_EQ(resumed[0].point_index, 0u);
+  EXPECT_EQ(resumed[0].repetition, 1u);
+  // A shard takes whole deployments, interleaved within each.
+  auto second = select_runs(points, 2, Shard{2, 2}, {}, RepetitionOrder::kInterleaved);
+  ASSERT_EQ(second.size(), 4u);
+  EXPECT_EQ(second[0].point_index, 2u);
+  EXPECT_EQ(second[1].point_index, 3u);
+  EXPECT_EQ(second[2].repetition, 1u);
+}
+
 TEST(Sweep, ResumeSkipsDoneRuns) {
   auto points = expand_points(shipped("quick"));
   DoneRuns done = {{0, 0}, {1, 0}, {1, 1}, {5, 1}};
