@@ -99,7 +99,7 @@ AcceptanceBand band_of(const std::vector<const schema::ResultRecord*>& reps,
   std::vector<double> values;
   for (const auto* r : reps) values.push_back(figure(*r));
   AcceptanceBand b;
-  b.centre = mean_of(reps, figure);
+  b.centre = mean(values);
   const results::Interval ci = results::bootstrap_mean_interval(values);
   const double half = absolute ? tolerance : tolerance * std::abs(b.centre);
   b.low = std::min(ci.low, b.centre - half);
