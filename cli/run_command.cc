@@ -26,6 +26,7 @@ struct RunArgs {
   std::string scenario;
   std::string out;
   bool resume = false;
+  bool keep_work = false;
   std::string shard = "1/1";
   std::string log_level = "warn";
   std::string backend;  // empty: the scenario's
@@ -100,6 +101,7 @@ int run(const RunArgs& args) {
   options.scenario_file = args.scenario;
   options.output_dir = args.out;
   options.resume = args.resume;
+  options.keep_work = args.keep_work;
   options.shard = *shard;
   options.fogm2m_binary = self_executable();
   if (!args.backend.empty()) options.backend = testbed::parse_backend(args.backend).value();
@@ -137,6 +139,8 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--out", args->out, "Output directory (default: the scenario's output_dir)");
   cmd->add_flag("--resume", args->resume, "Skip runs already recorded in the output directory");
+  cmd->add_flag("--keep-work", args->keep_work,
+                "Keep <out>/work at the end: the last deployment's node, fleet and Redis logs");
   cmd->add_option("--shard", args->shard, "Run shard K of N (K/N): every N-th group of points")
       ->capture_default_str();
   cmd->add_option("--backend", args->backend,

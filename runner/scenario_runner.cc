@@ -588,7 +588,7 @@ Result<RunnerSummary> run_scenario(const RunnerOptions& options) {
     current_load = nullptr;
   }
   cluster.down();
-  fs::remove_all(work_dir, ec);
+  if (!options.keep_work) fs::remove_all(work_dir, ec);
   return summary;
 }
 

@@ -39,6 +39,10 @@ struct RunnerOptions {
   std::string scenario_file;
   std::string output_dir;  // empty: the scenario's output_dir
   bool resume = false;     // skip runs already in output_dir/records.jsonl
+  // Leave <output_dir>/work (the last deployment's node, fleet and Redis
+  // logs, fleet stats) in place at the end, for a look at what the
+  // processes said; each new deployment still starts it empty.
+  bool keep_work = false;
   scenario::Shard shard;
   std::string fogm2m_binary;  // the executable run as node and fleet
   // Overrides the scenario's `backend:` (testbed/cluster_backend.h); the

@@ -292,10 +292,18 @@ observe_all: true
 request_timeout_s: 3
 )";
   const HostTraces before = host_traces(dir_.string());
-  auto summary = run_scenario(options("cluster"));
+  auto run_options = options("cluster");
+  run_options.keep_work = true;  // --keep-work: the processes' logs stay
+  auto summary = run_scenario(run_options);
   ASSERT_TRUE(summary.ok()) << summary.error().message;
   EXPECT_EQ(summary->completed, 1u);
   EXPECT_EQ(summary->failed, 0u);
+  size_t node_logs = 0;
+  for (const auto& entry : fs::directory_iterator(dir_ / "cluster" / "work"))
+    if (entry.path().extension() == ".log" &&
+        entry.path().filename().string().rfind("node", 0) == 0)
+      ++node_logs;
+  EXPECT_EQ(node_logs, 2u) << "each node's log is kept in <out>/work";
   auto records = results::read_records((dir_ / "cluster").string());
   ASSERT_TRUE(records.ok()) << records.error().message;
   ASSERT_EQ(records->size(), 1u);
