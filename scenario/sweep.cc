@@ -126,11 +126,10 @@ std::vector<PlannedRun> select_runs(const std::vector<schema::Point>& points, ui
   std::vector<std::vector<uint32_t>> groups;
   uint32_t group = 0;
   for (uint32_t i = 0; i < points.size(); ++i) {
-    if (i > 0 && !same_deployment(points[i - 1], points[i])) ++group;
+    const bool starts_group = i == 0 || !same_deployment(points[i - 1], points[i]);
+    if (i > 0 && starts_group) ++group;
     if (group % shard.count != shard.index - 1) continue;
-    if (groups.empty() || groups.back().back() + 1 != i ||
-        !same_deployment(points[groups.back().back()], points[i]))
-      groups.emplace_back();
+    if (starts_group) groups.emplace_back();
     groups.back().push_back(i);
   }
   const auto add = [&](uint32_t i, uint32_t rep) {

@@ -55,11 +55,18 @@ double mean(const std::vector<double>& v) {
   return s / static_cast<double>(v.size());
 }
 
-double median_of(const std::vector<const schema::ResultRecord*>& reps,
-                 double (*figure)(const schema::ResultRecord&)) {
+using Figure = double (*)(const schema::ResultRecord&);
+
+// `figure` of each repetition.
+std::vector<double> values_of(const std::vector<const schema::ResultRecord*>& reps, Figure figure) {
   std::vector<double> values;
+  values.reserve(reps.size());
   for (const auto* r : reps) values.push_back(figure(*r));
-  return results::median(std::move(values));
+  return values;
+}
+
+double median_of(const std::vector<const schema::ResultRecord*>& reps, Figure figure) {
+  return results::median(values_of(reps, figure));
 }
 
 double mean_latency(const schema::ResultRecord& r) {
@@ -80,11 +87,8 @@ PointFigures figures_of(const std::vector<const schema::ResultRecord*>& reps) {
   return f;
 }
 
-double mean_of(const std::vector<const schema::ResultRecord*>& reps,
-               double (*figure)(const schema::ResultRecord&)) {
-  std::vector<double> values;
-  for (const auto* r : reps) values.push_back(figure(*r));
-  return mean(values);
+double mean_of(const std::vector<const schema::ResultRecord*>& reps, Figure figure) {
+  return mean(values_of(reps, figure));
 }
 
 // The criterion's tolerances (validation.h).
@@ -93,11 +97,9 @@ constexpr double kThrottlingTolerance = 0.10;  // absolute
 
 // The wider of the measured 95 % interval of the mean and centre +- `tolerance`
 // (relative, or absolute when `absolute`).
-AcceptanceBand band_of(const std::vector<const schema::ResultRecord*>& reps,
-                       double (*figure)(const schema::ResultRecord&), double tolerance,
-                       bool absolute) {
-  std::vector<double> values;
-  for (const auto* r : reps) values.push_back(figure(*r));
+AcceptanceBand band_of(const std::vector<const schema::ResultRecord*>& reps, Figure figure,
+                       double tolerance, bool absolute) {
+  const std::vector<double> values = values_of(reps, figure);
   AcceptanceBand b;
   b.centre = mean(values);
   const results::Interval ci = results::bootstrap_mean_interval(values);
@@ -160,7 +162,6 @@ ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
     c.accepted = c.latency_band.contains(mean_of(reps.compared, mean_latency)) &&
                  c.node_cpu_band.contains(mean_of(reps.compared, cpu_sum)) &&
                  c.throttling_band.contains(mean_of(reps.compared, max_throttling));
-    if (c.accepted) ++report.points_accepted;
     report.points.push_back(std::move(c));
   }
 
@@ -190,7 +191,6 @@ ValidationReport compare_points(const std::map<uint32_t, Repetitions>& by_point,
     k.grid_steps = std::abs(grid_index(rates, k.compared_knee, k.compared_has_knee) -
                             grid_index(rates, k.measured_knee, k.measured_has_knee));
     k.accepted = k.grid_steps <= 1;
-    if (k.accepted) ++report.knees_accepted;
     measured_knees[key] = k.measured_has_knee ? k.measured_knee : INFINITY;
     if (k.measured_has_knee || k.compared_has_knee) knee_errors.push_back(k.error);
     if (k.measured_has_knee) ++report.curves_with_knee;
@@ -381,7 +381,7 @@ std::string format_validation(const ValidationReport& r) {
                 "criterion: %zu of %zu points within the wider of the measured 95%% interval and "
                 "+-10%% (mean latency, node CPU; throttling +-0.1), %zu of %zu knees within one "
                 "grid step: %s\n",
-                r.points_accepted, r.points.size(), r.knees_accepted, r.knees.size(),
+                r.points_accepted(), r.points.size(), r.knees_accepted(), r.knees.size(),
                 r.accepted() ? "PASS" : "FAIL");
   out += line;
   return out;

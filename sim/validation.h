@@ -31,6 +31,7 @@
 // curve does.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -107,9 +108,16 @@ struct ValidationReport {
   double node_cpu_error = 0;
   size_t curves_with_knee = 0;
   // The criterion, over points and curves.
-  size_t points_accepted = 0, knees_accepted = 0;
+  size_t points_accepted() const {
+    return static_cast<size_t>(
+        std::count_if(points.begin(), points.end(), [](const auto& c) { return c.accepted; }));
+  }
+  size_t knees_accepted() const {
+    return static_cast<size_t>(
+        std::count_if(knees.begin(), knees.end(), [](const auto& k) { return k.accepted; }));
+  }
   bool accepted() const {
-    return points_accepted == points.size() && knees_accepted == knees.size();
+    return points_accepted() == points.size() && knees_accepted() == knees.size();
   }
   // Mean measured_spread over points with more than one repetition; 0 if none.
   double measured_spread = 0;

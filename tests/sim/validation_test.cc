@@ -76,7 +76,7 @@ TEST(Validation, AModelAgainstItselfHasNoError) {
   EXPECT_NE(text.find("validation: mean latency error below knee 0.0%, knee error 0.0%"),
             std::string::npos)
       << text;
-  EXPECT_EQ(report->points_accepted, measured.size());
+  EXPECT_EQ(report->points_accepted(), measured.size());
   EXPECT_EQ(report->knees[0].grid_steps, 0);
   EXPECT_TRUE(report->accepted());
   EXPECT_NE(text.find("criterion: 6 of 6 points within"), std::string::npos) << text;
@@ -100,7 +100,7 @@ TEST(Validation, APointPassesWithinTheWiderOfItsIntervalAndTenPercent) {
   for (auto& r : off) r.mutable_latency()->set_mean_ms(r.latency().mean_ms() * 1.15);
   auto report = validate_against(tight, off);
   ASSERT_TRUE(report.ok()) << report.error().message;
-  EXPECT_EQ(report->points_accepted, 0u);
+  EXPECT_EQ(report->points_accepted(), 0u);
   EXPECT_FALSE(report->accepted());
   const auto& band = report->points[0].latency_band;
   EXPECT_NEAR(band.high / band.centre, 1.10, 1e-9);
@@ -114,7 +114,7 @@ TEST(Validation, APointPassesWithinTheWiderOfItsIntervalAndTenPercent) {
   const auto& wide_band = report->points[0].latency_band;
   EXPECT_GT(wide_band.high / wide_band.centre, 1.15);
   EXPECT_LT(wide_band.low / wide_band.centre, 0.85);
-  EXPECT_EQ(report->points_accepted, report->points.size());
+  EXPECT_EQ(report->points_accepted(), report->points.size());
 }
 
 TEST(Validation, NodeCpuOutsideItsBandFailsThePoint) {
@@ -124,7 +124,7 @@ TEST(Validation, NodeCpuOutsideItsBandFailsThePoint) {
     for (auto& n : *r.mutable_nodes()) n.set_cpu_s(n.cpu_s() * 1.5);
   auto report = validate_against(measured, second);
   ASSERT_TRUE(report.ok()) << report.error().message;
-  EXPECT_EQ(report->points_accepted, 0u);
+  EXPECT_EQ(report->points_accepted(), 0u);
   EXPECT_NEAR(report->node_cpu_error, 0.5, 1e-9);
   EXPECT_FALSE(report->points[0].accepted);
 }
