@@ -537,10 +537,15 @@ void DtlsDevice::on_event(int event) {
     case COAP_EVENT_SESSION_CLOSED:
     case COAP_EVENT_SESSION_FAILED:
       if (session_failed_) break;  // one failure, several events
-      if (connected_)
+      if (connected_) {
+        // An established session lost (its node's port refused a datagram,
+        // the peer closed it): announce the device again on a new one, as
+        // after silence.
         ++stats_.session_failures;
-      else
+        update_after_release_ = true;
+      } else {
         ++stats_.handshake_failures;
+      }
       connected_ = false;
       session_failed_ = true;
       post_service();

@@ -48,7 +48,10 @@
 //              handshake starts with the next message, and an Update goes
 //              out on it, so the server, or the node that took the device
 //              over, learns where the device is and asks again for its
-//              observations (issue: DTLS failover). A CON notification
+//              observations (issue: DTLS failover). A session that
+//              libcoap closes itself (an ICMP port unreachable from a dead
+//              node's address, a DTLS alert) is followed by the same
+//              Update. A CON notification
 //              replaced by a newer one (RFC 7641 4.5.2) is forgotten here,
 //              but its timeout still counts: libcoap reports it with the
 //              message.
@@ -241,7 +244,7 @@ class DtlsDevice {
   coap_session_t* session_ = nullptr;
   bool connected_ = false;
   bool session_failed_ = false;                      // released at the next service()
-  bool update_after_release_ = false;                // abandoned: an Update on the next session
+  bool update_after_release_ = false;                // lost: an Update on the next session
   uint32_t request_timeouts_ = 0;                    // in a row, on this session
   TimePoint handshake_deadline_ = TimePoint::max();  // while a handshake is under way
   bool service_posted_ = false;

@@ -172,6 +172,12 @@ void Node::on_connected() {
     values_->remove(reg.endpoint, [](Result<bool>) {});
     presence_->forget(reg.endpoint);
   };
+  registration_->on_reregistered = [this](const store::Registration& previous,
+                                          const LocalDevice& device) {
+    values_->remove(previous.endpoint, [](Result<bool>) {});
+    presence_->forget(previous.endpoint);
+    device_manager_->renew_observations(device);
+  };
   registration_->on_taken_over = [this](const LocalDevice& device) {
     device_manager_->reestablish_observations(device);
   };

@@ -405,6 +405,13 @@ void DeviceManager::reestablish_observations(const LocalDevice& device) {
       }));
 }
 
+void DeviceManager::renew_observations(const LocalDevice& device) {
+  std::erase_if(observations_, [&](const auto& entry) {
+    return entry.second.endpoint == device.registration.endpoint;
+  });
+  reestablish_observations(device);
+}
+
 void DeviceManager::reobserve(const LocalDevice& device, std::string token,
                               store::Observation obs) {
   auto m = observe_message(device.registration, obs, token, kRegister);

@@ -232,10 +232,7 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
           spdlog::error("register of {}: {}", reg.endpoint, previous.error().message);
           return respond(store_failure(previous.error(), "registration store"));
         }
-        if (*previous) {
-          ctx_.devices.erase((*previous)->endpoint);
-          if (on_removed) on_removed(**previous);
-        }
+        if (*previous) ctx_.devices.erase((*previous)->endpoint);
         ctx_.devices.put(LocalDevice{reg, peer});
         ++ctx_.counters.registrations;
         if (ctx_.metrics) ctx_.metrics->registrations_created.inc();
@@ -244,8 +241,10 @@ void RegistrationService::finish_register(const PeerInfo& peer, store::Registrat
         CoapMessage created = coap_response(CoapCode::kCreated);
         created.set_location_path("/rd/" + reg.reg_id);
         respond(std::move(created));
-        if (on_heard)
-          if (const LocalDevice* device = ctx_.devices.by_endpoint(reg.endpoint)) on_heard(*device);
+        const LocalDevice* device = ctx_.devices.by_endpoint(reg.endpoint);
+        if (device == nullptr) return;
+        if (*previous && on_reregistered) on_reregistered(**previous, *device);
+        if (on_heard) on_heard(*device);
       }));
 }
 

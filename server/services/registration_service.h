@@ -61,9 +61,14 @@ class RegistrationService {
   // devices that another node took over or that were removed.
   void on_event(std::string_view channel, std::string_view message);
 
-  // Called whenever a registration ends or is replaced (observations of it
-  // are void).
+  // Called whenever a registration ends (De-register, expiry): its
+  // observations are void.
   std::function<void(const store::Registration&)> on_removed;
+  // Called when a Register replaced the endpoint's registration (a device
+  // that restarted, or whose Update could not reach any node), with the
+  // registration replaced and the device as this node now holds it: its
+  // observations are to be asked for again.
+  std::function<void(const store::Registration& previous, const LocalDevice&)> on_reregistered;
   // Called after every accepted Register and Update with the device as this
   // node now holds it (queue mode: it is awake).
   std::function<void(const LocalDevice&)> on_heard;

@@ -299,6 +299,60 @@ TEST_F(DtlsFailoverTest, ADeviceWhoseNodeFallsSilentRehandshakesUpdatesAndIsObse
   ASSERT_TRUE(stop_device(d));
 }
 
+// The balancer's first answer to a dead node: its address refuses the
+// device's datagrams (ICMP port unreachable) until the health check takes
+// it out. libcoap closes the session on the refusal; the device makes a new
+// one and announces itself on it: an Update, whose handshake is refused
+// too while the port stays shut, so in practice a Register, and the node
+// that gets it (node-2) asks again for the observation the store holds.
+TEST_F(DtlsFailoverTest, ADeviceRefusedByItsDeadNodesAddressComesBackObserved) {
+  add_psk("dtls-icmp", "dtls-icmp-id", "dtls-icmp-secret");
+  DtlsDeviceOptions opt;
+  opt.bind_address = asio::ip::make_address("127.0.0.1");
+  opt.transmission.ack_timeout = std::chrono::seconds(1);
+  size_t d = 0;
+  h_->on_io([&] {
+    asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
+    devices_.push_back(std::make_unique<DtlsDevice>(
+        *ctx_, via,
+        Device(config_, DeviceIdentity{"dtls-icmp", 8, "dtls-icmp-id", "dtls-icmp-secret"}), opt));
+    d = devices_.size() - 1;
+    Status st = devices_.back()->start();
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-icmp"));
+  auto obs =
+      ask(*h_, "dtls-icmp", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return count_notifications(msgs) >= 10;
+  }));
+
+  h_->on_io([&] { relay_->refuse(); });
+  bool lost = false;
+  for (int i = 0; i < 200 && !lost; ++i) {
+    lost = on_device<uint64_t>(
+               d, [](DtlsDevice& target) { return target.stats().session_failures; }) >= 1;
+    if (!lost) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(lost) << "the refused datagrams did not end the session";
+  const size_t before = count_notifications(h_->seen("LWM2M_RESP"));
+  h_->on_io([&] {
+    relay_->reopen(asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
+  });
+  EXPECT_TRUE(h_->wait_for(
+      "LWM2M_RESP",
+      [&](const std::vector<std::string>& msgs) {
+        return count_notifications(msgs) >= before + 20;
+      },
+      std::chrono::seconds(30)))
+      << "notifications did not resume through node-2";
+  auto owner = h_->redis({"GET", "EP#UID:{dtls-icmp}"});
+  ASSERT_TRUE(owner.ok());
+  EXPECT_EQ(owner->str, "node-2");
+  ASSERT_TRUE(stop_device(d));
+}
+
 TEST_F(DtlsDeviceTest, WrongKeyFailsTheHandshakeAndNeverRegisters) {
   add_psk("dtls-bad", "dtls-bad-id", "the-right-key");
   config_->retry_base = std::chrono::milliseconds(200);

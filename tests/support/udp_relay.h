@@ -6,7 +6,10 @@
 // move_to() sends every later datagram, of old clients and new, to another
 // backend, as the balancer does when its health check drops a node whose
 // flows then land elsewhere; datagrams of the old backend are dropped from
-// then on, as a dead node says nothing. Runs on the caller's io_context;
+// then on, as a dead node says nothing. refuse() closes the relay's port
+// until reopen(): a client's datagrams meanwhile draw an ICMP port
+// unreachable, as a dead node's address behind the balancer does until the
+// health check removes it. Runs on the caller's io_context;
 // single-threaded.
 #pragma once
 
@@ -31,6 +34,17 @@ class UdpRelay {
 
   uint16_t port() const { return front_.local_endpoint().port(); }
   void move_to(udp::endpoint backend) { backend_ = backend; }
+  void refuse() {
+    port_ = port();
+    front_.close();
+  }
+  // The port again, sending from now on to `backend`.
+  void reopen(udp::endpoint backend) {
+    backend_ = backend;
+    front_.open(udp::v4());
+    front_.bind(udp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port_));
+    read_front();
+  }
   size_t clients() const { return clients_.size(); }
 
  private:
@@ -79,6 +93,7 @@ class UdpRelay {
   boost::asio::io_context& io_;
   udp::socket front_;
   udp::endpoint backend_;
+  uint16_t port_ = 0;  // while refused
   udp::endpoint sender_;
   std::array<char, 4096> buffer_;
   std::map<udp::endpoint, std::unique_ptr<Client>> clients_;

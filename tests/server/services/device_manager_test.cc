@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <boost/json/parse.hpp>
+#include <set>
 
 #include "bus/reply.h"
 #include "lwm2m/coap_code.h"
@@ -392,6 +393,49 @@ TEST_F(DeviceManagerTest, ObservationsInTheStoreAreAskedForAgainAfterATakeover) 
   });
   settle();
   EXPECT_EQ(left, 1u);  // the refused one left the store
+}
+
+// A device that registered again (it restarted, or fell back from an
+// Update to a Register on another node) is asked again for every
+// observation the store holds, those this node held in memory included,
+// under their tokens and tickets.
+TEST_F(DeviceManagerTest, ARegisterAgainRenewsEveryStoredObservation) {
+  perform(request(bus::RequestKind::kObserve, Path(3313, 0, 5702), "obs-1"));
+  const std::string token = transport.last_request().token;
+  CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.0));
+  accepted.add_uint_option(lwm2m::coap_option::kObserve, 2);
+  transport.answer(accepted);
+  settle();
+  ASSERT_EQ(manager.observation_count(), 1u);
+  observations.add(store::Observation{"0f", "dev-1", "R-old", Path(3313, 0, 5703),
+                                      ContentFormat::kTlv, "obs-2", 1},
+                   [](Result<bool>) {});  // taken over from another node's registration
+  settle();
+  const size_t before = transport.sent.size();
+
+  manager.renew_observations(device());
+  settle();
+  ASSERT_EQ(transport.sent.size(), before + 2);
+  std::set<std::string> tokens;
+  for (size_t i = before; i < transport.sent.size(); ++i) {
+    EXPECT_EQ(transport.sent[i].request.observe(), 0u);
+    tokens.insert(transport.sent[i].request.token);
+  }
+  EXPECT_EQ(tokens, (std::set<std::string>{token, std::string("\x0f", 1)}));
+  for (size_t i = before; i < before + 2; ++i) {
+    const bool first = transport.sent[i].request.token == token;
+    const double value = first ? 3.0 : 7.0;
+    CoapMessage again = content(first ? Path(3313, 0, 5702) : Path(3313, 0, 5703),
+                                lwm2m::Resource::single(first ? 5702 : 5703, value));
+    again.add_uint_option(lwm2m::coap_option::kObserve, 5);
+    transport.answer(again);
+  }
+  settle();
+  EXPECT_EQ(manager.observation_count(), 2u);
+  EXPECT_EQ(ctx.counters.observations_reestablished, 2u);
+  std::set<std::string> tickets;
+  for (const std::string& text : on("LWM2M_RESP")) tickets.insert(reply(text).ticket);
+  EXPECT_EQ(tickets, (std::set<std::string>{"obs-1", "obs-2"}));
 }
 
 TEST_F(DeviceManagerTest, AnErrorNotificationEndsTheObservation) {

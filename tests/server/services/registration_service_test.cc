@@ -311,6 +311,30 @@ TEST_F(RegistrationServiceTest, AnUpdateOfAnotherNodesDeviceTakesItOver) {
   EXPECT_EQ(devices.by_endpoint("dev-1")->registration.owner, "node-1");
 }
 
+// A second Register of an endpoint replaces its registration without
+// ending it: the hook gets the registration replaced and the new one, so
+// the observations can be asked for again; nothing counts as removed.
+TEST_F(RegistrationServiceTest, ARegisterReplacingARegistrationSaysWhichItReplaced) {
+  const std::string first = register_device("dev-1");
+  ASSERT_FALSE(first.empty());
+  std::vector<std::string> removed;
+  std::vector<std::pair<std::string, std::string>> replaced;  // previous reg id, new reg id
+  service.on_removed = [&](const store::Registration& r) { removed.push_back(r.reg_id); };
+  service.on_reregistered = [&](const store::Registration& previous, const LocalDevice& d) {
+    replaced.emplace_back(previous.reg_id, d.registration.reg_id);
+  };
+  const std::string second = register_device("dev-1");
+  ASSERT_FALSE(second.empty());
+  EXPECT_NE(second, first);
+  EXPECT_TRUE(removed.empty());
+  ASSERT_EQ(replaced.size(), 1u);
+  EXPECT_EQ(replaced[0], std::make_pair(first, second));
+  EXPECT_EQ(devices.by_endpoint("dev-1")->registration.reg_id, second);
+
+  register_device("dev-2");  // a first Register replaces nothing
+  EXPECT_EQ(replaced.size(), 1u);
+}
+
 TEST_F(RegistrationServiceTest, ExpiresOnTheClockAfterLifetimeAndGrace) {
   std::vector<std::string> ended;
   service.on_removed = [&](const store::Registration& r) { ended.push_back(r.endpoint); };
