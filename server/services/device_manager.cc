@@ -545,14 +545,19 @@ bool DeviceManager::adopt_observation(const PeerInfo& peer, const CoapMessage& n
         const std::string endpoint = (*reg)->endpoint;
         ctx_.observations.get(
             endpoint, store::token_to_hex(n.token),
-            lifetime_.guard([this, peer, n, reg = std::move(**reg)](
+            lifetime_.guard([this, peer, n, endpoint, reg = std::move(**reg)](
                                 Result<std::optional<store::Observation>> obs) mutable {
               if (!obs || !*obs) return not_adopted(n.token, !obs);
               adopting_.erase(n.token);
-              take_over(peer, std::move(reg));
+              const bool taken = take_over(peer, std::move(reg));
               ++ctx_.counters.observations_adopted;
               auto [it, fresh] = observations_.emplace(n.token, std::move(**obs));
               forward(it, n);
+              // The device's other observations are asked for again now,
+              // not left until each notifies.
+              if (taken)
+                if (const LocalDevice* device = ctx_.devices.by_endpoint(endpoint))
+                  reestablish_observations(*device);
             }));
       }));
   return true;
@@ -568,8 +573,8 @@ void DeviceManager::not_adopted(const std::string& token, bool store_failed) {
 // Makes this node the device's owner: in memory, in the store (ownership
 // and the address it talks from), and on the bus (so a former owner that
 // only hung lets the device go when it wakes up).
-void DeviceManager::take_over(const PeerInfo& peer, store::Registration reg) {
-  if (ctx_.devices.by_endpoint(reg.endpoint)) return;
+bool DeviceManager::take_over(const PeerInfo& peer, store::Registration reg) {
+  if (ctx_.devices.by_endpoint(reg.endpoint)) return false;
   spdlog::info("taking over {} (owned by {})", reg.endpoint, reg.owner);
   ++ctx_.counters.devices_taken_over;
   store::RegistrationUpdate update;
@@ -589,6 +594,7 @@ void DeviceManager::take_over(const PeerInfo& peer, store::Registration reg) {
             ctx_.channels.registration_update,
             bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
       }));
+  return true;
 }
 
 void DeviceManager::drop_observations(const store::Registration& reg) {

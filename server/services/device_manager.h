@@ -145,7 +145,8 @@ class DeviceManager {
                const lwm2m::CoapMessage& notification);
   bool adopt_observation(const PeerInfo& peer, const lwm2m::CoapMessage& notification);
   void not_adopted(const std::string& token, bool store_failed);
-  void take_over(const PeerInfo& peer, store::Registration reg);
+  // False when the device is this node's already.
+  bool take_over(const PeerInfo& peer, store::Registration reg);
   void reobserve(const LocalDevice& device, std::string token, store::Observation obs);
 
   NodeContext& ctx_;

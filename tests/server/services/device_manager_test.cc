@@ -303,6 +303,7 @@ TEST_F(DeviceManagerTest, ObservationsForwardNotificationsUntilCancelled) {
 // device's notifications here. The observation is in the store: this node
 // takes the device and the observation over, forwards the notification with
 // the observation's ticket, and says on the bus that it owns the device now.
+// The device's other observation in the store is asked for again at once.
 TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
   store::Registration reg;
   reg.endpoint = "dev-2";
@@ -314,6 +315,9 @@ TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
   const std::string token("\x0a\x0b\x0c", 3);
   observations.add(store::Observation{"0a0b0c", "dev-2", "R2", Path(3313, 0, 5702),
                                       ContentFormat::kTlv, "obs-9", 3},
+                   [](Result<bool>) {});
+  observations.add(store::Observation{"0d", "dev-2", "R2", Path(3313, 0, 5703), ContentFormat::kTlv,
+                                      "obs-10", 3},
                    [](Result<bool>) {});
   settle();
 
@@ -338,9 +342,14 @@ TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
   ASSERT_EQ(on("LESHAN_REG_UPD").size(), 1u);
   EXPECT_EQ(ctx.counters.devices_taken_over, 1u);
   EXPECT_EQ(ctx.counters.observations_adopted, 1u);
+  ASSERT_EQ(transport.sent.size(), 1u);  // the other observation, asked for again
+  EXPECT_EQ(transport.last_request().token, std::string("\x0d", 1));
+  EXPECT_EQ(transport.last_request().uri_path(), "/3313/0/5703");
+  EXPECT_EQ(transport.last_request().observe(), 0u);
+  EXPECT_EQ(transport.sent.back().peer.address, reg.peer);
 
   // From now on its notifications are forwarded at once.
-  EXPECT_EQ(manager.observation_count(), 1u);
+  EXPECT_EQ(manager.observation_count(), 2u);
   EXPECT_TRUE(manager.on_notification(from, n));
   settle();
   EXPECT_EQ(on("LWM2M_RESP").size(), 2u);
