@@ -42,8 +42,9 @@ struct NodeCounters {
   uint64_t updates_from_memory = 0;         // Updates answered while the store was away
   uint64_t updates_written_through = 0;     // of those, written to the store later
   uint64_t devices_taken_over = 0;          // from a node that died, hung or was cut off
+  uint64_t addresses_followed = 0;          // devices of this node heard from a new address
   uint64_t observations_adopted = 0;        // their observations, found in the store
-  uint64_t observations_reestablished = 0;  // asked for again after a takeover by Update
+  uint64_t observations_reestablished = 0;  // asked for again (a takeover, a new Register)
   uint64_t sends_received = 0;              // LwM2M Send (POST /dp) accepted
   uint64_t sends_rejected = 0;              // of Sends, refused with an error code
 };

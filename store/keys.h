@@ -18,6 +18,9 @@
 //   EP:REGID:<regId>    -> ep
 //   EP:ADDR:<ip:port>   -> ep
 //   SEC:ID:<identity>   -> ep
+//   EP:TKN:<tkn>        -> ep (an observation found by its token alone: a
+//                       notification from an address the store does not
+//                       know, after NAT rebinding)
 //   EXP:EP              sorted set: ep scored by expiry time (Unix ms)
 // Cluster membership:
 //   NODES               sorted set: node id scored by its last heartbeat (Unix ms)
@@ -63,6 +66,9 @@ inline std::string reg_id_index(std::string_view reg_id) {
 }
 inline std::string address_index(std::string_view address) {
   return "EP:ADDR:" + std::string(address);
+}
+inline std::string token_index(std::string_view token_hex) {
+  return "EP:TKN:" + std::string(token_hex);
 }
 inline std::string identity_index(std::string_view identity) {
   return "SEC:ID:" + std::string(identity);

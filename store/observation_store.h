@@ -1,6 +1,7 @@
-// Where the cluster keeps observations: OBS:TKN:{ep}<token> records and the
-// per-endpoint token set TKNS:EP:{ep}. Values of notifications are not
-// stored. Asynchronous like RegistrationStore (see there).
+// Where the cluster keeps observations: OBS:TKN:{ep}<token> records, the
+// per-endpoint token set TKNS:EP:{ep} and the token index EP:TKN:<token>.
+// Values of notifications are not stored. Asynchronous like
+// RegistrationStore (see there).
 #pragma once
 
 #include <optional>
@@ -21,6 +22,10 @@ class ObservationStore {
   // The observation of `endpoint` with `token_hex`, nullopt when absent.
   virtual void get(const std::string& endpoint, const std::string& token_hex,
                    Done<std::optional<Observation>> done) = 0;
+  // The observation with `token_hex`, whichever endpoint's (a notification
+  // from an address no registration has); nullopt when absent.
+  virtual void find_by_token(const std::string& token_hex,
+                             Done<std::optional<Observation>> done) = 0;
   // Removes one observation; the result says whether it existed.
   virtual void remove(const std::string& endpoint, const std::string& token_hex,
                       Done<bool> done) = 0;

@@ -1,5 +1,8 @@
 #include "store/redis_observation_store.h"
 
+#include <memory>
+#include <optional>
+
 #include "store/keys.h"
 #include "store/redis_scripts.h"
 
@@ -32,6 +35,9 @@ std::vector<Observation> parse_all(const RedisReply& r) {
 
 }  // namespace
 
+// The record and the endpoint's token set in one transaction (one slot);
+// the token index, in a slot of its own, beside it. Done once both are
+// written.
 void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
   const std::string key = keys::observation(obs.endpoint, obs.token_hex);
   const std::string record = to_json_string(obs);
@@ -39,10 +45,37 @@ void RedisObservationStore::add(const Observation& obs, Done<bool> done) {
   const std::string_view set[] = {"SET", key, record};
   const std::string_view sadd[] = {"SADD", tokens, obs.token_hex};
   const io::RedisClient::Argv commands[] = {set, sadd};
-  redis_.transaction(tokens, commands, [done](Result<RedisReply> r) {
-    if (!r) return done(r.error());
-    done(true);
-  });
+  struct Both {
+    explicit Both(Done<bool> d) : done(std::move(d)) {}
+    Done<bool> done;
+    int left = 2;
+    std::optional<Error> error;
+    void settle(const Result<RedisReply>& r) {
+      if (!r && !error) error = r.error();
+      if (--left > 0) return;
+      if (error) return done(*error);
+      done(true);
+    }
+  };
+  auto both = std::make_shared<Both>(std::move(done));
+  redis_.command({"SET", keys::token_index(obs.token_hex), obs.endpoint},
+                 [both](Result<RedisReply> r) { both->settle(r); });
+  redis_.transaction(tokens, commands, [both](Result<RedisReply> r) { both->settle(r); });
+}
+
+void RedisObservationStore::find_by_token(const std::string& token_hex,
+                                          Done<std::optional<Observation>> done) {
+  redis_.command({"GET", keys::token_index(token_hex)},
+                 lifetime_.guard([this, token_hex, done](Result<RedisReply> r) {
+                   if (!r) return done(r.error());
+                   if (!r->is_string()) return done(std::optional<Observation>{});
+                   get(r->str, token_hex, done);  // the record must be there too
+                 }));
+}
+
+void RedisObservationStore::unindex(const std::vector<std::string>& tokens_hex) {
+  for (const std::string& t : tokens_hex)
+    redis_.command({"DEL", keys::token_index(t)}, [](Result<RedisReply>) {});
 }
 
 void RedisObservationStore::get(const std::string& endpoint, const std::string& token_hex,
@@ -67,6 +100,7 @@ void RedisObservationStore::remove(const std::string& endpoint, const std::strin
     if (!r) return done(r.error());
     done(r->is_array() && !r->elements.empty() && r->elements[0].integer > 0);
   });
+  unindex({token_hex});
 }
 
 void RedisObservationStore::list(const std::string& endpoint, Done<std::vector<Observation>> done) {
@@ -88,10 +122,14 @@ void RedisObservationStore::remove_all(const std::string& endpoint,
                                        Done<std::vector<Observation>> done) {
   const std::string prefix = keys::observation(endpoint, "");
   redis_.command({"EVAL", kTakeAll, "1", keys::tokens(endpoint), prefix},
-                 [done](Result<RedisReply> r) {
+                 lifetime_.guard([this, done](Result<RedisReply> r) {
                    if (!r) return done(r.error());
-                   done(parse_all(*r));
-                 });
+                   std::vector<Observation> taken = parse_all(*r);
+                   std::vector<std::string> tokens;
+                   for (const Observation& obs : taken) tokens.push_back(obs.token_hex);
+                   unindex(tokens);
+                   done(std::move(taken));
+                 }));
 }
 
 }  // namespace fogm2m::store

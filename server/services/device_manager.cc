@@ -500,6 +500,9 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
 bool DeviceManager::on_notification(const PeerInfo& peer, const CoapMessage& n) {
   auto it = observations_.find(n.token);
   if (it == observations_.end()) return adopt_observation(peer, n);
+  if (const LocalDevice* device = ctx_.devices.by_endpoint(it->second.endpoint);
+      device != nullptr && !(device->peer.address == peer.address))
+    follow_address(*device, peer);
   forward(it, n);
   return true;
 }
@@ -526,32 +529,36 @@ void DeviceManager::forward(std::unordered_map<std::string, store::Observation>:
 }
 
 // A notification of an observation this node does not hold: the node that
-// held it died (or hangs, or was cut off), and the load balancer now sends
-// the device here. The observation is in the store, found through the
-// device's address: this node takes the device and the observation over and
-// forwards the notification. The notification is acknowledged at once (the
-// lookup takes two round trips), so the device keeps its observation; its
-// content is forwarded when the lookup succeeds. A token the store does not
-// know is remembered and reset from then on.
+// held it died (or hangs, or was cut off), or the device's address changed
+// (NAT rebinding) and the load balancer now sends the device here. The
+// observation is found in the store by its token alone (the address may be
+// one no registration has): this node takes the device and the observation
+// over and forwards the notification. The notification is acknowledged at
+// once (the lookups take three round trips), so the device keeps its
+// observation; its content is forwarded when the lookups succeed. A token
+// the store does not know is remembered and reset from then on.
 bool DeviceManager::adopt_observation(const PeerInfo& peer, const CoapMessage& n) {
   if (n.token.empty() || unknown_tokens_.count(n.token) != 0) return false;
   if (!adopting_.insert(n.token).second) return true;  // looked up already; this one is lost
-  ctx_.registrations.get_by_address(
-      peer.address,
-      lifetime_.guard([this, peer, n](Result<std::optional<store::Registration>> reg) mutable {
-        if (!reg || !*reg) return not_adopted(n.token, !reg);
-        // Copied first: the callback below takes the registration by move,
+  ctx_.observations.find_by_token(
+      store::token_to_hex(n.token),
+      lifetime_.guard([this, peer, n](Result<std::optional<store::Observation>> obs) mutable {
+        if (!obs || !*obs) return not_adopted(n.token, !obs);
+        // Copied first: the callback below takes the observation by move,
         // and argument evaluation order is unspecified.
-        const std::string endpoint = (*reg)->endpoint;
-        ctx_.observations.get(
-            endpoint, store::token_to_hex(n.token),
-            lifetime_.guard([this, peer, n, endpoint, reg = std::move(**reg)](
-                                Result<std::optional<store::Observation>> obs) mutable {
-              if (!obs || !*obs) return not_adopted(n.token, !obs);
+        const std::string endpoint = (*obs)->endpoint;
+        ctx_.registrations.get_by_endpoint(
+            endpoint, lifetime_.guard([this, peer, n, endpoint, obs = std::move(**obs)](
+                                          Result<std::optional<store::Registration>> reg) mutable {
+              if (!reg || !*reg) return not_adopted(n.token, !reg);
               adopting_.erase(n.token);
-              const bool taken = take_over(peer, std::move(reg));
+              const bool taken = take_over(peer, std::move(**reg));
+              if (!taken)  // this node's device already, heard from a new address
+                if (const LocalDevice* device = ctx_.devices.by_endpoint(endpoint);
+                    device != nullptr && !(device->peer.address == peer.address))
+                  follow_address(*device, peer);
               ++ctx_.counters.observations_adopted;
-              auto [it, fresh] = observations_.emplace(n.token, std::move(**obs));
+              auto [it, fresh] = observations_.emplace(n.token, std::move(obs));
               forward(it, n);
               // The device's other observations are asked for again now,
               // not left until each notifies.
@@ -577,6 +584,22 @@ bool DeviceManager::take_over(const PeerInfo& peer, store::Registration reg) {
   if (ctx_.devices.by_endpoint(reg.endpoint)) return false;
   spdlog::info("taking over {} (owned by {})", reg.endpoint, reg.owner);
   ++ctx_.counters.devices_taken_over;
+  hold_at(peer, std::move(reg));
+  return true;
+}
+
+// A device of this node talks from a new address (NAT rebinding): requests
+// go there from now on, and the store's record and address index say so.
+void DeviceManager::follow_address(const LocalDevice& device, const PeerInfo& peer) {
+  spdlog::info("{} moved from {} to {}", device.registration.endpoint,
+               device.peer.address.to_string(), peer.address.to_string());
+  ++ctx_.counters.addresses_followed;
+  hold_at(peer, device.registration);
+}
+
+// The device as this node's, talking from `peer`: in memory, in the store
+// and on the bus.
+void DeviceManager::hold_at(const PeerInfo& peer, store::Registration reg) {
   store::RegistrationUpdate update;
   update.reg_id = reg.reg_id;
   update.peer = peer.address;
@@ -594,7 +617,6 @@ bool DeviceManager::take_over(const PeerInfo& peer, store::Registration reg) {
             ctx_.channels.registration_update,
             bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));
       }));
-  return true;
 }
 
 void DeviceManager::drop_observations(const store::Registration& reg) {

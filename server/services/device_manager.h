@@ -147,6 +147,8 @@ class DeviceManager {
   void not_adopted(const std::string& token, bool store_failed);
   // False when the device is this node's already.
   bool take_over(const PeerInfo& peer, store::Registration reg);
+  void follow_address(const LocalDevice& device, const PeerInfo& peer);
+  void hold_at(const PeerInfo& peer, store::Registration reg);
   void reobserve(const LocalDevice& device, std::string token, store::Observation obs);
 
   NodeContext& ctx_;

@@ -290,6 +290,37 @@ TEST_P(StoreContract, ObservationsPerEndpoint) {
   EXPECT_TRUE(empty->empty());
 }
 
+// A notification from an address no registration has (NAT rebinding) is
+// matched by its token alone; the index follows removals.
+TEST_P(StoreContract, AnObservationIsFoundByItsTokenAlone) {
+  ObservationStore& obs = *b().observations;
+  Observation o{"0badcafe", "dev-7", "R7", lwm2m::Path(3313, 0, 5702), lwm2m::ContentFormat::kTlv,
+                "T-7",      5};
+  ASSERT_TRUE(b().wait<bool>([&](auto cb) { obs.add(o, cb); }).ok());
+  o.token_hex = "0e";
+  ASSERT_TRUE(b().wait<bool>([&](auto cb) { obs.add(o, cb); }).ok());
+  auto found =
+      b().wait<std::optional<Observation>>([&](auto cb) { obs.find_by_token("0badcafe", cb); });
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->endpoint, "dev-7");
+  EXPECT_EQ((*found)->ticket, "T-7");
+  auto unknown =
+      b().wait<std::optional<Observation>>([&](auto cb) { obs.find_by_token("ff", cb); });
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+
+  ASSERT_TRUE(b().wait<bool>([&](auto cb) { obs.remove("dev-7", "0badcafe", cb); }).ok());
+  auto gone =
+      b().wait<std::optional<Observation>>([&](auto cb) { obs.find_by_token("0badcafe", cb); });
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+  ASSERT_TRUE(
+      b().wait<std::vector<Observation>>([&](auto cb) { obs.remove_all("dev-7", cb); }).ok());
+  gone = b().wait<std::optional<Observation>>([&](auto cb) { obs.find_by_token("0e", cb); });
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+}
+
 // Invalid input is refused like any other failure: later, never inside the
 // call (store/done.h), on every backend.
 TEST_P(StoreContract, AnInvalidPutIsRefusedLater) {

@@ -355,6 +355,50 @@ TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
   EXPECT_EQ(on("LWM2M_RESP").size(), 2u);
 }
 
+// NAT rebinding: the device's notifications come from a new address. On
+// its own node, requests follow it there (memory and store); on another
+// node, the observation is found by its token alone (no registration has
+// the new address) and the device taken over at its new address.
+TEST_F(DeviceManagerTest, NotificationsFromANewAddressMoveTheDeviceThere) {
+  registrations.add(device().registration, [](Result<std::optional<store::Registration>>) {});
+  perform(request(bus::RequestKind::kObserve, Path(3313, 0, 5702), "obs-1"));
+  const std::string token = transport.last_request().token;
+  CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.0));
+  accepted.add_uint_option(lwm2m::coap_option::kObserve, 2);
+  transport.answer(accepted);
+  settle();
+
+  const PeerInfo rebound{{"10.0.0.7", 41234}, false, ""};
+  CoapMessage n = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 2.0));
+  n.token = token;
+  EXPECT_TRUE(manager.on_notification(rebound, n));
+  settle();
+  EXPECT_EQ(device().peer.address, rebound.address);
+  EXPECT_EQ(ctx.counters.addresses_followed, 1u);
+  std::optional<store::Registration> stored;
+  registrations.get_by_address(rebound.address, [&](Result<std::optional<store::Registration>> r) {
+    if (r) stored = *r;
+  });
+  settle();
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_EQ(stored->endpoint, "dev-1");
+  perform(request(bus::RequestKind::kRead, Path(3313, 0, 5702), "read-1"));
+  EXPECT_EQ(transport.sent.back().peer.address, rebound.address);
+
+  // Another node (a manager of its own, which holds nothing) hears the
+  // device from yet another address.
+  devices.erase("dev-1");
+  DeviceManager other(ctx);
+  const PeerInfo again{{"10.0.0.7", 45000}, false, ""};
+  EXPECT_TRUE(other.on_notification(again, n));
+  settle();
+  ASSERT_NE(devices.by_endpoint("dev-1"), nullptr);
+  EXPECT_EQ(devices.by_endpoint("dev-1")->peer.address, again.address);
+  EXPECT_EQ(ctx.counters.observations_adopted, 1u);
+  const bus::Reply forwarded = reply(on("LWM2M_RESP").back());
+  EXPECT_EQ(forwarded.ticket, "obs-1");
+}
+
 // A device taken over by its Update: the observations the store holds for
 // it are asked for again with their tokens; the answer goes out as a
 // notification under the observation's ticket; one the device refuses
