@@ -525,6 +525,17 @@ void DtlsDevice::abandon_session() {
   post_service();
 }
 
+Status DtlsDevice::rebind() {
+  if (!running_) return make_error(ErrorKind::kInvalidArgument, "DtlsDevice not running");
+  ++stats_.rebinds;
+  if (session_ == nullptr || session_failed_) return {};  // a new session comes anyway
+  connected_ = false;
+  session_failed_ = true;
+  update_after_release_ = true;
+  post_service();
+  return {};
+}
+
 void DtlsDevice::on_event(int event) {
   switch (event) {
     case COAP_EVENT_DTLS_CONNECTED:

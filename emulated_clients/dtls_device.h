@@ -138,6 +138,7 @@ struct DtlsDeviceStats {
   uint64_t handshake_failures = 0;  // sessions that failed before being established
   uint64_t session_failures = 0;    // established sessions that failed or were closed by the peer
   uint64_t sessions_abandoned = 0;  // established sessions given up on: the server went silent
+  uint64_t rebinds = 0;             // address changes (rebind())
 };
 
 // One libcoap client context for the DtlsDevices of one io_context (thread).
@@ -188,6 +189,13 @@ class DtlsDevice {
   // io_context afterwards (also when not running; every callback of repeated
   // calls runs). start() may be called again afterwards.
   void stop(std::function<void()> on_stopped = {});
+
+  // NAT rebinding: the device's address changes under its session, which
+  // the server knows by its address and so loses. The device gives the
+  // session up at once (a device that is not told notices by silence; see
+  // "silence"), makes a new one from a new port and sends an Update on it.
+  // kInvalidArgument when not running.
+  Status rebind();
 
   bool running() const { return running_; }
   bool stopping() const { return stopping_; }

@@ -49,26 +49,44 @@ udp::endpoint UdpDevice::local_endpoint() const {
   return ec ? udp::endpoint() : ep;
 }
 
-Status UdpDevice::start() {
-  if (running_) return make_error(ErrorKind::kInvalidArgument, "UdpDevice already running");
+Status UdpDevice::open_socket(uint16_t port) {
   const udp protocol = layer_.server().protocol();
   asio::ip::address bind = options_.bind_address.value_or(
       protocol == udp::v6() ? asio::ip::address(asio::ip::address_v6::any())
                             : asio::ip::address(asio::ip::address_v4::any()));
   boost::system::error_code ec;
+  ++sockets_opened_;
   socket_.open(protocol, ec);
-  if (!ec) socket_.bind(udp::endpoint(bind, options_.bind_port), ec);
+  if (!ec) socket_.bind(udp::endpoint(bind, port), ec);
   if (ec) {
     boost::system::error_code ignored;
     socket_.close(ignored);
     return make_error(ErrorKind::kIo, "UdpDevice " + device_.endpoint() + ": " + ec.message());
   }
+  return {};
+}
+
+Status UdpDevice::start() {
+  if (running_) return make_error(ErrorKind::kInvalidArgument, "UdpDevice already running");
+  if (Status opened = open_socket(options_.bind_port); !opened) return opened;
   running_ = true;
   stopping_ = false;
   const TimePoint now = Clock::now();
   device_.start(now, options_.register_on_start);
   do_receive();
   service(now);
+  return {};
+}
+
+Status UdpDevice::rebind() {
+  if (!running_) return make_error(ErrorKind::kInvalidArgument, "UdpDevice not running");
+  boost::system::error_code ignored;
+  socket_.close(ignored);  // the pending receive ends with operation_aborted
+  if (Status opened = open_socket(0); !opened) {
+    finish_stop();
+    return opened;
+  }
+  do_receive();
   return {};
 }
 
@@ -110,20 +128,22 @@ void UdpDevice::finish_stop() {
 }
 
 void UdpDevice::do_receive() {
-  socket_.async_receive_from(
-      asio::buffer(rx_), sender_,
-      lifetime_.guard([this](const boost::system::error_code& ec, size_t size) {
-        if (!running_ || !socket_.is_open()) return;
-        if (ec == asio::error::operation_aborted) return;
-        if (!ec) {
-          const TimePoint now = Clock::now();
-          SocketSink sink(socket_);
-          layer_.on_datagram(device_, std::span<const uint8_t>(rx_.data(), size), sender_, now,
-                             sink);
-          if (running_) service(now);
-        }
-        if (running_) do_receive();
-      }));
+  socket_.async_receive_from(asio::buffer(rx_), sender_,
+                             lifetime_.guard([this, socket = sockets_opened_](
+                                                 const boost::system::error_code& ec, size_t size) {
+                               if (!running_ || !socket_.is_open() || socket != sockets_opened_)
+                                 return;  // rebound
+                               if (ec == asio::error::operation_aborted) return;
+                               if (!ec) {
+                                 const TimePoint now = Clock::now();
+                                 SocketSink sink(socket_);
+                                 layer_.on_datagram(device_,
+                                                    std::span<const uint8_t>(rx_.data(), size),
+                                                    sender_, now, sink);
+                                 if (running_) service(now);
+                               }
+                               if (running_) do_receive();
+                             }));
 }
 
 // Everything time-driven: retransmissions, the device's tick, the end of a

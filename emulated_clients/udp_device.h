@@ -70,6 +70,12 @@ class UdpDevice {
   // repeated calls runs). start() may be called again afterwards.
   void stop(std::function<void()> on_stopped = {});
 
+  // NAT rebinding: the device goes on from a new ephemeral port (the socket
+  // is closed and another one opened), knowing nothing of it; exchanges
+  // under way go on from the new port. kIo when no socket can be opened;
+  // kInvalidArgument when not running.
+  Status rebind();
+
   bool running() const { return running_; }
   bool stopping() const { return stopping_; }
   // The bound address and port (valid while running).
@@ -81,6 +87,7 @@ class UdpDevice {
   const UdpDeviceStats& stats() const { return layer_.stats(); }
 
  private:
+  Status open_socket(uint16_t port);
   class SocketSink;
   void do_receive();
   void service(TimePoint now);
@@ -98,6 +105,7 @@ class UdpDevice {
   bool running_ = false;
   bool stopping_ = false;
   std::function<void()> on_stopped_;
+  uint64_t sockets_opened_ = 0;  // a receive of an earlier socket is dropped
 
   boost::asio::ip::udp::endpoint sender_;
   std::array<uint8_t, 1536> rx_{};

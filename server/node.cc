@@ -178,6 +178,9 @@ void Node::on_connected() {
     presence_->forget(previous.endpoint);
     device_manager_->renew_observations(device);
   };
+  registration_->on_new_session = [this](const LocalDevice& device) {
+    device_manager_->renew_observations(device);
+  };
   registration_->on_taken_over = [this](const LocalDevice& device) {
     device_manager_->reestablish_observations(device);
   };

@@ -70,11 +70,11 @@ class DeviceManager {
   // this node does not (it took the device over by an Update).
   void reestablish_observations(const LocalDevice& device);
 
-  // A Register replaced the device's registration: the observations it had
-  // ended on the device (it starts afresh), not for those who asked for
-  // them. Those in memory are forgotten and every one the store holds is
-  // asked for again, under its ticket (Leshan's failover rule: the server
-  // re-initiates observations on every Register).
+  // A Register replaced the device's registration, or a DTLS device came
+  // back on a new session: the observations it had ended on the device,
+  // not for those who asked for them. Those in memory are forgotten and every one the store holds
+  // is asked for again, under its ticket (Leshan's failover rule: the server re-initiates
+  // observations on every Register).
   void renew_observations(const LocalDevice& device);
 
   // Forgets every observation of `reg` (the registration ended).

@@ -286,10 +286,15 @@ void RegistrationService::do_update(const PeerInfo& peer, const std::string& reg
           }
           const bool taken_over =
               ctx_.devices.by_reg_id(update.reg_id) == nullptr && r->previous.owner != ctx_.node_id;
+          // A secure device heard from another address is on another DTLS
+          // session, and observations end with the session they were made on.
+          const bool new_session =
+              !taken_over && peer.secure && !(r->previous.peer == peer.address);
           ctx_.devices.put(LocalDevice{r->current, peer});
           ++ctx_.counters.updates;
           if (ctx_.metrics) ctx_.metrics->registrations_updated.inc();
           if (taken_over && on_taken_over) on_taken_over(*ctx_.devices.by_reg_id(update.reg_id));
+          if (new_session && on_new_session) on_new_session(*ctx_.devices.by_reg_id(update.reg_id));
           ctx_.bus.publish(
               ctx_.channels.registration_update,
               bus::format_registration_event(bus::RegistrationEventKind::kUpdate, r->current));

@@ -76,6 +76,10 @@ class RegistrationService {
   // former owner died, hung or was cut off): its observations are to be
   // re-established.
   std::function<void(const LocalDevice&)> on_taken_over;
+  // Called when a DTLS device of this node updated from a new address (a
+  // new session: NAT rebinding, or a session it gave up): the observations
+  // it had ended with the old session and are to be asked for again.
+  std::function<void(const LocalDevice&)> on_new_session;
 
  private:
   void do_register(const PeerInfo& peer, const lwm2m::CoapMessage& request, Responder respond);

@@ -353,6 +353,72 @@ TEST_F(DtlsFailoverTest, ADeviceRefusedByItsDeadNodesAddressComesBackObserved) {
   ASSERT_TRUE(stop_device(d));
 }
 
+// NAT rebinding over DTLS: the device's address changes under its session,
+// which the node knows by address; the device makes a new session from a
+// new port and updates on it. Its node sees an Update over a new session
+// and asks again for the observation (which ended with the old session);
+// when the balancer sends the new flow to node-2, node-2 takes the device
+// over by the Update and does the same.
+TEST_F(DtlsFailoverTest, ADeviceThatChangesAddressUpdatesOnANewSessionAndStaysObserved) {
+  add_psk("dtls-nat", "dtls-nat-id", "dtls-nat-secret");
+  DtlsDeviceOptions opt;
+  opt.bind_address = asio::ip::make_address("127.0.0.1");
+  opt.transmission.ack_timeout = std::chrono::seconds(1);
+  size_t d = 0;
+  h_->on_io([&] {
+    asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
+    devices_.push_back(std::make_unique<DtlsDevice>(
+        *ctx_, via,
+        Device(config_, DeviceIdentity{"dtls-nat", 9, "dtls-nat-id", "dtls-nat-secret"}), opt));
+    d = devices_.size() - 1;
+    Status st = devices_.back()->start();
+    EXPECT_TRUE(st.ok()) << st.error().message;
+  });
+  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-nat"));
+  auto obs =
+      ask(*h_, "dtls-nat", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+    return count_notifications(msgs) >= 10;
+  }));
+  const auto resumes = [&](size_t before) {
+    return h_->wait_for(
+        "LWM2M_RESP",
+        [&](const std::vector<std::string>& msgs) {
+          return count_notifications(msgs) >= before + 20;
+        },
+        std::chrono::seconds(15));
+  };
+  const auto owner = [&] {
+    auto r = h_->redis({"GET", "EP#UID:{dtls-nat}"});
+    return r.ok() ? r->str : std::string();
+  };
+
+  size_t before = count_notifications(h_->seen("LWM2M_RESP"));
+  h_->on_io([&] { EXPECT_TRUE(devices_[d]->rebind().ok()); });
+  EXPECT_TRUE(resumes(before)) << "notifications did not resume on node-1";
+  EXPECT_EQ(owner(), "node-1");
+
+  h_->on_io([&] {
+    relay_->move_to(
+        asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
+  });
+  before = count_notifications(h_->seen("LWM2M_RESP"));
+  h_->on_io([&] { EXPECT_TRUE(devices_[d]->rebind().ok()); });
+  EXPECT_TRUE(resumes(before)) << "notifications did not resume through node-2";
+  EXPECT_EQ(owner(), "node-2");
+  const auto stats =
+      on_device<emulated::DtlsDeviceStats>(d, [](DtlsDevice& target) { return target.stats(); });
+  EXPECT_EQ(stats.rebinds, 2u);
+  EXPECT_GE(stats.handshakes, 3u);
+  const auto counters = on_device<emulated::DeviceCounters>(
+      d, [](DtlsDevice& target) { return target.device().counters(); });
+  EXPECT_EQ(counters.registrations, 1u);  // Updates, not Registers
+  auto read = ask(*h_, "dtls-nat", R"({"kind":"read","path":"/3313/0/5702"})");
+  EXPECT_EQ(reply_code(read), "CONTENT") << reply_error(read);
+  ASSERT_TRUE(stop_device(d));
+}
+
 TEST_F(DtlsDeviceTest, WrongKeyFailsTheHandshakeAndNeverRegisters) {
   add_psk("dtls-bad", "dtls-bad-id", "the-right-key");
   config_->retry_base = std::chrono::milliseconds(200);
