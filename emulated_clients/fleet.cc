@@ -1,5 +1,6 @@
 #include "emulated_clients/fleet.h"
 
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <boost/asio/executor_work_guard.hpp>
@@ -51,6 +52,7 @@ FleetStats& operator+=(FleetStats& sum, const FleetStats& s) {
   sum.send_errors += s.send_errors;
   sum.dropped_asleep += s.dropped_asleep;
   sum.sessions_abandoned += s.sessions_abandoned;
+  sum.rebinds += s.rebinds;
   return sum;
 }
 
@@ -144,6 +146,7 @@ struct Fleet::Shard {
   mutable std::mutex published_mutex;  // published is read by stats() from any thread
   FleetStats published;
   uint64_t socket_errors = 0;
+  uint64_t rebinds = 0;
   bool stopping = false;
   std::thread thread;
 
@@ -153,6 +156,12 @@ struct Fleet::Shard {
   void for_each(F&& f) {
     for (auto& d : udp) f(*d);
     for (auto& d : dtls) f(*d);
+  }
+  void rebind_all() {
+    if (stopping) return;
+    for_each([&](auto& d) {
+      if (d.running() && !d.stopping() && d.rebind().ok()) ++rebinds;
+    });
   }
   // Starts the k-th device; false when it could not.
   bool start_device(size_t k) {
@@ -224,6 +233,7 @@ struct Fleet::Shard {
     s.devices = size();
     s.started = next_to_start;
     s.errors = socket_errors;
+    s.rebinds = rebinds;
     for_each([&](auto& d) { add(s, d.running(), d.device(), d.stats()); });
     if (group) {
       for (size_t k = 0; k < group->size(); ++k)
@@ -404,6 +414,15 @@ void Fleet::stop() {
   shards_.clear();
 }
 
+void Fleet::rebind() {
+  if (!running_) return;
+  if (shares_sockets()) spdlog::warn("fleet: rebind: devices sharing sockets keep their addresses");
+  for (auto& shard : shards_) {
+    Shard* s = shard.get();
+    asio::post(s->io, [s] { s->rebind_all(); });
+  }
+}
+
 FleetStats Fleet::stats() const {
   if (shards_.empty()) return final_stats_;
   FleetStats sum;
@@ -433,6 +452,7 @@ std::string to_json(const FleetStats& s) {
   o["send_errors"] = s.send_errors;
   o["dropped_asleep"] = s.dropped_asleep;
   o["sessions_abandoned"] = s.sessions_abandoned;
+  o["rebinds"] = s.rebinds;
   return boost::json::serialize(o);
 }
 

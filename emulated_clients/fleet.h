@@ -4,6 +4,10 @@
 // Plain CoAP devices are UdpDevices; with a PSK identity pattern they are
 // DtlsDevices (CoAP over DTLS 1.2 PSK, one libcoap context per thread).
 //
+// NAT rebinding. rebind() moves every device to a new source port at once,
+// as a NAT whose mappings expired would (the fleet process does it on
+// SIGUSR1; scenario fault kind rebind_devices).
+//
 // Start-up. Devices start (and register) spread evenly over `ramp`: device i
 // of the fleet at start + ramp * i / N, so a fleet does not hit the server in
 // one burst unless asked to; a zero ramp is a registration storm. Each
@@ -83,6 +87,7 @@ struct FleetStats {
   uint64_t send_errors = 0;         // Send answered otherwise, or timed out
   uint64_t dropped_asleep = 0;      // requests dropped by devices asleep in queue mode
   uint64_t sessions_abandoned = 0;  // DTLS sessions given up on: the server went silent
+  uint64_t rebinds = 0;             // devices moved to a new source port (rebind())
 };
 
 // Validates a configuration: patterns parse, endpoint names differ, counts
@@ -102,6 +107,12 @@ class Fleet {
   Status start();
   // De-registers and ends the threads (see above). Idempotent.
   void stop();
+
+  // NAT rebinding for the whole fleet: every running device with a socket
+  // of its own moves to a new source port (UdpDevice::rebind,
+  // DtlsDevice::rebind). Devices sharing sockets keep their address (a
+  // warning says so). Safe from any thread; done on the devices' threads.
+  void rebind();
 
   FleetStats stats() const;
   const FleetConfig& config() const { return config_; }

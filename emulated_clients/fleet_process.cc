@@ -61,6 +61,17 @@ int run_fleet_process(const FleetProcessOptions& options) {
 
   boost::asio::io_context io;
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  // SIGUSR1: every device moves to a new source port (NAT rebinding).
+  boost::asio::signal_set rebind_signal(io, SIGUSR1);
+  std::function<void()> await_rebind = [&] {
+    rebind_signal.async_wait([&](boost::system::error_code e, int) {
+      if (e) return;
+      spdlog::info("fleet: SIGUSR1: every device moves to a new source port");
+      fleet.rebind();
+      await_rebind();
+    });
+  };
+  await_rebind();
   boost::asio::steady_timer stats_timer(io), duration_timer(io);
   const bool live = !options.quiet && options.stats_interval.count() > 0;
   auto report = [&] {
@@ -86,6 +97,7 @@ int run_fleet_process(const FleetProcessOptions& options) {
   if (options.stats_interval.count() > 0) tick();
   auto finish = [&] {
     signals.cancel();
+    rebind_signal.cancel();
     stats_timer.cancel();
     duration_timer.cancel();
   };

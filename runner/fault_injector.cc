@@ -105,6 +105,8 @@ void FaultInjector::inject(InjectedFault& f) {
     kept_out_.erase(index);
   } else if (kind == "restart_redis") {
     s = deployment_.restart_redis();
+  } else if (kind == "rebind_devices") {
+    s = deployment_.rebind_devices();
   } else if (kind == "partition_node") {
     s = deployment_.set_node_link(index, false);
   } else if (kind == "lb_remove_node") {

@@ -8,7 +8,7 @@ namespace fogm2m::scenario {
 const std::vector<std::string>& fault_kinds() {
   static const std::vector<std::string> kinds = {
       "kill_node",      "stop_node",      "restart_node", "restart_redis",
-      "partition_node", "lb_remove_node", "lb_add_node"};
+      "partition_node", "lb_remove_node", "lb_add_node",  "rebind_devices"};
   return kinds;
 }
 
@@ -18,7 +18,7 @@ bool is_fault_kind(std::string_view kind) {
 }
 
 bool fault_targets_node(std::string_view kind) {
-  return is_fault_kind(kind) && kind != "restart_redis";
+  return is_fault_kind(kind) && kind != "restart_redis" && kind != "rebind_devices";
 }
 
 bool fault_has_duration(std::string_view kind) {

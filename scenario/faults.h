@@ -15,7 +15,7 @@ namespace fogm2m::scenario {
 // Every kind, in the order the docs list them.
 const std::vector<std::string>& fault_kinds();
 bool is_fault_kind(std::string_view kind);
-// Kinds aimed at a node (all but restart_redis).
+// Kinds aimed at a node (all but restart_redis and rebind_devices).
 bool fault_targets_node(std::string_view kind);
 // Kinds that last duration_s (stop_node, partition_node).
 bool fault_has_duration(std::string_view kind);

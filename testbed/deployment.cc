@@ -556,6 +556,14 @@ Status Deployment::restart_redis() {
   return wait_redis_answers(nullptr);
 }
 
+Status Deployment::rebind_devices() {
+  for (Member& f : fleets_) {
+    if (!f.process) return make_error(ErrorKind::kNotFound, f.name + " is not running");
+    if (Status s = f.process->signal(SIGUSR1); !s) return about(f.name, s);
+  }
+  return {};
+}
+
 Status Deployment::set_node_link(int index, bool up) {
   Member* n = node(index);
   if (n == nullptr || !topology_)

@@ -203,6 +203,9 @@ class Deployment {
   // SIGKILLs Redis and starts it again on its directory (an AOF reloads);
   // returns once it answers PING.
   Status restart_redis();
+  // SIGUSR1 to every fleet: its devices move to new source ports (NAT
+  // rebinding; emulated::Fleet::rebind).
+  Status rebind_devices();
   // Cuts node<index>'s cable to the cluster network, or mends it.
   Status set_node_link(int index, bool up);
   // Puts exactly these nodes (by index) into the load balancer.

@@ -116,6 +116,42 @@ TEST(Fleet, TwoHundredDevicesRegisterAnswerAndNotifyAtTheSamplingRate) {
   EXPECT_GE(fleet.stats().notifications_sent, after - before);
 }
 
+// NAT rebinding of a whole fleet: every device moves to a new source port;
+// the node follows each observed device to its new address with its next
+// notification, and reads reach them there.
+TEST(Fleet, RebindingMovesEveryDeviceAndTheNodeFollowsTheObservedOnes) {
+  ClusterHarness h;
+  ASSERT_TRUE(h.start()) << h.error();
+  emulated::FleetConfig config = fleet_config(h, 10);
+  config.ramp = 0ms;
+  emulated::Fleet fleet(config);
+  ASSERT_TRUE(fleet.start().ok());
+  ASSERT_TRUE(wait_until([&] { return fleet.stats().registered == 10; }, 20s));
+  auto port_of = [&](const std::string& ep) -> int64_t {
+    auto r = h.redis({"GET", "REG:EP:{" + ep + "}"});
+    if (!r.ok() || !r->is_string()) return -1;
+    return json::parse(r->str).at("identity").at("port").as_int64();
+  };
+  std::vector<int64_t> before;
+  for (uint32_t i = 0; i < 10; ++i) {
+    const std::string ep = fleet.endpoint(i);
+    Reply obs = ask(h, ep, R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+    ASSERT_TRUE(obs.ok) << ep;
+    before.push_back(port_of(ep));
+  }
+  fleet.rebind();
+  ASSERT_TRUE(wait_until([&] { return fleet.stats().rebinds == 10; }, 5s))
+      << fleet.stats().rebinds << " of 10 rebound";
+  for (uint32_t i = 0; i < 10; ++i) {
+    const std::string ep = fleet.endpoint(i);
+    EXPECT_TRUE(wait_until([&] { return port_of(ep) != before[i]; }, 5s))
+        << ep << " still at port " << before[i];
+    Reply read = ask(h, ep, R"({"kind":"read","path":"/3313/0/5703","contentFormat":"TEXT"})");
+    EXPECT_TRUE(read.ok) << ep;
+  }
+  fleet.stop();
+}
+
 // A DTLS fleet: every device has its own PSK (identity = endpoint, key from
 // the key pattern), added to the cluster through sec_info beforehand.
 TEST(Fleet, DtlsDevicesRegisterWithTheirOwnKeysAndAnswerReads) {

@@ -269,10 +269,12 @@ TEST(ScenarioLoaderFaults, AFaultListIsReadWithItsTargets) {
       "defaults: {nodes: 3}\nwarmup_s: 5\nwindow_s: 80\nredis_persistence: always\nfaults:\n"
       "  - {at_s: 20, kind: kill_node, target: node-2}\n"
       "  - {at_s: 40, kind: restart_redis}\n"
-      "  - {at_s: 60, kind: partition_node, target: node3, duration_s: 10}\n",
+      "  - {at_s: 60, kind: partition_node, target: node3, duration_s: 10}\n"
+      "  - {at_s: 75, kind: rebind_devices}\n",
       "f.yaml");
   ASSERT_TRUE(s.ok()) << s.error().message;
-  ASSERT_EQ(s->faults_size(), 3);
+  ASSERT_EQ(s->faults_size(), 4);
+  EXPECT_EQ(s->faults(3).kind(), "rebind_devices");
   EXPECT_EQ(s->redis_persistence(), "always");
   EXPECT_EQ(s->faults(0).kind(), "kill_node");
   EXPECT_EQ(*fault_node_index(s->faults(0).target()), 2);
@@ -296,6 +298,8 @@ TEST(ScenarioLoaderFaults, BadFaultsNameTheirLine) {
          "duration_s applies to stop_node and partition_node only");
   expect("  - {at_s: 99, kind: restart_redis}\n", "at_s must fall within the load");
   expect("  - {at_s: 1, kind: restart_redis, target: node-1}\n", "takes target redis");
+  expect("  - {at_s: 1, kind: rebind_devices, target: node-1}\n", "takes target fleets");
+  expect("  - {at_s: 1, kind: rebind_devices, duration_s: 2}\n", "duration_s applies to");
   auto persistence = load_scenario_text("redis_persistence: sometimes\n", "f.yaml");
   ASSERT_FALSE(persistence.ok());
   EXPECT_NE(persistence.error().message.find("f.yaml:1: redis_persistence must be"),
