@@ -32,13 +32,15 @@ class Node::RoutingTransport final : public CoapTransport {
 
   void send_request(const PeerInfo& peer, lwm2m::CoapMessage request,
                     std::chrono::milliseconds timeout, ResponseHandler done) override {
-    // Attach order is the caller's: by convention plain first, secure second.
-    CoapTransport* t = nullptr;
-    if (!transports_.empty())
-      t = peer.secure && transports_.size() > 1 ? transports_[1] : transports_[0];
+    CoapTransport* t = transport_for(peer);
     if (!t) return done(make_error(ErrorKind::kIo, "no transport"));
     if (metrics_) done = timed(std::move(done));
     t->send_request(peer, std::move(request), timeout, std::move(done));
+  }
+
+  void readdress(const PeerInfo& from, const PeerInfo& to) override {
+    if (CoapTransport* t = transport_for(to); t != nullptr && from.secure == to.secure)
+      t->readdress(from, to);
   }
 
   void stop() override {
@@ -46,6 +48,12 @@ class Node::RoutingTransport final : public CoapTransport {
   }
 
  private:
+  // Attach order is the caller's: by convention plain first, secure second.
+  CoapTransport* transport_for(const PeerInfo& peer) const {
+    if (transports_.empty()) return nullptr;
+    return peer.secure && transports_.size() > 1 ? transports_[1] : transports_[0];
+  }
+
   // `done`, observing the time to the device's answer first (a request that
   // got none, timed out or failed, is not observed).
   ResponseHandler timed(ResponseHandler done) {

@@ -594,6 +594,7 @@ void DeviceManager::follow_address(const LocalDevice& device, const PeerInfo& pe
   spdlog::info("{} moved from {} to {}", device.registration.endpoint,
                device.peer.address.to_string(), peer.address.to_string());
   ++ctx_.counters.addresses_followed;
+  ctx_.transport.readdress(device.peer, peer);  // requests under way follow it too
   hold_at(peer, device.registration);
 }
 

@@ -58,6 +58,15 @@ class CoapTransport {
   virtual void send_request(const PeerInfo& peer, lwm2m::CoapMessage request,
                             std::chrono::milliseconds timeout, ResponseHandler done) = 0;
 
+  // The device at `from` now talks from `to` (NAT rebinding): requests
+  // still awaiting its answer go on to `to` at once, and its answers are
+  // taken from there. By default nothing moves (a DTLS session ends with its
+  // address, and its requests with it).
+  virtual void readdress(const PeerInfo& from, const PeerInfo& to) {
+    (void)from;
+    (void)to;
+  }
+
   // Stops receiving; outstanding requests complete with kIo.
   virtual void stop() = 0;
 };

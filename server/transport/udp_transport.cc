@@ -173,6 +173,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   void set_handlers(Handlers handlers) { handlers_ = std::move(handlers); }
   void send_request(const PeerInfo& peer, CoapMessage request, std::chrono::milliseconds timeout,
                     ResponseHandler done);
+  void readdress(const PeerInfo& from, const PeerInfo& to);
   void stop();
   UdpTransportStats stats() const;
 
@@ -281,6 +282,7 @@ class UdpTransport::Impl : public std::enable_shared_from_this<UdpTransport::Imp
   uint64_t find_outgoing_by_mid(Peer& p, uint16_t mid);
   void resend_with_fresh_mid(uint64_t id, Outgoing& o, Peer& p);
   lwm2m::ConRetransmission new_retransmission();
+  Result<udp::endpoint> endpoint_for(const lwm2m::PeerAddress& peer) const;
 
   // Peers and remembered message ids.
   Peer& peer_for(const PeerKey& key, const udp::endpoint& ep);
@@ -850,25 +852,9 @@ void UdpTransport::Impl::send_request(const PeerInfo& peer, CoapMessage request,
   };
   if (!started_ || stopped_)
     return fail(std::move(done), ErrorKind::kIo, "UDP transport not running");
-  std::string host = peer.address.address;
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  boost::system::error_code ec;
-  auto address = boost::asio::ip::make_address(host, ec);
-  if (ec) {
-    return fail(std::move(done), ErrorKind::kInvalidArgument,
-                "bad peer address '" + peer.address.address + "'");
-  }
-  if (address.is_v4() && v6_socket_) {
-    address = boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4());
-  } else if (address.is_v6() && !v6_socket_) {
-    if (!address.to_v6().is_v4_mapped()) {
-      return fail(std::move(done), ErrorKind::kIo,
-                  "IPv6 peer " + peer.address.to_string() + " on an IPv4 socket");
-    }
-    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
-  }
-  const udp::endpoint ep(address, peer.address.port);
+  auto endpoint = endpoint_for(peer.address);
+  if (!endpoint) return fail(std::move(done), endpoint.error().kind, endpoint.error().message);
+  const udp::endpoint ep = *endpoint;
 
   Dispatch dispatch(*this);
   if (depth_ == 1) now_ = Clock::now();  // else fresh from the running handler
@@ -908,6 +894,52 @@ void UdpTransport::Impl::send_request(const PeerInfo& peer, CoapMessage request,
   }
   schedule_outgoing(id, o);
   arm_timer();
+}
+
+// The socket's endpoint for a peer address: kInvalidArgument when it does
+// not parse, kIo when it is of the other family than the socket.
+Result<udp::endpoint> UdpTransport::Impl::endpoint_for(const lwm2m::PeerAddress& peer) const {
+  std::string host = peer.address;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(host, ec);
+  if (ec) return make_error(ErrorKind::kInvalidArgument, "bad peer address '" + peer.address + "'");
+  if (address.is_v4() && v6_socket_) {
+    address = boost::asio::ip::make_address_v6(boost::asio::ip::v4_mapped, address.to_v4());
+  } else if (address.is_v6() && !v6_socket_) {
+    if (!address.to_v6().is_v4_mapped())
+      return make_error(ErrorKind::kIo, "IPv6 peer " + peer.to_string() + " on an IPv4 socket");
+    address = boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, address.to_v6());
+  }
+  return udp::endpoint(address, peer.port);
+}
+
+void UdpTransport::Impl::readdress(const PeerInfo& from, const PeerInfo& to) {
+  if (!started_ || stopped_) return;
+  auto old_endpoint = endpoint_for(from.address);
+  auto new_endpoint = endpoint_for(to.address);
+  if (!old_endpoint || !new_endpoint || *old_endpoint == *new_endpoint) return;
+  auto it = peers_.find(key_of(*old_endpoint));
+  if (it == peers_.end()) return;
+  Dispatch dispatch(*this);
+  if (depth_ == 1) now_ = Clock::now();
+  Peer& old_peer = it->second;
+  ++old_peer.pins;
+  Peer& new_peer = peer_for(key_of(*new_endpoint), *new_endpoint);
+  std::vector<uint64_t> moving;
+  for (uint64_t id : old_peer.outstanding)
+    if (Outgoing* o = outgoing_.get(id); o != nullptr && o->is_request) moving.push_back(id);
+  for (uint64_t id : moving) {
+    Outgoing& o = *outgoing_.get(id);
+    std::erase(old_peer.outstanding, id);
+    o.peer = &new_peer;
+    new_peer.outstanding.push_back(id);
+    ++stats_.readdressed;
+    send_string(new_peer.endpoint, o.bytes);
+  }
+  unpin(old_peer);
+  maybe_forget(new_peer);
 }
 
 lwm2m::ConRetransmission UdpTransport::Impl::new_retransmission() {
@@ -1124,6 +1156,9 @@ void UdpTransport::set_handlers(Handlers handlers) {
 void UdpTransport::send_request(const PeerInfo& peer, CoapMessage request,
                                 std::chrono::milliseconds timeout, ResponseHandler done) {
   impl_->send_request(peer, std::move(request), timeout, std::move(done));
+}
+void UdpTransport::readdress(const PeerInfo& from, const PeerInfo& to) {
+  impl_->readdress(from, to);
 }
 void UdpTransport::stop() {
   impl_->stop();

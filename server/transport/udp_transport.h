@@ -106,6 +106,7 @@ struct UdpTransportStats {
   uint64_t separate_responses = 0;  // answers sent as separate CON responses
   uint64_t dedup_evictions = 0;     // remembered ids dropped early by a cap
   uint64_t mid_collisions = 0;      // requests resent: the peer had seen their message id
+  uint64_t readdressed = 0;         // requests moved to their device's new address
   size_t peers = 0;
   size_t dedup_entries = 0;    // remembered received message ids
   size_t outstanding = 0;      // our CONs awaiting ACK / response
@@ -147,6 +148,12 @@ class UdpTransport final : public CoapTransport {
   // send_request). `timeout` is measured from now.
   void send_request(const PeerInfo& peer, lwm2m::CoapMessage request,
                     std::chrono::milliseconds timeout, ResponseHandler done) override;
+
+  // Moves our requests outstanding at `from` (not separate responses, which
+  // were answers to the old address) to `to` and sends each there at once;
+  // their retransmissions and deadlines run on. Nothing happens for an
+  // unknown `from` or an unparsable `to`.
+  void readdress(const PeerInfo& from, const PeerInfo& to) override;
 
   // Closes the socket, completes every outstanding request with kIo (its
   // `done` runs inside stop()) and drops all state; Responders called later

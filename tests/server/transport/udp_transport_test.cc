@@ -616,6 +616,35 @@ TEST_F(UdpTransportTest, RetransmitsUntilThePeerAnswers) {
   EXPECT_EQ(results.size(), 1u);
 }
 
+// NAT rebinding: a request outstanding at the device's old address goes on
+// to its new one at once, and the answer from there completes it.
+TEST_F(UdpTransportTest, ARequestFollowsItsDeviceToANewAddress) {
+  auto t = make();
+  RawPeer old_address, new_address;
+  std::vector<Result<CoapMessage>> results;
+  t->send_request(old_address.info(), request(CoapType::kCon, 0, "nat", "/3/0/0"),
+                  milliseconds(20000),
+                  [&](Result<CoapMessage> r) { results.push_back(std::move(r)); });
+  ASSERT_TRUE(old_address.recv(io).has_value());  // the device has moved: never answered
+  t->readdress(old_address.info(), new_address.info());
+  auto moved = new_address.recv(io, milliseconds(500));  // sent at once, not at the next timeout
+  ASSERT_TRUE(moved.has_value());
+  EXPECT_EQ(moved->token, "nat");
+  EXPECT_EQ(t->stats().readdressed, 1u);
+  CoapMessage ack = response(kContent, "here now");
+  ack.type = CoapType::kAck;
+  ack.message_id = moved->message_id;
+  ack.token = moved->token;
+  new_address.send(ack, t->local_port());
+  ASSERT_TRUE(run_until(io, [&] { return !results.empty(); }));
+  ASSERT_TRUE(results[0].ok());
+  EXPECT_EQ(results[0]->payload, "here now");
+  // Nothing is left at either address; unknown addresses change nothing.
+  t->readdress(old_address.info(), new_address.info());
+  EXPECT_EQ(t->stats().readdressed, 1u);
+  EXPECT_EQ(t->stats().outstanding, 0u);
+}
+
 // Behind one virtual address, two nodes share a device's message-id space:
 // a request whose id the device saw from the other node (within its
 // exchange lifetime) is answered from the device's duplicate cache, with
