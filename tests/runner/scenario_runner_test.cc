@@ -125,14 +125,27 @@ TEST_F(ScenarioRunner, RunsEveryPointOnARealClusterAndRecordsPlausibleFigures) {
   EXPECT_EQ(again->skipped, 2u);
 }
 
-// A fault run: a node killed, Redis restarted from its AOF, a node cut off.
-// The record says what each fault cost; nothing registered is lost.
+// A node answers a request to a silent device before its requester gives
+// up on it.
+TEST(NodeDeviceTimeout, IsASecondUnderTheRequestTimeout) {
+  schema::Scenario s;
+  s.set_request_timeout_s(5);
+  EXPECT_EQ(node_device_timeout_ms(s), 4000);
+  s.set_request_timeout_s(1);
+  EXPECT_EQ(node_device_timeout_ms(s), 500);
+  s.set_request_timeout_s(15);
+  EXPECT_EQ(node_device_timeout_ms(s), 5000);
+}
+
+// A fault run: a node killed, Redis restarted from its AOF, a node cut off,
+// every device rebound to a new port (NAT rebinding). The record says what
+// each fault cost; nothing registered is lost.
 TEST_F(ScenarioRunner, AFaultRunRecordsWhatEachFaultCost) {
   std::ofstream(scenario_) << R"(name: faulty
 mode: emulate
 defaults: {devices: 30, nodes: 3, request_rate: 40, cpu_quota_us: 50000, cpu_period_us: 100000, memory_limit_mb: 256, sampling_interval_ms: 100}
 warmup_s: 1
-window_s: 14
+window_s: 17
 observe_all: true
 request_timeout_s: 5
 redis_persistence: always
@@ -140,6 +153,7 @@ faults:
   - {at_s: 3, kind: kill_node, target: node-2}
   - {at_s: 6, kind: restart_redis}
   - {at_s: 9, kind: partition_node, target: node-3, duration_s: 3}
+  - {at_s: 14, kind: rebind_devices}
 )";
   auto summary = run_scenario(options("faults"));
   ASSERT_TRUE(summary.ok()) << summary.error().message;
@@ -150,7 +164,7 @@ faults:
   ASSERT_TRUE(r.error().empty()) << r.error();
   EXPECT_EQ(r.requests_answered() + r.requests_errored(), r.requests_sent());
   const schema::FaultStats& f = r.faults();
-  ASSERT_EQ(f.faults_size(), 3);
+  ASSERT_EQ(f.faults_size(), 4);
   for (const auto& o : f.faults()) {
     SCOPED_TRACE(o.fault().kind());
     EXPECT_TRUE(o.error().empty()) << o.error();
@@ -164,6 +178,7 @@ faults:
   EXPECT_GT(f.faults(0).lb_removed_after_s(), 0);
   EXPECT_GT(f.faults(2).lb_removed_after_s(), 0);
   EXPECT_EQ(f.faults(1).lb_removed_after_s(), -1);
+  EXPECT_EQ(f.faults(3).lb_removed_after_s(), -1);
   EXPECT_EQ(f.registrations_before(), 30u);
   EXPECT_EQ(f.registrations_lost(), 0u);
   EXPECT_EQ(f.observed_devices(), 30u);
