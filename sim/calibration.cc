@@ -10,6 +10,7 @@
 #include "results/median.h"
 #include "results/slowed_machine.h"
 #include "sim/cluster_model.h"
+#include "sim/request_kinds.h"
 
 namespace fogm2m::sim {
 
@@ -197,6 +198,9 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
   std::vector<std::array<double, kNumColumns>> rows;
   std::vector<double> ys;
   std::vector<std::pair<double, double>> memory;  // (registrations, bytes)
+  // What one request of the load costs its owner over a read (a read-only
+  // mix, or no scenario: 1), so the owned column fits the read's cost.
+  const double owned_factor = scenario ? mean_owned_cost_factor(*scenario, prior) : 1.0;
   for (const auto& r : records) {
     if (!usable(r)) continue;
     double registered = 0;
@@ -216,7 +220,7 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
           pt.lifetime_s() > 0 ? n.registrations() * window / (0.9 * pt.lifetime_s()) : 0;
       const double con = prior.notify_con_every > 0 ? 1.0 / prior.notify_con_every : 0;
       const double dtls = pt.dtls() ? notifications * (1 + con) + 2 * owned + 2 * updates : 0;
-      rows.push_back({notifications, owned, ignored, dtls, n.wakeups(), updates});
+      rows.push_back({notifications, owned * owned_factor, ignored, dtls, n.wakeups(), updates});
       ys.push_back(n.cpu_s());
     }
   }

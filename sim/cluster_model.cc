@@ -2,6 +2,7 @@
 #include "sim/cluster_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 
@@ -12,6 +13,7 @@
 #include "sim/load_balancer.h"
 #include "sim/message_sizes.h"
 #include "sim/random_stream.h"
+#include "sim/request_kinds.h"
 #include "sim/simulator.h"
 #include "sim/timer_lane.h"
 
@@ -81,6 +83,7 @@ struct Request {
   SimTime scheduled = 0;
   uint32_t device = 0;
   bool observe = false;   // observe_all's observation, not part of the load
+  uint8_t exchange = 0;   // its Exchange (below): the mix's RequestClass, or kObserveExchange
   bool measured = false;  // scheduled inside the window
   bool done = false;
   bool error = false;       // answered with err (endpoint not registered)
@@ -117,6 +120,18 @@ struct Wire {
   SimTime front = 0;  // one hop on the front network (fleet <-> LB)
   SimTime back = 0;   // one hop on the back network
 };
+
+// What one kind of request moves and costs its owner: the load's reads,
+// writes and executes (indexed by RequestClass) and observe_all's
+// observations.
+struct Exchange {
+  Wire bus_request;      // PUBLISH LWM2M_REQ, and its delivery to a node
+  Wire device_request;   // CoAP to the device
+  Wire device_response;  // and its answer
+  Wire bus_rep;          // PUBLISH LWM2M_RESP rep, and its delivery to the requester
+  SimTime cost_in = 0, cost_out = 0;
+};
+constexpr uint8_t kObserveExchange = 3;
 
 class ClusterModel {
  public:
@@ -199,16 +214,21 @@ class ClusterModel {
   }
   std::vector<Request> requests_;
   RandomStream lg_rng_;
+  // The mix's classes: cumulative shares, and the draws (a stream of its
+  // own, so a read-only mix leaves every other draw as it was).
+  std::array<double, 3> class_cumulative_{1.0, 1.0, 1.0};
+  RandomStream mix_rng_{0, 0};
+  std::array<Exchange, 4> exchanges_;
+  const Exchange& exchange_of(const Request& r) const { return exchanges_[r.exchange]; }
 
   MessageSizes sizes_;
   Wire notification_, empty_ack_, read_req_, read_resp_, observe_req_, observe_resp_, register_req_,
       register_resp_, update_req_, update_resp_;
-  Wire bus_req_pub_, bus_req_msg_, bus_ack_pub_, bus_rep_pub_, bus_rep_msg_, bus_notif_pub_,
-      bus_notif_msg_, bus_reg_pub_, store_cmd_, redis_reply_;
+  Wire bus_req_pub_, bus_ack_pub_, bus_rep_pub_, bus_notif_pub_, bus_notif_msg_, bus_reg_pub_,
+      store_cmd_, redis_reply_;
   // CPU costs in simulated time, converted once.
-  SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_owned_out_ = 0, cost_ignored_ = 0,
-          cost_registration_ = 0, cost_dtls_ = 0, cost_redis_command_ = 0,
-          cost_redis_subscriber_ = 0;
+  SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_ignored_ = 0, cost_registration_ = 0,
+          cost_dtls_ = 0, cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
   double cost_sigma_ = 0;  // of the lognormal job cost factor (node_cpu_cv)
   SimTime hop_ = 0, round_trip_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0,
           pmin_ = 0;
@@ -304,7 +324,6 @@ void ClusterModel::setup(uint32_t repetition) {
   cost_sigma_ = RandomStream::lognormal_sigma(p_.node_cpu_cv);
   cost_notification_ = from_seconds(p_.node_cpu_notification_s);
   cost_owned_in_ = from_seconds(p_.node_cpu_request_owned_s * p_.owned_request_split);
-  cost_owned_out_ = from_seconds(p_.node_cpu_request_owned_s * (1.0 - p_.owned_request_split));
   cost_ignored_ = from_seconds(p_.node_cpu_request_ignored_s);
   cost_registration_ = from_seconds(p_.node_cpu_registration_s);
   cost_dtls_ = point_.dtls() ? from_seconds(p_.node_cpu_dtls_datagram_s) : 0;
@@ -340,15 +359,39 @@ void ClusterModel::setup(uint32_t repetition) {
   update_req_ = udp(sizes_.update_request);
   update_resp_ = udp(sizes_.update_response);
   bus_req_pub_ = tcp(sizes_.bus_request_publish);
-  bus_req_msg_ = tcp(sizes_.bus_request_message);
+  mix_rng_ = RandomStream(seed_, 0xffff'ffff'0000'0002ULL);
+  const auto shares = class_shares(scenario_);
+  class_cumulative_ = {shares[0], shares[0] + shares[1], 1.0};
   bus_ack_pub_ = tcp(sizes_.bus_ack_publish);
   bus_rep_pub_ = tcp(sizes_.bus_rep_publish);
-  bus_rep_msg_ = tcp(sizes_.bus_rep_message);
   bus_notif_pub_ = tcp(sizes_.bus_notification_publish);
   bus_notif_msg_ = tcp(sizes_.bus_notification_message);
   bus_reg_pub_ = tcp(sizes_.bus_registration_publish);
   store_cmd_ = tcp(sizes_.store_command);
   redis_reply_ = tcp(sizes_.redis_reply);
+
+  // The exchanges: a read's owned cost split in and out, scaled by class.
+  const auto exchange = [&](RequestClass c, Wire bus_request, Wire device_request,
+                            Wire device_response, Wire bus_rep) {
+    const double cost = p_.node_cpu_request_owned_s * owned_cost_factor(c, p_);
+    return Exchange{bus_request,
+                    device_request,
+                    device_response,
+                    bus_rep,
+                    from_seconds(cost * p_.owned_request_split),
+                    from_seconds(cost * (1.0 - p_.owned_request_split))};
+  };
+  const Wire changed_rep = tcp(sizes_.bus_changed_rep_publish);
+  exchanges_[static_cast<size_t>(RequestClass::kRead)] =
+      exchange(RequestClass::kRead, bus_req_pub_, read_req_, read_resp_, bus_rep_pub_);
+  exchanges_[static_cast<size_t>(RequestClass::kWrite)] =
+      exchange(RequestClass::kWrite, tcp(sizes_.bus_write_request_publish),
+               udp(sizes_.write_request), udp(sizes_.changed_response), changed_rep);
+  exchanges_[static_cast<size_t>(RequestClass::kExecute)] =
+      exchange(RequestClass::kExecute, tcp(sizes_.bus_execute_request_publish),
+               udp(sizes_.execute_request), udp(sizes_.changed_response), changed_rep);
+  exchanges_[kObserveExchange] =
+      exchange(RequestClass::kRead, bus_req_pub_, observe_req_, observe_resp_, bus_notif_pub_);
 
   const uint32_t fleets = std::max<uint32_t>(1, point_.fleets());
   devices_.resize(point_.devices());
@@ -478,13 +521,13 @@ void ClusterModel::on_device_request(uint32_t device, uint32_t request) {
   DeviceState& d = devices_[device];
   const SimTime t = sim_.now();
   const Request& r = requests_[request];
+  const Exchange& x = exchange_of(r);
   if (any_dead_) {  // the node died before it sent the request
-    const Wire& req = r.observe ? observe_req_ : read_req_;
-    if (t - req.back - req.front >= nodes_[r.server].dead_at) return;
+    if (t - x.device_request.back - x.device_request.front >= nodes_[r.server].dead_at) return;
   }
   if (in_window(t)) device_requests_answered_ += 1;
   fleet_message(t);
-  const Wire& resp = r.observe ? observe_resp_ : read_resp_;
+  const Wire& resp = x.device_response;
   if (r.observe && !(d.flags & kObserved) && sample_interval_ > 0) {
     d.flags |= kObserved;
     sim_.schedule_at(next_sample_after(device, t), kFirstSample, device);
@@ -537,7 +580,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       return;
     }
     case kJobBusRequest: {
-      node_rx(n, t, bus_req_msg_);
+      node_rx(n, t, exchange_of(requests_[id]).bus_request);
       if (devices_[requests_[id].device].owner != node_index) {  // not the owner: parse and drop
         const SimTime f = node_job(n, t, cost_ignored_);
         // With a node dead, the fallback node asks Redis who owns the device
@@ -552,13 +595,14 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
     }
     case kJobDeviceResponse: {
       const Request& r = requests_[id];
-      node_rx(n, t, r.observe ? observe_resp_ : read_resp_);
+      const Exchange& x = exchange_of(r);
+      node_rx(n, t, x.device_response);
       // A response reaching a node that did not send the request (the LB moved
       // the device): it knows no such exchange and drops it.
       if (any_dead_ && r.server != node_index) return;
-      const SimTime f = node_job(n, t, cost_owned_out_ + dtls);
+      const SimTime f = node_job(n, t, x.cost_out + dtls);
       if (r.observe) ++n.observations;
-      const Wire& rep = r.observe ? bus_notif_pub_ : bus_rep_pub_;
+      const Wire& rep = x.bus_rep;
       node_tx(n, f, rep);
       reply_after_start(node_index);
       sim_.schedule_at(f + rep.back, kRedisArrival, kCmdRepPublish, id, node_index);
@@ -604,7 +648,8 @@ void ClusterModel::serve_request(uint32_t node_index, uint32_t id, SimTime t) {
   NodeState& n = nodes_[node_index];
   Request& r = requests_[id];
   const DeviceState& d = devices_[r.device];
-  const SimTime f = node_job(n, t, cost_owned_in_ + cost_dtls_);
+  const Exchange& x = exchange_of(r);
+  const SimTime f = node_job(n, t, x.cost_in + cost_dtls_);
   node_tx(n, f, bus_ack_pub_);
   reply_after_start(node_index);
   sim_.schedule_at(f + bus_ack_pub_.back, kRedisArrival, kCmdAckPublish, id, node_index);
@@ -614,7 +659,7 @@ void ClusterModel::serve_request(uint32_t node_index, uint32_t id, SimTime t) {
     sim_.schedule_at(f + bus_rep_pub_.back, kRedisArrival, kCmdRepPublish, id, node_index);
     return;
   }
-  const Wire& req = r.observe ? observe_req_ : read_req_;
+  const Wire& req = x.device_request;
   r.server = static_cast<uint16_t>(node_index);
   node_tx(n, f, req);
   sim_.schedule_at(f + req.back + req.front, kDeviceRequest, r.device, id);
@@ -708,7 +753,7 @@ bool ClusterModel::sent_by_dead_node(Command cmd, uint32_t id, uint32_t node,
       back = bus_ack_pub_.back;
       break;
     case kCmdRepPublish:
-      back = requests_[id].observe ? bus_notif_pub_.back : bus_rep_pub_.back;
+      back = exchange_of(requests_[id]).bus_rep.back;
       break;
     case kCmdNotification:
       back = bus_notif_pub_.back;
@@ -752,8 +797,8 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
     case kCmdOwnerLookup: {
       const SimTime g = redis_for(requests_[id].device).submit(t, command);
       // The reply goes back to the load generator, which then publishes.
-      sim_.schedule_at(g + redis_reply_.back + bus_req_pub_.back, kRedisArrival, kCmdRequestPublish,
-                       id);
+      sim_.schedule_at(g + redis_reply_.back + exchange_of(requests_[id]).bus_request.back,
+                       kRedisArrival, kCmdRequestPublish, id);
       return;
     }
     case kCmdRequestPublish: {
@@ -761,12 +806,12 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
       const bool broadcast = p_.bus_mode == BusMode::kBroadcast;
       const uint32_t subscribers = broadcast ? static_cast<uint32_t>(nodes_.size()) : 1;
       const SimTime g = redis_for(r.device).submit(t, command + subscribers * per_subscriber);
+      const SimTime delivered = g + exchange_of(r).bus_request.back;
       if (broadcast) {
         for (uint32_t j = 0; j < nodes_.size(); ++j)
-          sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, j, kJobBusRequest, id);
+          sim_.schedule_at(delivered, kNodeArrival, j, kJobBusRequest, id);
       } else {
-        sim_.schedule_at(g + bus_req_msg_.back, kNodeArrival, devices_[r.device].owner,
-                         kJobBusRequest, id);
+        sim_.schedule_at(delivered, kNodeArrival, devices_[r.device].owner, kJobBusRequest, id);
       }
       return;
     }
@@ -775,7 +820,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
       return;
     case kCmdRepPublish: {
       Request& r = requests_[id];
-      const Wire& msg = r.observe ? bus_notif_msg_ : bus_rep_msg_;
+      const Wire& msg = exchange_of(r).bus_rep;
       const SimTime g = redis_for(r.device).submit(t, command + per_subscriber);
       reply_to_node(node, g);
       const SimTime received = g + msg.back;
@@ -849,6 +894,12 @@ uint32_t ClusterModel::new_request(SimTime scheduled, uint32_t device, bool obse
   r.scheduled = scheduled;
   r.device = device;
   r.observe = observe;
+  if (observe) {
+    r.exchange = kObserveExchange;
+  } else if (class_cumulative_[0] < 1.0) {  // a mix of classes: draw one
+    const double u = mix_rng_.uniform();
+    r.exchange = u < class_cumulative_[0] ? 0 : u < class_cumulative_[1] ? 1 : 2;
+  }
   r.measured = !observe && in_window(scheduled);
   requests_.push_back(r);
   if (r.measured) {
@@ -939,7 +990,8 @@ void ClusterModel::publish_request(SimTime at, uint32_t request) {
   if (p_.bus_mode == BusMode::kRouted)
     sim_.schedule_at(at + redis_reply_.back, kRedisArrival, kCmdOwnerLookup, request);
   else
-    sim_.schedule_at(at + bus_req_pub_.back, kRedisArrival, kCmdRequestPublish, request);
+    sim_.schedule_at(at + exchange_of(requests_[request]).bus_request.back, kRedisArrival,
+                     kCmdRequestPublish, request);
 }
 
 void ClusterModel::on_load_arrival() {

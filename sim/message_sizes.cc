@@ -1,6 +1,8 @@
 // Message sizes from the real encoders (see message_sizes.h).
 #include "sim/message_sizes.h"
 
+#include <boost/json/parse.hpp>
+
 #include "bus/channels.h"
 #include "bus/registration_event.h"
 #include "bus/reply.h"
@@ -143,6 +145,25 @@ MessageSizes compute_message_sizes(const std::string& observe_path,
   read_resp.payload.assign(read_payload, 'x');
   s.read_response = coap(read_resp);
 
+  // A write of the device's UTC offset (a string) and an execute, each
+  // answered 2.04 without payload.
+  const lwm2m::Path write_path(3, 0, 14);
+  const lwm2m::Node written(lwm2m::Resource::single(14, std::string("+02:00")));
+  CoapMessage write = read;
+  write.options.clear();
+  write.code = code(lwm2m::CoapCode::kPut);
+  write.set_uri_path(write_path.to_string());
+  write.add_uint_option(lwm2m::coap_option::kContentFormat, static_cast<uint32_t>(format));
+  if (auto bytes = lwm2m::encode(format, write_path, written))
+    write.payload.assign(bytes->begin(), bytes->end());
+  s.write_request = coap(write);
+  CoapMessage execute = read;
+  execute.options.clear();
+  execute.code = code(lwm2m::CoapCode::kPost);
+  execute.set_uri_path("/3/0/4");
+  s.execute_request = coap(execute);
+  s.changed_response = coap(response(CoapType::kAck, lwm2m::CoapCode::kChanged));
+
   CoapMessage obs = read;
   obs.options.clear();
   obs.add_uint_option(lwm2m::coap_option::kObserve, 0);
@@ -186,6 +207,22 @@ MessageSizes compute_message_sizes(const std::string& observe_path,
   s.bus_request_publish = resp_publish_size(channels.requests, req_json);
   s.bus_request_message = resp_publish_size(channels.requests, req_json);
   s.bus_ack_publish = resp_publish_size(channels.responses, bus::format_ack(kTicket).size());
+  bus::Request write_request = request;
+  write_request.kind = bus::RequestKind::kWrite;
+  write_request.path = write_path;
+  write_request.node = boost::json::parse(R"({"id":14,"type":"STRING","value":"+02:00"})");
+  s.bus_write_request_publish =
+      resp_publish_size(channels.requests, bus::format_request(write_request).size());
+  bus::Request execute_request = request;
+  execute_request.kind = bus::RequestKind::kExecute;
+  execute_request.path = lwm2m::Path(3, 0, 4);
+  execute_request.content_format.reset();
+  s.bus_execute_request_publish =
+      resp_publish_size(channels.requests, bus::format_request(execute_request).size());
+  bus::DeviceResponse changed;
+  changed.code = code(lwm2m::CoapCode::kChanged);
+  s.bus_changed_rep_publish =
+      resp_publish_size(channels.responses, bus::format_rep(kTicket, changed).size());
   bus::DeviceResponse read_reply;
   read_reply.code = code(lwm2m::CoapCode::kContent);
   read_reply.content_format = format;

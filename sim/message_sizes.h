@@ -25,6 +25,9 @@ struct MessageSizes {
   uint32_t empty_ack = 0;          // ACK of a CON notification (4-byte header)
   uint32_t read_request = 0;       // CON GET /3313/0/5702 + Accept
   uint32_t read_response = 0;      // ACK 2.05 with one float resource
+  uint32_t write_request = 0;      // CON PUT /3/0/14 (a string) in the format
+  uint32_t execute_request = 0;    // CON POST /3/0/4
+  uint32_t changed_response = 0;   // ACK 2.04, no payload (a write's or an execute's)
   uint32_t observe_request = 0;    // CON GET Observe:0 on the observed path
   uint32_t observe_response = 0;   // ACK 2.05 Observe with the observed node
   uint32_t register_request = 0;   // CON POST /rd?ep=..&lt=..&lwm2m=1.1&b=U + links
@@ -32,10 +35,13 @@ struct MessageSizes {
   uint32_t update_request = 0;     // CON POST /rd/<id>
   uint32_t update_response = 0;    // ACK 2.04
   // Redis RESP (TCP payload)
-  uint32_t bus_request_publish = 0;  // PUBLISH LWM2M_REQ {"ep","ticket","req":{...}}
-  uint32_t bus_request_message = 0;  // the same delivered to a subscriber ("message" push)
-  uint32_t bus_ack_publish = 0;      // PUBLISH LWM2M_RESP {"ticket","ack":true}
-  uint32_t bus_rep_publish = 0;      // PUBLISH LWM2M_RESP {"ticket","rep":{read content}}
+  uint32_t bus_request_publish = 0;          // PUBLISH LWM2M_REQ {"ep","ticket","req":{...}}
+  uint32_t bus_request_message = 0;          // the same delivered to a subscriber ("message" push)
+  uint32_t bus_write_request_publish = 0;    // the same for a write (it carries the node)
+  uint32_t bus_execute_request_publish = 0;  // and an execute
+  uint32_t bus_changed_rep_publish = 0;      // PUBLISH LWM2M_RESP {"ticket","rep":{CHANGED}}
+  uint32_t bus_ack_publish = 0;              // PUBLISH LWM2M_RESP {"ticket","ack":true}
+  uint32_t bus_rep_publish = 0;              // PUBLISH LWM2M_RESP {"ticket","rep":{read content}}
   uint32_t bus_rep_message = 0;
   uint32_t bus_notification_publish = 0;  // PUBLISH LWM2M_RESP notification rep
   uint32_t bus_notification_message = 0;

@@ -22,6 +22,8 @@ constexpr NumberField kNumbers[] = {
     {"node_cpu_notification_s", &SimParams::node_cpu_notification_s},
     {"node_cpu_request_owned_s", &SimParams::node_cpu_request_owned_s},
     {"node_cpu_request_ignored_s", &SimParams::node_cpu_request_ignored_s},
+    {"node_cpu_write_factor", &SimParams::node_cpu_write_factor},
+    {"node_cpu_execute_factor", &SimParams::node_cpu_execute_factor},
     {"node_cpu_registration_s", &SimParams::node_cpu_registration_s},
     {"node_cpu_dtls_datagram_s", &SimParams::node_cpu_dtls_datagram_s},
     {"node_cpu_wakeup_s", &SimParams::node_cpu_wakeup_s},

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "sim/request_kinds.h"
 #include "sim/sweep_runner.h"
 #include "tests/sim/record_json.h"
 
@@ -135,6 +136,48 @@ TEST(ClusterModel, OneNodeOverloadsWhereTwoDoNot) {
   EXPECT_GT(one->record.latency().mean_ms(), 100);
   for (const auto& n : five->record.nodes()) EXPECT_LT(n.throttling_ratio(), 0.5);
   EXPECT_LT(five->record.latency().mean_ms(), 30);
+}
+
+// Each request of the mix costs its owner by its class: with no cost
+// variation and no wakeups, a node's CPU grows by exactly what the writes
+// and executes cost over reads; a read-only mix is untouched by the
+// factors.
+TEST(ClusterModel, TheMixsWritesAndExecutesCostTheirFactors) {
+  auto scenario = [](std::vector<std::pair<std::string, double>> mix) {
+    schema::Scenario s = small_scenario();
+    s.set_observe_all(false);
+    for (const auto& [kind, weight] : mix) {
+      auto* spec = s.add_mix();
+      spec->set_kind(kind);
+      spec->set_path("/3313/0/5702");
+      spec->set_weight(weight);
+    }
+    return s;
+  };
+  SimParams p;
+  p.node_cpu_cv = 0;
+  p.node_cpu_wakeup_s = 0;
+  p.node_cpu_notification_s = 0;
+  p.node_cpu_registration_s = 0;
+  p.node_cpu_request_owned_s = 100e-6;
+  p.node_cpu_write_factor = 3;
+  p.node_cpu_execute_factor = 2;
+  auto cpu = [&](const schema::Scenario& s, const SimParams& params) {
+    auto out = simulate_point(s, point(20, 1, 200), 0, 0, params);
+    EXPECT_TRUE(out.ok());
+    return out.ok() ? out->record.nodes(0).cpu_s() : 0.0;
+  };
+  const double reads = cpu(scenario({{"read", 1}}), p);
+  const double mixed = cpu(scenario({{"read", 2}, {"write", 1}, {"execute", 1}}), p);
+  // 800 requests in the window, 100 us a read: 0.08 s; the mix's mean
+  // factor is (2 + 3 + 2) / 4 = 1.75.
+  EXPECT_NEAR(reads, 0.08, 0.004);
+  EXPECT_NEAR(mixed / reads, 1.75, 0.1);
+  SimParams cheaper = p;
+  cheaper.node_cpu_write_factor = 0.5;
+  EXPECT_DOUBLE_EQ(cpu(scenario({{"read", 1}}), cheaper), reads);
+  EXPECT_DOUBLE_EQ(mean_owned_cost_factor(scenario({{"read", 2}, {"write", 1}, {"execute", 1}}), p),
+                   1.75);
 }
 
 // A reply from Redis that lands inside the busy stretch whose job sent the

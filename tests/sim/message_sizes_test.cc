@@ -24,6 +24,12 @@ TEST(MessageSizes, PlausibleAndFormatDependent) {
   EXPECT_GT(tlv.register_request, 100u);
   EXPECT_GT(tlv.bus_request_publish, 100u);
   EXPECT_GT(tlv.bus_notification_publish, tlv.bus_rep_publish);
+  // A write carries its value, an execute nothing; both are answered 2.04
+  // (header 4 + token 8) and replied CHANGED, shorter than a read's rep.
+  EXPECT_GT(tlv.write_request, tlv.execute_request);
+  EXPECT_EQ(tlv.changed_response, 12u);
+  EXPECT_GT(tlv.bus_write_request_publish, tlv.bus_execute_request_publish);
+  EXPECT_LT(tlv.bus_changed_rep_publish, tlv.bus_rep_publish);
 }
 
 TEST(LoadBalancer, SpreadsDevicesEvenlyAndDeterministically) {
