@@ -229,49 +229,65 @@ class DtlsFailoverTest : public DtlsDeviceTest {
     DtlsDeviceTest::TearDown();
     if (h_) h_->on_io([&] { relay_.reset(); });
   }
+
+  // Starts device `ep` (identity ep-id, key ep-secret) through the relay,
+  // with libcoap's least ACK timeout (1 s), and observes its X value until
+  // ten notifications came; returns its index (fatal failures otherwise).
+  size_t start_observed(const std::string& ep, uint64_t seed) {
+    const std::string identity = ep + "-id", key = ep + "-secret";
+    add_psk(ep, identity, key);
+    DtlsDeviceOptions opt;
+    opt.bind_address = asio::ip::make_address("127.0.0.1");
+    opt.transmission.ack_timeout = std::chrono::seconds(1);  // libcoap's least
+    size_t d = 0;
+    h_->on_io([&] {
+      asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
+      devices_.push_back(std::make_unique<DtlsDevice>(
+          *ctx_, via, Device(config_, DeviceIdentity{ep, seed, identity, key}), opt));
+      d = devices_.size() - 1;
+      Status st = devices_.back()->start();
+      EXPECT_TRUE(st.ok()) << st.error().message;
+    });
+    EXPECT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", ep));
+    EXPECT_EQ(owner(ep), "node-1");
+    auto obs = ask(*h_, ep, R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
+    EXPECT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
+    EXPECT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
+      return count_notifications(msgs) >= 10;
+    }));
+    return d;
+  }
+  // Whether notifications resume: 20 more than `before` within `wait`.
+  bool notifications_resume(size_t before, std::chrono::seconds wait) {
+    return h_->wait_for(
+        "LWM2M_RESP",
+        [&](const std::vector<std::string>& msgs) {
+          return count_notifications(msgs) >= before + 20;
+        },
+        wait);
+  }
+  std::string owner(const std::string& ep) {
+    auto r = h_->redis({"GET", "EP#UID:{" + ep + "}"});
+    return r.ok() ? r->str : std::string();
+  }
+  void move_relay_to_node_2() {
+    h_->on_io([&] {
+      relay_->move_to(
+          asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
+    });
+  }
+
   std::unique_ptr<UdpRelay> relay_;
 };
 
 TEST_F(DtlsFailoverTest, ADeviceWhoseNodeFallsSilentRehandshakesUpdatesAndIsObservedAgain) {
-  add_psk("dtls-fo", "dtls-fo-id", "dtls-fo-secret");
-  DtlsDeviceOptions opt;
-  opt.bind_address = asio::ip::make_address("127.0.0.1");
-  opt.transmission.ack_timeout = std::chrono::seconds(1);  // libcoap's least
-  size_t d = 0;
-  h_->on_io([&] {
-    asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
-    devices_.push_back(std::make_unique<DtlsDevice>(
-        *ctx_, via, Device(config_, DeviceIdentity{"dtls-fo", 7, "dtls-fo-id", "dtls-fo-secret"}),
-        opt));
-    d = devices_.size() - 1;
-    Status st = devices_.back()->start();
-    EXPECT_TRUE(st.ok()) << st.error().message;
-  });
-  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-fo"));
-  auto owner = h_->redis({"GET", "EP#UID:{dtls-fo}"});
-  ASSERT_TRUE(owner.ok());
-  ASSERT_EQ(owner->str, "node-1");
-
-  auto obs =
-      ask(*h_, "dtls-fo", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
-  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
-    return count_notifications(msgs) >= 10;
-  }));
-
-  h_->on_io([&] {
-    relay_->move_to(
-        asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
-  });
+  const size_t d = start_observed("dtls-fo", 7);
+  ASSERT_FALSE(HasFailure());
+  move_relay_to_node_2();
   const size_t before = count_notifications(h_->seen("LWM2M_RESP"));
   // A CON's transmission and libcoap's retransmission unacknowledged (1 s +
   // 2 s), a handshake, an Update, a re-observe.
-  ASSERT_TRUE(h_->wait_for(
-      "LWM2M_RESP",
-      [&](const std::vector<std::string>& msgs) {
-        return count_notifications(msgs) >= before + 20;
-      },
-      std::chrono::seconds(20)))
+  ASSERT_TRUE(notifications_resume(before, std::chrono::seconds(20)))
       << "notifications did not resume through node-2: "
       << on_device<std::string>(d, [](DtlsDevice& t) {
            const auto& st = t.stats();
@@ -290,9 +306,7 @@ TEST_F(DtlsFailoverTest, ADeviceWhoseNodeFallsSilentRehandshakesUpdatesAndIsObse
       on_device<emulated::DtlsDeviceStats>(d, [](DtlsDevice& target) { return target.stats(); });
   EXPECT_GE(stats.sessions_abandoned, 1u);
   EXPECT_GE(stats.handshakes, 2u);
-  owner = h_->redis({"GET", "EP#UID:{dtls-fo}"});
-  ASSERT_TRUE(owner.ok());
-  EXPECT_EQ(owner->str, "node-2");
+  EXPECT_EQ(owner("dtls-fo"), "node-2");
   // Requests reach the device through its new owner.
   auto read = ask(*h_, "dtls-fo", R"({"kind":"read","path":"/3313/0/5702"})");
   EXPECT_EQ(reply_code(read), "CONTENT") << reply_error(read);
@@ -306,27 +320,8 @@ TEST_F(DtlsFailoverTest, ADeviceWhoseNodeFallsSilentRehandshakesUpdatesAndIsObse
 // too while the port stays shut, so in practice a Register, and the node
 // that gets it (node-2) asks again for the observation the store holds.
 TEST_F(DtlsFailoverTest, ADeviceRefusedByItsDeadNodesAddressComesBackObserved) {
-  add_psk("dtls-icmp", "dtls-icmp-id", "dtls-icmp-secret");
-  DtlsDeviceOptions opt;
-  opt.bind_address = asio::ip::make_address("127.0.0.1");
-  opt.transmission.ack_timeout = std::chrono::seconds(1);
-  size_t d = 0;
-  h_->on_io([&] {
-    asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
-    devices_.push_back(std::make_unique<DtlsDevice>(
-        *ctx_, via,
-        Device(config_, DeviceIdentity{"dtls-icmp", 8, "dtls-icmp-id", "dtls-icmp-secret"}), opt));
-    d = devices_.size() - 1;
-    Status st = devices_.back()->start();
-    EXPECT_TRUE(st.ok()) << st.error().message;
-  });
-  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-icmp"));
-  auto obs =
-      ask(*h_, "dtls-icmp", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
-  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
-    return count_notifications(msgs) >= 10;
-  }));
+  const size_t d = start_observed("dtls-icmp", 8);
+  ASSERT_FALSE(HasFailure());
 
   h_->on_io([&] { relay_->refuse(); });
   bool lost = false;
@@ -340,16 +335,9 @@ TEST_F(DtlsFailoverTest, ADeviceRefusedByItsDeadNodesAddressComesBackObserved) {
   h_->on_io([&] {
     relay_->reopen(asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
   });
-  EXPECT_TRUE(h_->wait_for(
-      "LWM2M_RESP",
-      [&](const std::vector<std::string>& msgs) {
-        return count_notifications(msgs) >= before + 20;
-      },
-      std::chrono::seconds(30)))
+  EXPECT_TRUE(notifications_resume(before, std::chrono::seconds(30)))
       << "notifications did not resume through node-2";
-  auto owner = h_->redis({"GET", "EP#UID:{dtls-icmp}"});
-  ASSERT_TRUE(owner.ok());
-  EXPECT_EQ(owner->str, "node-2");
+  EXPECT_EQ(owner("dtls-icmp"), "node-2");
   ASSERT_TRUE(stop_device(d));
 }
 
@@ -360,53 +348,21 @@ TEST_F(DtlsFailoverTest, ADeviceRefusedByItsDeadNodesAddressComesBackObserved) {
 // when the balancer sends the new flow to node-2, node-2 takes the device
 // over by the Update and does the same.
 TEST_F(DtlsFailoverTest, ADeviceThatChangesAddressUpdatesOnANewSessionAndStaysObserved) {
-  add_psk("dtls-nat", "dtls-nat-id", "dtls-nat-secret");
-  DtlsDeviceOptions opt;
-  opt.bind_address = asio::ip::make_address("127.0.0.1");
-  opt.transmission.ack_timeout = std::chrono::seconds(1);
-  size_t d = 0;
-  h_->on_io([&] {
-    asio::ip::udp::endpoint via(asio::ip::make_address("127.0.0.1"), relay_->port());
-    devices_.push_back(std::make_unique<DtlsDevice>(
-        *ctx_, via,
-        Device(config_, DeviceIdentity{"dtls-nat", 9, "dtls-nat-id", "dtls-nat-secret"}), opt));
-    d = devices_.size() - 1;
-    Status st = devices_.back()->start();
-    EXPECT_TRUE(st.ok()) << st.error().message;
-  });
-  ASSERT_TRUE(seen_endpoint(*h_, "LESHAN_REG_NEW", "dtls-nat"));
-  auto obs =
-      ask(*h_, "dtls-nat", R"({"kind":"observe","path":"/3313/0/5702","contentFormat":"TEXT"})");
-  ASSERT_EQ(reply_code(obs), "CONTENT") << reply_error(obs);
-  ASSERT_TRUE(h_->wait_for("LWM2M_RESP", [&](const std::vector<std::string>& msgs) {
-    return count_notifications(msgs) >= 10;
-  }));
-  const auto resumes = [&](size_t before) {
-    return h_->wait_for(
-        "LWM2M_RESP",
-        [&](const std::vector<std::string>& msgs) {
-          return count_notifications(msgs) >= before + 20;
-        },
-        std::chrono::seconds(15));
-  };
-  const auto owner = [&] {
-    auto r = h_->redis({"GET", "EP#UID:{dtls-nat}"});
-    return r.ok() ? r->str : std::string();
-  };
+  const size_t d = start_observed("dtls-nat", 9);
+  ASSERT_FALSE(HasFailure());
 
   size_t before = count_notifications(h_->seen("LWM2M_RESP"));
   h_->on_io([&] { EXPECT_TRUE(devices_[d]->rebind().ok()); });
-  EXPECT_TRUE(resumes(before)) << "notifications did not resume on node-1";
-  EXPECT_EQ(owner(), "node-1");
+  EXPECT_TRUE(notifications_resume(before, std::chrono::seconds(15)))
+      << "notifications did not resume on node-1";
+  EXPECT_EQ(owner("dtls-nat"), "node-1");
 
-  h_->on_io([&] {
-    relay_->move_to(
-        asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), h_->coaps_port(1)));
-  });
+  move_relay_to_node_2();
   before = count_notifications(h_->seen("LWM2M_RESP"));
   h_->on_io([&] { EXPECT_TRUE(devices_[d]->rebind().ok()); });
-  EXPECT_TRUE(resumes(before)) << "notifications did not resume through node-2";
-  EXPECT_EQ(owner(), "node-2");
+  EXPECT_TRUE(notifications_resume(before, std::chrono::seconds(15)))
+      << "notifications did not resume through node-2";
+  EXPECT_EQ(owner("dtls-nat"), "node-2");
   const auto stats =
       on_device<emulated::DtlsDeviceStats>(d, [](DtlsDevice& target) { return target.stats(); });
   EXPECT_EQ(stats.rebinds, 2u);

@@ -55,6 +55,18 @@ class DeviceManagerTest : public testing::ServiceFixture {
     return replies[slot];
   }
 
+  // Observes X of dev-1 under `ticket`, the device accepting; returns the
+  // observation's token.
+  std::string observe_accepted(const std::string& ticket) {
+    perform(request(bus::RequestKind::kObserve, Path(3313, 0, 5702), ticket));
+    const std::string token = transport.last_request().token;
+    CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.0));
+    accepted.add_uint_option(lwm2m::coap_option::kObserve, 2);
+    transport.answer(accepted);
+    settle();
+    return token;
+  }
+
   // The device's 2.05 answer carrying `node` in TLV.
   static CoapMessage content(const Path& path, const lwm2m::Node& node) {
     CoapMessage m;
@@ -361,12 +373,7 @@ TEST_F(DeviceManagerTest, ADeadNodesObservationIsTakenOverFromTheStore) {
 // the new address) and the device taken over at its new address.
 TEST_F(DeviceManagerTest, NotificationsFromANewAddressMoveTheDeviceThere) {
   registrations.add(device().registration, [](Result<std::optional<store::Registration>>) {});
-  perform(request(bus::RequestKind::kObserve, Path(3313, 0, 5702), "obs-1"));
-  const std::string token = transport.last_request().token;
-  CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.0));
-  accepted.add_uint_option(lwm2m::coap_option::kObserve, 2);
-  transport.answer(accepted);
-  settle();
+  const std::string token = observe_accepted("obs-1");
 
   const PeerInfo rebound{{"10.0.0.7", 41234}, false, ""};
   CoapMessage n = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 2.0));
@@ -453,12 +460,7 @@ TEST_F(DeviceManagerTest, ObservationsInTheStoreAreAskedForAgainAfterATakeover) 
 // observation the store holds, those this node held in memory included,
 // under their tokens and tickets.
 TEST_F(DeviceManagerTest, ARegisterAgainRenewsEveryStoredObservation) {
-  perform(request(bus::RequestKind::kObserve, Path(3313, 0, 5702), "obs-1"));
-  const std::string token = transport.last_request().token;
-  CoapMessage accepted = content(Path(3313, 0, 5702), lwm2m::Resource::single(5702, 1.0));
-  accepted.add_uint_option(lwm2m::coap_option::kObserve, 2);
-  transport.answer(accepted);
-  settle();
+  const std::string token = observe_accepted("obs-1");
   ASSERT_EQ(manager.observation_count(), 1u);
   observations.add(store::Observation{"0f", "dev-1", "R-old", Path(3313, 0, 5703),
                                       ContentFormat::kTlv, "obs-2", 1},
