@@ -12,6 +12,8 @@
 //       testbed's repeatability, the floor under any validation error.
 #include <cstdio>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/git_revision.h"
@@ -32,6 +34,7 @@ struct SimArgs {
   std::string params;
   unsigned threads = 0;
   std::string results_dir;
+  std::vector<std::string> calibrate_dirs;  // calibrate: one testbed run or more
   std::string against;  // validate: a second testbed run instead of the simulator
   std::string calibrate_out = "sim-params.yaml";
 };
@@ -66,18 +69,24 @@ int run_scenario(const SimArgs& args) {
 }
 
 int run_calibrate(const SimArgs& args) {
-  auto records = results::read_records(args.results_dir);
-  if (!records) {
-    std::cerr << "fogm2m sim calibrate: " << records.error().message << "\n";
-    return 2;
+  std::vector<sim::MeasuredRun> runs;
+  for (const std::string& dir : args.calibrate_dirs) {
+    auto records = results::read_records(dir);
+    if (!records) {
+      std::cerr << "fogm2m sim calibrate: " << records.error().message << "\n";
+      return 2;
+    }
+    sim::MeasuredRun run;
+    run.scenario = sim::measured_scenario(dir, *records);
+    run.records = std::move(*records);
+    runs.push_back(std::move(run));
   }
   auto prior = sim::resolve_sim_params(args.params, "", "");
   if (!prior) {
     std::cerr << "fogm2m sim calibrate: " << prior.error().message << "\n";
     return 2;
   }
-  const schema::Scenario scenario = sim::measured_scenario(args.results_dir, *records);
-  auto report = sim::calibrate(*records, *prior, &scenario);
+  auto report = sim::calibrate_runs(runs, *prior);
   if (!report) {
     std::cerr << "fogm2m sim calibrate: " << report.error().message << "\n";
     return 1;
@@ -155,7 +164,9 @@ void add_sim_command(CLI::App& app) {
 
   auto* cal = cmd->add_subcommand(
       "calibrate", "Fit the model's costs to testbed records; write a parameter file");
-  cal->add_option("results_dir", args->results_dir, "Output directory of a testbed run")
+  cal->add_option("results_dirs", args->calibrate_dirs,
+                  "Output directories of testbed runs, fitted together (e.g. a plain and a DTLS "
+                  "sweep, which tells the DTLS record's cost apart)")
       ->required()
       ->check(CLI::ExistingDirectory);
   cal->add_option("--out", args->calibrate_out, "Parameter file to write (.yaml or .json)")

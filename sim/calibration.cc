@@ -70,34 +70,50 @@ int rank_of(const Eigen::MatrixXd& a, const std::vector<int>& cols) {
   return static_cast<int>(qr.rank());
 }
 
-std::vector<const schema::ResultRecord*> unthrottled(
-    const std::vector<schema::ResultRecord>& records) {
-  std::vector<const schema::ResultRecord*> out;
-  for (const auto& r : records) {
-    if (!usable(r) || r.requests_answered() == 0) continue;
-    bool throttled = false;
-    for (const auto& n : r.nodes()) throttled |= n.throttling_ratio() > 0.05;
-    if (!throttled) out.push_back(&r);
-  }
+// A measured record, the scenario of its run (null: not simulated) and the
+// mix's mean owned-cost factor.
+struct Sample {
+  const schema::ResultRecord* record;
+  const schema::Scenario* scenario;
+  double owned_factor = 1.0;
+};
+
+bool throttled(const schema::ResultRecord& r) {
+  for (const auto& n : r.nodes())
+    if (n.throttling_ratio() > 0.05) return true;
+  return false;
+}
+
+std::vector<Sample> unthrottled(const std::vector<Sample>& samples) {
+  std::vector<Sample> out;
+  for (const Sample& s : samples)
+    if (s.record->requests_answered() > 0 && !throttled(*s.record)) out.push_back(s);
   return out;
 }
 
-// Simulates every record's point with `params` and hands each measured
+// The samples that can be simulated (their run's scenario is known).
+std::vector<Sample> simulable(const std::vector<Sample>& samples) {
+  std::vector<Sample> out;
+  for (const Sample& s : samples)
+    if (s.scenario != nullptr) out.push_back(s);
+  return out;
+}
+
+// Simulates every sample's point with `params` and hands each measured
 // record with its simulated one to `use` (points the model rejects skipped).
 template <class Use>
-void for_each_simulated(const std::vector<const schema::ResultRecord*>& points,
-                        const schema::Scenario& scenario, const SimParams& params, Use use) {
-  for (const schema::ResultRecord* r : points) {
-    auto outcome = simulate_point(scenario, r->point(), r->point_index(), r->repetition(), params);
-    if (outcome) use(*r, outcome->record);
+void for_each_simulated(const std::vector<Sample>& points, const SimParams& params, Use use) {
+  for (const Sample& s : points) {
+    const schema::ResultRecord& r = *s.record;
+    auto outcome = simulate_point(*s.scenario, r.point(), r.point_index(), r.repetition(), params);
+    if (outcome) use(r, outcome->record);
   }
 }
 
 // Total node wakeups of the records, simulated with `params`.
-double simulated_wakeups(const std::vector<const schema::ResultRecord*>& points,
-                         const schema::Scenario& scenario, const SimParams& params) {
+double simulated_wakeups(const std::vector<Sample>& points, const SimParams& params) {
   double total = 0;
-  for_each_simulated(points, scenario, params,
+  for_each_simulated(points, params,
                      [&](const schema::ResultRecord&, const schema::ResultRecord& sim) {
                        for (const auto& n : sim.nodes()) total += n.wakeups();
                      });
@@ -108,32 +124,29 @@ double simulated_wakeups(const std::vector<const schema::ResultRecord*>& points,
 // equal the measured ones (bisection on a log scale; more wakeups the longer
 // a reply takes, as fewer replies land inside the busy stretch that sent
 // them). nullopt without measured wakeups.
-std::optional<double> fit_round_trip(const std::vector<schema::ResultRecord>& records,
-                                     const schema::Scenario& scenario, const SimParams& params) {
-  const auto points = unthrottled(records);
+std::optional<double> fit_round_trip(const std::vector<Sample>& samples, const SimParams& params) {
+  const auto points = unthrottled(samples);
   double measured = 0;
-  for (const schema::ResultRecord* r : points)
-    for (const auto& n : r->nodes()) measured += n.wakeups();
+  for (const Sample& s : points)
+    for (const auto& n : s.record->nodes()) measured += n.wakeups();
   if (measured <= 0) return std::nullopt;
   SimParams p = params;
   double lo = 1e-6, hi = 10e-3;
   for (int i = 0; i < 14; ++i) {
     const double mid = std::sqrt(lo * hi);
     p.node_redis_round_trip_s = mid;
-    (simulated_wakeups(points, scenario, p) < measured ? lo : hi) = mid;
+    (simulated_wakeups(points, p) < measured ? lo : hi) = mid;
   }
   return std::sqrt(lo * hi);
 }
 
 // Mean absolute difference of the nodes' throttling ratios, simulated with
 // `params` against measured, over every node of the records.
-double throttling_error(const std::vector<const schema::ResultRecord*>& points,
-                        const schema::Scenario& scenario, const SimParams& params) {
+double throttling_error(const std::vector<Sample>& points, const SimParams& params) {
   double total = 0;
   size_t n = 0;
   for_each_simulated(
-      points, scenario, params,
-      [&](const schema::ResultRecord& measured, const schema::ResultRecord& sim) {
+      points, params, [&](const schema::ResultRecord& measured, const schema::ResultRecord& sim) {
         for (int i = 0; i < measured.nodes_size() && i < sim.nodes_size(); ++i) {
           total += std::abs(sim.nodes(i).throttling_ratio() - measured.nodes(i).throttling_ratio());
           ++n;
@@ -145,22 +158,16 @@ double throttling_error(const std::vector<const schema::ResultRecord*>& points,
 // The coefficient of variation of job costs (0..4 in steps of 0.25) whose
 // simulated throttling ratios are closest to the measured ones. nullopt
 // when no node of the records was ever throttled (nothing to fit).
-std::optional<double> fit_cost_variation(const std::vector<schema::ResultRecord>& records,
-                                         const schema::Scenario& scenario,
+std::optional<double> fit_cost_variation(const std::vector<Sample>& points,
                                          const SimParams& params) {
-  std::vector<const schema::ResultRecord*> points;
   bool any_throttled = false;
-  for (const auto& r : records) {
-    if (!usable(r)) continue;
-    points.push_back(&r);
-    for (const auto& n : r.nodes()) any_throttled |= n.throttling_ratio() > 0.05;
-  }
+  for (const Sample& s : points) any_throttled |= throttled(*s.record);
   if (!any_throttled) return std::nullopt;
   SimParams p = params;
   double best_cv = 0, best = INFINITY;
   for (int k = 0; k <= 16; ++k) {
     p.node_cpu_cv = 0.25 * k;
-    const double e = throttling_error(points, scenario, p);
+    const double e = throttling_error(points, p);
     if (e < best - 1e-9) {
       best = e;
       best_cv = p.node_cpu_cv;
@@ -188,21 +195,39 @@ double modelled_service_s(const SimParams& p, uint32_t nodes, bool dtls) {
 
 Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& measured,
                                     const SimParams& prior, const schema::Scenario* scenario) {
+  std::vector<MeasuredRun> runs(1);
+  runs[0].records = measured;
+  if (scenario != nullptr) runs[0].scenario = *scenario;
+  return calibrate_runs(runs, prior);
+}
+
+Result<CalibrationReport> calibrate_runs(const std::vector<MeasuredRun>& runs,
+                                         const SimParams& prior) {
   CalibrationReport report;
   report.params = prior;
-  const std::vector<schema::ResultRecord> records =
-      results::without_slowed(measured, &report.slowed);
+  // Every run's usable records, each with its run's scenario and mix factor
+  // (a list of lists: the samples point into it, so it never reallocates).
+  std::vector<std::vector<schema::ResultRecord>> kept(runs.size());
+  std::vector<Sample> samples;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::string slowed;
+    kept[i] = results::without_slowed(runs[i].records, &slowed);
+    if (!slowed.empty()) report.slowed += (report.slowed.empty() ? "" : "; ") + slowed;
+    const schema::Scenario* scenario = runs[i].scenario ? &*runs[i].scenario : nullptr;
+    const double factor = scenario ? mean_owned_cost_factor(*scenario, prior) : 1.0;
+    for (const auto& r : kept[i])
+      if (usable(r)) samples.push_back({&r, scenario, factor});
+  }
   SimParams& out = report.params;
 
   // ---- CPU rows ----
   std::vector<std::array<double, kNumColumns>> rows;
   std::vector<double> ys;
   std::vector<std::pair<double, double>> memory;  // (registrations, bytes)
-  // What one request of the load costs its owner over a read (a read-only
-  // mix, or no scenario: 1), so the owned column fits the read's cost.
-  const double owned_factor = scenario ? mean_owned_cost_factor(*scenario, prior) : 1.0;
-  for (const auto& r : records) {
-    if (!usable(r)) continue;
+  // The owned column counts requests in reads (the mix's mean factor), so
+  // it fits the read's cost.
+  for (const Sample& sample : samples) {
+    const schema::ResultRecord& r = *sample.record;
     double registered = 0;
     for (const auto& n : r.nodes()) registered += n.registrations();
     if (registered <= 0) continue;
@@ -220,7 +245,8 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
           pt.lifetime_s() > 0 ? n.registrations() * window / (0.9 * pt.lifetime_s()) : 0;
       const double con = prior.notify_con_every > 0 ? 1.0 / prior.notify_con_every : 0;
       const double dtls = pt.dtls() ? notifications * (1 + con) + 2 * owned + 2 * updates : 0;
-      rows.push_back({notifications, owned * owned_factor, ignored, dtls, n.wakeups(), updates});
+      rows.push_back(
+          {notifications, owned * sample.owned_factor, ignored, dtls, n.wakeups(), updates});
       ys.push_back(n.cpu_s());
     }
   }
@@ -323,7 +349,8 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
 
   // ---- Latency: hop estimate from every unthrottled point ----
   std::vector<double> hops;
-  for (const auto& r : unthrottled(records)) {
+  for (const Sample& sample : unthrottled(samples)) {
+    const schema::ResultRecord* r = sample.record;
     SimParams measured_with = out;
     measured_with.bus_mode = bus_mode_of(r->point(), out);
     const double service = modelled_service_s(measured_with, r->point().nodes(), r->point().dtls());
@@ -341,15 +368,15 @@ Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& mea
   // The round trip is fitted with even costs, whatever the prior's cost
   // variation: the wakeups depend on both, and fitting each with the other
   // held at the prior's value made the result follow the prior.
-  if (scenario != nullptr) {
+  if (const std::vector<Sample> simulated = simulable(samples); !simulated.empty()) {
     out.node_cpu_cv = 0;
-    if (auto rtt = fit_round_trip(records, *scenario, out); rtt) {
+    if (auto rtt = fit_round_trip(simulated, out); rtt) {
       out.node_redis_round_trip_s = *rtt;
       report.fitted.push_back("node_redis_round_trip_s");
     } else {
       report.kept.push_back("node_redis_round_trip_s");
     }
-    if (auto cv = fit_cost_variation(records, *scenario, out); cv) {
+    if (auto cv = fit_cost_variation(simulated, out); cv) {
       out.node_cpu_cv = *cv;
       report.fitted.push_back("node_cpu_cv");
     } else {

@@ -37,6 +37,7 @@
 // its mean use reaches the quota; they set the knee.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,19 @@ struct CalibrationReport {
 Result<CalibrationReport> calibrate(const std::vector<schema::ResultRecord>& records,
                                     const SimParams& prior,
                                     const schema::Scenario* scenario = nullptr);
+
+// One testbed run: its records and the scenario they were measured with
+// (without one, its points are not simulated).
+struct MeasuredRun {
+  std::vector<schema::ResultRecord> records;
+  std::optional<schema::Scenario> scenario;
+};
+// The same over several runs at once: one fit of every record of every run,
+// each simulated with its own run's scenario. Costs no single sweep can
+// tell apart may be told apart by two (a plain sweep and a DTLS one give
+// the DTLS record's cost its own column).
+Result<CalibrationReport> calibrate_runs(const std::vector<MeasuredRun>& runs,
+                                         const SimParams& prior);
 
 // The modelled zero-load request latency without network hops: service
 // times along a request's path (Redis twice, the owner twice, the device).

@@ -94,6 +94,43 @@ TEST(Calibration, RecoversCostsFromSimulatedResults) {
             report->kept.end());
 }
 
+// A DTLS-only sweep cannot tell the DTLS record's cost from the others
+// (every row has it in the same proportion); fitted together with a plain
+// sweep, each simulated with its own scenario, it comes back.
+TEST(Calibration, APlainAndADtlsRunTogetherTellTheDtlsRecordCostApart) {
+  const SimParams t = truth();
+  auto sweep = [&](bool dtls, const schema::Scenario& s) {
+    MeasuredRun run;
+    run.scenario = s;
+    uint32_t index = 0;
+    for (uint32_t devices : {20u, 60u, 120u})
+      for (uint32_t nodes : {1u, 2u})
+        for (double rate : {20.0, 100.0, 250.0}) {
+          auto r =
+              simulate_point(s, synthetic_point(devices, nodes, rate, dtls, 25000), index++, 0, t);
+          EXPECT_TRUE(r.ok());
+          if (r.ok()) run.records.push_back(r->record);
+        }
+    return run;
+  };
+  schema::Scenario plain = synthetic_scenario(schema::ARRIVAL_POISSON);
+  schema::Scenario secure = plain;
+  secure.set_name("synthetic-dtls");
+  const MeasuredRun dtls_run = sweep(true, secure);
+  auto alone = calibrate_runs({dtls_run}, SimParams{});
+  ASSERT_TRUE(alone.ok()) << alone.error().message;
+  EXPECT_NE(std::find(alone->kept.begin(), alone->kept.end(), "node_cpu_dtls_datagram_s"),
+            alone->kept.end());
+
+  auto together = calibrate_runs({sweep(false, plain), dtls_run}, SimParams{});
+  ASSERT_TRUE(together.ok()) << together.error().message;
+  EXPECT_NE(std::find(together->fitted.begin(), together->fitted.end(), "node_cpu_dtls_datagram_s"),
+            together->fitted.end());
+  EXPECT_NEAR(together->params.node_cpu_dtls_datagram_s / t.node_cpu_dtls_datagram_s, 1, 0.1);
+  EXPECT_NEAR(together->params.node_cpu_notification_s / t.node_cpu_notification_s, 1, 0.05);
+  EXPECT_GT(together->cpu_samples, alone->cpu_samples);
+}
+
 // With the scenario, the Redis round trip (from the wakeups) and the cost
 // variation (from the throttling ratios) come back too.
 TEST(Calibration, RecoversRoundTripAndCostVariationBySimulating) {
