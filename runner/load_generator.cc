@@ -529,6 +529,7 @@ Result<ObserveResult> LoadGenerator::observe_all(const std::vector<std::string>&
   bus::Request observe;
   observe.kind = bus::RequestKind::kObserve;
   observe.path = *observed;
+  observe.timeout_ms = timeout.count();  // the node answers before we give up
   size_t next = 0;
   auto progress = [&] {
     const auto now = Clock::now();
@@ -583,6 +584,9 @@ void LoadGenerator::send_due() {
     if (LoadSecond* second = second_at(r.next_due)) ++second->sent;
     bus::Request request = r.mix.next();
     request.ticket = ticket;
+    // How long we wait: the node gives the device up before that and
+    // answers with an error, never leaving us to time out in silence.
+    request.timeout_ms = std::chrono::duration_cast<std::chrono::milliseconds>(r.timeout).count();
     if (gateway_) {
       send_via_gateway(request, ticket);
     } else {

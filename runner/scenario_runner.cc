@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 #include <chrono>
@@ -44,15 +43,6 @@ bool cancelled(const std::atomic<bool>* cancel) {
   return cancel && cancel->load();
 }
 
-}  // namespace
-
-int node_device_timeout_ms(const schema::Scenario& scenario) {
-  const double request_ms = scenario.request_timeout_s() * 1000.0;
-  return static_cast<int>(std::clamp(request_ms - 1000.0, 500.0, 5000.0));
-}
-
-namespace {
-
 testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
                                             const schema::Point& p, const RunnerOptions& options,
                                             const std::string& work_dir,
@@ -73,9 +63,6 @@ testbed::DeploymentConfig deployment_config(const schema::Scenario& scenario,
   c.seed = scenario.seed();
   c.fogm2m_binary = options.fogm2m_binary;
   c.fleet_args = {"--stats-interval", "0.25"};  // fresh counters at the window edges
-  // A node gives a silent device up a second before the requester gives up
-  // the request, so the requester gets an error, never silence.
-  c.node_args = {"--device-timeout-ms", std::to_string(node_device_timeout_ms(scenario))};
   if (p.bus_ack_delay_ms() > 0)
     c.node_args.insert(c.node_args.end(),
                        {"--bus-ack-delay-ms", std::to_string(p.bus_ack_delay_ms())});

@@ -70,9 +70,4 @@ struct RunnerSummary {
 // points are in their records.
 Result<RunnerSummary> run_scenario(const RunnerOptions& options);
 
-// The nodes' --device-timeout-ms for a scenario: a second under its
-// request_timeout_s (500 ms to 5 s), so a node answers a request to a silent
-// device with an error before the requester would give up on it.
-int node_device_timeout_ms(const schema::Scenario& scenario);
-
 }  // namespace fogm2m::runner

@@ -202,6 +202,7 @@ MessageSizes compute_message_sizes(const std::string& observe_path,
   request.kind = bus::RequestKind::kRead;
   request.path = read_path;
   request.content_format = format;
+  request.timeout_ms = 5000;  // the load generator says how long it waits
   const size_t req_json = bus::format_request(request).size();
   const bus::Channels channels;  // the default names; a deployment may rename them
   s.bus_request_publish = resp_publish_size(channels.requests, req_json);

@@ -336,7 +336,7 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
       r.content_format ? *r.content_format : default_format(device, r.path);
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(*request), ctx_.device_timeout,
+      device.peer, std::move(*request), device_wait(r),
       lifetime_.guard([this, kind = r.kind, path = r.path, ticket = r.ticket, requested,
                        endpoint = device.registration.endpoint,
                        done = std::move(done)](Result<CoapMessage> response) {
@@ -345,6 +345,16 @@ void DeviceManager::perform(const LocalDevice& device, const bus::Request& r, Re
         if (ctx_.metrics) ctx_.metrics->answered(kind, outcome_of(response, rep.ok()));
         done(rep ? bus::format_rep(ticket, *rep) : bus::format_err(ticket, rep.error().message));
       }));
+}
+
+// How long a bus request waits for its device: the node's device timeout,
+// but when the requester said how long it waits (the request's "timeout"),
+// a second less (at least half a second), so that it gets the node's error
+// rather than silence.
+std::chrono::milliseconds DeviceManager::device_wait(const bus::Request& r) const {
+  if (!r.timeout_ms) return ctx_.device_timeout;
+  const std::chrono::milliseconds before_requester(std::max<int64_t>(*r.timeout_ms - 1000, 500));
+  return std::min(ctx_.device_timeout, before_requester);
 }
 
 void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, ReplyHandler done) {
@@ -364,7 +374,7 @@ void DeviceManager::observe(const LocalDevice& device, const bus::Request& r, Re
   observations_[token] = obs;
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(m), ctx_.device_timeout,
+      device.peer, std::move(m), device_wait(r),
       lifetime_.guard(
           [this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
             settle_observation(obs, token, response);
@@ -485,7 +495,7 @@ void DeviceManager::cancel_observe(const LocalDevice& device, const bus::Request
   }
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(*m), ctx_.device_timeout,
+      device.peer, std::move(*m), device_wait(r),
       [metrics = ctx_.metrics, kind = r.kind, obs, ticket = r.ticket,
        done = std::move(done)](Result<CoapMessage> response) {
         if (metrics) metrics->answered(kind, outcome_of(response, true));
@@ -733,7 +743,7 @@ void DeviceManager::composite(const LocalDevice& device, const bus::Request& r, 
   request->token = new_token();
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(*request), ctx_.device_timeout,
+      device.peer, std::move(*request), device_wait(r),
       lifetime_.guard([this, kind = r.kind, paths = r.paths, ticket = r.ticket, format = *format,
                        endpoint = device.registration.endpoint,
                        done = std::move(done)](Result<CoapMessage> response) {
@@ -770,7 +780,7 @@ void DeviceManager::observe_composite(const LocalDevice& device, const bus::Requ
   observations_[token] = obs;
   ++ctx_.counters.device_requests;
   ctx_.transport.send_request(
-      device.peer, std::move(*m), ctx_.device_timeout,
+      device.peer, std::move(*m), device_wait(r),
       lifetime_.guard(
           [this, obs, format, token, done = std::move(done)](Result<CoapMessage> response) {
             constexpr RequestKind kKind = RequestKind::kObserveComposite;

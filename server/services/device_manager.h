@@ -147,6 +147,7 @@ class DeviceManager {
   void not_adopted(const std::string& token, bool store_failed);
   // False when the device is this node's already.
   bool take_over(const PeerInfo& peer, store::Registration reg);
+  std::chrono::milliseconds device_wait(const bus::Request& r) const;
   void follow_address(const LocalDevice& device, const PeerInfo& peer);
   void hold_at(const PeerInfo& peer, store::Registration reg);
   void reobserve(const LocalDevice& device, std::string token, store::Observation obs);

@@ -125,18 +125,6 @@ TEST_F(ScenarioRunner, RunsEveryPointOnARealClusterAndRecordsPlausibleFigures) {
   EXPECT_EQ(again->skipped, 2u);
 }
 
-// A node answers a request to a silent device before its requester gives
-// up on it.
-TEST(NodeDeviceTimeout, IsASecondUnderTheRequestTimeout) {
-  schema::Scenario s;
-  s.set_request_timeout_s(5);
-  EXPECT_EQ(node_device_timeout_ms(s), 4000);
-  s.set_request_timeout_s(1);
-  EXPECT_EQ(node_device_timeout_ms(s), 500);
-  s.set_request_timeout_s(15);
-  EXPECT_EQ(node_device_timeout_ms(s), 5000);
-}
-
 // A fault run: a node killed, Redis restarted from its AOF, a node cut off,
 // every device rebound to a new port (NAT rebinding). The record says what
 // each fault cost; nothing registered is lost.

@@ -107,6 +107,24 @@ TEST_F(DeviceManagerTest, ReadGoesOutAsGetAndComesBackDecoded) {
   EXPECT_EQ(ctx.counters.device_requests, 1u);
 }
 
+// The requester's own timeout (the request's "timeout") bounds the wait for
+// the device, a second under it, so the requester gets the node's error
+// before it would give up; never beyond the node's device timeout.
+TEST_F(DeviceManagerTest, TheRequestersTimeoutBoundsTheWaitForTheDevice) {
+  bus::Request r = request(bus::RequestKind::kRead, Path(3313, 0, 5702), "t-wait");
+  perform(r);
+  EXPECT_EQ(transport.sent.back().timeout, ctx.device_timeout);
+  r.timeout_ms = 3000;
+  perform(r);
+  EXPECT_EQ(transport.sent.back().timeout, std::chrono::milliseconds(2000));
+  r.timeout_ms = 1000;
+  perform(r);
+  EXPECT_EQ(transport.sent.back().timeout, std::chrono::milliseconds(500));
+  r.timeout_ms = 60000;
+  perform(r);
+  EXPECT_EQ(transport.sent.back().timeout, ctx.device_timeout);
+}
+
 TEST_F(DeviceManagerTest, WritesExecutesAndAttributesBecomeTheirCoapRequests) {
   bus::Request write = request(bus::RequestKind::kWrite, Path(3, 0, 14));
   write.node = bus::single_value_node(write.path, boost::json::value("+02:00"));
