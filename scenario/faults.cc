@@ -17,8 +17,14 @@ bool is_fault_kind(std::string_view kind) {
   return std::find(kinds.begin(), kinds.end(), kind) != kinds.end();
 }
 
+std::string_view fault_fixed_target(std::string_view kind) {
+  if (kind == "restart_redis") return "redis";
+  if (kind == "rebind_devices") return "fleets";
+  return {};
+}
+
 bool fault_targets_node(std::string_view kind) {
-  return is_fault_kind(kind) && kind != "restart_redis" && kind != "rebind_devices";
+  return is_fault_kind(kind) && fault_fixed_target(kind).empty();
 }
 
 bool fault_has_duration(std::string_view kind) {

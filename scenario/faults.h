@@ -15,7 +15,11 @@ namespace fogm2m::scenario {
 // Every kind, in the order the docs list them.
 const std::vector<std::string>& fault_kinds();
 bool is_fault_kind(std::string_view kind);
-// Kinds aimed at a node (all but restart_redis and rebind_devices).
+// The one target of a kind not aimed at a node ("redis" for
+// restart_redis, "fleets" for rebind_devices; a fault may also leave it
+// out); empty for the node kinds.
+std::string_view fault_fixed_target(std::string_view kind);
+// Kinds aimed at a node (those without a fixed target).
 bool fault_targets_node(std::string_view kind);
 // Kinds that last duration_s (stop_node, partition_node).
 bool fault_has_duration(std::string_view kind);

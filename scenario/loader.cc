@@ -739,12 +739,10 @@ class Loader {
           return invalid(p + ".target", "target " + quoted(f.target()) +
                                             " does not exist in every run: the scenario deploys " +
                                             std::to_string(fewest_nodes(s)) + " node(s)");
-      } else if (f.kind() == "restart_redis" && !f.target().empty() && f.target() != "redis") {
-        return invalid(p + ".target",
-                       "restart_redis takes target redis (or none), got " + quoted(f.target()));
-      } else if (f.kind() == "rebind_devices" && !f.target().empty() && f.target() != "fleets") {
-        return invalid(p + ".target",
-                       "rebind_devices takes target fleets (or none), got " + quoted(f.target()));
+      } else if (const std::string_view fixed = fault_fixed_target(f.kind());
+                 !f.target().empty() && f.target() != fixed) {
+        return invalid(p + ".target", f.kind() + " takes target " + std::string(fixed) +
+                                          " (or none), got " + quoted(f.target()));
       }
     }
     return {};
