@@ -518,22 +518,22 @@ void DtlsDevice::on_nack(const CoapMessage& sent, int reason) {
 // session.
 void DtlsDevice::abandon_session() {
   ++stats_.sessions_abandoned;
-  request_timeouts_ = 0;
-  connected_ = false;
-  session_failed_ = true;
-  update_after_release_ = true;
-  post_service();
+  give_up_session();
 }
 
 Status DtlsDevice::rebind() {
   if (!running_) return make_error(ErrorKind::kInvalidArgument, "DtlsDevice not running");
   ++stats_.rebinds;
-  if (session_ == nullptr || session_failed_) return {};  // a new session comes anyway
+  if (session_ != nullptr && !session_failed_) give_up_session();  // else a new one comes anyway
+  return {};
+}
+
+void DtlsDevice::give_up_session() {
+  request_timeouts_ = 0;
   connected_ = false;
   session_failed_ = true;
   update_after_release_ = true;
   post_service();
-  return {};
 }
 
 void DtlsDevice::on_event(int event) {

@@ -241,6 +241,9 @@ class DtlsDevice {
   void on_event(int event);
   // The server went silent on an established session (see "silence").
   void abandon_session();
+  // The session is released at the next service() and an Update goes out
+  // on a new one.
+  void give_up_session();
 
   DtlsClientContext& context_;
   boost::asio::ip::udp::endpoint server_;
