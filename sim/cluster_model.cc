@@ -79,11 +79,16 @@ struct DeviceState {
 constexpr uint8_t kRegistered = 1, kObserved = 2, kTakingOver = 4;
 constexpr SimTime kNever = INT64_MAX;
 
+// Exchanges 0..2 are the mix's RequestClasses; this one observe_all's
+// observations (see Exchange below).
+constexpr uint8_t kObserveExchange = 3;
+
 struct Request {
   SimTime scheduled = 0;
   uint32_t device = 0;
-  bool observe = false;   // observe_all's observation, not part of the load
-  uint8_t exchange = 0;   // its Exchange (below): the mix's RequestClass, or kObserveExchange
+  uint8_t exchange = 0;  // its Exchange: the mix's RequestClass, or kObserveExchange
+  // observe_all's observation, not part of the load.
+  bool observe() const { return exchange == kObserveExchange; }
   bool measured = false;  // scheduled inside the window
   bool done = false;
   bool error = false;       // answered with err (endpoint not registered)
@@ -131,8 +136,6 @@ struct Exchange {
   Wire bus_rep;          // PUBLISH LWM2M_RESP rep, and its delivery to the requester
   SimTime cost_in = 0, cost_out = 0;
 };
-constexpr uint8_t kObserveExchange = 3;
-
 class ClusterModel {
  public:
   ClusterModel(const schema::Scenario& scenario, const schema::Point& point,
@@ -227,8 +230,8 @@ class ClusterModel {
   Wire bus_req_pub_, bus_ack_pub_, bus_rep_pub_, bus_notif_pub_, bus_notif_msg_, bus_reg_pub_,
       store_cmd_, redis_reply_;
   // CPU costs in simulated time, converted once.
-  SimTime cost_notification_ = 0, cost_owned_in_ = 0, cost_ignored_ = 0, cost_registration_ = 0,
-          cost_dtls_ = 0, cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
+  SimTime cost_notification_ = 0, cost_ignored_ = 0, cost_registration_ = 0, cost_dtls_ = 0,
+          cost_redis_command_ = 0, cost_redis_subscriber_ = 0;
   double cost_sigma_ = 0;  // of the lognormal job cost factor (node_cpu_cv)
   SimTime hop_ = 0, round_trip_ = 0, device_delay_ = 0, sample_interval_ = 0, update_interval_ = 0,
           pmin_ = 0;
@@ -323,7 +326,6 @@ void ClusterModel::setup(uint32_t repetition) {
   round_trip_ = from_seconds(p_.node_redis_round_trip_s);
   cost_sigma_ = RandomStream::lognormal_sigma(p_.node_cpu_cv);
   cost_notification_ = from_seconds(p_.node_cpu_notification_s);
-  cost_owned_in_ = from_seconds(p_.node_cpu_request_owned_s * p_.owned_request_split);
   cost_ignored_ = from_seconds(p_.node_cpu_request_ignored_s);
   cost_registration_ = from_seconds(p_.node_cpu_registration_s);
   cost_dtls_ = point_.dtls() ? from_seconds(p_.node_cpu_dtls_datagram_s) : 0;
@@ -528,7 +530,7 @@ void ClusterModel::on_device_request(uint32_t device, uint32_t request) {
   if (in_window(t)) device_requests_answered_ += 1;
   fleet_message(t);
   const Wire& resp = x.device_response;
-  if (r.observe && !(d.flags & kObserved) && sample_interval_ > 0) {
+  if (r.observe() && !(d.flags & kObserved) && sample_interval_ > 0) {
     d.flags |= kObserved;
     sim_.schedule_at(next_sample_after(device, t), kFirstSample, device);
   }
@@ -601,7 +603,7 @@ void ClusterModel::on_node_arrival(uint32_t node_index, Job job, uint32_t id) {
       // the device): it knows no such exchange and drops it.
       if (any_dead_ && r.server != node_index) return;
       const SimTime f = node_job(n, t, x.cost_out + dtls);
-      if (r.observe) ++n.observations;
+      if (r.observe()) ++n.observations;
       const Wire& rep = x.bus_rep;
       node_tx(n, f, rep);
       reply_after_start(node_index);
@@ -733,7 +735,7 @@ void ClusterModel::answer_for_dead_owner(uint32_t node, uint32_t request, SimTim
   Request& r = requests_[request];
   if (devices_[r.device].owner == node) return serve_request(node, request, t);
   NodeState& n = nodes_[node];
-  const SimTime f = node_job(n, t, cost_owned_in_);
+  const SimTime f = node_job(n, t, exchange_of(r).cost_in);
   r.error = true;
   node_tx(n, f, bus_rep_pub_);
   reply_after_start(node);
@@ -824,7 +826,7 @@ void ClusterModel::on_redis_arrival(Command cmd, uint32_t id, uint32_t node) {
       const SimTime g = redis_for(r.device).submit(t, command + per_subscriber);
       reply_to_node(node, g);
       const SimTime received = g + msg.back;
-      if (!faults_.empty() && !r.done && !r.observe) request_outcome(r, received);
+      if (!faults_.empty() && !r.done && !r.observe()) request_outcome(r, received);
       if (r.done || !r.measured) {
         r.done = true;
         return;
@@ -893,7 +895,6 @@ uint32_t ClusterModel::new_request(SimTime scheduled, uint32_t device, bool obse
   Request r;
   r.scheduled = scheduled;
   r.device = device;
-  r.observe = observe;
   if (observe) {
     r.exchange = kObserveExchange;
   } else if (class_cumulative_[0] < 1.0) {  // a mix of classes: draw one
@@ -1034,7 +1035,7 @@ Result<PointOutcome> ClusterModel::run(uint32_t point_index, uint32_t repetition
   requests_errored_ += measured_open_;
   if (!faults_.empty())
     for (const Request& r : requests_)
-      if (!r.observe && !r.done) request_outcome(r, kNever);
+      if (!r.observe() && !r.done) request_outcome(r, kNever);
 
   PointOutcome out;
   out.events = sim_.events_processed();
