@@ -927,17 +927,15 @@ void UdpTransport::Impl::readdress(const PeerInfo& from, const PeerInfo& to) {
   Peer& old_peer = it->second;
   ++old_peer.pins;
   Peer& new_peer = peer_for(key_of(*new_endpoint), *new_endpoint);
-  std::vector<uint64_t> moving;
-  for (uint64_t id : old_peer.outstanding)
-    if (Outgoing* o = outgoing_.get(id); o != nullptr && o->is_request) moving.push_back(id);
-  for (uint64_t id : moving) {
-    Outgoing& o = *outgoing_.get(id);
-    std::erase(old_peer.outstanding, id);
-    o.peer = &new_peer;
+  std::erase_if(old_peer.outstanding, [&](uint64_t id) {
+    Outgoing* o = outgoing_.get(id);
+    if (o == nullptr || !o->is_request) return false;  // separate responses stay
+    o->peer = &new_peer;
     new_peer.outstanding.push_back(id);
     ++stats_.readdressed;
-    send_string(new_peer.endpoint, o.bytes);
-  }
+    send_string(new_peer.endpoint, o->bytes);
+    return true;
+  });
   unpin(old_peer);
   maybe_forget(new_peer);
 }
