@@ -72,6 +72,7 @@ TEST(SimMessageSizes, AreWhatARealNodePublishes) {
     r.kind = kind;
     r.path = path;
     r.content_format = lwm2m::ContentFormat::kTlv;
+    r.timeout_ms = 5000;  // the load generator says how long it waits
     return r;
   };
 
